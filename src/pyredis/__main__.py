@@ -1,0 +1,65 @@
+"""pyredis-server / python -m pyredis: redis-server's command line.
+
+    pyredis-server [/path/to/redis.conf] [--port 6380] [--bind 127.0.0.1] [--dir ./data] ...
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+from . import REDIS_VERSION, __version__
+from .config import Config, ConfigError
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in ("-v", "--version"):
+        print(f"pyredis v={__version__} (Redis {REDIS_VERSION} compatible) python={sys.version.split()[0]}")
+        return 0
+    if args and args[0] in ("-h", "--help"):
+        print(__doc__.strip())
+        return 0
+    cfg = Config()
+    try:
+        if args and not args[0].startswith("--"):
+            cfg.load_file(args.pop(0))
+        if args and args[0] == "-":  # config from stdin, as redis-server accepts
+            args.pop(0)
+            cfg.load_text(sys.stdin.read())
+        cfg.load_args(args)
+    except (ConfigError, OSError) as e:
+        sys.stderr.write(f"\n*** FATAL CONFIG FILE ERROR (pyredis {__version__}, Redis {REDIS_VERSION}) ***\n{e}\n")
+        return 1
+    if cfg["dir"]:
+        os.makedirs(cfg["dir"], exist_ok=True)
+        os.chdir(cfg["dir"])
+    cfg.values["dir"] = os.getcwd()
+    from . import commands  # noqa: F401  (registers the command table)
+    from .server.server import RedisServer, install_event_loop_policy, run_until_stopped
+
+    install_event_loop_policy()
+    srv = RedisServer(cfg)
+    pidfile = cfg["pidfile"]
+    try:
+        if pidfile:
+            with open(pidfile, "w") as f:
+                f.write(f"{os.getpid()}\n")
+        asyncio.run(run_until_stopped(srv))
+    except OSError as e:
+        srv.log("warning", str(e))
+        return 1
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if pidfile:
+            try:
+                os.unlink(pidfile)
+            except OSError:
+                pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

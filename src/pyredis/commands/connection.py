@@ -1,0 +1,393 @@
+"""Connection commands: PING ECHO QUIT HELLO SELECT RESET AUTH CLIENT ..."""
+
+from __future__ import annotations
+
+from .. import REDIS_VERSION, __version__
+from ..core.args import to_int
+from ..core.client import Client
+from ..core.spec import command, container
+from ..errors import INVALID_DB, NOPASS, NOT_INTEGER, SYNTAX, WRONGPASS, CommandError
+from ..protocol.replies import OK, PONG, Push, Simple
+
+
+@command("PING", arity=-1, flags="fast", group="connection", since="1.0.0")
+def ping(ctx: Client, *args: bytes):
+    """Returns the server's liveliness response."""
+    if len(args) > 1:
+        raise CommandError("ERR wrong number of arguments for 'ping' command")
+    if ctx.resp == 2 and ctx.subscription_count:
+        return [b"pong", args[0] if args else b""]
+    return args[0] if args else PONG
+
+
+@command("ECHO", arity=2, flags="fast", group="connection")
+def echo(ctx: Client, message: bytes):
+    """Returns the given string."""
+    return message
+
+
+@command("QUIT", arity=-1, flags="allow_busy noscript loading stale fast no_auth", group="connection")
+def quit_(ctx: Client, *args: bytes):
+    """Closes the connection."""
+    ctx.close_after_reply = True
+    return OK
+
+
+@command("SELECT", arity=2, flags="loading stale fast", group="connection")
+def select(ctx: Client, index: bytes):
+    """Changes the selected database."""
+    dbid = to_int(index, "ERR value is not an integer or out of range")
+    if dbid < 0 or dbid >= len(ctx.server.dbs):
+        raise CommandError(INVALID_DB)
+    ctx.select(dbid)
+    return OK
+
+
+def check_password(ctx: Client, username: bytes, password: bytes) -> bool:
+    """The default user only until ACL users arrive: its password is `requirepass`."""
+    checker = ctx.server.__dict__.get("acl_authenticate")
+    if checker is not None:
+        return checker(ctx, username, password)
+    required = ctx.server.config["requirepass"]
+    if username != b"default":
+        return False
+    if not required:
+        return True
+    return password == required.encode()
+
+
+@command("AUTH", arity=-2, flags="noscript loading stale fast no_auth allow_busy", group="connection")
+def auth(ctx: Client, *args: bytes):
+    """Authenticates the connection."""
+    if len(args) > 2:
+        raise CommandError(SYNTAX)
+    if len(args) == 1:
+        if not ctx.server.config["requirepass"] and "acl_authenticate" not in ctx.server.__dict__:
+            raise CommandError(NOPASS)
+        username, password = b"default", args[0]
+    else:
+        username, password = args
+    if not check_password(ctx, username, password):
+        raise CommandError(WRONGPASS)
+    ctx.authenticated = True
+    ctx.user = username
+    return OK
+
+
+def _hello_map(ctx: Client) -> dict:
+    return {
+        b"server": b"redis",
+        b"version": REDIS_VERSION.encode(),
+        b"proto": ctx.resp,
+        b"id": ctx.id,
+        b"mode": b"standalone",
+        b"role": b"master",
+        b"modules": [],
+    }
+
+
+@command("HELLO", arity=-1, flags="noscript loading stale fast no_auth allow_busy", group="connection", since="6.0.0")
+def hello(ctx: Client, *args: bytes):
+    """Handshakes with the Redis server."""
+    ver = None
+    i = 0
+    if args:
+        v = to_int_or_none(args[0])
+        if v is None:
+            raise CommandError("ERR Protocol version is not an integer or out of range")
+        if v < 2 or v > 3:
+            raise CommandError("NOPROTO unsupported protocol version")
+        ver = v
+        i = 1
+    username = password = name = None
+    while i < len(args):
+        opt = args[i].upper()
+        more = len(args) - i - 1
+        if opt == b"AUTH" and more >= 2:
+            username, password = args[i + 1], args[i + 2]
+            i += 3
+        elif opt == b"SETNAME" and more >= 1:
+            name = args[i + 1]
+            i += 2
+        else:
+            raise CommandError("ERR Syntax error in HELLO option '%s'" % args[i].decode("utf-8", "replace"))
+    if username is not None:
+        if not check_password(ctx, username, password):
+            raise CommandError(WRONGPASS)
+        ctx.authenticated = True
+        ctx.user = username
+    if not ctx.authenticated:
+        raise CommandError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+    if name is not None:
+        validate_client_name(name)
+        ctx.name = name
+    if ver is not None:
+        ctx.resp = ver
+    return _hello_map(ctx)
+
+
+def to_int_or_none(b: bytes) -> int | None:
+    from ..util import string2ll
+
+    return string2ll(b)
+
+
+def validate_client_name(name: bytes) -> None:
+    for c in name:
+        if c < 33 or c > 126:
+            raise CommandError("ERR Client names cannot contain spaces, newlines or special characters.")
+
+
+@command("RESET", arity=1, flags="noscript loading stale fast no_auth allow_busy", group="connection", since="6.2.0")
+def reset(ctx: Client):
+    """Resets the connection."""
+    for hook in ctx.server.__dict__.get("reset_hooks", ()):
+        hook(ctx)
+    ctx.multi = None
+    ctx.multi_error = False
+    ctx.watched = None
+    ctx.dirty_cas = False
+    ctx.select(0)
+    ctx.resp = 2
+    ctx.name = b""
+    ctx.reply_mode = "on"
+    ctx.no_evict = False
+    ctx.no_touch = False
+    ctx.user = b"default"
+    ctx.authenticated = not ctx.server.config["requirepass"]
+    return Simple(b"RESET")
+
+
+# --- CLIENT ----------------------------------------------------------------------------
+container("CLIENT", group="connection", summary="A container for client connection commands.", since="2.4.0")
+
+
+def client_info_line(c: Client) -> bytes:
+    import time as _t
+
+    now = _t.time()
+    flags = "N"
+    if c.multi is not None:
+        flags = "x"
+    if c.subscription_count:
+        flags = "P"
+    if c.blocked is not None:
+        flags = "b"
+    sub = len(c.subscriptions)
+    psub = len(c.psubscriptions)
+    ssub = len(c.ssubscriptions)
+    multi = len(c.multi) if c.multi is not None else -1
+    fields = [
+        f"id={c.id}", f"addr={c.addr}", f"laddr={c.laddr}", f"fd={c.fd}",
+        f"name={c.name.decode('utf-8', 'replace')}", f"age={int(now - c.ctime)}",
+        f"idle={int(now - c.last_interaction)}", f"flags={flags}", f"db={c.db.id}",
+        f"sub={sub}", f"psub={psub}", f"ssub={ssub}", f"multi={multi}", "qbuf=0", "qbuf-free=0",
+        "argv-mem=0", "multi-mem=0", "rbs=1024", "rbp=0", "obl=0", "oll=0", "omem=0",
+        "tot-mem=1024", "events=r", f"cmd={c.last_cmd.decode()}", f"user={c.user.decode('utf-8', 'replace')}",
+        "redir=-1", f"resp={c.resp}",
+    ]
+    return " ".join(fields).encode()
+
+
+@command("CLIENT|ID", arity=2, flags="noscript loading stale", group="connection", since="5.0.0")
+def client_id(ctx: Client):
+    """Returns the unique client ID of the connection."""
+    return ctx.id
+
+
+@command("CLIENT|SETNAME", arity=3, flags="noscript loading stale", group="connection", since="2.6.9")
+def client_setname(ctx: Client, name: bytes):
+    """Sets the connection name."""
+    validate_client_name(name)
+    ctx.name = name
+    return OK
+
+
+@command("CLIENT|GETNAME", arity=2, flags="noscript loading stale", group="connection", since="2.6.9")
+def client_getname(ctx: Client):
+    """Returns the name of the connection."""
+    return ctx.name or None
+
+
+@command("CLIENT|SETINFO", arity=4, flags="noscript loading stale", group="connection", since="7.2.0")
+def client_setinfo(ctx: Client, attr: bytes, value: bytes):
+    """Sets information specific to the client or connection."""
+    a = attr.upper()
+    if a not in (b"LIB-NAME", b"LIB-VER"):
+        raise CommandError("ERR Unrecognized option '%s'" % attr.decode("utf-8", "replace"))
+    for c in value:
+        if c < 33 or c > 126:
+            raise CommandError("ERR %s cannot contain spaces, newlines or special characters." % a.decode().lower())
+    if a == b"LIB-NAME":
+        ctx.lib_name = value
+    else:
+        ctx.lib_ver = value
+    return OK
+
+
+@command("CLIENT|INFO", arity=2, flags="noscript loading stale", group="connection", since="6.2.0")
+def client_info(ctx: Client):
+    """Returns information about the connection."""
+    from ..protocol.replies import Verbatim
+
+    return Verbatim(client_info_line(ctx) + b"\n")
+
+
+@command("CLIENT|LIST", arity=-2, flags="admin noscript loading stale", group="connection", since="2.4.0")
+def client_list(ctx: Client, *args: bytes):
+    """Lists open connections."""
+    from ..protocol.replies import Verbatim
+
+    clients = list(ctx.server.clients.values())
+    i = 0
+    while i < len(args):
+        opt = args[i].upper()
+        if opt == b"TYPE" and i + 1 < len(args):
+            t = args[i + 1].lower()
+            if t not in (b"normal", b"master", b"replica", b"slave", b"pubsub"):
+                raise CommandError("ERR Unknown client type '%s'" % args[i + 1].decode("utf-8", "replace"))
+            if t == b"pubsub":
+                clients = [c for c in clients if c.subscription_count]
+            elif t == b"normal":
+                clients = [c for c in clients if not c.subscription_count]
+            else:
+                clients = []
+            i += 2
+        elif opt == b"ID" and i + 1 < len(args):
+            ids = set()
+            for a in args[i + 1:]:
+                v = to_int_or_none(a)
+                if v is None or v <= 0:
+                    raise CommandError("ERR Invalid client ID")
+                ids.add(v)
+            clients = [c for c in clients if c.id in ids]
+            i = len(args)
+        else:
+            raise CommandError(SYNTAX)
+    clients.sort(key=lambda c: c.id)
+    return Verbatim(b"".join(client_info_line(c) + b"\n" for c in clients))
+
+
+@command("CLIENT|KILL", arity=-3, flags="admin noscript loading stale", group="connection", since="2.4.0")
+def client_kill(ctx: Client, *args: bytes):
+    """Terminates open connections."""
+    clients = ctx.server.clients
+    if len(args) == 1:
+        for c in list(clients.values()):
+            if c.addr == args[0].decode("utf-8", "replace"):
+                _kill(ctx, c)
+                return OK
+        raise CommandError("ERR No such client")
+    if len(args) % 2:
+        raise CommandError(SYNTAX)
+    filters = []
+    skipme = True
+    for i in range(0, len(args), 2):
+        opt, val = args[i].upper(), args[i + 1]
+        if opt == b"ID":
+            v = to_int_or_none(val)
+            if v is None or v <= 0:
+                raise CommandError("ERR client-id should be greater than 0")
+            filters.append(lambda c, v=v: c.id == v)
+        elif opt == b"ADDR":
+            filters.append(lambda c, v=val.decode(): c.addr == v)
+        elif opt == b"LADDR":
+            filters.append(lambda c, v=val.decode(): c.laddr == v)
+        elif opt == b"USER":
+            filters.append(lambda c, v=val: c.user == v)
+        elif opt == b"TYPE":
+            t = val.lower()
+            if t not in (b"normal", b"master", b"replica", b"slave", b"pubsub"):
+                raise CommandError("ERR Unknown client type '%s'" % val.decode("utf-8", "replace"))
+            if t == b"pubsub":
+                filters.append(lambda c: bool(c.subscription_count))
+            elif t == b"normal":
+                filters.append(lambda c: not c.subscription_count)
+            else:
+                filters.append(lambda c: False)
+        elif opt == b"SKIPME":
+            s = val.lower()
+            if s == b"yes":
+                skipme = True
+            elif s == b"no":
+                skipme = False
+            else:
+                raise CommandError(SYNTAX)
+        else:
+            raise CommandError(SYNTAX)
+    n = 0
+    for c in list(clients.values()):
+        if skipme and c is ctx:
+            continue
+        if all(f(c) for f in filters):
+            _kill(ctx, c)
+            n += 1
+    return n
+
+
+def _kill(ctx: Client, c: Client) -> None:
+    if c is ctx:
+        ctx.close_after_reply = True
+    elif c.kill is not None:
+        c.kill()
+
+
+@command("CLIENT|NO-EVICT", arity=3, flags="admin noscript loading stale", group="connection", since="7.0.0")
+def client_no_evict(ctx: Client, mode: bytes):
+    """Sets the client eviction mode of the connection."""
+    m = mode.upper()
+    if m == b"ON":
+        ctx.no_evict = True
+    elif m == b"OFF":
+        ctx.no_evict = False
+    else:
+        raise CommandError(SYNTAX)
+    return OK
+
+
+@command("CLIENT|REPLY", arity=3, flags="noscript loading stale", group="connection", since="3.2.0")
+def client_reply(ctx: Client, mode: bytes):
+    """Instructs the server whether to reply to commands."""
+    m = mode.upper()
+    if m == b"ON":
+        ctx.reply_mode = "on"
+        return OK
+    if m == b"OFF":
+        ctx.reply_mode = "off"
+    elif m == b"SKIP":
+        ctx.reply_mode = "skip_next"
+    else:
+        raise CommandError(SYNTAX)
+    from ..protocol.replies import NO_REPLY
+
+    return NO_REPLY
+
+
+@command("CLIENT|PAUSE", arity=-3, flags="admin noscript loading stale", group="connection", since="3.0.0")
+def client_pause(ctx: Client, timeout: bytes, *mode: bytes):
+    """Suspends commands processing (accepted; pyredis answers OK without pausing)."""
+    to_int(timeout, "ERR timeout is not an integer or out of range")
+    return OK
+
+
+@command("CLIENT|UNPAUSE", arity=2, flags="admin noscript loading stale", group="connection", since="6.2.0")
+def client_unpause(ctx: Client):
+    """Resumes processing commands from paused clients."""
+    return OK
+
+
+@command("CLIENT|HELP", arity=2, flags="loading stale", group="connection", since="5.0.0")
+def client_help(ctx: Client):
+    """Returns helpful text about the different subcommands."""
+    lines = [
+        "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "CACHING (YES|NO)", "GETNAME", "GETREDIR", "ID", "INFO", "KILL <ip:port>",
+        "KILL <option> <value> [<option> <value> [...]]", "LIST [options ...]",
+        "UNPAUSE", "PAUSE <timeout> [WRITE|ALL]", "REPLY (ON|OFF|SKIP)",
+        "SETNAME <name>", "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]] [OPTIN] [OPTOUT] [NOLOOP]",
+        "UNBLOCK <clientid> [TIMEOUT|ERROR]", "NO-EVICT (ON|OFF)", "HELP",
+    ]
+    return [Simple(x.encode()) for x in lines]
+
+
+_ = (NOT_INTEGER, Push, __version__)

@@ -1,0 +1,1 @@
+"""Command execution: knows nothing about sockets."""

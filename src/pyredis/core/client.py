@@ -1,0 +1,92 @@
+"""Client: the per-connection state, which is also the context (`ctx`) handed to every
+command handler. A handler reads everything it needs from it: ctx.db (selected database),
+ctx.server (ServerState), ctx.now (ms of this command), ctx.resp (2 or 3).
+
+Folding the context into the client avoids allocating a Ctx per command on the hot path;
+the attributes a handler may use are the ones listed in Client.__slots__ below.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from ..keyspace.database import Database
+
+if TYPE_CHECKING:
+    from .state import ServerState
+
+
+class Client:
+    __slots__ = (
+        "id", "server", "db", "resp", "name", "lib_name", "lib_ver", "authenticated", "user",
+        "addr", "laddr", "fd", "ctime", "last_interaction", "last_cmd", "argv",
+        "flags", "close_after_reply", "write_push", "kill", "multi", "watched", "dirty_cas",
+        "subscriptions", "psubscriptions", "ssubscriptions", "in_exec", "blocked",
+        "reply_mode", "no_evict", "no_touch", "tracking", "parser_limits", "extra", "propagate_as", "multi_error",
+    )
+
+    def __init__(self, server: ServerState, addr: str = "", laddr: str = "", fd: int = -1) -> None:
+        self.server = server
+        self.id = server.new_client_id()
+        self.db: Database = server.dbs[0]
+        self.resp = 2
+        self.name = b""
+        self.lib_name = b""
+        self.lib_ver = b""
+        self.user = b"default"
+        self.authenticated = not server.config["requirepass"]
+        self.addr = addr
+        self.laddr = laddr
+        self.fd = fd
+        self.ctime = time.time()
+        self.last_interaction = self.ctime
+        self.last_cmd = b"NULL"
+        self.argv: list[bytes] = []
+        self.flags = ""
+        self.close_after_reply = False
+        # Set by the connection: sends an out-of-band message (pub/sub, invalidation).
+        self.write_push: Callable[[object], None] | None = None
+        # Set by the connection: closes it (CLIENT KILL).
+        self.kill: Callable[[], None] | None = None
+        self.multi: list | None = None  # queued commands while in MULTI
+        self.multi_error = False  # a command was rejected while queueing: EXEC aborts
+        self.watched: set | None = None
+        self.dirty_cas = False
+        self.subscriptions: set[bytes] = set()
+        self.psubscriptions: set[bytes] = set()
+        self.ssubscriptions: set[bytes] = set()
+        self.in_exec = False
+        self.blocked = None
+        self.reply_mode = "on"
+        self.no_evict = False
+        self.no_touch = False
+        self.tracking = None
+        self.parser_limits = None
+        self.extra: dict = {}
+        # A handler that must propagate something other than its argv (SET EX -> SET PXAT,
+        # SPOP -> SREM) appends the argvs here; None means "propagate argv as received".
+        self.propagate_as: list[list[bytes]] | None = None
+
+    # --- what handlers use ------------------------------------------------------------
+    @property
+    def now(self) -> int:
+        return self.server.now_ms
+
+    @property
+    def dbid(self) -> int:
+        return self.db.id
+
+    def select(self, dbid: int) -> None:
+        self.db = self.server.dbs[dbid]
+
+    def touched(self, key: bytes, db: Database | None = None) -> None:
+        """A write changed `key`: count it for SAVE points and signal WATCH/tracking."""
+        self.server.dirty += 1
+        if self.server.key_change_hooks:
+            self.server.signal_modified(db or self.db, key)
+
+    @property
+    def subscription_count(self) -> int:
+        return len(self.subscriptions) + len(self.psubscriptions) + len(self.ssubscriptions)

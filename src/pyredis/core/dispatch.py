@@ -1,0 +1,132 @@
+"""execute(client, argv) -> reply: Redis's processCommand() gates, in Redis's order, then call().
+
+Gates: lookup (unknown command / subcommand) -> arity -> protected (DEBUG) -> auth -> no_multi
+inside MULTI -> pub/sub context (RESP2) -> loading -> busy script -> MULTI queueing -> call.
+After the call: stats, and propagation of the effects when the data changed.
+
+MULTI/EXEC, scripts and AOF loading all come through here too, which is why handlers
+never touch the socket.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ..errors import NOAUTH, CommandError, unknown_command, unknown_subcommand, wrong_arity
+from ..protocol.replies import QUEUED, ErrorReply
+from .client import Client
+from .spec import TABLE, CommandSpec
+
+_perf = time.perf_counter_ns
+
+# Commands a RESP2 client in subscriber mode may still run.
+_PUBSUB_ALLOWED = frozenset(
+    [b"ping", b"subscribe", b"ssubscribe", b"unsubscribe", b"sunsubscribe", b"psubscribe",
+     b"punsubscribe", b"quit", b"reset"]
+)
+# Commands that are executed, not queued, inside MULTI.
+_MULTI_IMMEDIATE = frozenset([b"exec", b"discard", b"multi", b"watch", b"quit", b"reset"])
+
+# Extra gates installed by later subsystems (ACL, OOM, MISCONF, busy scripts): each is
+# f(client, spec, argv) -> error text or None, run after the auth gate in install order.
+EXTRA_GATES: list = []
+
+
+def _error_reply(c: Client, text: bytes) -> ErrorReply:
+    stats = c.server.stats
+    stats.total_error_replies += 1
+    sp = text.find(b" ")
+    prefix = (text[:sp] if sp > 0 else text).decode("utf-8", "replace")
+    stats.errorstats[prefix] = stats.errorstats.get(prefix, 0) + 1
+    return ErrorReply(text)
+
+
+def reject(c: Client, text: str | bytes, spec: CommandSpec | None = None) -> ErrorReply:
+    """Refuse a command before it runs (Redis's rejectCommand): inside MULTI it aborts EXEC."""
+    if isinstance(text, str):
+        text = text.encode()
+    if c.multi is not None:
+        c.multi_error = True
+    if spec is not None:
+        spec.rejected_calls += 1
+    return _error_reply(c, text)
+
+
+def resolve(argv: list[bytes]) -> CommandSpec | CommandError:
+    """Find the spec for argv, checking arity; an error (unknown command, wrong arity) otherwise."""
+    name = argv[0]
+    spec = TABLE.get(name)
+    if spec is None:
+        spec = TABLE.get(name.lower())
+        if spec is None:
+            return unknown_command(argv)
+    if spec.subcommands:
+        if len(argv) < 2:
+            return wrong_arity(spec.fullname)
+        sub = spec.subcommands.get(argv[1].lower())
+        if sub is None:
+            return unknown_subcommand(argv[1], spec.name)
+        spec = sub
+    n = len(argv)
+    a = spec.arity
+    if (a > 0 and n != a) or n < -a:
+        return wrong_arity(spec.fullname)
+    return spec
+
+
+def execute(c: Client, argv: list[bytes]):
+    spec = resolve(argv)
+    if type(spec) is CommandError:
+        return reject(c, spec.text)
+    if not c.authenticated and not spec.no_auth:
+        return reject(c, NOAUTH, spec)
+    if EXTRA_GATES:
+        for gate in EXTRA_GATES:
+            err = gate(c, spec, argv)
+            if err is not None:
+                return reject(c, err, spec)
+    if c.resp == 2 and (c.subscriptions or c.psubscriptions or c.ssubscriptions):
+        if spec.name_bytes not in _PUBSUB_ALLOWED:
+            return reject(
+                c,
+                "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+                % spec.fullname,
+                spec,
+            )
+    if c.multi is not None and spec.name_bytes not in _MULTI_IMMEDIATE:
+        if spec.no_multi:
+            return reject(c, "ERR Command not allowed inside a transaction", spec)
+        c.multi.append((spec, argv))
+        return QUEUED
+    return call(c, spec, argv)
+
+
+def call(c: Client, spec: CommandSpec, argv: list[bytes]):
+    """Run one resolved command: the handler, then stats and propagation."""
+    server = c.server
+    if not server.time_frozen:
+        server.now_ms = server.clock.ms()
+    dirty = server.dirty
+    c.argv = argv
+    t0 = _perf()
+    try:
+        if spec.parent is None:
+            reply = spec.handler(c, *argv[1:])
+        else:
+            reply = spec.handler(c, *argv[2:])
+    except CommandError as e:
+        spec.failed_calls += 1
+        reply = _error_reply(c, e.text)
+    spec.usec += (_perf() - t0) // 1000
+    spec.calls += 1
+    server.stats.total_commands_processed += 1
+    c.last_cmd = spec.name_bytes
+    if server.dirty != dirty or c.propagate_as is not None:
+        if server.propagate_sinks:
+            if c.propagate_as is not None:
+                for a in c.propagate_as:
+                    server.propagate(c.db.id, a)
+            elif spec.write or spec.may_replicate:
+                server.propagate(c.db.id, argv)
+        c.propagate_as = None
+    return reply

@@ -1,0 +1,102 @@
+"""ServerState: everything the server holds that outlives a connection. No module globals:
+tests build as many servers as they like in one process.
+
+API:
+    state = ServerState(config, clock)
+    state.dbs[i]                       # Database
+    state.now_ms                       # the time of the command being executed
+    state.clients                      # id -> Client
+    state.stats                        # counters shown by INFO
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import TYPE_CHECKING
+
+from ..clock import Clock
+from ..config import Config
+from ..keyspace.database import Database
+
+if TYPE_CHECKING:
+    from .client import Client
+
+
+class Stats:
+    """INFO stats counters."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.total_connections_received = 0
+        self.total_commands_processed = 0
+        self.rejected_connections = 0
+        self.expired_keys = 0
+        self.expired_stale_perc = 0.0
+        self.expired_time_cap_reached_count = 0
+        self.evicted_keys = 0
+        self.keyspace_hits = 0
+        self.keyspace_misses = 0
+        self.total_net_input_bytes = 0
+        self.total_net_output_bytes = 0
+        self.total_error_replies = 0
+        self.unexpected_error_replies = 0
+        self.total_reads_processed = 0
+        self.total_writes_processed = 0
+        self.errorstats: dict[str, int] = {}
+
+
+class ServerState:
+    def __init__(self, config: Config | None = None, clock: Clock | None = None) -> None:
+        self.config = config or Config()
+        self.clock = clock or Clock()
+        self.now_ms = self.clock.ms()
+        # Set while EXEC or a script runs: the time stays that of the enclosing command.
+        self.time_frozen = 0
+        self.dbs = [Database(i, self._now, self._on_expired) for i in range(self.config["databases"])]
+        self.clients: dict[int, Client] = {}
+        self.next_client_id = 1
+        self.stats = Stats()
+        self.dirty = 0  # changes since the last save
+        self.lastsave = int(time.time())
+        self.start_time = time.time()
+        self.pid = os.getpid()
+        self.run_id = os.urandom(20).hex()
+        self.tcp_port = 0
+        self.shutdown_requested: tuple[bool | None, bool] | None = None  # (save?, now?)
+        self.loading = False
+        # Hooks later subsystems install; each gets (db, key) of a changed key.
+        self.key_change_hooks: list = []
+        # Hooks that receive expired keys (propagation of DEL, keyspace events).
+        self.expire_hooks: list = []
+        # Effect sinks (AOF): callables (dbid, argv).
+        self.propagate_sinks: list = []
+        self.hz_cron_handlers: list = []
+
+    def _now(self) -> int:
+        return self.now_ms
+
+    def _on_expired(self, db: Database, key: bytes) -> None:
+        self.stats.expired_keys += 1
+        for hook in self.expire_hooks:
+            hook(db, key)
+
+    def update_time(self) -> None:
+        if not self.time_frozen:
+            self.now_ms = self.clock.ms()
+
+    def signal_modified(self, db: Database, key: bytes) -> None:
+        """Redis's signalModifiedKey: WATCH invalidation and client-side caching."""
+        for hook in self.key_change_hooks:
+            hook(db, key)
+
+    def propagate(self, dbid: int, argv: list[bytes]) -> None:
+        for sink in self.propagate_sinks:
+            sink(dbid, argv)
+
+    def new_client_id(self) -> int:
+        cid = self.next_client_id
+        self.next_client_id += 1
+        return cid

@@ -1,0 +1,1 @@
+"""Data only: no commands, no sockets."""

@@ -1,0 +1,280 @@
+"""RequestParser: bytes from a client -> argv lists, with Redis 7's exact protocol errors.
+
+API:
+    p = RequestParser(limits)
+    commands, error = p.feed(data)   # complete argv lists; error is a protocol error text or None
+    p.pending                         # bytes buffered but not yet a full command (query buffer size)
+
+Two paths, one behaviour:
+  * The pure-Python parser below is the reference: a port of the rules of Redis's
+    processInlineBuffer/processMultibulkBuffer (string2ll strictness, 64 KB header limits,
+    `expected '$'`, unauthenticated limits, inline quoting via split_args).
+  * The fast path hands a read that holds only well-formed multibulk requests to hiredis'
+    C reader. Its output is checked (every request a non-empty list of bytes, nothing left
+    over); anything else - an incomplete tail, a reply type, an error - re-parses that same
+    read with the reference parser, so hiredis can only ever make things faster, never different.
+"""
+
+from __future__ import annotations
+
+import re
+
+import hiredis
+
+PROTO_INLINE_MAX_SIZE = 64 * 1024
+INT_MAX = 2**31 - 1
+
+# Things hiredis accepts that Redis rejects (or that hiredis turns into indistinguishable
+# bytes): simple/verbatim/attribute types after a newline, counts with a sign or leading zero.
+_NOT_FOR_HIREDIS = re.compile(rb"(?:^|\n)[+=|]|[*$](?:0[0-9]|[+\-])")
+
+
+class Limits:
+    """What the parser needs to know about the server's configuration and the client."""
+
+    __slots__ = ("proto_max_bulk_len", "query_buffer_limit", "auth_required")
+
+    def __init__(self, proto_max_bulk_len: int = 512 * 1024 * 1024, query_buffer_limit: int = 1024**3) -> None:
+        self.proto_max_bulk_len = proto_max_bulk_len
+        self.query_buffer_limit = query_buffer_limit
+        # True while the client must still authenticate: Redis then caps requests at
+        # 10 arguments and 16 KB bulks, so an anonymous peer cannot make it buffer much.
+        self.auth_required = False
+
+
+def string2ll(s: bytes) -> int | None:
+    """Redis's string2ll: strict decimal, no '+', no leading zeros, no spaces, fits int64."""
+    n = len(s)
+    if n == 0 or n > 20:
+        return None
+    if n == 1:
+        c = s[0]
+        return c - 48 if 48 <= c <= 57 else None
+    i = 1 if s[0] == 45 else 0
+    if i == n or not (49 <= s[i] <= 57):
+        return None
+    if not s[i:].isdigit():
+        return None
+    v = int(s)
+    if v < -(2**63) or v > 2**63 - 1:
+        return None
+    return v
+
+
+_ESCAPES = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("b"): 8, ord("a"): 7}
+_HEX = b"0123456789abcdefABCDEF"
+
+
+def split_args(line: bytes) -> list[bytes] | None:
+    """Redis's sdssplitargs: split an inline request; None on unbalanced quotes."""
+    args: list[bytes] = []
+    i, n = 0, len(line)
+    while True:
+        while i < n and line[i] in b" \n\r\t\v\f\x00":
+            i += 1
+        if i >= n:
+            return args
+        cur = bytearray()
+        inq = insq = False
+        while True:
+            if inq:
+                if i >= n:
+                    return None
+                c = line[i]
+                if (
+                    c == 92
+                    and i + 3 < n
+                    and line[i + 1] == 120
+                    and line[i + 2] in _HEX
+                    and line[i + 3] in _HEX
+                ):
+                    cur.append(int(line[i + 2 : i + 4], 16))
+                    i += 3
+                elif c == 92 and i + 1 < n:
+                    i += 1
+                    cur.append(_ESCAPES.get(line[i], line[i]))
+                elif c == 34:
+                    if i + 1 < n and line[i + 1] not in b" \n\r\t\v\f\x00":
+                        return None
+                    i += 1
+                    break
+                else:
+                    cur.append(c)
+            elif insq:
+                if i >= n:
+                    return None
+                c = line[i]
+                if c == 92 and i + 1 < n and line[i + 1] == 39:
+                    i += 1
+                    cur.append(39)
+                elif c == 39:
+                    if i + 1 < n and line[i + 1] not in b" \n\r\t\v\f\x00":
+                        return None
+                    i += 1
+                    break
+                else:
+                    cur.append(c)
+            else:
+                if i >= n:
+                    break
+                c = line[i]
+                if c in b" \n\r\t\x00":
+                    i += 1
+                    break
+                if c == 34:
+                    inq = True
+                elif c == 39:
+                    insq = True
+                else:
+                    cur.append(c)
+            i += 1
+        args.append(bytes(cur))
+
+
+class RequestParser:
+    __slots__ = ("limits", "_buf", "_pos", "_mb_left", "_bulk_len", "_argv", "_reader")
+
+    def __init__(self, limits: Limits | None = None) -> None:
+        self.limits = limits or Limits()
+        self._buf = bytearray()  # reference-parser buffer; empty while the fast path is usable
+        self._pos = 0
+        self._mb_left = 0  # bulks still expected by the multibulk request being parsed
+        self._bulk_len = -1  # length of the bulk being waited for, -1 when reading its header
+        self._argv: list[bytes] = []
+        self._reader = hiredis.Reader()
+
+    @property
+    def pending(self) -> int:
+        return len(self._buf) - self._pos
+
+    def feed(self, data: bytes) -> tuple[list[list[bytes]], str | None]:
+        lim = self.limits
+        if (
+            not self._buf
+            and data[:1] == b"*"
+            and not lim.auth_required
+            and len(data) <= lim.proto_max_bulk_len
+            and _NOT_FOR_HIREDIS.search(data) is None
+        ):
+            out = self._fast(data)
+            if out is not None:
+                return out, None
+        self._buf += data
+        return self._slow()
+
+    def _fast(self, data: bytes) -> list[list[bytes]] | None:
+        reader = self._reader
+        try:
+            reader.feed(data)
+            out = []
+            while True:
+                req = reader.gets()
+                if req is False:
+                    break
+                if type(req) is not list:
+                    raise ValueError
+                for a in req:
+                    if type(a) is not bytes:
+                        raise ValueError
+                if req:
+                    out.append(req)
+            if reader.has_data():
+                raise ValueError
+            return out
+        except (hiredis.ProtocolError, ValueError):
+            self._reader = hiredis.Reader()
+            return None
+
+    def _slow(self) -> tuple[list[list[bytes]], str | None]:
+        buf = self._buf
+        out: list[list[bytes]] = []
+        error = None
+        try:
+            while self._pos < len(buf):
+                if self._mb_left == 0 and not self._argv and buf[self._pos] != 42:
+                    ok = self._inline(out)
+                else:
+                    ok = self._multibulk(out)
+                if not ok:
+                    break
+        except _ProtocolError as e:
+            error = "Protocol error: " + str(e)
+        if self._pos >= len(buf):
+            buf.clear()
+            self._pos = 0
+        elif self._pos > 65536:
+            del buf[: self._pos]
+            self._pos = 0
+        return out, error
+
+    def _inline(self, out: list[list[bytes]]) -> bool:
+        buf, pos = self._buf, self._pos
+        nl = buf.find(b"\n", pos)
+        if nl < 0:
+            if len(buf) - pos > PROTO_INLINE_MAX_SIZE:
+                raise _ProtocolError("too big inline request")
+            return False
+        end = nl - 1 if nl > pos and buf[nl - 1] == 13 else nl
+        args = split_args(bytes(buf[pos:end]))
+        if args is None:
+            raise _ProtocolError("unbalanced quotes in request")
+        self._pos = nl + 1
+        if args:
+            out.append(args)
+        return True
+
+    def _multibulk(self, out: list[list[bytes]]) -> bool:
+        buf = self._buf
+        lim = self.limits
+        if self._mb_left == 0:
+            pos = self._pos
+            cr = buf.find(b"\r", pos)
+            if cr < 0:
+                if len(buf) - pos > PROTO_INLINE_MAX_SIZE:
+                    raise _ProtocolError("too big mbulk count string")
+                return False
+            if cr + 1 >= len(buf):  # need the byte after '\r' too
+                return False
+            ll = string2ll(bytes(buf[pos + 1 : cr]))
+            if ll is None or ll > INT_MAX:
+                raise _ProtocolError("invalid multibulk length")
+            if ll > 10 and lim.auth_required:
+                raise _ProtocolError("unauthenticated multibulk length")
+            self._pos = cr + 2
+            if ll <= 0:
+                return True
+            self._mb_left = ll
+            self._argv = []
+        while self._mb_left:
+            pos = self._pos
+            if self._bulk_len < 0:
+                cr = buf.find(b"\r", pos)
+                if cr < 0:
+                    if len(buf) - pos > PROTO_INLINE_MAX_SIZE:
+                        raise _ProtocolError("too big bulk count string")
+                    return False
+                if cr + 1 >= len(buf):
+                    return False
+                if buf[pos] != 36:
+                    raise _ProtocolError("expected '$', got '%s'" % chr(buf[pos]))
+                ll = string2ll(bytes(buf[pos + 1 : cr]))
+                if ll is None or ll < 0 or ll > lim.proto_max_bulk_len:
+                    raise _ProtocolError("invalid bulk length")
+                if ll > 16384 and lim.auth_required:
+                    raise _ProtocolError("unauthenticated bulk length")
+                self._pos = pos = cr + 2
+                self._bulk_len = ll
+            ll = self._bulk_len
+            if len(buf) - pos < ll + 2:
+                return False
+            self._argv.append(bytes(buf[pos : pos + ll]))
+            self._pos = pos + ll + 2  # like Redis, the CRLF after a bulk is skipped unchecked
+            self._bulk_len = -1
+            self._mb_left -= 1
+        out.append(self._argv)
+        self._argv = []
+        return True
+
+
+class _ProtocolError(Exception):
+    pass

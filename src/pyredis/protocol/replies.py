@@ -1,0 +1,76 @@
+"""The reply vocabulary handlers return. Only protocol/encoder.py turns these into RESP2 or RESP3.
+
+    bytes          bulk string              int            integer
+    None           null (RESP2 $-1)         NULL_ARRAY     null (RESP2 *-1)
+    list / tuple   array                    dict           map (RESP2: flat array)
+    set/frozenset  set (RESP2: array)       Simple(b"OK")  status line
+    Double(x)      double (RESP2: bulk)     ErrorReply     error inside an array (EXEC, scripts)
+    Boolean        RESP3 boolean (RESP2: integer 1/0)
+    Verbatim       verbatim string (RESP2: bulk)
+    BigNumber      big number (RESP2: bulk)
+    Push           out-of-band push (RESP2: array)
+"""
+
+from __future__ import annotations
+
+
+class Simple(bytes):
+    """A status reply: +OK."""
+
+    __slots__ = ()
+
+
+class ErrorReply(bytes):
+    """An error as a value (inside EXEC results, script replies): -ERR ..."""
+
+    __slots__ = ()
+
+
+class Double(float):
+    __slots__ = ()
+
+
+class Boolean(int):
+    __slots__ = ()
+
+
+class BigNumber(bytes):
+    __slots__ = ()
+
+
+class Verbatim(bytes):
+    """A verbatim string of format `txt` (INFO, CLIENT LIST, LATENCY DOCTOR in RESP3)."""
+
+    __slots__ = ()
+
+
+class Push(list):
+    __slots__ = ()
+
+
+class _NullArray:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NULL_ARRAY"
+
+
+NULL_ARRAY = _NullArray()
+OK = Simple(b"OK")
+PONG = Simple(b"PONG")
+QUEUED = Simple(b"QUEUED")
+
+
+class NoReply:
+    """Returned by commands that must not answer now (blocked client, CLIENT REPLY OFF)."""
+
+    __slots__ = ()
+
+
+NO_REPLY = NoReply()
+
+
+class SetReply(list):
+    """A set with a fixed order (COMMAND flags, ACL categories): RESP3 `~`, RESP2 array."""
+
+    __slots__ = ()

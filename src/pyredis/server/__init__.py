@@ -1,0 +1,1 @@
+"""asyncio only: startup, connections, cron, shutdown."""

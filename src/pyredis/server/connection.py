@@ -1,0 +1,180 @@
+"""Connection: one asyncio.Protocol per client. Reads bytes, asks the parser for requests,
+executes them in order, encodes every reply of one read into one write.
+
+A command that blocks (BLPOP ...) returns a Blocked marker: the connection then stops
+executing this client's requests until the blocking machinery calls `resume(reply)`, as
+Redis stops processing a blocked client's query buffer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections import deque
+from typing import TYPE_CHECKING
+
+from ..core.client import Client
+from ..core.dispatch import execute
+from ..protocol.encoder import encode_into
+from ..protocol.parser import Limits, RequestParser
+from ..protocol.replies import NoReply
+
+if TYPE_CHECKING:
+    from .server import RedisServer
+
+
+class Connection(asyncio.Protocol):
+    __slots__ = ("srv", "state", "transport", "client", "parser", "pending", "paused", "closed",
+                 "out_bytes")
+
+    def __init__(self, srv: RedisServer) -> None:
+        self.srv = srv
+        self.state = srv.state
+        self.transport: asyncio.Transport | None = None
+        self.pending: deque[list[bytes]] = deque()  # requests parsed but not yet executed
+        self.paused = False  # blocked command in progress: execute nothing more
+        self.closed = False
+
+    # --- asyncio callbacks --------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+        state = self.state
+        sock = transport.get_extra_info("socket")
+        peer = transport.get_extra_info("peername")
+        local = transport.get_extra_info("sockname")
+        fd = -1
+        if sock is not None:
+            fd = sock.fileno()
+            if sock.family in (socket.AF_INET, socket.AF_INET6):
+                try:
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                except OSError:
+                    pass
+        c = self.client = Client(state, _fmt_addr(peer), _fmt_addr(local), fd)
+        cfg = state.config
+        limits = Limits(cfg["proto-max-bulk-len"], cfg["client-query-buffer-limit"])
+        limits.auth_required = not c.authenticated
+        c.parser_limits = limits
+        self.parser = RequestParser(limits)
+        c.write_push = self.write_push
+        c.kill = self.close
+        state.clients[c.id] = c
+        self.srv.connections[c.id] = self
+        state.stats.total_connections_received += 1
+        if len(state.clients) > cfg["maxclients"]:
+            state.stats.rejected_connections += 1
+            transport.write(b"-ERR max number of clients reached\r\n")
+            self.close()
+
+    def data_received(self, data: bytes) -> None:
+        stats = self.state.stats
+        stats.total_net_input_bytes += len(data)
+        stats.total_reads_processed += 1
+        cmds, error = self.parser.feed(data)
+        if self.closed:
+            return
+        if self.paused or self.pending:
+            self.pending.extend(cmds)
+            if error:
+                self.pending.append([b"\x00protocol-error", error.encode()])
+            return
+        self._run(cmds, error)
+        if not self.closed and self.parser.pending > self.parser.limits.query_buffer_limit:
+            self.srv.log("warning", "Closing client that reached max query buffer length")
+            self.close()
+
+    def _run(self, cmds, error: str | None) -> None:
+        c = self.client
+        out: list[bytes] = []
+        n = 0
+        for argv in cmds:
+            n += 1
+            reply = execute(c, argv)
+            mode = c.reply_mode
+            if mode == "on":
+                if type(reply) is not NoReply:
+                    encode_into(reply, c.resp, out)
+            elif mode == "skip":
+                c.reply_mode = "on"
+            elif mode == "skip_next":
+                c.reply_mode = "skip"
+            if c.close_after_reply or self.paused:
+                break
+        if self.paused and n < len(cmds):
+            self.pending.extend(cmds[n:])
+            if error:
+                self.pending.append([b"\x00protocol-error", error.encode()])
+            error = None
+        if error and not c.close_after_reply:
+            out.append(b"-ERR " + error.encode() + b"\r\n")
+            c.close_after_reply = True
+            self.srv.log("verbose", f"Protocol error ({error}) from client: id={c.id} addr={c.addr}")
+        if out:
+            self._write(b"".join(out))
+        if c.close_after_reply:
+            self.close()
+        elif c.parser_limits is not None:
+            c.parser_limits.auth_required = not c.authenticated
+        if self.state.shutdown_requested is not None:
+            self.srv.request_shutdown()
+
+    def _write(self, data: bytes) -> None:
+        if self.transport is not None and not self.closed:
+            self.state.stats.total_net_output_bytes += len(data)
+            self.state.stats.total_writes_processed += 1
+            self.transport.write(data)
+
+    def write_push(self, reply) -> None:
+        """Send an out-of-band message (pub/sub message, invalidation) to this client."""
+        out: list[bytes] = []
+        encode_into(reply, self.client.resp, out)
+        self._write(b"".join(out))
+
+    def resume(self, reply) -> None:
+        """The blocked command finished with `reply`: send it and run what queued behind it."""
+        self.paused = False
+        c = self.client
+        out: list[bytes] = []
+        encode_into(reply, c.resp, out)
+        self._write(b"".join(out))
+        while self.pending and not self.paused and not self.closed:
+            cmds = list(self.pending)
+            self.pending.clear()
+            error = None
+            if cmds and cmds[-1][:1] == [b"\x00protocol-error"]:
+                error = cmds.pop()[1].decode()
+            self._run(cmds, error)
+
+    def pause_writing(self) -> None:
+        if self.transport is not None:
+            try:
+                self.transport.pause_reading()
+            except RuntimeError:
+                pass
+
+    def resume_writing(self) -> None:
+        if self.transport is not None and not self.closed:
+            try:
+                self.transport.resume_reading()
+            except RuntimeError:
+                pass
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.srv.client_gone(self.client)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            if self.transport is not None:
+                self.transport.close()
+            self.srv.client_gone(self.client)
+
+
+def _fmt_addr(a) -> str:
+    if a is None:
+        return ""
+    if isinstance(a, tuple):
+        host, port = a[0], a[1]
+        return f"{host}:{port}"
+    return str(a) + ":0"

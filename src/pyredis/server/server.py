@@ -1,0 +1,178 @@
+"""RedisServer: Config -> listening sockets -> cron -> shutdown. One event loop, one thread.
+
+API:
+    srv = RedisServer(config)
+    await srv.start()          # binds; srv.port is the actual port (port 0 picks a free one)
+    await srv.serve()          # until SHUTDOWN / SIGTERM / srv.request_shutdown()
+    srv.log(level, message)    # Redis-style log lines
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+
+from .. import __version__
+from ..config import Config
+from ..core.state import ServerState
+from ..keyspace.expiry import ActiveExpiry
+from .connection import Connection
+
+LEVELS = {"debug": 0, "verbose": 1, "notice": 2, "warning": 3, "nothing": 4}
+MARKS = {"debug": ".", "verbose": "-", "notice": "*", "warning": "#"}
+
+
+class RedisServer:
+    def __init__(self, config: Config | None = None, state: ServerState | None = None) -> None:
+        self.config = config or Config()
+        self.state = state or ServerState(self.config)
+        self.state.server = self  # back-reference for commands that act on the process
+        self.servers: list[asyncio.base_events.Server] = []
+        self.port = 0
+        self.connections: dict[int, Connection] = {}
+        self._stop: asyncio.Event | None = None
+        self._cron_handle: asyncio.TimerHandle | None = None
+        self.active_expiry = ActiveExpiry()
+        self.cronloops = 0
+        self._logfile = None
+        self.disconnect_hooks: list = []
+        self.shutdown_hooks: list = []
+
+    # --- logging ---------------------------------------------------------------------
+    def log(self, level: str, msg: str) -> None:
+        if LEVELS.get(level, 2) < LEVELS.get(self.config["loglevel"], 2):
+            return
+        now = time.time()
+        stamp = time.strftime("%d %b %Y %H:%M:%S", time.localtime(now)) + ".%03d" % (int(now * 1000) % 1000)
+        line = f"{os.getpid()}:M {stamp} {MARKS.get(level, '*')} {msg}\n"
+        logfile = self.config["logfile"]
+        if logfile:
+            if self._logfile is None:
+                self._logfile = open(logfile, "a", buffering=1)
+            self._logfile.write(line)
+        else:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+
+    # --- lifecycle -------------------------------------------------------------------
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        cfg = self.config
+        port = cfg["port"]
+        binds = cfg["bind"] or ["127.0.0.1", "-::1"]
+        for addr in binds:
+            optional = addr.startswith("-")
+            host = addr.lstrip("-")
+            if host == "*":
+                host = "0.0.0.0"
+            try:
+                srv = await loop.create_server(
+                    lambda: Connection(self), host, port or self.port, reuse_address=True,
+                    backlog=cfg["tcp-backlog"],
+                )
+            except OSError as e:
+                if optional:
+                    continue
+                raise OSError(e.errno, f"Could not create server TCP listening socket {host}:{port or self.port}: {e.strerror}") from e
+            self.servers.append(srv)
+            if not self.port:
+                self.port = srv.sockets[0].getsockname()[1]
+        if not self.servers:
+            raise OSError("Failed listening on any address")
+        self.state.tcp_port = self.port
+        cfg.values["port"] = self.port
+        self._schedule_cron()
+        self.log("notice", f"pyredis {__version__} (Redis {REDIS_VERSION} compatible) started, port={self.port}, pid={os.getpid()}")
+        self.log("notice", "Ready to accept connections tcp")
+
+    def _schedule_cron(self) -> None:
+        hz = max(1, min(500, self.config["hz"] or 10))
+        loop = asyncio.get_running_loop()
+        self._cron_handle = loop.call_later(1.0 / hz, self._cron)
+
+    def _cron(self) -> None:
+        """serverCron: active expiry, cron handlers (AOF fsync, save points, timeouts)."""
+        state = self.state
+        self.cronloops += 1
+        if not state.time_frozen:
+            state.now_ms = state.clock.ms()
+        try:
+            expired = self.active_expiry.cycle(state.dbs, state.now_ms, self.config["hz"] or 10,
+                                               self.config["active-expire-effort"])
+            del expired
+            state.stats.expired_stale_perc = self.active_expiry.stale_perc
+            state.stats.expired_time_cap_reached_count = self.active_expiry.time_cap_reached
+            for handler in state.hz_cron_handlers:
+                handler()
+        except Exception as e:  # pragma: no cover - the cron must survive a bug in a handler
+            self.log("warning", f"cron error: {e!r}")
+        if state.shutdown_requested is not None:
+            self.request_shutdown()
+        if self._stop is not None and not self._stop.is_set():
+            self._schedule_cron()
+
+    def request_shutdown(self) -> None:
+        if self._stop is not None:
+            self._stop.set()
+
+    async def serve(self) -> None:
+        assert self._stop is not None
+        await self._stop.wait()
+        await self.shutdown()
+
+    async def shutdown(self) -> None:
+        self.log("warning", "User requested shutdown...")
+        if self._cron_handle is not None:
+            self._cron_handle.cancel()
+        for hook in self.shutdown_hooks:
+            try:
+                hook()
+            except Exception as e:
+                self.log("warning", f"Error during shutdown: {e!r}")
+        for srv in self.servers:
+            srv.close()
+        for conn in list(self.connections.values()):
+            conn.close()
+        for srv in self.servers:
+            try:
+                await asyncio.wait_for(srv.wait_closed(), 1.0)
+            except (asyncio.TimeoutError, Exception):
+                pass
+        self.log("warning", "pyredis is now ready to exit, bye bye...")
+        if self._logfile is not None:
+            self._logfile.close()
+            self._logfile = None
+
+    def client_gone(self, client) -> None:
+        self.state.clients.pop(client.id, None)
+        self.connections.pop(client.id, None)
+        for hook in self.disconnect_hooks:
+            hook(client)
+
+
+from .. import REDIS_VERSION  # noqa: E402
+
+
+def install_event_loop_policy() -> None:
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - platforms without uvloop
+        return
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+
+async def run_until_stopped(srv: RedisServer, ready=None) -> None:
+    await srv.start()
+    if ready is not None:
+        ready()
+    loop = asyncio.get_running_loop()
+    try:
+        loop.add_signal_handler(signal.SIGINT, srv.request_shutdown)
+        loop.add_signal_handler(signal.SIGTERM, srv.request_shutdown)
+    except (RuntimeError, ValueError):
+        pass  # not the main thread (embedded server)
+    await srv.serve()

@@ -1,0 +1,138 @@
+"""Shared fixtures: a pyredis server, a real redis-server, clients, and the differential helper.
+
+The differential leg needs the Debian `redis-server` binary. Locally it skips with a visible
+reason when the binary is missing; in CI (CI=true) a missing binary is an error.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+import redis
+
+import pyredis
+from resp import RawClient, normalize
+
+REDIS_SERVER = shutil.which("redis-server") or ("/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server") else None)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RealRedis:
+    """A redis-server started on a free loopback port; stopped by stop()."""
+
+    def __init__(self, *extra: str, dir: str | None = None) -> None:
+        if REDIS_SERVER is None:
+            if os.environ.get("CI"):
+                raise RuntimeError("redis-server is required in CI for differential tests")
+            pytest.skip("redis-server not installed: differential tests skipped (apt-get install redis-server)")
+        self.port = free_port()
+        self.dir = dir or tempfile.mkdtemp(prefix="real-redis-")
+        args = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "no", "--dir", self.dir, "--daemonize", "no", "--loglevel", "warning",
+                "--enable-debug-command", "yes", *extra]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+                    s.sendall(b"PING\r\n")
+                    if s.recv(16):
+                        break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            self.stop()
+            raise RuntimeError("redis-server did not start")
+        self.host = "127.0.0.1"
+        self.url = f"redis://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@pytest.fixture(scope="session")
+def pyredis_srv():
+    with pyredis.Server(port=0, enable_debug_command="yes") as s:
+        yield s
+
+
+@pytest.fixture(scope="session")
+def real_redis():
+    rr = RealRedis()
+    yield rr
+    rr.stop()
+
+
+@pytest.fixture
+def r(pyredis_srv):
+    """A redis-py client (RESP2) on a flushed pyredis."""
+    c = redis.Redis(host="127.0.0.1", port=pyredis_srv.port)
+    c.flushall()
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def r3(pyredis_srv):
+    """A redis-py client speaking RESP3."""
+    c = redis.Redis(host="127.0.0.1", port=pyredis_srv.port, protocol=3)
+    c.flushall()
+    yield c
+    c.close()
+
+
+class Differential:
+    """Sends the same command to pyredis and redis-server and asserts equal replies."""
+
+    def __init__(self, ours: RawClient, theirs: RawClient, resp: int) -> None:
+        self.ours = ours
+        self.theirs = theirs
+        self.resp = resp
+
+    def both(self, *args):
+        return self.ours.call(*args), self.theirs.call(*args)
+
+    def check(self, *args, unordered: bool = False, ignore: bool = False):
+        """Assert both servers reply the same; returns the reply."""
+        a, b = self.both(*args)
+        if ignore:
+            return a
+        if unordered:
+            assert normalize(a) == normalize(b), f"{args!r}: pyredis={a!r} redis={b!r}"
+        else:
+            assert a == b and type(a) is type(b), f"{args!r}: pyredis={a!r} redis={b!r}"
+        return a
+
+    def check_many(self, commands, **kw) -> None:
+        for cmd in commands:
+            self.check(*cmd, **kw)
+
+
+@pytest.fixture(params=[2, 3], ids=["resp2", "resp3"])
+def diff(request, pyredis_srv, real_redis):
+    ours = RawClient("127.0.0.1", pyredis_srv.port)
+    theirs = RawClient("127.0.0.1", real_redis.port)
+    for c in (ours, theirs):
+        c.call("FLUSHALL")
+        if request.param == 3:
+            c.call("HELLO", "3")
+    yield Differential(ours, theirs, request.param)
+    ours.close()
+    theirs.close()
