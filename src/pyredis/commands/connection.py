@@ -45,7 +45,7 @@ def select(ctx: Client, index: bytes):
 
 def check_password(ctx: Client, username: bytes, password: bytes) -> bool:
     """The default user only until ACL users arrive: its password is `requirepass`."""
-    checker = ctx.server.__dict__.get("acl_authenticate")
+    checker = ctx.server.acl_authenticate
     if checker is not None:
         return checker(ctx, username, password)
     required = ctx.server.config["requirepass"]
@@ -62,7 +62,7 @@ def auth(ctx: Client, *args: bytes):
     if len(args) > 2:
         raise CommandError(SYNTAX)
     if len(args) == 1:
-        if not ctx.server.config["requirepass"] and "acl_authenticate" not in ctx.server.__dict__:
+        if not ctx.server.config["requirepass"] and ctx.server.acl_authenticate is None:
             raise CommandError(NOPASS)
         username, password = b"default", args[0]
     else:
@@ -141,7 +141,7 @@ def validate_client_name(name: bytes) -> None:
 @command("RESET", arity=1, flags="noscript loading stale fast no_auth allow_busy", group="connection", since="6.2.0")
 def reset(ctx: Client):
     """Resets the connection."""
-    for hook in ctx.server.__dict__.get("reset_hooks", ()):
+    for hook in ctx.server.reset_hooks:
         hook(ctx)
     ctx.multi = None
     ctx.multi_error = False

@@ -48,7 +48,7 @@ def flushdb(ctx: Client, *args: bytes):
     """Remove all keys from the current database."""
     _flush_mode(args)
     ctx.server.dirty += len(ctx.db) + 1
-    for hook in ctx.server.__dict__.get("flush_hooks", ()):
+    for hook in ctx.server.flush_hooks:
         hook(ctx.db)
     ctx.db.flush()
     return OK
@@ -60,7 +60,7 @@ def flushall(ctx: Client, *args: bytes):
     _flush_mode(args)
     for db in ctx.server.dbs:
         ctx.server.dirty += len(db)
-        for hook in ctx.server.__dict__.get("flush_hooks", ()):
+        for hook in ctx.server.flush_hooks:
             hook(db)
         db.flush()
     ctx.server.dirty += 1

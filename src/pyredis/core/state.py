@@ -74,6 +74,14 @@ class ServerState:
         # Effect sinks (AOF): callables (dbid, argv).
         self.propagate_sinks: list = []
         self.hz_cron_handlers: list = []
+        # Called with the Database about to be emptied by FLUSHDB/FLUSHALL (WATCH, tracking).
+        self.flush_hooks: list = []
+        # Called with the Client on RESET (unsubscribe, unwatch, tracking off).
+        self.reset_hooks: list = []
+        # Replaced by the ACL subsystem: (client, username, password) -> bool.
+        self.acl_authenticate = None
+        # The RedisServer owning this state (None when driven without sockets, e.g. AOF tools).
+        self.server = None
 
     def _now(self) -> int:
         return self.now_ms
