@@ -74,10 +74,26 @@ def resolve(argv: list[bytes]) -> CommandSpec | CommandError:
     return spec
 
 
+# Exact-spelling cache in front of TABLE (clients send "SET", "set", "Set"...): bounded, since
+# only spellings of existing commands are added.
+_BY_SPELLING: dict[bytes, CommandSpec] = {}
+
+
 def execute(c: Client, argv: list[bytes]):
-    spec = resolve(argv)
-    if type(spec) is CommandError:
-        return reject(c, spec.text)
+    # resolve() inlined for the common case (a known top-level command): this is the hot path.
+    spec = _BY_SPELLING.get(argv[0])
+    if spec is None:
+        spec = TABLE.get(argv[0].lower())
+        if spec is not None and len(_BY_SPELLING) < 4096:
+            _BY_SPELLING[argv[0]] = spec
+    if spec is None or spec.subcommands:
+        spec = resolve(argv)
+        if type(spec) is CommandError:
+            return reject(c, spec.text)
+    else:
+        a = spec.arity
+        if (a > 0 and len(argv) != a) or len(argv) < -a:
+            return reject(c, wrong_arity(spec.fullname).text)
     if not c.authenticated and not spec.no_auth:
         return reject(c, NOAUTH, spec)
     if EXTRA_GATES:
@@ -105,15 +121,12 @@ def call(c: Client, spec: CommandSpec, argv: list[bytes]):
     """Run one resolved command: the handler, then stats and propagation."""
     server = c.server
     if not server.time_frozen:
-        server.now_ms = server.clock.ms()
+        server.now_cache = 0  # read lazily by the first thing that needs the time
     dirty = server.dirty
     c.argv = argv
     t0 = _perf()
     try:
-        if spec.parent is None:
-            reply = spec.handler(c, *argv[1:])
-        else:
-            reply = spec.handler(c, *argv[2:])
+        reply = spec.handler(c, *argv[spec.argskip:])
     except CommandError as e:
         spec.failed_calls += 1
         reply = _error_reply(c, e.text)

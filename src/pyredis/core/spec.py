@@ -47,7 +47,7 @@ class CommandSpec:
         "acl", "group", "summary", "subcommands", "parent", "getkeys", "since", "complexity",
         "write", "readonly", "denyoom", "noscript", "no_auth", "loading", "stale", "fast",
         "blocking", "admin", "pubsub", "no_multi", "allow_busy", "may_replicate",
-        "calls", "usec", "rejected_calls", "failed_calls", "id", "name_bytes",
+        "calls", "usec", "rejected_calls", "failed_calls", "id", "name_bytes", "argskip",
     )
 
     def __init__(self, fullname: str, handler: Callable[..., Any] | None, arity: int, flags: str,
@@ -72,6 +72,7 @@ class CommandSpec:
         self.complexity = complexity
         self.subcommands: dict[bytes, CommandSpec] = {}
         self.parent: CommandSpec | None = None
+        self.argskip = 2 if "|" in self.fullname else 1  # handler args start after name (and subcommand)
         self.getkeys = getkeys
         for f in ("write", "readonly", "denyoom", "noscript", "no_auth", "loading", "stale",
                   "fast", "blocking", "admin", "pubsub", "no_multi", "allow_busy", "may_replicate"):

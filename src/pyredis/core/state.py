@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from ..clock import Clock
 from ..config import Config
 from ..keyspace.database import Database
+from ..keyspace.scan import ScanCursors
 
 if TYPE_CHECKING:
     from .client import Client
@@ -52,7 +53,11 @@ class ServerState:
     def __init__(self, config: Config | None = None, clock: Clock | None = None) -> None:
         self.config = config or Config()
         self.clock = clock or Clock()
-        self.now_ms = self.clock.ms()
+        self.clock_ms = self.clock.ms  # bound once
+        # The time of the command being executed, read lazily: dispatch clears it before each
+        # command and the first reader (an expiry check, a TTL) fills it, so every reader in
+        # one command sees the same instant and commands that never look at time pay nothing.
+        self.now_cache = 0
         # Set while EXEC or a script runs: the time stays that of the enclosing command.
         self.time_frozen = 0
         self.dbs = [Database(i, self._now, self._on_expired) for i in range(self.config["databases"])]
@@ -71,11 +76,16 @@ class ServerState:
         self.key_change_hooks: list = []
         # Hooks that receive expired keys (propagation of DEL, keyspace events).
         self.expire_hooks: list = []
+        self.expire_hooks.append(self._propagate_expired)
         # Effect sinks (AOF): callables (dbid, argv).
         self.propagate_sinks: list = []
         self.hz_cron_handlers: list = []
         # Called with the Database about to be emptied by FLUSHDB/FLUSHALL (WATCH, tracking).
         self.flush_hooks: list = []
+        # Called with (db1, db2) after SWAPDB exchanged their contents (WATCH, blocked clients).
+        self.swapdb_hooks: list = []
+        # SCAN/HSCAN/SSCAN/ZSCAN iteration snapshots (keyspace/scan.py).
+        self.scan_cursors = ScanCursors()
         # Called with the Client on RESET (unsubscribe, unwatch, tracking off).
         self.reset_hooks: list = []
         # Replaced by the ACL subsystem: (client, username, password) -> bool.
@@ -84,16 +94,37 @@ class ServerState:
         self.server = None
 
     def _now(self) -> int:
-        return self.now_ms
+        t = self.now_cache
+        if not t:
+            t = self.now_cache = self.clock_ms()
+        return t
+
+    @property
+    def now_ms(self) -> int:
+        """Milliseconds since the epoch for the command being executed (one read per command)."""
+        t = self.now_cache
+        if not t:
+            t = self.now_cache = self.clock_ms()
+        return t
+
+    @now_ms.setter
+    def now_ms(self, value: int) -> None:
+        self.now_cache = value
 
     def _on_expired(self, db: Database, key: bytes) -> None:
         self.stats.expired_keys += 1
         for hook in self.expire_hooks:
             hook(db, key)
 
+    def _propagate_expired(self, db: Database, key: bytes) -> None:
+        """An expired key is replicated / written to the AOF as an explicit DEL (UNLINK
+        with lazyfree-lazy-expire), like Redis's propagateDeletion."""
+        if self.propagate_sinks:
+            self.propagate(db.id, [b"UNLINK" if self.config["lazyfree-lazy-expire"] else b"DEL", key])
+
     def update_time(self) -> None:
         if not self.time_frozen:
-            self.now_ms = self.clock.ms()
+            self.now_cache = self.clock_ms()
 
     def signal_modified(self, db: Database, key: bytes) -> None:
         """Redis's signalModifiedKey: WATCH invalidation and client-side caching."""

@@ -22,6 +22,7 @@ from .replies import (
 
 _INT_CACHE = [b":%d\r\n" % i for i in range(-1, 10001)]
 _LEN_CACHE = [b"$%d\r\n" % i for i in range(0, 1025)]
+_SIMPLE_CACHE = {b"OK": b"+OK\r\n", b"PONG": b"+PONG\r\n", b"QUEUED": b"+QUEUED\r\n"}
 _ARR_CACHE = [b"*%d\r\n" % i for i in range(0, 1025)]
 
 
@@ -50,7 +51,7 @@ def encode_into(v, resp: int, out: list[bytes]) -> None:
         out.append(v)
         out.append(b"\r\n")
     elif t is Simple:
-        out.append(b"+" + v + b"\r\n")
+        out.append(_SIMPLE_CACHE.get(v) or b"+" + v + b"\r\n")
     elif t is int:
         out.append(_INT_CACHE[v + 1] if -1 <= v <= 10000 else b":%d\r\n" % v)
     elif v is None:

@@ -99,7 +99,7 @@ class RedisServer:
         state = self.state
         self.cronloops += 1
         if not state.time_frozen:
-            state.now_ms = state.clock.ms()
+            state.now_cache = state.clock_ms()
         try:
             expired = self.active_expiry.cycle(state.dbs, state.now_ms, self.config["hz"] or 10,
                                                self.config["active-expire-effort"])
