@@ -14,6 +14,7 @@ from .replies import (
     Boolean,
     Double,
     ErrorReply,
+    MultiReply,
     Push,
     SetReply,
     Simple,
@@ -111,6 +112,9 @@ def _enc(v, resp: int, out: list[bytes]) -> None:
             out.append(b":1\r\n" if v else b":0\r\n")
         else:
             out.append(b"#t\r\n" if v else b"#f\r\n")
+    elif t is MultiReply:
+        for x in v:
+            _enc(x, resp, out)
     elif t is Push:
         out.append((b"*%d\r\n" if resp == 2 else b">%d\r\n") % len(v))
         for x in v:

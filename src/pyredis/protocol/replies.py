@@ -74,3 +74,9 @@ class SetReply(list):
     """A set with a fixed order (COMMAND flags, ACL categories): RESP3 `~`, RESP2 array."""
 
     __slots__ = ()
+
+
+class MultiReply(list):
+    """Several top-level replies from one command (SUBSCRIBE ch1 ch2 answers once per channel)."""
+
+    __slots__ = ()

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 class Connection(asyncio.Protocol):
     __slots__ = ("srv", "state", "transport", "client", "parser", "pending", "paused", "closed",
-                 "out_bytes")
+                 "out")
 
     def __init__(self, srv: RedisServer) -> None:
         self.srv = srv
@@ -34,6 +34,10 @@ class Connection(asyncio.Protocol):
         self.pending: deque[list[bytes]] = deque()  # requests parsed but not yet executed
         self.paused = False  # blocked command in progress: execute nothing more
         self.closed = False
+        # Replies of the read being processed, written once at its end. Out-of-band messages
+        # produced meanwhile (a PUBLISH to ourselves, SUBSCRIBE confirmations) join this batch
+        # so they keep their order relative to the replies.
+        self.out: list[bytes] | None = None
 
     # --- asyncio callbacks --------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -86,6 +90,7 @@ class Connection(asyncio.Protocol):
     def _run(self, cmds, error: str | None) -> None:
         c = self.client
         out: list[bytes] = []
+        self.out = out
         n = 0
         for argv in cmds:
             n += 1
@@ -109,6 +114,7 @@ class Connection(asyncio.Protocol):
             out.append(b"-ERR " + error.encode() + b"\r\n")
             c.close_after_reply = True
             self.srv.log("verbose", f"Protocol error ({error}) from client: id={c.id} addr={c.addr}")
+        self.out = None
         if out:
             self._write(b"".join(out))
         if c.close_after_reply:
@@ -126,6 +132,9 @@ class Connection(asyncio.Protocol):
 
     def write_push(self, reply) -> None:
         """Send an out-of-band message (pub/sub message, invalidation) to this client."""
+        if self.out is not None:
+            encode_into(reply, self.client.resp, self.out)
+            return
         out: list[bytes] = []
         encode_into(reply, self.client.resp, out)
         self._write(b"".join(out))
