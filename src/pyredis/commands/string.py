@@ -1,11 +1,37 @@
-"""String commands."""
+"""String commands: GET SET SETNX SETEX PSETEX MGET MSET MSETNX GETSET GETDEL GETEX APPEND
+STRLEN INCR INCRBY INCRBYFLOAT DECR DECRBY GETRANGE SUBSTR SETRANGE LCS.
+
+Strings are stored as plain `bytes`; integers too (b"42"). Expiry deadlines are absolute ms
+in db.expires. The order of checks in each handler follows Redis's t_string.c, because it
+decides which error wins when several apply.
+"""
 
 from __future__ import annotations
 
 from ..core.client import Client
 from ..core.spec import command
-from ..errors import WRONGTYPE, CommandError
+from ..errors import (
+    INVALID_EXPIRE,
+    NOT_FLOAT,
+    NOT_INTEGER,
+    OFFSET_RANGE,
+    OVERFLOW,
+    STRING_TOO_LONG,
+    SYNTAX,
+    WRONGTYPE,
+    CommandError,
+    wrong_arity,
+)
+from ._longdouble import format_ld_human, ld_add, parse_ld
+from ..protocol.parser import string2ll
 from ..protocol.replies import OK
+
+LLONG_MAX = (1 << 63) - 1
+LLONG_MIN = -(1 << 63)
+
+# parseExtendedStringArgumentsOrReply flags
+_NX, _XX, _GET, _KEEPTTL, _PERSIST, _EX, _PX, _EXAT, _PXAT = (1 << i for i in range(9))
+_ANY_EXPIRE = _EX | _PX | _EXAT | _PXAT
 
 
 def get_string(ctx: Client, key: bytes) -> bytes | None:
@@ -15,17 +41,549 @@ def get_string(ctx: Client, key: bytes) -> bytes | None:
     raise CommandError(WRONGTYPE)
 
 
-@command("GET", arity=2, flags="readonly fast", keys=(1, 1, 1), group="string")
-def get(ctx: Client, key: bytes):
-    """Returns the string value of a key."""
-    return get_string(ctx, key)
+def _parse_ext(args: tuple[bytes, ...], for_set: bool):
+    """parseExtendedStringArgumentsOrReply: (flags, expire argument or None)."""
+    flags = 0
+    expire = None
+    i = 0
+    n = len(args)
+    while i < n:
+        opt = args[i].upper()
+        has_next = i + 1 < n
+        if opt == b"NX" and for_set and not flags & _XX:
+            flags |= _NX
+        elif opt == b"XX" and for_set and not flags & _NX:
+            flags |= _XX
+        elif opt == b"GET" and for_set:
+            flags |= _GET
+        elif opt == b"KEEPTTL" and for_set and not flags & (_PERSIST | _ANY_EXPIRE):
+            flags |= _KEEPTTL
+        elif opt == b"PERSIST" and not for_set and not flags & (_ANY_EXPIRE | _KEEPTTL):
+            flags |= _PERSIST
+        elif opt == b"EX" and has_next and not flags & (_KEEPTTL | _PERSIST | _EXAT | _PX | _PXAT):
+            flags |= _EX
+            i += 1
+            expire = args[i]
+        elif opt == b"PX" and has_next and not flags & (_KEEPTTL | _PERSIST | _EX | _EXAT | _PXAT):
+            flags |= _PX
+            i += 1
+            expire = args[i]
+        elif opt == b"EXAT" and has_next and not flags & (_KEEPTTL | _PERSIST | _EX | _PX | _PXAT):
+            flags |= _EXAT
+            i += 1
+            expire = args[i]
+        elif opt == b"PXAT" and has_next and not flags & (_KEEPTTL | _PERSIST | _EX | _EXAT | _PX):
+            flags |= _PXAT
+            i += 1
+            expire = args[i]
+        else:
+            raise CommandError(SYNTAX)
+        i += 1
+    return flags, expire
 
 
-@command("SET", arity=-3, flags="write denyoom", keys=(1, 1, 1), group="string")
-def set_(ctx: Client, key: bytes, value: bytes, *options: bytes):
-    """Sets the string value of a key, ignoring its type. The key is created if it doesn't exist."""
-    if options:
-        raise CommandError("ERR syntax error")
-    ctx.db.set(key, value)
+def _expire_ms(ctx: Client, expire: bytes, flags: int, name: str) -> int:
+    """getExpireMillisecondsOrReply: the absolute deadline in ms."""
+    ms = string2ll(expire)
+    if ms is None:
+        raise CommandError(NOT_INTEGER)
+    seconds = flags & (_EX | _EXAT)
+    if ms <= 0 or (seconds and ms > LLONG_MAX // 1000):
+        raise CommandError(INVALID_EXPIRE % name)
+    if seconds:
+        ms *= 1000
+    if flags & (_EX | _PX):
+        ms += ctx.now
+        if ms > LLONG_MAX:  # signed overflow in Redis
+            raise CommandError(INVALID_EXPIRE % name)
+    return ms
+
+
+def _set_generic(ctx: Client, flags: int, key: bytes, value: bytes, expire: bytes | None, name: str,
+                 ok_reply=OK, abort_reply=None):
+    """setGenericCommand."""
+    when = 0
+    if expire is not None:
+        when = _expire_ms(ctx, expire, flags, name)
+    db = ctx.db
+    old = None
+    if flags & _GET:
+        old = db.lookup(key)
+        if old is not None and type(old) is not bytes:
+            raise CommandError(WRONGTYPE)
+        found = old is not None
+    else:
+        found = db.lookup(key) is not None
+    if (flags & _NX and found) or (flags & _XX and not found):
+        return old if flags & _GET else abort_reply
+    db.set(key, value, flags & _KEEPTTL)
+    if expire is not None:
+        db.set_expire(key, when)
+        ctx.propagate_as = [[b"SET", key, value, b"PXAT", b"%d" % when]]
+    elif flags & _GET:
+        argv = ctx.argv
+        ctx.propagate_as = [argv[:3] + [a for a in argv[3:] if a.upper() != b"GET"]]
     ctx.touched(key)
+    return old if flags & _GET else ok_reply
+
+
+@command("GET", arity=2, flags="readonly fast", keys=(1, 1, 1), group="string",
+         summary="Get the value of a key", since="1.0.0", complexity="O(1)")
+def get(ctx: Client, key: bytes):
+    v = ctx.db.lookup(key)
+    if v is None or type(v) is bytes:
+        return v
+    raise CommandError(WRONGTYPE)
+
+
+@command("SET", arity=-3, flags="write denyoom", keys=(1, 1, 1), group="string",
+         summary="Set the string value of a key", since="1.0.0", complexity="O(1)")
+def set_(ctx: Client, key: bytes, value: bytes, *options: bytes):
+    if not options:
+        ctx.db.set(key, value)
+        ctx.touched(key)
+        return OK
+    flags, expire = _parse_ext(options, True)
+    return _set_generic(ctx, flags, key, value, expire, "set")
+
+
+@command("SETNX", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string",
+         summary="Set the value of a key, only if the key does not exist", since="1.0.0",
+         complexity="O(1)")
+def setnx(ctx: Client, key: bytes, value: bytes):
+    db = ctx.db
+    if db.lookup(key) is not None:
+        return 0
+    db.set(key, value)
+    ctx.touched(key)
+    return 1
+
+
+@command("SETEX", arity=4, flags="write denyoom", keys=(1, 1, 1), group="string",
+         summary="Set the value and expiration of a key", since="2.0.0", complexity="O(1)")
+def setex(ctx: Client, key: bytes, seconds: bytes, value: bytes):
+    return _set_generic(ctx, _EX, key, value, seconds, "setex")
+
+
+@command("PSETEX", arity=4, flags="write denyoom", keys=(1, 1, 1), group="string",
+         summary="Set the value and expiration in milliseconds of a key", since="2.6.0",
+         complexity="O(1)")
+def psetex(ctx: Client, key: bytes, milliseconds: bytes, value: bytes):
+    return _set_generic(ctx, _PX, key, value, milliseconds, "psetex")
+
+
+@command("MGET", arity=-2, flags="readonly fast", keys=(1, -1, 1), group="string",
+         summary="Get the values of all the given keys", since="1.0.0",
+         complexity="O(N) where N is the number of keys to retrieve.")
+def mget(ctx: Client, *keys: bytes):
+    lookup = ctx.db.lookup
+    out = []
+    for k in keys:
+        v = lookup(k)
+        out.append(v if type(v) is bytes else None)
+    return out
+
+
+@command("MSET", arity=-3, flags="write denyoom", keys=(1, -1, 2), group="string",
+         summary="Set multiple keys to multiple values", since="1.0.1",
+         complexity="O(N) where N is the number of keys to set.")
+def mset(ctx: Client, *args: bytes):
+    n = len(args)
+    if n & 1:
+        raise wrong_arity("mset")
+    dbset = ctx.db.set
+    touched = ctx.touched
+    for i in range(0, n, 2):
+        k = args[i]
+        dbset(k, args[i + 1])
+        touched(k)
     return OK
+
+
+@command("MSETNX", arity=-3, flags="write denyoom", keys=(1, -1, 2), group="string",
+         summary="Set multiple keys to multiple values, only if none of the keys exist",
+         since="1.0.1", complexity="O(N) where N is the number of keys to set.")
+def msetnx(ctx: Client, *args: bytes):
+    n = len(args)
+    if n & 1:
+        raise wrong_arity("msetnx")
+    db = ctx.db
+    for i in range(0, n, 2):
+        if db.lookup(args[i]) is not None:
+            return 0
+    for i in range(0, n, 2):
+        k = args[i]
+        db.set(k, args[i + 1])
+        ctx.touched(k)
+    return 1
+
+
+@command("GETSET", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string",
+         summary="Set the string value of a key and return its old value", since="1.0.0",
+         complexity="O(1)")
+def getset(ctx: Client, key: bytes, value: bytes):
+    old = get_string(ctx, key)
+    ctx.db.set(key, value)
+    ctx.propagate_as = [[b"SET", key, value]]
+    ctx.touched(key)
+    return old
+
+
+@command("GETDEL", arity=2, flags="write fast", keys=(1, 1, 1), group="string",
+         summary="Get the value of a key and delete the key", since="6.2.0", complexity="O(1)")
+def getdel(ctx: Client, key: bytes):
+    old = get_string(ctx, key)
+    if old is not None:
+        ctx.db.delete(key)
+        ctx.propagate_as = [[b"DEL", key]]
+        ctx.touched(key)
+    return old
+
+
+@command("GETEX", arity=-2, flags="write fast", keys=(1, 1, 1), group="string",
+         summary="Get the value of a key and optionally set its expiration", since="6.2.0",
+         complexity="O(1)")
+def getex(ctx: Client, key: bytes, *options: bytes):
+    flags, expire = _parse_ext(options, False)
+    v = get_string(ctx, key)
+    if v is None:
+        return None
+    when = 0
+    if expire is not None:
+        when = _expire_ms(ctx, expire, flags, "getex")
+    db = ctx.db
+    if flags & (_EXAT | _PXAT) and when <= ctx.now:
+        db.delete(key)
+        ctx.propagate_as = [[b"DEL", key]]
+        ctx.touched(key)
+    elif expire is not None:
+        db.set_expire(key, when)
+        if flags & _PXAT:
+            ctx.propagate_as = [list(ctx.argv)]
+        else:
+            ctx.propagate_as = [[b"PEXPIREAT", key, b"%d" % when]]
+        ctx.touched(key)
+    elif flags & _PERSIST:
+        if db.persist(key):
+            ctx.propagate_as = [[b"PERSIST", key]]
+            ctx.touched(key)
+    return v
+
+
+@command("APPEND", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string",
+         summary="Append a value to a key", since="2.0.0",
+         complexity="O(1). The amortized time complexity is O(1) assuming the appended value "
+         "is small and the already present value is of any size, since the dynamic string "
+         "library used by Redis will double the free space available on every reallocation.")
+def append(ctx: Client, key: bytes, value: bytes):
+    db = ctx.db
+    old = db.lookup(key)
+    if old is None:
+        db.set(key, value)
+        new = value
+    else:
+        if type(old) is not bytes:
+            raise CommandError(WRONGTYPE)
+        total = len(old) + len(value)
+        if total > ctx.server.config["proto-max-bulk-len"]:
+            raise CommandError(STRING_TOO_LONG)
+        new = old + value
+        db.set(key, new, True)
+    ctx.touched(key)
+    return len(new)
+
+
+@command("STRLEN", arity=2, flags="readonly fast", keys=(1, 1, 1), group="string",
+         summary="Get the length of the value stored in a key", since="2.2.0", complexity="O(1)")
+def strlen(ctx: Client, key: bytes):
+    v = get_string(ctx, key)
+    return 0 if v is None else len(v)
+
+
+def _incr(ctx: Client, key: bytes, incr: int):
+    """incrDecrCommand: the TTL of an existing key is kept."""
+    db = ctx.db
+    v = db.lookup(key)
+    if v is None:
+        new = incr
+    else:
+        if type(v) is not bytes:
+            raise CommandError(WRONGTYPE)
+        old = string2ll(v)
+        if old is None:
+            raise CommandError(NOT_INTEGER)
+        new = old + incr
+        if new > LLONG_MAX or new < LLONG_MIN:
+            raise CommandError(OVERFLOW)
+    db.set(key, b"%d" % new, True)
+    ctx.touched(key)
+    return new
+
+
+@command("INCR", arity=2, flags="write denyoom fast", keys=(1, 1, 1), group="string",
+         summary="Increment the integer value of a key by one", since="1.0.0", complexity="O(1)")
+def incr(ctx: Client, key: bytes):
+    db = ctx.db
+    v = db.lookup(key)
+    if v is None:
+        new = 1
+    else:
+        if type(v) is not bytes:
+            raise CommandError(WRONGTYPE)
+        new = string2ll(v)
+        if new is None:
+            raise CommandError(NOT_INTEGER)
+        if new == LLONG_MAX:
+            raise CommandError(OVERFLOW)
+        new += 1
+    db.set(key, b"%d" % new, True)
+    ctx.touched(key)
+    return new
+
+
+@command("DECR", arity=2, flags="write denyoom fast", keys=(1, 1, 1), group="string",
+         summary="Decrement the integer value of a key by one", since="1.0.0", complexity="O(1)")
+def decr(ctx: Client, key: bytes):
+    return _incr(ctx, key, -1)
+
+
+@command("INCRBY", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string",
+         summary="Increment the integer value of a key by the given amount", since="1.0.0",
+         complexity="O(1)")
+def incrby(ctx: Client, key: bytes, increment: bytes):
+    n = string2ll(increment)
+    if n is None:
+        raise CommandError(NOT_INTEGER)
+    return _incr(ctx, key, n)
+
+
+@command("DECRBY", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string",
+         summary="Decrement the integer value of a key by the given number", since="1.0.0",
+         complexity="O(1)")
+def decrby(ctx: Client, key: bytes, decrement: bytes):
+    n = string2ll(decrement)
+    if n is None:
+        raise CommandError(NOT_INTEGER)
+    if n == LLONG_MIN:
+        raise CommandError("ERR decrement would overflow")
+    return _incr(ctx, key, -n)
+
+
+@command("INCRBYFLOAT", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string",
+         summary="Increment the float value of a key by the given amount", since="2.6.0",
+         complexity="O(1)")
+def incrbyfloat(ctx: Client, key: bytes, increment: bytes):
+    db = ctx.db
+    v = db.lookup(key)
+    if v is None:
+        cur = (1, 0, 0)
+    else:
+        if type(v) is not bytes:
+            raise CommandError(WRONGTYPE)
+        cur = parse_ld(v)
+        if cur is None:
+            raise CommandError(NOT_FLOAT)
+    inc = parse_ld(increment)
+    if inc is None:
+        raise CommandError(NOT_FLOAT)
+    total = ld_add(cur, inc)
+    if total is None:
+        raise CommandError("ERR increment would produce NaN or Infinity")
+    new = format_ld_human(total)
+    db.set(key, new, True)
+    # Replicated as SET ... KEEPTTL so replicas and the AOF cannot round differently.
+    ctx.propagate_as = [[b"SET", key, new, b"KEEPTTL"]]
+    ctx.touched(key)
+    return new
+
+
+_GETRANGE_COMPLEXITY = (
+    "O(N) where N is the length of the returned string. The complexity is ultimately "
+    "determined by the returned length, but because creating a substring from an existing "
+    "string is very cheap, it can be considered O(1) for small strings."
+)
+
+
+@command("GETRANGE", arity=4, flags="readonly", keys=(1, 1, 1), group="string",
+         summary="Get a substring of the string stored at a key", since="2.4.0",
+         complexity=_GETRANGE_COMPLEXITY)
+def getrange(ctx: Client, key: bytes, start: bytes, end: bytes):
+    s = string2ll(start)
+    if s is None:
+        raise CommandError(NOT_INTEGER)
+    e = string2ll(end)
+    if e is None:
+        raise CommandError(NOT_INTEGER)
+    v = get_string(ctx, key)
+    if v is None:
+        return b""
+    if s < 0 and e < 0 and s > e:
+        return b""
+    n = len(v)
+    if s < 0:
+        s += n
+    if e < 0:
+        e += n
+    if s < 0:
+        s = 0
+    if e < 0:
+        e = 0
+    if e >= n:
+        e = n - 1
+    if s > e or n == 0:
+        return b""
+    return v[s:e + 1]
+
+
+@command("SUBSTR", arity=4, flags="readonly", keys=(1, 1, 1), group="string",
+         summary="Get a substring of the string stored at a key", since="1.0.0",
+         complexity=_GETRANGE_COMPLEXITY)
+def substr(ctx: Client, key: bytes, start: bytes, end: bytes):
+    return getrange(ctx, key, start, end)
+
+
+@command("SETRANGE", arity=4, flags="write denyoom", keys=(1, 1, 1), group="string",
+         summary="Overwrite part of a string at key starting at the specified offset",
+         since="2.2.0",
+         complexity="O(1), not counting the time taken to copy the new string in place. "
+         "Usually, this string is very small so the amortized complexity is O(1). Otherwise, "
+         "complexity is O(M) with M being the length of the value argument.")
+def setrange(ctx: Client, key: bytes, offset: bytes, value: bytes):
+    off = string2ll(offset)
+    if off is None:
+        raise CommandError(NOT_INTEGER)
+    if off < 0:
+        raise CommandError(OFFSET_RANGE)
+    db = ctx.db
+    old = db.lookup(key)
+    vlen = len(value)
+    if old is None:
+        if vlen == 0:
+            return 0
+        if off + vlen > ctx.server.config["proto-max-bulk-len"]:
+            raise CommandError(STRING_TOO_LONG)
+        new = b"\x00" * off + value
+        db.set(key, new)
+    else:
+        if type(old) is not bytes:
+            raise CommandError(WRONGTYPE)
+        olen = len(old)
+        if vlen == 0:
+            return olen
+        if off + vlen > ctx.server.config["proto-max-bulk-len"]:
+            raise CommandError(STRING_TOO_LONG)
+        if off > olen:
+            new = old + b"\x00" * (off - olen) + value
+        else:
+            new = old[:off] + value + old[off + vlen:]
+        db.set(key, new, True)
+    ctx.touched(key)
+    return len(new)
+
+
+def _lcs_rows(a: bytes, b: bytes) -> list[int]:
+    """Bit-parallel LCS (Allison-Dix / Hyyrö): rows[i] is a bit vector over b whose zero bits,
+    below bit j, count LCS(a[:i], b[:j])."""
+    blen = len(b)
+    full = (1 << blen) - 1
+    masks: dict[int, int] = {}
+    for j, ch in enumerate(b):
+        masks[ch] = masks.get(ch, 0) | (1 << j)
+    v = full
+    rows = [v]
+    for ch in a:
+        u = v & masks.get(ch, 0)
+        v = ((v + u) | (v - u)) & full
+        rows.append(v)
+    return rows
+
+
+@command("LCS", arity=-3, flags="readonly", keys=(1, 2, 1), group="string",
+         summary="Find longest common substring", since="7.0.0",
+         complexity="O(N*M) where N and M are the lengths of s1 and s2, respectively")
+def lcs(ctx: Client, key1: bytes, key2: bytes, *options: bytes):
+    db = ctx.db
+    oa = db.lookup(key1)
+    ob = db.lookup(key2)
+    if (oa is not None and type(oa) is not bytes) or (ob is not None and type(ob) is not bytes):
+        raise CommandError("ERR The specified keys must contain string values")
+    a = oa or b""
+    b = ob or b""
+    getlen = getidx = withmatchlen = False
+    minmatchlen = 0
+    i = 0
+    n = len(options)
+    while i < n:
+        opt = options[i].upper()
+        if opt == b"IDX":
+            getidx = True
+        elif opt == b"LEN":
+            getlen = True
+        elif opt == b"WITHMATCHLEN":
+            withmatchlen = True
+        elif opt == b"MINMATCHLEN" and i + 1 < n:
+            minmatchlen = string2ll(options[i + 1])
+            if minmatchlen is None:
+                raise CommandError(NOT_INTEGER)
+            if minmatchlen < 0:
+                minmatchlen = 0
+            i += 1
+        else:
+            raise CommandError(SYNTAX)
+        i += 1
+    if getidx and getlen:
+        raise CommandError("ERR If you want both the length and indexes, please just use IDX.")
+    alen, blen = len(a), len(b)
+    if alen >= 0xFFFFFFFE or blen >= 0xFFFFFFFE:
+        raise CommandError("ERR String too long for LCS")
+    if (alen + 1) * (blen + 1) * 4 > ctx.server.config["proto-max-bulk-len"]:
+        raise CommandError("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len")
+    rows = _lcs_rows(a, b)
+    total = blen - rows[alen].bit_count()
+    if getlen and not getidx:
+        return total
+
+    def L(i: int, j: int) -> int:  # LCS(a[:i], b[:j])
+        return j - (rows[i] & ((1 << j) - 1)).bit_count()
+
+    result = bytearray(total)
+    idx = total
+    matches = []
+    arange_start = alen  # alen: no range being tracked
+    arange_end = brange_start = brange_end = 0
+    i, j = alen, blen
+    while i > 0 and j > 0:
+        emit = False
+        if a[i - 1] == b[j - 1]:
+            result[idx - 1] = a[i - 1]
+            if arange_start == alen:
+                arange_start = arange_end = i - 1
+                brange_start = brange_end = j - 1
+            elif arange_start == i and brange_start == j:
+                arange_start -= 1
+                brange_start -= 1
+            else:
+                emit = True
+            if arange_start == 0 or brange_start == 0:
+                emit = True
+            idx -= 1
+            i -= 1
+            j -= 1
+        else:
+            if L(i - 1, j) > L(i, j - 1):
+                i -= 1
+            else:
+                j -= 1
+            if arange_start != alen:
+                emit = True
+        if emit:
+            match_len = arange_end - arange_start + 1
+            if getidx and (minmatchlen == 0 or match_len >= minmatchlen):
+                m = [[arange_start, arange_end], [brange_start, brange_end]]
+                if withmatchlen:
+                    m.append(match_len)
+                matches.append(m)
+            arange_start = alen
+    if getidx:
+        return {b"matches": matches, b"len": total}
+    return bytes(result)
