@@ -1,13 +1,49 @@
-"""Keyspace commands (Redis's "generic" group): DEL EXISTS TYPE FLUSHDB FLUSHALL DBSIZE ..."""
+"""Keyspace commands (Redis's "generic" group, plus the keyspace-wide server commands):
+DEL UNLINK EXISTS TYPE TOUCH KEYS SCAN RANDOMKEY RENAME RENAMENX MOVE COPY, the EXPIRE
+family with TTL/PTTL/EXPIRETIME/PEXPIRETIME/PERSIST, OBJECT, FLUSHDB FLUSHALL SWAPDB DBSIZE,
+and WAIT.
+
+Each handler follows the corresponding function of Redis 7.0 (db.c, expire.c, object.c):
+the order of checks decides which error a client sees, so it is kept as in Redis.
+"""
 
 from __future__ import annotations
 
-from ..core.client import Client
-from ..core.spec import command
-from ..errors import SYNTAX, CommandError
-from ..keyspace.types import type_name
-from ..protocol.replies import OK, Simple
+import random
+from itertools import islice
 
+from ..core.client import Client
+from ..core.spec import command, container
+from ..errors import INVALID_DB, INVALID_EXPIRE, NO_SUCH_KEY, NOT_INTEGER, SYNTAX, CommandError
+from ..keyspace.scan import parse_cursor, parse_scan_options
+from ..keyspace.types import copy_value, encoding, type_name
+from ..protocol.parser import string2ll
+from ..protocol.replies import NO_REPLY, OK, Simple
+from ..util import compile_glob
+
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+LLONG_MIN, LLONG_MAX = -(2**63), 2**63 - 1
+SAME_OBJECT = "ERR source and destination objects are the same"
+
+
+def _get_int(arg: bytes, err: str | None = None) -> int:
+    """getIntFromObjectOrReply: an int64 that must also fit an int."""
+    v = string2ll(arg)
+    if v is None:
+        raise CommandError(err or NOT_INTEGER)
+    if v < INT_MIN or v > INT_MAX:
+        raise CommandError(err or "ERR value is out of range, value must between -2147483648 and 2147483647")
+    return v
+
+
+def _db_by_index(ctx: Client, dbid: int):
+    dbs = ctx.server.dbs
+    if dbid < 0 or dbid >= len(dbs):
+        raise CommandError(INVALID_DB)
+    return dbs[dbid]
+
+
+# --- deletion and existence ----------------------------------------------------------------
 
 @command("DEL", arity=-2, flags="write", keys=(1, -1, 1), group="generic")
 def del_(ctx: Client, *keys: bytes):
@@ -22,11 +58,27 @@ def del_(ctx: Client, *keys: bytes):
     return n
 
 
+@command("UNLINK", arity=-2, flags="write fast", keys=(1, -1, 1), group="generic", since="4.0.0")
+def unlink(ctx: Client, *keys: bytes):
+    """Asynchronously deletes one or more keys."""
+    return del_(ctx, *keys)
+
+
 @command("EXISTS", arity=-2, flags="readonly fast", keys=(1, -1, 1), group="generic", since="1.0.0")
 def exists(ctx: Client, *keys: bytes):
     """Determines whether one or more keys exist."""
-    db = ctx.db
-    return sum(1 for k in keys if db.lookup(k) is not None)
+    lookup = ctx.db.lookup
+    n = 0
+    for k in keys:
+        if lookup(k) is not None:
+            n += 1
+    return n
+
+
+@command("TOUCH", arity=-2, flags="readonly fast", keys=(1, -1, 1), group="generic", since="3.2.1")
+def touch(ctx: Client, *keys: bytes):
+    """Returns the number of existing keys out of those specified after updating the time they were last accessed."""
+    return exists(ctx, *keys)
 
 
 @command("TYPE", arity=2, flags="readonly fast", keys=(1, 1, 1), group="generic")
@@ -36,6 +88,379 @@ def type_(ctx: Client, key: bytes):
     return Simple(b"none" if v is None else type_name(v))
 
 
+# --- iteration -------------------------------------------------------------------------------
+
+@command("KEYS", arity=2, flags="readonly", group="generic", acl="keyspace dangerous")
+def keys_(ctx: Client, pattern: bytes):
+    """Returns all key names that match a pattern."""
+    db = ctx.db
+    data = db.data
+    if pattern == b"*":
+        names = list(data)
+    else:
+        match = compile_glob(pattern)
+        names = [k for k in data if match(k)]
+    expires = db.expires
+    if expires and names:
+        # keysCommand skips expired keys without deleting them.
+        now = ctx.now
+        names = [k for k in names if (w := expires.get(k)) is None or w > now]
+    return names
+
+
+@command("SCAN", arity=-2, flags="readonly", group="generic", since="2.8.0")
+def scan(ctx: Client, cursor: bytes, *options: bytes):
+    """Iterates over the key names in the database."""
+    cur = parse_cursor(cursor)
+    count, pattern, typ = parse_scan_options(options, True)
+    db = ctx.db
+    nxt, batch = ctx.server.scan_cursors.scan(("db", db.id), db.data.keys, cur, count)
+    if pattern is not None:
+        match = compile_glob(pattern)
+        batch = [k for k in batch if match(k)]
+    lookup = db.lookup
+    if typ is None:
+        batch = [k for k in batch if lookup(k) is not None]
+    else:
+        want = typ.lower()
+        out = []
+        for k in batch:
+            v = lookup(k)
+            if v is not None and type_name(v) == want:
+                out.append(k)
+        batch = out
+    return [b"%d" % nxt, batch]
+
+
+@command("RANDOMKEY", arity=1, flags="readonly", group="generic")
+def randomkey(ctx: Client):
+    """Returns a random key name from the database."""
+    db = ctx.db
+    data = db.data
+    while data:
+        n = len(data)
+        i = random.randrange(n)
+        # No random access into a dict: walk from the nearer end (C speed).
+        if i < n // 2:
+            key = next(islice(iter(data), i, None))
+        else:
+            key = next(islice(reversed(data), n - 1 - i, None))
+        if db.lookup(key) is not None:
+            return key
+    return None
+
+
+# --- renaming, moving, copying -------------------------------------------------------------
+
+def _rename(ctx: Client, src: bytes, dst: bytes, nx: bool):
+    db = ctx.db
+    v = db.lookup(src)
+    if v is None:
+        raise CommandError(NO_SUCH_KEY)
+    if src == dst:
+        return 0 if nx else OK
+    expire = db.get_expire(src)
+    if db.lookup(dst) is not None:
+        if nx:
+            return 0
+        db.delete(dst)
+    db.delete(src)
+    db.add(dst, v)
+    if expire is not None:
+        db.set_expire(dst, expire)
+    ctx.touched(src)
+    ctx.touched(dst)
+    ctx.server.dirty -= 1  # Redis counts one change for the rename
+    return 1 if nx else OK
+
+
+@command("RENAME", arity=3, flags="write", keys=(1, 2, 1), group="generic")
+def rename(ctx: Client, src: bytes, dst: bytes):
+    """Renames a key and overwrites the destination."""
+    return _rename(ctx, src, dst, False)
+
+
+@command("RENAMENX", arity=3, flags="write fast", keys=(1, 2, 1), group="generic")
+def renamenx(ctx: Client, src: bytes, dst: bytes):
+    """Renames a key only when the target key name doesn't exist."""
+    return _rename(ctx, src, dst, True)
+
+
+@command("MOVE", arity=3, flags="write fast", keys=(1, 1, 1), group="generic")
+def move(ctx: Client, key: bytes, dbarg: bytes):
+    """Moves a key to another database."""
+    src = ctx.db
+    dst = _db_by_index(ctx, _get_int(dbarg))
+    if dst is src:
+        raise CommandError(SAME_OBJECT)
+    v = src.lookup(key)
+    if v is None:
+        return 0
+    expire = src.get_expire(key)
+    if dst.lookup(key) is not None:
+        return 0
+    dst.add(key, v)
+    if expire is not None:
+        dst.set_expire(key, expire)
+    src.delete(key)
+    ctx.touched(key, src)
+    ctx.touched(key, dst)
+    ctx.server.dirty -= 1
+    return 1
+
+
+@command("COPY", arity=-3, flags="write denyoom", keys=(1, 2, 1), group="generic", since="6.2.0")
+def copy_(ctx: Client, src_key: bytes, dst_key: bytes, *options: bytes):
+    """Copies the value of a key to a new key."""
+    src = dst = ctx.db
+    replace = False
+    i, n = 0, len(options)
+    while i < n:
+        opt = options[i].lower()
+        if opt == b"replace":
+            replace = True
+        elif opt == b"db" and i + 1 < n:
+            dst = _db_by_index(ctx, _get_int(options[i + 1]))
+            i += 1
+        else:
+            raise CommandError(SYNTAX)
+        i += 1
+    if src is dst and src_key == dst_key:
+        raise CommandError(SAME_OBJECT)
+    v = src.lookup(src_key)
+    if v is None:
+        return 0
+    expire = src.get_expire(src_key)
+    if dst.lookup(dst_key) is not None:
+        if not replace:
+            return 0
+        dst.delete(dst_key)
+    dst.add(dst_key, copy_value(v))
+    if expire is not None:
+        dst.set_expire(dst_key, expire)
+    ctx.touched(dst_key, dst)
+    return 1
+
+
+# --- expiry --------------------------------------------------------------------------------
+
+_NX, _XX, _GT, _LT = 1, 2, 4, 8
+_EXPIRE_FLAGS = {b"nx": _NX, b"xx": _XX, b"gt": _GT, b"lt": _LT}
+
+
+def _expire_generic(ctx: Client, key: bytes, param: bytes, options: tuple[bytes, ...],
+                    basetime: int, seconds: bool, name: str):
+    """expireGenericCommand."""
+    flags = 0
+    for opt in options:
+        f = _EXPIRE_FLAGS.get(opt.lower())
+        if f is None:
+            raise CommandError("ERR Unsupported option " + opt.decode("utf-8", "replace"))
+        flags |= f
+    if flags & _NX and flags & (_XX | _GT | _LT):
+        raise CommandError("ERR NX and XX, GT or LT options at the same time are not compatible")
+    if flags & _GT and flags & _LT:
+        raise CommandError("ERR GT and LT options at the same time are not compatible")
+    when = string2ll(param)
+    if when is None:
+        raise CommandError(NOT_INTEGER)
+    if seconds:
+        if when > LLONG_MAX // 1000 or when < -(LLONG_MAX // 1000):
+            raise CommandError(INVALID_EXPIRE % name)
+        when *= 1000
+    if when > LLONG_MAX - basetime:
+        raise CommandError(INVALID_EXPIRE % name)
+    when += basetime
+    db = ctx.db
+    if db.lookup(key) is None:
+        return 0
+    if flags:
+        current = db.get_expire(key)
+        if flags & _NX and current is not None:
+            return 0
+        if flags & _XX and current is None:
+            return 0
+        if flags & _GT and (current is None or when <= current):
+            return 0
+        if flags & _LT and current is not None and when >= current:
+            return 0
+    server = ctx.server
+    if when <= ctx.now and not server.loading:
+        db.delete(key)
+        ctx.touched(key)
+        ctx.propagate_as = [[b"UNLINK" if server.config["lazyfree-lazy-expire"] else b"DEL", key]]
+        return 1
+    db.set_expire(key, when)
+    ctx.touched(key)
+    ctx.propagate_as = [[b"PEXPIREAT", key, b"%d" % when, *options]]
+    return 1
+
+
+@command("EXPIRE", arity=-3, flags="write fast", keys=(1, 1, 1), group="generic")
+def expire(ctx: Client, key: bytes, seconds: bytes, *options: bytes):
+    """Sets the expiration time of a key in seconds."""
+    return _expire_generic(ctx, key, seconds, options, ctx.now, True, "expire")
+
+
+@command("PEXPIRE", arity=-3, flags="write fast", keys=(1, 1, 1), group="generic", since="2.6.0")
+def pexpire(ctx: Client, key: bytes, ms: bytes, *options: bytes):
+    """Sets the expiration time of a key in milliseconds."""
+    return _expire_generic(ctx, key, ms, options, ctx.now, False, "pexpire")
+
+
+@command("EXPIREAT", arity=-3, flags="write fast", keys=(1, 1, 1), group="generic", since="1.2.0")
+def expireat(ctx: Client, key: bytes, ts: bytes, *options: bytes):
+    """Sets the expiration time of a key to a Unix timestamp."""
+    return _expire_generic(ctx, key, ts, options, 0, True, "expireat")
+
+
+@command("PEXPIREAT", arity=-3, flags="write fast", keys=(1, 1, 1), group="generic", since="2.6.0")
+def pexpireat(ctx: Client, key: bytes, ts: bytes, *options: bytes):
+    """Sets the expiration time of a key to a Unix milliseconds timestamp."""
+    return _expire_generic(ctx, key, ts, options, 0, False, "pexpireat")
+
+
+def _ttl(ctx: Client, key: bytes, ms: bool, absolute: bool) -> int:
+    """ttlGenericCommand."""
+    db = ctx.db
+    if db.lookup(key) is None:
+        return -2
+    expire = db.get_expire(key)
+    if expire is None:
+        return -1
+    ttl = expire if absolute else expire - ctx.now
+    if ttl < 0:
+        ttl = 0
+    return ttl if ms else (ttl + 500) // 1000
+
+
+@command("TTL", arity=2, flags="readonly fast", keys=(1, 1, 1), group="generic")
+def ttl(ctx: Client, key: bytes):
+    """Returns the expiration time in seconds of a key."""
+    return _ttl(ctx, key, False, False)
+
+
+@command("PTTL", arity=2, flags="readonly fast", keys=(1, 1, 1), group="generic", since="2.6.0")
+def pttl(ctx: Client, key: bytes):
+    """Returns the expiration time in milliseconds of a key."""
+    return _ttl(ctx, key, True, False)
+
+
+@command("EXPIRETIME", arity=2, flags="readonly fast", keys=(1, 1, 1), group="generic", since="7.0.0")
+def expiretime(ctx: Client, key: bytes):
+    """Returns the expiration time of a key as a Unix timestamp."""
+    return _ttl(ctx, key, False, True)
+
+
+@command("PEXPIRETIME", arity=2, flags="readonly fast", keys=(1, 1, 1), group="generic", since="7.0.0")
+def pexpiretime(ctx: Client, key: bytes):
+    """Returns the expiration time of a key as a Unix milliseconds timestamp."""
+    return _ttl(ctx, key, True, True)
+
+
+@command("PERSIST", arity=2, flags="write fast", keys=(1, 1, 1), group="generic", since="2.2.0")
+def persist(ctx: Client, key: bytes):
+    """Removes the expiration time of a key."""
+    db = ctx.db
+    if db.lookup(key) is not None and db.persist(key):
+        ctx.touched(key)
+        return 1
+    return 0
+
+
+# --- OBJECT ----------------------------------------------------------------------------------
+
+container("OBJECT", group="generic", summary="A container for object introspection commands.", since="2.2.3")
+
+_LFU_INIT_VAL = 5
+_SHARED_INTEGERS = 10000
+_OBJECT_HELP = [
+    "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "ENCODING <key>",
+    "    Return the kind of internal representation used in order to store the value",
+    "    associated with a <key>.",
+    "FREQ <key>",
+    "    Return the access frequency index of the <key>. The returned integer is",
+    "    proportional to the logarithm of the recent access frequency of the key.",
+    "IDLETIME <key>",
+    "    Return the idle time of the <key>, that is the approximated number of",
+    "    seconds elapsed since the last access to the key.",
+    "REFCOUNT <key>",
+    "    Return the number of references of the value associated with the specified",
+    "    <key>.",
+    "HELP",
+    "    Prints this help.",
+]
+
+
+def _lfu_policy(ctx: Client) -> bool:
+    return "lfu" in str(ctx.server.config["maxmemory-policy"])
+
+
+@command("OBJECT|ENCODING", arity=3, flags="readonly", keys=(2, 2, 1), group="generic", since="2.2.3")
+def object_encoding(ctx: Client, key: bytes):
+    """Returns the internal encoding of a Redis object."""
+    v = ctx.db.lookup(key)
+    if v is None:
+        return None
+    return encoding(v, ctx.server.config)
+
+
+@command("OBJECT|REFCOUNT", arity=3, flags="readonly", keys=(2, 2, 1), group="generic", since="2.2.3")
+def object_refcount(ctx: Client, key: bytes):
+    """Returns the reference count of a value of a key."""
+    v = ctx.db.lookup(key)
+    if v is None:
+        return None
+    if type(v) is bytes and len(v) <= 5:
+        # Small integers stored by SET are Redis's shared objects (refcount INT_MAX),
+        # unless an LRU/LFU maxmemory policy forbids sharing.
+        n = string2ll(v)
+        if n is not None and 0 <= n < _SHARED_INTEGERS:
+            cfg = ctx.server.config
+            policy = str(cfg["maxmemory-policy"])
+            if not cfg["maxmemory"] or not ("lru" in policy or "lfu" in policy):
+                return INT_MAX
+    return 1
+
+
+@command("OBJECT|IDLETIME", arity=3, flags="readonly", keys=(2, 2, 1), group="generic", since="2.2.3")
+def object_idletime(ctx: Client, key: bytes):
+    """Returns the time since the last access to a Redis object."""
+    v = ctx.db.lookup(key)
+    if v is None:
+        return None
+    if _lfu_policy(ctx):
+        raise CommandError(
+            "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
+            "switching between policies at runtime LRU and LFU data will take some time to adjust.")
+    # pyredis keeps no per-key access clock (it would cost every lookup): keys read as
+    # just accessed.
+    return 0
+
+
+@command("OBJECT|FREQ", arity=3, flags="readonly", keys=(2, 2, 1), group="generic", since="4.0.0")
+def object_freq(ctx: Client, key: bytes):
+    """Returns the logarithmic access frequency counter of a Redis object."""
+    v = ctx.db.lookup(key)
+    if v is None:
+        return None
+    if not _lfu_policy(ctx):
+        raise CommandError(
+            "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note "
+            "that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+    # No per-key LFU counter is kept (see IDLETIME): every key reads as newly created.
+    return _LFU_INIT_VAL
+
+
+@command("OBJECT|HELP", arity=2, flags="loading stale", group="generic", since="6.2.0")
+def object_help(ctx: Client):
+    """Returns helpful text about the different subcommands."""
+    return [Simple(line.encode()) for line in _OBJECT_HELP]
+
+
+# --- whole databases ----------------------------------------------------------------------
+
 def _flush_mode(args: tuple[bytes, ...]) -> None:
     if len(args) > 1:
         raise CommandError(SYNTAX)
@@ -43,31 +468,89 @@ def _flush_mode(args: tuple[bytes, ...]) -> None:
         raise CommandError(SYNTAX)
 
 
-@command("FLUSHDB", arity=-1, flags="write", group="server")
+def _flush(ctx: Client, db) -> None:
+    ctx.server.dirty += len(db)
+    for hook in ctx.server.flush_hooks:
+        hook(db)
+    db.flush()
+
+
+@command("FLUSHDB", arity=-1, flags="write", group="server", acl="keyspace dangerous")
 def flushdb(ctx: Client, *args: bytes):
     """Remove all keys from the current database."""
     _flush_mode(args)
-    ctx.server.dirty += len(ctx.db) + 1
-    for hook in ctx.server.flush_hooks:
-        hook(ctx.db)
-    ctx.db.flush()
+    _flush(ctx, ctx.db)
+    ctx.server.dirty += 1  # forceCommandPropagation: replicated even when already empty
     return OK
 
 
-@command("FLUSHALL", arity=-1, flags="write", group="server")
+@command("FLUSHALL", arity=-1, flags="write", group="server", acl="keyspace dangerous")
 def flushall(ctx: Client, *args: bytes):
     """Removes all keys from all databases."""
     _flush_mode(args)
     for db in ctx.server.dbs:
-        ctx.server.dirty += len(db)
-        for hook in ctx.server.flush_hooks:
-            hook(db)
-        db.flush()
+        _flush(ctx, db)
     ctx.server.dirty += 1
     return OK
 
 
-@command("DBSIZE", arity=1, flags="readonly fast", group="server")
+@command("SWAPDB", arity=3, flags="write fast", group="server", acl="keyspace dangerous", since="4.0.0")
+def swapdb(ctx: Client, index1: bytes, index2: bytes):
+    """Swaps two Redis databases."""
+    id1 = _get_int(index1, "ERR invalid first DB index")
+    id2 = _get_int(index2, "ERR invalid second DB index")
+    dbs = ctx.server.dbs
+    if id1 < 0 or id1 >= len(dbs) or id2 < 0 or id2 >= len(dbs):
+        raise CommandError(INVALID_DB)
+    if id1 != id2:
+        db1, db2 = dbs[id1], dbs[id2]
+        db1.swap_with(db2)
+        for hook in ctx.server.swapdb_hooks:
+            hook(db1, db2)
+    ctx.server.dirty += 1
+    return OK
+
+
+@command("DBSIZE", arity=1, flags="readonly fast", group="server", acl="keyspace")
 def dbsize(ctx: Client):
     """Returns the number of keys in the database."""
     return len(ctx.db)
+
+
+# --- WAIT ----------------------------------------------------------------------------------
+
+@command("WAIT", arity=3, flags="noscript", group="generic", acl="connection", since="3.0.0")
+def wait(ctx: Client, numreplicas: bytes, timeout: bytes):
+    """Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed."""
+    n = string2ll(numreplicas)
+    if n is None:
+        raise CommandError(NOT_INTEGER)
+    t = string2ll(timeout)
+    if t is None:
+        raise CommandError("ERR timeout is not an integer or out of range")
+    if t < 0:
+        raise CommandError("ERR timeout is negative")
+    # A standalone server has no replica to acknowledge anything.
+    if n <= 0 or ctx.multi is not None or ctx.in_exec:
+        return 0
+    return _wait_block(ctx, t)
+
+
+def _wait_block(ctx: Client, timeout_ms: int):
+    """Block like Redis does for replicas that will never acknowledge: answer 0 when the
+    timeout passes (never, for timeout 0)."""
+    srv = ctx.server.server
+    conn = srv.connections.get(ctx.id) if srv is not None else None
+    if conn is None:
+        return 0
+    import asyncio
+
+    conn.paused = True
+    if 0 < timeout_ms < 10**11:  # beyond ~3 years: as good as forever
+        asyncio.get_running_loop().call_later(timeout_ms / 1000.0, _wait_done, conn)
+    return NO_REPLY
+
+
+def _wait_done(conn) -> None:
+    if conn.paused and not conn.closed:
+        conn.resume(0)

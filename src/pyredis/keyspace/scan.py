@@ -1,4 +1,4 @@
-"""Cursors for SCAN, HSCAN, SSCAN and ZSCAN.
+"""Cursors for SCAN, HSCAN, SSCAN and ZSCAN, and the reply helper they share.
 
 Redis walks its hash table in reverse-binary bucket order so that a cursor stays valid while
 the table grows or shrinks. A Python dict exposes no buckets, so pyredis iterates over a
@@ -12,10 +12,26 @@ A cursor is `(snapshot id << 32) | offset`. Snapshots live in a small LRU per se
 whose snapshot was evicted restarts a snapshot at its offset (best effort, never an error).
 
 API:
-    cursors = ScanCursors()
+    cursors = ScanCursors()                       # one per server: state.scan_cursors
     next_cursor, items = cursors.scan(owner, source, cursor, count)
         owner:  hashable identity of what is scanned (db id, or (db id, key))
         source: a callable returning an iterable of the current elements (called on cursor 0)
+
+    parse_cursor(arg) -> int                      # Redis's parseScanCursorOrReply (strtoul)
+    scan_reply(ctx, owner, cursor, options, members, small=..., contains=..., value=...)
+        The whole HSCAN/SSCAN/ZSCAN reply once the key was looked up and type-checked.
+        Redis's order in those commands is: parse_cursor -> lookup (missing key: reply
+        EMPTY_SCAN) -> WRONGTYPE -> scan_reply (which parses MATCH/COUNT; TYPE is a syntax
+        error there).
+            members():     iterable of members (fields for HSCAN), in the collection's order
+            small:         True when Redis would hold the value as listpack/intset: Redis then
+                           returns every element in one reply with cursor 0, whatever COUNT is
+            contains(m):   is m still in the collection (snapshots may hold deleted members)
+            value(m):      HSCAN/ZSCAN: the bytes emitted after member m (field value, score
+                           formatted as Redis does); None for SSCAN
+        COUNT counts reply entries as Redis does (a field and its value are two), and MATCH
+        filters after the COUNT elements were picked, so a reply may be short or empty while
+        the cursor is not 0.
 """
 
 from __future__ import annotations
@@ -23,7 +39,15 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
+from ..errors import NOT_INTEGER, SYNTAX, CommandError
+from ..protocol.parser import string2ll
+from ..util import compile_glob
+
 MAX_SNAPSHOTS = 64
+INVALID_CURSOR = "ERR invalid cursor"
+_ULONG = 1 << 64
+EMPTY_SCAN = [b"0", []]
+_SPACE = b" \t\n\v\f\r"
 
 
 class ScanCursors:
@@ -52,3 +76,74 @@ class ScanCursors:
             self._snaps.pop(sid, None)
             return 0, batch
         return (sid << 32) | end, batch
+
+    def clear(self) -> None:
+        self._snaps.clear()
+
+
+def parse_cursor(arg: bytes) -> int:
+    """strtoul(arg, &end, 10) with Redis's checks: no leading space, nothing after the
+    digits, no overflow. '' is cursor 0 and '-N' wraps around, as in Redis."""
+    if not arg:
+        return 0
+    if arg[0] in _SPACE:
+        raise CommandError(INVALID_CURSOR)
+    neg = arg[0] == 45
+    digits = arg[1:] if arg[0] in (43, 45) else arg
+    if not digits or not digits.isdigit():
+        raise CommandError(INVALID_CURSOR)
+    v = int(digits)
+    if v >= _ULONG:
+        raise CommandError(INVALID_CURSOR)
+    return (_ULONG - v) % _ULONG if neg else v
+
+
+def parse_scan_options(args, allow_type: bool) -> tuple[int, bytes | None, bytes | None]:
+    """MATCH / COUNT (/ TYPE for SCAN) as scanGenericCommand parses them: (count, pattern or
+    None for no filtering, type name or None)."""
+    count = 10
+    pattern = typ = None
+    i, n = 0, len(args)
+    while i < n:
+        opt = args[i].lower()
+        more = n - i >= 2
+        if opt == b"count" and more:
+            v = string2ll(args[i + 1])
+            if v is None:
+                raise CommandError(NOT_INTEGER)
+            if v < 1:
+                raise CommandError(SYNTAX)
+            count = v
+        elif opt == b"match" and more:
+            pattern = args[i + 1]
+            if pattern == b"*":
+                pattern = None
+        elif opt == b"type" and allow_type and more:
+            typ = args[i + 1]
+        else:
+            raise CommandError(SYNTAX)
+        i += 2
+    return count, pattern, typ
+
+
+def scan_reply(ctx, owner: object, cursor: int, options, members: Callable[[], Iterable[bytes]], *,
+               small: bool, contains: Callable[[bytes], bool],
+               value: Callable[[bytes], bytes] | None = None) -> list:
+    count, pattern, _ = parse_scan_options(options, False)
+    if small:
+        batch = list(members())
+        nxt = 0
+    else:
+        per_call = (count + 1) // 2 if value is not None else count
+        nxt, batch = ctx.server.scan_cursors.scan(owner, members, cursor, per_call)
+        batch = [m for m in batch if contains(m)]
+    if pattern is not None:
+        match = compile_glob(pattern)
+        batch = [m for m in batch if match(m)]
+    if value is None:
+        return [b"%d" % nxt, batch]
+    out = []
+    for m in batch:
+        out.append(m)
+        out.append(value(m))
+    return [b"%d" % nxt, out]
