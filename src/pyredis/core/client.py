@@ -87,6 +87,13 @@ class Client:
         if self.server.key_change_hooks:
             self.server.signal_modified(db or self.db, key)
 
+    def notify(self, type_: int, event: bytes, key: bytes, db: Database | None = None) -> None:
+        """Keyspace notification for a change made by this command (see core/notify.py)."""
+        if self.server.notify_flags & type_:
+            from .notify import notify
+
+            notify(self.server, type_, event, key, (db or self.db).id)
+
     @property
     def subscription_count(self) -> int:
         return len(self.subscriptions) + len(self.psubscriptions) + len(self.ssubscriptions)

@@ -88,8 +88,20 @@ class ServerState:
         self.scan_cursors = ScanCursors()
         # Called with the Client on RESET (unsubscribe, unwatch, tracking off).
         self.reset_hooks: list = []
+        # core/blocking.BlockingManager and core/transactions.WatchRegistry, created on first use.
+        self.blocking = None
+        self.watching = None
         # Replaced by the ACL subsystem: (client, username, password) -> bool.
         self.acl_authenticate = None
+        from .pubsub import PubSub
+
+        self.pubsub = PubSub(self)
+        # Parsed notify-keyspace-events; 0 (the default) makes ctx.notify() a single test.
+        from .notify import parse_flags
+
+        self.notify_flags = parse_flags(self.config["notify-keyspace-events"])
+        self.config.on_change("notify-keyspace-events", lambda v: setattr(self, "notify_flags", parse_flags(v)))
+        self.reset_hooks.append(self.pubsub.drop_client)
         # The RedisServer owning this state (None when driven without sockets, e.g. AOF tools).
         self.server = None
 
@@ -113,6 +125,10 @@ class ServerState:
 
     def _on_expired(self, db: Database, key: bytes) -> None:
         self.stats.expired_keys += 1
+        if self.notify_flags:
+            from .notify import NOTIFY_EXPIRED, notify
+
+            notify(self, NOTIFY_EXPIRED, b"expired", key, db.id)
         for hook in self.expire_hooks:
             hook(db, key)
 

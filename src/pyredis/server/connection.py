@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 from collections import deque
 from typing import TYPE_CHECKING
 
+from ..core.blocking import Blocked
+from ..core.blocking import manager as blocking_manager
 from ..core.client import Client
 from ..core.dispatch import execute
 from ..protocol.encoder import encode_into
@@ -95,6 +98,10 @@ class Connection(asyncio.Protocol):
         for argv in cmds:
             n += 1
             reply = execute(c, argv)
+            if type(reply) is Blocked:
+                self.paused = True
+                blocking_manager(self.state).block(c, reply, self.resume)
+                break
             mode = c.reply_mode
             if mode == "on":
                 if type(reply) is not NoReply:
@@ -138,6 +145,34 @@ class Connection(asyncio.Protocol):
         out: list[bytes] = []
         encode_into(reply, self.client.resp, out)
         self._write(b"".join(out))
+        if self.transport is not None and not self.closed:
+            self._check_output_limit()
+
+    def _check_output_limit(self) -> None:
+        """client-output-buffer-limit for pub/sub clients: a subscriber that does not read is
+        disconnected once its pending output passes the hard limit, or stays over the soft
+        limit for soft-seconds, instead of growing server memory without bound."""
+        c = self.client
+        if not c.subscription_count:
+            return
+        hard, soft, soft_secs = self.state.config["client-output-buffer-limit"]["pubsub"]
+        size = self.transport.get_write_buffer_size()
+        now = time.monotonic()
+        over = False
+        if hard and size >= hard:
+            over = True
+        elif soft and size >= soft:
+            since = c.extra.get("obuf_soft_since")
+            if since is None:
+                c.extra["obuf_soft_since"] = now
+            elif now - since >= soft_secs:
+                over = True
+        else:
+            c.extra.pop("obuf_soft_since", None)
+        if over:
+            self.srv.log("warning", f"Client id={c.id} addr={c.addr} scheduled to be closed ASAP for overcoming of output buffer limits.")
+            self.transport.abort()
+            self.close()
 
     def resume(self, reply) -> None:
         """The blocked command finished with `reply`: send it and run what queued behind it."""
@@ -146,6 +181,12 @@ class Connection(asyncio.Protocol):
         out: list[bytes] = []
         encode_into(reply, c.resp, out)
         self._write(b"".join(out))
+        if self.pending and not self.closed:
+            # Run what queued behind later, as Redis's processUnblockedClients: never
+            # re-entrantly from the code serving blocked clients.
+            asyncio.get_running_loop().call_soon(self._drain_pending)
+
+    def _drain_pending(self) -> None:
         while self.pending and not self.paused and not self.closed:
             cmds = list(self.pending)
             self.pending.clear()
