@@ -16,6 +16,7 @@ from ..errors import NOAUTH, CommandError, unknown_command, unknown_subcommand, 
 from ..protocol.replies import QUEUED, ErrorReply
 from .client import Client
 from .spec import TABLE, CommandSpec
+from .transactions import exec_abort_reply
 
 _perf = time.perf_counter_ns
 
@@ -47,6 +48,9 @@ def reject(c: Client, text: str | bytes, spec: CommandSpec | None = None) -> Err
         text = text.encode()
     if c.multi is not None:
         c.multi_error = True
+        if spec is not None and spec.name_bytes == b"exec":
+            spec.rejected_calls += 1
+            return _error_reply(c, exec_abort_reply(c, text))
     if spec is not None:
         spec.rejected_calls += 1
     return _error_reply(c, text)
@@ -93,7 +97,7 @@ def execute(c: Client, argv: list[bytes]):
     else:
         a = spec.arity
         if (a > 0 and len(argv) != a) or len(argv) < -a:
-            return reject(c, wrong_arity(spec.fullname).text)
+            return reject(c, wrong_arity(spec.fullname).text, spec)
     if not c.authenticated and not spec.no_auth:
         return reject(c, NOAUTH, spec)
     if EXTRA_GATES:
@@ -114,7 +118,11 @@ def execute(c: Client, argv: list[bytes]):
             return reject(c, "ERR Command not allowed inside a transaction", spec)
         c.multi.append((spec, argv))
         return QUEUED
-    return call(c, spec, argv)
+    reply = call(c, spec, argv)
+    bl = c.server.blocking
+    if bl is not None and bl.ready and not c.server.time_frozen:
+        bl.handle_ready()  # serve clients blocked on keys this command wrote
+    return reply
 
 
 def call(c: Client, spec: CommandSpec, argv: list[bytes]):
