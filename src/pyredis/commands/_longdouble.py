@@ -64,7 +64,7 @@ def _exp(b: bytes | None) -> int:
         return 0
     neg = b[:1] == b"-"
     digits = b.lstrip(b"+-").lstrip(b"0")
-    v = int(digits) if len(digits) <= 9 else 10**9 if digits else 0
+    v = int(digits or b"0") if len(digits) <= 9 else 10**9
     return -v if neg else v
 
 
@@ -85,14 +85,11 @@ def _int_str(n: int) -> bytes:
 
 def parse_ld(s: bytes):
     """string2ld: the whole string must be a strtold number; no leading space, no NaN,
-    no overflow, no underflow to zero. Like C, parsing stops at an embedded NUL."""
+    no overflow, no underflow to zero."""
     n = len(s)
     if n == 0 or n >= _MAX_CHARS:
         return None
-    z = s.find(b"\x00")
-    if z >= 0:
-        s = s[:z]
-    m = _NUM_RE.match(s)
+    m = _NUM_RE.match(s)  # an embedded NUL fails the match, as strtold stops short of slen
     if m is None:
         return None
     sign_b, inf, nan, hint, hfrac, hexp, dint, dfrac, dexp = m.groups()
