@@ -15,77 +15,102 @@ def _lower(c: int) -> int:
     return c + 32 if 65 <= c <= 90 else c
 
 
-def _match(p: bytes, pi: int, s: bytes, si: int, nocase: bool, nesting: int, skip: list[bool]) -> bool:
-    """A port of Redis's stringmatchlen_impl (util.c), index-based."""
-    if nesting > 1000:
-        return False
+def _signed(c: int) -> int:
+    """C `char` is signed: bytes >= 0x80 compare as negative numbers in [a-z] ranges."""
+    return c - 256 if c > 127 else c
+
+
+def _match(p: bytes, s: bytes, nocase: bool) -> bool:
+    """Redis's stringmatchlen_impl (util.c, 7.0), without recursion.
+
+    In Redis, a '*' tries the rest of the pattern at every later position of the string,
+    recursively; when the innermost '*' runs out of positions it sets skipLongerMatches and
+    every enclosing '*' gives up too. So only the most recent '*' is ever backtracked to:
+    one (pattern, string) restart point is the whole state, and patterns with thousands of
+    stars need no Python recursion. Like Redis (with its abusive-pattern protection), a
+    pattern needing more than 1000 nested '*' levels matches nothing.
+    """
     plen, slen = len(p), len(s)
-    while pi < plen and si < slen:
-        c = p[pi]
-        if c == 42:  # '*'
-            while pi + 1 < plen and p[pi + 1] == 42:
-                pi += 1
-            if pi + 1 == plen:
-                return True
-            while si < slen:
-                if _match(p, pi + 1, s, si, nocase, nesting + 1, skip):
-                    return True
-                if skip[0]:
-                    return False
-                si += 1
-            skip[0] = True
-            return False
-        elif c == 63:  # '?'
-            si += 1
-        elif c == 91:  # '['
-            pi += 1
-            neg = pi < plen and p[pi] == 94
-            if neg:
-                pi += 1
-            matched = False
-            sc = s[si]
-            while True:
-                pc = p[pi] if pi < plen else 0
-                if pc == 92 and plen - pi >= 2:
+    pi = si = 0
+    star_pi = -1  # pattern index after the most recent '*'
+    star_si = 0  # string index the rest of the pattern was last tried at
+    depth = 0  # Redis's recursion depth: one level per '*' (backtracking never pops one)
+    while True:
+        failed = False
+        while pi < plen and si < slen:
+            c = p[pi]
+            if c == 42:  # '*'
+                while pi + 1 < plen and p[pi + 1] == 42:
                     pi += 1
-                    if p[pi] == sc:
+                if pi + 1 == plen:
+                    return True
+                # Redis gives up on patterns nesting more than 1000 '*' recursions deep.
+                depth += 1
+                if depth > 1000:
+                    return False
+                pi += 1
+                star_pi, star_si = pi, si
+                continue
+            if c == 63:  # '?'
+                si += 1
+            elif c == 91:  # '['
+                pi += 1
+                neg = pi < plen and p[pi] == 94
+                if neg:
+                    pi += 1
+                matched = False
+                sc = s[si]
+                while True:
+                    pc = p[pi] if pi < plen else 0
+                    if pc == 92 and plen - pi >= 2:
+                        pi += 1
+                        if p[pi] == sc:
+                            matched = True
+                    elif pc == 93:
+                        break
+                    elif pi >= plen:
+                        pi -= 1
+                        break
+                    elif plen - pi >= 3 and p[pi + 1] == 45:
+                        lo, hi, x = _signed(p[pi]), _signed(p[pi + 2]), _signed(sc)
+                        if lo > hi:
+                            lo, hi = hi, lo
+                        if nocase:
+                            lo, hi, x = _lower(lo), _lower(hi), _lower(x)
+                        pi += 2
+                        if lo <= x <= hi:
+                            matched = True
+                    elif (pc == sc) if not nocase else (_lower(pc) == _lower(sc)):
                         matched = True
-                elif pc == 93:
+                    pi += 1
+                if neg:
+                    matched = not matched
+                if not matched:
+                    failed = True
                     break
-                elif pi >= plen:
-                    pi -= 1
+                si += 1
+            else:
+                if c == 92 and plen - pi >= 2:
+                    pi += 1
+                    c = p[pi]
+                if (c != s[si]) if not nocase else (_lower(c) != _lower(s[si])):
+                    failed = True
                     break
-                elif plen - pi >= 3 and p[pi + 1] == 45:
-                    start, end, x = p[pi], p[pi + 2], sc
-                    if start > end:
-                        start, end = end, start
-                    if nocase:
-                        start, end, x = _lower(start), _lower(end), _lower(x)
-                    pi += 2
-                    if start <= x <= end:
-                        matched = True
-                else:
-                    if (pc == sc) if not nocase else (_lower(pc) == _lower(sc)):
-                        matched = True
-                pi += 1
-            if neg:
-                matched = not matched
-            if not matched:
-                return False
-            si += 1
-        else:
-            if c == 92 and plen - pi >= 2:
-                pi += 1
-                c = p[pi]
-            if (c != s[si]) if not nocase else (_lower(c) != _lower(s[si])):
-                return False
-            si += 1
-        pi += 1
-        if si == slen:
-            while pi < plen and p[pi] == 42:
-                pi += 1
-            break
-    return pi == plen and si == slen
+                si += 1
+            pi += 1
+            if si == slen:
+                while pi < plen and p[pi] == 42:
+                    pi += 1
+                break
+        if not failed and pi == plen and si == slen:
+            return True
+        # Back to the most recent '*': let it swallow one more byte.
+        if star_pi < 0:
+            return False
+        star_si += 1
+        if star_si >= slen:
+            return False
+        pi, si = star_pi, star_si
 
 
 _SPECIAL = re.compile(rb"[*?\[\\]")
@@ -95,7 +120,7 @@ _SPECIAL = re.compile(rb"[*?\[\\]")
 def compile_glob(pattern: bytes, nocase: bool = False):
     """Return a predicate bytes -> bool equivalent to stringmatchlen(pattern, ...)."""
     if pattern == b"*":
-        return lambda s: True
+        return bool  # stringmatchlen("*", "") is 0: the empty string matches no pattern
     m = _SPECIAL.search(pattern)
     if m is None:
         if nocase:
@@ -105,7 +130,7 @@ def compile_glob(pattern: bytes, nocase: bool = False):
     if not nocase and m.start() == len(pattern) - 1 and pattern[-1] == 42:
         prefix = pattern[:-1]
         return lambda s: s.startswith(prefix)
-    return lambda s: _match(pattern, 0, s, 0, nocase, 0, [False])
+    return lambda s: _match(pattern, s, nocase)
 
 
 def glob_match(pattern: bytes, s: bytes, nocase: bool = False) -> bool:
