@@ -1,21 +1,29 @@
 """The configuration: one table of directives, as Redis's static_configs[].
 
-Each Directive has a name, aliases, a kind (bool/int/memory/enum/string/special), a default,
-whether CONFIG SET may change it, and an optional apply hook the server installs (e.g. to
-resize limits). Values are kept as Python values in `Config.values`; CONFIG GET renders them
-as Redis does.
+Each Directive has a name, aliases, a kind (bool/int/memory/enum/flags/string/special), a
+default, whether CONFIG SET may change it (immutable / protected), and its limits. Values are
+kept as Python values in `Config.values`; CONFIG GET renders them as Redis does (memory values
+in bytes, bools yes/no, `save` as "secs changes ...").
+
+The table lists every directive redis-server 7.0.15 accepts (tests/test_config.py compares
+it with the real server's `CONFIG GET *`), including the ones pyredis only stores (TLS,
+replication, cluster): they are accepted and shown, and have no effect.
 
 API:
     cfg = Config()
     cfg.load_file(path)                 # redis.conf syntax; raises ConfigError(line, text, msg)
     cfg.load_args(["--port", "6380"])   # redis-server style
-    cfg.set(name, value_bytes)          # CONFIG SET semantics; raises ConfigError
+    cfg.set(name, value_text)           # one directive (startup=True allows immutable ones)
+    cfg.set_many([(name, value), ...])  # CONFIG SET: all or nothing; raises ConfigError(reply text)
     cfg.get(pattern) -> dict            # CONFIG GET semantics (glob on names and aliases)
+    cfg.rewrite()                       # CONFIG REWRITE into cfg.config_file
     cfg["port"], cfg.port               # typed value
+    cfg.on_change(name, hook)           # hook(value) after a runtime change
 """
 
 from __future__ import annotations
 
+import os
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +32,10 @@ from typing import Any
 from .util import glob_match
 
 MEMORY_UNITS = {"b": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2, "g": 1000**3, "gb": 1024**3}
+LLONG_MAX = 2**63 - 1
+INT_MAX = 2**31 - 1
+INT_MIN = -(2**31)
+UINT_MAX = 2**32 - 1
 
 
 class ConfigError(Exception):
@@ -33,21 +45,25 @@ class ConfigError(Exception):
 @dataclass(eq=False)
 class Directive:
     name: str
-    kind: str  # bool | int | memory | enum | string | special
+    kind: str  # bool | int | memory | enum | flags | string | special
     default: Any
     mutable: bool = True
     aliases: tuple[str, ...] = ()
     enum: tuple[str, ...] = ()
-    lo: int = -(2**63)
-    hi: int = 2**63 - 1
+    lo: int = 0
+    hi: int = LLONG_MAX
     parse: Callable[[str], Any] | None = None  # special: text -> value (raise ValueError(msg))
     render: Callable[[Any], str] | None = None  # special: value -> CONFIG GET text
+    normalize: Callable[[Any], Any] | None = None  # applied after parsing (hz clamps to 1..500)
     apply: list[Callable[[Any], None]] = field(default_factory=list)
-    multi_arg: bool = False  # special directives that take several words (save, bind...)
-    hidden: bool = False
+    multi_arg: bool = False  # directives that take several words in redis.conf (save, bind...)
+    hidden: bool = False  # not matched by CONFIG GET patterns (Redis's HIDDEN_CONFIG)
+    protected: bool = False  # CONFIG SET needs enable-protected-configs
+    percent: bool = False  # memory value that also accepts "N%" (stored as -N)
 
 
 def parse_memory(text: str) -> int:
+    """memtoull: digits with an optional b/k/kb/m/mb/g/gb unit (case-insensitive)."""
     t = text.lower()
     for unit in ("gb", "mb", "kb", "g", "m", "k", "b"):
         if t.endswith(unit):
@@ -56,9 +72,12 @@ def parse_memory(text: str) -> int:
             break
     else:
         num, mul = t, 1
-    if not num or not (num.isdigit() or (num[0] == "-" and num[1:].isdigit())):
+    if not num or not num.isascii() or not num.isdigit():
         raise ValueError("argument must be a memory value")
-    return int(num) * mul
+    v = int(num) * mul
+    if v > 2**64 - 1:
+        raise ValueError("argument must be a memory value")
+    return v
 
 
 def _parse_bool(text: str) -> bool:
@@ -70,31 +89,53 @@ def _parse_bool(text: str) -> bool:
     raise ValueError("argument must be 'yes' or 'no'")
 
 
+def _strict_int(text: str) -> int:
+    """string2ll: optional '-', no '+', no spaces, no leading zeros."""
+    t = text
+    neg = t.startswith("-")
+    digits = t[1:] if neg else t
+    if not digits or not digits.isascii() or not digits.isdigit() or (len(digits) > 1 and digits[0] == "0"):
+        raise ValueError("argument couldn't be parsed into an integer")
+    if neg and digits == "0":
+        raise ValueError("argument couldn't be parsed into an integer")
+    v = int(t)
+    if v > LLONG_MAX or v < -(2**63):
+        raise ValueError("argument couldn't be parsed into an integer")
+    return v
+
+
 TABLE: dict[str, Directive] = {}
+DIRECTIVES: list[Directive] = []  # canonical directives, in declaration order
 
 
 def _d(name: str, kind: str, default: Any, **kw: Any) -> None:
     d = Directive(name, kind, default, **kw)
+    DIRECTIVES.append(d)
     TABLE[name] = d
     for a in d.aliases:
         TABLE[a] = d
 
 
+# --- special parsers/renderers ---------------------------------------------------------
 def _render_save(v: list[tuple[int, int]]) -> str:
     return " ".join(f"{s} {c}" for s, c in v)
 
 
 def _parse_save(text: str) -> list[tuple[int, int]]:
     words = text.split()
-    if words == [] or words == ['""'] or text.strip() in ("", '""'):
+    if not words or words == ['""']:
         return []
     if len(words) % 2:
         raise ValueError("Invalid save parameters")
     out = []
     for i in range(0, len(words), 2):
-        if not (words[i].isdigit() and words[i + 1].isdigit()):
+        try:
+            secs, changes = _strict_int(words[i]), _strict_int(words[i + 1])
+        except ValueError:
+            raise ValueError("Invalid save parameters") from None
+        if secs < 1 or changes < 0:
             raise ValueError("Invalid save parameters")
-        out.append((int(words[i]), int(words[i + 1])))
+        out.append((secs, changes))
     return out
 
 
@@ -102,24 +143,113 @@ def _parse_words(text: str) -> list[str]:
     return text.split()
 
 
-# --- the directives -------------------------------------------------------------------
+def _parse_percentiles(text: str) -> list[float]:
+    out = []
+    for w in text.split():
+        try:
+            v = float(w)
+        except ValueError:
+            raise ValueError("Invalid latency-tracking-info-percentiles parameters") from None
+        if not (0.0 <= v <= 100.0):
+            raise ValueError("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]")
+        out.append(v)
+    return out
+
+
+def _render_percentiles(v: list[float]) -> str:
+    return " ".join("%g" % x if x != int(x) else str(int(x)) for x in v)
+
+
+def _parse_oom_values(text: str) -> list[int]:
+    words = text.split()
+    if len(words) != 3:
+        raise ValueError("wrong number of arguments")
+    out = []
+    for w in words:
+        try:
+            v = int(w)
+        except ValueError:
+            raise ValueError("Invalid oom-score-adj-values, elements must be between -2000 and 2000.") from None
+        if v < -2000 or v > 2000:
+            raise ValueError("Invalid oom-score-adj-values, elements must be between -2000 and 2000.")
+        out.append(v)
+    return out
+
+
+# Keyspace notification classes (notify-keyspace-events): the parsed value is the set of
+# class characters; "A" stands for "g$lshzxetd".
+_NOTIFY_ALL = "g$lshzxetd"
+_NOTIFY_CHARS = set(_NOTIFY_ALL) | set("KEmn")
+
+
+def _parse_notify(text: str) -> str:
+    flags: set[str] = set()
+    for ch in text:
+        if ch == "A":
+            flags |= set(_NOTIFY_ALL)
+        elif ch in _NOTIFY_CHARS:
+            flags.add(ch)
+        else:
+            raise ValueError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
+    if flags >= set(_NOTIFY_ALL):
+        out = "A"
+    else:
+        out = "".join(c for c in _NOTIFY_ALL if c in flags)
+    return out + "".join(c for c in "KEmn" if c in flags)
+
+
+def _parse_hostname(text: str) -> str:
+    for ch in text:
+        if not (ch.isascii() and (ch.isalnum() or ch in "-.")):
+            raise ValueError("Hostnames may only contain alphanumeric characters, hyphens or dots")
+    return text
+
+
+def _clamp_hz(v: int) -> int:
+    return max(1, min(500, v))
+
+
+_SHUTDOWN_FLAGS = ("default", "save", "nosave", "now", "force")
+
+# --- the directives, as redis-server 7.0.15 reports them ---------------------------------
+_I = dict(lo=0, hi=INT_MAX)  # "int" configs bounded to [0, INT_MAX]
 # Network
 _d("bind", "special", ["127.0.0.1", "-::1"], parse=_parse_words, render=" ".join, multi_arg=True)
 _d("bind-source-addr", "string", "")
 _d("port", "int", 6379, lo=0, hi=65535)
 _d("tls-port", "int", 0, lo=0, hi=65535)
 _d("unixsocket", "string", "", mutable=False)
-_d("unixsocketperm", "int", 0, mutable=False)
+_d("unixsocketperm", "int", 0, mutable=False, hi=0o777)
 _d("protected-mode", "bool", True)
-_d("tcp-backlog", "int", 511, mutable=False)
-_d("tcp-keepalive", "int", 300, lo=0, hi=2**31 - 1)
-_d("timeout", "int", 0, lo=0, hi=2**31 - 1)
-_d("socket-mark-id", "int", 0, lo=0)
+_d("tcp-backlog", "int", 511, mutable=False, **_I)
+_d("tcp-keepalive", "int", 300, **_I)
+_d("timeout", "int", 0, **_I)
+_d("socket-mark-id", "int", 0, mutable=False, hi=UINT_MAX)
+# TLS (accepted and shown; pyredis does not speak TLS)
+_d("tls-cert-file", "string", "")
+_d("tls-key-file", "string", "")
+_d("tls-key-file-pass", "string", "")
+_d("tls-client-cert-file", "string", "")
+_d("tls-client-key-file", "string", "")
+_d("tls-client-key-file-pass", "string", "")
+_d("tls-dh-params-file", "string", "")
+_d("tls-ca-cert-file", "string", "")
+_d("tls-ca-cert-dir", "string", "")
+_d("tls-auth-clients", "enum", "yes", enum=("no", "yes", "optional"))
+_d("tls-replication", "bool", False)
+_d("tls-cluster", "bool", False)
+_d("tls-protocols", "string", "")
+_d("tls-ciphers", "string", "")
+_d("tls-ciphersuites", "string", "")
+_d("tls-prefer-server-ciphers", "bool", False)
+_d("tls-session-caching", "bool", True)
+_d("tls-session-cache-size", "int", 20480, **_I)
+_d("tls-session-cache-timeout", "int", 300, **_I)
 # General
 _d("daemonize", "bool", False, mutable=False)
 _d("supervised", "enum", "no", mutable=False, enum=("upstart", "systemd", "auto", "no"))
 _d("pidfile", "string", "", mutable=False)
-_d("loglevel", "enum", "notice", enum=("debug", "verbose", "notice", "warning", "nothing"))
+_d("loglevel", "enum", "notice", enum=("debug", "verbose", "notice", "warning"))
 _d("logfile", "string", "", mutable=False)
 _d("syslog-enabled", "bool", False, mutable=False)
 _d("syslog-ident", "string", "redis", mutable=False)
@@ -127,67 +257,71 @@ _d("syslog-facility", "enum", "local0", mutable=False,
    enum=("user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"))
 _d("crash-log-enabled", "bool", True)
 _d("crash-memcheck-enabled", "bool", True)
-_d("databases", "int", 16, mutable=False, lo=1, hi=2**31 - 1)
+_d("databases", "int", 16, mutable=False, lo=1, hi=INT_MAX)
 _d("always-show-logo", "bool", False, mutable=False)
 _d("set-proc-title", "bool", True, mutable=False)
 _d("proc-title-template", "string", "{title} {listen-addr} {server-mode}")
 _d("enable-protected-configs", "enum", "no", mutable=False, enum=("no", "yes", "local"))
 _d("enable-debug-command", "enum", "no", mutable=False, enum=("no", "yes", "local"))
 _d("enable-module-command", "enum", "no", mutable=False, enum=("no", "yes", "local"))
+_d("server_cpulist", "string", "", mutable=False)
+_d("bio_cpulist", "string", "", mutable=False)
+_d("aof_rewrite_cpulist", "string", "", mutable=False)
+_d("bgsave_cpulist", "string", "", mutable=False)
 # Snapshotting
 _d("save", "special", [(3600, 1), (300, 100), (60, 10000)], parse=_parse_save, render=_render_save, multi_arg=True)
 _d("stop-writes-on-bgsave-error", "bool", True)
 _d("rdbcompression", "bool", True)
-_d("rdbchecksum", "bool", True)
+_d("rdbchecksum", "bool", True, mutable=False)
 _d("sanitize-dump-payload", "enum", "no", enum=("no", "yes", "clients"))
-_d("dbfilename", "string", "dump.rdb")
+_d("dbfilename", "string", "dump.rdb", protected=True)
 _d("rdb-del-sync-files", "bool", False)
-_d("dir", "string", "", )
-_d("rdb-key-save-delay", "int", 0, lo=-(2**31), hi=2**31 - 1)
-_d("key-load-delay", "int", 0, lo=-(2**31), hi=2**31 - 1)
+_d("dir", "special", "", protected=True, parse=lambda t: t, render=lambda v: v or os.getcwd())
+_d("rdb-key-save-delay", "int", 0, lo=INT_MIN, hi=INT_MAX, hidden=True)
+_d("key-load-delay", "int", 0, lo=INT_MIN, hi=INT_MAX, hidden=True)
 # Replication (accepted; pyredis has no replication)
-_d("replicaof", "special", "", parse=lambda t: t, render=lambda v: v, multi_arg=True, mutable=False,
-   aliases=("slaveof",))
+_d("replicaof", "special", "", parse=lambda t: " ".join(t.split()), render=lambda v: v, multi_arg=True,
+   mutable=False, aliases=("slaveof",))
 _d("masterauth", "string", "")
 _d("masteruser", "string", "")
 _d("replica-serve-stale-data", "bool", True, aliases=("slave-serve-stale-data",))
 _d("replica-read-only", "bool", True, aliases=("slave-read-only",))
 _d("repl-diskless-sync", "bool", True)
-_d("repl-diskless-sync-delay", "int", 5, lo=0)
-_d("repl-diskless-sync-max-replicas", "int", 0, lo=0)
+_d("repl-diskless-sync-delay", "int", 5, **_I)
+_d("repl-diskless-sync-max-replicas", "int", 0, **_I)
 _d("repl-diskless-load", "enum", "disabled", enum=("disabled", "on-empty-db", "swapdb"))
-_d("repl-ping-replica-period", "int", 10, lo=1, aliases=("repl-ping-slave-period",))
-_d("repl-timeout", "int", 60, lo=1)
+_d("repl-ping-replica-period", "int", 10, lo=1, hi=INT_MAX, aliases=("repl-ping-slave-period",))
+_d("repl-timeout", "int", 60, lo=1, hi=INT_MAX)
 _d("repl-disable-tcp-nodelay", "bool", False)
 _d("repl-backlog-size", "memory", 1024 * 1024, lo=1)
-_d("repl-backlog-ttl", "int", 3600, lo=0)
-_d("replica-priority", "int", 100, lo=0, aliases=("slave-priority",))
+_d("repl-backlog-ttl", "int", 3600)
+_d("replica-priority", "int", 100, aliases=("slave-priority",), **_I)
 _d("propagation-error-behavior", "enum", "ignore", enum=("ignore", "panic", "panic-on-replicas"))
 _d("replica-ignore-disk-write-errors", "bool", False)
 _d("replica-announced", "bool", True)
-_d("min-replicas-to-write", "int", 0, lo=0, aliases=("min-slaves-to-write",))
-_d("min-replicas-max-lag", "int", 10, lo=0, aliases=("min-slaves-max-lag",))
+_d("min-replicas-to-write", "int", 0, aliases=("min-slaves-to-write",), **_I)
+_d("min-replicas-max-lag", "int", 10, aliases=("min-slaves-max-lag",), **_I)
 _d("replica-announce-ip", "string", "", aliases=("slave-announce-ip",))
 _d("replica-announce-port", "int", 0, lo=0, hi=65535, aliases=("slave-announce-port",))
 _d("replica-lazy-flush", "bool", False, aliases=("slave-lazy-flush",))
 _d("replica-ignore-maxmemory", "bool", True, aliases=("slave-ignore-maxmemory",))
 # Keys tracking
-_d("tracking-table-max-keys", "int", 1000000, lo=0)
+_d("tracking-table-max-keys", "int", 1000000)
 # Security
-_d("acllog-max-len", "int", 128, lo=0)
+_d("acllog-max-len", "int", 128)
 _d("aclfile", "string", "", mutable=False)
 _d("requirepass", "string", "")
 _d("acl-pubsub-default", "enum", "resetchannels", enum=("allchannels", "resetchannels"))
 # Clients
-_d("maxclients", "int", 10000, lo=1)
+_d("maxclients", "int", 10000, lo=1, hi=UINT_MAX)
 # Memory management
-_d("maxmemory", "memory", 0, lo=0)
+_d("maxmemory", "memory", 0)
 _d("maxmemory-policy", "enum", "noeviction", enum=(
     "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru",
     "allkeys-lfu", "allkeys-random", "noeviction"))
-_d("maxmemory-samples", "int", 5, lo=1, hi=2**31 - 1)
+_d("maxmemory-samples", "int", 5, lo=1, hi=INT_MAX)
 _d("maxmemory-eviction-tenacity", "int", 10, lo=0, hi=100)
-_d("maxmemory-clients", "memory", 0, lo=0)
+_d("maxmemory-clients", "memory", 0, percent=True)
 _d("active-expire-effort", "int", 1, lo=1, hi=10)
 _d("lazyfree-lazy-eviction", "bool", False)
 _d("lazyfree-lazy-expire", "bool", False)
@@ -197,78 +331,78 @@ _d("lazyfree-lazy-user-flush", "bool", False)
 _d("io-threads", "int", 1, mutable=False, lo=1, hi=128)
 _d("io-threads-do-reads", "bool", False, mutable=False)
 _d("oom-score-adj", "enum", "no", enum=("no", "yes", "relative", "absolute"))
-_d("oom-score-adj-values", "special", "0 200 800", parse=lambda t: " ".join(t.split()),
-   render=lambda v: v, multi_arg=True)
+_d("oom-score-adj-values", "special", [0, 200, 800], parse=_parse_oom_values,
+   render=lambda v: " ".join(map(str, v)), multi_arg=True)
 _d("disable-thp", "bool", True, mutable=False)
 # Append only mode
 _d("appendonly", "bool", False)
 _d("appendfilename", "string", "appendonly.aof", mutable=False)
 _d("appenddirname", "string", "appendonlydir", mutable=False)
-_d("appendfsync", "enum", "everysec", enum=("always", "everysec", "no"))
+_d("appendfsync", "enum", "everysec", enum=("everysec", "always", "no"))
 _d("no-appendfsync-on-rewrite", "bool", False)
-_d("auto-aof-rewrite-percentage", "int", 100, lo=0)
-_d("auto-aof-rewrite-min-size", "memory", 64 * 1024 * 1024, lo=0)
+_d("auto-aof-rewrite-percentage", "int", 100, **_I)
+_d("auto-aof-rewrite-min-size", "memory", 64 * 1024 * 1024)
 _d("aof-load-truncated", "bool", True)
 _d("aof-use-rdb-preamble", "bool", True)
 _d("aof-timestamp-enabled", "bool", False)
 _d("aof-rewrite-incremental-fsync", "bool", True)
 _d("rdb-save-incremental-fsync", "bool", True)
+_d("aof-disable-auto-gc", "bool", False)
 # Shutdown
-_d("shutdown-timeout", "int", 10, lo=0)
-_d("shutdown-on-sigint", "special", "default", parse=lambda t: " ".join(t.split()), render=lambda v: v, multi_arg=True)
-_d("shutdown-on-sigterm", "special", "default", parse=lambda t: " ".join(t.split()), render=lambda v: v, multi_arg=True)
+_d("shutdown-timeout", "int", 10, **_I)
+_d("shutdown-on-sigint", "flags", ["default"], enum=_SHUTDOWN_FLAGS, multi_arg=True)
+_d("shutdown-on-sigterm", "flags", ["default"], enum=_SHUTDOWN_FLAGS, multi_arg=True)
 # Scripting
-_d("lua-time-limit", "int", 5000, lo=0, aliases=("busy-reply-threshold",))
+_d("busy-reply-threshold", "int", 5000, aliases=("lua-time-limit",))
 # Cluster (accepted; pyredis is not a cluster)
 _d("cluster-enabled", "bool", False, mutable=False)
 _d("cluster-config-file", "string", "nodes.conf", mutable=False)
-_d("cluster-node-timeout", "int", 15000, lo=0)
+_d("cluster-node-timeout", "int", 15000)
 _d("cluster-port", "int", 0, mutable=False, lo=0, hi=65535)
-_d("cluster-replica-validity-factor", "int", 10, lo=0, aliases=("cluster-slave-validity-factor",))
-_d("cluster-migration-barrier", "int", 1, lo=0)
+_d("cluster-replica-validity-factor", "int", 10, aliases=("cluster-slave-validity-factor",), **_I)
+_d("cluster-migration-barrier", "int", 1, **_I)
 _d("cluster-allow-replica-migration", "bool", True)
 _d("cluster-require-full-coverage", "bool", True)
 _d("cluster-replica-no-failover", "bool", False, aliases=("cluster-slave-no-failover",))
 _d("cluster-allow-reads-when-down", "bool", False)
 _d("cluster-allow-pubsubshard-when-down", "bool", True)
-_d("cluster-link-sendbuf-limit", "memory", 0, lo=0)
+_d("cluster-link-sendbuf-limit", "memory", 0)
 _d("cluster-announce-ip", "string", "")
-_d("cluster-announce-hostname", "string", "")
-_d("cluster-announce-human-nodename", "string", "", hidden=True)
+_d("cluster-announce-hostname", "special", "", parse=_parse_hostname, render=lambda v: v)
 _d("cluster-announce-port", "int", 0, lo=0, hi=65535)
 _d("cluster-announce-bus-port", "int", 0, lo=0, hi=65535)
 _d("cluster-announce-tls-port", "int", 0, lo=0, hi=65535)
 _d("cluster-preferred-endpoint-type", "enum", "ip", enum=("ip", "hostname", "unknown-endpoint"))
 # Slow log, latency monitor
-_d("slowlog-log-slower-than", "int", 10000)
-_d("slowlog-max-len", "int", 128, lo=0)
-_d("latency-monitor-threshold", "int", 0, lo=0)
+_d("slowlog-log-slower-than", "int", 10000, lo=-1)
+_d("slowlog-max-len", "int", 128)
+_d("latency-monitor-threshold", "int", 0)
 _d("latency-tracking", "bool", True)
-_d("latency-tracking-info-percentiles", "special", "50 99 99.9",
-   parse=lambda t: " ".join(t.split()), render=lambda v: v, multi_arg=True)
+_d("latency-tracking-info-percentiles", "special", [50.0, 99.0, 99.9], parse=_parse_percentiles,
+   render=_render_percentiles, multi_arg=True)
 # Event notification
-_d("notify-keyspace-events", "special", "", parse=lambda t: t, render=lambda v: v)
-# Advanced config
-_d("hash-max-listpack-entries", "int", 128, lo=0, aliases=("hash-max-ziplist-entries",))
-_d("hash-max-listpack-value", "int", 64, lo=0, aliases=("hash-max-ziplist-value",))
-_d("list-max-listpack-size", "int", -2, lo=-5, aliases=("list-max-ziplist-size",))
-_d("list-compress-depth", "int", 0, lo=0)
-_d("set-max-intset-entries", "int", 512, lo=0)
-_d("zset-max-listpack-entries", "int", 128, lo=0, aliases=("zset-max-ziplist-entries",))
-_d("zset-max-listpack-value", "int", 64, lo=0, aliases=("zset-max-ziplist-value",))
-_d("hll-sparse-max-bytes", "memory", 3000, lo=0)
-_d("stream-node-max-bytes", "memory", 4096, lo=0)
-_d("stream-node-max-entries", "int", 100, lo=0)
+_d("notify-keyspace-events", "special", "", parse=_parse_notify, render=lambda v: v)
+# Advanced config (hash-max-listpack-entries is 512 in the reference redis-server 7.0.15)
+_d("hash-max-listpack-entries", "int", 512, aliases=("hash-max-ziplist-entries",))
+_d("hash-max-listpack-value", "memory", 64, aliases=("hash-max-ziplist-value",))
+_d("list-max-listpack-size", "int", -2, lo=INT_MIN, hi=INT_MAX, aliases=("list-max-ziplist-size",))
+_d("list-compress-depth", "int", 0, **_I)
+_d("set-max-intset-entries", "int", 512)
+_d("zset-max-listpack-entries", "int", 128, aliases=("zset-max-ziplist-entries",))
+_d("zset-max-listpack-value", "memory", 64, aliases=("zset-max-ziplist-value",))
+_d("hll-sparse-max-bytes", "memory", 3000)
+_d("stream-node-max-bytes", "memory", 4096)
+_d("stream-node-max-entries", "int", 100)
 _d("activerehashing", "bool", True)
 _d("client-output-buffer-limit", "special",
    {"normal": (0, 0, 0), "replica": (256 * 1024 * 1024, 64 * 1024 * 1024, 60), "pubsub": (32 * 1024 * 1024, 8 * 1024 * 1024, 60)},
-   parse=None, render=None, multi_arg=True)
+   multi_arg=True)
 _d("client-query-buffer-limit", "memory", 1024**3, lo=1024 * 1024)
 _d("proto-max-bulk-len", "memory", 512 * 1024 * 1024, lo=1024 * 1024)
-_d("hz", "int", 10, lo=0)
+_d("hz", "int", 10, normalize=_clamp_hz, **_I)
 _d("dynamic-hz", "bool", True)
-_d("lfu-log-factor", "int", 10, lo=0)
-_d("lfu-decay-time", "int", 1, lo=0)
+_d("lfu-log-factor", "int", 10, **_I)
+_d("lfu-decay-time", "int", 1, **_I)
 _d("activedefrag", "bool", False)
 _d("active-defrag-ignore-bytes", "memory", 100 * 1024 * 1024, lo=1)
 _d("active-defrag-threshold-lower", "int", 10, lo=0, hi=1000)
@@ -278,16 +412,13 @@ _d("active-defrag-cycle-max", "int", 25, lo=1, hi=99)
 _d("active-defrag-max-scan-fields", "int", 1000, lo=1)
 _d("jemalloc-bg-thread", "bool", True)
 _d("ignore-warnings", "string", "")
-_d("lazyfree-lazy-user-flush", "bool", False)
-_d("replica-announce-ip", "string", "")
-_d("locale-collate", "string", "", hidden=True)
 
 _CLASSES = {"normal": "normal", "replica": "replica", "slave": "replica", "pubsub": "pubsub"}
 
 
 def _parse_cobl(text: str, current: dict) -> dict:
     words = text.split()
-    if len(words) % 4:
+    if len(words) % 4 or not words:
         raise ValueError("Wrong number of arguments in buffer limit configuration.")
     new = dict(current)
     for i in range(0, len(words), 4):
@@ -296,31 +427,66 @@ def _parse_cobl(text: str, current: dict) -> dict:
             raise ValueError("Invalid client class specified in buffer limit configuration.")
         try:
             hard, soft = parse_memory(words[i + 1]), parse_memory(words[i + 2])
-            secs = int(words[i + 3])
+            secs = _strict_int(words[i + 3])
         except ValueError:
             raise ValueError("Error in hard, soft or soft_seconds setting in buffer limit configuration.") from None
-        if hard < 0 or soft < 0 or secs < 0:
+        if secs < 0:
             raise ValueError("Error in hard, soft or soft_seconds setting in buffer limit configuration.")
         new[cls] = (hard, soft, secs)
     return new
 
 
 def _render_cobl(v: dict) -> str:
-    return " ".join(f"{k} {v[k][0]} {v[k][1]} {v[k][2]}" for k in ("normal", "replica", "pubsub"))
+    # Redis names the replica class "slave" here.
+    return " ".join(f"{n} {v[k][0]} {v[k][1]} {v[k][2]}" for k, n in
+                    (("normal", "normal"), ("replica", "slave"), ("pubsub", "pubsub")))
+
+
+def _copy(v: Any) -> Any:
+    if isinstance(v, dict):
+        return dict(v)
+    if isinstance(v, list):
+        return list(v)
+    return v
+
+
+def _quote(word: str) -> str:
+    """A redis.conf word: quoted when empty or when it has spaces, quotes or non-printables."""
+    if word and all(33 <= ord(c) <= 126 and c not in "\"'\\" for c in word):
+        return word
+    out = ['"']
+    for c in word:
+        if c in '"\\':
+            out.append("\\" + c)
+        elif c == "\n":
+            out.append("\\n")
+        elif c == "\r":
+            out.append("\\r")
+        elif c == "\t":
+            out.append("\\t")
+        elif 32 <= ord(c) <= 126:
+            out.append(c)
+        else:
+            out.append("\\x%02x" % (ord(c) & 0xFF))
+    out.append('"')
+    return "".join(out)
 
 
 class Config:
     def __init__(self) -> None:
         self.values: dict[str, Any] = {}
-        for d in set(TABLE.values()):
-            v = d.default
-            self.values[d.name] = dict(v) if isinstance(v, dict) else (list(v) if isinstance(v, list) else v)
+        for d in DIRECTIVES:
+            self.values[d.name] = _copy(d.default)
         self.hooks: dict[str, list[Callable[[Any], None]]] = {}
+        self.config_file: str | None = None  # absolute path of the file given at startup
+        self._save_seen = False
 
     def __getitem__(self, name: str) -> Any:
         return self.values[TABLE[name].name]
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
         try:
             return self.values[TABLE[name.replace("_", "-")].name]
         except KeyError:
@@ -329,41 +495,73 @@ class Config:
     def on_change(self, name: str, hook: Callable[[Any], None]) -> None:
         self.hooks.setdefault(TABLE[name].name, []).append(hook)
 
+    # --- values ------------------------------------------------------------------------
     def parse_value(self, d: Directive, text: str) -> Any:
-        if d.kind == "bool":
+        """Text -> value for directive d; ValueError(message as Redis words it)."""
+        kind = d.kind
+        if kind == "bool":
             return _parse_bool(text)
-        if d.kind in ("int", "memory"):
-            if d.kind == "memory":
-                v = parse_memory(text)
-            else:
+        if kind == "int" or kind == "memory":
+            if kind == "memory":
+                if d.percent and text.endswith("%"):
+                    num = text[:-1]
+                    if not num or not num.isascii() or not num.isdigit():
+                        raise ValueError("argument must be a memory or percent value")
+                    pct = int(num)
+                    if pct > 100:
+                        raise ValueError("percentage argument must be less or equal to 100")
+                    return -pct
                 try:
-                    v = int(text)
+                    v = parse_memory(text)
                 except ValueError:
-                    raise ValueError("argument couldn't be parsed into an integer") from None
+                    if d.percent:
+                        raise ValueError("argument must be a memory or percent value") from None
+                    raise
+            else:
+                v = _strict_int(text)
             if v < d.lo or v > d.hi:
                 raise ValueError(f"argument must be between {d.lo} and {d.hi} inclusive")
+            if d.normalize is not None:
+                v = d.normalize(v)
             return v
-        if d.kind == "enum":
+        if kind == "enum":
             t = text.lower()
             if t not in d.enum:
                 raise ValueError("argument(s) must be one of the following: " + ", ".join(d.enum))
             return t
+        if kind == "flags":
+            words = text.lower().split()
+            if not words or any(w not in d.enum for w in words):
+                raise ValueError("argument(s) must be one of the following: " + ", ".join(d.enum))
+            return [e for e in d.enum if e in words]
         if d.name == "client-output-buffer-limit":
             return _parse_cobl(text, self.values[d.name])
-        if d.kind == "special" and d.parse is not None:
+        if d.parse is not None:
             return d.parse(text)
         return text
 
-    def render(self, name: str) -> str:
-        d = TABLE[name]
-        v = self.values[d.name]
-        if d.kind == "bool":
+    def render_value(self, d: Directive, v: Any) -> str:
+        kind = d.kind
+        if kind == "bool":
             return "yes" if v else "no"
+        if kind == "flags":
+            return " ".join(v)
+        if d.percent and v < 0:
+            return f"{-v}%"
         if d.name == "client-output-buffer-limit":
             return _render_cobl(v)
         if d.render is not None:
             return d.render(v)
         return str(v)
+
+    def render(self, name: str) -> str:
+        d = TABLE[name.lower()]
+        return self.render_value(d, self.values[d.name])
+
+    def _store(self, d: Directive, v: Any) -> None:
+        self.values[d.name] = v
+        for hook in self.hooks.get(d.name, ()):
+            hook(v)
 
     def set(self, name: str, text: str, startup: bool = False) -> None:
         d = TABLE.get(name.lower())
@@ -371,26 +569,69 @@ class Config:
             raise ConfigError("Unknown option")
         if not d.mutable and not startup:
             raise ConfigError("can't set immutable config")
-        v = self.parse_value(d, text)
-        self.values[d.name] = v
-        for hook in self.hooks.get(d.name, ()):
-            hook(v)
+        try:
+            v = self.parse_value(d, text)
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
+        self._store(d, v)
+
+    def set_many(self, pairs: list[tuple[str, str]], allow_protected: bool = False) -> None:
+        """CONFIG SET: validate every pair, then set them all, or none.
+
+        Raises ConfigError whose text is the whole error reply (without the leading "ERR ")."""
+        err_name = err_text = None
+        chosen: list[tuple[str, Directive]] = []
+        seen: set[str] = set()
+        for name, _ in pairs:
+            lname = name.lower()
+            d = TABLE.get(lname)
+            if d is None:
+                if err_name is None:
+                    raise ConfigError(f"Unknown option or number of arguments for CONFIG SET - '{name}'")
+                continue
+            if err_name is None:
+                if not d.mutable:
+                    err_name, err_text = name, "can't set immutable config"
+                elif d.protected and not allow_protected:
+                    err_name, err_text = name, "can't set protected config"
+                elif lname in seen:
+                    err_name, err_text = name, "duplicate parameter"
+            seen.add(lname)
+            chosen.append((name, d))
+        if err_name is not None:
+            raise ConfigError(f"CONFIG SET failed (possibly related to argument '{err_name}') - {err_text}")
+        new: list[tuple[Directive, Any]] = []
+        for (name, d), (_, text) in zip(chosen, pairs):
+            try:
+                new.append((d, self.parse_value(d, text)))
+            except ValueError as e:
+                raise ConfigError(f"CONFIG SET failed (possibly related to argument '{name}') - {e}") from None
+        old = [(d, self.values[d.name]) for d, _ in new]
+        try:
+            for d, v in new:
+                self._store(d, v)
+        except ValueError as e:  # an apply hook refused the value: restore everything
+            for d, v in old:
+                self.values[d.name] = v
+            raise ConfigError(f"CONFIG SET failed (possibly related to argument '{chosen[0][0]}') - {e}") from None
 
     def get(self, pattern: str) -> dict[str, str]:
+        """CONFIG GET <pattern>: an exact name answers under the name as given."""
         out: dict[str, str] = {}
-        pat = pattern.lower().encode()
         if not any(c in pattern for c in "*?["):
             d = TABLE.get(pattern.lower())
             if d is not None:
-                out[pattern.lower()] = self.render(pattern.lower())
+                out[pattern] = self.render_value(d, self.values[d.name])
             return out
+        pat = pattern.encode()
         for name, d in TABLE.items():
             if d.hidden:
                 continue
             if glob_match(pat, name.encode(), nocase=True):
-                out[name] = self.render(name)
+                out[name] = self.render_value(d, self.values[d.name])
         return out
 
+    # --- files and command line ----------------------------------------------------------
     def load_args(self, args: list[str]) -> None:
         """`--name value [value ...]` pairs, as redis-server accepts after the config file."""
         lines: list[list[str]] = []
@@ -402,10 +643,14 @@ class Config:
             else:
                 raise ConfigError(f"Invalid argument '{a}'")
         for words in lines:
+            if len(words) == 1:
+                words.append("")  # `--save ""` arrives as `--save` with an empty word
             self._apply_words(words, " ".join(words))
 
     def load_file(self, path: str) -> None:
-        with open(path, encoding="utf-8", errors="replace") as f:
+        if self.config_file is None:
+            self.config_file = os.path.abspath(path)
+        with open(path, encoding="utf-8", errors="surrogateescape") as f:
             self.load_text(f.read())
 
     def load_text(self, text: str) -> None:
@@ -417,6 +662,8 @@ class Config:
                 words = shlex.split(s)
             except ValueError:
                 raise ConfigError(f"Reading the configuration file, at line {lineno}\n>>> '{s}'\nUnbalanced quotes in configuration line") from None
+            if not words:
+                continue
             try:
                 self._apply_words(words, s)
             except ConfigError as e:
@@ -436,15 +683,87 @@ class Config:
         if len(words) != 2 and not d.multi_arg:
             raise ConfigError("wrong number of arguments")
         try:
-            if d.name == "save" and self._save_seen is False:
-                self._save_seen = True
-                self.values["save"] = []
             v = self.parse_value(d, " ".join(words[1:]))
         except ValueError as e:
             raise ConfigError(str(e)) from None
         if d.name == "save":
+            if not self._save_seen:
+                self._save_seen = True
+                self.values["save"] = []
             self.values["save"] = v if not v else self.values["save"] + v
         else:
             self.values[d.name] = v
 
-    _save_seen = False
+    # --- CONFIG REWRITE ------------------------------------------------------------------
+    def _lines_for(self, d: Directive) -> list[str]:
+        v = self.values[d.name]
+        if d.name == "save":
+            if not v:
+                return ['save ""']
+            return [f"save {s} {c}" for s, c in v]
+        if d.name == "client-output-buffer-limit":
+            return [f"client-output-buffer-limit {n} {v[k][0]} {v[k][1]} {v[k][2]}"
+                    for k, n in (("normal", "normal"), ("replica", "replica"), ("pubsub", "pubsub"))]
+        text = self.render_value(d, v)
+        if d.multi_arg and text:
+            return [f"{d.name} {text}"]
+        return [f"{d.name} {_quote(text)}"]
+
+    def rewrite(self, force_all: bool = False) -> None:
+        """Rewrite the config file: lines of known directives get the current values, the
+        others stay; changed directives the file did not mention are appended."""
+        path = self.config_file
+        if not path:
+            raise ConfigError("The server is running without a config file")
+        try:
+            with open(path, encoding="utf-8", errors="surrogateescape") as f:
+                old_lines = f.read().splitlines()
+        except FileNotFoundError:
+            old_lines = []
+        out: list[str] = []
+        done: set[str] = set()
+        marker = "# Generated by CONFIG REWRITE"
+        for line in old_lines:
+            s = line.strip()
+            if s == marker:
+                continue
+            if not s or s.startswith("#"):
+                out.append(line)
+                continue
+            try:
+                words = shlex.split(s)
+            except ValueError:
+                out.append(line)
+                continue
+            d = TABLE.get(words[0].lower()) if words else None
+            if d is None:
+                out.append(line)
+                continue
+            if d.name in done:
+                continue  # later occurrences were merged into the first one
+            done.add(d.name)
+            out.extend(self._lines_for(d))
+        extra: list[str] = []
+        for d in DIRECTIVES:
+            if d.name in done or d.hidden:
+                continue
+            if force_all or self.values[d.name] != d.default:
+                extra.extend(self._lines_for(d))
+        if extra:
+            while out and not out[-1].strip():
+                out.pop()
+            out.append(marker)
+            out.extend(extra)
+        tmp = f"{path}.tmp-{os.getpid()}"
+        try:
+            with open(tmp, "w", encoding="utf-8", errors="surrogateescape") as f:
+                f.write("\n".join(out) + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except OSError as e:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise ConfigError(f"Rewriting config file: {e.strerror}") from None

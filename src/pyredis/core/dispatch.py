@@ -65,12 +65,13 @@ def resolve(argv: list[bytes]) -> CommandSpec | CommandError:
         if spec is None:
             return unknown_command(argv)
     if spec.subcommands:
-        if len(argv) < 2:
+        if len(argv) >= 2:
+            sub = spec.subcommands.get(argv[1].lower())
+            if sub is None:
+                return unknown_subcommand(argv[1], spec.name)
+            spec = sub
+        elif spec.handler is None:  # COMMAND alone has a handler of its own
             return wrong_arity(spec.fullname)
-        sub = spec.subcommands.get(argv[1].lower())
-        if sub is None:
-            return unknown_subcommand(argv[1], spec.name)
-        spec = sub
     n = len(argv)
     a = spec.arity
     if (a > 0 and n != a) or n < -a:
@@ -132,16 +133,22 @@ def call(c: Client, spec: CommandSpec, argv: list[bytes]):
         server.now_cache = 0  # read lazily by the first thing that needs the time
     dirty = server.dirty
     c.argv = argv
+    server.current_client = c
     t0 = _perf()
     try:
         reply = spec.handler(c, *argv[spec.argskip:])
     except CommandError as e:
         spec.failed_calls += 1
         reply = _error_reply(c, e.text)
-    spec.usec += (_perf() - t0) // 1000
+    dur = (_perf() - t0) // 1000
+    spec.usec += dur
+    if dur >= server.slowlog_threshold >= 0:
+        server.slowlog_push(c, spec, argv, dur)
     spec.calls += 1
     server.stats.total_commands_processed += 1
     c.last_cmd = spec.name_bytes
+    if c.tracking is not None and spec.readonly:
+        server.tracking.remember(c, [argv[i] for i in spec.key_positions(argv)])
     if server.dirty != dirty or c.propagate_as is not None:
         if server.propagate_sinks:
             if c.propagate_as is not None:

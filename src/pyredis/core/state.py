@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections import deque
 from typing import TYPE_CHECKING
 
 from ..clock import Clock
@@ -102,8 +103,45 @@ class ServerState:
         self.notify_flags = parse_flags(self.config["notify-keyspace-events"])
         self.config.on_change("notify-keyspace-events", lambda v: setattr(self, "notify_flags", parse_flags(v)))
         self.reset_hooks.append(self.pubsub.drop_client)
+        # The client whose command is executing (tracking needs to know who modified a key).
+        self.current_client = None
+        from .tracking import Tracking
+
+        self.tracking = Tracking(self)
+        self.reset_hooks.append(self.tracking.client_gone)
+        # SLOWLOG (commands/server.py): newest entry first; the threshold mirrors the config.
+        self.slowlog: deque = deque()
+        self.slowlog_next_id = 0
+        self.slowlog_threshold = self.config["slowlog-log-slower-than"]
+        self.config.on_change("slowlog-log-slower-than", lambda v: setattr(self, "slowlog_threshold", v))
+        self.config.on_change("slowlog-max-len", self._trim_slowlog)
+        self.active_expire_enabled = True  # DEBUG SET-ACTIVE-EXPIRE
         # The RedisServer owning this state (None when driven without sockets, e.g. AOF tools).
         self.server = None
+
+    def slowlog_push(self, c: Client, spec, argv: list[bytes], duration_us: int) -> None:
+        """slowlogPushEntryIfNeeded: at most 32 arguments, each cut to 128 bytes."""
+        if "skip_slowlog" in spec.flags:
+            return
+        n = len(argv)
+        shown = min(n, 32)
+        args = []
+        for i in range(shown):
+            if shown != n and i == shown - 1:
+                args.append(b"... (%d more arguments)" % (n - shown + 1))
+                break
+            a = argv[i]
+            if len(a) > 128:
+                a = a[:128] + b"... (%d more bytes)" % (len(a) - 128)
+            args.append(a)
+        self.slowlog.appendleft((self.slowlog_next_id, int(time.time()), duration_us, args,
+                                 c.addr.encode(), c.name))
+        self.slowlog_next_id += 1
+        self._trim_slowlog(self.config["slowlog-max-len"])
+
+    def _trim_slowlog(self, maxlen: int) -> None:
+        while len(self.slowlog) > maxlen:
+            self.slowlog.pop()
 
     def _now(self) -> int:
         t = self.now_cache

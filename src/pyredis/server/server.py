@@ -38,7 +38,7 @@ class RedisServer:
         self.active_expiry = ActiveExpiry()
         self.cronloops = 0
         self._logfile = None
-        self.disconnect_hooks: list = [self.state.pubsub.drop_client]
+        self.disconnect_hooks: list = [self.state.pubsub.drop_client, self.state.tracking.client_gone]
         self.shutdown_hooks: list = []
 
     # --- logging ---------------------------------------------------------------------
@@ -101,9 +101,9 @@ class RedisServer:
         if not state.time_frozen:
             state.now_cache = state.clock_ms()
         try:
-            expired = self.active_expiry.cycle(state.dbs, state.now_ms, self.config["hz"] or 10,
-                                               self.config["active-expire-effort"])
-            del expired
+            if state.active_expire_enabled:
+                self.active_expiry.cycle(state.dbs, state.now_ms, self.config["hz"] or 10,
+                                         self.config["active-expire-effort"])
             state.stats.expired_stale_perc = self.active_expiry.stale_perc
             state.stats.expired_time_cap_reached_count = self.active_expiry.time_cap_reached
             for handler in state.hz_cron_handlers:
