@@ -694,3 +694,57 @@ def test_propagation(r, propagated):
                 assert _ms_arg(g, *e), (got, exp)
             else:
                 assert g == e, (got, exp)
+
+
+# --- keyspace notifications ---------------------------------------------------------------
+
+def _set_notify(diff, pyredis_srv, flags: str) -> None:
+    diff.theirs.call("CONFIG", "SET", "notify-keyspace-events", flags)
+    if have("config"):
+        assert diff.ours.call("CONFIG", "SET", "notify-keyspace-events", flags) == b"OK"
+    else:
+        pyredis_srv.state.config.set("notify-keyspace-events", flags)
+
+
+def test_keyspace_events(diff, pyredis_srv, real_redis):
+    from resp import RawClient
+
+    subs = [RawClient("127.0.0.1", pyredis_srv.port), RawClient("127.0.0.1", real_redis.port)]
+    try:
+        for s in subs:
+            s.call("PSUBSCRIBE", "__key*__:*")
+            s.call("SUBSCRIBE", "sync")
+        _set_notify(diff, pyredis_srv, "KEAn")
+        now = int(time.time())
+        for cmd in [
+            ("SET", "k", "v"), ("SET", "k", "v", "EX", "100"), ("SET", "k", "v", "PXAT", "1"),
+            ("GET", "k"), ("SETNX", "n", "1"), ("SETNX", "n", "1"), ("SETEX", "k", "10", "v"),
+            ("PSETEX", "k", "10000", "v"), ("SET", "k", "v", "NX"), ("SET", "k2", "v", "XX"),
+            ("MSET", "a", "1", "b", "2", "a", "3"), ("MSETNX", "c", "1", "c", "2"), ("MSETNX", "c", "1"),
+            ("GETSET", "a", "2"), ("GETSET", "z", "2"), ("GETDEL", "a"), ("GETDEL", "a"),
+            ("GETEX", "b", "EX", "100"), ("GETEX", "b", "PERSIST"), ("GETEX", "b", "PERSIST"),
+            ("GETEX", "b", "EXAT", now + 100), ("GETEX", "b", "PXAT", "1"), ("GETEX", "b"),
+            ("APPEND", "x", "1"), ("APPEND", "x", ""), ("INCR", "i"), ("DECR", "i"), ("INCRBY", "i", "5"),
+            ("DECRBY", "i", "3"), ("INCR", "k"), ("INCRBYFLOAT", "f", "1.5"), ("INCRBYFLOAT", "f", "x"),
+            ("SETRANGE", "s", "0", ""), ("SETRANGE", "s", "2", "ab"), ("SETRANGE", "s", "0", "c"),
+            ("SET", "k", "v", "GET"), ("SET", "k", "w", "KEEPTTL", "XX"), ("SET", "k", "w", "NX", "GET"),
+            ("SET", "q", "w", "GET", "PX", "100000"),
+        ]:
+            diff.check(*cmd)
+        diff.ours.call("PUBLISH", "sync", "end")
+        diff.theirs.call("PUBLISH", "sync", "end")
+        got = []
+        for s in subs:
+            msgs = []
+            while True:
+                m = s.read()
+                if m[0] == b"message" and m[1] == b"sync":
+                    break
+                msgs.append(m)
+            got.append(msgs)
+        assert len(got[1]) > 50
+        assert got[0] == got[1]
+    finally:
+        _set_notify(diff, pyredis_srv, "")
+        for s in subs:
+            s.close()

@@ -9,6 +9,7 @@ decides which error wins when several apply.
 from __future__ import annotations
 
 from ..core.client import Client
+from ..core.notify import NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_STRING
 from ..core.spec import command
 from ..errors import (
     INVALID_EXPIRE,
@@ -32,6 +33,13 @@ LLONG_MIN = -(1 << 63)
 # parseExtendedStringArgumentsOrReply flags
 _NX, _XX, _GET, _KEEPTTL, _PERSIST, _EX, _PX, _EXAT, _PXAT = (1 << i for i in range(9))
 _ANY_EXPIRE = _EX | _PX | _EXAT | _PXAT
+
+
+def _notify(ctx: Client, key: bytes, new: bool, type_: int, event: bytes) -> None:
+    """Keyspace events of a write: "new" first when the key was created (dbAdd), then `event`."""
+    if new:
+        ctx.notify(NOTIFY_NEW, b"new", key)
+    ctx.notify(type_, event, key)
 
 
 def get_string(ctx: Client, key: bytes) -> bytes | None:
@@ -117,9 +125,14 @@ def _set_generic(ctx: Client, flags: int, key: bytes, value: bytes, expire: byte
     if (flags & _NX and found) or (flags & _XX and not found):
         return old if flags & _GET else abort_reply
     db.set(key, value, flags & _KEEPTTL)
+    notify = ctx.server.notify_flags
+    if notify:
+        _notify(ctx, key, not found, NOTIFY_STRING, b"set")
     if expire is not None:
         db.set_expire(key, when)
         ctx.propagate_as = [[b"SET", key, value, b"PXAT", b"%d" % when]]
+        if notify:
+            ctx.notify(NOTIFY_GENERIC, b"expire", key)
     elif flags & _GET:
         argv = ctx.argv
         ctx.propagate_as = [argv[:3] + [a for a in argv[3:] if a.upper() != b"GET"]]
@@ -140,6 +153,8 @@ def get(ctx: Client, key: bytes):
          summary="Set the string value of a key", since="1.0.0", complexity="O(1)")
 def set_(ctx: Client, key: bytes, value: bytes, *options: bytes):
     if not options:
+        if ctx.server.notify_flags:
+            return _set_generic(ctx, 0, key, value, None, "set")
         ctx.db.set(key, value)
         ctx.touched(key)
         return OK
@@ -155,6 +170,8 @@ def setnx(ctx: Client, key: bytes, value: bytes):
     if db.lookup(key) is not None:
         return 0
     db.set(key, value)
+    if ctx.server.notify_flags:
+        _notify(ctx, key, True, NOTIFY_STRING, b"set")
     ctx.touched(key)
     return 1
 
@@ -191,8 +208,17 @@ def mset(ctx: Client, *args: bytes):
     n = len(args)
     if n & 1:
         raise wrong_arity("mset")
-    dbset = ctx.db.set
+    db = ctx.db
+    dbset = db.set
     touched = ctx.touched
+    if ctx.server.notify_flags:
+        for i in range(0, n, 2):
+            k = args[i]
+            new = db.lookup(k) is None
+            dbset(k, args[i + 1])
+            _notify(ctx, k, new, NOTIFY_STRING, b"set")
+            touched(k)
+        return OK
     for i in range(0, n, 2):
         k = args[i]
         dbset(k, args[i + 1])
@@ -211,9 +237,13 @@ def msetnx(ctx: Client, *args: bytes):
     for i in range(0, n, 2):
         if db.lookup(args[i]) is not None:
             return 0
+    notify = ctx.server.notify_flags
     for i in range(0, n, 2):
         k = args[i]
+        new = notify and db.lookup(k) is None  # a key repeated in the arguments exists by now
         db.set(k, args[i + 1])
+        if notify:
+            _notify(ctx, k, new, NOTIFY_STRING, b"set")
         ctx.touched(k)
     return 1
 
@@ -225,6 +255,8 @@ def getset(ctx: Client, key: bytes, value: bytes):
     old = get_string(ctx, key)
     ctx.db.set(key, value)
     ctx.propagate_as = [[b"SET", key, value]]
+    if ctx.server.notify_flags:
+        _notify(ctx, key, old is None, NOTIFY_STRING, b"set")
     ctx.touched(key)
     return old
 
@@ -237,6 +269,7 @@ def getdel(ctx: Client, key: bytes):
         ctx.db.delete(key)
         ctx.propagate_as = [[b"DEL", key]]
         ctx.touched(key)
+        ctx.notify(NOTIFY_GENERIC, b"del", key)
     return old
 
 
@@ -256,6 +289,7 @@ def getex(ctx: Client, key: bytes, *options: bytes):
         db.delete(key)
         ctx.propagate_as = [[b"DEL", key]]
         ctx.touched(key)
+        ctx.notify(NOTIFY_GENERIC, b"del", key)
     elif expire is not None:
         db.set_expire(key, when)
         if flags & _PXAT:
@@ -263,10 +297,12 @@ def getex(ctx: Client, key: bytes, *options: bytes):
         else:
             ctx.propagate_as = [[b"PEXPIREAT", key, b"%d" % when]]
         ctx.touched(key)
+        ctx.notify(NOTIFY_GENERIC, b"expire", key)
     elif flags & _PERSIST:
         if db.persist(key):
             ctx.propagate_as = [[b"PERSIST", key]]
             ctx.touched(key)
+            ctx.notify(NOTIFY_GENERIC, b"persist", key)
     return v
 
 
@@ -290,6 +326,8 @@ def append(ctx: Client, key: bytes, value: bytes):
         new = old + value
         db.set(key, new, True)
     ctx.touched(key)
+    if ctx.server.notify_flags:
+        _notify(ctx, key, old is None, NOTIFY_STRING, b"append")
     return len(new)
 
 
@@ -317,6 +355,8 @@ def _incr(ctx: Client, key: bytes, incr: int):
             raise CommandError(OVERFLOW)
     db.set(key, b"%d" % new, True)
     ctx.touched(key)
+    if ctx.server.notify_flags:
+        _notify(ctx, key, v is None, NOTIFY_STRING, b"incrby")
     return new
 
 
@@ -338,6 +378,8 @@ def incr(ctx: Client, key: bytes):
         new += 1
     db.set(key, b"%d" % new, True)
     ctx.touched(key)
+    if ctx.server.notify_flags:
+        _notify(ctx, key, v is None, NOTIFY_STRING, b"incrby")
     return new
 
 
@@ -394,6 +436,8 @@ def incrbyfloat(ctx: Client, key: bytes, increment: bytes):
     # Replicated as SET ... KEEPTTL so replicas and the AOF cannot round differently.
     ctx.propagate_as = [[b"SET", key, new, b"KEEPTTL"]]
     ctx.touched(key)
+    if ctx.server.notify_flags:
+        _notify(ctx, key, v is None, NOTIFY_STRING, b"incrbyfloat")
     return new
 
 
@@ -478,6 +522,8 @@ def setrange(ctx: Client, key: bytes, offset: bytes, value: bytes):
             new = old[:off] + value + old[off + vlen:]
         db.set(key, new, True)
     ctx.touched(key)
+    if ctx.server.notify_flags:
+        _notify(ctx, key, old is None, NOTIFY_STRING, b"setrange")
     return len(new)
 
 
