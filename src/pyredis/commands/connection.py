@@ -391,3 +391,117 @@ def client_help(ctx: Client):
 
 
 _ = (NOT_INTEGER, Push, __version__)
+
+
+# --- client-side caching ---------------------------------------------------------------
+@command("CLIENT|TRACKING", arity=-3, flags="noscript loading stale", group="connection", since="6.0.0")
+def client_tracking(ctx: Client, mode: bytes, *options: bytes):
+    """Controls server-assisted client-side caching for the connection."""
+    from ..core.tracking import TrackingState
+
+    m = mode.upper()
+    tracking = ctx.server.tracking
+    if m == b"OFF":
+        tracking.disable(ctx)
+        return OK
+    if m != b"ON":
+        raise CommandError(SYNTAX)
+    opts = TrackingState()
+    i = 0
+    while i < len(options):
+        o = options[i].upper()
+        more = i + 1 < len(options)
+        if o == b"REDIRECT" and more:
+            rid = to_int_or_none(options[i + 1])
+            if rid is None:
+                raise CommandError(NOT_INTEGER)
+            if rid not in ctx.server.clients:
+                raise CommandError("ERR The client ID you want redirect to does not exist")
+            opts.redirect = rid
+            i += 2
+        elif o == b"BCAST":
+            opts.bcast = True
+            i += 1
+        elif o == b"OPTIN":
+            opts.optin = True
+            i += 1
+        elif o == b"OPTOUT":
+            opts.optout = True
+            i += 1
+        elif o == b"NOLOOP":
+            opts.noloop = True
+            i += 1
+        elif o == b"PREFIX" and more:
+            opts.prefixes.append(options[i + 1])
+            i += 2
+        else:
+            raise CommandError(SYNTAX)
+    old = ctx.tracking
+    if old is not None and old.bcast != opts.bcast:
+        raise CommandError("ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.")
+    if opts.prefixes and not opts.bcast:
+        raise CommandError("ERR PREFIX option requires BCAST mode to be enabled")
+    if opts.optin and opts.optout:
+        raise CommandError("ERR You can't specify both OPTIN mode and OPTOUT mode")
+    if old is not None and ((opts.optin and old.optout) or (opts.optout and old.optin)):
+        raise CommandError("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.")
+    if opts.bcast and (opts.optin or opts.optout):
+        raise CommandError("ERR OPTIN and OPTOUT are not compatible with BCAST")
+    if old is not None:
+        # Prefixes accumulate across CLIENT TRACKING ON calls in BCAST mode, as in Redis.
+        opts.prefixes = old.prefixes + [p for p in opts.prefixes if p not in old.prefixes]
+    tracking.enable(ctx, opts)
+    return OK
+
+
+@command("CLIENT|CACHING", arity=3, flags="noscript loading stale", group="connection", since="6.0.0")
+def client_caching(ctx: Client, mode: bytes):
+    """Instructs the server whether to track the keys in the next request."""
+    t = ctx.tracking
+    if t is None:
+        raise CommandError("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled")
+    m = mode.upper()
+    if m == b"YES":
+        if not t.optin:
+            raise CommandError("ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.")
+        t.caching = True
+    elif m == b"NO":
+        if not t.optout:
+            raise CommandError("ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.")
+        t.caching = False
+    else:
+        raise CommandError(SYNTAX)
+    return OK
+
+
+@command("CLIENT|GETREDIR", arity=2, flags="noscript loading stale", group="connection", since="6.0.0")
+def client_getredir(ctx: Client):
+    """Returns the client ID to which the connection's tracking notifications are redirected."""
+    t = ctx.tracking
+    return -1 if t is None else t.redirect
+
+
+@command("CLIENT|TRACKINGINFO", arity=2, flags="noscript loading stale", group="connection", since="6.2.0")
+def client_trackinginfo(ctx: Client):
+    """Returns information about server-assisted client-side caching for the connection."""
+    from ..protocol.replies import SetReply
+
+    t = ctx.tracking
+    if t is None:
+        return {b"flags": SetReply([b"off"]), b"redirect": -1, b"prefixes": []}
+    flags = [b"on"]
+    if t.bcast:
+        flags.append(b"bcast")
+    if t.optin:
+        flags.append(b"optin")
+        if t.caching is True:
+            flags.append(b"caching-yes")
+    if t.optout:
+        flags.append(b"optout")
+        if t.caching is False:
+            flags.append(b"caching-no")
+    if t.noloop:
+        flags.append(b"noloop")
+    if t.redirect and t.redirect not in ctx.server.clients:
+        flags.append(b"broken_redirect")
+    return {b"flags": SetReply(flags), b"redirect": t.redirect, b"prefixes": list(t.prefixes)}

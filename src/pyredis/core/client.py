@@ -24,7 +24,7 @@ class Client:
         "addr", "laddr", "fd", "ctime", "last_interaction", "last_cmd", "argv",
         "flags", "close_after_reply", "write_push", "kill", "multi", "watched", "dirty_cas",
         "subscriptions", "psubscriptions", "ssubscriptions", "in_exec", "blocked",
-        "reply_mode", "no_evict", "no_touch", "tracking", "parser_limits", "extra", "propagate_as", "multi_error",
+        "reply_mode", "no_evict", "no_touch", "tracking", "parser_limits", "extra", "propagate_as", "multi_error", "after_reply",
     )
 
     def __init__(self, server: ServerState, addr: str = "", laddr: str = "", fd: int = -1) -> None:
@@ -68,6 +68,9 @@ class Client:
         # A handler that must propagate something other than its argv (SET EX -> SET PXAT,
         # SPOP -> SREM) appends the argvs here; None means "propagate argv as received".
         self.propagate_as: list[list[bytes]] | None = None
+        # Pushes that must follow this command's reply (tracking invalidations of keys the
+        # client itself modified); the connection sends them right after the reply.
+        self.after_reply: list | None = None
 
     # --- what handlers use ------------------------------------------------------------
     @property

@@ -133,6 +133,7 @@ def call(c: Client, spec: CommandSpec, argv: list[bytes]):
         server.now_cache = 0  # read lazily by the first thing that needs the time
     dirty = server.dirty
     c.argv = argv
+    server.current_client = c
     t0 = _perf()
     try:
         reply = spec.handler(c, *argv[spec.argskip:])
@@ -146,6 +147,8 @@ def call(c: Client, spec: CommandSpec, argv: list[bytes]):
     spec.calls += 1
     server.stats.total_commands_processed += 1
     c.last_cmd = spec.name_bytes
+    if c.tracking is not None and spec.readonly:
+        server.tracking.remember(c, [argv[i] for i in spec.key_positions(argv)])
     if server.dirty != dirty or c.propagate_as is not None:
         if server.propagate_sinks:
             if c.propagate_as is not None:

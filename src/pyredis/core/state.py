@@ -103,6 +103,12 @@ class ServerState:
         self.notify_flags = parse_flags(self.config["notify-keyspace-events"])
         self.config.on_change("notify-keyspace-events", lambda v: setattr(self, "notify_flags", parse_flags(v)))
         self.reset_hooks.append(self.pubsub.drop_client)
+        # The client whose command is executing (tracking needs to know who modified a key).
+        self.current_client = None
+        from .tracking import Tracking
+
+        self.tracking = Tracking(self)
+        self.reset_hooks.append(self.tracking.client_gone)
         # SLOWLOG (commands/server.py): newest entry first; the threshold mirrors the config.
         self.slowlog: deque = deque()
         self.slowlog_next_id = 0

@@ -106,6 +106,10 @@ class Connection(asyncio.Protocol):
             if mode == "on":
                 if type(reply) is not NoReply:
                     encode_into(reply, c.resp, out)
+                if c.after_reply:
+                    for msg in c.after_reply:
+                        encode_into(msg, c.resp, out)
+                    c.after_reply = None
             elif mode == "skip":
                 c.reply_mode = "on"
             elif mode == "skip_next":

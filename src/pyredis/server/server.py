@@ -38,7 +38,7 @@ class RedisServer:
         self.active_expiry = ActiveExpiry()
         self.cronloops = 0
         self._logfile = None
-        self.disconnect_hooks: list = [self.state.pubsub.drop_client]
+        self.disconnect_hooks: list = [self.state.pubsub.drop_client, self.state.tracking.client_gone]
         self.shutdown_hooks: list = []
 
     # --- logging ---------------------------------------------------------------------

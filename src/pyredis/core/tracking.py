@@ -1,0 +1,179 @@
+"""Client-side caching: CLIENT TRACKING, as Redis 7.0's tracking.c.
+
+Default mode: after a read-only command, the keys it read are remembered for the tracking
+client (OPTIN: only when CLIENT CACHING YES preceded it; OPTOUT: unless CLIENT CACHING NO).
+When a remembered key is modified by anyone, each remembering client (or its REDIRECT target)
+gets one `invalidate` message and the key is forgotten. Keys are tracked by name across
+databases, as Redis does.
+
+BCAST mode: no table; any modified key matching a registered prefix is collected per client
+and sent once the current event-loop iteration ends (Redis's beforeSleep).
+
+Messages: RESP3 clients get a push `["invalidate", [keys]]` (null instead of the array on
+FLUSHALL/FLUSHDB); a RESP2 REDIRECT target subscribed to `__redis__:invalidate` gets a pub/sub
+message on that channel. When the client being invalidated is the one executing the command,
+the message follows the command's reply (Redis 7.0 keeps such keys pending until after the
+reply), which the connection does through `client.after_reply`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from ..protocol.replies import Push
+
+if TYPE_CHECKING:
+    from ..keyspace.database import Database
+    from .client import Client
+    from .state import ServerState
+
+INVALIDATE_CHANNEL = b"__redis__:invalidate"
+
+
+class TrackingState:
+    """Per-client tracking options (client.tracking)."""
+
+    __slots__ = ("bcast", "optin", "optout", "noloop", "redirect", "prefixes", "caching", "pending")
+
+    def __init__(self) -> None:
+        self.bcast = False
+        self.optin = False
+        self.optout = False
+        self.noloop = False
+        self.redirect = 0
+        self.prefixes: list[bytes] = []
+        self.caching: bool | None = None  # CLIENT CACHING YES/NO for the next command
+        self.pending: list[bytes] = []  # BCAST keys to send at the end of the iteration
+
+
+class Tracking:
+    def __init__(self, state: ServerState) -> None:
+        self.state = state
+        self.table: dict[bytes, set[int]] = {}  # key -> ids of clients that may cache it
+        self.bcast_clients: dict[int, Client] = {}
+        self.tracking_clients = 0
+        self._flush_scheduled = False
+        self._last_flush: tuple[int, int] | None = None
+        state.flush_hooks.append(self.flushed)
+
+    # --- enabling --------------------------------------------------------------------
+    def enable(self, c: Client, opts: TrackingState) -> None:
+        if c.tracking is None:
+            self.tracking_clients += 1
+            if self.tracking_clients == 1:
+                # Only while someone tracks do writes pay for the lookup.
+                self.state.key_change_hooks.append(self.key_modified)
+        c.tracking = opts
+        if opts.bcast:
+            self.bcast_clients[c.id] = c
+
+    def disable(self, c: Client) -> None:
+        if c.tracking is not None:
+            self.tracking_clients -= 1
+            if self.tracking_clients == 0:
+                self.state.key_change_hooks.remove(self.key_modified)
+            self.bcast_clients.pop(c.id, None)
+            c.tracking = None
+
+    # --- remembering keys read --------------------------------------------------------
+    def remember(self, c: Client, keys: list[bytes]) -> None:
+        t = c.tracking
+        if t.bcast:
+            return
+        caching = t.caching
+        t.caching = None
+        if t.optin and caching is not True:
+            return
+        if t.optout and caching is False:
+            return
+        table = self.table
+        for k in keys:
+            s = table.get(k)
+            if s is None:
+                table[k] = {c.id}
+            else:
+                s.add(c.id)
+        limit = self.state.config["tracking-table-max-keys"]
+        if limit and len(table) > limit:
+            for k in list(table)[: len(table) - limit]:
+                self._invalidate_key(k, None)
+
+    # --- invalidation -----------------------------------------------------------------
+    def key_modified(self, db: Database, key: bytes) -> None:
+        if key in self.table:
+            self._invalidate_key(key, self.state.current_client)
+        if self.bcast_clients:
+            for c in self.bcast_clients.values():
+                t = c.tracking
+                if t.noloop and c is self.state.current_client:
+                    continue
+                for p in t.prefixes or (b"",):
+                    if key.startswith(p):
+                        t.pending.append(key)
+                        self._schedule_bcast()
+                        break
+
+    def _invalidate_key(self, key: bytes, modifier: Client | None) -> None:
+        ids = self.table.pop(key, ())
+        clients = self.state.clients
+        for cid in ids:
+            c = clients.get(cid)
+            if c is None or c.tracking is None:
+                continue
+            if c.tracking.noloop and c is modifier:
+                continue
+            self._send(c, [key], after_reply=c is modifier)
+
+    def flushed(self, db: Database) -> None:
+        """FLUSHDB/FLUSHALL: every tracking client is told to drop everything (null keys),
+        once per command although FLUSHALL empties every database."""
+        marker = (id(self.state.current_client), self.state.stats.total_commands_processed)
+        if marker == self._last_flush:
+            return
+        self._last_flush = marker
+        self.table.clear()
+        for c in list(self.state.clients.values()):
+            if c.tracking is not None:
+                self._send(c, None, after_reply=False)
+
+    def _schedule_bcast(self) -> None:
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            try:
+                asyncio.get_running_loop().call_soon(self._flush_bcast)
+            except RuntimeError:  # no loop (tools, tests without a server)
+                self._flush_bcast()
+
+    def _flush_bcast(self) -> None:
+        self._flush_scheduled = False
+        for c in list(self.bcast_clients.values()):
+            t = c.tracking
+            if t is not None and t.pending:
+                keys, t.pending = t.pending, []
+                self._send(c, keys, after_reply=False)
+
+    def _send(self, c: Client, keys: list[bytes] | None, after_reply: bool) -> None:
+        t = c.tracking
+        target = c
+        if t.redirect:
+            target = self.state.clients.get(t.redirect)
+            if target is None:
+                if c.resp == 3 and c.write_push is not None:
+                    c.write_push(Push([b"tracking-redir-broken", t.redirect]))
+                return
+        if target.resp == 3:
+            msg = Push([b"invalidate", keys])
+        elif INVALIDATE_CHANNEL in target.subscriptions:
+            msg = Push([b"message", INVALIDATE_CHANNEL, keys])
+        else:
+            return
+        if after_reply and target is c:
+            if c.after_reply is None:
+                c.after_reply = []
+            c.after_reply.append(msg)
+        elif target.write_push is not None:
+            target.write_push(msg)
+
+    def client_gone(self, c: Client) -> None:
+        self.disable(c)

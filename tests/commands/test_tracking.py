@@ -1,0 +1,142 @@
+"""Client-side caching (CLIENT TRACKING) against pyredis and redis-server: the same
+scenario over raw sockets must produce the same bytes, and redis-py's RESP3 client-side
+cache must see invalidations."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+import redis
+
+from resp import encode_command
+
+
+def _drain(s: socket.socket, wait: float = 0.15) -> bytes:
+    s.settimeout(wait)
+    out = b""
+    try:
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            out += d
+    except (TimeoutError, socket.timeout):
+        pass
+    return out
+
+
+def _run(port: int, steps) -> list[bytes]:
+    a = socket.create_connection(("127.0.0.1", port))
+    b = socket.create_connection(("127.0.0.1", port))
+    conns = {"a": a, "b": b}
+    a.sendall(b"HELLO 3\r\n")
+    _drain(a)
+    out = []
+    for who, cmd in steps:
+        conns[who].sendall(encode_command(cmd))
+        out.append(_drain(conns[who]))
+    a.close()
+    b.close()
+    return out
+
+
+SCENARIO = [
+    ("a", ("FLUSHALL",)),
+    ("a", ("CLIENT", "TRACKING", "ON")),
+    ("a", ("CLIENT", "TRACKINGINFO")),
+    ("a", ("GET", "k")),
+    ("a", ("SET", "k", "1")),  # self-modification: push after the reply
+    ("a", ("GET", "k")),
+    ("b", ("SET", "k", "2")),
+    ("a", ("PING",)),  # the invalidation arrived before this reply
+    ("a", ("MGET", "k", "j")),
+    ("b", ("FLUSHALL",)),
+    ("a", ("PING",)),
+    ("a", ("CLIENT", "GETREDIR")),
+    ("a", ("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "a")),
+    ("a", ("CLIENT", "TRACKING", "OFF")),
+    ("a", ("CLIENT", "GETREDIR")),
+    ("a", ("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "a", "PREFIX", "b")),
+    ("b", ("SET", "abc", "1")),
+    ("b", ("SET", "zzz", "1")),
+    ("a", ("PING",)),
+    ("a", ("CLIENT", "TRACKINGINFO")),
+    ("a", ("CLIENT", "CACHING", "YES")),
+    ("a", ("CLIENT", "TRACKING", "OFF")),
+    ("a", ("CLIENT", "TRACKING", "ON", "OPTIN")),
+    ("a", ("GET", "notcached")),
+    ("a", ("CLIENT", "CACHING", "YES")),
+    ("a", ("GET", "x")),
+    ("b", ("SET", "notcached", "1")),
+    ("b", ("SET", "x", "1")),
+    ("a", ("PING",)),
+    ("a", ("CLIENT", "TRACKING", "ON", "REDIRECT", "999999")),
+    ("a", ("CLIENT", "TRACKING", "ON", "PREFIX", "a")),
+    ("a", ("CLIENT", "TRACKING", "ON", "OPTIN", "OPTOUT")),
+    ("a", ("CLIENT", "CACHING", "NO")),
+    ("a", ("CLIENT", "TRACKING", "OFF")),
+    ("a", ("CLIENT", "TRACKING", "ON", "NOLOOP")),
+    ("a", ("GET", "n")),
+    ("a", ("SET", "n", "1")),  # NOLOOP: no invalidation for our own write
+    ("a", ("PING",)),
+]
+
+
+def test_tracking_scenario_matches_redis(pyredis_srv, real_redis):
+    ours = _run(pyredis_srv.port, SCENARIO)
+    theirs = _run(real_redis.port, SCENARIO)
+    for step, a, b in zip(SCENARIO, ours, theirs):
+        assert a == b, f"{step}: pyredis={a!r} redis={b!r}"
+
+
+def _redirect_run(port: int) -> list[bytes]:
+    r = socket.create_connection(("127.0.0.1", port))
+    r.sendall(b"CLIENT ID\r\n")
+    rid = int(_drain(r).strip()[1:])
+    out = []
+    r.sendall(b"SUBSCRIBE __redis__:invalidate\r\n")
+    out.append(_drain(r))
+    t = socket.create_connection(("127.0.0.1", port))
+    w = socket.create_connection(("127.0.0.1", port))
+    t.sendall(encode_command(("CLIENT", "TRACKING", "ON", "REDIRECT", str(rid))))
+    out.append(_drain(t))
+    t.sendall(b"GET q\r\n")
+    out.append(_drain(t))
+    w.sendall(b"SET q 1\r\n")
+    _drain(w)
+    out.append(_drain(r))
+    t.sendall(b"CLIENT TRACKINGINFO\r\n")
+    out.append(_drain(t).replace(b":%d\r\n" % rid, b":<rid>\r\n"))
+    w.sendall(b"FLUSHDB\r\n")
+    _drain(w)
+    out.append(_drain(r))
+    for s in (r, t, w):
+        s.close()
+    return out
+
+
+def test_resp2_redirect_matches_redis(pyredis_srv, real_redis):
+    assert _redirect_run(pyredis_srv.port) == _redirect_run(real_redis.port)
+
+
+def test_redis_py_client_side_cache(pyredis_srv):
+    try:
+        from redis.cache import CacheConfig
+    except ImportError:  # pragma: no cover - older redis-py
+        pytest.skip("redis-py without client-side caching")
+    cached = redis.Redis(port=pyredis_srv.port, protocol=3, cache_config=CacheConfig())
+    other = redis.Redis(port=pyredis_srv.port)
+    other.set("user:1", "alice")
+    assert cached.get("user:1") == b"alice"
+    assert cached.get("user:1") == b"alice"  # served from the local cache
+    other.set("user:1", "bob")
+    deadline = time.time() + 2
+    value = cached.get("user:1")
+    while value != b"bob" and time.time() < deadline:
+        time.sleep(0.02)
+        value = cached.get("user:1")
+    assert value == b"bob"
+    cached.close()
+    other.close()
