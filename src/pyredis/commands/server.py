@@ -288,6 +288,15 @@ def _keyspec_positions(ks: dict, argv: tuple[bytes, ...]) -> list[int]:
 def command_getkeysandflags(ctx: Client, *argv: bytes):
     """Extracts the key names and access flags for an arbitrary command."""
     spec, positions = _getkeys_common(argv)
+    # Key specs flagged variable_flags: Redis's getkeys procs decide from the arguments.
+    if spec.fullname == "set":
+        get = any(a.upper() == b"GET" for a in argv[3:])
+        fl = [b"RW", b"access", b"update"] if get else [b"OW", b"update"]
+        return [[argv[1], SetReply(Simple(f) for f in fl)]]
+    if spec.fullname == "bitfield":
+        write = any(a.upper() in (b"SET", b"INCRBY") for a in argv[2:])
+        fl = [b"RW", b"access", b"update"] if write else [b"RO", b"access"]
+        return [[argv[1], SetReply(Simple(f) for f in fl)]]
     ref = reference()["info"].get(spec.fullname)
     flags_at: dict[int, SetReply] = {}
     if ref is not None:
