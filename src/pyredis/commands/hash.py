@@ -1,0 +1,305 @@
+"""Hash commands (Redis 7.0 semantics, t_hash.c)."""
+
+from __future__ import annotations
+
+import random
+
+from ..core.client import Client
+from ..core.notify import NOTIFY_GENERIC, NOTIFY_HASH
+from ..core.spec import command
+from ..errors import NOT_FLOAT, NOT_INTEGER, OVERFLOW, SYNTAX, WRONGTYPE, CommandError, wrong_arity
+from ..keyspace.hash import RHash, new_hash
+from ..keyspace.scan import EMPTY_SCAN, parse_cursor, scan_reply
+from ..protocol.parser import string2ll
+from ._longdouble import format_ld_human, ld_add, parse_ld
+from ..protocol.replies import OK
+
+_I64_MIN = -(1 << 63)
+_I64_MAX = (1 << 63) - 1
+_LONG_MAX = _I64_MAX
+_RANGE_ERR = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+
+
+def _read(ctx: Client, key: bytes) -> RHash | None:
+    h = ctx.db.lookup(key)
+    if h is None or type(h) is RHash:
+        return h
+    raise CommandError(WRONGTYPE)
+
+
+def _write(ctx: Client, key: bytes) -> RHash:
+    """hashTypeLookupWriteOrCreate."""
+    db = ctx.db
+    h = db.lookup(key)
+    if h is None:
+        h = new_hash()
+        db.add(key, h)
+        return h
+    if type(h) is not RHash:
+        raise CommandError(WRONGTYPE)
+    return h
+
+
+def _set_one(ctx: Client, h: RHash, field: bytes, value: bytes) -> None:
+    """hashTypeSet: long field/value or too many fields convert a listpack."""
+    h[field] = value
+    if not h.ht:
+        cfg = ctx.server.config
+        limit = cfg["hash-max-listpack-value"]
+        if len(field) > limit or len(value) > limit or len(h) > cfg["hash-max-listpack-entries"]:
+            h.ht = True
+
+
+def _hset(ctx: Client, key: bytes, args: tuple, name: str) -> int:
+    n = len(args)
+    if n & 1:
+        raise wrong_arity(name)
+    db = ctx.db
+    h = db.lookup(key)
+    if h is None:
+        h = new_hash()
+        db.add(key, h)
+    elif type(h) is not RHash:
+        raise CommandError(WRONGTYPE)
+    before = len(h)
+    if h.ht:
+        if n == 2:
+            h[args[0]] = args[1]
+        else:
+            h.update(zip(args[::2], args[1::2]))
+    else:
+        cfg = ctx.server.config
+        h.check_value_len(cfg, args)
+        if n == 2:
+            h[args[0]] = args[1]
+        else:
+            h.update(zip(args[::2], args[1::2]))
+        if len(h) > cfg["hash-max-listpack-entries"]:
+            h.ht = True
+    ctx.touched(key)
+    if ctx.server.notify_flags:
+        ctx.notify(NOTIFY_HASH, b"hset", key)
+    return len(h) - before
+
+
+@command("HSET", arity=-4, flags="write denyoom fast", keys=(1, 1, 1), group="hash", since="2.0.0")
+def hset(ctx: Client, key: bytes, *args: bytes):
+    """Creates or modifies the value of a field in a hash."""
+    return _hset(ctx, key, args, "hset")
+
+
+@command("HMSET", arity=-4, flags="write denyoom fast", keys=(1, 1, 1), group="hash", since="2.0.0")
+def hmset(ctx: Client, key: bytes, *args: bytes):
+    """Sets the values of multiple fields."""
+    _hset(ctx, key, args, "hmset")
+    return OK
+
+
+@command("HSETNX", arity=4, flags="write denyoom fast", keys=(1, 1, 1), group="hash", since="2.0.0")
+def hsetnx(ctx: Client, key: bytes, field: bytes, value: bytes):
+    """Sets the value of a field in a hash only when the field doesn't exist."""
+    h = _write(ctx, key)
+    if field in h:
+        return 0
+    _set_one(ctx, h, field, value)
+    ctx.touched(key)
+    ctx.notify(NOTIFY_HASH, b"hset", key)
+    return 1
+
+
+@command("HGET", arity=3, flags="readonly fast", keys=(1, 1, 1), group="hash", since="2.0.0")
+def hget(ctx: Client, key: bytes, field: bytes):
+    """Returns the value of a field in a hash."""
+    h = ctx.db.lookup(key)
+    if h is None:
+        return None
+    if type(h) is not RHash:
+        raise CommandError(WRONGTYPE)
+    return h.get(field)
+
+
+@command("HMGET", arity=-3, flags="readonly fast", keys=(1, 1, 1), group="hash", since="2.0.0")
+def hmget(ctx: Client, key: bytes, *fields: bytes):
+    """Returns the values of all fields in a hash."""
+    h = _read(ctx, key)
+    if h is None:
+        return [None] * len(fields)
+    g = h.get
+    return [g(f) for f in fields]
+
+
+@command("HDEL", arity=-3, flags="write fast", keys=(1, 1, 1), group="hash", since="2.0.0")
+def hdel(ctx: Client, key: bytes, *fields: bytes):
+    """Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain."""
+    h = _read(ctx, key)
+    if h is None:
+        return 0
+    n = 0
+    removed = False
+    for f in fields:
+        if f in h:
+            del h[f]
+            n += 1
+            if not h:
+                ctx.db.delete(key)
+                removed = True
+                break
+    if n:
+        ctx.touched(key)
+        ctx.notify(NOTIFY_HASH, b"hdel", key)
+        if removed:
+            ctx.notify(NOTIFY_GENERIC, b"del", key)
+    return n
+
+
+@command("HLEN", arity=2, flags="readonly fast", keys=(1, 1, 1), group="hash", since="2.0.0")
+def hlen(ctx: Client, key: bytes):
+    """Returns the number of fields in a hash."""
+    h = _read(ctx, key)
+    return 0 if h is None else len(h)
+
+
+@command("HSTRLEN", arity=3, flags="readonly fast", keys=(1, 1, 1), group="hash", since="3.2.0")
+def hstrlen(ctx: Client, key: bytes, field: bytes):
+    """Returns the length of the value of a field."""
+    h = _read(ctx, key)
+    if h is None:
+        return 0
+    v = h.get(field)
+    return 0 if v is None else len(v)
+
+
+@command("HEXISTS", arity=3, flags="readonly fast", keys=(1, 1, 1), group="hash", since="2.0.0")
+def hexists(ctx: Client, key: bytes, field: bytes):
+    """Determines whether a field exists in a hash."""
+    h = _read(ctx, key)
+    return 1 if h is not None and field in h else 0
+
+
+@command("HKEYS", arity=2, flags="readonly", keys=(1, 1, 1), group="hash", since="2.0.0")
+def hkeys(ctx: Client, key: bytes):
+    """Returns all fields in a hash."""
+    h = _read(ctx, key)
+    return [] if h is None else list(h)
+
+
+@command("HVALS", arity=2, flags="readonly", keys=(1, 1, 1), group="hash", since="2.0.0")
+def hvals(ctx: Client, key: bytes):
+    """Returns all values in a hash."""
+    h = _read(ctx, key)
+    return [] if h is None else list(h.values())
+
+
+@command("HGETALL", arity=2, flags="readonly", keys=(1, 1, 1), group="hash", since="2.0.0")
+def hgetall(ctx: Client, key: bytes):
+    """Returns all fields and values in a hash."""
+    h = _read(ctx, key)
+    return {} if h is None else dict(h)
+
+
+@command("HINCRBY", arity=4, flags="write denyoom fast", keys=(1, 1, 1), group="hash", since="2.0.0")
+def hincrby(ctx: Client, key: bytes, field: bytes, increment: bytes):
+    """Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist."""
+    incr = string2ll(increment)
+    if incr is None:
+        raise CommandError(NOT_INTEGER)
+    h = _write(ctx, key)
+    cur = h.get(field)
+    if cur is None:
+        old = 0
+    else:
+        old = string2ll(cur)
+        if old is None:
+            raise CommandError("ERR hash value is not an integer")
+    new = old + incr
+    if new > _I64_MAX or new < _I64_MIN:
+        raise CommandError(OVERFLOW)
+    _set_one(ctx, h, field, b"%d" % new)
+    ctx.touched(key)
+    ctx.notify(NOTIFY_HASH, b"hincrby", key)
+    return new
+
+
+@command("HINCRBYFLOAT", arity=4, flags="write denyoom fast", keys=(1, 1, 1), group="hash", since="2.6.0")
+def hincrbyfloat(ctx: Client, key: bytes, field: bytes, increment: bytes):
+    """Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist."""
+    incr = parse_ld(increment)
+    if incr is None:
+        raise CommandError(NOT_FLOAT)
+    if type(incr) is str:  # inf
+        raise CommandError("ERR value is NaN or Infinity")
+    h = _write(ctx, key)
+    cur = h.get(field)
+    if cur is None:
+        new = incr
+    else:
+        old = parse_ld(cur)
+        if old is None:
+            raise CommandError("ERR hash value is not a float")
+        new = None if type(old) is str else ld_add(old, incr)
+    if new is None:
+        raise CommandError("ERR increment would produce NaN or Infinity")
+    text = format_ld_human(new)
+    _set_one(ctx, h, field, text)
+    ctx.touched(key)
+    ctx.notify(NOTIFY_HASH, b"hincrbyfloat", key)
+    ctx.propagate_as = [[b"HSET", key, field, text]]
+    return text
+
+
+def _range_long(arg: bytes) -> int:
+    """getRangeLongFromObjectOrReply(-LONG_MAX, LONG_MAX)."""
+    v = string2ll(arg)
+    if v is None:
+        raise CommandError(NOT_INTEGER)
+    if v < -_LONG_MAX:
+        raise CommandError(_RANGE_ERR)
+    return v
+
+
+@command("HRANDFIELD", arity=-2, flags="readonly", keys=(1, 1, 1), group="hash", since="6.2.0")
+def hrandfield(ctx: Client, key: bytes, *args: bytes):
+    """Returns one or more random fields from a hash."""
+    if not args:
+        h = _read(ctx, key)
+        if h is None:
+            return None
+        return random.choice(list(h))
+    count = _range_long(args[0])
+    withvalues = False
+    if len(args) > 2 or (len(args) == 2 and args[1].lower() != b"withvalues"):
+        raise CommandError(SYNTAX)
+    if len(args) == 2:
+        withvalues = True
+        if count < -(_LONG_MAX // 2) or count > _LONG_MAX // 2:
+            raise CommandError("ERR value is out of range")
+    h = _read(ctx, key)
+    if h is None or count == 0:
+        return []
+    size = len(h)
+    if count < 0:
+        fields = random.choices(list(h), k=-count)
+    elif count >= size:
+        fields = list(h)
+    else:
+        fields = random.sample(list(h), count)
+    if not withvalues:
+        return fields
+    if ctx.resp == 2:
+        out = []
+        for f in fields:
+            out.append(f)
+            out.append(h[f])
+        return out
+    return [[f, h[f]] for f in fields]
+
+
+@command("HSCAN", arity=-3, flags="readonly", keys=(1, 1, 1), group="hash", since="2.8.0")
+def hscan(ctx: Client, key: bytes, cursor: bytes, *options: bytes):
+    """Iterates over fields and values of a hash."""
+    cur = parse_cursor(cursor)
+    h = _read(ctx, key)
+    if h is None:
+        return EMPTY_SCAN
+    return scan_reply(ctx, (ctx.db.id, key, id(h)), cur, options, lambda: list(h), small=not h.ht,
+                      contains=h.__contains__, value=h.__getitem__)
