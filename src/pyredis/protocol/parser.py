@@ -13,6 +13,17 @@ Two paths, one behaviour:
     C reader. Its output is checked (every request a non-empty list of bytes, nothing left
     over); anything else - an incomplete tail, a reply type, an error - re-parses that same
     read with the reference parser, so hiredis can only ever make things faster, never different.
+    "Nothing left over" needs two checks: has_data() sees unconsumed bytes (a partial bulk),
+    but a read that ends between the elements of an array leaves hiredis holding a partial
+    array with an empty buffer. So after draining, the sentinel `*0\r\n` is fed: a reader in
+    its initial state returns exactly [] for it; a partial array swallows it as an element.
+    A read that ends mid-request therefore goes to the reference parser, which then keeps the
+    tail; the fast path is used again once its buffer is empty (reads that end on a request
+    boundary, which is what pipelining clients send).
+
+Redis searches header lines with strchr(), so a NUL byte before the '\n' of an inline request
+or before the '\r' of a `*`/`$` header hides the line end: the request waits for more data
+(and fails the 64 KB limit) exactly as in Redis.
 """
 
 from __future__ import annotations
@@ -29,6 +40,10 @@ INT_MAX = 2**31 - 1
 # zero. Deliberately coarse (one character class pair, which sre scans fast): a false
 # positive such as an empty argument (`$0`) only sends that read to the reference parser.
 _NOT_FOR_HIREDIS = re.compile(rb"[\n*$][+=|\-0]")
+# Array counts of 6+ digits stay away from hiredis too: hiredis-py allocates the list when it
+# reads the header, so `*2000000000` (legal for Redis, which just waits) costs seconds to free
+# and `*4294967294` raises MemoryError. Such a request cannot be complete in one read anyway.
+_BIG_COUNT = re.compile(rb"\*[0-9]{6}")
 
 
 class Limits:
@@ -136,14 +151,14 @@ def split_args(line: bytes) -> list[bytes] | None:
 class RequestParser:
     __slots__ = ("limits", "_buf", "_pos", "_mb_left", "_bulk_len", "_argv", "_reader")
 
-    def __init__(self, limits: Limits | None = None) -> None:
+    def __init__(self, limits: Limits | None = None, fast: bool = True) -> None:
         self.limits = limits or Limits()
         self._buf = bytearray()  # reference-parser buffer; empty while the fast path is usable
         self._pos = 0
         self._mb_left = 0  # bulks still expected by the multibulk request being parsed
         self._bulk_len = -1  # length of the bulk being waited for, -1 when reading its header
         self._argv: list[bytes] = []
-        self._reader = hiredis.Reader()
+        self._reader = hiredis.Reader() if fast else None  # None: reference parser only (tests)
 
     @property
     def pending(self) -> int:
@@ -154,9 +169,11 @@ class RequestParser:
         if (
             not self._buf
             and data[:1] == b"*"
+            and self._reader is not None
             and not lim.auth_required
             and len(data) <= lim.proto_max_bulk_len
             and _NOT_FOR_HIREDIS.search(data) is None
+            and _BIG_COUNT.search(data) is None
         ):
             out = self._fast(data)
             if out is not None:
@@ -182,8 +199,11 @@ class RequestParser:
                     out.append(req)
             if reader.has_data():
                 raise ValueError
+            reader.feed(b"*0\r\n")
+            if reader.gets() != []:
+                raise ValueError  # the read ended inside an array
             return out
-        except (hiredis.ProtocolError, ValueError):
+        except (hiredis.ProtocolError, ValueError, MemoryError):
             self._reader = hiredis.Reader()
             return None
 
@@ -212,6 +232,8 @@ class RequestParser:
     def _inline(self, out: list[list[bytes]]) -> bool:
         buf, pos = self._buf, self._pos
         nl = buf.find(b"\n", pos)
+        if nl >= 0 and buf.find(0, pos, nl) >= 0:
+            nl = -1  # strchr() stops at the NUL
         if nl < 0:
             if len(buf) - pos > PROTO_INLINE_MAX_SIZE:
                 raise _ProtocolError("too big inline request")
@@ -230,7 +252,7 @@ class RequestParser:
         lim = self.limits
         if self._mb_left == 0:
             pos = self._pos
-            cr = buf.find(b"\r", pos)
+            cr = _find_cr(buf, pos)
             if cr < 0:
                 if len(buf) - pos > PROTO_INLINE_MAX_SIZE:
                     raise _ProtocolError("too big mbulk count string")
@@ -250,7 +272,7 @@ class RequestParser:
         while self._mb_left:
             pos = self._pos
             if self._bulk_len < 0:
-                cr = buf.find(b"\r", pos)
+                cr = _find_cr(buf, pos)
                 if cr < 0:
                     if len(buf) - pos > PROTO_INLINE_MAX_SIZE:
                         raise _ProtocolError("too big bulk count string")
@@ -276,6 +298,14 @@ class RequestParser:
         out.append(self._argv)
         self._argv = []
         return True
+
+
+def _find_cr(buf: bytearray, pos: int) -> int:
+    """strchr(buf + pos, '\\r'): -1 when a NUL comes first."""
+    cr = buf.find(b"\r", pos)
+    if cr > pos and buf.find(0, pos, cr) >= 0:
+        return -1
+    return cr
 
 
 class _ProtocolError(Exception):
