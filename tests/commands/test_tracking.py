@@ -121,11 +121,20 @@ def test_resp2_redirect_matches_redis(pyredis_srv, real_redis):
     assert _redirect_run(pyredis_srv.port) == _redirect_run(real_redis.port)
 
 
-def test_redis_py_client_side_cache(pyredis_srv):
+def test_redis_py_client_side_cache(pyredis_srv, monkeypatch):
+    """redis-py's RESP3 client-side cache over pyredis' invalidations.
+
+    redis-py enables its cache only for servers announcing 7.4+ in HELLO; pyredis announces
+    7.0.15 (the release it matches), exactly like a real Redis 7.0 that redis-py would refuse
+    too. The protocol it needs (CLIENT TRACKING + invalidate pushes) is 6.0's, so the test
+    lowers redis-py's threshold to exercise the real cache against pyredis.
+    """
     try:
         from redis.cache import CacheConfig
+        from redis.connection import CacheProxyConnection
     except ImportError:  # pragma: no cover - older redis-py
         pytest.skip("redis-py without client-side caching")
+    monkeypatch.setattr(CacheProxyConnection, "MIN_ALLOWED_VERSION", "7.0.0")
     cached = redis.Redis(port=pyredis_srv.port, protocol=3, cache_config=CacheConfig())
     other = redis.Redis(port=pyredis_srv.port)
     other.set("user:1", "alice")
