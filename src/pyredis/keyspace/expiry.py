@@ -4,7 +4,14 @@ but that nobody touches.
 Each database is swept in order over a snapshot of its TTL'd keys (taken when the previous
 sweep ends); a cycle looks at up to `KEYS_PER_LOOP` keys per database and repeats while more
 than `ACCEPTABLE_STALE` percent of what it looked at had expired, within a time budget of
-25% of one cron tick, as Redis does.
+25% of one cron tick, as Redis does. When the budget runs out the cycle stops (the next cron
+tick resumes where it left off) and `time_cap_reached` counts it.
+
+Expired keys go through Database.expire_if_needed, hence the same path as lazy expiry:
+ServerState counts them in stats.expired_keys and its expire_hooks propagate a DEL.
+
+The cycle also keeps `db.avg_ttl` (INFO keyspace) the way Redis does: a running average of
+the remaining TTL of the live keys it samples.
 """
 
 from __future__ import annotations
@@ -28,33 +35,57 @@ class ActiveExpiry:
         per_loop = KEYS_PER_LOOP + KEYS_PER_LOOP // 4 * (effort - 1)
         stale = ACCEPTABLE_STALE - (effort - 1)
         budget_s = SLOW_TIME_PERC / 100.0 / max(hz, 1) * (1 + (effort - 1) / 4)
-        deadline = time.perf_counter() + budget_s
+        perf = time.perf_counter
+        deadline = perf() + budget_s
         expired_total = sampled_total = 0
+        snapshots = self._snapshots
+        timed_out = False
         for db in dbs:
+            if not db.expires:
+                db.avg_ttl = 0
+                snapshots.pop(db.id, None)
+                continue
             while db.expires:
-                keys, pos = self._snapshots.get(db.id, ((), 0))
+                keys, pos = snapshots.get(db.id, ((), 0))
                 if pos >= len(keys):
                     keys, pos = list(db.expires), 0
-                end = min(pos + per_loop, len(keys))
+                # A window holds per_loop keys that still have a TTL; entries of the snapshot
+                # that were deleted or persisted since are skipped without counting (up to a
+                # bound, so that the time budget is still checked regularly).
+                n = len(keys)
+                limit = min(n, pos + per_loop * 20)
                 sampled = expired = 0
+                ttl_sum = ttl_samples = 0
                 expires = db.expires
-                for i in range(pos, end):
+                i = pos
+                while i < limit and sampled < per_loop:
                     k = keys[i]
+                    i += 1
                     when = expires.get(k)
                     if when is None:
                         continue
                     sampled += 1
                     if when <= now_ms:
-                        db.expire_if_needed(k)
-                        expired += 1
-                self._snapshots[db.id] = (keys, end)
+                        if db.expire_if_needed(k):
+                            expired += 1
+                    else:
+                        ttl_sum += when - now_ms
+                        ttl_samples += 1
+                snapshots[db.id] = (keys, i)
                 expired_total += expired
                 sampled_total += sampled
-                if time.perf_counter() > deadline:
-                    self.time_cap_reached += 1
+                if ttl_samples:
+                    avg = ttl_sum // ttl_samples
+                    # Smooth like Redis: weight of the new estimate 2%.
+                    db.avg_ttl = avg if not db.avg_ttl else (db.avg_ttl // 50) * 49 + avg // 50
+                if perf() > deadline:
+                    timed_out = True
                     break
-                if sampled == 0 or expired * 100 <= sampled * stale:
+                if expired * 100 <= sampled * stale and (sampled or i >= n):
                     break
+            if timed_out:
+                self.time_cap_reached += 1
+                break
         if sampled_total:
             cur = expired_total / sampled_total
             self.stale_perc = cur * 0.05 + self.stale_perc * 0.95
