@@ -472,3 +472,113 @@ def test_propagation_of_noops(propagated):
     run("FLUSHDB")  # replicated even when nothing was there
     run("FLUSHDB")
     assert run.log[-2:] == [(0, [b"FLUSHDB"]), (0, [b"FLUSHDB"])]
+
+
+# --- SCAN ------------------------------------------------------------------------------------
+
+def _scan_all(c, *opts, step=None):
+    cur, seen, calls = b"0", [], 0
+    while True:
+        cur, batch = c.call("SCAN", cur, *opts)
+        seen += batch
+        calls += 1
+        if step is not None:
+            step(calls)
+        if cur == b"0":
+            return seen, calls
+
+
+@pytest.mark.parametrize("which", ["pyredis", "redis"])
+def test_scan_guarantee_under_concurrent_changes(pyredis_srv, real_redis, which):
+    """Keys present for the whole iteration are returned at least once, while other keys are
+    added and deleted between the calls; nothing that never existed is returned."""
+    c = RawClient("127.0.0.1", pyredis_srv.port if which == "pyredis" else real_redis.port)
+    c.call("FLUSHALL")
+    stable = {f"stable:{i}".encode() for i in range(1000)}
+    doomed = [f"doomed:{i}".encode() for i in range(500)]
+    for k in list(stable) + doomed:
+        c.call("SET", k, "1")
+    added = set()
+
+    def step(n):
+        for j in range(20):
+            k = f"new:{n}:{j}".encode()
+            c.call("SET", k, "1")
+            added.add(k)
+        for k in doomed[n * 5:(n + 1) * 5]:
+            c.call("DEL", k)
+
+    seen, calls = _scan_all(c, "COUNT", "10", step=step)
+    assert stable <= set(seen)
+    assert set(seen) <= stable | set(doomed) | added
+    assert calls > 20
+    c.close()
+
+
+@pytest.mark.parametrize("which", ["pyredis", "redis"])
+def test_scan_count_match_type(pyredis_srv, real_redis, which):
+    c = RawClient("127.0.0.1", pyredis_srv.port if which == "pyredis" else real_redis.port)
+    c.call("FLUSHALL")
+    for i in range(300):
+        c.call("SET", f"key:{i}", "1")
+    has_hash = c.call("HSET", "hash:1", "f", "v") == 1  # False while pyredis lacks hashes
+    # COUNT bounds the work per call; the default is 10
+    cur, batch = c.call("SCAN", "0", "COUNT", "50")
+    assert cur != b"0" and 25 <= len(batch) <= 75
+    cur, batch = c.call("SCAN", "0")
+    assert cur != b"0" and 5 <= len(batch) <= 20
+    seen, calls = _scan_all(c, "COUNT", "1000")
+    assert calls <= 2 and len(set(seen)) == 300 + has_hash
+    # MATCH filters after the COUNT keys were picked: replies may be empty with a non-zero cursor
+    seen, calls = _scan_all(c, "MATCH", "key:1?", "COUNT", "10")
+    assert sorted(set(seen)) == sorted(f"key:{i}".encode() for i in range(10, 20))
+    assert calls >= 20
+    seen, _ = _scan_all(c, "MATCH", "key:*", "TYPE", "string", "COUNT", "100")
+    assert len(set(seen)) == 300
+    seen, _ = _scan_all(c, "TYPE", "hash", "COUNT", "100")
+    assert set(seen) == ({b"hash:1"} if has_hash else set())
+    seen, _ = _scan_all(c, "TYPE", "list", "COUNT", "100")
+    assert seen == []
+    c.close()
+
+
+def test_scan_skips_expired_keys(diff):
+    for i in range(5):
+        diff.check("SET", f"k{i}", "v")
+    diff.check("PEXPIRE", "k1", "1")
+    diff.check("PEXPIRE", "k3", "1")
+    time.sleep(0.01)
+    diff.check("SCAN", "0", "COUNT", "100", unordered=True)
+    diff.check("SCAN", "0", "TYPE", "string", unordered=True)
+
+
+def test_scan_reply_helper():
+    """The HSCAN/SSCAN/ZSCAN helper: small collections in one reply, COUNT in reply entries,
+    MATCH after COUNT, deleted members skipped."""
+    from pyredis.core.client import Client
+    from pyredis.core.state import ServerState
+    from pyredis.keyspace.scan import EMPTY_SCAN, parse_cursor, scan_reply
+
+    ctx = Client(ServerState())
+    h = {f"f{i}".encode(): f"v{i}".encode() for i in range(100)}
+    cur, items = scan_reply(ctx, (0, b"h"), 0, (b"COUNT", b"1"), h.keys, small=True,
+                            contains=h.__contains__, value=h.__getitem__)
+    assert cur == b"0" and len(items) == 200 and items[:4] == [b"f0", b"v0", b"f1", b"v1"]
+    cur, items = scan_reply(ctx, (0, b"h"), 0, (b"COUNT", b"10"), h.keys, small=False,
+                            contains=h.__contains__, value=h.__getitem__)
+    assert cur != b"0" and len(items) == 10  # 5 fields and their values, as Redis counts
+    del h[b"f5"], h[b"f6"]
+    cur2, items2 = scan_reply(ctx, (0, b"h"), parse_cursor(cur), (b"COUNT", b"10", b"MATCH", b"f[0-9]"),
+                              h.keys, small=False, contains=h.__contains__, value=h.__getitem__)
+    assert items2 == [b"f7", b"v7", b"f8", b"v8", b"f9", b"v9"]
+    s = {b"a", b"b", b"c"}
+    cur, items = scan_reply(ctx, (0, b"s"), 0, (), lambda: sorted(s), small=False, contains=s.__contains__)
+    assert cur == b"0" and items == [b"a", b"b", b"c"]
+    for opts, err in (((b"TYPE", b"string"), b"ERR syntax error"), ((b"COUNT", b"0"), b"ERR syntax error"),
+                      ((b"COUNT", b"x"), b"ERR value is not an integer or out of range"),
+                      ((b"MATCH",), b"ERR syntax error")):
+        with pytest.raises(Exception) as ei:
+            scan_reply(ctx, (0, b"s"), 0, opts, lambda: s, small=True, contains=s.__contains__)
+        assert ei.value.text == err
+    assert EMPTY_SCAN == [b"0", []]
+    assert parse_cursor(b"") == 0 and parse_cursor(b"-1") == 2**64 - 1 and parse_cursor(b"+7") == 7
