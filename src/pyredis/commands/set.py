@@ -1,0 +1,367 @@
+"""Set commands (Redis 7.0 semantics, t_set.c)."""
+
+from __future__ import annotations
+
+import random
+from itertools import islice
+
+from ..core.client import Client
+from ..core.notify import NOTIFY_GENERIC, NOTIFY_SET
+from ..core.spec import command
+from ..errors import NOT_INTEGER, SYNTAX, WRONGTYPE, CommandError
+from ..keyspace.scan import EMPTY_SCAN, parse_cursor, scan_reply
+from ..keyspace.set import RSet, intset_of, new_set, ordered
+from ..protocol.parser import string2ll
+from ..protocol.replies import SetReply
+
+_LONG_MAX = (1 << 63) - 1
+_RANGE_ERR = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+_POSITIVE_ERR = "ERR value is out of range, must be positive"
+_SPOP_MOVE_STRATEGY_MUL = 5
+_SREM_BATCH = 1024
+
+
+def _rand_member(s: RSet) -> bytes:
+    """A uniformly random member. A Python set has no random access: O(N), at C speed."""
+    n = len(s)
+    if n <= 1024:
+        return random.choice(tuple(s))
+    return next(islice(s, random.randrange(n), None))
+
+
+def _read(ctx: Client, key: bytes) -> RSet | None:
+    s = ctx.db.lookup(key)
+    if s is None or type(s) is RSet:
+        return s
+    raise CommandError(WRONGTYPE)
+
+
+@command("SADD", arity=-3, flags="write denyoom fast", keys=(1, 1, 1), group="set", since="1.0.0")
+def sadd(ctx: Client, key: bytes, *members: bytes):
+    """Adds one or more members to a set. Creates the key if it doesn't exist."""
+    db = ctx.db
+    s = db.lookup(key)
+    if s is None:
+        s = new_set(members[0])
+        db.add(key, s)
+    elif type(s) is not RSet:
+        raise CommandError(WRONGTYPE)
+    if s.intset:
+        added = s.add_members(members, ctx.server.config)
+    else:
+        n = len(s)
+        if len(members) == 1:
+            s.add(members[0])
+        else:
+            s.update(members)
+        added = len(s) - n
+    if added:
+        ctx.touched(key)
+        if ctx.server.notify_flags:
+            ctx.notify(NOTIFY_SET, b"sadd", key)
+    return added
+
+
+@command("SREM", arity=-3, flags="write fast", keys=(1, 1, 1), group="set", since="1.0.0")
+def srem(ctx: Client, key: bytes, *members: bytes):
+    """Removes one or more members from a set. Deletes the set if the last member was removed."""
+    s = _read(ctx, key)
+    if s is None:
+        return 0
+    n = len(s)
+    if len(members) == 1:
+        s.discard(members[0])
+    else:
+        s.difference_update(members)
+    removed = n - len(s)
+    if removed:
+        ctx.touched(key)
+        ctx.notify(NOTIFY_SET, b"srem", key)
+        if not s:
+            ctx.db.delete(key)
+            ctx.notify(NOTIFY_GENERIC, b"del", key)
+    return removed
+
+
+@command("SMEMBERS", arity=2, flags="readonly", keys=(1, 1, 1), group="set", since="1.0.0")
+def smembers(ctx: Client, key: bytes):
+    """Returns all members of a set."""
+    s = _read(ctx, key)
+    if s is None:
+        return SetReply()
+    return SetReply(ordered(s))
+
+
+@command("SISMEMBER", arity=3, flags="readonly fast", keys=(1, 1, 1), group="set", since="1.0.0")
+def sismember(ctx: Client, key: bytes, member: bytes):
+    """Determines whether a member belongs to a set."""
+    s = _read(ctx, key)
+    return 1 if s is not None and member in s else 0
+
+
+@command("SMISMEMBER", arity=-3, flags="readonly fast", keys=(1, 1, 1), group="set", since="6.2.0")
+def smismember(ctx: Client, key: bytes, *members: bytes):
+    """Determines whether multiple members belong to a set."""
+    s = _read(ctx, key)
+    if s is None:
+        return [0] * len(members)
+    return [1 if m in s else 0 for m in members]
+
+
+@command("SCARD", arity=2, flags="readonly fast", keys=(1, 1, 1), group="set", since="1.0.0")
+def scard(ctx: Client, key: bytes):
+    """Returns the number of members in a set."""
+    s = _read(ctx, key)
+    return 0 if s is None else len(s)
+
+
+@command("SPOP", arity=-2, flags="write fast", keys=(1, 1, 1), group="set", since="1.0.0")
+def spop(ctx: Client, key: bytes, *args: bytes):
+    """Returns one or more random members from a set after removing them. Deletes the set if the last member was popped."""
+    if args:
+        if len(args) > 1:
+            raise CommandError(SYNTAX)
+        count = string2ll(args[0])
+        if count is None or count < 0:
+            raise CommandError(_POSITIVE_ERR)
+        s = _read(ctx, key)
+        if s is None or count == 0:
+            return SetReply()
+        size = len(s)
+        ctx.notify(NOTIFY_SET, b"spop", key)
+        if count >= size:
+            popped = ordered(s)
+            ctx.db.delete(key)
+            ctx.touched(key)
+            ctx.notify(NOTIFY_GENERIC, b"del", key)
+            ctx.propagate_as = [[b"DEL", key]]
+            return SetReply(popped)
+        popped = random.sample(list(s), count)
+        s.difference_update(popped)
+        ctx.touched(key)
+        ctx.propagate_as = [[b"SREM", key, *popped[i:i + _SREM_BATCH]] for i in range(0, count, _SREM_BATCH)]
+        return SetReply(popped)
+    s = _read(ctx, key)
+    if s is None:
+        return None
+    m = _rand_member(s)
+    s.discard(m)
+    ctx.touched(key)
+    ctx.notify(NOTIFY_SET, b"spop", key)
+    if not s:
+        ctx.db.delete(key)
+        ctx.notify(NOTIFY_GENERIC, b"del", key)
+    ctx.propagate_as = [[b"SREM", key, m]]
+    return m
+
+
+@command("SRANDMEMBER", arity=-2, flags="readonly", keys=(1, 1, 1), group="set", since="1.0.0")
+def srandmember(ctx: Client, key: bytes, *args: bytes):
+    """Get one or multiple random members from a set."""
+    if not args:
+        s = _read(ctx, key)
+        if s is None:
+            return None
+        return _rand_member(s)
+    if len(args) > 1:
+        raise CommandError(SYNTAX)
+    count = string2ll(args[0])
+    if count is None:
+        raise CommandError(NOT_INTEGER)
+    if count < -_LONG_MAX:
+        raise CommandError(_RANGE_ERR)
+    s = _read(ctx, key)
+    if s is None or count == 0:
+        return []
+    if count < 0:
+        return random.choices(tuple(s), k=-count)
+    if count >= len(s):
+        return ordered(s)
+    return random.sample(tuple(s), count)
+
+
+@command("SMOVE", arity=4, flags="write fast", keys=(1, 2, 1), group="set", since="1.0.0")
+def smove(ctx: Client, source: bytes, destination: bytes, member: bytes):
+    """Moves a member from one set to another."""
+    db = ctx.db
+    src = db.lookup(source)
+    dst = db.lookup(destination)
+    if src is None:
+        return 0
+    if type(src) is not RSet or (dst is not None and type(dst) is not RSet):
+        raise CommandError(WRONGTYPE)
+    if src is dst:
+        return 1 if member in src else 0
+    if member not in src:
+        return 0
+    src.discard(member)
+    ctx.notify(NOTIFY_SET, b"srem", source)
+    if not src:
+        db.delete(source)
+        ctx.notify(NOTIFY_GENERIC, b"del", source)
+    if dst is None:
+        dst = new_set(member)
+        db.add(destination, dst)
+    ctx.touched(source)
+    if dst.add_members((member,), ctx.server.config):
+        ctx.touched(destination)
+        ctx.notify(NOTIFY_SET, b"sadd", destination)
+    return 1
+
+
+def _lookup_sets(ctx: Client, keys) -> list:
+    """Every key looked up and type-checked (missing keys are None), as Redis does before computing."""
+    db = ctx.db
+    out = []
+    for k in keys:
+        s = db.lookup(k)
+        if s is not None and type(s) is not RSet:
+            raise CommandError(WRONGTYPE)
+        out.append(s)
+    return out
+
+
+def _inter(sets: list, limit: int = 0) -> list | None:
+    """Members of the intersection in Redis's order (the smallest set's iteration order);
+    None when a set is missing."""
+    if any(s is None for s in sets):
+        return None
+    sets = sorted(sets, key=len)
+    first, rest = sets[0], sets[1:]
+    out = []
+    for m in ordered(first):
+        for other in rest:
+            if other is not first and m not in other:
+                break
+        else:
+            out.append(m)
+            if limit and len(out) >= limit:
+                break
+    return out
+
+
+def _store(ctx: Client, dest: bytes, result: RSet, event: bytes) -> int:
+    db = ctx.db
+    if result:
+        db.set(dest, result)
+        ctx.touched(dest)
+        ctx.notify(NOTIFY_SET, event, dest)
+        return len(result)
+    if db.delete(dest):
+        ctx.touched(dest)
+        ctx.notify(NOTIFY_GENERIC, b"del", dest)
+    return 0
+
+
+@command("SINTER", arity=-2, flags="readonly", keys=(1, -1, 1), group="set", since="1.0.0")
+def sinter(ctx: Client, *keys: bytes):
+    """Returns the intersect of multiple sets."""
+    res = _inter(_lookup_sets(ctx, keys))
+    return SetReply(res) if res else SetReply()
+
+
+def _sintercard_keys(argv: list[bytes]) -> list[int]:
+    n = string2ll(argv[1]) if len(argv) > 1 else None
+    if n is None or n <= 0:
+        return []
+    return list(range(2, min(2 + n, len(argv))))
+
+
+@command("SINTERCARD", arity=-3, flags="readonly", group="set", since="7.0.0", getkeys=_sintercard_keys)
+def sintercard(ctx: Client, numkeys: bytes, *args: bytes):
+    """Returns the number of members of the intersect of multiple sets."""
+    n = string2ll(numkeys)
+    if n is None or n < 1:
+        raise CommandError("ERR numkeys should be greater than 0")
+    if n > len(args):
+        raise CommandError("ERR Number of keys can't be greater than number of args")
+    limit = 0
+    i = n
+    while i < len(args):
+        if args[i].lower() == b"limit" and i + 1 < len(args):
+            limit = string2ll(args[i + 1])
+            if limit is None or limit < 0:
+                raise CommandError("ERR LIMIT can't be negative")
+            i += 2
+        else:
+            raise CommandError(SYNTAX)
+    res = _inter(_lookup_sets(ctx, args[:n]), limit)
+    return 0 if res is None else len(res)
+
+
+@command("SINTERSTORE", arity=-3, flags="write denyoom", keys=(1, -1, 1), group="set", since="1.0.0")
+def sinterstore(ctx: Client, destination: bytes, *keys: bytes):
+    """Stores the intersect of multiple sets in a key."""
+    res = _inter(_lookup_sets(ctx, keys))
+    return _store(ctx, destination, intset_of(res or (), ctx.server.config), b"sinterstore")
+
+
+def _union(sets: list, config) -> RSet:
+    out = intset_of((), config)
+    for s in sets:
+        if s is not None:
+            out.add_members(s, config)
+    return out
+
+
+def _diff(sets: list, config) -> RSet:
+    first = sets[0]
+    if first is None:
+        return intset_of((), config)
+    algo_one = algo_two = 0
+    for s in sets:
+        if s is not None:
+            algo_one += len(first)
+            algo_two += len(s)
+    algo_one //= 2
+    if algo_one <= algo_two:
+        res = set(first)
+        for s in sets[1:]:
+            if s is first:
+                return intset_of((), config)
+            if s is not None:
+                res.difference_update(s)
+        return intset_of(res, config)
+    # Algorithm 2 adds the whole first set, then removes: the encoding follows the first set.
+    out = intset_of(first, config)
+    for s in sets[1:]:
+        if s is not None:
+            out.difference_update(s)
+            if not out:
+                break
+    return out
+
+
+@command("SUNION", arity=-2, flags="readonly", keys=(1, -1, 1), group="set", since="1.0.0")
+def sunion(ctx: Client, *keys: bytes):
+    """Returns the union of multiple sets."""
+    return SetReply(ordered(_union(_lookup_sets(ctx, keys), ctx.server.config)))
+
+
+@command("SUNIONSTORE", arity=-3, flags="write denyoom", keys=(1, -1, 1), group="set", since="1.0.0")
+def sunionstore(ctx: Client, destination: bytes, *keys: bytes):
+    """Stores the union of multiple sets in a key."""
+    return _store(ctx, destination, _union(_lookup_sets(ctx, keys), ctx.server.config), b"sunionstore")
+
+
+@command("SDIFF", arity=-2, flags="readonly", keys=(1, -1, 1), group="set", since="1.0.0")
+def sdiff(ctx: Client, *keys: bytes):
+    """Returns the difference of multiple sets."""
+    return SetReply(ordered(_diff(_lookup_sets(ctx, keys), ctx.server.config)))
+
+
+@command("SDIFFSTORE", arity=-3, flags="write denyoom", keys=(1, -1, 1), group="set", since="1.0.0")
+def sdiffstore(ctx: Client, destination: bytes, *keys: bytes):
+    """Stores the difference of multiple sets in a key."""
+    return _store(ctx, destination, _diff(_lookup_sets(ctx, keys), ctx.server.config), b"sdiffstore")
+
+
+@command("SSCAN", arity=-3, flags="readonly", keys=(1, 1, 1), group="set", since="2.8.0")
+def sscan(ctx: Client, key: bytes, cursor: bytes, *options: bytes):
+    """Iterates over members of a set."""
+    cur = parse_cursor(cursor)
+    s = _read(ctx, key)
+    if s is None:
+        return EMPTY_SCAN
+    return scan_reply(ctx, (ctx.db.id, key, id(s)), cur, options, lambda: ordered(s), small=s.intset,
+                      contains=s.__contains__)
