@@ -1,0 +1,101 @@
+"""Transactions: MULTI EXEC DISCARD WATCH UNWATCH (state and WATCH in core/transactions.py).
+
+Queueing happens in dispatch (commands other than EXEC/DISCARD/MULTI/WATCH/QUIT/RESET are
+appended to ctx.multi, and a command rejected while queueing sets ctx.multi_error). EXEC runs
+the queue with the time frozen, blocking commands answering as on timeout, and propagates the
+effects wrapped in MULTI/EXEC when there are several (Redis 7.0's propagatePendingCommands).
+"""
+
+from __future__ import annotations
+
+from ..core.client import Client
+from ..core.dispatch import call
+from ..core.spec import command
+from ..core.transactions import EXECABORT, discard_transaction, registry, unwatch_all
+from ..errors import CommandError
+from ..protocol.replies import NULL_ARRAY, OK
+
+
+@command("MULTI", arity=1, flags="noscript loading stale fast allow_busy", group="transactions", since="1.2.0")
+def multi(ctx: Client):
+    """Starts a transaction."""
+    if ctx.multi is not None:
+        raise CommandError("ERR MULTI calls can not be nested")
+    ctx.multi = []
+    ctx.multi_error = False
+    return OK
+
+
+@command("DISCARD", arity=1, flags="noscript loading stale fast allow_busy", group="transactions", since="2.0.0")
+def discard(ctx: Client):
+    """Discards a transaction."""
+    if ctx.multi is None:
+        raise CommandError("ERR DISCARD without MULTI")
+    discard_transaction(ctx)
+    return OK
+
+
+@command("WATCH", arity=-2, flags="noscript loading stale fast allow_busy", keys=(1, -1, 1),
+         group="transactions", since="2.2.0")
+def watch(ctx: Client, *keys: bytes):
+    """Monitors changes to keys to determine the execution of a transaction."""
+    if ctx.multi is not None:
+        raise CommandError("ERR WATCH inside MULTI is not allowed")
+    if ctx.dirty_cas:  # no point in watching: EXEC will fail anyway
+        return OK
+    registry(ctx.server).watch(ctx, ctx.db, keys)
+    return OK
+
+
+@command("UNWATCH", arity=1, flags="noscript loading stale fast allow_busy", group="transactions", since="2.2.0")
+def unwatch(ctx: Client):
+    """Forgets about watched keys of a transaction."""
+    unwatch_all(ctx)
+    ctx.dirty_cas = False
+    return OK
+
+
+@command("EXEC", arity=1, flags="noscript loading stale skip_slowlog", group="transactions", since="1.2.0")
+def exec_(ctx: Client):
+    """Executes all commands in a transaction."""
+    queued = ctx.multi
+    if queued is None:
+        raise CommandError("ERR EXEC without MULTI")
+    server = ctx.server
+    if ctx.watched and not ctx.dirty_cas and registry(server).any_expired(ctx):
+        ctx.dirty_cas = True
+    if ctx.multi_error:
+        discard_transaction(ctx)
+        raise CommandError(EXECABORT)
+    if ctx.dirty_cas:
+        discard_transaction(ctx)
+        return NULL_ARRAY
+    unwatch_all(ctx)
+    server.now_ms  # fix the instant every queued command sees  # noqa: B018
+    server.time_frozen += 1
+    ctx.in_exec = True
+    sinks = server.propagate_sinks
+    captured: list | None = None
+    if sinks:
+        captured = []
+        server.propagate_sinks = [lambda dbid, argv: captured.append((dbid, argv))]
+    replies = []
+    try:
+        for spec, argv in queued:
+            replies.append(call(ctx, spec, argv))
+    finally:
+        server.time_frozen -= 1
+        ctx.in_exec = False
+        ctx.multi = None
+        ctx.multi_error = False
+        ctx.dirty_cas = False
+        if captured is not None:
+            server.propagate_sinks = sinks
+            if len(captured) > 1:
+                server.propagate(captured[0][0], [b"MULTI"])
+                for dbid, argv in captured:
+                    server.propagate(dbid, argv)
+                server.propagate(captured[-1][0], [b"EXEC"])
+            elif captured:
+                server.propagate(*captured[0])
+    return replies
