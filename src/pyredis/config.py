@@ -191,11 +191,12 @@ def _parse_notify(text: str) -> str:
             flags.add(ch)
         else:
             raise ValueError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
+    # Rendered as redis-server 7.0.15 does: "A" hides "n"; otherwise "n" follows the classes.
     if flags >= set(_NOTIFY_ALL):
         out = "A"
     else:
-        out = "".join(c for c in _NOTIFY_ALL if c in flags)
-    return out + "".join(c for c in "KEmn" if c in flags)
+        out = "".join(c for c in _NOTIFY_ALL + "n" if c in flags)
+    return out + "".join(c for c in "KEm" if c in flags)
 
 
 def _parse_hostname(text: str) -> str:
@@ -704,6 +705,10 @@ class Config:
         if d.name == "client-output-buffer-limit":
             return [f"client-output-buffer-limit {n} {v[k][0]} {v[k][1]} {v[k][2]}"
                     for k, n in (("normal", "normal"), ("replica", "replica"), ("pubsub", "pubsub"))]
+        if d.kind == "memory" and v > 0:
+            for unit, mul in (("gb", 1024**3), ("mb", 1024**2), ("kb", 1024)):
+                if v % mul == 0:
+                    return [f"{d.name} {v // mul}{unit}"]
         text = self.render_value(d, v)
         if d.multi_arg and text:
             return [f"{d.name} {text}"]

@@ -1,0 +1,351 @@
+"""CONFIG GET/SET/RESETSTAT/REWRITE and the directive table, against redis-server 7.0.15."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+
+import pytest
+import redis
+
+import pyredis
+from conftest import RealRedis
+from pyredis.config import Config, ConfigError
+from resp import RawClient
+
+# Directives whose value legitimately differs between two freshly started servers.
+EXCEPTIONS = {
+    "port": "each server listens on its own free port",
+    "dir": "each server runs in its own working directory",
+}
+
+
+@pytest.fixture(scope="module")
+def fresh_pair(tmp_path_factory):
+    """A pyredis and a redis-server started with the same options, untouched by other tests."""
+    d = tmp_path_factory.mktemp("cfg")
+    ours = pyredis.Server(port=0, enable_debug_command="yes", appendonly="no")
+    ours.start()
+    theirs = RealRedis(dir=str(d))
+    yield ours, theirs
+    ours.stop()
+    theirs.stop()
+
+
+def _config_all(port: int) -> dict[str, str]:
+    c = RawClient("127.0.0.1", port)
+    try:
+        flat = c.call("CONFIG", "GET", "*")
+    finally:
+        c.close()
+    return {flat[i].decode(): flat[i + 1].decode() for i in range(0, len(flat), 2)}
+
+
+def test_config_get_all_defaults_match_redis(fresh_pair):
+    ours, theirs = fresh_pair
+    a, b = _config_all(ours.port), _config_all(theirs.port)
+    assert sorted(set(a) - set(b)) == [], "directives pyredis shows that redis-server does not"
+    assert sorted(set(b) - set(a)) == [], "directives redis-server shows that pyredis does not"
+    diffs = {k: (a[k], b[k]) for k in a if a[k] != b[k] and k not in EXCEPTIONS}
+    assert diffs == {}
+
+
+def test_hidden_directives_answer_by_exact_name(diff):
+    for name in ("key-load-delay", "rdb-key-save-delay", "HZ", "Maxmemory", "nosuchdirective",
+                 "lua-time-limit", "slaveof", "hash-max-ziplist-entries"):
+        diff.check("CONFIG", "GET", name)
+
+
+def test_config_get_patterns(diff):
+    diff.check("CONFIG", "GET", "maxmemory*", unordered=True)
+    diff.check("CONFIG", "GET", "hz", "maxmemory*", "hz", unordered=True)
+    diff.check("CONFIG", "GET", "slave*", "*ziplist*", unordered=True)
+    diff.check("CONFIG", "GET", "*max*entries*", unordered=True)
+    diff.check("CONFIG", "GET", "[lm]axmemory", unordered=True)
+    diff.check("CONFIG", "GET")
+    diff.check("CONFIG")
+    diff.check("CONFIG", "NOSUCH")
+    diff.check("CONFIG", "HELP")
+
+
+SET_ERRORS = [
+    ("foo", "bar"),
+    ("port", "abc"),
+    ("maxmemory", "10x"),
+    ("hz",),
+    ("hz", "10", "maxmemory"),
+    ("daemonize", "yes"),
+    ("loglevel", "bad"),
+    ("appendonly", "maybe"),
+    ("hz", "10", "hz", "11"),
+    ("hz", "10", "HZ", "11"),
+    ("maxmemory-samples", "0"),
+    ("save", "1 2 3"),
+    ("save", "10 x"),
+    ("client-output-buffer-limit", "foo 1 2 3"),
+    ("client-output-buffer-limit", "normal 1 2"),
+    ("hz", "-1"),
+    ("hz", "05"),
+    ("hz", " 5"),
+    ("hz", "abc", "daemonize", "yes"),
+    ("daemonize", "yes", "foo", "bar"),
+    ("foo", "bar", "daemonize", "yes"),
+    ("hz", "11", "maxmemory", "abc"),
+    ("slowlog-log-slower-than", "-5"),
+    ("maxclients", "0"),
+    ("proto-max-bulk-len", "10"),
+    ("enable-debug-command", "yes"),
+    ("dir", "/tmp"),
+    ("dbfilename", "x.rdb"),
+    ("maxmemory", "-0"),
+    ("maxmemory", "1 mb"),
+    ("maxmemory", "0x10"),
+    ("maxmemory-clients", "101%"),
+    ("maxmemory-clients", "-5"),
+    ("notify-keyspace-events", "KEZ"),
+    ("oom-score-adj-values", "1 2"),
+    ("oom-score-adj-values", "1 2 5000"),
+    ("latency-tracking-info-percentiles", "abc"),
+    ("latency-tracking-info-percentiles", "101"),
+    ("cluster-announce-hostname", "a_b"),
+    ("shutdown-on-sigint", "bad"),
+    ("appendfsync", "sometimes"),
+    ("maxmemory-policy", "lru"),
+    ("active-defrag-cycle-max", "100"),
+    ("io-threads", "2"),
+    ("repl-backlog-size", "0"),
+]
+
+
+@pytest.mark.parametrize("args", SET_ERRORS, ids=[" ".join(a) for a in SET_ERRORS])
+def test_config_set_errors(diff, args):
+    reply = diff.check("CONFIG", "SET", *args)
+    assert isinstance(reply, bytes) and reply.startswith(b"ERR")
+    diff.check("CONFIG", "GET", "hz")  # a failed multi-set changed nothing
+
+
+ROUNDTRIPS = [
+    ("maxmemory", ["1gb", "1M", "05", "100kb"], "0"),
+    ("maxmemory-clients", ["10%", "1mb"], "0"),
+    ("notify-keyspace-events", ["KEA", "$lshzxeg", "Kx", "Egt$", "AKEmn", "n", "Kgn", "KEmn", "Kg$lshzxetdn"], ""),
+    ("save", ["100 10 20 5", "3600 1"], ""),
+    ("shutdown-on-sigint", ["nosave now", "save", "NOW force"], "default"),
+    ("client-output-buffer-limit", ["replica 1mb 2 3", "pubsub 0 0 0 normal 1gb 1mb 5"],
+     "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"),
+    ("latency-tracking-info-percentiles", ["50.5 99", "0 100", "99.99"], "50 99 99.9"),
+    ("hz", ["1000", "0", "100"], "10"),
+    ("activerehashing", ["NO", "Yes"], "yes"),
+    ("loglevel", ["WARNING", "notice"], "warning"),
+    ("list-max-listpack-size", ["-6", "100"], "-2"),
+    ("busy-reply-threshold", ["100"], "5000"),
+    ("lua-time-limit", ["200"], "5000"),
+    ("maxmemory-policy", ["ALLKEYS-LRU"], "noeviction"),
+    ("slowlog-max-len", ["1000"], "128"),
+    ("replica-announce-ip", ["10.0.0.1"], ""),
+    ("oom-score-adj-values", ["1 2 3"], "0 200 800"),
+    ("hash-max-ziplist-value", ["1kb"], "64"),
+]
+
+
+@pytest.mark.parametrize("name,values,restore", ROUNDTRIPS, ids=[r[0] for r in ROUNDTRIPS])
+def test_config_set_then_get(diff, name, values, restore):
+    try:
+        for v in values:
+            diff.check("CONFIG", "SET", name, v)
+            diff.check("CONFIG", "GET", name)
+    finally:
+        diff.check("CONFIG", "SET", name, restore)
+    diff.check("CONFIG", "GET", name)
+
+
+def test_config_set_several_pairs(diff):
+    try:
+        diff.check("CONFIG", "SET", "hz", "20", "maxmemory", "1mb", "slowlog-max-len", "64")
+        diff.check("CONFIG", "GET", "hz", "maxmemory", "slowlog-max-len", unordered=True)
+        # Aliases are distinct names for the duplicate check.
+        diff.check("CONFIG", "SET", "lua-time-limit", "100", "busy-reply-threshold", "200")
+        diff.check("CONFIG", "GET", "busy-reply-threshold")
+    finally:
+        diff.check("CONFIG", "SET", "hz", "10", "maxmemory", "0", "slowlog-max-len", "128",
+                   "busy-reply-threshold", "5000")
+
+
+def test_config_rewrite_without_file(diff):
+    diff.check("CONFIG", "REWRITE")
+
+
+def test_config_resetstat(r):
+    r.set("k", "v")
+    try:
+        r.execute_command("NOSUCHCOMMAND")
+    except redis.ResponseError:
+        pass
+    assert r.info("stats")["total_commands_processed"] > 0
+    assert r.info("errorstats")
+    assert r.config_resetstat()
+    stats = r.info("stats")
+    assert stats["total_commands_processed"] <= 1  # only the INFO itself may be counted
+    assert r.info("errorstats") == {}
+    assert "cmdstat_set" not in r.info("commandstats")
+
+
+# --- unit tests of the table ------------------------------------------------------------------
+def test_set_many_is_atomic():
+    cfg = Config()
+    with pytest.raises(ConfigError) as e:
+        cfg.set_many([("hz", "20"), ("maxmemory", "bogus")])
+    assert str(e.value) == "CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value"
+    assert cfg["hz"] == 10
+    cfg.set_many([("hz", "20"), ("maxmemory", "2mb")])
+    assert (cfg["hz"], cfg["maxmemory"]) == (20, 2 * 1024 * 1024)
+
+
+def test_change_hooks_run_after_set():
+    cfg = Config()
+    seen = []
+    cfg.on_change("slowlog-log-slower-than", seen.append)
+    cfg.set_many([("slowlog-log-slower-than", "5")])
+    assert seen == [5]
+
+
+def test_load_file_and_args(tmp_path):
+    p = tmp_path / "redis.conf"
+    p.write_text('# comment\nmaxmemory 2mb\nsave 900 1\nsave 300 10\nhash-max-ziplist-entries 7\n'
+                 'client-output-buffer-limit pubsub 1mb 2mb 3\nrequirepass "a b"\n')
+    cfg = Config()
+    cfg.load_file(str(p))
+    cfg.load_args(["--hz", "50", "--save", ""])
+    assert cfg.config_file == str(p)
+    assert cfg.get("maxmemory") == {"maxmemory": "2097152"}
+    assert cfg["save"] == []
+    assert cfg["hash-max-listpack-entries"] == 7
+    assert cfg["requirepass"] == "a b"
+    assert cfg.render("client-output-buffer-limit").endswith("pubsub 1048576 2097152 3")
+    with pytest.raises(ConfigError, match="Bad directive"):
+        Config().load_text("nosuchdirective 1\n")
+    with pytest.raises(ConfigError, match="argument must be 'yes' or 'no'"):
+        Config().load_text("appendonly perhaps\n")
+
+
+def test_config_rewrite_writes_the_file_back(tmp_path):
+    p = tmp_path / "redis.conf"
+    p.write_text("# my settings\nmaxmemory 1mb\nhz 15\nsave 900 1\nsave 300 10\n")
+    with pyredis.Server(port=0, config_file=str(p)) as s:
+        c = redis.Redis(port=s.port)
+        c.config_set("maxmemory", "2mb")
+        c.config_set("slowlog-max-len", "77")
+        c.config_set("requirepass", "pa ss")
+        c.auth("pa ss")
+        assert c.config_rewrite()
+        text = p.read_text()
+        c.close()
+    lines = text.splitlines()
+    assert lines[0] == "# my settings"
+    assert "maxmemory 2mb" in lines and "maxmemory 1mb" not in lines
+    assert "hz 15" in lines
+    assert "slowlog-max-len 77" in lines
+    assert 'requirepass "pa ss"' in lines
+    # The rewritten file loads back to the same configuration.
+    cfg = Config()
+    cfg.load_file(str(p))
+    assert cfg["maxmemory"] == 2 * 1024 * 1024 and cfg["slowlog-max-len"] == 77
+    assert cfg["requirepass"] == "pa ss" and cfg["hz"] == 15
+
+
+# --- configuration values the server acts on ---------------------------------------------------
+@pytest.fixture
+def own_pair(tmp_path):
+    ours = pyredis.Server(port=0)
+    ours.start()
+    theirs = RealRedis(dir=str(tmp_path))
+    yield ours, theirs
+    ours.stop()
+    theirs.stop()
+
+
+def _both(pair, *cmd):
+    out = []
+    for port in (pair[0].port, pair[1].port):
+        c = RawClient("127.0.0.1", port)
+        out.append(c.call(*cmd))
+        c.close()
+    return out
+
+
+def test_requirepass_applies_to_new_connections(own_pair):
+    replies = []
+    for port in (own_pair[0].port, own_pair[1].port):
+        admin = RawClient("127.0.0.1", port)
+        seq = [admin.call("CONFIG", "SET", "requirepass", "s3cret"), admin.call("PING")]
+        other = RawClient("127.0.0.1", port)
+        seq += [other.call("GET", "x"), other.call("AUTH", "wrong"), other.call("AUTH", "s3cret"),
+                other.call("GET", "x"), other.call("AUTH", "default", "s3cret")]
+        seq.append(admin.call("CONFIG", "SET", "requirepass", ""))
+        third = RawClient("127.0.0.1", port)
+        seq.append(third.call("PING"))
+        seq.append(third.call("AUTH", "x"))
+        for c in (admin, other, third):
+            c.close()
+        replies.append(seq)
+    assert replies[0] == replies[1]
+    assert replies[0][2].startswith(b"NOAUTH")
+
+
+def _raw_exchange(port: int, payload: bytes, wait: float = 0.5) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+        if payload:
+            s.sendall(payload)
+        deadline = time.time() + wait
+        out = b""
+        s.settimeout(0.2)
+        while time.time() < deadline:
+            try:
+                d = s.recv(65536)
+            except TimeoutError:
+                continue
+            except ConnectionResetError:
+                break
+            if not d:
+                break
+            out += d
+        return out
+
+
+def test_proto_max_bulk_len_limits_the_parser(own_pair):
+    _both(own_pair, "CONFIG", "SET", "proto-max-bulk-len", "1mb")
+    payload = b"*2\r\n$4\r\nECHO\r\n$%d\r\n" % (1024 * 1024 + 1)
+    a = _raw_exchange(own_pair[0].port, payload)
+    b = _raw_exchange(own_pair[1].port, payload)
+    assert a == b == b"-ERR Protocol error: invalid bulk length\r\n"
+    ok = b"*2\r\n$4\r\nECHO\r\n$%d\r\n%s\r\n" % (1024 * 1024, b"x" * (1024 * 1024))
+    assert _raw_exchange(own_pair[0].port, ok, 1.0).startswith(b"$1048576\r\n")
+
+
+def test_maxclients_refuses_extra_connections(own_pair):
+    results = []
+    for port in (own_pair[0].port, own_pair[1].port):
+        admin = RawClient("127.0.0.1", port)
+        admin.call("CONFIG", "SET", "maxclients", "2")
+        second = RawClient("127.0.0.1", port)
+        assert second.call("PING") == b"PONG"
+        third = _raw_exchange(port, b"")  # the refusal comes unasked, before any request
+        admin.call("CONFIG", "SET", "maxclients", "10000")
+        results.append(third)
+        second.close()
+        admin.close()
+    assert results[0] == results[1] == b"-ERR max number of clients reached\r\n"
+
+
+def test_hz_and_loglevel_take_effect(own_pair):
+    ours = own_pair[0]
+    c = redis.Redis(port=ours.port)
+    c.config_set("hz", "100")
+    assert c.info("server")["hz"] == 100
+    c.config_set("loglevel", "debug")
+    assert ours.state.config["loglevel"] == "debug"
+    c.close()
+
+
+def test_cwd_is_reported_as_dir(r):
+    assert r.config_get("dir")["dir"] == os.getcwd()
