@@ -582,3 +582,19 @@ def test_scan_reply_helper():
         assert ei.value.text == err
     assert EMPTY_SCAN == [b"0", []]
     assert parse_cursor(b"") == 0 and parse_cursor(b"-1") == 2**64 - 1 and parse_cursor(b"+7") == 7
+
+
+@pytest.mark.parametrize("how", [(), ("TIMEOUT",), ("ERROR",)])
+def test_wait_forever_ended_by_client_unblock(pyredis_srv, real_redis, how):
+    replies = []
+    for port in (pyredis_srv.port, real_redis.port):
+        a, b = RawClient("127.0.0.1", port), RawClient("127.0.0.1", port)
+        cid = a.call("CLIENT", "ID")
+        a.send(b"*3\r\n$4\r\nWAIT\r\n$1\r\n1\r\n$1\r\n0\r\n")
+        time.sleep(0.1)
+        blocked = b.call("CLIENT", "UNBLOCK", str(cid), *how)
+        replies.append((blocked, a.read(), a.call("PING")))
+        a.close()
+        b.close()
+    assert replies[0] == replies[1]
+    assert replies[0][0] == 1

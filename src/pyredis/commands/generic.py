@@ -12,13 +12,14 @@ from __future__ import annotations
 import random
 from itertools import islice
 
+from ..core.blocking import Blocked, may_block
 from ..core.client import Client
 from ..core.spec import command, container
 from ..errors import INVALID_DB, INVALID_EXPIRE, NO_SUCH_KEY, NOT_INTEGER, SYNTAX, CommandError
 from ..keyspace.scan import parse_cursor, parse_scan_options
 from ..keyspace.types import copy_value, encoding, type_name
 from ..protocol.parser import string2ll
-from ..protocol.replies import NO_REPLY, OK, Simple
+from ..protocol.replies import OK, Simple
 from ..util import compile_glob
 
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
@@ -530,27 +531,13 @@ def wait(ctx: Client, numreplicas: bytes, timeout: bytes):
         raise CommandError("ERR timeout is not an integer or out of range")
     if t < 0:
         raise CommandError("ERR timeout is negative")
-    # A standalone server has no replica to acknowledge anything.
-    if n <= 0 or ctx.multi is not None or ctx.in_exec:
+    # A standalone server has no replica to acknowledge anything: 0 at once when nothing
+    # is asked for (or inside MULTI), otherwise block until the timeout (forever for 0),
+    # like a primary whose replicas never answer; CLIENT UNBLOCK ends the wait too.
+    if n <= 0 or not may_block(ctx):
         return 0
-    return _wait_block(ctx, t)
+    return Blocked((), t, _never_ready, 0)
 
 
-def _wait_block(ctx: Client, timeout_ms: int):
-    """Block like Redis does for replicas that will never acknowledge: answer 0 when the
-    timeout passes (never, for timeout 0)."""
-    srv = ctx.server.server
-    conn = srv.connections.get(ctx.id) if srv is not None else None
-    if conn is None:
-        return 0
-    import asyncio
-
-    conn.paused = True
-    if 0 < timeout_ms < 10**11:  # beyond ~3 years: as good as forever
-        asyncio.get_running_loop().call_later(timeout_ms / 1000.0, _wait_done, conn)
-    return NO_REPLY
-
-
-def _wait_done(conn) -> None:
-    if conn.paused and not conn.closed:
-        conn.resume(0)
+def _never_ready(ctx: Client, key: bytes):
+    return None
