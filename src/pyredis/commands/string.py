@@ -370,8 +370,13 @@ def incr(ctx: Client, key: bytes):
     else:
         if type(v) is not bytes:
             raise CommandError(WRONGTYPE)
-        new = string2ll(v)
-        if new is None:
+        # string2ll, inlined: int() then a canonical-form check (no '+', spaces, '_', leading
+        # zeros or "-0"), which is cheaper than validating the digits first.
+        try:
+            new = int(v) if len(v) <= 20 else None
+        except ValueError:
+            new = None
+        if new is None or b"%d" % new != v or new < LLONG_MIN or new > LLONG_MAX:
             raise CommandError(NOT_INTEGER)
         if new == LLONG_MAX:
             raise CommandError(OVERFLOW)
