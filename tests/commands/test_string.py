@@ -748,3 +748,21 @@ def test_keyspace_events(diff, pyredis_srv, real_redis):
         _set_notify(diff, pyredis_srv, "")
         for s in subs:
             s.close()
+
+
+def _expired_keys(client) -> bytes:
+    info = client.call("INFO", "stats")
+    return [ln for ln in bytes(info).split(b"\r\n") if ln.startswith(b"expired_keys:")][0]
+
+
+@pytest.mark.parametrize("cmd", [("SET", "k", "v2"), ("MSET", "x", "1", "k", "v2"), ("SET", "k", "v2", "NX"),
+                                 ("GETSET", "k", "v2"), ("INCR", "k"), ("APPEND", "k", "x")])
+def test_overwriting_an_expired_key_counts_it(diff, cmd):
+    if not have("info"):
+        pytest.skip("INFO not in pyredis yet")
+    for c in (diff.ours, diff.theirs):
+        c.call("CONFIG", "RESETSTAT")
+    diff.check("SET", "k", "v", "PXAT", "1")
+    diff.check(*cmd)
+    diff.check("GET", "k")
+    assert _expired_keys(diff.ours) == _expired_keys(diff.theirs) == b"expired_keys:1"

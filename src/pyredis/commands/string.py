@@ -155,7 +155,10 @@ def set_(ctx: Client, key: bytes, value: bytes, *options: bytes):
     if not options:
         if ctx.server.notify_flags:
             return _set_generic(ctx, 0, key, value, None, "set")
-        ctx.db.set(key, value)
+        db = ctx.db
+        if db.expires:  # lookupKeyWrite: an expired key is first expired (stats, DEL propagated)
+            db.expire_if_needed(key)
+        db.set(key, value)
         ctx.touched(key)
         return OK
     flags, expire = _parse_ext(options, True)
@@ -219,8 +222,11 @@ def mset(ctx: Client, *args: bytes):
             _notify(ctx, k, new, NOTIFY_STRING, b"set")
             touched(k)
         return OK
+    expire_if_needed = db.expire_if_needed if db.expires else None
     for i in range(0, n, 2):
         k = args[i]
+        if expire_if_needed is not None:
+            expire_if_needed(k)
         dbset(k, args[i + 1])
         touched(k)
     return OK
