@@ -897,9 +897,7 @@ def _replicaof(ctx: Client, host: bytes, port: bytes):
     from ..util import string2ll
 
     p = string2ll(port)
-    if p is None:
-        raise CommandError(NOT_INTEGER)
-    if p < 0 or p > 65535:
+    if p is None or p < 0 or p > 65535:
         raise CommandError("ERR Invalid master port")
     raise CommandError("ERR pyredis does not support replication: only REPLICAOF NO ONE is accepted")
 
@@ -1117,7 +1115,10 @@ def _debug_object(ctx: Client, key: bytes) -> Simple:
         raise CommandError(NO_SUCH_KEY)
     enc = value_encoding(v, ctx.server.config).decode()
     lru = (ctx.now // 1000) & ((1 << 24) - 1)
-    text = (f"Value at:0x{id(v):x} refcount:1 encoding:{enc} serializedlength:{_serialized_length(v)} "
+    refcount = 1
+    if enc == "int" and 0 <= int(v) < 10000:
+        refcount = 2147483647  # a shared integer object (OBJ_SHARED_REFCOUNT)
+    text = (f"Value at:0x{id(v):x} refcount:{refcount} encoding:{enc} serializedlength:{_serialized_length(v)} "
             f"lru:{lru} lru_seconds_idle:0")
     if enc == "quicklist":
         text += " ql_nodes:1 ql_avg_node:%.2f ql_listpack_max:%d ql_compressed:%d ql_uncompressed_size:%d" % (
@@ -1227,7 +1228,7 @@ def slowlog_get(ctx: Client, *args: bytes):
     """Returns the slow log's entries."""
     count = 10
     if len(args) > 1:
-        raise CommandError("ERR wrong number of arguments for 'slowlog|get' command")
+        raise CommandError("ERR unknown subcommand or wrong number of arguments for 'GET'. Try SLOWLOG HELP.")
     if args:
         from ..util import string2ll
 

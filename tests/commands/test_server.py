@@ -1,0 +1,332 @@
+"""Server commands against redis-server 7.0.15: INFO, TIME, LASTSAVE, SHUTDOWN, DEBUG,
+SLOWLOG, LATENCY, MEMORY, ROLE, REPLICAOF, COMMAND subcommands."""
+
+from __future__ import annotations
+
+import re
+import socket
+import time
+
+import pytest
+import redis
+
+import pyredis
+from conftest import RealRedis
+from resp import RawClient
+
+
+def _text(reply: bytes) -> bytes:
+    return reply[4:] if reply.startswith(b"txt:") else reply  # RESP3 verbatim "txt:" prefix
+
+
+def _sections(text: bytes) -> dict[str, list[tuple[str, str]]]:
+    text = _text(text)
+    out: dict[str, list[tuple[str, str]]] = {}
+    cur = None
+    for line in text.decode().split("\r\n"):
+        if line.startswith("# "):
+            cur = out.setdefault(line[2:], [])
+        elif line and cur is not None:
+            k, _, v = line.partition(":")
+            cur.append((k, v))
+    return out
+
+
+def _info(client: RawClient, *args) -> bytes:
+    reply = client.call("INFO", *args)
+    assert isinstance(reply, bytes), reply
+    return reply
+
+
+def test_info_sections_and_field_names_match_redis(diff):
+    ours, theirs = diff.both("INFO", "everything")
+    a, b = _sections(ours), _sections(theirs)
+    assert list(a) == list(b)
+    for name in ("Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU", "Modules", "Cluster"):
+        our_fields = [k for k, _ in a[name] if k != "pyredis_version"]
+        assert our_fields == [k for k, _ in b[name]], name
+    server = dict(a["Server"])
+    assert server["redis_version"] == "7.0.15"
+    assert server["pyredis_version"] == pyredis.__version__
+    assert [k for k, _ in a["Server"]][:2] == ["redis_version", "pyredis_version"]
+
+
+@pytest.mark.parametrize("args", [(), ("default",), ("all",), ("everything",), ("server", "clients"),
+                                  ("CPU",), ("keyspace", "server"), ("nosuchsection",), ("Memory", "memory")])
+def test_info_section_selection(diff, args):
+    ours, theirs = diff.both("INFO", *args)
+    assert list(_sections(ours)) == list(_sections(theirs))
+    assert _text(ours).endswith(b"\r\n") == _text(theirs).endswith(b"\r\n")
+    if args == ("nosuchsection",):
+        assert _text(ours) == _text(theirs) == b""
+
+
+def test_info_keyspace_and_stats_values(diff):
+    for i in range(5):
+        diff.check("SET", f"k{i}", "v")
+    diff.check("SET", "t", "v", "EX", "1000")
+    diff.check("SELECT", "3")
+    diff.check("SET", "x", "y")
+    ours, theirs = diff.both("INFO", "keyspace")
+    a = {k: re.sub(r"avg_ttl=\d+", "", v) for k, v in _sections(ours)["Keyspace"]}
+    b = {k: re.sub(r"avg_ttl=\d+", "", v) for k, v in _sections(theirs)["Keyspace"]}
+    assert a == b
+    assert a["db0"] == "keys=6,expires=1,"
+    ttl = int(dict(_sections(ours)["Keyspace"])["db0"].rsplit("avg_ttl=", 1)[1])
+    assert 900_000 < ttl <= 1_000_000
+    diff.check("FLUSHALL")
+
+
+def test_info_commandstats_and_errorstats(r):
+    r.config_resetstat()
+    r.set("a", "1")
+    r.get("a")
+    with pytest.raises(redis.ResponseError):
+        r.execute_command("NOSUCH")
+    with pytest.raises(redis.ResponseError):
+        r.execute_command("GET")
+    c = RawClient("127.0.0.1", r.connection_pool.connection_kwargs["port"])
+    text = c.call("INFO", "commandstats").decode()
+    c.close()
+    m = re.search(r"cmdstat_set:calls=1,usec=\d+,usec_per_call=\d+\.\d\d,rejected_calls=0,failed_calls=0", text)
+    assert m, text
+    assert re.search(r"cmdstat_get:calls=1,usec=\d+,usec_per_call=\d+\.\d\d,rejected_calls=1,failed_calls=0", text)
+    assert r.info("errorstats") == {"errorstat_ERR": {"count": 2}}
+    assert r.info("stats")["total_error_replies"] == 2
+
+
+def test_info_clients_and_memory_figures(r):
+    info = r.info("everything")
+    assert info["connected_clients"] >= 1
+    assert info["used_memory"] > 0 and info["used_memory_human"]
+    assert info["maxmemory_policy"] == "noeviction"
+    assert info["role"] == "master"
+    assert info["tcp_port"] == r.connection_pool.connection_kwargs["port"]
+    assert info["used_cpu_user"] >= 0
+
+
+def test_time_and_lastsave(diff, r):
+    secs, usecs = r.time()
+    assert abs(secs + usecs / 1e6 - time.time()) < 2
+    ours, theirs = diff.both("TIME")
+    assert len(ours) == len(theirs) == 2 and all(isinstance(x, bytes) for x in ours)
+    assert isinstance(r.lastsave(), object)
+    raw = RawClient("127.0.0.1", r.connection_pool.connection_kwargs["port"])
+    assert isinstance(raw.call("LASTSAVE"), int)
+    raw.close()
+    diff.check("TIME", "x")
+    diff.check("LASTSAVE", "x")
+
+
+def test_role_and_replicaof(diff):
+    diff.check("ROLE")
+    diff.check("REPLICAOF", "NO", "ONE")
+    diff.check("SLAVEOF", "no", "one")
+    diff.check("REPLICAOF", "localhost", "notaport")
+    diff.check("REPLICAOF", "NO")
+
+
+HELPS = ["COMMAND", "CONFIG", "SLOWLOG", "LATENCY", "MEMORY", "DEBUG"]
+
+
+@pytest.mark.parametrize("cmd", HELPS)
+def test_help_texts(diff, cmd):
+    diff.check(cmd, "HELP")
+
+
+def test_command_subcommand_errors(diff):
+    diff.check("COMMAND", "GETKEYS", "set", "a", "b")
+    diff.check("COMMAND", "GETKEYS", "get")
+    diff.check("COMMAND", "GETKEYS", "nosuch", "a")
+    diff.check("COMMAND", "GETKEYS", "set", "a")
+    diff.check("COMMAND", "GETKEYS", "config", "get", "x")
+    diff.check("COMMAND", "GETKEYS", "ping", "x")
+    diff.check("COMMAND", "GETKEYS", "memory", "usage", "k")
+    diff.check("COMMAND", "GETKEYS", "mset", "a", "1", "b", "2")
+    diff.check("COMMAND", "GETKEYSANDFLAGS", "set", "a", "b")
+    diff.check("COMMAND", "GETKEYSANDFLAGS", "set", "a", "b", "GET")
+    diff.check("COMMAND", "GETKEYSANDFLAGS", "mset", "a", "1", "b", "2")
+    diff.check("COMMAND", "GETKEYSANDFLAGS", "get", "a")
+    diff.check("COMMAND", "LIST", "FILTERBY", "MODULE", "foo")
+    diff.check("COMMAND", "LIST", "FILTERBY", "foo", "bar")
+    diff.check("COMMAND", "LIST", "foo")
+    diff.check("COMMAND", "LIST", "FILTERBY", "ACLCAT", "nosuchcat")
+    diff.check("COMMAND", "NOSUCH")
+    diff.check("COMMAND", "COUNT", "x")
+    diff.check("COMMAND", "INFO", "nosuch")
+
+
+def test_command_list_filters(r):
+    raw = RawClient("127.0.0.1", r.connection_pool.connection_kwargs["port"])
+    try:
+        pattern = {x.decode() for x in raw.call("COMMAND", "LIST", "FILTERBY", "PATTERN", "config*")}
+        assert pattern == {"config", "config|get", "config|set", "config|resetstat", "config|rewrite", "config|help"}
+        admin = {x.decode() for x in raw.call("COMMAND", "LIST", "FILTERBY", "ACLCAT", "admin")}
+        assert {"config|set", "debug", "shutdown"} <= admin and "get" not in admin
+    finally:
+        raw.close()
+
+
+# --- SHUTDOWN ---------------------------------------------------------------------------------
+def test_shutdown_syntax(diff):
+    diff.check("SHUTDOWN", "ABORT")
+    diff.check("SHUTDOWN", "NOSAVE", "ABORT")
+    diff.check("SHUTDOWN", "FOO")
+    diff.check("SHUTDOWN", "SAVE", "NOSAVE")
+
+
+def test_shutdown_stops_the_server_without_reply():
+    s = pyredis.Server(port=0)
+    s.start()
+    try:
+        with socket.create_connection(("127.0.0.1", s.port), timeout=5) as sock:
+            sock.sendall(b"SHUTDOWN NOSAVE\r\n")
+            assert sock.recv(100) == b""  # no reply, connection closed
+        s._thread.join(10)
+        assert not s._thread.is_alive()
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", s.port), timeout=1).close()
+    finally:
+        s.stop()
+
+
+def test_shutdown_inside_multi_is_refused(diff):
+    diff.check("MULTI")
+    diff.check("SHUTDOWN")
+    diff.check("EXEC")
+
+
+# --- DEBUG --------------------------------------------------------------------------------------
+def test_debug_is_refused_unless_enabled(tmp_path):
+    theirs = RealRedis("--enable-debug-command", "no", dir=str(tmp_path))
+    try:
+        with pyredis.Server(port=0) as ours:
+            replies = []
+            for port in (ours.port, theirs.port):
+                c = RawClient("127.0.0.1", port)
+                replies.append([c.call("DEBUG", "SLEEP", "0"), c.call("DEBUG", "HELP"),
+                                c.call("CONFIG", "GET", "enable-debug-command")])
+                c.close()
+            assert replies[0] == replies[1]
+            assert replies[0][0].startswith(b"ERR DEBUG command not allowed.")
+    finally:
+        theirs.stop()
+
+
+def test_debug_subcommands(diff):
+    diff.check("DEBUG", "SLEEP", "0")
+    diff.check("DEBUG", "SLEEP", "abc")
+    diff.check("DEBUG", "OBJECT", "nokey")
+    diff.check("DEBUG", "OBJECT")
+    diff.check("DEBUG", "NOSUCH")
+    diff.check("DEBUG", "JMAP")
+    diff.check("DEBUG", "ERROR", "MYERR something odd")
+    diff.check("DEBUG", "PROTOCOL", "string")
+    diff.check("DEBUG", "PROTOCOL", "integer")
+    diff.check("DEBUG", "PROTOCOL", "double")
+    diff.check("DEBUG", "PROTOCOL", "null")
+    diff.check("DEBUG", "PROTOCOL", "array")
+    diff.check("DEBUG", "PROTOCOL", "true")
+    diff.check("DEBUG", "PROTOCOL", "verbatim")
+    diff.check("DEBUG", "PROTOCOL", "nosuch")
+    diff.check("DEBUG", "CHANGE-REPL-ID")
+    diff.check("DEBUG", "LOG", "hello from the tests")
+    diff.check("SET", "s", "12")
+    diff.check("SET", "mid", "abcdefgh")
+    diff.check("SET", "big", "x" * 100)
+    ours, theirs = diff.both("DEBUG", "OBJECT", "big")
+    assert b"encoding:raw" in ours and b"encoding:raw" in theirs
+    for key in ("s", "mid"):
+        ours, theirs = diff.both("DEBUG", "OBJECT", key)
+        norm = [re.sub(rb"at:0x[0-9a-f]+|lru:\d+|lru_seconds_idle:\d+", b"", x) for x in (ours, theirs)]
+        assert norm[0] == norm[1]
+
+
+def test_debug_set_active_expire(diff):
+    diff.check("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    try:
+        diff.check("SET", "k", "v", "PX", "20")
+        time.sleep(0.4)
+        diff.check("DBSIZE")  # not reclaimed in the background
+    finally:
+        diff.check("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+    deadline = time.time() + 5
+    while time.time() < deadline and diff.both("DBSIZE") != (0, 0):
+        time.sleep(0.1)
+    diff.check("DBSIZE")
+
+
+# --- SLOWLOG, LATENCY, MEMORY ---------------------------------------------------------------------
+def test_slowlog(diff):
+    diff.check("SLOWLOG", "RESET")
+    diff.check("SLOWLOG", "LEN")
+    diff.check("SLOWLOG", "GET")
+    diff.check("SLOWLOG", "GET", "-2")
+    diff.check("SLOWLOG", "GET", "x")
+    diff.check("SLOWLOG", "GET", "1", "2")
+    diff.check("CONFIG", "SET", "slowlog-log-slower-than", "0")
+    try:
+        diff.check("SET", "key", "x" * 200)
+        ours, theirs = diff.both("SLOWLOG", "GET", "1")
+    finally:
+        diff.check("CONFIG", "SET", "slowlog-log-slower-than", "10000")
+    assert len(ours) == len(theirs) == 1
+    a, b = ours[0], theirs[0]
+    assert len(a) == len(b) == 6
+    assert isinstance(a[0], int) and isinstance(a[1], int) and isinstance(a[2], int)
+    assert abs(a[1] - time.time()) < 5
+    assert a[3] == b[3]  # the argument vector, the long value cut to 128 bytes the same way
+    assert a[5] == b[5]
+    ours_len, theirs_len = diff.both("SLOWLOG", "LEN")
+    assert ours_len >= 2 and theirs_len >= 2
+    diff.check("SLOWLOG", "RESET")
+    diff.check("SLOWLOG", "LEN")
+
+
+def test_slowlog_keeps_max_len_newest_entries(r):
+    r.slowlog_reset()
+    r.config_set("slowlog-max-len", 3)
+    r.config_set("slowlog-log-slower-than", 0)
+    try:
+        for i in range(6):
+            r.set(f"k{i}", i)
+    finally:
+        r.config_set("slowlog-log-slower-than", 10000)
+    entries = r.slowlog_get(-1)
+    r.config_set("slowlog-max-len", 128)
+    assert len(entries) == 3
+    assert entries[0]["id"] > entries[1]["id"] > entries[2]["id"]
+    r.slowlog_reset()
+
+
+def test_latency_minimal(diff):
+    diff.check("LATENCY", "LATEST")
+    diff.check("LATENCY", "HISTORY", "command")
+    diff.check("LATENCY", "RESET")
+    diff.check("LATENCY", "RESET", "command", "fast-command")
+    diff.check("LATENCY", "DOCTOR")
+    diff.check("LATENCY", "GRAPH", "command")
+    diff.check("LATENCY", "NOSUCH")
+
+
+def test_memory(diff):
+    diff.check("MEMORY", "USAGE", "nokey")
+    diff.check("MEMORY", "USAGE", "nokey", "SAMPLES")
+    diff.check("MEMORY", "USAGE", "nokey", "SAMPLES", "-1")
+    diff.check("MEMORY", "USAGE", "nokey", "SAMPLES", "x")
+    diff.check("MEMORY", "USAGE", "nokey", "FOO", "1")
+    diff.check("MEMORY", "DOCTOR")
+    diff.check("MEMORY", "PURGE")
+    diff.check("SET", "foo", "bar")
+    ours, theirs = diff.both("MEMORY", "USAGE", "foo")
+    assert isinstance(ours, int) and ours > 0
+    ours, theirs = diff.both("MEMORY", "USAGE", "foo", "SAMPLES", "0")
+    assert isinstance(ours, int)
+    ours, theirs = diff.both("MEMORY", "STATS")
+    assert isinstance(ours, type(theirs))
+
+
+def test_memory_usage_grows_with_the_value(r):
+    r.set("small", "x")
+    r.set("large", "x" * 10000)
+    assert r.memory_usage("large") > r.memory_usage("small") + 9000
