@@ -598,3 +598,63 @@ def test_wait_forever_ended_by_client_unblock(pyredis_srv, real_redis, how):
         b.close()
     assert replies[0] == replies[1]
     assert replies[0][0] == 1
+
+
+def _events(port, setup, script, flags):
+    c, sub = RawClient("127.0.0.1", port), RawClient("127.0.0.1", port)
+    c.call("FLUSHALL")
+    for cmd in setup:
+        c.call(*cmd)
+    c.call("CONFIG", "SET", "notify-keyspace-events", flags)
+    try:
+        sub.call("PSUBSCRIBE", "__key*__:*")
+        for cmd in script:
+            c.call(*cmd)
+            if cmd[0] == "PEXPIRE":
+                time.sleep(0.01)
+                c.call("GET", cmd[1])
+        c.call("CONFIG", "SET", "notify-keyspace-events", "KEA")
+        c.call("SET", "zzend", "1")
+        log = []
+        while True:
+            m = sub.read()
+            if m[2:] == [b"__keyevent@0__:set", b"zzend"]:
+                return log
+            log.append(tuple(m[2:]))
+    finally:
+        c.call("CONFIG", "SET", "notify-keyspace-events", "")
+        c.close()
+        sub.close()
+
+
+def _same_events(a, b):
+    for i, (x, y) in enumerate(zip(a, b)):
+        assert x == y, (i, x, y, a[max(0, i - 3):i + 3], b[max(0, i - 3):i + 3])
+    assert a == b
+
+
+def test_keyspace_notifications(pyredis_srv, real_redis):
+    """The events generic commands publish (classes g and x), in Redis's order."""
+    script = [
+        ("SET", "a", "1"), ("EXPIRE", "a", "100"), ("PERSIST", "a"), ("PERSIST", "a"),
+        ("RENAME", "a", "b"), ("SET", "c", "1"), ("RENAME", "b", "c"), ("RENAMENX", "c", "d"),
+        ("COPY", "d", "e"), ("COPY", "d", "e", "REPLACE"), ("COPY", "d", "e", "DB", "1"),
+        ("MOVE", "d", "2"), ("DEL", "e", "nokey", "e"), ("UNLINK", "c"), ("SET", "f", "1"),
+        ("EXPIRE", "f", "-1"), ("SET", "g", "1"), ("PEXPIRE", "g", "1"), ("SWAPDB", "0", "1"),
+        ("FLUSHALL",), ("SET", "h", "1"),
+    ]
+    ours = _events(pyredis_srv.port, [], script, "KEA")
+    theirs = _events(real_redis.port, [], script, "KEA")
+    _same_events(ours, theirs)
+    assert (b"__keyevent@0__:expired", b"g") in ours
+
+
+def test_keyspace_notifications_new(pyredis_srv, real_redis):
+    """Class n: RENAME, MOVE and COPY create their destination (dbAdd)."""
+    setup = [("SET", "a", "1"), ("SET", "b", "2"), ("SET", "x", "1")]
+    script = [("RENAME", "a", "c"), ("RENAME", "c", "b"), ("COPY", "b", "d"), ("COPY", "b", "d", "REPLACE"),
+              ("COPY", "b", "d", "DB", "3"), ("MOVE", "d", "4"), ("RENAMENX", "x", "b"), ("RENAMENX", "x", "y")]
+    ours = _events(pyredis_srv.port, setup, script, "KEgn")
+    theirs = _events(real_redis.port, setup, script, "KEgn")
+    _same_events(ours, theirs)
+    assert (b"__keyevent@4__:new", b"d") in ours

@@ -14,6 +14,7 @@ from itertools import islice
 
 from ..core.blocking import Blocked, may_block
 from ..core.client import Client
+from ..core.notify import NOTIFY_GENERIC, NOTIFY_NEW
 from ..core.spec import command, container
 from ..errors import INVALID_DB, INVALID_EXPIRE, NO_SUCH_KEY, NOT_INTEGER, SYNTAX, CommandError
 from ..keyspace.scan import parse_cursor, parse_scan_options
@@ -55,6 +56,7 @@ def del_(ctx: Client, *keys: bytes):
         if db.lookup(k) is not None:
             db.delete(k)
             ctx.touched(k)
+            ctx.notify(NOTIFY_GENERIC, b"del", k)
             n += 1
     return n
 
@@ -165,13 +167,16 @@ def _rename(ctx: Client, src: bytes, dst: bytes, nx: bool):
         if nx:
             return 0
         db.delete(dst)
-    db.delete(src)
     db.add(dst, v)
+    ctx.notify(NOTIFY_NEW, b"new", dst)
     if expire is not None:
         db.set_expire(dst, expire)
+    db.delete(src)
     ctx.touched(src)
     ctx.touched(dst)
     ctx.server.dirty -= 1  # Redis counts one change for the rename
+    ctx.notify(NOTIFY_GENERIC, b"rename_from", src)
+    ctx.notify(NOTIFY_GENERIC, b"rename_to", dst)
     return 1 if nx else OK
 
 
@@ -201,12 +206,15 @@ def move(ctx: Client, key: bytes, dbarg: bytes):
     if dst.lookup(key) is not None:
         return 0
     dst.add(key, v)
+    ctx.notify(NOTIFY_NEW, b"new", key, dst)
     if expire is not None:
         dst.set_expire(key, expire)
     src.delete(key)
     ctx.touched(key, src)
     ctx.touched(key, dst)
     ctx.server.dirty -= 1
+    ctx.notify(NOTIFY_GENERIC, b"move_from", key, src)
+    ctx.notify(NOTIFY_GENERIC, b"move_to", key, dst)
     return 1
 
 
@@ -237,9 +245,11 @@ def copy_(ctx: Client, src_key: bytes, dst_key: bytes, *options: bytes):
             return 0
         dst.delete(dst_key)
     dst.add(dst_key, copy_value(v))
+    ctx.notify(NOTIFY_NEW, b"new", dst_key, dst)
     if expire is not None:
         dst.set_expire(dst_key, expire)
     ctx.touched(dst_key, dst)
+    ctx.notify(NOTIFY_GENERIC, b"copy_to", dst_key, dst)
     return 1
 
 
@@ -289,10 +299,12 @@ def _expire_generic(ctx: Client, key: bytes, param: bytes, options: tuple[bytes,
     if when <= ctx.now and not server.loading:
         db.delete(key)
         ctx.touched(key)
+        ctx.notify(NOTIFY_GENERIC, b"del", key)
         ctx.propagate_as = [[b"UNLINK" if server.config["lazyfree-lazy-expire"] else b"DEL", key]]
         return 1
     db.set_expire(key, when)
     ctx.touched(key)
+    ctx.notify(NOTIFY_GENERIC, b"expire", key)
     ctx.propagate_as = [[b"PEXPIREAT", key, b"%d" % when, *options]]
     return 1
 
@@ -365,6 +377,7 @@ def persist(ctx: Client, key: bytes):
     db = ctx.db
     if db.lookup(key) is not None and db.persist(key):
         ctx.touched(key)
+        ctx.notify(NOTIFY_GENERIC, b"persist", key)
         return 1
     return 0
 
