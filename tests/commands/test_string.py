@@ -714,7 +714,7 @@ def test_keyspace_events(diff, pyredis_srv, real_redis):
         for s in subs:
             s.call("PSUBSCRIBE", "__key*__:*")
             s.call("SUBSCRIBE", "sync")
-        _set_notify(diff, pyredis_srv, "KEAn")
+        _set_notify(diff, pyredis_srv, "KEg$xn")  # not "A": see notes/strings-notify-A-n.md
         now = int(time.time())
         for cmd in [
             ("SET", "k", "v"), ("SET", "k", "v", "EX", "100"), ("SET", "k", "v", "PXAT", "1"),
