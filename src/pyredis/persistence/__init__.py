@@ -1,0 +1,1 @@
+"""Persistence: RDB snapshots, DUMP/RESTORE payloads, the multi-part AOF."""
