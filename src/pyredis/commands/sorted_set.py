@@ -1,0 +1,991 @@
+"""Sorted set commands (Redis 7.0 semantics, t_zset.c).
+
+Each handler follows its Redis function: the order of the checks decides which error a
+client sees (option parsing, then range parsing, then the key lookup and WRONGTYPE), so it
+is kept as in Redis. Scores are replied as `Double` (RESP2: a %.17g bulk string, RESP3: a
+double); WITHSCORES replies are flat [member, score, ...] arrays in RESP2 and arrays of
+[member, score] pairs in RESP3, as Redis 7.0 sends them.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+from ..core.args import to_int
+from ..core.blocking import Blocked, may_block, parse_timeout, propagate
+from ..core.client import Client
+from ..core.spec import command
+from ..errors import NOT_FLOAT, SYNTAX, WRONGTYPE, CommandError
+from ..keyspace.scan import EMPTY_SCAN, parse_cursor, scan_reply
+from ..keyspace.zset import (
+    ZSet,
+    fresh_encoding,
+    parse_lex_range,
+    parse_score,
+    parse_score_range,
+)
+from ..protocol.encoder import format_double
+from ..protocol.parser import string2ll
+from ..protocol.replies import NULL_ARRAY, Double
+
+try:
+    from ..keyspace.set import RSet
+except ImportError:  # pragma: no cover - the set module is written in parallel
+    class RSet(set):  # type: ignore[no-redef]
+        pass
+
+from sortedcontainers import SortedList
+
+_LONG_MAX = (1 << 63) - 1
+_LL_HALF = float(1 << 62)
+NAN_ERR = "ERR resulting score is not a number (NaN)"
+NOT_FLOAT_RANGE = "ERR min or max is not a float"
+NOT_LEX_RANGE = "ERR min or max not valid string range item"
+POSITIVE = "ERR value is out of range, must be positive"
+_isnan = math.isnan
+
+
+def _read(ctx: Client, key: bytes) -> ZSet | None:
+    v = ctx.db.lookup(key)
+    if v is None or type(v) is ZSet:
+        return v
+    raise CommandError(WRONGTYPE)
+
+
+def _emit(items, withscores: bool, resp: int) -> list:
+    """(score, member) pairs -> the reply of a range command."""
+    if not withscores:
+        return [m for _, m in items]
+    if resp == 2:
+        out = []
+        ap = out.append
+        for s, m in items:
+            ap(m)
+            ap(Double(s))
+        return out
+    return [[m, Double(s)] for s, m in items]
+
+
+def _add_dirty(ctx: Client, key: bytes, n: int) -> None:
+    """signalModifiedKey once and server.dirty += n (Redis counts every element)."""
+    ctx.touched(key)
+    if n > 1:
+        ctx.server.dirty += n - 1
+
+
+# --- key positions for COMMAND GETKEYS -------------------------------------------------
+def _atoi(b: bytes) -> int:
+    i, n = 0, len(b)
+    while i < n and b[i] in b" \t\n\v\f\r":
+        i += 1
+    neg = False
+    if i < n and b[i] in b"+-":
+        neg = b[i] == 45
+        i += 1
+    j = i
+    while j < n and 48 <= b[j] <= 57:
+        j += 1
+    v = int(b[i:j]) if j > i else 0
+    return -v if neg else v
+
+
+def _keynum_getkeys(numidx: int, store: bool):
+    """Key specs (a `keynum` search, after the destination for the *STORE commands); when
+    numkeys is not a valid count or runs past the arguments, Redis falls back to
+    genericGetKeys (atoi, destination last)."""
+
+    def getkeys(argv: list[bytes]) -> list[int]:
+        argc = len(argv)
+        first = numidx + 1
+        n = string2ll(argv[numidx]) if numidx < argc else None
+        if n is not None and 0 < n <= argc - first:
+            keys = [1] if store else []
+            keys.extend(range(first, first + n))
+            return keys
+        num = _atoi(argv[numidx]) if numidx < argc else 0
+        if num < 1 or num > argc - first:
+            return []
+        keys = list(range(first, first + num))
+        if store:
+            keys.append(1)
+        return keys
+
+    return getkeys
+
+
+# --- ZADD / ZINCRBY -------------------------------------------------------------------
+def _zadd_generic(ctx: Client, key: bytes, args: tuple, incr: bool):
+    nx = xx = gt = lt = ch = False
+    i, n = 0, len(args)
+    while i < n:
+        o = args[i].lower()
+        if o == b"nx":
+            nx = True
+        elif o == b"xx":
+            xx = True
+        elif o == b"ch":
+            ch = True
+        elif o == b"incr":
+            incr = True
+        elif o == b"gt":
+            gt = True
+        elif o == b"lt":
+            lt = True
+        else:
+            break
+        i += 1
+    elements = n - i
+    if elements % 2 or not elements:
+        raise CommandError(SYNTAX)
+    if nx and xx:
+        raise CommandError("ERR XX and NX options at the same time are not compatible")
+    if (gt and nx) or (lt and nx) or (gt and lt):
+        raise CommandError("ERR GT, LT, and/or NX options at the same time are not compatible")
+    if incr and elements > 2:
+        raise CommandError("ERR INCR option supports a single increment-element pair")
+    pairs = []
+    for j in range(i, n, 2):
+        s = parse_score(args[j])
+        if s is None:
+            raise CommandError(NOT_FLOAT)
+        pairs.append((s, args[j + 1]))
+    db = ctx.db
+    zs = db.lookup(key)
+    cfg = ctx.server.config.values
+    if zs is None:
+        if xx:
+            return None if incr else 0
+        entries = cfg["zset-max-listpack-entries"]
+        zs = ZSet(entries != 0 and len(pairs[0][1]) <= cfg["zset-max-listpack-value"])
+        db.add(key, zs)
+    elif type(zs) is not ZSet:
+        raise CommandError(WRONGTYPE)
+    scores = zs.scores
+    added = updated = processed = 0
+    score = 0.0
+    for s, m in pairs:
+        cur = scores.get(m)
+        if cur is not None:
+            if nx:
+                continue
+            if incr:
+                s += cur
+                if _isnan(s):
+                    if added or updated:
+                        _add_dirty(ctx, key, added + updated)
+                    raise CommandError(NAN_ERR)
+            if (lt and s >= cur) or (gt and s <= cur):
+                continue
+            processed += 1
+            score = s
+            if s != cur:
+                zs.set_score(m, cur, s)
+                updated += 1
+        elif not xx:
+            zs.add_checked(m, s, cfg)
+            added += 1
+            processed += 1
+            score = s
+    if added or updated:
+        _add_dirty(ctx, key, added + updated)
+    if incr:
+        return Double(score) if processed else None
+    return added + updated if ch else added
+
+
+@command("ZADD", arity=-4, flags="write denyoom fast", keys=(1, 1, 1), group="sorted_set", since="1.2.0")
+def zadd(ctx: Client, key: bytes, *args: bytes):
+    """Adds one or more members to a sorted set, or updates their scores. Creates the key if it doesn't exist."""
+    return _zadd_generic(ctx, key, args, False)
+
+
+@command("ZINCRBY", arity=4, flags="write denyoom fast", keys=(1, 1, 1), group="sorted_set", since="1.2.0")
+def zincrby(ctx: Client, key: bytes, *args: bytes):
+    """Increments the score of a member in a sorted set."""
+    return _zadd_generic(ctx, key, args, True)
+
+
+# --- simple reads and ZREM ---------------------------------------------------------------
+@command("ZREM", arity=-3, flags="write fast", keys=(1, 1, 1), group="sorted_set", since="1.2.0")
+def zrem(ctx: Client, key: bytes, *members: bytes):
+    """Removes one or more members from a sorted set. Deletes the sorted set if all members were removed."""
+    zs = _read(ctx, key)
+    if zs is None:
+        return 0
+    n = 0
+    for m in members:
+        if zs.remove(m):
+            n += 1
+            if not zs.scores:
+                ctx.db.delete(key)
+                break
+    if n:
+        _add_dirty(ctx, key, n)
+    return n
+
+
+@command("ZCARD", arity=2, flags="readonly fast", keys=(1, 1, 1), group="sorted_set", since="1.2.0")
+def zcard(ctx: Client, key: bytes):
+    """Returns the number of members in a sorted set."""
+    zs = _read(ctx, key)
+    return 0 if zs is None else len(zs.scores)
+
+
+@command("ZSCORE", arity=3, flags="readonly fast", keys=(1, 1, 1), group="sorted_set", since="1.2.0")
+def zscore(ctx: Client, key: bytes, member: bytes):
+    """Returns the score of a member in a sorted set."""
+    zs = _read(ctx, key)
+    if zs is None:
+        return None
+    s = zs.scores.get(member)
+    return None if s is None else Double(s)
+
+
+@command("ZMSCORE", arity=-3, flags="readonly fast", keys=(1, 1, 1), group="sorted_set", since="6.2.0")
+def zmscore(ctx: Client, key: bytes, *members: bytes):
+    """Returns the score of one or more members in a sorted set."""
+    zs = _read(ctx, key)
+    if zs is None:
+        return [None] * len(members)
+    get = zs.scores.get
+    out = []
+    for m in members:
+        s = get(m)
+        out.append(None if s is None else Double(s))
+    return out
+
+
+def _zrank(ctx: Client, key: bytes, member: bytes, reverse: bool):
+    zs = _read(ctx, key)
+    if zs is None:
+        return None
+    r = zs.rank(member)
+    if r is None:
+        return None
+    return len(zs.scores) - 1 - r if reverse else r
+
+
+@command("ZRANK", arity=3, flags="readonly fast", keys=(1, 1, 1), group="sorted_set", since="2.0.0")
+def zrank(ctx: Client, key: bytes, member: bytes):
+    """Returns the index of a member in a sorted set ordered by ascending scores."""
+    return _zrank(ctx, key, member, False)
+
+
+@command("ZREVRANK", arity=3, flags="readonly fast", keys=(1, 1, 1), group="sorted_set", since="2.0.0")
+def zrevrank(ctx: Client, key: bytes, member: bytes):
+    """Returns the index of a member in a sorted set ordered by descending scores."""
+    return _zrank(ctx, key, member, True)
+
+
+@command("ZCOUNT", arity=4, flags="readonly fast", keys=(1, 1, 1), group="sorted_set", since="2.0.0")
+def zcount(ctx: Client, key: bytes, mn: bytes, mx: bytes):
+    """Returns the count of members in a sorted set that have scores within a range."""
+    r = parse_score_range(mn, mx)
+    if r is None:
+        raise CommandError(NOT_FLOAT_RANGE)
+    zs = _read(ctx, key)
+    if zs is None:
+        return 0
+    lo, hi = zs.score_bounds(*r)
+    return hi - lo
+
+
+@command("ZLEXCOUNT", arity=4, flags="readonly fast", keys=(1, 1, 1), group="sorted_set", since="2.8.9")
+def zlexcount(ctx: Client, key: bytes, mn: bytes, mx: bytes):
+    """Returns the number of members in a sorted set within a lexicographical range."""
+    r = parse_lex_range(mn, mx)
+    if r is None:
+        raise CommandError(NOT_LEX_RANGE)
+    zs = _read(ctx, key)
+    if zs is None:
+        return 0
+    lo, hi = zs.lex_bounds(r)
+    return hi - lo
+
+
+# --- ZRANGE and friends ------------------------------------------------------------------
+_AUTO, _RANK, _SCORE, _LEX = 0, 1, 2, 3
+_FWD, _REV = 1, 2
+
+
+def _slice(zs: ZSet, lo: int, hi: int, offset: int, limit: int, rev: bool) -> list:
+    """Elements [lo, hi) after LIMIT offset count, in the traversal order."""
+    if offset < 0:
+        return []
+    cnt = hi - lo - offset
+    if 0 <= limit < cnt:
+        cnt = limit
+    if cnt <= 0:
+        return []
+    if rev:
+        return list(zs.sl.islice(hi - offset - cnt, hi - offset, reverse=True))
+    return list(zs.sl.islice(lo + offset, lo + offset + cnt))
+
+
+def _zrange_generic(ctx: Client, args: tuple, ks: int, dst: bytes | None, rtype: int, direction: int):
+    """zrangeGenericCommand: args are the arguments after the command name, the source key
+    is args[ks]."""
+    offset = 0
+    limit = -1
+    withscores = False
+    n = len(args)
+    j = ks + 3
+    while j < n:
+        left = n - j - 1
+        o = args[j].lower()
+        if dst is None and o == b"withscores":
+            withscores = True
+        elif o == b"limit" and left >= 2:
+            offset = to_int(args[j + 1])
+            limit = to_int(args[j + 2])
+            j += 2
+        elif direction == _AUTO and o == b"rev":
+            direction = _REV
+        elif rtype == _AUTO and o == b"bylex":
+            rtype = _LEX
+        elif rtype == _AUTO and o == b"byscore":
+            rtype = _SCORE
+        else:
+            raise CommandError(SYNTAX)
+        j += 1
+    if rtype == _AUTO:
+        rtype = _RANK
+    rev = direction == _REV
+    if limit != -1 and rtype == _RANK:
+        raise CommandError("ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX")
+    if withscores and rtype == _LEX:
+        raise CommandError("ERR syntax error, WITHSCORES not supported in combination with BYLEX")
+    mi, ma = args[ks + 1], args[ks + 2]
+    if rev and rtype != _RANK:
+        mi, ma = ma, mi
+    if rtype == _RANK:
+        start = to_int(mi)
+        end = to_int(ma)
+    elif rtype == _SCORE:
+        rng = parse_score_range(mi, ma)
+        if rng is None:
+            raise CommandError(NOT_FLOAT_RANGE)
+    else:
+        rng = parse_lex_range(mi, ma)
+        if rng is None:
+            raise CommandError(NOT_LEX_RANGE)
+    db = ctx.db
+    zs = db.lookup(args[ks])
+    if zs is None:
+        if dst is not None:
+            if db.delete(dst):
+                ctx.touched(dst)
+            return 0
+        return []
+    if type(zs) is not ZSet:
+        raise CommandError(WRONGTYPE)
+    if rtype == _RANK:
+        llen = len(zs.scores)
+        if start < 0:
+            start += llen
+        if end < 0:
+            end += llen
+        if start < 0:
+            start = 0
+        if start > end or start >= llen:
+            items = []
+        else:
+            if end >= llen:
+                end = llen - 1
+            if rev:
+                items = list(zs.sl.islice(llen - 1 - end, llen - start, reverse=True))
+            else:
+                items = list(zs.sl.islice(start, end + 1))
+    elif rtype == _SCORE:
+        lo, hi = zs.score_bounds(*rng)
+        items = _slice(zs, lo, hi, offset, limit, rev)
+    else:
+        lo, hi = zs.lex_bounds(rng, rev)
+        items = _slice(zs, lo, hi, offset, limit, rev)
+    if dst is None:
+        return _emit(items, withscores, ctx.resp)
+    if not items:
+        if db.delete(dst):
+            ctx.touched(dst)
+        return 0
+    z = ZSet(False)
+    z.scores = {m: s for s, m in items}
+    z.sl = SortedList(items)
+    fresh_encoding(z, ctx.server.config.values)
+    db.set(dst, z)
+    ctx.touched(dst)
+    return len(items)
+
+
+@command("ZRANGE", arity=-4, flags="readonly", keys=(1, 1, 1), group="sorted_set", since="1.2.0")
+def zrange(ctx: Client, *args: bytes):
+    """Returns members in a sorted set within a range of indexes."""
+    return _zrange_generic(ctx, args, 0, None, _AUTO, _AUTO)
+
+
+@command("ZRANGESTORE", arity=-5, flags="write denyoom", keys=(1, 2, 1), group="sorted_set", since="6.2.0")
+def zrangestore(ctx: Client, dst: bytes, *args: bytes):
+    """Stores a range of members from sorted set in a key."""
+    return _zrange_generic(ctx, args, 0, dst, _AUTO, _AUTO)
+
+
+@command("ZREVRANGE", arity=-4, flags="readonly", keys=(1, 1, 1), group="sorted_set", since="1.2.0")
+def zrevrange(ctx: Client, *args: bytes):
+    """Returns members in a sorted set within a range of indexes in reverse order."""
+    return _zrange_generic(ctx, args, 0, None, _RANK, _REV)
+
+
+@command("ZRANGEBYSCORE", arity=-4, flags="readonly", keys=(1, 1, 1), group="sorted_set", since="1.0.5")
+def zrangebyscore(ctx: Client, *args: bytes):
+    """Returns members in a sorted set within a range of scores."""
+    return _zrange_generic(ctx, args, 0, None, _SCORE, _FWD)
+
+
+@command("ZREVRANGEBYSCORE", arity=-4, flags="readonly", keys=(1, 1, 1), group="sorted_set", since="2.2.0")
+def zrevrangebyscore(ctx: Client, *args: bytes):
+    """Returns members in a sorted set within a range of scores in reverse order."""
+    return _zrange_generic(ctx, args, 0, None, _SCORE, _REV)
+
+
+@command("ZRANGEBYLEX", arity=-4, flags="readonly", keys=(1, 1, 1), group="sorted_set", since="2.8.9")
+def zrangebylex(ctx: Client, *args: bytes):
+    """Returns members in a sorted set within a lexicographical range."""
+    return _zrange_generic(ctx, args, 0, None, _LEX, _FWD)
+
+
+@command("ZREVRANGEBYLEX", arity=-4, flags="readonly", keys=(1, 1, 1), group="sorted_set", since="2.8.9")
+def zrevrangebylex(ctx: Client, *args: bytes):
+    """Returns members in a sorted set within a lexicographical range in reverse order."""
+    return _zrange_generic(ctx, args, 0, None, _LEX, _REV)
+
+
+# --- ZREMRANGEBY* ----------------------------------------------------------------------
+def _zremrange(ctx: Client, key: bytes, a: bytes, b: bytes, rtype: int):
+    if rtype == _RANK:
+        start = to_int(a)
+        end = to_int(b)
+    elif rtype == _SCORE:
+        rng = parse_score_range(a, b)
+        if rng is None:
+            raise CommandError(NOT_FLOAT_RANGE)
+    else:
+        rng = parse_lex_range(a, b)
+        if rng is None:
+            raise CommandError(NOT_LEX_RANGE)
+    zs = _read(ctx, key)
+    if zs is None:
+        return 0
+    if rtype == _RANK:
+        llen = len(zs.scores)
+        if start < 0:
+            start += llen
+        if end < 0:
+            end += llen
+        if start < 0:
+            start = 0
+        if start > end or start >= llen:
+            return 0
+        if end >= llen:
+            end = llen - 1
+        lo, hi = start, end + 1
+    elif rtype == _SCORE:
+        lo, hi = zs.score_bounds(*rng)
+    else:
+        lo, hi = zs.lex_bounds(rng)
+    n = hi - lo
+    if n <= 0:
+        return 0
+    sl = zs.sl
+    scores = zs.scores
+    for _, m in sl.islice(lo, hi):
+        del scores[m]
+    del sl[lo:hi]
+    if not scores:
+        ctx.db.delete(key)
+    _add_dirty(ctx, key, n)
+    return n
+
+
+@command("ZREMRANGEBYRANK", arity=4, flags="write", keys=(1, 1, 1), group="sorted_set", since="2.0.0")
+def zremrangebyrank(ctx: Client, key: bytes, start: bytes, stop: bytes):
+    """Removes members in a sorted set within a range of indexes. Deletes the sorted set if all members were removed."""
+    return _zremrange(ctx, key, start, stop, _RANK)
+
+
+@command("ZREMRANGEBYSCORE", arity=4, flags="write", keys=(1, 1, 1), group="sorted_set", since="1.2.0")
+def zremrangebyscore(ctx: Client, key: bytes, mn: bytes, mx: bytes):
+    """Removes members in a sorted set within a range of scores. Deletes the sorted set if all members were removed."""
+    return _zremrange(ctx, key, mn, mx, _SCORE)
+
+
+@command("ZREMRANGEBYLEX", arity=4, flags="write", keys=(1, 1, 1), group="sorted_set", since="2.8.9")
+def zremrangebylex(ctx: Client, key: bytes, mn: bytes, mx: bytes):
+    """Removes members in a sorted set within a lexicographical range. Deletes the sorted set if all members were removed."""
+    return _zremrange(ctx, key, mn, mx, _LEX)
+
+
+# --- pops --------------------------------------------------------------------------------
+def _pop_items(ctx: Client, key: bytes, zs: ZSet, count: int, maxp: bool) -> list:
+    """Remove up to `count` elements from one end; the key goes when it is empty."""
+    sl = zs.sl
+    n = min(count, len(sl))
+    if maxp:
+        items = list(sl.islice(len(sl) - n, len(sl), reverse=True))
+        del sl[len(sl) - n:]
+    else:
+        items = list(sl.islice(0, n))
+        del sl[:n]
+    scores = zs.scores
+    for _, m in items:
+        del scores[m]
+    if not scores:
+        ctx.db.delete(key)
+    return items
+
+
+def _pop_reply(key: bytes, items: list, emitkey: bool, nested: bool) -> list:
+    if nested:
+        pairs = [[m, Double(s)] for s, m in items]
+        return [key, pairs] if emitkey else pairs
+    out = [key] if emitkey else []
+    ap = out.append
+    for s, m in items:
+        ap(m)
+        ap(Double(s))
+    return out
+
+
+def _zpop_generic(ctx: Client, keys, maxp: bool, emitkey: bool, count: int, nested: bool, nil_when_empty: bool):
+    """genericZpopCommand. Returns (reply, key popped from or None)."""
+    db = ctx.db
+    zs = None
+    key = None
+    for k in keys:
+        v = db.lookup(k)
+        if v is None:
+            continue
+        if type(v) is not ZSet:
+            raise CommandError(WRONGTYPE)
+        zs, key = v, k
+        break
+    if zs is None:
+        return (NULL_ARRAY if nil_when_empty else []), None
+    if count == 0:
+        return [], None
+    if count == -1:
+        count = 1
+    items = _pop_items(ctx, key, zs, count, maxp)
+    _add_dirty(ctx, key, len(items))
+    return _pop_reply(key, items, emitkey, nested), key
+
+
+def _zpop_cmd(ctx: Client, key: bytes, rest: tuple, maxp: bool):
+    if len(rest) > 1:
+        raise CommandError(SYNTAX)
+    count = -1
+    if rest:
+        count = to_int(rest[0], POSITIVE)
+        if count < 0:
+            raise CommandError(POSITIVE)
+    reply, _ = _zpop_generic(ctx, (key,), maxp, False, count, ctx.resp > 2 and count != -1, False)
+    return reply
+
+
+@command("ZPOPMIN", arity=-2, flags="write fast", keys=(1, 1, 1), group="sorted_set", since="5.0.0")
+def zpopmin(ctx: Client, key: bytes, *rest: bytes):
+    """Returns the lowest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped."""
+    return _zpop_cmd(ctx, key, rest, False)
+
+
+@command("ZPOPMAX", arity=-2, flags="write fast", keys=(1, 1, 1), group="sorted_set", since="5.0.0")
+def zpopmax(ctx: Client, key: bytes, *rest: bytes):
+    """Returns the highest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped."""
+    return _zpop_cmd(ctx, key, rest, True)
+
+
+def _pop_name(maxp: bool) -> bytes:
+    return b"ZPOPMAX" if maxp else b"ZPOPMIN"
+
+
+def _zmpop_parse(args: tuple, numidx: int):
+    """zmpopGenericCommand's parsing: (keys, maxp, count)."""
+    numkeys = to_int(args[numidx], "ERR numkeys should be greater than 0")
+    if numkeys < 1:
+        raise CommandError("ERR numkeys should be greater than 0")
+    where_idx = numidx + numkeys + 1
+    if where_idx >= len(args):
+        raise CommandError(SYNTAX)
+    w = args[where_idx].lower()
+    if w == b"min":
+        maxp = False
+    elif w == b"max":
+        maxp = True
+    else:
+        raise CommandError(SYNTAX)
+    count = -1
+    j = where_idx + 1
+    n = len(args)
+    while j < n:
+        more = n - 1 - j
+        if count == -1 and args[j].lower() == b"count" and more:
+            j += 1
+            count = to_int(args[j], "ERR count should be greater than 0")
+            if count < 1:
+                raise CommandError("ERR count should be greater than 0")
+        else:
+            raise CommandError(SYNTAX)
+        j += 1
+    if count == -1:
+        count = 1
+    return args[numidx + 1:where_idx], maxp, count
+
+
+@command("ZMPOP", arity=-4, flags="write", group="sorted_set", since="7.0.0",
+         getkeys=_keynum_getkeys(1, False))
+def zmpop(ctx: Client, *args: bytes):
+    """Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped."""
+    keys, maxp, count = _zmpop_parse(args, 0)
+    reply, key = _zpop_generic(ctx, keys, maxp, True, count, True, True)
+    if key is not None:
+        ctx.propagate_as = [[_pop_name(maxp), key, b"%d" % count]]
+    return reply
+
+
+def _serve_blocked(maxp: bool, count: int, nested: bool):
+    """The retry callback of a blocked BZPOP*/BZMPOP client."""
+
+    def retry(c: Client, key: bytes):
+        zs = c.db.lookup(key)
+        if zs is None or type(zs) is not ZSet or not zs.scores:
+            return None
+        items = _pop_items(c, key, zs, 1 if count == -1 else count, maxp)
+        c.server.dirty += len(items)
+        if count == -1:
+            propagate(c, [_pop_name(maxp), key])
+        else:
+            propagate(c, [_pop_name(maxp), key, b"%d" % len(items)])
+        return _pop_reply(key, items, True, nested)
+
+    return retry
+
+
+def _blocking_zpop(ctx: Client, keys, maxp: bool, timeout_arg: bytes, count: int, nested: bool):
+    """blockingGenericZpopCommand."""
+    timeout = parse_timeout(timeout_arg)
+    db = ctx.db
+    for k in keys:
+        v = db.lookup(k)
+        if v is None:
+            continue
+        if type(v) is not ZSet:
+            raise CommandError(WRONGTYPE)
+        if not v.scores:
+            continue
+        reply, key = _zpop_generic(ctx, (k,), maxp, True, count, nested, False)
+        if count == -1:
+            ctx.propagate_as = [[_pop_name(maxp), k]]
+        else:
+            ctx.propagate_as = [[_pop_name(maxp), k, b"%d" % count]]
+        return reply
+    if not may_block(ctx):
+        return NULL_ARRAY
+    return Blocked(list(keys), timeout, _serve_blocked(maxp, count, nested), NULL_ARRAY)
+
+
+@command("BZPOPMIN", arity=-3, flags="write noscript blocking fast", keys=(1, -2, 1), group="sorted_set",
+         since="5.0.0")
+def bzpopmin(ctx: Client, *args: bytes):
+    """Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped."""
+    return _blocking_zpop(ctx, args[:-1], False, args[-1], -1, False)
+
+
+@command("BZPOPMAX", arity=-3, flags="write noscript blocking fast", keys=(1, -2, 1), group="sorted_set",
+         since="5.0.0")
+def bzpopmax(ctx: Client, *args: bytes):
+    """Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member available otherwise.  Deletes the sorted set if the last element was popped."""
+    return _blocking_zpop(ctx, args[:-1], True, args[-1], -1, False)
+
+
+@command("BZMPOP", arity=-5, flags="write blocking", group="sorted_set", since="7.0.0",
+         getkeys=_keynum_getkeys(2, False))
+def bzmpop(ctx: Client, *args: bytes):
+    """Removes and returns a member by score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped."""
+    keys, maxp, count = _zmpop_parse(args, 1)
+    return _blocking_zpop(ctx, keys, maxp, args[0], count, True)
+
+
+# --- ZRANDMEMBER ---------------------------------------------------------------------------
+@command("ZRANDMEMBER", arity=-2, flags="readonly", keys=(1, 1, 1), group="sorted_set", since="6.2.0")
+def zrandmember(ctx: Client, key: bytes, *rest: bytes):
+    """Returns one or more random members from a sorted set."""
+    if rest:
+        lv = to_int(rest[0])
+        if lv < -_LONG_MAX:
+            raise CommandError("ERR value is out of range, value must between -9223372036854775807 and "
+                               "9223372036854775807")
+        if len(rest) > 2 or (len(rest) == 2 and rest[1].lower() != b"withscores"):
+            raise CommandError(SYNTAX)
+        withscores = len(rest) == 2
+        if withscores and (lv < -(_LONG_MAX // 2) or lv > _LONG_MAX // 2):
+            raise CommandError("ERR value is out of range")
+        return _zrandmember_count(ctx, key, lv, withscores)
+    zs = _read(ctx, key)
+    if zs is None:
+        return None
+    sl = zs.sl
+    return sl[random.randrange(len(sl))][1]
+
+
+def _zrandmember_count(ctx: Client, key: bytes, lv: int, withscores: bool):
+    zs = _read(ctx, key)
+    if zs is None:
+        return []
+    sl = zs.sl
+    size = len(sl)
+    uniq = lv >= 0
+    count = lv if uniq else -lv
+    if count == 0:
+        return []
+    resp = ctx.resp
+    if not uniq or count == 1:
+        rr = random.randrange
+        items = [sl[rr(size)] for _ in range(count)]
+    elif count >= size:
+        items = list(sl.islice(0, size, reverse=True))
+    else:
+        idx = random.sample(range(size), count)
+        items = [sl[i] for i in idx]
+    return _emit(items, withscores, resp)
+
+
+def _lp_score(s: float) -> bytes:
+    """A score as a listpack holds it (zzlInsertAt): an integer when double2ll accepts it
+    (integral, |s| <= 2^62), else d2string's %.17g."""
+    if -_LL_HALF <= s <= _LL_HALF:
+        i = int(s)
+        if i == s:
+            return b"%d" % i
+    return format_double(s)
+
+
+# --- ZSCAN -------------------------------------------------------------------------------
+@command("ZSCAN", arity=-3, flags="readonly", keys=(1, 1, 1), group="sorted_set", since="2.8.0")
+def zscan(ctx: Client, key: bytes, cursor: bytes, *options: bytes):
+    """Iterates over members and scores of a sorted set."""
+    cur = parse_cursor(cursor)
+    zs = _read(ctx, key)
+    if zs is None:
+        return EMPTY_SCAN
+    scores = zs.scores
+    if zs.lp:
+        return scan_reply(ctx, (ctx.db.id, key, id(zs)), cur, options, lambda: [m for _, m in zs.sl], small=True,
+                          contains=scores.__contains__, value=lambda m: _lp_score(scores[m]))
+    return scan_reply(ctx, (ctx.db.id, key, id(zs)), cur, options, lambda: list(scores), small=False,
+                      contains=scores.__contains__, value=lambda m: format_double(scores[m]))
+
+
+# --- ZUNION / ZINTER / ZDIFF (+STORE) / ZINTERCARD ----------------------------------------
+_UNION, _INTER, _DIFF = 0, 1, 2
+_SUM, _MIN, _MAX = 0, 1, 2
+
+
+def _src_items(v):
+    if type(v) is ZSet:
+        return v.scores.items()
+    return ((m, 1.0) for m in v)
+
+
+def _src_score(v, m):
+    if type(v) is ZSet:
+        return v.scores.get(m)
+    return 1.0 if m in v else None
+
+
+def _zsetop(ctx: Client, args: tuple, numidx: int, op: int, dst: bytes | None, card_only: bool, name: str):
+    """zunionInterDiffGenericCommand; args are the arguments after the command name."""
+    setnum = to_int(args[numidx])
+    if setnum < 1:
+        raise CommandError("ERR at least 1 input key is needed for '%s' command" % name)
+    n = len(args)
+    if setnum > n - (numidx + 1):
+        raise CommandError(SYNTAX)
+    db = ctx.db
+    srcs = []
+    for j in range(numidx + 1, numidx + 1 + setnum):
+        v = db.lookup(args[j])
+        if v is not None and type(v) is not ZSet and type(v) is not RSet:
+            raise CommandError(WRONGTYPE)
+        srcs.append(v)
+    weights = [1.0] * setnum
+    agg = _SUM
+    withscores = False
+    limit = 0
+    j = numidx + 1 + setnum
+    while j < n:
+        remaining = n - j
+        o = args[j].lower()
+        if op != _DIFF and not card_only and remaining >= setnum + 1 and o == b"weights":
+            j += 1
+            for i in range(setnum):
+                w = parse_score(args[j])
+                if w is None:
+                    raise CommandError("ERR weight value is not a float")
+                weights[i] = w
+                j += 1
+        elif op != _DIFF and not card_only and remaining >= 2 and o == b"aggregate":
+            a = args[j + 1].lower()
+            if a == b"sum":
+                agg = _SUM
+            elif a == b"min":
+                agg = _MIN
+            elif a == b"max":
+                agg = _MAX
+            else:
+                raise CommandError(SYNTAX)
+            j += 2
+        elif dst is None and not card_only and o == b"withscores":
+            withscores = True
+            j += 1
+        elif card_only and remaining >= 2 and o == b"limit":
+            limit = to_int(args[j + 1], "ERR LIMIT can't be negative")
+            if limit < 0:
+                raise CommandError("ERR LIMIT can't be negative")
+            j += 2
+        else:
+            raise CommandError(SYNTAX)
+
+    pairs = list(zip(srcs, weights))
+    if op != _DIFF:
+        pairs.sort(key=lambda p: 0 if p[0] is None else len(p[0]))  # stable, as glibc's merge sort
+
+    result: dict[bytes, float] = {}
+    if op == _INTER:
+        first, w0 = pairs[0]
+        card = 0
+        if first:
+            rest = pairs[1:]
+            for m, s in list(_src_items(first)):
+                score = w0 * s
+                if score != score:
+                    score = 0.0
+                for v, w in rest:
+                    if v is first:
+                        val = s * w
+                    else:
+                        val = _src_score(v, m)
+                        if val is None:
+                            break
+                        val *= w
+                    if agg == _SUM:
+                        score = score + val
+                        if score != score:
+                            score = 0.0
+                    elif agg == _MIN:
+                        score = val if val < score else score
+                    else:
+                        score = val if val > score else score
+                else:
+                    if card_only:
+                        card += 1
+                        if limit and card >= limit:
+                            break
+                    else:
+                        result[m] = score
+        if card_only:
+            return card
+    elif op == _UNION:
+        get = result.get
+        for v, w in pairs:
+            if not v:
+                continue
+            for m, s in list(_src_items(v)):
+                score = w * s
+                if score != score:
+                    score = 0.0
+                cur = get(m)
+                if cur is None:
+                    result[m] = score
+                elif agg == _SUM:
+                    t = cur + score
+                    result[m] = 0.0 if t != t else t
+                elif agg == _MIN:
+                    if score < cur:
+                        result[m] = score
+                elif score > cur:
+                    result[m] = score
+    else:
+        first = srcs[0]
+        if first:
+            others = [v for v in srcs[1:] if v]
+            for m, s in list(_src_items(first)):
+                for v in others:
+                    if m in (v.scores if type(v) is ZSet else v):
+                        break
+                else:
+                    result[m] = s
+
+    if dst is not None:
+        if result:
+            z = ZSet(False)
+            z.scores = result
+            z.sl = SortedList((s, m) for m, s in result.items())
+            fresh_encoding(z, ctx.server.config.values)
+            db.set(dst, z)
+            ctx.touched(dst)
+            return len(result)
+        if db.delete(dst):
+            ctx.touched(dst)
+        return 0
+    items = sorted((s, m) for m, s in result.items())
+    return _emit(items, withscores, ctx.resp)
+
+
+@command("ZUNION", arity=-3, flags="readonly", group="sorted_set", since="6.2.0",
+         getkeys=_keynum_getkeys(1, False))
+def zunion(ctx: Client, *args: bytes):
+    """Returns the union of multiple sorted sets."""
+    return _zsetop(ctx, args, 0, _UNION, None, False, "zunion")
+
+
+@command("ZINTER", arity=-3, flags="readonly", group="sorted_set", since="6.2.0",
+         getkeys=_keynum_getkeys(1, False))
+def zinter(ctx: Client, *args: bytes):
+    """Returns the intersect of multiple sorted sets."""
+    return _zsetop(ctx, args, 0, _INTER, None, False, "zinter")
+
+
+@command("ZDIFF", arity=-3, flags="readonly", group="sorted_set", since="6.2.0",
+         getkeys=_keynum_getkeys(1, False))
+def zdiff(ctx: Client, *args: bytes):
+    """Returns the difference between multiple sorted sets."""
+    return _zsetop(ctx, args, 0, _DIFF, None, False, "zdiff")
+
+
+@command("ZUNIONSTORE", arity=-4, flags="write denyoom", keys=(1, 1, 1), group="sorted_set", since="2.0.0",
+         getkeys=_keynum_getkeys(2, True))
+def zunionstore(ctx: Client, dst: bytes, *args: bytes):
+    """Stores the union of multiple sorted sets in a key."""
+    return _zsetop(ctx, args, 0, _UNION, dst, False, "zunionstore")
+
+
+@command("ZINTERSTORE", arity=-4, flags="write denyoom", keys=(1, 1, 1), group="sorted_set", since="2.0.0",
+         getkeys=_keynum_getkeys(2, True))
+def zinterstore(ctx: Client, dst: bytes, *args: bytes):
+    """Stores the intersect of multiple sorted sets in a key."""
+    return _zsetop(ctx, args, 0, _INTER, dst, False, "zinterstore")
+
+
+@command("ZDIFFSTORE", arity=-4, flags="write denyoom", keys=(1, 1, 1), group="sorted_set", since="6.2.0",
+         getkeys=_keynum_getkeys(2, True))
+def zdiffstore(ctx: Client, dst: bytes, *args: bytes):
+    """Stores the difference of multiple sorted sets in a key."""
+    return _zsetop(ctx, args, 0, _DIFF, dst, False, "zdiffstore")
+
+
+@command("ZINTERCARD", arity=-3, flags="readonly", group="sorted_set", since="7.0.0",
+         getkeys=_keynum_getkeys(1, False))
+def zintercard(ctx: Client, *args: bytes):
+    """Returns the number of members of the intersect of multiple sorted sets."""
+    return _zsetop(ctx, args, 0, _INTER, None, True, "zintercard")
+
