@@ -658,3 +658,25 @@ def test_keyspace_notifications_new(pyredis_srv, real_redis):
     theirs = _events(real_redis.port, setup, script, "KEgn")
     _same_events(ours, theirs)
     assert (b"__keyevent@4__:new", b"d") in ours
+
+
+def test_scan_cursors_bounded():
+    from pyredis.keyspace import scan as scanmod
+
+    cur = scanmod.ScanCursors()
+    items = list(range(100))
+    open_cursors = []
+    for i in range(scanmod.MAX_SNAPSHOTS + 10):
+        c, batch = cur.scan(("o", i), lambda: items, 0, 10)
+        assert batch == items[:10] and c != 0
+        open_cursors.append(c)
+    assert len(cur) == scanmod.MAX_SNAPSHOTS
+    # the most recent iterations continue on their snapshot; finished ones are dropped
+    c, batch = cur.scan(("o", scanmod.MAX_SNAPSHOTS + 9), lambda: [], open_cursors[-1], 1000)
+    assert c == 0 and batch == items[10:]
+    assert len(cur) == scanmod.MAX_SNAPSHOTS - 1
+    # an evicted cursor restarts a snapshot at its offset instead of failing
+    c, batch = cur.scan(("o", 0), lambda: items, open_cursors[0], 5)
+    assert batch == items[10:15]
+    big = cur.scan(("big",), lambda: range(scanmod.MAX_SNAPSHOT_ITEMS), 0, 1)
+    assert big[0] != 0 and len(cur) == 1  # the size bound evicted everything older

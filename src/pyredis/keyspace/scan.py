@@ -8,8 +8,10 @@ deleted meanwhile are skipped when their turn comes; elements added meanwhile ma
 not be returned (as in Redis). The snapshot is a list of references (8 bytes per element),
 taken once per iteration, not once per call.
 
-A cursor is `(snapshot id << 32) | offset`. Snapshots live in a small LRU per server; a cursor
-whose snapshot was evicted restarts a snapshot at its offset (best effort, never an error).
+A cursor is `(snapshot id << 32) | offset`. Snapshots live in an LRU per server bounded by
+count and by total size (MAX_SNAPSHOTS, MAX_SNAPSHOT_ITEMS); a cursor whose snapshot was
+evicted restarts a snapshot at its offset (best effort, never an error: only then can an
+iteration miss an element).
 
 API:
     cursors = ScanCursors()                       # one per server: state.scan_cursors
@@ -43,7 +45,8 @@ from ..errors import NOT_INTEGER, SYNTAX, CommandError
 from ..protocol.parser import string2ll
 from ..util import compile_glob
 
-MAX_SNAPSHOTS = 64
+MAX_SNAPSHOTS = 1024
+MAX_SNAPSHOT_ITEMS = 8_000_000  # references kept by all live snapshots (8 bytes each)
 INVALID_CURSOR = "ERR invalid cursor"
 _ULONG = 1 << 64
 EMPTY_SCAN = [b"0", []]
@@ -54,6 +57,7 @@ class ScanCursors:
     def __init__(self) -> None:
         self._snaps: OrderedDict[int, tuple[object, list]] = OrderedDict()
         self._next_id = 1
+        self._items = 0  # total length of the live snapshots
 
     def scan(self, owner: object, source: Callable[[], Iterable], cursor: int, count: int) -> tuple[int, list]:
         sid, offset = cursor >> 32, cursor & 0xFFFFFFFF
@@ -63,8 +67,9 @@ class ScanCursors:
             sid = self._next_id
             self._next_id = (self._next_id % 0x7FFFFFFF) + 1
             self._snaps[sid] = (owner, items)
-            while len(self._snaps) > MAX_SNAPSHOTS:
-                self._snaps.popitem(last=False)
+            self._items += len(items)
+            while len(self._snaps) > MAX_SNAPSHOTS or (self._items > MAX_SNAPSHOT_ITEMS and len(self._snaps) > 1):
+                self._items -= len(self._snaps.popitem(last=False)[1][1])
             if cursor == 0:
                 offset = 0
         else:
@@ -73,12 +78,18 @@ class ScanCursors:
         end = min(offset + max(count, 1), len(items))
         batch = items[offset:end]
         if end >= len(items):
-            self._snaps.pop(sid, None)
+            done = self._snaps.pop(sid, None)
+            if done is not None:
+                self._items -= len(done[1])
             return 0, batch
         return (sid << 32) | end, batch
 
     def clear(self) -> None:
         self._snaps.clear()
+        self._items = 0
+
+    def __len__(self) -> int:
+        return len(self._snaps)
 
 
 def parse_cursor(arg: bytes) -> int:
