@@ -204,9 +204,16 @@ def test_debug_is_refused_unless_enabled(tmp_path):
             replies = []
             for port in (ours.port, theirs.port):
                 c = RawClient("127.0.0.1", port)
-                replies.append([c.call("DEBUG", "SLEEP", "0"), c.call("DEBUG", "HELP"),
-                                c.call("CONFIG", "GET", "enable-debug-command")])
+                seq = [c.call("DEBUG", "SLEEP", "0"), c.call("DEBUG", "HELP"),
+                       c.call("CONFIG", "GET", "enable-debug-command"),
+                       c.call("MULTI"), c.call("DEBUG", "SLEEP", "0"), c.call("PING"), c.call("EXEC")]
+                seq.append(c.call("CONFIG", "SET", "requirepass", "pw"))
+                anon = RawClient("127.0.0.1", port)
+                seq += [anon.call("DEBUG", "SLEEP", "0"), anon.call("GET", "x")]
+                anon.close()
+                c.call("CONFIG", "SET", "requirepass", "")
                 c.close()
+                replies.append(seq)
             assert replies[0] == replies[1]
             assert replies[0][0].startswith(b"ERR DEBUG command not allowed.")
     finally:
@@ -330,3 +337,51 @@ def test_memory_usage_grows_with_the_value(r):
     r.set("small", "x")
     r.set("large", "x" * 10000)
     assert r.memory_usage("large") > r.memory_usage("small") + 9000
+
+
+def test_redis_cli_interactive_hints(pyredis_srv, real_redis):
+    """redis-cli reads COMMAND DOCS at startup and shows argument hints while typing."""
+    import fcntl
+    import os
+    import pty
+    import select
+    import shutil
+    import struct
+    import termios
+
+    if shutil.which("redis-cli") is None:
+        pytest.skip("redis-cli not installed")
+
+    def hints(port: int, typed: bytes) -> set[bytes]:
+        pid, fd = pty.fork()
+        if pid == 0:  # pragma: no cover - the child
+            os.environ["TERM"] = "xterm"
+            os.execvp("redis-cli", ["redis-cli", "-h", "127.0.0.1", "-p", str(port)])
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))
+
+        def read(t: float) -> bytes:
+            out = b""
+            while select.select([fd], [], [], t)[0]:
+                try:
+                    d = os.read(fd, 4096)
+                except OSError:
+                    break
+                out += d
+                if b"\x1b[6n" in d:  # linenoise asks for the cursor position
+                    os.write(fd, b"\x1b[1;1R")
+            return out
+
+        try:
+            read(1.0)
+            os.write(fd, typed)
+            out = read(0.5)
+        finally:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            os.close(fd)
+        return set(re.findall(rb"[a-zA-Z\[\]|. _-]{12,}", out))
+
+    for typed in (b"set ", b"config get "):
+        ours = hints(pyredis_srv.port, typed)
+        assert ours == hints(real_redis.port, typed)
+        assert any(b"parameter" in h or b"value" in h for h in ours), ours

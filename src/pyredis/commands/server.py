@@ -23,6 +23,7 @@ from typing import Any
 
 from .. import REDIS_VERSION, __version__
 from ..config import ConfigError
+from ..core import dispatch as _dispatch
 from ..core.client import Client
 from ..core.spec import ACL_ORDER, TABLE, CommandSpec, command, container
 from ..errors import NO_SUCH_KEY, NOT_INTEGER, SYNTAX, CommandError
@@ -954,6 +955,12 @@ DEBUG_NOT_ALLOWED = (
     "from a local connection, otherwise you need to set this option in the configuration file, and then "
     "restart the server."
 )
+
+def _debug_refusal(ctx: Client) -> str | None:
+    return None if _protected_allowed(ctx, "enable-debug-command") else DEBUG_NOT_ALLOWED
+
+
+_dispatch.PROTECTED[b"debug"] = _debug_refusal
 
 # Other subsystems register DEBUG subcommands here: NAME -> handler(ctx, *args) (RELOAD, ...).
 DEBUG_EXTENSIONS: dict[bytes, Any] = {}

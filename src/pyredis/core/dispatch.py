@@ -28,6 +28,11 @@ _PUBSUB_ALLOWED = frozenset(
 # Commands that are executed, not queued, inside MULTI.
 _MULTI_IMMEDIATE = frozenset([b"exec", b"discard", b"multi", b"watch", b"quit", b"reset"])
 
+# Commands an option may forbid (Redis's CMD_PROTECTED: DEBUG with enable-debug-command):
+# name -> f(client) -> error text or None. Their handlers check too; this table only makes
+# the refusal come before NOAUTH and at MULTI queueing time, as in Redis, off the hot path.
+PROTECTED: dict = {}
+
 # Extra gates installed by later subsystems (ACL, OOM, MISCONF, busy scripts): each is
 # f(client, spec, argv) -> error text or None, run after the auth gate in install order.
 EXTRA_GATES: list = []
@@ -100,7 +105,8 @@ def execute(c: Client, argv: list[bytes]):
         if (a > 0 and len(argv) != a) or len(argv) < -a:
             return reject(c, wrong_arity(spec.fullname).text, spec)
     if not c.authenticated and not spec.no_auth:
-        return reject(c, NOAUTH, spec)
+        chk = PROTECTED.get(spec.name_bytes)
+        return reject(c, (chk(c) if chk is not None else None) or NOAUTH, spec)
     if EXTRA_GATES:
         for gate in EXTRA_GATES:
             err = gate(c, spec, argv)
@@ -117,6 +123,11 @@ def execute(c: Client, argv: list[bytes]):
     if c.multi is not None and spec.name_bytes not in _MULTI_IMMEDIATE:
         if spec.no_multi:
             return reject(c, "ERR Command not allowed inside a transaction", spec)
+        chk = PROTECTED.get(spec.name_bytes)
+        if chk is not None:
+            err = chk(c)
+            if err is not None:
+                return reject(c, err, spec)
         c.multi.append((spec, argv))
         return QUEUED
     reply = call(c, spec, argv)
