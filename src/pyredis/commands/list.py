@@ -657,7 +657,8 @@ def blmpop(ctx: Client, timeout_arg: bytes, *args: bytes):
 def client_unblock(ctx: Client, client_id: bytes, *reason: bytes):
     """Unblocks a client blocked by a blocking command from a different connection."""
     if len(reason) > 1:
-        raise CommandError("ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.")
+        raise CommandError("ERR unknown subcommand or wrong number of arguments for '%s'. Try CLIENT HELP."
+                           % ctx.argv[1].decode("utf-8", "replace")[:128])
     error = False
     if reason:
         r = reason[0].upper()

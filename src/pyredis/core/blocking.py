@@ -44,6 +44,7 @@ API:
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 from fractions import Fraction
 from typing import TYPE_CHECKING
@@ -127,15 +128,15 @@ def _strtold(b: bytes) -> Fraction | float | None:
 def parse_timeout(arg: bytes, seconds: bool = True) -> int:
     """getTimeoutFromObjectOrReply: the timeout in ms relative to now, 0 = block forever.
 
-    Seconds are a long double truncated to whole ms (so 0.0001 means forever, as in Redis);
-    ms (XREAD BLOCK) are an integer."""
+    Seconds are a long double rounded up to whole ms (0.0001 waits 1 ms, -0.0001 is 0:
+    forever); ms (XREAD BLOCK) are an integer."""
     if seconds:
         v = _strtold(arg)
         if v is None:
             raise CommandError(TIMEOUT_NOT_FLOAT)
         if isinstance(v, float):  # +-inf: (long long) of it is LLONG_MIN on x86
             raise CommandError(TIMEOUT_NEGATIVE)
-        ms = int(v * 1000)  # truncation toward zero, as the C cast
+        ms = math.ceil(v * 1000)  # ceill(): any positive timeout is at least 1 ms
         if ms > _LLONG_MAX or ms < -_LLONG_MAX - 1:
             raise CommandError(TIMEOUT_NEGATIVE)
     else:
