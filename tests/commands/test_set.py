@@ -417,3 +417,22 @@ def test_noops_do_not_propagate(run):
     run("SMOVE", "s", "t", "a")
     assert run.log[-1] == [b"SMOVE", b"s", b"t", b"a"]
     assert run("EXISTS", "s") == 0
+
+
+def _changes(client) -> int:
+    info = client.call("INFO", "persistence")
+    line = next(x for x in bytes(info).split(b"\r\n") if x.startswith(b"rdb_changes_since_last_save:"))
+    return int(line.split(b":")[1])
+
+
+def test_dirty_counts_like_redis(diff):
+    """rdb_changes_since_last_save grows by what Redis counts: one per member/field changed."""
+    for cmd in (("SADD", "s", "a", "b", "c", "a"), ("SADD", "s", "a"), ("SREM", "s", "a", "b", "zz"),
+                ("SADD", "t", *range(10)), ("SPOP", "t", "3"), ("SPOP", "t", "100"), ("SPOP", "s"),
+                ("HSET", "h", "a", "1", "b", "2", "a", "3"), ("HMSET", "h", "c", "1"), ("HDEL", "h", "a", "b", "zz"),
+                ("HSETNX", "h", "c", "1"), ("HINCRBY", "h", "n", "1"), ("SADD", "u", "1"),
+                ("SMOVE", "u", "v", "1"), ("SUNIONSTORE", "w", "v"), ("SINTERSTORE", "w", "nokey")):
+        before = (_changes(diff.ours), _changes(diff.theirs))
+        diff.both(*cmd)
+        after = (_changes(diff.ours), _changes(diff.theirs))
+        assert after[0] - before[0] == after[1] - before[1], cmd

@@ -44,54 +44,54 @@ def _set_one(ctx: Client, h: RHash, field: bytes, value: bytes) -> None:
     """hashTypeSet: long field/value or too many fields convert a listpack."""
     h[field] = value
     if not h.ht:
-        cfg = ctx.server.config
-        limit = cfg["hash-max-listpack-value"]
-        if len(field) > limit or len(value) > limit or len(h) > cfg["hash-max-listpack-entries"]:
+        cv = ctx.server.config.values
+        limit = cv["hash-max-listpack-value"]
+        if len(field) > limit or len(value) > limit or len(h) > cv["hash-max-listpack-entries"]:
             h.ht = True
 
 
-def _hset(ctx: Client, key: bytes, args: tuple, name: str) -> int:
+@command("HSET", arity=-4, flags="write denyoom fast", keys=(1, 1, 1), group="hash", since="2.0.0")
+def hset(ctx: Client, key: bytes, *args: bytes):
+    """Creates or modifies the value of a field in a hash."""
     n = len(args)
     if n & 1:
-        raise wrong_arity(name)
+        raise wrong_arity("hset")
     db = ctx.db
     h = db.lookup(key)
     if h is None:
-        h = new_hash()
+        h = RHash()
+        h.ht = False
         db.add(key, h)
     elif type(h) is not RHash:
         raise CommandError(WRONGTYPE)
     before = len(h)
-    if h.ht:
-        if n == 2:
-            h[args[0]] = args[1]
-        else:
-            h.update(zip(args[::2], args[1::2]))
+    if n == 2:
+        f, v = args
+        h[f] = v
+        if not h.ht:
+            cv = ctx.server.config.values
+            limit = cv["hash-max-listpack-value"]
+            if len(f) > limit or len(v) > limit or len(h) > cv["hash-max-listpack-entries"]:
+                h.ht = True
     else:
-        cfg = ctx.server.config
-        h.check_value_len(cfg, args)
-        if n == 2:
-            h[args[0]] = args[1]
-        else:
-            h.update(zip(args[::2], args[1::2]))
-        if len(h) > cfg["hash-max-listpack-entries"]:
+        if not h.ht:
+            h.check_value_len(ctx.server.config, args)
+        h.update(zip(args[::2], args[1::2]))
+        if not h.ht and len(h) > ctx.server.config.values["hash-max-listpack-entries"]:
             h.ht = True
+        ctx.server.dirty += n // 2 - 1  # Redis counts one change per pair
     ctx.touched(key)
     if ctx.server.notify_flags:
         ctx.notify(NOTIFY_HASH, b"hset", key)
     return len(h) - before
 
 
-@command("HSET", arity=-4, flags="write denyoom fast", keys=(1, 1, 1), group="hash", since="2.0.0")
-def hset(ctx: Client, key: bytes, *args: bytes):
-    """Creates or modifies the value of a field in a hash."""
-    return _hset(ctx, key, args, "hset")
-
-
 @command("HMSET", arity=-4, flags="write denyoom fast", keys=(1, 1, 1), group="hash", since="2.0.0")
 def hmset(ctx: Client, key: bytes, *args: bytes):
     """Sets the values of multiple fields."""
-    _hset(ctx, key, args, "hmset")
+    if len(args) & 1:
+        raise wrong_arity("hmset")
+    hset(ctx, key, *args)
     return OK
 
 
@@ -145,6 +145,7 @@ def hdel(ctx: Client, key: bytes, *fields: bytes):
                 removed = True
                 break
     if n:
+        ctx.server.dirty += n - 1
         ctx.touched(key)
         ctx.notify(NOTIFY_HASH, b"hdel", key)
         if removed:

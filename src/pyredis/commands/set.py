@@ -56,6 +56,8 @@ def sadd(ctx: Client, key: bytes, *members: bytes):
             s.update(members)
         added = len(s) - n
     if added:
+        if added > 1:
+            ctx.server.dirty += added - 1  # one change per new member, as Redis counts
         ctx.touched(key)
         if ctx.server.notify_flags:
             ctx.notify(NOTIFY_SET, b"sadd", key)
@@ -75,6 +77,7 @@ def srem(ctx: Client, key: bytes, *members: bytes):
         s.difference_update(members)
     removed = n - len(s)
     if removed:
+        ctx.server.dirty += removed - 1
         ctx.touched(key)
         ctx.notify(NOTIFY_SET, b"srem", key)
         if not s:
@@ -132,12 +135,14 @@ def spop(ctx: Client, key: bytes, *args: bytes):
         if count >= size:
             popped = ordered(s)
             ctx.db.delete(key)
+            ctx.server.dirty += size - 1
             ctx.touched(key)
             ctx.notify(NOTIFY_GENERIC, b"del", key)
             ctx.propagate_as = [[b"DEL", key]]
             return SetReply(popped)
         popped = random.sample(list(s), count)
         s.difference_update(popped)
+        ctx.server.dirty += count - 1
         ctx.touched(key)
         ctx.propagate_as = [[b"SREM", key, *popped[i:i + _SREM_BATCH]] for i in range(0, count, _SREM_BATCH)]
         return SetReply(popped)
