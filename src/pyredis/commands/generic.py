@@ -407,8 +407,44 @@ _OBJECT_HELP = [
 ]
 
 
+# Subcommands are declared in the order Redis 7.0 lists them (COMMAND INFO OBJECT).
 def _lfu_policy(ctx: Client) -> bool:
     return "lfu" in str(ctx.server.config["maxmemory-policy"])
+
+
+@command("OBJECT|HELP", arity=2, flags="loading stale", group="generic", since="6.2.0")
+def object_help(ctx: Client):
+    """Returns helpful text about the different subcommands."""
+    return [Simple(line.encode()) for line in _OBJECT_HELP]
+
+
+@command("OBJECT|FREQ", arity=3, flags="readonly", keys=(2, 2, 1), group="generic", since="4.0.0")
+def object_freq(ctx: Client, key: bytes):
+    """Returns the logarithmic access frequency counter of a Redis object."""
+    v = ctx.db.lookup(key)
+    if v is None:
+        return None
+    if not _lfu_policy(ctx):
+        raise CommandError(
+            "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note "
+            "that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+    # No per-key LFU counter is kept (see IDLETIME): every key reads as newly created.
+    return _LFU_INIT_VAL
+
+
+@command("OBJECT|IDLETIME", arity=3, flags="readonly", keys=(2, 2, 1), group="generic", since="2.2.3")
+def object_idletime(ctx: Client, key: bytes):
+    """Returns the time since the last access to a Redis object."""
+    v = ctx.db.lookup(key)
+    if v is None:
+        return None
+    if _lfu_policy(ctx):
+        raise CommandError(
+            "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
+            "switching between policies at runtime LRU and LFU data will take some time to adjust.")
+    # pyredis keeps no per-key access clock (it would cost every lookup): keys read as
+    # just accessed.
+    return 0
 
 
 @command("OBJECT|ENCODING", arity=3, flags="readonly", keys=(2, 2, 1), group="generic", since="2.2.3")
@@ -436,41 +472,6 @@ def object_refcount(ctx: Client, key: bytes):
             if not cfg["maxmemory"] or not ("lru" in policy or "lfu" in policy):
                 return INT_MAX
     return 1
-
-
-@command("OBJECT|IDLETIME", arity=3, flags="readonly", keys=(2, 2, 1), group="generic", since="2.2.3")
-def object_idletime(ctx: Client, key: bytes):
-    """Returns the time since the last access to a Redis object."""
-    v = ctx.db.lookup(key)
-    if v is None:
-        return None
-    if _lfu_policy(ctx):
-        raise CommandError(
-            "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
-            "switching between policies at runtime LRU and LFU data will take some time to adjust.")
-    # pyredis keeps no per-key access clock (it would cost every lookup): keys read as
-    # just accessed.
-    return 0
-
-
-@command("OBJECT|FREQ", arity=3, flags="readonly", keys=(2, 2, 1), group="generic", since="4.0.0")
-def object_freq(ctx: Client, key: bytes):
-    """Returns the logarithmic access frequency counter of a Redis object."""
-    v = ctx.db.lookup(key)
-    if v is None:
-        return None
-    if not _lfu_policy(ctx):
-        raise CommandError(
-            "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note "
-            "that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
-    # No per-key LFU counter is kept (see IDLETIME): every key reads as newly created.
-    return _LFU_INIT_VAL
-
-
-@command("OBJECT|HELP", arity=2, flags="loading stale", group="generic", since="6.2.0")
-def object_help(ctx: Client):
-    """Returns helpful text about the different subcommands."""
-    return [Simple(line.encode()) for line in _OBJECT_HELP]
 
 
 # --- whole databases ----------------------------------------------------------------------
