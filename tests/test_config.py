@@ -349,3 +349,22 @@ def test_hz_and_loglevel_take_effect(own_pair):
 
 def test_cwd_is_reported_as_dir(r):
     assert r.config_get("dir")["dir"] == os.getcwd()
+
+
+def test_protected_configs_when_enabled(tmp_path):
+    theirs = RealRedis("--enable-protected-configs", "yes", dir=str(tmp_path))
+    try:
+        with pyredis.Server(port=0, enable_protected_configs="yes") as ours:
+            replies = []
+            for port in (ours.port, theirs.port):
+                c = RawClient("127.0.0.1", port)
+                replies.append([c.call("CONFIG", "SET", "dir", "/nonexistent/dir"),
+                                c.call("CONFIG", "SET", "dbfilename", "other.rdb"),
+                                c.call("CONFIG", "GET", "dbfilename"),
+                                c.call("CONFIG", "SET", "hz", "12", "dir", "/nonexistent/dir"),
+                                c.call("CONFIG", "GET", "hz")])
+                c.close()
+            assert replies[0] == replies[1]
+            assert replies[0][0] == b"ERR CONFIG SET failed (possibly related to argument 'dir') - No such file or directory"
+    finally:
+        theirs.stop()

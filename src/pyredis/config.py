@@ -608,13 +608,20 @@ class Config:
             except ValueError as e:
                 raise ConfigError(f"CONFIG SET failed (possibly related to argument '{name}') - {e}") from None
         old = [(d, self.values[d.name]) for d, _ in new]
+        done = 0
         try:
             for d, v in new:
+                if d.name == "dir":
+                    try:
+                        os.chdir(v)
+                    except OSError as e:
+                        raise ValueError(e.strerror) from None
                 self._store(d, v)
+                done += 1
         except ValueError as e:  # an apply hook refused the value: restore everything
             for d, v in old:
                 self.values[d.name] = v
-            raise ConfigError(f"CONFIG SET failed (possibly related to argument '{chosen[0][0]}') - {e}") from None
+            raise ConfigError(f"CONFIG SET failed (possibly related to argument '{chosen[done][0]}') - {e}") from None
 
     def get(self, pattern: str) -> dict[str, str]:
         """CONFIG GET <pattern>: an exact name answers under the name as given."""
