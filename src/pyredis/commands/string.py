@@ -135,7 +135,7 @@ def _set_generic(ctx: Client, flags: int, key: bytes, value: bytes, expire: byte
             ctx.notify(NOTIFY_GENERIC, b"expire", key)
     elif flags & _GET:
         argv = ctx.argv
-        ctx.propagate_as = [argv[:3] + [a for a in argv[3:] if a.upper() != b"GET"]]
+        ctx.propagate_as = [list(argv[:3]) + [a for a in argv[3:] if a.upper() != b"GET"]]
     ctx.touched(key)
     return old if flags & _GET else ok_reply
 
