@@ -43,14 +43,28 @@ def wrong_arity(name: str) -> CommandError:
     return CommandError("ERR wrong number of arguments for '%s' command" % name)
 
 
+def _cstr(b: bytes) -> bytes:
+    """What C's %s prints of a Redis string: up to the first NUL."""
+    z = b.find(0)
+    return b if z < 0 else b[:z]
+
+
+def _error_line(text: bytes) -> bytes:
+    """addReplyErrorFormat: CR and LF inside the message become spaces."""
+    return text.strip(b"\r\n").replace(b"\r", b" ").replace(b"\n", b" ")
+
+
 def unknown_command(argv: list[bytes]) -> CommandError:
-    name = argv[0].decode("utf-8", "replace")
-    shown = " ".join("'%s'" % a.decode("utf-8", "replace")[:128] for a in argv[1:])
-    # Redis prints at most 128 characters of each argument and of the arguments list.
-    return CommandError("ERR unknown command '%s', with args beginning with: %s" % (name[:128], shown))
+    # Redis: "'%.*s' " per argument while the list is shorter than 128 bytes (trailing space kept)
+    args = b""
+    for a in argv[1:]:
+        if len(args) >= 128:
+            break
+        args += b"'" + _cstr(a)[: 128 - len(args)] + b"' "
+    return CommandError(_error_line(
+        b"ERR unknown command '" + _cstr(argv[0])[:128] + b"', with args beginning with: " + args))
 
 
 def unknown_subcommand(sub: bytes, cmd: str) -> CommandError:
-    return CommandError(
-        "ERR unknown subcommand '%s'. Try %s HELP." % (sub.decode("utf-8", "replace")[:128], cmd.upper())
-    )
+    return CommandError(_error_line(
+        b"ERR unknown subcommand '" + _cstr(sub)[:128] + b"'. Try " + cmd.upper().encode() + b" HELP."))

@@ -280,7 +280,10 @@ class RequestParser:
                 if cr + 1 >= len(buf):
                     return False
                 if buf[pos] != 36:
-                    raise _ProtocolError("expected '$', got '%s'" % chr(buf[pos]))
+                    # addReplyErrorFormat turns CR/LF into spaces; other bytes go out raw
+                    # (the connection encodes protocol errors as latin-1)
+                    c = buf[pos]
+                    raise _ProtocolError("expected '$', got '%s'" % (" " if c in (10, 13) else chr(c)))
                 ll = string2ll(bytes(buf[pos + 1 : cr]))
                 if ll is None or ll < 0 or ll > lim.proto_max_bulk_len:
                     raise _ProtocolError("invalid bulk length")

@@ -83,7 +83,7 @@ class Connection(asyncio.Protocol):
         if self.paused or self.pending:
             self.pending.extend(cmds)
             if error:
-                self.pending.append([b"\x00protocol-error", error.encode()])
+                self.pending.append([b"\x00protocol-error", error.encode("latin-1")])
             return
         self._run(cmds, error)
         if not self.closed and self.parser.pending > self.parser.limits.query_buffer_limit:
@@ -119,10 +119,10 @@ class Connection(asyncio.Protocol):
         if self.paused and n < len(cmds):
             self.pending.extend(cmds[n:])
             if error:
-                self.pending.append([b"\x00protocol-error", error.encode()])
+                self.pending.append([b"\x00protocol-error", error.encode("latin-1")])
             error = None
         if error and not c.close_after_reply:
-            out.append(b"-ERR " + error.encode() + b"\r\n")
+            out.append(b"-ERR " + error.encode("latin-1") + b"\r\n")
             c.close_after_reply = True
             self.srv.log("verbose", f"Protocol error ({error}) from client: id={c.id} addr={c.addr}")
         self.out = None
@@ -196,7 +196,7 @@ class Connection(asyncio.Protocol):
             self.pending.clear()
             error = None
             if cmds and cmds[-1][:1] == [b"\x00protocol-error"]:
-                error = cmds.pop()[1].decode()
+                error = cmds.pop()[1].decode("latin-1")
             self._run(cmds, error)
 
     def pause_writing(self) -> None:
