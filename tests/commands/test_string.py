@@ -766,3 +766,24 @@ def test_overwriting_an_expired_key_counts_it(diff, cmd):
     diff.check(*cmd)
     diff.check("GET", "k")
     assert _expired_keys(diff.ours) == _expired_keys(diff.theirs) == b"expired_keys:1"
+
+
+def test_string_errors_inside_exec(diff):
+    if not have("multi"):
+        pytest.skip("MULTI not in pyredis yet")
+    for cmd in (("MULTI",), ("SET", "a", "x"), ("INCR", "a"), ("SET", "a", "v", "EX", "0"),
+                ("SET", "a", "v", "FOO"), ("GETEX", "a", "PX", "100000"), ("INCRBYFLOAT", "a", "1"),
+                ("APPEND", "a", "y"), ("GET", "a"), ("LCS", "a", "a", "IDX"), ("EXEC",)):
+        diff.check(*cmd)
+    if have("watch"):
+        diff.check("SET", "w", "1")
+        diff.check("WATCH", "w")
+        diff.both("SET", "w", "1", "NX")  # not set: the watch stays clean
+        diff.check("MULTI")
+        diff.check("GET", "w")
+        diff.check("EXEC")
+        diff.check("WATCH", "w")
+        diff.both("SETRANGE", "w", "0", "2")
+        diff.check("MULTI")
+        diff.check("GET", "w")
+        diff.check("EXEC")
