@@ -16,7 +16,7 @@ from ..core.blocking import Blocked, may_block
 from ..core.client import Client
 from ..core.notify import NOTIFY_GENERIC, NOTIFY_NEW
 from ..core.spec import command, container
-from ..errors import INVALID_DB, INVALID_EXPIRE, NO_SUCH_KEY, NOT_INTEGER, SYNTAX, CommandError
+from ..errors import _cstr, _error_line, INVALID_DB, INVALID_EXPIRE, NO_SUCH_KEY, NOT_INTEGER, SYNTAX, CommandError
 from ..keyspace.scan import parse_cursor, parse_scan_options
 from ..keyspace.types import copy_value, encoding, type_name
 from ..protocol.parser import string2ll
@@ -266,7 +266,7 @@ def _expire_generic(ctx: Client, key: bytes, param: bytes, options: tuple[bytes,
     for opt in options:
         f = _EXPIRE_FLAGS.get(opt.lower())
         if f is None:
-            raise CommandError("ERR Unsupported option " + opt.decode("utf-8", "replace"))
+            raise CommandError(_error_line(b"ERR Unsupported option " + _cstr(opt)))
         flags |= f
     if flags & _NX and flags & (_XX | _GT | _LT):
         raise CommandError("ERR NX and XX, GT or LT options at the same time are not compatible")
