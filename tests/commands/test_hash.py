@@ -397,3 +397,37 @@ def test_dirty_counter_and_no_touch_on_noop(run):
     assert run.state.dirty == d
     run("HSETNX", "h", "b", "1")
     assert run.state.dirty > d
+
+
+# --- keyspace notifications ----------------------------------------------------------------
+
+def _events(port, script, flags):
+    c, sub = RawClient("127.0.0.1", port), RawClient("127.0.0.1", port)
+    c.call("FLUSHALL")
+    c.call("CONFIG", "SET", "notify-keyspace-events", flags)
+    try:
+        sub.call("PSUBSCRIBE", "__key*__:*")
+        for cmd in script:
+            c.call(*cmd)
+        c.call("CONFIG", "SET", "notify-keyspace-events", "KEA")
+        c.call("SET", "zzend", "1")
+        log = []
+        while True:
+            m = sub.read()
+            if m[2:] == [b"__keyevent@0__:set", b"zzend"]:
+                return log
+            log.append(tuple(m[2:]))
+    finally:
+        c.call("CONFIG", "SET", "notify-keyspace-events", "")
+        c.close()
+        sub.close()
+
+
+def test_keyspace_notifications(pyredis_srv, real_redis):
+    script = [("HSET", "h", "a", "1", "b", "2"), ("HSET", "h", "a", "1"), ("HMSET", "h", "c", "3"),
+              ("HSETNX", "h", "a", "1"), ("HSETNX", "h", "d", "1"), ("HSETNX", "h2", "d", "1"),
+              ("HINCRBY", "h", "n", "1"), ("HINCRBY", "h3", "n", "1"), ("HINCRBY", "h", "a", "x"),
+              ("HINCRBYFLOAT", "h", "f", "1.5"), ("HINCRBYFLOAT", "h4", "f", "1.5"), ("HDEL", "h", "zz"),
+              ("HDEL", "h", "a", "b"), ("HDEL", "h2", "d"), ("HGET", "h", "c"), ("HGETALL", "h")]
+    for flags in ("KEA", "KEhgn", "Kh", "Eg"):
+        assert _events(pyredis_srv.port, script, flags) == _events(real_redis.port, script, flags), flags

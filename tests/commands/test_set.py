@@ -436,3 +436,40 @@ def test_dirty_counts_like_redis(diff):
         diff.both(*cmd)
         after = (_changes(diff.ours), _changes(diff.theirs))
         assert after[0] - before[0] == after[1] - before[1], cmd
+
+
+# --- keyspace notifications ----------------------------------------------------------------
+
+def _events(port, script, flags):
+    c, sub = RawClient("127.0.0.1", port), RawClient("127.0.0.1", port)
+    c.call("FLUSHALL")
+    c.call("CONFIG", "SET", "notify-keyspace-events", flags)
+    try:
+        sub.call("PSUBSCRIBE", "__key*__:*")
+        for cmd in script:
+            c.call(*cmd)
+        c.call("CONFIG", "SET", "notify-keyspace-events", "KEA")
+        c.call("SET", "zzend", "1")
+        log = []
+        while True:
+            m = sub.read()
+            if m[2:] == [b"__keyevent@0__:set", b"zzend"]:
+                return log
+            log.append(tuple(m[2:]))
+    finally:
+        c.call("CONFIG", "SET", "notify-keyspace-events", "")
+        c.close()
+        sub.close()
+
+
+def test_keyspace_notifications(pyredis_srv, real_redis):
+    script = [("SADD", "s", "a", "b", "c"), ("SADD", "s", "a"), ("SREM", "s", "zz"), ("SREM", "s", "a"),
+              ("SADD", "t", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"), ("SPOP", "t", "0"),
+              ("SPOP", "t", "2"), ("SPOP", "t", "100"), ("SADD", "one", "x"), ("SPOP", "one"),
+              ("SADD", "u", "1", "2"), ("SPOP", "nokey"), ("SMOVE", "s", "new", "b"), ("SMOVE", "s", "new", "c"),
+              ("SADD", "v", "c"), ("SMOVE", "new", "v", "c"), ("SMOVE", "new", "v", "zz"),
+              ("SINTERSTORE", "d", "v", "new"), ("SUNIONSTORE", "d", "v", "u"), ("SUNIONSTORE", "d", "v"),
+              ("SDIFFSTORE", "d", "v", "v"), ("SDIFFSTORE", "d", "v", "v"), ("SINTERSTORE", "d2", "nokey"),
+              ("SREM", "u", "1", "2"), ("SMEMBERS", "v")]
+    for flags in ("KEA", "KEsgn", "Ks", "Eg"):
+        assert _events(pyredis_srv.port, script, flags) == _events(real_redis.port, script, flags), flags

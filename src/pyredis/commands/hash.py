@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from ..core.client import Client
-from ..core.notify import NOTIFY_GENERIC, NOTIFY_HASH
+from ..core.notify import NOTIFY_GENERIC, NOTIFY_HASH, NOTIFY_NEW
 from ..core.spec import command
 from ..errors import NOT_FLOAT, NOT_INTEGER, OVERFLOW, SYNTAX, WRONGTYPE, CommandError, wrong_arity
 from ..keyspace.hash import RHash, new_hash
@@ -34,6 +34,7 @@ def _write(ctx: Client, key: bytes) -> RHash:
     if h is None:
         h = new_hash()
         db.add(key, h)
+        ctx.notify(NOTIFY_NEW, b"new", key)
         return h
     if type(h) is not RHash:
         raise CommandError(WRONGTYPE)
@@ -62,6 +63,7 @@ def hset(ctx: Client, key: bytes, *args: bytes):
         h = RHash()
         h.ht = False
         db.add(key, h)
+        ctx.notify(NOTIFY_NEW, b"new", key)
     elif type(h) is not RHash:
         raise CommandError(WRONGTYPE)
     before = len(h)

@@ -6,7 +6,7 @@ import random
 from itertools import islice
 
 from ..core.client import Client
-from ..core.notify import NOTIFY_GENERIC, NOTIFY_SET
+from ..core.notify import NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_SET
 from ..core.spec import command
 from ..errors import NOT_INTEGER, SYNTAX, WRONGTYPE, CommandError
 from ..keyspace.scan import EMPTY_SCAN, parse_cursor, scan_reply
@@ -44,6 +44,7 @@ def sadd(ctx: Client, key: bytes, *members: bytes):
     if s is None:
         s = new_set(members[0])
         db.add(key, s)
+        ctx.notify(NOTIFY_NEW, b"new", key)
     elif type(s) is not RSet:
         raise CommandError(WRONGTYPE)
     if s.intset:
@@ -207,6 +208,7 @@ def smove(ctx: Client, source: bytes, destination: bytes, member: bytes):
     if dst is None:
         dst = new_set(member)
         db.add(destination, dst)
+        ctx.notify(NOTIFY_NEW, b"new", destination)
     ctx.touched(source)
     if dst.add_members((member,), ctx.server.config):
         ctx.touched(destination)
@@ -248,6 +250,8 @@ def _inter(sets: list, limit: int = 0) -> list | None:
 def _store(ctx: Client, dest: bytes, result: RSet, event: bytes) -> int:
     db = ctx.db
     if result:
+        if db.lookup(dest) is None:
+            ctx.notify(NOTIFY_NEW, b"new", dest)
         db.set(dest, result)
         ctx.touched(dest)
         ctx.notify(NOTIFY_SET, event, dest)
