@@ -358,3 +358,16 @@ def test_many_waiters_stress(pyredis_srv):
         assert pyredis_srv.state.blocking.keys_count() == 0
     finally:
         env.close()
+
+
+def test_client_reply_skip_applies_to_served_reply(both):
+    def sc(env):
+        c1, p = env.client(), env.client()
+        before = env.blocked()
+        c1.send(_encode(["CLIENT", "REPLY", "SKIP"]) + _encode(["BLPOP", "q", "0"]))
+        env.wait_blocked(before + 1)
+        out = [p.call("RPUSH", "q", "a", "b"), c1.call("PING"), p.call("LRANGE", "q", "0", "-1")]
+        return out
+
+    out = both(sc)
+    assert out == [2, b"PONG", [b"b"]]

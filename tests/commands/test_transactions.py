@@ -438,3 +438,12 @@ def test_exec_propagation_wrapped(pyredis_srv):
         (0, [b"LPOP", b"l"]), (0, [b"EXEC"]),
         (0, [b"SET", b"b", b"1"]),
     ]
+
+
+def test_watch_write_between_multi_and_exec(diff, other):
+    diff.check("WATCH", "k")
+    diff.check("MULTI")
+    diff.check("SET", "a", "1")
+    other.check("LPUSH", "k", "x")
+    diff.check("EXEC")
+    diff.check("EXISTS", "a")

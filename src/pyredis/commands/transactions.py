@@ -8,6 +8,7 @@ effects wrapped in MULTI/EXEC when there are several (Redis 7.0's propagatePendi
 
 from __future__ import annotations
 
+from ..core.blocking import Blocked
 from ..core.client import Client
 from ..core.dispatch import call
 from ..core.spec import command
@@ -82,7 +83,10 @@ def exec_(ctx: Client):
     replies = []
     try:
         for spec, argv in queued:
-            replies.append(call(ctx, spec, argv))
+            r = call(ctx, spec, argv)
+            if type(r) is Blocked:  # a handler that forgot may_block(): answer as on timeout
+                r = r.timeout_reply
+            replies.append(r)
     finally:
         server.time_frozen -= 1
         ctx.in_exec = False

@@ -182,9 +182,13 @@ class Connection(asyncio.Protocol):
         """The blocked command finished with `reply`: send it and run what queued behind it."""
         self.paused = False
         c = self.client
-        out: list[bytes] = []
-        encode_into(reply, c.resp, out)
-        self._write(b"".join(out))
+        mode = c.reply_mode  # CLIENT REPLY OFF/SKIP applies to the blocked command's reply too
+        if mode == "on":
+            out: list[bytes] = []
+            encode_into(reply, c.resp, out)
+            self._write(b"".join(out))
+        elif mode == "skip":
+            c.reply_mode = "on"
         if self.pending and not self.closed:
             # Run what queued behind later, as Redis's processUnblockedClients: never
             # re-entrantly from the code serving blocked clients.
