@@ -88,7 +88,17 @@ def touch(ctx: Client, *keys: bytes):
 def type_(ctx: Client, key: bytes):
     """Determines the type of value stored at a key."""
     v = ctx.db.lookup(key)
-    return Simple(b"none" if v is None else type_name(v))
+    if v is None:
+        return _NONE_TYPE
+    name = type_name(v)
+    r = _TYPE_REPLIES.get(name)
+    if r is None:
+        r = _TYPE_REPLIES[name] = Simple(name)
+    return r
+
+
+_NONE_TYPE = Simple(b"none")
+_TYPE_REPLIES: dict[bytes, Simple] = {}
 
 
 # --- iteration -------------------------------------------------------------------------------
@@ -260,18 +270,22 @@ _EXPIRE_FLAGS = {b"nx": _NX, b"xx": _XX, b"gt": _GT, b"lt": _LT}
 
 
 def _expire_generic(ctx: Client, key: bytes, param: bytes, options: tuple[bytes, ...],
-                    basetime: int, seconds: bool, name: str):
-    """expireGenericCommand."""
+                    relative: bool, seconds: bool, name: str):
+    """expireGenericCommand (basetime is the command's time for EXPIRE/PEXPIRE, 0 for *AT)."""
     flags = 0
-    for opt in options:
-        f = _EXPIRE_FLAGS.get(opt.lower())
-        if f is None:
-            raise CommandError(_error_line(b"ERR Unsupported option " + _cstr(opt)))
-        flags |= f
-    if flags & _NX and flags & (_XX | _GT | _LT):
-        raise CommandError("ERR NX and XX, GT or LT options at the same time are not compatible")
-    if flags & _GT and flags & _LT:
-        raise CommandError("ERR GT and LT options at the same time are not compatible")
+    if options:
+        for opt in options:
+            f = _EXPIRE_FLAGS.get(opt.lower())
+            if f is None:
+                raise CommandError(_error_line(b"ERR Unsupported option " + _cstr(opt)))
+            flags |= f
+        if flags & _NX and flags & (_XX | _GT | _LT):
+            raise CommandError("ERR NX and XX, GT or LT options at the same time are not compatible")
+        if flags & _GT and flags & _LT:
+            raise CommandError("ERR GT and LT options at the same time are not compatible")
+    server = ctx.server
+    now = server.now_ms
+    basetime = now if relative else 0
     when = string2ll(param)
     if when is None:
         raise CommandError(NOT_INTEGER)
@@ -295,8 +309,7 @@ def _expire_generic(ctx: Client, key: bytes, param: bytes, options: tuple[bytes,
             return 0
         if flags & _LT and current is not None and when >= current:
             return 0
-    server = ctx.server
-    if when <= ctx.now and not server.loading:
+    if when <= now and not server.loading:
         db.delete(key)
         ctx.touched(key)
         ctx.notify(NOTIFY_GENERIC, b"del", key)
@@ -312,25 +325,25 @@ def _expire_generic(ctx: Client, key: bytes, param: bytes, options: tuple[bytes,
 @command("EXPIRE", arity=-3, flags="write fast", keys=(1, 1, 1), group="generic")
 def expire(ctx: Client, key: bytes, seconds: bytes, *options: bytes):
     """Sets the expiration time of a key in seconds."""
-    return _expire_generic(ctx, key, seconds, options, ctx.now, True, "expire")
+    return _expire_generic(ctx, key, seconds, options, True, True, "expire")
 
 
 @command("PEXPIRE", arity=-3, flags="write fast", keys=(1, 1, 1), group="generic", since="2.6.0")
 def pexpire(ctx: Client, key: bytes, ms: bytes, *options: bytes):
     """Sets the expiration time of a key in milliseconds."""
-    return _expire_generic(ctx, key, ms, options, ctx.now, False, "pexpire")
+    return _expire_generic(ctx, key, ms, options, True, False, "pexpire")
 
 
 @command("EXPIREAT", arity=-3, flags="write fast", keys=(1, 1, 1), group="generic", since="1.2.0")
 def expireat(ctx: Client, key: bytes, ts: bytes, *options: bytes):
     """Sets the expiration time of a key to a Unix timestamp."""
-    return _expire_generic(ctx, key, ts, options, 0, True, "expireat")
+    return _expire_generic(ctx, key, ts, options, False, True, "expireat")
 
 
 @command("PEXPIREAT", arity=-3, flags="write fast", keys=(1, 1, 1), group="generic", since="2.6.0")
 def pexpireat(ctx: Client, key: bytes, ts: bytes, *options: bytes):
     """Sets the expiration time of a key to a Unix milliseconds timestamp."""
-    return _expire_generic(ctx, key, ts, options, 0, False, "pexpireat")
+    return _expire_generic(ctx, key, ts, options, False, False, "pexpireat")
 
 
 def _ttl(ctx: Client, key: bytes, ms: bool, absolute: bool) -> int:
@@ -341,7 +354,7 @@ def _ttl(ctx: Client, key: bytes, ms: bool, absolute: bool) -> int:
     expire = db.get_expire(key)
     if expire is None:
         return -1
-    ttl = expire if absolute else expire - ctx.now
+    ttl = expire if absolute else expire - ctx.server.now_ms
     if ttl < 0:
         ttl = 0
     return ttl if ms else (ttl + 500) // 1000
