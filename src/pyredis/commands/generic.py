@@ -533,6 +533,7 @@ def swapdb(ctx: Client, index1: bytes, index2: bytes):
     if id1 != id2:
         db1, db2 = dbs[id1], dbs[id2]
         db1.swap_with(db2)
+        db1.avg_ttl, db2.avg_ttl = db2.avg_ttl, db1.avg_ttl
         for hook in ctx.server.swapdb_hooks:
             hook(db1, db2)
     ctx.server.dirty += 1
