@@ -24,7 +24,6 @@ API:
 from __future__ import annotations
 
 import os
-import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -451,6 +450,104 @@ def _copy(v: Any) -> Any:
     return v
 
 
+_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "a": "\a"}
+_HEX = "0123456789abcdefABCDEF"
+
+
+def split_args(line: str) -> list[str] | None:
+    """sdssplitargs: words separated by spaces; "double quotes" with C escapes (\\xHH...),
+    'single quotes' with only \\' escaped. None when quotes are unbalanced or a closing
+    quote is not followed by a space."""
+    out: list[str] = []
+    i, n = 0, len(line)
+    while True:
+        while i < n and line[i].isspace():
+            i += 1
+        if i >= n:
+            return out
+        cur = bytearray()
+        inq = insq = False
+        while True:
+            if inq:
+                if i >= n:
+                    return None
+                c = line[i]
+                if c == "\\" and i + 3 < n and line[i + 1] == "x" and line[i + 2] in _HEX and line[i + 3] in _HEX:
+                    cur.append(int(line[i + 2:i + 4], 16))
+                    i += 3
+                elif c == "\\" and i + 1 < n:
+                    i += 1
+                    cur += _ESCAPES.get(line[i], line[i]).encode("utf-8", "surrogateescape")
+                elif c == '"':
+                    if i + 1 < n and not line[i + 1].isspace():
+                        return None
+                    i += 1
+                    break
+                else:
+                    cur += c.encode("utf-8", "surrogateescape")
+            elif insq:
+                if i >= n:
+                    return None
+                c = line[i]
+                if c == "\\" and i + 1 < n and line[i + 1] == "'":
+                    i += 1
+                    cur += b"'"
+                elif c == "'":
+                    if i + 1 < n and not line[i + 1].isspace():
+                        return None
+                    i += 1
+                    break
+                else:
+                    cur += c.encode("utf-8", "surrogateescape")
+            else:
+                if i >= n or line[i].isspace():
+                    break
+                c = line[i]
+                if c == '"':
+                    inq = True
+                elif c == "'":
+                    insq = True
+                else:
+                    cur += c.encode("utf-8", "surrogateescape")
+            i += 1
+        out.append(cur.decode("utf-8", "surrogateescape"))
+
+
+def _mem_units(v: int) -> str:
+    """rewriteConfigFormatMemory: the largest of gb/mb/kb that divides v exactly."""
+    if v > 0:
+        for unit, mul in (("gb", 1024**3), ("mb", 1024**2), ("kb", 1024)):
+            if v % mul == 0:
+                return f"{v // mul}{unit}"
+    return str(v)
+
+
+def _repr(word: str) -> str:
+    """sdscatrepr: always quoted, with C escapes."""
+    out = ['"']
+    for c in word:
+        o = ord(c)
+        if c in '"\\':
+            out.append("\\" + c)
+        elif c == "\n":
+            out.append("\\n")
+        elif c == "\r":
+            out.append("\\r")
+        elif c == "\t":
+            out.append("\\t")
+        elif c == "\a":
+            out.append("\\a")
+        elif c == "\b":
+            out.append("\\b")
+        elif 32 <= o <= 126:
+            out.append(c)
+        else:
+            for byte in c.encode("utf-8", "surrogateescape"):
+                out.append("\\x%02x" % byte)
+    out.append('"')
+    return "".join(out)
+
+
 def _quote(word: str) -> str:
     """A redis.conf word: quoted when empty or when it has spaces, quotes or non-printables."""
     if word and all(33 <= ord(c) <= 126 and c not in "\"'\\" for c in word):
@@ -666,10 +763,9 @@ class Config:
             s = line.strip()
             if not s or s.startswith("#"):
                 continue
-            try:
-                words = shlex.split(s)
-            except ValueError:
-                raise ConfigError(f"Reading the configuration file, at line {lineno}\n>>> '{s}'\nUnbalanced quotes in configuration line") from None
+            words = split_args(s)
+            if words is None:
+                raise ConfigError(f"Reading the configuration file, at line {lineno}\n>>> '{s}'\nUnbalanced quotes in configuration line")
             if not words:
                 continue
             try:
@@ -704,19 +800,22 @@ class Config:
 
     # --- CONFIG REWRITE ------------------------------------------------------------------
     def _lines_for(self, d: Directive) -> list[str]:
+        """The redis.conf lines CONFIG REWRITE writes for d, formatted as Redis does: memory
+        values with units, string values always quoted, one `save` line per point, and
+        client-output-buffer-limit only for the classes that differ from the default."""
         v = self.values[d.name]
         if d.name == "save":
             if not v:
                 return ['save ""']
             return [f"save {s} {c}" for s, c in v]
         if d.name == "client-output-buffer-limit":
-            return [f"client-output-buffer-limit {n} {v[k][0]} {v[k][1]} {v[k][2]}"
-                    for k, n in (("normal", "normal"), ("replica", "replica"), ("pubsub", "pubsub"))]
-        if d.kind == "memory" and v > 0:
-            for unit, mul in (("gb", 1024**3), ("mb", 1024**2), ("kb", 1024)):
-                if v % mul == 0:
-                    return [f"{d.name} {v // mul}{unit}"]
+            return [f"client-output-buffer-limit {k} {_mem_units(v[k][0])} {_mem_units(v[k][1])} {v[k][2]}"
+                    for k in ("normal", "replica", "pubsub") if v[k] != d.default[k]]
+        if d.kind == "memory" and v >= 0:
+            return [f"{d.name} {_mem_units(v)}"]
         text = self.render_value(d, v)
+        if d.kind == "string" or d.name in ("dir", "notify-keyspace-events", "cluster-announce-hostname"):
+            return [f"{d.name} {_repr(text)}"]
         if d.multi_arg and text:
             return [f"{d.name} {text}"]
         return [f"{d.name} {_quote(text)}"]
@@ -742,9 +841,8 @@ class Config:
             if not s or s.startswith("#"):
                 out.append(line)
                 continue
-            try:
-                words = shlex.split(s)
-            except ValueError:
+            words = split_args(s)
+            if words is None:
                 out.append(line)
                 continue
             d = TABLE.get(words[0].lower()) if words else None
@@ -752,7 +850,8 @@ class Config:
                 out.append(line)
                 continue
             if d.name in done:
-                continue  # later occurrences were merged into the first one
+                out.append("")  # later occurrences were merged into the first one
+                continue
             done.add(d.name)
             out.extend(self._lines_for(d))
         extra: list[str] = []
@@ -762,8 +861,8 @@ class Config:
             if force_all or self.values[d.name] != d.default:
                 extra.extend(self._lines_for(d))
         if extra:
-            while out and not out[-1].strip():
-                out.pop()
+            if out and out[-1].strip():
+                out.append("")
             out.append(marker)
             out.extend(extra)
         tmp = f"{path}.tmp-{os.getpid()}"
