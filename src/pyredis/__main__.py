@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         os.chdir(cfg["dir"])
     cfg.values["dir"] = os.getcwd()
     from . import commands  # noqa: F401  (registers the command table)
-    from .server.server import RedisServer, install_event_loop_policy, run_until_stopped
+    from .server.server import RedisServer, StartupError, install_event_loop_policy, run_until_stopped
 
     install_event_loop_policy()
     srv = RedisServer(cfg)
@@ -49,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(run_until_stopped(srv))
     except OSError as e:
         srv.log("warning", str(e))
+        return 1
+    except StartupError:
         return 1
     except KeyboardInterrupt:
         pass

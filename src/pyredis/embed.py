@@ -78,6 +78,9 @@ class Server:
         if self.config_file:
             cfg.load_file(self.config_file)
         cfg.load_args(_directive_args({**self.config, "port": self.port}))
+        # A thread cannot chdir for itself: persistence resolves files against an absolute dir.
+        cfg.values["dir"] = os.path.abspath(cfg["dir"] or ".")
+        os.makedirs(cfg["dir"], exist_ok=True)
         from . import commands  # noqa: F401  (registers the command table)
 
         self._srv = RedisServer(cfg)

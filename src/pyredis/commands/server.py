@@ -648,6 +648,8 @@ def _sec_memory(state) -> list[tuple[str, Any]]:
 
 
 def _sec_persistence(state) -> list[tuple[str, Any]]:
+    if state.persistence is not None:
+        return state.persistence.info_fields()
     return [
         ("loading", 1 if state.loading else 0),
         ("async_loading", 0),
@@ -943,6 +945,14 @@ def shutdown(ctx: Client, *args: bytes):
     state = ctx.server
     if abort:
         raise CommandError("ERR No shutdown in progress.")
+    if state.persistence is not None:
+        from ..persistence.manager import PersistenceError
+
+        try:
+            state.persistence.prepare_shutdown(save, force)
+        except PersistenceError as e:
+            raise CommandError(str(e)) from None
+        state.shutdown_prepared = True
     state.shutdown_requested = (save, now)
     state.shutdown_force = force
     ctx.close_after_reply = True

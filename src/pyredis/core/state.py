@@ -116,6 +116,10 @@ class ServerState:
         self.config.on_change("slowlog-log-slower-than", lambda v: setattr(self, "slowlog_threshold", v))
         self.config.on_change("slowlog-max-len", self._trim_slowlog)
         self.active_expire_enabled = True  # DEBUG SET-ACTIVE-EXPIRE
+        # Set by persistence/manager.py; None when no persistence is attached (tools, unit tests).
+        self.persistence = None
+        self.aof_buf: list = []
+        self.shutdown_prepared = False
         # The RedisServer owning this state (None when driven without sockets, e.g. AOF tools).
         self.server = None
 

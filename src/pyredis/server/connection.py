@@ -136,6 +136,10 @@ class Connection(asyncio.Protocol):
             self.srv.request_shutdown()
 
     def _write(self, data: bytes) -> None:
+        if self.state.aof_buf:
+            # Replies leave only after the AOF has the writes they acknowledge (and, under
+            # appendfsync always, after they are on disk).
+            self.state.persistence.flush_aof()
         if self.transport is not None and not self.closed:
             self.state.stats.total_net_output_bytes += len(data)
             self.state.stats.total_writes_processed += 1

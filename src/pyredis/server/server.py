@@ -62,6 +62,19 @@ class RedisServer:
         loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         cfg = self.config
+        from ..persistence.manager import Persistence, PersistenceError
+
+        self.persistence = Persistence(self)
+        self.state.hz_cron_handlers.append(self.persistence.cron)
+        try:
+            self.persistence.load_on_startup()
+        except (PersistenceError, OSError, ValueError) as e:
+            self.log("warning", f"Fatal error loading the DB: {e}. Exiting.")
+            raise StartupError(str(e)) from None
+        from ..core.dispatch import EXTRA_GATES
+
+        if _misconf_gate not in EXTRA_GATES:
+            EXTRA_GATES.append(_misconf_gate)
         port = cfg["port"]
         binds = cfg["bind"] or ["127.0.0.1", "-::1"]
         for addr in binds:
@@ -128,6 +141,13 @@ class RedisServer:
         self.log("warning", "User requested shutdown...")
         if self._cron_handle is not None:
             self._cron_handle.cancel()
+        p = getattr(self, "persistence", None)
+        if p is not None and not self.state.shutdown_prepared:
+            req = self.state.shutdown_requested
+            try:
+                p.prepare_shutdown(req[0] if req else None, force=True)
+            except Exception as e:
+                self.log("warning", f"Error preparing shutdown: {e}")
         for hook in self.shutdown_hooks:
             try:
                 hook()
@@ -155,6 +175,15 @@ class RedisServer:
 
 
 from .. import REDIS_VERSION  # noqa: E402
+
+
+class StartupError(Exception):
+    """The server cannot start (bad data files, ports); the message says why."""
+
+
+def _misconf_gate(c, spec, argv):
+    p = c.server.persistence
+    return p.misconf_gate(c, spec, argv) if p is not None else None
 
 
 def install_event_loop_policy() -> None:

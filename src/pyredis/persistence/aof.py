@@ -1,0 +1,212 @@
+"""The append-only file in Redis 7's multi-part layout.
+
+    <dir>/<appenddirname>/
+        <appendfilename>.manifest            which files make up the AOF, in order
+        <appendfilename>.<n>.base.rdb        the base: an RDB (aof-use-rdb-preamble yes) ...
+        <appendfilename>.<n>.base.aof        ... or commands (aof-use-rdb-preamble no)
+        <appendfilename>.<m>.incr.aof        commands appended since that base
+
+Manifest lines, as Redis writes them: `file <name> seq <n> type <b|h|i>` (b base, h history,
+i incremental). Loading replays the base, then every incr file in order.
+
+API:
+    m = Manifest.load(path) / Manifest.empty(); m.write(path) (atomic); m.base, m.incrs
+    encode_command(argv) -> bytes
+    scan_commands(data, start) -> iterator of (argv, end_offset); raises AofFormatError(offset)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from .rdb import _fsync_dir
+
+
+class AofFormatError(ValueError):
+    def __init__(self, msg: str, offset: int, truncated: bool) -> None:
+        super().__init__(msg)
+        self.offset = offset
+        self.truncated = truncated  # True when the data simply ends mid-command
+
+
+class AofInfo:
+    __slots__ = ("name", "seq", "type")
+
+    def __init__(self, name: str, seq: int, type_: str) -> None:
+        self.name = name
+        self.seq = seq
+        self.type = type_
+
+    def line(self) -> str:
+        return f"file {_quote(self.name)} seq {self.seq} type {self.type}\n"
+
+
+def _quote(name: str) -> str:
+    if re.fullmatch(r"[A-Za-z0-9._\-]+", name):
+        return name
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class ManifestError(ValueError):
+    pass
+
+
+class Manifest:
+    def __init__(self) -> None:
+        self.base: AofInfo | None = None
+        self.incrs: list[AofInfo] = []
+        self.history: list[AofInfo] = []
+        self.curr_base_seq = 0
+        self.curr_incr_seq = 0
+
+    @classmethod
+    def load(cls, path: str) -> Manifest:
+        m = cls()
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+        if not text.strip():
+            raise ManifestError(f"Found an empty AOF manifest {path}")
+        for lineno, line in enumerate(text.splitlines(), 1):
+            s = line.strip()
+            if not s or s.startswith("#"):
+                continue
+            words = _split(s)
+            if words is None or len(words) % 2:
+                raise ManifestError(f"Invalid AOF manifest file format in {path} at line {lineno}")
+            kv = dict(zip(words[0::2], words[1::2]))
+            try:
+                info = AofInfo(kv["file"], int(kv["seq"]), kv["type"])
+            except (KeyError, ValueError):
+                raise ManifestError(f"Invalid AOF manifest file format in {path} at line {lineno}") from None
+            if "/" in info.name:
+                raise ManifestError(f"File can't be a path, just a filename: {info.name}")
+            if info.type == "b":
+                if m.base is not None:
+                    raise ManifestError(f"Found duplicate base file information in {path}")
+                m.base = info
+                m.curr_base_seq = info.seq
+            elif info.type == "i":
+                if info.seq <= m.curr_incr_seq:
+                    raise ManifestError(f"Found a non-monotonic sequence number in {path}")
+                m.incrs.append(info)
+                m.curr_incr_seq = info.seq
+            elif info.type == "h":
+                m.history.append(info)
+            else:
+                raise ManifestError(f"Unknown AOF file type '{info.type}' in {path}")
+        if m.base is None and not m.incrs:
+            raise ManifestError(f"Found an empty AOF manifest {path}")
+        return m
+
+    def text(self) -> str:
+        lines = []
+        if self.base is not None:
+            lines.append(self.base.line())
+        lines += [h.line() for h in self.history]
+        lines += [i.line() for i in self.incrs]
+        return "".join(lines)
+
+    def write(self, path: str) -> None:
+        tmp = path + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(self.text())
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        _fsync_dir(os.path.dirname(os.path.abspath(path)))
+
+    def copy(self) -> Manifest:
+        m = Manifest()
+        m.base = self.base
+        m.incrs = list(self.incrs)
+        m.history = list(self.history)
+        m.curr_base_seq = self.curr_base_seq
+        m.curr_incr_seq = self.curr_incr_seq
+        return m
+
+
+def _split(s: str) -> list[str] | None:
+    out = []
+    i = 0
+    while i < len(s):
+        if s[i].isspace():
+            i += 1
+            continue
+        if s[i] == '"':
+            j = i + 1
+            buf = []
+            while j < len(s) and s[j] != '"':
+                if s[j] == "\\" and j + 1 < len(s):
+                    j += 1
+                buf.append(s[j])
+                j += 1
+            if j >= len(s):
+                return None
+            out.append("".join(buf))
+            i = j + 1
+        else:
+            j = i
+            while j < len(s) and not s[j].isspace():
+                j += 1
+            out.append(s[i:j])
+            i = j
+    return out
+
+
+def encode_command(argv: list[bytes]) -> bytes:
+    parts = [b"*%d\r\n" % len(argv)]
+    for a in argv:
+        parts.append(b"$%d\r\n" % len(a))
+        parts.append(a)
+        parts.append(b"\r\n")
+    return b"".join(parts)
+
+
+def scan_commands(data: bytes, start: int = 0):
+    """Strict RESP multibulk reader over an AOF: yields (argv, end offset). `#...` annotation
+    lines (aof-timestamp-enabled) are skipped, as Redis does."""
+    pos = start
+    n = len(data)
+    while pos < n:
+        cmd_start = pos
+        c = data[pos]
+        if c == 35:  # '#': annotation
+            nl = data.find(b"\n", pos)
+            if nl < 0:
+                raise AofFormatError("Unexpected end of file reading the append only file", cmd_start, True)
+            pos = nl + 1
+            continue
+        if c != 42:
+            raise AofFormatError("Bad file format reading the append only file", cmd_start, False)
+        nl = data.find(b"\r\n", pos)
+        if nl < 0:
+            raise AofFormatError("Unexpected end of file reading the append only file", cmd_start, True)
+        try:
+            argc = int(data[pos + 1 : nl])
+        except ValueError:
+            raise AofFormatError("Bad file format reading the append only file", cmd_start, False) from None
+        if argc < 1:
+            raise AofFormatError("Bad file format reading the append only file", cmd_start, False)
+        pos = nl + 2
+        argv = []
+        for _ in range(argc):
+            if pos >= n:
+                raise AofFormatError("Unexpected end of file reading the append only file", cmd_start, True)
+            if data[pos] != 36:
+                raise AofFormatError("Bad file format reading the append only file", cmd_start, False)
+            nl = data.find(b"\r\n", pos)
+            if nl < 0:
+                raise AofFormatError("Unexpected end of file reading the append only file", cmd_start, True)
+            try:
+                ln = int(data[pos + 1 : nl])
+            except ValueError:
+                raise AofFormatError("Bad file format reading the append only file", cmd_start, False) from None
+            pos = nl + 2
+            if pos + ln + 2 > n:
+                raise AofFormatError("Unexpected end of file reading the append only file", cmd_start, True)
+            if data[pos + ln : pos + ln + 2] != b"\r\n":
+                raise AofFormatError("Bad file format reading the append only file", cmd_start, False)
+            argv.append(data[pos : pos + ln])
+            pos += ln + 2
+        yield argv, pos

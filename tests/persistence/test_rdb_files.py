@@ -1,0 +1,113 @@
+"""RDB files: pyredis writes what redis-server loads, and loads what redis-server writes."""
+
+from __future__ import annotations
+
+import os
+
+import redis
+
+import pyredis
+from conftest import RealRedis
+from helpers import fill, snapshot
+
+
+def test_pyredis_rdb_loads_in_redis(tmp_path):
+    with pyredis.Server(port=0, subprocess=True, dir=str(tmp_path)) as ours:
+        r = redis.Redis.from_url(ours.url)
+        fill(r)
+        expected = snapshot(r)
+        assert r.save()
+        assert r.lastsave()
+        r.close()
+    assert os.path.exists(tmp_path / "dump.rdb")
+    theirs = RealRedis(dir=str(tmp_path))
+    try:
+        rr = redis.Redis(port=theirs.port)
+        assert snapshot(rr) == expected
+        rr.close()
+    finally:
+        theirs.stop()
+
+
+def test_redis_rdb_loads_in_pyredis(tmp_path):
+    theirs = RealRedis(dir=str(tmp_path))
+    try:
+        rr = redis.Redis(port=theirs.port)
+        fill(rr)
+        expected = snapshot(rr)
+        assert rr.save()
+        rr.close()
+    finally:
+        theirs.stop()
+    with pyredis.Server(port=0, subprocess=True, dir=str(tmp_path)) as ours:
+        r = redis.Redis.from_url(ours.url)
+        assert snapshot(r) == expected
+        info = r.info("persistence")
+        assert info["rdb_last_load_keys_loaded"] == len(expected)
+        r.close()
+
+
+def test_bgsave_and_save_points(tmp_path):
+    with pyredis.Server(port=0, subprocess=True, dir=str(tmp_path), save="1 1") as ours:
+        r = redis.Redis.from_url(ours.url)
+        r.set("a", "1")
+        assert r.bgsave() is True
+        import time
+
+        deadline = time.time() + 10
+        while r.info("persistence")["rdb_bgsave_in_progress"] and time.time() < deadline:
+            time.sleep(0.05)
+        assert r.info("persistence")["rdb_last_bgsave_status"] == "ok"
+        # a save point (1 change in 1 second) triggers a background save by itself
+        first = r.info("persistence")["rdb_saves"]
+        r.set("b", "2")
+        deadline = time.time() + 10
+        while r.info("persistence")["rdb_saves"] == first and time.time() < deadline:
+            time.sleep(0.1)
+        assert r.info("persistence")["rdb_saves"] > first
+        assert r.info("persistence")["rdb_changes_since_last_save"] == 0
+        r.close()
+    with pyredis.Server(port=0, subprocess=True, dir=str(tmp_path)) as again:
+        r = redis.Redis.from_url(again.url)
+        assert r.mget("a", "b") == [b"1", b"2"]
+        r.close()
+
+
+def test_shutdown_saves_when_save_points_configured(tmp_path):
+    srv = pyredis.Server(port=0, subprocess=True, dir=str(tmp_path), save="3600 1").start()
+    r = redis.Redis.from_url(srv.url)
+    r.set("kept", "yes")
+    try:
+        r.shutdown()
+    except redis.ConnectionError:
+        pass
+    srv.proc.wait(10)
+    srv.stop()
+    with pyredis.Server(port=0, subprocess=True, dir=str(tmp_path)) as again:
+        assert redis.Redis.from_url(again.url).get("kept") == b"yes"
+
+
+def test_misconf_when_bgsave_fails(tmp_path):
+    import shutil
+
+    data = tmp_path / "data"
+    with pyredis.Server(port=0, subprocess=True, dir=str(data), save="3600 1") as ours:
+        r = redis.Redis.from_url(ours.url)
+        r.set("x", "1")
+        shutil.rmtree(data)  # the data folder vanished: saving must fail, visibly
+        r.bgsave()
+        import time
+
+        deadline = time.time() + 10
+        while r.info("persistence")["rdb_last_bgsave_status"] == "ok" and time.time() < deadline:
+            time.sleep(0.05)
+        assert r.info("persistence")["rdb_last_bgsave_status"] == "err"
+        try:
+            r.set("y", "2")
+            raise AssertionError("write accepted")
+        except redis.ResponseError as e:
+            assert str(e).startswith("MISCONF Redis is configured to save RDB snapshots")
+        assert r.get("x") == b"1"  # reads keep working
+        r.config_set("stop-writes-on-bgsave-error", "no")
+        assert r.set("y", "2")
+        r.close()
