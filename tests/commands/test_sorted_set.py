@@ -688,3 +688,50 @@ def test_blocking_timeout(pyredis_srv):
     assert c.call("BZMPOP", "0.2", "1", "nothing", "MIN") == NullArray()
     assert time.time() - t0 >= 0.35
     c.close()
+
+
+# --- keyspace notifications ------------------------------------------------------------------
+def test_keyspace_events(diff, pyredis_srv, real_redis):
+    subs = [RawClient("127.0.0.1", pyredis_srv.port), RawClient("127.0.0.1", real_redis.port)]
+    try:
+        for s in subs:
+            s.call("PSUBSCRIBE", "__key*__:*")
+            s.call("SUBSCRIBE", "sync")
+        for c in (diff.ours, diff.theirs):
+            assert c.call("CONFIG", "SET", "notify-keyspace-events", "KEgzln") == b"OK"
+        for cmd in [
+            ("ZADD", "z", "1", "a", "2", "b", "3", "c"), ("ZADD", "z", "1", "a"), ("ZADD", "z", "INCR", "1", "a"),
+            ("ZINCRBY", "z", "1", "a"), ("ZADD", "z", "XX", "1", "new"), ("ZREM", "z", "nope"), ("ZREM", "z", "a"),
+            ("ZADD", "z", "5", "d", "6", "e"), ("ZREMRANGEBYRANK", "z", "0", "0"), ("ZREMRANGEBYSCORE", "z", "5", "5"),
+            ("ZREMRANGEBYLEX", "z", "-", "+"), ("ZREMRANGEBYLEX", "z", "-", "+"),
+            ("ZADD", "z", "1", "a", "2", "b", "3", "c"), ("ZPOPMIN", "z"), ("ZPOPMAX", "z", "5"), ("ZPOPMIN", "z"),
+            ("ZADD", "z", "1", "a", "2", "b"), ("ZMPOP", "1", "z", "MAX"), ("BZPOPMIN", "z", "0"),
+            ("ZADD", "z", "1", "a", "2", "b"), ("ZRANGESTORE", "d", "z", "0", "0"), ("ZRANGESTORE", "d", "z", "0", "1"),
+            ("ZRANGESTORE", "d", "z", "5", "9"), ("ZRANGESTORE", "d", "z", "5", "9"),
+            ("ZUNIONSTORE", "u", "1", "z"), ("ZINTERSTORE", "u", "1", "z"), ("ZDIFFSTORE", "u", "2", "z", "z"),
+            ("ZDIFFSTORE", "u", "2", "z", "z"),
+            ("RPUSH", "l", "2", "1"), ("SORT", "l", "STORE", "s"), ("SORT", "l", "STORE", "s"),
+            ("SORT", "nokey", "STORE", "s"), ("SORT", "nokey", "STORE", "s"),
+        ]:
+            diff.check(*cmd)
+        for c in (diff.ours, diff.theirs):
+            c.call("PUBLISH", "sync", "end")
+        got = []
+        for s in subs:
+            msgs = []
+            while True:
+                m = s.read()
+                if m[0] == b"message" and m[1] == b"sync":
+                    break
+                msgs.append(m)
+            got.append(msgs)
+        assert len(got[1]) > 50
+        # RPUSH's own "new" event belongs to the lists module: compare ours without it
+        ours = [m for m in got[0] if m[2:] != [b"__keyspace@0__:l", b"new"] and m[2:] != [b"__keyevent@0__:new", b"l"]]
+        theirs = [m for m in got[1] if m[2:] != [b"__keyspace@0__:l", b"new"] and m[2:] != [b"__keyevent@0__:new", b"l"]]
+        assert ours == theirs
+    finally:
+        for c in (diff.ours, diff.theirs):
+            c.call("CONFIG", "SET", "notify-keyspace-events", "")
+        for s in subs:
+            s.close()

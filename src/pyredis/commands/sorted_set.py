@@ -15,6 +15,7 @@ import random
 from ..core.args import to_int
 from ..core.blocking import Blocked, may_block, parse_timeout, propagate
 from ..core.client import Client
+from ..core.notify import NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_ZSET
 from ..core.spec import command
 from ..errors import NOT_FLOAT, SYNTAX, WRONGTYPE, CommandError
 from ..keyspace.scan import EMPTY_SCAN, parse_cursor, scan_reply
@@ -67,11 +68,31 @@ def _emit(items, withscores: bool, resp: int) -> list:
     return [[m, Double(s)] for s, m in items]
 
 
-def _add_dirty(ctx: Client, key: bytes, n: int) -> None:
-    """signalModifiedKey once and server.dirty += n (Redis counts every element)."""
+def _changed(ctx: Client, key: bytes, n: int, event: bytes) -> None:
+    """signalModifiedKey once, server.dirty += n (Redis counts every element), and the
+    keyspace event."""
     ctx.touched(key)
     if n > 1:
         ctx.server.dirty += n - 1
+    ctx.notify(NOTIFY_ZSET, event, key)
+
+
+def _store(ctx: Client, dst: bytes, value, event: bytes, type_: int = NOTIFY_ZSET) -> None:
+    """setKey (+ the "new" event when the key did not exist) and the command's event."""
+    db = ctx.db
+    new = db.lookup(dst) is None
+    db.set(dst, value)
+    ctx.touched(dst)
+    if new:
+        ctx.notify(NOTIFY_NEW, b"new", dst)
+    ctx.notify(type_, event, dst)
+
+
+def _store_empty(ctx: Client, dst: bytes) -> None:
+    """An empty result deletes the destination."""
+    if ctx.db.delete(dst):
+        ctx.touched(dst)
+        ctx.notify(NOTIFY_GENERIC, b"del", dst)
 
 
 # --- key positions for COMMAND GETKEYS -------------------------------------------------
@@ -159,6 +180,7 @@ def _zadd_generic(ctx: Client, key: bytes, args: tuple, incr: bool):
         entries = cfg["zset-max-listpack-entries"]
         zs = ZSet(entries != 0 and len(pairs[0][1]) <= cfg["zset-max-listpack-value"])
         db.add(key, zs)
+        ctx.notify(NOTIFY_NEW, b"new", key)
     elif type(zs) is not ZSet:
         raise CommandError(WRONGTYPE)
     scores = zs.scores
@@ -172,8 +194,6 @@ def _zadd_generic(ctx: Client, key: bytes, args: tuple, incr: bool):
             if incr:
                 s += cur
                 if _isnan(s):
-                    if added or updated:
-                        _add_dirty(ctx, key, added + updated)
                     raise CommandError(NAN_ERR)
             if (lt and s >= cur) or (gt and s <= cur):
                 continue
@@ -188,7 +208,7 @@ def _zadd_generic(ctx: Client, key: bytes, args: tuple, incr: bool):
             processed += 1
             score = s
     if added or updated:
-        _add_dirty(ctx, key, added + updated)
+        _changed(ctx, key, added + updated, b"zincr" if incr else b"zadd")
     if incr:
         return Double(score) if processed else None
     return added + updated if ch else added
@@ -214,14 +234,18 @@ def zrem(ctx: Client, key: bytes, *members: bytes):
     if zs is None:
         return 0
     n = 0
+    removed = False
     for m in members:
         if zs.remove(m):
             n += 1
             if not zs.scores:
                 ctx.db.delete(key)
+                removed = True
                 break
     if n:
-        _add_dirty(ctx, key, n)
+        _changed(ctx, key, n, b"zrem")
+        if removed:
+            ctx.notify(NOTIFY_GENERIC, b"del", key)
     return n
 
 
@@ -374,8 +398,7 @@ def _zrange_generic(ctx: Client, args: tuple, ks: int, dst: bytes | None, rtype:
     zs = db.lookup(args[ks])
     if zs is None:
         if dst is not None:
-            if db.delete(dst):
-                ctx.touched(dst)
+            _store_empty(ctx, dst)
             return 0
         return []
     if type(zs) is not ZSet:
@@ -406,15 +429,13 @@ def _zrange_generic(ctx: Client, args: tuple, ks: int, dst: bytes | None, rtype:
     if dst is None:
         return _emit(items, withscores, ctx.resp)
     if not items:
-        if db.delete(dst):
-            ctx.touched(dst)
+        _store_empty(ctx, dst)
         return 0
     z = ZSet(False)
     z.scores = {m: s for s, m in items}
     z.sl = SortedList(items)
     fresh_encoding(z, ctx.server.config.values)
-    db.set(dst, z)
-    ctx.touched(dst)
+    _store(ctx, dst, z, b"zrangestore")
     return len(items)
 
 
@@ -461,6 +482,8 @@ def zrevrangebylex(ctx: Client, *args: bytes):
 
 
 # --- ZREMRANGEBY* ----------------------------------------------------------------------
+_REM_EVENTS = {_RANK: b"zremrangebyrank", _SCORE: b"zremrangebyscore", _LEX: b"zremrangebylex"}
+
 def _zremrange(ctx: Client, key: bytes, a: bytes, b: bytes, rtype: int):
     if rtype == _RANK:
         start = to_int(a)
@@ -501,9 +524,10 @@ def _zremrange(ctx: Client, key: bytes, a: bytes, b: bytes, rtype: int):
     for _, m in sl.islice(lo, hi):
         del scores[m]
     del sl[lo:hi]
+    _changed(ctx, key, n, _REM_EVENTS[rtype])
     if not scores:
         ctx.db.delete(key)
-    _add_dirty(ctx, key, n)
+        ctx.notify(NOTIFY_GENERIC, b"del", key)
     return n
 
 
@@ -527,7 +551,8 @@ def zremrangebylex(ctx: Client, key: bytes, mn: bytes, mx: bytes):
 
 # --- pops --------------------------------------------------------------------------------
 def _pop_items(ctx: Client, key: bytes, zs: ZSet, count: int, maxp: bool) -> list:
-    """Remove up to `count` elements from one end; the key goes when it is empty."""
+    """Remove up to `count` elements from one end, with the zpop* event; the key goes (with
+    a del event) when it is empty. Does not signal the key or count dirty."""
     sl = zs.sl
     n = min(count, len(sl))
     if maxp:
@@ -539,8 +564,10 @@ def _pop_items(ctx: Client, key: bytes, zs: ZSet, count: int, maxp: bool) -> lis
     scores = zs.scores
     for _, m in items:
         del scores[m]
+    ctx.notify(NOTIFY_ZSET, b"zpopmax" if maxp else b"zpopmin", key)
     if not scores:
         ctx.db.delete(key)
+        ctx.notify(NOTIFY_GENERIC, b"del", key)
     return items
 
 
@@ -576,7 +603,8 @@ def _zpop_generic(ctx: Client, keys, maxp: bool, emitkey: bool, count: int, nest
     if count == -1:
         count = 1
     items = _pop_items(ctx, key, zs, count, maxp)
-    _add_dirty(ctx, key, len(items))
+    ctx.touched(key)
+    ctx.server.dirty += len(items) - 1
     return _pop_reply(key, items, emitkey, nested), key
 
 
@@ -788,6 +816,7 @@ def zscan(ctx: Client, key: bytes, cursor: bytes, *options: bytes):
 # --- ZUNION / ZINTER / ZDIFF (+STORE) / ZINTERCARD ----------------------------------------
 _UNION, _INTER, _DIFF = 0, 1, 2
 _SUM, _MIN, _MAX = 0, 1, 2
+_STORE_EVENTS = {_UNION: b"zunionstore", _INTER: b"zinterstore", _DIFF: b"zdiffstore"}
 
 
 def _src_items(v):
@@ -931,11 +960,9 @@ def _zsetop(ctx: Client, args: tuple, numidx: int, op: int, dst: bytes | None, c
             z.scores = result
             z.sl = SortedList((s, m) for m, s in result.items())
             fresh_encoding(z, ctx.server.config.values)
-            db.set(dst, z)
-            ctx.touched(dst)
+            _store(ctx, dst, z, _STORE_EVENTS[op])
             return len(result)
-        if db.delete(dst):
-            ctx.touched(dst)
+        _store_empty(ctx, dst)
         return 0
     items = sorted((s, m) for m, s in result.items())
     return _emit(items, withscores, ctx.resp)

@@ -299,6 +299,30 @@ def parse_range_float(b: bytes) -> float | None:
     return r[0]
 
 
+_DBL_MIN = 2.2250738585072014e-308
+
+
+def strtod_c(b: bytes, check_erange: bool = False) -> float | None:
+    """strtod over a C string as SORT uses it: stops at NUL, leading spaces allowed, an empty
+    string is 0; with check_erange, overflow, underflow and subnormal results (glibc sets
+    ERANGE for them) are rejected too."""
+    z = b.find(b"\0")
+    if z >= 0:
+        b = b[:z]
+    if not b:
+        return 0.0
+    t = b.lstrip(_CSPACE)
+    if not t:
+        return None
+    r = _strtod_whole(t)
+    if r is None:
+        return None
+    v, erange = r
+    if check_erange and (erange or (v != 0.0 and -_DBL_MIN < v < _DBL_MIN)):
+        return None
+    return v
+
+
 def parse_score_range(mn: bytes, mx: bytes):
     """zslParseRange -> (min, minex, max, maxex) or None."""
     minex = mn[:1] == b"("
