@@ -37,6 +37,9 @@ commands = st.one_of(
     st.tuples(st.just("KEYS"), st.sampled_from(["*", "[ab]", "?"])),
     st.tuples(st.just("SCAN"), st.just("0"), st.just("COUNT"), st.just("100")),
     st.tuples(st.just("OBJECT"), st.just("ENCODING"), key),
+    st.tuples(st.just("RANDOMKEY")),
+    st.tuples(st.just("SCAN"), st.just("0"), st.just("MATCH"), st.sampled_from(["[a-b]", "*", "c"]),
+              st.just("TYPE"), st.sampled_from(["string", "STRING", "list"])),
 )
 
 _TTL_TOLERANCE = {"TTL": 1, "EXPIRETIME": 1, "PTTL": 1000, "PEXPIRETIME": 1000}
@@ -48,6 +51,8 @@ def _same(cmd: tuple, a, b) -> bool:
         return abs(a - b) <= _TTL_TOLERANCE[name]
     if name == "KEYS":
         return normalize(a) == normalize(b)
+    if name == "RANDOMKEY":  # random, but null exactly when the database is empty
+        return (a is None) == (b is None)
     if name == "SCAN":
         return a[0] == b[0] and normalize(a[1]) == normalize(b[1])
     return a == b and type(a) is type(b)
