@@ -473,3 +473,62 @@ def test_keyspace_notifications(pyredis_srv, real_redis):
               ("SREM", "u", "1", "2"), ("SMEMBERS", "v")]
     for flags in ("KEA", "KEsgn", "Ks", "Eg"):
         assert _events(pyredis_srv.port, script, flags) == _events(real_redis.port, script, flags), flags
+
+
+# --- WATCH: which calls count as a modification -------------------------------------------
+
+def _watch_outcome(port, setup, watched, cmd):
+    a, b = RawClient("127.0.0.1", port), RawClient("127.0.0.1", port)
+    try:
+        a.call("FLUSHALL")
+        for s in setup:
+            a.call(*s)
+        a.call("WATCH", watched)
+        b.call(*cmd)
+        a.call("MULTI")
+        a.call("PING")
+        return a.call("EXEC")
+    finally:
+        a.close()
+        b.close()
+
+
+WATCH_CASES = [
+    # (setup, watched key, command)
+    ([("SADD", "s", "a")], "s", ("SADD", "s", "a")),
+    ([("SADD", "s", "a")], "s", ("SADD", "s", "b")),
+    ([("SADD", "s", "a")], "s", ("SREM", "s", "zz")),
+    ([("SADD", "s", "a")], "s", ("SREM", "s", "a")),
+    ([("SADD", "s", "a")], "s", ("SPOP", "s", "0")),
+    ([("SADD", "s", "a", "b")], "s", ("SPOP", "s")),
+    ([("SADD", "s", "a", "b")], "s", ("SPOP", "s", "5")),
+    ([("SADD", "s", "a")], "s", ("SMOVE", "s", "s", "a")),
+    ([("SADD", "s", "a")], "s", ("SMOVE", "s", "t", "zz")),
+    ([("SADD", "s", "a"), ("SADD", "t", "a")], "t", ("SMOVE", "s", "t", "a")),
+    ([("SADD", "s", "a"), ("SADD", "t", "a")], "s", ("SMOVE", "s", "t", "a")),
+    ([("SADD", "s", "a")], "t", ("SMOVE", "s", "t", "a")),
+    ([("SADD", "s", "a")], "s", ("SINTERSTORE", "d", "s")),
+    ([("SADD", "s", "a")], "d", ("SINTERSTORE", "d", "s")),
+    ([("SADD", "s", "a")], "d", ("SINTERSTORE", "d", "nokey")),
+    ([("SADD", "s", "a"), ("SADD", "d", "x")], "d", ("SINTERSTORE", "d", "nokey")),
+    ([("SADD", "s", "a")], "d", ("SDIFFSTORE", "d", "s", "s")),
+    ([("SADD", "s", "a"), ("SADD", "d", "x")], "d", ("SUNIONSTORE", "d", "nokey")),
+    ([("SADD", "s", "a")], "s", ("SMEMBERS", "s")),
+    ([("HSET", "h", "a", "1")], "h", ("HSET", "h", "a", "1")),
+    ([("HSET", "h", "a", "1")], "h", ("HSETNX", "h", "a", "2")),
+    ([("HSET", "h", "a", "1")], "h", ("HSETNX", "h", "b", "2")),
+    ([("HSET", "h", "a", "1")], "h", ("HDEL", "h", "zz")),
+    ([("HSET", "h", "a", "1")], "h", ("HDEL", "h", "a")),
+    ([("HSET", "h", "a", "x")], "h", ("HINCRBY", "h", "a", "1")),
+    ([("HSET", "h", "a", "1")], "h", ("HINCRBY", "h", "a", "1")),
+    ([("HSET", "h", "a", "1")], "h", ("HINCRBYFLOAT", "h", "a", "1")),
+    ([("HSET", "h", "a", "1")], "h", ("HGETALL", "h")),
+]
+
+
+@pytest.mark.parametrize("case", range(len(WATCH_CASES)))
+def test_watch_is_invalidated_like_redis(pyredis_srv, real_redis, case):
+    setup, watched, cmd = WATCH_CASES[case]
+    ours = _watch_outcome(pyredis_srv.port, setup, watched, cmd)
+    theirs = _watch_outcome(real_redis.port, setup, watched, cmd)
+    assert ours == theirs, (cmd, ours, theirs)

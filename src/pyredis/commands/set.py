@@ -17,7 +17,6 @@ from ..protocol.replies import SetReply
 _LONG_MAX = (1 << 63) - 1
 _RANGE_ERR = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
 _POSITIVE_ERR = "ERR value is out of range, must be positive"
-_SPOP_MOVE_STRATEGY_MUL = 5
 _SREM_BATCH = 1024
 
 
