@@ -371,3 +371,19 @@ def test_client_reply_skip_applies_to_served_reply(both):
 
     out = both(sc)
     assert out == [2, b"PONG", [b"b"]]
+
+
+def test_move_and_copy_wake_waiters(both):
+    def sc(env):
+        c1, p = env.client(), env.client()
+        c1.call("SELECT", "3")
+        env.block(c1, "BRPOP", "src", "0")
+        out = [p.call("RPUSH", "src", "m1", "m2"), p.call("MOVE", "src", "3"), c1.read()]
+        env.block(c1, "BLPOP", "q2", "0")
+        out += [p.call("RPUSH", "src2", "c1"), p.call("COPY", "src2", "q2", "DB", "3"), c1.read()]
+        p.call("SELECT", "3")
+        out += [p.call("LRANGE", "src", "0", "-1"), p.call("EXISTS", "q2")]
+        return out
+
+    out = both(sc)
+    assert out[2] == [b"src", b"m2"] and out[5] == [b"q2", b"c1"] and out[6:] == [[b"m1"], 0]
