@@ -338,3 +338,41 @@ def test_propagation_rewrites(pyredis_srv):
         [b"RPUSH", b"m", b"x", b"y"],
         [b"LPOP", b"m", b"2"],
     ]
+
+
+def test_keyspace_notifications(pyredis_srv, real_redis):
+    """The events list commands publish, in order, match redis-server's."""
+    seqs = []
+    for port in (pyredis_srv.port, real_redis.port):
+        admin = RawClient("127.0.0.1", port)
+        sub = RawClient("127.0.0.1", port)
+        try:
+            admin.call("FLUSHALL")
+            admin.call("CONFIG", "SET", "notify-keyspace-events", "KEA")
+            sub.call("PSUBSCRIBE", "__key*__:*")
+            sub.call("SUBSCRIBE", "__end__")
+            for cmd in (["RPUSH", "l", "a", "b", "c", "d"], ["LPUSH", "l", "z"], ["LPUSHX", "nokey", "x"],
+                        ["LPOP", "l"], ["RPOP", "l", "2"], ["LSET", "l", "0", "q"], ["LINSERT", "l", "AFTER", "q", "w"],
+                        ["LINSERT", "l", "AFTER", "nope", "w"], ["LREM", "l", "1", "w"], ["LREM", "l", "1", "nope"],
+                        ["LTRIM", "l", "0", "-1"], ["LMOVE", "l", "m", "LEFT", "RIGHT"], ["RPOPLPUSH", "l", "m"],
+                        ["LMPOP", "1", "m", "LEFT", "COUNT", "5"], ["RPUSH", "b", "1", "2"], ["BLPOP", "b", "0"],
+                        ["BLMOVE", "b", "c", "LEFT", "LEFT", "0"], ["BLMPOP", "0", "1", "c", "RIGHT"],
+                        ["RPUSH", "t", "1", "2"], ["LTRIM", "t", "5", "6"], ["RPUSH", "r", "x"], ["LREM", "r", "0", "x"]):
+                admin.call(*cmd)
+            admin.call("PUBLISH", "__end__", "x")
+            events = []
+            while True:
+                m = sub.read()
+                if m[0] == b"message" and m[1] == b"__end__":
+                    break
+                if m[0] == b"pmessage":
+                    events.append((m[2], m[3]))
+                if len(events) > 500:
+                    break
+            seqs.append(events)
+        finally:
+            admin.call("CONFIG", "SET", "notify-keyspace-events", "")
+            admin.close()
+            sub.close()
+    assert seqs[0] == seqs[1]
+    assert (b"__keyevent@0__:lpush", b"l") in seqs[0]
