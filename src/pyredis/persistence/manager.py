@@ -316,8 +316,10 @@ class Persistence:
                 buf.append(data)  # keep it: retried on the next flush
                 self.srv.log("warning", f"Error writing to the AOF file: {self.aof_last_write_error}")
                 return
-        elif buf:
+        elif buf and not self.aof_on:
             buf.clear()
+        # (AOF on but no file yet: CONFIG SET appendonly yes is writing the first base; the
+        # writes since its fork stay buffered and go to the incr file once it exists.)
         if self.unsynced and (force_fsync or self.cfg["appendfsync"] == "always"):
             try:
                 os.fsync(self.aof_fd)
@@ -569,11 +571,10 @@ class Persistence:
         m.history = []
         m.write(self.manifest_path)
         if self._rewrite_starting and self.aof_on:
+            # Writes since the fork were buffered (flush_aof keeps them while there is no
+            # file): they start the new incr file, after the fork-time base.
             self._open_incr_for_append()
-            # Writes that arrived while the base was being written are in the dataset but
-            # not in the base: the base is a fork-time snapshot, so re-snapshot is not
-            # needed only if nothing changed. Redis buffers them; pyredis re-feeds the
-            # difference by starting the incr file with a fresh rewrite when dirty.
+            self.flush_aof(force_fsync=True)
         self.aof_base_size = os.path.getsize(self._aof_file(m.base))
         self.aof_current_size = self.aof_base_size + sum(
             os.path.getsize(self._aof_file(i)) for i in m.incrs if os.path.exists(self._aof_file(i))
