@@ -681,3 +681,28 @@ def test_scan_cursors_bounded():
     assert batch == items[10:15]
     big = cur.scan(("big",), lambda: range(scanmod.MAX_SNAPSHOT_ITEMS), 0, 1)
     assert big[0] != 0 and len(cur) == 1  # the size bound evicted everything older
+
+
+def test_randomkey_large_database(propagated):
+    """Above the walk threshold RANDOMKEY draws from a cached key list that follows changes."""
+    from pyredis.commands import generic
+
+    run = propagated
+    db = run.state.dbs[0]
+    n = generic._RANDOM_WALK_MAX * 2
+    for i in range(n):
+        db.add(b"k%d" % i, b"v")
+    seen = {run("RANDOMKEY") for _ in range(3000)}
+    assert len(seen) > 2500 and all(k in db.data for k in seen)
+    for i in range(0, n, 10):
+        db.delete(b"k%d" % i)
+    for i in range(2000):
+        db.add(b"new%d" % i, b"v")
+    assert len(db) > generic._RANDOM_WALK_MAX
+    got = [run("RANDOMKEY") for _ in range(5000)]
+    assert all(k in db.data for k in got)
+    assert any(k.startswith(b"new") for k in got)
+    run("FLUSHALL")
+    assert run("RANDOMKEY") is None
+    db.add(b"only", b"v")
+    assert run("RANDOMKEY") == b"only"

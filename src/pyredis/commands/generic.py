@@ -152,15 +152,44 @@ def randomkey(ctx: Client):
     data = db.data
     while data:
         n = len(data)
-        i = random.randrange(n)
-        # No random access into a dict: walk from the nearer end (C speed).
-        if i < n // 2:
-            key = next(islice(iter(data), i, None))
+        if n <= _RANDOM_WALK_MAX:
+            i = random.randrange(n)
+            # No random access into a dict: walk from the nearer end (C speed).
+            if i < n // 2:
+                key = next(islice(iter(data), i, None))
+            else:
+                key = next(islice(reversed(data), n - 1 - i, None))
         else:
-            key = next(islice(reversed(data), n - 1 - i, None))
+            key = _random_from_sample(ctx, db)
+            if key is None:
+                continue
         if db.lookup(key) is not None:
             return key
     return None
+
+
+# Above this size RANDOMKEY draws from a cached list of the keys instead of walking the dict
+# (O(n)); the list is rebuilt when it drifted: after a miss (a key gone since), or once the
+# database size moved by an eighth, or after n/8 draws, so new keys get their chance too.
+_RANDOM_WALK_MAX = 20_000
+
+
+def _random_from_sample(ctx: Client, db):
+    data = db.data
+    n = len(data)
+    samples = ctx.server.scan_cursors.random_samples
+    cached = samples.get(db.id)
+    if cached is None or cached[1] <= 0 or cached[2] is not data or abs(len(cached[0]) - n) * 8 > n:
+        keys = list(data)
+        cached = [keys, n // 8, data]
+        samples[db.id] = cached
+    cached[1] -= 1
+    keys = cached[0]
+    key = keys[random.randrange(len(keys))]
+    if key not in data:
+        cached[1] = 0  # stale: rebuild on the next draw
+        return None
+    return key
 
 
 # --- renaming, moving, copying -------------------------------------------------------------

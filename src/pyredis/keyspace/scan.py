@@ -58,6 +58,8 @@ class ScanCursors:
         self._snaps: OrderedDict[int, tuple[object, list]] = OrderedDict()
         self._next_id = 1
         self._items = 0  # total length of the live snapshots
+        # RANDOMKEY on large databases: db id -> [key list, draws left, the dict it lists]
+        self.random_samples: dict[int, list] = {}
 
     def scan(self, owner: object, source: Callable[[], Iterable], cursor: int, count: int) -> tuple[int, list]:
         sid, offset = cursor >> 32, cursor & 0xFFFFFFFF
@@ -87,6 +89,7 @@ class ScanCursors:
     def clear(self) -> None:
         self._snaps.clear()
         self._items = 0
+        self.random_samples.clear()
 
     def __len__(self) -> int:
         return len(self._snaps)
