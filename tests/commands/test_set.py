@@ -383,11 +383,17 @@ def run():
 
 
 def test_spop_propagates_as_srem(run):
+    """As redis-server 7.0.15 writes its AOF: SPOP -> SREM; SPOP count -> one SREM per member in
+    MULTI/EXEC (one member: no wrapping); popping the whole set -> DEL, whatever lazyfree says."""
     run("SADD", "s", *range(10))
     r = run("SPOP", "s")
     assert run.log[-1] == [b"SREM", b"s", r]
+    n = len(run.log)
     r = run("SPOP", "s", "3")
-    assert run.log[-1][:2] == [b"SREM", b"s"] and sorted(run.log[-1][2:]) == sorted(r)
+    assert run.log[n:] == [[b"MULTI"], *([b"SREM", b"s", m] for m in r), [b"EXEC"]]
+    n = len(run.log)
+    r = run("SPOP", "s", "1")
+    assert run.log[n:] == [[b"SREM", b"s", r[0]]]
     n = len(run.log)
     run("SPOP", "s", "0")
     run("SPOP", "nokey")
@@ -395,14 +401,22 @@ def test_spop_propagates_as_srem(run):
     assert len(run.log) == n
     run("SPOP", "s", "100")
     assert run.log[-1] == [b"DEL", b"s"]
-    run("SADD", "big", *range(3000))
+    run("CONFIG", "SET", "lazyfree-lazy-server-del", "yes")
+    run("SADD", "s", "a", "b")
+    run("SPOP", "s", "2")
+    assert run.log[-1] == [b"DEL", b"s"]
+    run("CONFIG", "SET", "lazyfree-lazy-server-del", "no")
+    # Inside MULTI/EXEC, the transaction is the only wrapping.
+    run("SADD", "big", *range(30))
     n = len(run.log)
-    r = run("SPOP", "big", "2500")
-    batches = run.log[n:]
-    assert [len(b) - 2 for b in batches] == [1024, 1024, 452]
-    assert all(b[:2] == [b"SREM", b"big"] for b in batches)
-    assert sorted(m for b in batches for m in b[2:]) == sorted(r)
-    assert run("SCARD", "big") == 500
+    run("MULTI")
+    run("SPOP", "big", "2")
+    run("SPOP", "big", "3")
+    r = run("EXEC")
+    log = run.log[n:]
+    assert log[0] == [b"MULTI"] and log[-1] == [b"EXEC"] and len(log) == 2 + 5
+    assert [m for argv in log[1:-1] for m in argv[2:]] == r[0] + r[1]
+    assert all(argv[:2] == [b"SREM", b"big"] for argv in log[1:-1])
 
 
 def test_noops_do_not_propagate(run):

@@ -17,7 +17,6 @@ from ..protocol.replies import SetReply
 _LONG_MAX = (1 << 63) - 1
 _RANGE_ERR = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
 _POSITIVE_ERR = "ERR value is out of range, must be positive"
-_SREM_BATCH = 1024
 
 
 def _rand_member(s: RSet) -> bytes:
@@ -138,13 +137,16 @@ def spop(ctx: Client, key: bytes, *args: bytes):
             ctx.server.dirty += size - 1
             ctx.touched(key)
             ctx.notify(NOTIFY_GENERIC, b"del", key)
-            ctx.propagate_as = [[b"DEL", key]]
+            ctx.propagate_as = [[b"DEL", key]]  # DEL even with lazyfree-lazy-server-del (7.0.15's AOF shows)
             return SetReply(popped)
         popped = random.sample(list(s), count)
         s.difference_update(popped)
         ctx.server.dirty += count - 1
         ctx.touched(key)
-        ctx.propagate_as = [[b"SREM", key, *popped[i:i + _SREM_BATCH]] for i in range(0, count, _SREM_BATCH)]
+        # Redis 7.0 propagates one SREM per popped member, wrapped in MULTI/EXEC (EXEC and
+        # scripts wrap what they run themselves).
+        srems = [[b"SREM", key, m] for m in popped]
+        ctx.propagate_as = srems if count == 1 or ctx.in_exec else [[b"MULTI"], *srems, [b"EXEC"]]
         return SetReply(popped)
     s = _read(ctx, key)
     if s is None:
