@@ -399,7 +399,18 @@ def test_redis_py_optimistic_locking(pyredis_srv):
         t.join(60)
     r = redis.Redis.from_url(url)
     assert int(r.get("counter")) == 100
-    assert retries[0] > 0  # the contention really happened and WATCH caught it
+    # a deterministic conflict: redis-py raises WatchError and the retry then succeeds
+    with r.pipeline(transaction=True) as p:
+        p.watch("counter")
+        intruder = redis.Redis.from_url(url)
+        intruder.incr("counter")
+        intruder.close()
+        p.multi()
+        p.incr("counter")
+        with pytest.raises(redis.WatchError):
+            p.execute()
+    assert int(r.get("counter")) == 101
+    r.set("counter", 100)
     # transaction() helper and pipeline errors
     def incr(pipe):
         v = int(pipe.get("counter"))
