@@ -243,3 +243,30 @@ def test_embedded_server_exposes_active_expiry():
         _fill_volatile(c, 300, 20)
         assert _wait_dbsize_zero(c, 2.0) >= 0
         c.close()
+
+
+def test_no_lazy_expiry_while_loading(frozen):
+    """Replaying `SET k v PXAT past` then `APPEND k x` keeps the key (and its deadline), as
+    Redis does while loading; it expires once loading is over."""
+    from pyredis.keyspace.expiry import no_lazy_expiry
+
+    state, run, rec = frozen
+    past = state.clock.ms() - 1000
+    state.loading = True
+    try:
+        with no_lazy_expiry(state.dbs):
+            run("SET", "k", "v")
+            run("PEXPIREAT", "k", str(past))
+            assert run("EXISTS", "k") == 1
+            assert run("APPEND", "k", "x") == 2
+            assert run("PEXPIRETIME", "k") == past
+            run("SELECT", "1")
+            run("SET", "j", "v")
+            run("PEXPIREAT", "j", str(past))
+            run("SELECT", "0")
+    finally:
+        state.loading = False
+    assert run("PEXPIRETIME", "k") == -2  # expired now that loading is over
+    run("SELECT", "1")
+    assert run("EXISTS", "j") == 0
+    assert state.stats.expired_keys == 2

@@ -12,11 +12,18 @@ ServerState counts them in stats.expired_keys and its expire_hooks propagate a D
 
 The cycle also keeps `db.avg_ttl` (INFO keyspace) the way Redis does: a running average of
 the remaining TTL of the live keys it samples.
+
+`no_lazy_expiry(dbs)`: Redis expires nothing while loading (keyIsExpired is 0 when
+server.loading): an AOF replayed after a key's deadline must still find the key, or e.g.
+`SET k v PXAT t` + `APPEND k x` would leave a "x" without TTL behind. AOF/RDB loaders wrap
+the replay in it.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from .database import Database
 
@@ -90,3 +97,23 @@ class ActiveExpiry:
             cur = expired_total / sampled_total
             self.stale_perc = cur * 0.05 + self.stale_perc * 0.95
         return expired_total
+
+
+_BEFORE_ANY_DEADLINE = -(1 << 63)
+
+
+def _before_any_deadline() -> int:
+    return _BEFORE_ANY_DEADLINE
+
+
+@contextmanager
+def no_lazy_expiry(dbs: list[Database]) -> Iterator[None]:
+    """Within the block, lookups see every key as alive (their clock reads LLONG_MIN)."""
+    saved = [db.clock_ms for db in dbs]
+    for db in dbs:
+        db.clock_ms = _before_any_deadline
+    try:
+        yield
+    finally:
+        for db, clock in zip(dbs, saved):
+            db.clock_ms = clock
