@@ -8,6 +8,7 @@ import time
 import pytest
 
 import pyredis
+import pyredis.commands  # noqa: F401  (registers every command)
 from pyredis.core.client import Client
 from pyredis.core.dispatch import execute
 from pyredis.core.state import ServerState
