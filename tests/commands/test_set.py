@@ -38,7 +38,8 @@ def test_declaration_matches_command_info(real_redis, name):
 
 
 def test_sintercard_getkeys(diff):
-    for args in (("2", "a", "b"), ("1", "a", "LIMIT", "3"), ("3", "a", "b", "c", "LIMIT", "0")):
+    for args in (("2", "a", "b"), ("1", "a", "LIMIT", "3"), ("3", "a", "b", "c", "LIMIT", "0"), ("0", "a"),
+                 ("5", "a"), ("x", "a"), ("-1", "a"), ("3", "a", "b", "c")):
         diff.check("COMMAND", "GETKEYS", "SINTERCARD", *args)
 
 

@@ -272,9 +272,9 @@ def sinter(ctx: Client, *keys: bytes):
 
 def _sintercard_keys(argv: list[bytes]) -> list[int]:
     n = string2ll(argv[1]) if len(argv) > 1 else None
-    if n is None or n <= 0:
+    if n is None or n <= 0 or 2 + n > len(argv):
         return []
-    return list(range(2, min(2 + n, len(argv))))
+    return list(range(2, 2 + n))
 
 
 @command("SINTERCARD", arity=-3, flags="readonly", group="set", since="7.0.0", getkeys=_sintercard_keys)
