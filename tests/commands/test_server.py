@@ -385,3 +385,38 @@ def test_redis_cli_interactive_hints(pyredis_srv, real_redis):
         ours = hints(pyredis_srv.port, typed)
         assert ours == hints(real_redis.port, typed)
         assert any(b"parameter" in h or b"value" in h for h in ours), ours
+
+
+def _monitor_lines(port: int) -> list[bytes]:
+    mon = RawClient("127.0.0.1", port)
+    assert mon.call("MONITOR") == b"OK"
+    c = RawClient("127.0.0.1", port)
+    c.call("SET", "a b", 'x"y')
+    c.call("SELECT", "2")
+    c.call("GET", "zz")
+    c.call("CONFIG", "GET", "hz")  # admin: not shown
+    c.call("NOSUCH")  # rejected: not shown
+    c.call("GET")
+    c.call("MULTI")
+    c.call("SET", "k", "v")
+    c.call("EXEC")
+    c.call("SET", "k", b"\x01\xff\n")
+    c.call("SELECT", "0")
+    c.call("MULTI")
+    c.call("MONITOR")
+    exec_reply = c.call("EXEC")
+    c.call("FLUSHDB")
+    lines = [mon.read() for _ in range(11)]  # the EXEC'd MONITOR is refused
+    mon.close()
+    c.close()
+    return lines + [repr(exec_reply).encode()]
+
+
+def test_monitor(pyredis_srv, real_redis):
+    ours, theirs = _monitor_lines(pyredis_srv.port), _monitor_lines(real_redis.port)
+
+    def strip(lines):  # timestamps and client ports differ
+        return [re.sub(rb"^\d+\.\d{6} \[(\d+) 127\.0\.0\.1:\d+\]", rb"[\1]", ln) for ln in lines]
+
+    assert strip(ours) == strip(theirs)
+    assert all(re.match(rb"^\d+\.\d{6} \[\d+ 127\.0\.0\.1:\d+\] ", ln) for ln in ours[:-1])

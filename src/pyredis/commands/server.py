@@ -1,13 +1,11 @@
 """Server commands: COMMAND, CONFIG, INFO, TIME, LASTSAVE, SHUTDOWN, DEBUG, SLOWLOG,
-LATENCY, MEMORY, ROLE, REPLICAOF/SLAVEOF.
+LATENCY, MEMORY, ROLE, REPLICAOF/SLAVEOF, MONITOR.
 
 Everything COMMAND answers is derived at runtime from the declarations in core/spec.py
 (name, arity, flags, key positions, ACL categories, subcommands), so it lists exactly the
 commands pyredis implements. What a declaration cannot say (key specs, tips, and the
 documentation text of COMMAND DOCS) comes from core/command_docs.json, captured from
 redis-server 7.0.15's own COMMAND output by tests/data/capture_command_docs.py.
-
-MONITOR is not implemented.
 """
 
 from __future__ import annotations
@@ -1542,3 +1540,66 @@ def memory_help(ctx: Client):
 
 
 _ = ACL_ORDER
+
+
+# --- MONITOR ------------------------------------------------------------------------------
+def _repr_bytes(a: bytes) -> str:
+    """sdscatrepr: a quoted argument with C escapes."""
+    out = ['"']
+    for b in a:
+        if b == 34 or b == 92:
+            out.append("\\" + chr(b))
+        elif b == 10:
+            out.append("\\n")
+        elif b == 13:
+            out.append("\\r")
+        elif b == 9:
+            out.append("\\t")
+        elif b == 7:
+            out.append("\\a")
+        elif b == 8:
+            out.append("\\b")
+        elif 32 <= b <= 126:
+            out.append(chr(b))
+        else:
+            out.append("\\x%02x" % b)
+    out.append('"')
+    return "".join(out)
+
+
+def _feed_monitors(c: Client, spec: CommandSpec, argv: list[bytes]) -> None:
+    """replicationFeedMonitors: every executed command but the admin ones."""
+    if spec.admin or "skip_monitor" in spec.flags:
+        return
+    state = c.server
+    line = "%.6f [%d %s] %s" % (time.time(), c.db.id, c.addr, " ".join(_repr_bytes(a) for a in argv))
+    msg = Simple(line.encode("utf-8", "surrogateescape"))
+    for m in list(state.monitors):
+        if m.write_push is not None:
+            m.write_push(msg)
+
+
+_dispatch.MONITOR_FEED[0] = _feed_monitors
+
+
+def _drop_monitor(c: Client) -> None:
+    mons = c.server.monitors
+    if c in mons:
+        mons.remove(c)
+
+
+@command("MONITOR", arity=1, flags="admin noscript loading stale", group="server", since="1.0.0", complexity="")
+def monitor(ctx: Client):
+    """Listens for all requests received by the server in real-time."""
+    state = ctx.server
+    if ctx.multi is not None or ctx.in_exec:
+        raise CommandError("ERR MONITOR isn't allowed for DENY BLOCKING client")
+    if ctx in state.monitors:
+        return NO_REPLY
+    if _drop_monitor not in state.reset_hooks:
+        state.reset_hooks.append(_drop_monitor)
+        srv = state.server
+        if srv is not None and hasattr(srv, "disconnect_hooks"):
+            srv.disconnect_hooks.append(_drop_monitor)
+    state.monitors.append(ctx)
+    return OK

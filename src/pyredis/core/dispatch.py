@@ -33,6 +33,10 @@ _MULTI_IMMEDIATE = frozenset([b"exec", b"discard", b"multi", b"watch", b"quit", 
 # the refusal come before NOAUTH and at MULTI queueing time, as in Redis, off the hot path.
 PROTECTED: dict = {}
 
+# MONITOR_FEED[0](client, spec, argv) is called after each command while MONITOR clients exist
+# (installed by commands/server.py).
+MONITOR_FEED: list = [None]
+
 # Extra gates installed by later subsystems (ACL, OOM, MISCONF, busy scripts): each is
 # f(client, spec, argv) -> error text or None, run after the auth gate in install order.
 EXTRA_GATES: list = []
@@ -155,6 +159,8 @@ def call(c: Client, spec: CommandSpec, argv: list[bytes]):
     spec.usec += dur
     if dur >= server.slowlog_threshold >= 0:
         server.slowlog_push(c, spec, argv, dur)
+    if server.monitors:
+        MONITOR_FEED[0](c, spec, argv)
     spec.calls += 1
     server.stats.total_commands_processed += 1
     c.last_cmd = spec.name_bytes

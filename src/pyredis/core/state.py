@@ -116,6 +116,7 @@ class ServerState:
         self.config.on_change("slowlog-log-slower-than", lambda v: setattr(self, "slowlog_threshold", v))
         self.config.on_change("slowlog-max-len", self._trim_slowlog)
         self.active_expire_enabled = True  # DEBUG SET-ACTIVE-EXPIRE
+        self.monitors: list = []  # clients in MONITOR mode (commands/server.py feeds them)
         # Set by persistence/manager.py; None when no persistence is attached (tools, unit tests).
         self.persistence = None
         self.aof_buf: list = []
