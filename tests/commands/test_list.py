@@ -376,3 +376,13 @@ def test_keyspace_notifications(pyredis_srv, real_redis):
             sub.close()
     assert seqs[0] == seqs[1]
     assert (b"__keyevent@0__:lpush", b"l") in seqs[0]
+
+
+def test_copy_is_independent(diff):
+    diff.check("RPUSH", "a", "x", "y")
+    diff.check("COPY", "a", "b")
+    diff.check("RPUSH", "b", "z")
+    diff.check("LPOP", "a")
+    diff.check("LRANGE", "a", "0", "-1")
+    diff.check("LRANGE", "b", "0", "-1")
+    diff.check("OBJECT", "ENCODING", "b")

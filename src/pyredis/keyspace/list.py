@@ -9,12 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from .types import register_type
-
-try:
-    from .types import register_copier
-except ImportError:  # pragma: no cover - older types module
-    register_copier = None
+from .types import register_copier, register_type
 
 
 class RList(deque):
@@ -26,5 +21,4 @@ def _encoding(value: RList, config) -> bytes:
 
 
 register_type(RList, b"list", _encoding)
-if register_copier is not None:
-    register_copier(RList, RList)  # elements are immutable bytes: a shallow copy is independent
+register_copier(RList, RList)  # elements are immutable bytes: a shallow copy is independent
