@@ -421,3 +421,24 @@ def test_protected_configs_when_enabled(tmp_path):
             assert replies[0][0] == b"ERR CONFIG SET failed (possibly related to argument 'dir') - No such file or directory"
     finally:
         theirs.stop()
+
+
+def test_client_query_buffer_limit_closes_the_connection(own_pair):
+    for port in (own_pair[0].port, own_pair[1].port):
+        admin = RawClient("127.0.0.1", port)
+        victim = socket.create_connection(("127.0.0.1", port), timeout=2)  # open before the change
+        assert admin.call("CONFIG", "SET", "client-query-buffer-limit", "1mb") == b"OK"
+        victim.sendall(b"*2\r\n$4\r\nECHO\r\n$2000000\r\n")
+        sent = 0
+        try:
+            for _ in range(40):
+                victim.sendall(b"x" * 50000)
+                sent += 50000
+                time.sleep(0.01)
+            closed = victim.recv(100) == b""
+        except OSError:
+            closed = True
+        assert closed and sent <= 1_500_000, port
+        victim.close()
+        assert admin.call("PING") == b"PONG"
+        admin.close()
