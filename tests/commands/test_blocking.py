@@ -387,3 +387,18 @@ def test_move_and_copy_wake_waiters(both):
 
     out = both(sc)
     assert out[2] == [b"src", b"m2"] and out[5] == [b"q2", b"c1"] and out[6:] == [[b"m1"], 0]
+
+
+def test_killed_waiter_is_forgotten(both):
+    def sc(env):
+        c1, c2, p = env.client(), env.client(), env.client()
+        cid = c1.call("CLIENT", "ID")
+        env.block(c1, "BLMOVE", "q", "d", "LEFT", "LEFT", "0")
+        env.block(c2, "BLMPOP", "0", "1", "q", "LEFT", "COUNT", "2")
+        out = [p.call("CLIENT", "KILL", "ID", cid)]
+        env.wait_blocked(1)
+        out += [p.call("RPUSH", "q", "a", "b", "c"), c2.read(), p.call("LRANGE", "q", "0", "-1"), p.call("EXISTS", "d")]
+        return out
+
+    out = both(sc)
+    assert out == [1, 3, [b"q", [b"a", b"b"]], [b"c"], 0]
