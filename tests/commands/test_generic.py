@@ -706,3 +706,32 @@ def test_randomkey_large_database(propagated):
     assert run("RANDOMKEY") is None
     db.add(b"only", b"v")
     assert run("RANDOMKEY") == b"only"
+
+
+def test_flushall_saves_with_save_points(tmp_path):
+    """With save points, FLUSHALL writes the empty dataset at once (dump.rdb), like Redis."""
+    import os
+
+    import pyredis
+    from conftest import RealRedis
+
+    results = []
+    os.makedirs(tmp_path / "real")
+    os.makedirs(tmp_path / "ours")
+    real = RealRedis("--save", "3600 1", dir=str(tmp_path / "real"))
+    try:
+        with pyredis.Server(port=0, save="3600 1", dir=str(tmp_path / "ours")) as s:
+            for port, d in ((s.port, tmp_path / "ours"), (real.port, tmp_path / "real")):
+                c = RawClient("127.0.0.1", port)
+                c.call("SET", "a", "1")
+                assert not (d / "dump.rdb").exists()
+                before = c.call("INFO", "persistence")
+                assert b"rdb_changes_since_last_save:1" in before
+                assert c.call("FLUSHALL") == b"OK"
+                info = c.call("INFO", "persistence")
+                results.append(((d / "dump.rdb").exists(), b"rdb_changes_since_last_save:0" in info,
+                                b"rdb_saves:0" in info))
+                c.close()
+    finally:
+        real.stop()
+    assert results[0] == results[1] == (True, True, True)

@@ -545,9 +545,25 @@ def flushdb(ctx: Client, *args: bytes):
 def flushall(ctx: Client, *args: bytes):
     """Removes all keys from all databases."""
     _flush_mode(args)
-    for db in ctx.server.dbs:
+    server = ctx.server
+    for db in server.dbs:
         _flush(ctx, db)
-    ctx.server.dirty += 1
+    server.dirty += 1
+    # flushAllDataAndResetRDB: a running RDB child is killed, and with save points configured
+    # the now empty dataset is saved at once (dirty ends at 0, rdb_saves is not counted);
+    # FLUSHALL is still propagated (forceCommandPropagation).
+    mgr = getattr(server, "persistence", None)
+    if mgr is not None:
+        if getattr(mgr, "child_pid", 0) and getattr(mgr, "child_type", "") == "rdb":
+            mgr._kill_child()
+        if server.config["save"]:
+            saves = mgr.rdb_saves
+            try:
+                mgr.save()
+            except Exception:  # Redis ignores a failed save here (it logs it)
+                pass
+            mgr.rdb_saves = saves
+            ctx.propagate_as = [[b"FLUSHALL", *args]]
     return OK
 
 
