@@ -402,3 +402,22 @@ def test_killed_waiter_is_forgotten(both):
 
     out = both(sc)
     assert out == [1, 3, [b"q", [b"a", b"b"]], [b"c"], 0]
+
+
+@pytest.mark.parametrize("first", ["a", "b"])
+def test_ready_keys_served_in_signal_order(both, first):
+    def sc(env):
+        c1, c2, p = env.client(), env.client(), env.client()
+        env.block(c1, "BLPOP", "a", "b", "0")
+        env.block(c2, "BLPOP", "b", "0")
+        second = "b" if first == "a" else "a"
+        out = [p.call("MULTI"), p.call("RPUSH", first, "1"), p.call("RPUSH", second, "2"), p.call("EXEC"), c1.read()]
+        if first == "a":
+            out.append(c2.read())
+        else:
+            out.append(env.nothing_pending(c2))
+            out.append(p.call("LRANGE", "a", "0", "-1"))
+        return out
+
+    out = both(sc)
+    assert out[4] == [first.encode(), b"1"]
