@@ -179,6 +179,24 @@ def test_unauthenticated_limits(auth_pair, data):
     watcher.close()
 
 
+AUTH_PIPELINES = {
+    "auth then 20 args": encode_command(["AUTH", "s3cret"]) + encode_command(["DEL", *[f"k{i}" for i in range(20)]]),
+    "auth then big bulk": encode_command(["AUTH", "s3cret"]) + encode_command(["ECHO", "x" * 20000]),
+    "wrong auth then 20 args": encode_command(["AUTH", "nope"]) + encode_command(["DEL", *[f"k{i}" for i in range(20)]]),
+    "noauth, auth, 20 args": b"PING\r\n" + encode_command(["AUTH", "s3cret"]) + encode_command(["DEL", *[f"k{i}" for i in range(20)]]) + b"PING\r\n",
+    "auth inline then mbulk": b"AUTH s3cret\r\n" + encode_command(["MSET", *[f"ap{i}" for i in range(20)]])
+    + encode_command(["DEL", *[f"ap{i}" for i in range(20)]]),
+}
+
+
+@pytest.mark.parametrize("data", list(AUTH_PIPELINES.values()), ids=list(AUTH_PIPELINES))
+def test_auth_in_the_same_packet(auth_pair, data):
+    # the unauthenticated limits apply request by request: AUTH lifts them for what follows
+    ours_port, theirs_port = auth_pair
+    compare(ours_port, theirs_port, data, None)
+    compare(ours_port, theirs_port, [data[i : i + 7] for i in range(0, len(data), 7)], None, pause=0.001)
+
+
 def test_authenticated_client_has_no_unauth_limits(auth_pair):
     for port in auth_pair:
         data = encode_command(["AUTH", "s3cret"])

@@ -27,6 +27,9 @@ def run(chunks, fast=True, limits=None):
     for c in chunks:
         cmds, err = p.feed(c)
         out.extend(cmds)
+        while p.stalled and not err:  # unauthenticated: one request per call
+            cmds, err = p.feed(b"")
+            out.extend(cmds)
         if err:
             return out, err, p
     return out, None, p
@@ -255,6 +258,30 @@ def test_unauthenticated_limits(fast):
     assert parse(b"a " * 20 + b"\r\n", fast, lim) == ([[b"a"] * 20], None)
     lim.auth_required = False
     assert parse(enc(*[b"a"] * 11), fast, lim) == ([[b"a"] * 11], None)
+
+
+@BOTH
+def test_unauthenticated_one_request_at_a_time(fast):
+    lim = Limits()
+    lim.auth_required = True
+    p = RequestParser(lim, fast=fast)
+    data = enc(b"AUTH", b"pw") + enc(*[b"a"] * 20) + b"PING\r\n"
+    assert p.feed(data) == ([[b"AUTH", b"pw"]], None)
+    assert p.stalled
+    lim.auth_required = False  # AUTH succeeded: the 20-argument request is fine now
+    assert p.feed(b"") == ([[b"a"] * 20, [b"PING"]], None)
+    assert not p.stalled and p.pending == 0
+    # still unauthenticated: the next request hits the limit
+    lim.auth_required = True
+    p = RequestParser(lim, fast=fast)
+    assert p.feed(data) == ([[b"AUTH", b"pw"]], None)
+    assert p.feed(b"") == ([], "Protocol error: unauthenticated multibulk length")
+    # a partial request after the last complete one: not stalled
+    p = RequestParser(lim, fast=fast)
+    assert p.feed(b"PING\r\n*1\r\n$4\r\nPI") == ([[b"PING"]], None)
+    assert p.stalled
+    assert p.feed(b"") == ([], None)
+    assert not p.stalled
 
 
 @BOTH

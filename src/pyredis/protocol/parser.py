@@ -149,7 +149,7 @@ def split_args(line: bytes) -> list[bytes] | None:
 
 
 class RequestParser:
-    __slots__ = ("limits", "_buf", "_pos", "_mb_left", "_bulk_len", "_argv", "_reader")
+    __slots__ = ("limits", "_buf", "_pos", "_mb_left", "_bulk_len", "_argv", "_reader", "stalled")
 
     def __init__(self, limits: Limits | None = None, fast: bool = True) -> None:
         self.limits = limits or Limits()
@@ -159,6 +159,11 @@ class RequestParser:
         self._bulk_len = -1  # length of the bulk being waited for, -1 when reading its header
         self._argv: list[bytes] = []
         self._reader = hiredis.Reader() if fast else None  # None: reference parser only (tests)
+        # While the client must authenticate, feed() hands out one request at a time and sets
+        # `stalled` when more buffered bytes follow: the caller runs that request (maybe AUTH)
+        # and calls feed(b"") again, so the unauthenticated limits apply request by request,
+        # as in Redis (`AUTH pw` and a 20-argument MSET in one packet is fine).
+        self.stalled = False
 
     @property
     def pending(self) -> int:
@@ -211,6 +216,8 @@ class RequestParser:
         buf = self._buf
         out: list[list[bytes]] = []
         error = None
+        one_at_a_time = self.limits.auth_required
+        self.stalled = False
         try:
             while self._pos < len(buf):
                 if self._mb_left == 0 and not self._argv and buf[self._pos] != 42:
@@ -218,6 +225,9 @@ class RequestParser:
                 else:
                     ok = self._multibulk(out)
                 if not ok:
+                    break
+                if one_at_a_time and out:
+                    self.stalled = self._pos < len(buf)
                     break
         except _ProtocolError as e:
             error = "Protocol error: " + str(e)

@@ -86,6 +86,10 @@ class Connection(asyncio.Protocol):
                 self.pending.append([b"\x00protocol-error", error.encode("latin-1")])
             return
         self._run(cmds, error)
+        while self.parser.stalled and not self.closed and not self.paused:
+            # unauthenticated client: the parser handed out one request; run the next one
+            cmds, error = self.parser.feed(b"")
+            self._run(cmds, error)
         if not self.closed and self.parser.pending > self.parser.limits.query_buffer_limit:
             self.srv.log("warning", "Closing client that reached max query buffer length")
             self.close()
