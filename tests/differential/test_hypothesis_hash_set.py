@@ -48,7 +48,7 @@ commands = st.one_of(
     st.tuples(st.sampled_from(["SADD", "SREM", "SMISMEMBER"]), key).flatmap(lambda t: members.map(lambda m: (*t, *m))),
     st.tuples(st.sampled_from(["SMEMBERS", "SCARD", "SRANDMEMBER"]), key),
     st.tuples(st.just("SISMEMBER"), key, member),
-    st.tuples(st.just("SPOP"), key, st.just("100")),
+    st.tuples(st.just("SPOP"), key, st.just("100000")),
     st.tuples(st.just("SRANDMEMBER"), key, count),
     st.tuples(st.just("SMOVE"), key, key, member),
     st.tuples(st.sampled_from(["SINTER", "SUNION", "SDIFF"])).flatmap(lambda t: keys.map(lambda k: (*t, *k))),
@@ -133,3 +133,31 @@ def test_random_hash_set_sequences(diff, seq):
     finally:
         for name, v in old.items():
             diff.both("CONFIG", "SET", name, v)
+
+
+# Default limits, bulk writes: crossing set-max-intset-entries (512) and the hash limits.
+bulk_ints = st.tuples(st.integers(-50, 600), st.integers(1, 300)).map(lambda t: [str(i) for i in range(t[0], t[0] + t[1])])
+bulk_commands = st.one_of(
+    st.tuples(st.just("SADD"), key).flatmap(lambda t: bulk_ints.map(lambda m: (*t, *m))),
+    st.tuples(st.just("SREM"), key).flatmap(lambda t: bulk_ints.map(lambda m: (*t, *m))),
+    st.tuples(st.just("HSET"), key).flatmap(lambda t: bulk_ints.map(lambda m: (*t, *[x for i in m for x in (i, i)]))),
+    st.tuples(st.just("HDEL"), key).flatmap(lambda t: bulk_ints.map(lambda m: (*t, *m))),
+    commands,
+)
+
+
+@settings(max_examples=int(os.environ.get("PYREDIS_HYPOTHESIS_EXAMPLES", "300")) // 3, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(seq=st.lists(bulk_commands, min_size=1, max_size=15))
+def test_random_bulk_sequences_default_limits(diff, seq):
+    diff.both("FLUSHALL")
+    for cmd in seq:
+        _check(diff, cmd)
+    for k in KEYS:
+        diff.check("TYPE", k)
+        diff.check("OBJECT", "ENCODING", k)
+        t = diff.theirs.call("TYPE", k)
+        if t == b"hash":
+            diff.check("HGETALL", k, unordered=True)
+        elif t == b"set":
+            diff.check("SMEMBERS", k, unordered=True)
