@@ -321,6 +321,9 @@ class BlockingManager:
                         except CommandError as e:
                             st.stats.total_error_replies += 1
                             reply = ErrorReply(e.text)
+                        except Exception as e:  # a bug in a retry must not take the server down
+                            st.stats.total_error_replies += 1
+                            reply = ErrorReply(b"ERR internal error serving blocked client: %r" % e)
                         if reply is None:
                             continue
                         self._finish(w, reply)
