@@ -319,11 +319,9 @@ class BlockingManager:
                         try:
                             reply = w.marker.retry(c, key)
                         except CommandError as e:
-                            st.stats.total_error_replies += 1
-                            reply = ErrorReply(e.text)
+                            reply = _error_reply(c, e.text)
                         except Exception as e:  # a bug in a retry must not take the server down
-                            st.stats.total_error_replies += 1
-                            reply = ErrorReply(b"ERR internal error serving blocked client: %r" % e)
+                            reply = _error_reply(c, b"ERR internal error serving blocked client: %r" % e)
                         if reply is None:
                             continue
                         self._finish(w, reply)
@@ -340,10 +338,7 @@ class BlockingManager:
         if w is None:
             return False
         if error:
-            st = self.state.stats
-            st.total_error_replies += 1
-            st.errorstats["UNBLOCKED"] = st.errorstats.get("UNBLOCKED", 0) + 1
-            self._finish(w, ErrorReply(UNBLOCKED_ERROR))
+            self._finish(w, _error_reply(w.client, UNBLOCKED_ERROR))
         else:
             self._finish(w, w.marker.timeout_reply)
         return True
@@ -352,6 +347,12 @@ class BlockingManager:
         w = self.by_client.get(c.id)
         if w is not None and w.client is c:
             self._remove(w)
+
+
+def _error_reply(c: Client, text: bytes) -> ErrorReply:
+    from .dispatch import _error_reply as counted  # errorstats, as for any error reply
+
+    return counted(c, text)
 
 
 def manager(state: ServerState) -> BlockingManager:
