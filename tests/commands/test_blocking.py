@@ -421,3 +421,21 @@ def test_ready_keys_served_in_signal_order(both, first):
 
     out = both(sc)
     assert out[4] == [first.encode(), b"1"]
+
+
+def test_unblock_error_counts_in_errorstats(both):
+    def sc(env):
+        c1, p = env.client(), env.client()
+        p.call("CONFIG", "RESETSTAT")
+        cid = c1.call("CLIENT", "ID")
+        env.block(c1, "BLPOP", "q", "0")
+        out = [p.call("CLIENT", "UNBLOCK", cid, "ERROR"), c1.read()]
+        p.call("SET", "s", "x")
+        env.block(c1, "BLMOVE", "q", "s", "LEFT", "LEFT", "0")
+        out += [p.call("RPUSH", "q", "v"), c1.read()]
+        info = bytes(p.call("INFO", "errorstats")).decode()
+        out.append(sorted(line for line in info.splitlines() if line.startswith("errorstat_")))
+        return out
+
+    out = both(sc)
+    assert out[-1] == ["errorstat_UNBLOCKED:count=1", "errorstat_WRONGTYPE:count=1"]
