@@ -442,3 +442,65 @@ def test_client_query_buffer_limit_closes_the_connection(own_pair):
         victim.close()
         assert admin.call("PING") == b"PONG"
         admin.close()
+
+
+# --- every mutable directive: a legal non-default value round-trips like in redis-server ---------
+from pyredis.config import DIRECTIVES  # noqa: E402
+
+# Changing these on the shared servers would disturb the other tests or the machine.
+_ROUNDTRIP_SKIP = {"port", "bind", "dir", "dbfilename", "requirepass", "appendonly", "save", "maxmemory",
+                   "maxclients", "protected-mode", "oom-score-adj", "oom-score-adj-values", "masterauth",
+                   "masteruser", "client-query-buffer-limit", "proto-max-bulk-len", "slowlog-log-slower-than",
+                   "activedefrag", "notify-keyspace-events", "client-output-buffer-limit"}
+
+
+def _alternate(d) -> str | None:
+    if d.kind == "bool":
+        return "no" if d.default else "yes"
+    if d.kind == "int":
+        v = d.default + 1 if d.default + 1 <= d.hi else d.default - 1
+        return str(v)
+    if d.kind == "memory":
+        return "3mb" if d.lo <= 3 * 1024 * 1024 else str(d.lo + 1)
+    if d.kind == "enum":
+        return next(e for e in d.enum if e != d.default)
+    if d.kind == "flags":
+        return "now"
+    if d.kind == "string":
+        return "some-value"
+    return None
+
+
+_MUTABLE = [d for d in DIRECTIVES if d.mutable and not d.protected and not d.hidden
+            and d.name not in _ROUNDTRIP_SKIP and _alternate(d) is not None]
+
+
+@pytest.mark.parametrize("d", _MUTABLE, ids=[d.name for d in _MUTABLE])
+def test_every_directive_round_trips(diff, d):
+    before = diff.both("CONFIG", "GET", d.name)
+    value = _alternate(d)
+    try:
+        diff.check("CONFIG", "SET", d.name, value)
+        diff.check("CONFIG", "GET", d.name)
+        for alias in d.aliases:
+            diff.check("CONFIG", "GET", alias)
+    finally:
+        for client, old in zip((diff.ours, diff.theirs), before):
+            flat = list(old.items())[0] if isinstance(old, dict) else old
+            client.call("CONFIG", "SET", d.name, flat[1])
+    diff.check("CONFIG", "GET", d.name)
+
+
+def test_failed_apply_rolls_back_and_reruns_hooks():
+    cfg = Config()
+    seen = []
+    cfg.on_change("slowlog-log-slower-than", seen.append)
+    with pytest.raises(ConfigError, match="Unable to update TLS configuration"):
+        cfg.set_many([("slowlog-log-slower-than", "5"), ("tls-port", "6380")])
+    assert cfg["slowlog-log-slower-than"] == 10000 and cfg["tls-port"] == 0
+    assert seen == [5, 10000]
+
+
+def test_failed_tls_multi_set_matches_redis(diff):
+    diff.check("CONFIG", "SET", "hz", "33", "tls-port", "6390")
+    diff.check("CONFIG", "GET", "hz")

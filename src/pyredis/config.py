@@ -714,10 +714,17 @@ class Config:
                     except OSError as e:
                         raise ValueError(e.strerror) from None
                 self._store(d, v)
+                if d.name.startswith("tls-") and (self.values["tls-port"] or self.values["tls-replication"]
+                                                  or self.values["tls-cluster"]):
+                    # pyredis has no TLS: enabling it fails as redis-server does without certificates.
+                    raise ValueError("Unable to update TLS configuration. Check server logs.")
                 done += 1
-        except ValueError as e:  # an apply hook refused the value: restore everything
+        except ValueError as e:  # an apply step refused the value: restore everything
             for d, v in old:
-                self.values[d.name] = v
+                try:
+                    self._store(d, v)
+                except ValueError:
+                    self.values[d.name] = v
             raise ConfigError(f"CONFIG SET failed (possibly related to argument '{chosen[done][0]}') - {e}") from None
 
     def get(self, pattern: str) -> dict[str, str]:
