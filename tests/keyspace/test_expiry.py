@@ -238,9 +238,10 @@ def test_cycle_respects_time_budget(frozen):
     assert db.avg_ttl == 0
 
 
-def test_embedded_server_exposes_active_expiry():
-    with pyredis.Server(port=0, hz=50) as s:
+def test_embedded_server_exposes_active_expiry(tmp_path):
+    with pyredis.Server(port=0, hz=50, dir=str(tmp_path)) as s:
         c = RawClient("127.0.0.1", s.port)
+        c.call("FLUSHALL")
         _fill_volatile(c, 300, 20)
         assert _wait_dbsize_zero(c, 2.0) >= 0
         c.close()
