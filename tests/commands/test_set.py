@@ -547,3 +547,18 @@ def test_watch_is_invalidated_like_redis(pyredis_srv, real_redis, case):
     ours = _watch_outcome(pyredis_srv.port, setup, watched, cmd)
     theirs = _watch_outcome(real_redis.port, setup, watched, cmd)
     assert ours == theirs, (cmd, ours, theirs)
+
+
+def test_restore_encoding(diff):
+    """RESTORE (RDB loading) rebuilds the encoding: a hashtable of integers comes back as an
+    intset; an intset over the current limit comes back as a hashtable."""
+    diff.check("SADD", "ints", "1", "2", "x")
+    diff.check("SREM", "ints", "x")
+    diff.check("SADD", "small", "1", "2", "3", "4")
+    diff.check("SADD", "strs", "a", "b")
+    payloads = {k: diff.theirs.call("DUMP", k) for k in ("ints", "small", "strs")}
+    with config(diff, "set-max-intset-entries", "3"):
+        for k, p in payloads.items():
+            diff.check("RESTORE", k + "2", "0", p)
+            diff.check(*ENC, k + "2")
+            diff.check("SMEMBERS", k + "2", unordered=True)

@@ -11,7 +11,7 @@ API:
     h.ht                                  # True once converted to a hash table
     h.check_value_len(config, args)       # HSET-style conversion on long fields/values
     h.check_entries(config)               # conversion on too many fields
-    make_hash(pairs, config) -> RHash     # a freshly built hash (RDB load, RESTORE)
+    make_hash(pairs, config, check_values=True) -> RHash   # a hash loaded from RDB / RESTORE
     h.copy() -> RHash                     # same encoding (COPY)
 """
 
@@ -53,12 +53,17 @@ def new_hash() -> RHash:
     return h
 
 
-def make_hash(pairs, config) -> RHash:
+def make_hash(pairs, config, check_values: bool = True) -> RHash:
+    """A hash loaded from RDB/RESTORE. Redis 7.0 converts it to a hashtable when it has more than
+    hash-max-listpack-entries fields, and - for payloads stored as a plain hash (RDB_TYPE_HASH) -
+    when a field or value is longer than hash-max-listpack-value. A payload stored as a listpack
+    keeps its long values in a listpack (checked with DEBUG RELOAD on 7.0.15): pass
+    check_values=False for it."""
     h = RHash(pairs)
-    h.ht = False
-    limit = config["hash-max-listpack-value"]
-    if len(h) > config["hash-max-listpack-entries"] or any(len(k) > limit or len(v) > limit for k, v in h.items()):
-        h.ht = True
+    h.ht = len(h) > config["hash-max-listpack-entries"]
+    if not h.ht and check_values:
+        limit = config["hash-max-listpack-value"]
+        h.ht = any(len(k) > limit or len(v) > limit for k, v in h.items())
     return h
 
 
