@@ -8,6 +8,8 @@ from __future__ import annotations
 import time
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import pyredis.commands  # noqa: F401  (registers every command)
 from pyredis.core.spec import TABLE
@@ -735,3 +737,55 @@ def test_flushall_saves_with_save_points(tmp_path):
     finally:
         real.stop()
     assert results[0] == results[1] == (True, True, True)
+
+
+
+
+def _scan_property(c, ops, count):
+    """Run interleaved SCAN iterations (two at once) and random writes; return (keys present
+    for the whole of each iteration, keys each iteration returned)."""
+    c.call("FLUSHALL")
+    for i in range(60):
+        c.call("SET", f"k{i}", "v")
+    live = {f"k{i}".encode() for i in range(60)}
+    its = [{"cur": b"0", "seen": set(), "stable": set(live), "done": False, "started": False} for _ in range(2)]
+    for op, arg in ops:
+        if op == "scan":
+            it = its[arg % 2]
+            if it["done"]:
+                continue
+            if not it["started"]:
+                it["started"] = True
+                it["stable"] = set(live)
+            it["cur"], batch = c.call("SCAN", it["cur"], "COUNT", str(count))
+            it["seen"] |= set(batch)
+            if it["cur"] == b"0":
+                it["done"] = True
+        elif op == "set":
+            k = f"k{arg}".encode()
+            c.call("SET", k, "v")
+            live.add(k)
+        else:
+            k = f"k{arg}".encode()
+            c.call("DEL", k)
+            live.discard(k)
+            for it in its:
+                it["stable"].discard(k)
+    for it in its:  # finish the iterations
+        while it["started"] and not it["done"]:
+            it["cur"], batch = c.call("SCAN", it["cur"], "COUNT", str(count))
+            it["seen"] |= set(batch)
+            it["done"] = it["cur"] == b"0"
+    return [(it["stable"], it["seen"]) for it in its if it["started"]]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=st.lists(st.tuples(st.sampled_from(["scan", "set", "del"]), st.integers(0, 99)), max_size=80),
+       count=st.integers(1, 25))
+def test_scan_guarantee_property(pyredis_srv, ops, count):
+    c = RawClient("127.0.0.1", pyredis_srv.port)
+    try:
+        for stable, seen in _scan_property(c, ops, count):
+            assert stable <= seen
+    finally:
+        c.close()
