@@ -4,6 +4,7 @@ identical; each scenario also asserts the expected outcome so it cannot pass vac
 
 from __future__ import annotations
 
+import re
 import socket
 import time
 
@@ -435,7 +436,15 @@ def test_unblock_error_counts_in_errorstats(both):
         out += [p.call("RPUSH", "q", "v"), c1.read()]
         info = bytes(p.call("INFO", "errorstats")).decode()
         out.append(sorted(line for line in info.splitlines() if line.startswith("errorstat_")))
+        env.block(c1, "BLPOP", "q2", "0")
+        out += [p.call("CLIENT", "UNBLOCK", cid, "TIMEOUT"), c1.read(), c1.call("BLPOP", "q2", "0.01")]
+        stats = bytes(p.call("INFO", "commandstats")).decode()
+        out.append(sorted(re.sub(r"usec(_per_call)?=[0-9.]+,", "", line) for line in stats.splitlines()
+                          if line.startswith(("cmdstat_blpop", "cmdstat_blmove"))))
         return out
 
     out = both(sc)
-    assert out[-1] == ["errorstat_UNBLOCKED:count=1", "errorstat_WRONGTYPE:count=1"]
+    assert out[4] == ["errorstat_UNBLOCKED:count=1", "errorstat_WRONGTYPE:count=1"]
+    # any CLIENT UNBLOCK and an error while serving count as failed calls; a timeout does not
+    assert out[-1] == ["cmdstat_blmove:calls=1,rejected_calls=0,failed_calls=1",
+                       "cmdstat_blpop:calls=3,rejected_calls=0,failed_calls=2"]

@@ -320,8 +320,10 @@ class BlockingManager:
                             reply = w.marker.retry(c, key)
                         except CommandError as e:
                             reply = _error_reply(c, e.text)
+                            _count_failed(c)
                         except Exception as e:  # a bug in a retry must not take the server down
                             reply = _error_reply(c, b"ERR internal error serving blocked client: %r" % e)
+                            _count_failed(c)
                         if reply is None:
                             continue
                         self._finish(w, reply)
@@ -337,6 +339,7 @@ class BlockingManager:
         w = self.by_client.get(client_id)
         if w is None:
             return False
+        _count_failed(w.client)  # Redis counts any CLIENT UNBLOCK as a failed call
         if error:
             self._finish(w, _error_reply(w.client, UNBLOCKED_ERROR))
         else:
@@ -353,6 +356,14 @@ def _error_reply(c: Client, text: bytes) -> ErrorReply:
     from .dispatch import _error_reply as counted  # errorstats, as for any error reply
 
     return counted(c, text)
+
+
+def _count_failed(c: Client) -> None:
+    from .spec import lookup
+
+    spec = lookup(c.last_cmd)
+    if spec is not None:
+        spec.failed_calls += 1
 
 
 def manager(state: ServerState) -> BlockingManager:
