@@ -458,3 +458,23 @@ def test_watch_write_between_multi_and_exec(diff, other):
     other.check("LPUSH", "k", "x")
     diff.check("EXEC")
     diff.check("EXISTS", "a")
+
+
+def test_transaction_stats_match(diff):
+    """commandstats / errorstats after queueing errors, EXECABORT, nested MULTI, WATCH inside
+    MULTI and runtime errors inside EXEC."""
+    import re
+
+    diff.check("CONFIG", "RESETSTAT")
+    for cmd in (["MULTI"], ["LPUSH", "a", "x"], ["INCR", "a"], ["EXEC"], ["MULTI"], ["SET", "a"], ["NOPE"],
+                ["EXEC"], ["WATCH", "a"], ["MULTI"], ["EXEC", "x"], ["EXEC"], ["DISCARD"], ["MULTI"], ["MULTI"],
+                ["WATCH", "x"], ["DISCARD"], ["UNWATCH"]):
+        diff.check(*cmd)
+    ours, theirs = [], []
+    for out, c in ((ours, diff.ours), (theirs, diff.theirs)):
+        stats = bytes(c.call("INFO", "commandstats")).decode() + bytes(c.call("INFO", "errorstats")).decode()
+        out += sorted(re.sub(r"usec(_per_call)?=[0-9.]+,", "", line) for line in stats.splitlines()
+                      if line.startswith(("cmdstat_", "errorstat_")) and "cmdstat_config" not in line
+                      and "cmdstat_info" not in line and "cmdstat_hello" not in line)
+    assert ours == theirs
+    assert "cmdstat_exec:calls=3,rejected_calls=1,failed_calls=2" in ours
