@@ -11,12 +11,16 @@ from ..errors import NOT_FLOAT, NOT_INTEGER, OVERFLOW, SYNTAX, WRONGTYPE, Comman
 from ..keyspace.hash import RHash, new_hash
 from ..keyspace.scan import EMPTY_SCAN, parse_cursor, scan_reply
 from ..protocol.parser import string2ll
-from ._longdouble import format_ld_human, ld_add, parse_ld
 from ..protocol.replies import OK
+from ._longdouble import format_ld_human, ld_add, parse_ld
 
 _I64_MIN = -(1 << 63)
 _I64_MAX = (1 << 63) - 1
 _LONG_MAX = _I64_MAX
+# A negative count asks for that many picks with repetition. Redis streams them, so beyond a
+# few hundred million it never finishes anyway; pyredis would build the list in memory first,
+# so it refuses such counts instead of exhausting the machine's memory.
+_MAX_REPEATS = 1 << 27
 _RANGE_ERR = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
 
 
@@ -281,6 +285,8 @@ def hrandfield(ctx: Client, key: bytes, *args: bytes):
         return []
     size = len(h)
     if count < 0:
+        if count < -_MAX_REPEATS:
+            raise CommandError("ERR value is out of range")
         fields = random.choices(list(h), k=-count)
     elif count >= size:
         fields = list(h)

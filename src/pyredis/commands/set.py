@@ -15,6 +15,8 @@ from ..protocol.parser import string2ll
 from ..protocol.replies import SetReply
 
 _LONG_MAX = (1 << 63) - 1
+# SRANDMEMBER with a negative count: see commands/hash.py (HRANDFIELD).
+_MAX_REPEATS = 1 << 27
 _RANGE_ERR = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
 _POSITIVE_ERR = "ERR value is out of range, must be positive"
 
@@ -181,6 +183,8 @@ def srandmember(ctx: Client, key: bytes, *args: bytes):
     if s is None or count == 0:
         return []
     if count < 0:
+        if count < -_MAX_REPEATS:
+            raise CommandError("ERR value is out of range")
         return random.choices(tuple(s), k=-count)
     if count >= len(s):
         return ordered(s)
