@@ -94,3 +94,36 @@ def test_command_docs_all_has_every_command(raw):
     docs = raw.call("COMMAND", "DOCS")
     names = {docs[i].decode() for i in range(0, len(docs), 2)}
     assert names == {s.fullname for s in TABLE.values()}
+
+
+def _getkeys_argvs(spec) -> list[list[str]]:
+    """A few argument vectors for COMMAND GETKEYS: plain names, and a numkeys-shaped one."""
+    words = spec.fullname.split("|")
+    n = abs(spec.arity) if spec.arity > 0 else max(abs(spec.arity), 2) + 3
+    shapes = [["k1", "k2", "k3", "k4", "k5", "k6", "k7"], ["k1", "2", "k3", "k4", "k5", "k6", "k7"],
+              ["2", "k2", "k3", "k4", "k5", "k6", "k7"]]
+    out = []
+    for shape in shapes:
+        argv = words + shape[: n - len(words)]
+        if spec.arity > 0 and len(argv) != spec.arity:
+            continue
+        out.append(argv)
+    return out
+
+
+KEYED = [s for s in SPECS if s.handler is not None and (s.getkeys is not None or s.first_key > 0)]
+
+
+@pytest.mark.parametrize("spec", KEYED, ids=[s.fullname for s in KEYED])
+def test_key_positions_match_redis(spec, pyredis_srv, real_redis):
+    """COMMAND GETKEYS runs our declared key extraction; redis-server runs its own."""
+    ours = RawClient("127.0.0.1", pyredis_srv.port)
+    theirs = RawClient("127.0.0.1", real_redis.port)
+    try:
+        for argv in _getkeys_argvs(spec):
+            for sub in ("GETKEYS", "GETKEYSANDFLAGS"):
+                a, b = ours.call("COMMAND", sub, *argv), theirs.call("COMMAND", sub, *argv)
+                assert a == b, f"COMMAND {sub} {' '.join(argv)}: pyredis={a!r} redis={b!r}"
+    finally:
+        ours.close()
+        theirs.close()

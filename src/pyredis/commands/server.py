@@ -207,11 +207,21 @@ def command_list(ctx: Client, *args: bytes):
     return [s.fullname.encode() for s in specs]
 
 
+def _only_not_keys(spec: CommandSpec) -> bool:
+    """Key specs that all say not_key (shard channels of SPUBLISH...): Redis's
+    doesCommandHaveKeys is false for them."""
+    ref = reference()["info"].get(spec.fullname)
+    if ref is None:
+        return False
+    specs = ref["key_specs"]["~"]
+    return bool(specs) and all({"+": "not_key"} in ks.get("flags", {"~": []})["~"] for ks in specs)
+
+
 def _getkeys_common(argv: tuple[bytes, ...]) -> tuple[CommandSpec, list[int]]:
     spec = _resolve_argv(argv)
     if spec is None or (spec.subcommands and spec.handler is None):
         raise CommandError("ERR Invalid command specified")
-    if spec.getkeys is None and spec.first_key <= 0:
+    if (spec.getkeys is None and spec.first_key <= 0) or _only_not_keys(spec):
         raise CommandError("ERR The command has no key arguments")
     n = len(argv)
     if (spec.arity > 0 and spec.arity != n) or n < -spec.arity:
@@ -293,7 +303,17 @@ def command_getkeysandflags(ctx: Client, *argv: bytes):
         fl = [b"RW", b"access", b"update"] if get else [b"OW", b"update"]
         return [[argv[1], SetReply(Simple(f) for f in fl)]]
     if spec.fullname == "bitfield":
-        write = any(a.upper() in (b"SET", b"INCRBY") for a in argv[2:])
+        write = False  # read-only only when every operation is a well-formed GET/OVERFLOW
+        i, n = 2, len(argv)
+        while i < n:
+            op, rem = argv[i].upper(), n - i - 1
+            if op == b"GET" and rem >= 2:
+                i += 3
+            elif op == b"OVERFLOW" and rem >= 1:
+                i += 2
+            else:
+                write = True
+                break
         fl = [b"RW", b"access", b"update"] if write else [b"RO", b"access"]
         return [[argv[1], SetReply(Simple(f) for f in fl)]]
     ref = reference()["info"].get(spec.fullname)
