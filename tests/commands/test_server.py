@@ -431,3 +431,23 @@ def test_getkeysandflags_variable_flags(diff):
         if isinstance(theirs, bytes) and theirs.startswith(b"ERR Invalid command"):
             continue  # a command pyredis does not implement yet
         assert ours == theirs, argv
+
+
+def test_debug_populate(diff):
+    diff.check("DEBUG", "POPULATE", "100")
+    diff.check("DBSIZE")
+    diff.check("GET", "key:0")
+    diff.check("GET", "key:99")
+    diff.check("SET", "p:3", "mine")
+    diff.check("DEBUG", "POPULATE", "5", "p", "20")
+    diff.check("GET", "p:1")
+    diff.check("GET", "p:3")
+    diff.check("DEBUG", "POPULATE", "5", "q", "3")
+    diff.check("GET", "q:4")
+    diff.check("DBSIZE")
+    diff.check("DEBUG", "POPULATE", "-1")
+    diff.check("DEBUG", "POPULATE", "x")
+    diff.check("DEBUG", "POPULATE", "1", "r", "-5")
+    diff.check("DEBUG", "POPULATE")
+    diff.check("DEBUG", "POPULATE", "1", "a", "2", "3")
+    diff.check("FLUSHALL")

@@ -1201,6 +1201,35 @@ def _debug_protocol(ctx: Client, kind: bytes):
                        "double|bignum|null|array|set|map|attrib|push|verbatim|true|false")
 
 
+def _positive(b: bytes) -> int:
+    from ..util import string2ll
+
+    v = string2ll(b)
+    if v is None or v < 0:  # getPositiveLongFromObjectOrReply has one text for both
+        raise CommandError("ERR value is out of range, must be positive")
+    return v
+
+
+def _debug_populate(ctx: Client, count: bytes, prefix: bytes = b"key", size: bytes | None = None):
+    """DEBUG POPULATE: keys <prefix>:<n> holding value:<n> (cut or zero-padded to size);
+    existing keys are skipped; nothing is propagated."""
+    keys = _positive(count)
+    valsize = _positive(size) if size is not None else 0
+    db = ctx.db
+    state = ctx.server
+    for j in range(keys):
+        key = b"%s:%d" % (prefix, j)
+        if db.lookup(key) is not None:
+            continue
+        val = b"value:%d" % j
+        if valsize:
+            val = val[:valsize].ljust(valsize, b"\x00")
+        db.add(key, val)
+        if state.key_change_hooks:
+            state.signal_modified(db, key)
+    return OK
+
+
 @command("DEBUG", arity=-2, flags="admin noscript loading stale", group="server", since="1.0.0",
          complexity="Depends on subcommand.")
 def debug(ctx: Client, sub: bytes, *args: bytes):
@@ -1239,6 +1268,8 @@ def debug(ctx: Client, sub: bytes, *args: bytes):
     if s in (b"QUICKLIST-PACKED-THRESHOLD", b"SET-SKIP-CHECKSUM-VALIDATION", b"PAUSE-CRON",
              b"AOF-FLUSH-SLEEP", b"SET-DISABLE-DENY-SCRIPTS") and n == 1:
         return OK
+    if s == b"POPULATE" and 1 <= n <= 3:
+        return _debug_populate(ctx, *args)
     if s == b"STRINGMATCH-TEST" and n == 0:
         return Simple(b"Apparently Redis did not crash: test passed")
     if s == b"SDSLEN" and n == 1:
