@@ -14,7 +14,8 @@ How a blocking command is written (lists are the example, commands/list.py):
         return Blocked(keys, timeout, retry, NULL_ARRAY)
 
 `Blocked(keys, timeout_ms, retry, timeout_reply)`:
-    keys           the keys (in ctx.db) to wait on
+    keys           the keys (in ctx.db) to wait on; may be empty (WAIT): then only the
+                   timeout or CLIENT UNBLOCK ends the wait
     timeout_ms     relative timeout in ms, 0 = wait forever (parse_timeout's result)
     retry          retry(ctx, key) -> reply | None. Called with the blocked client as ctx when
                    `key` was written. Must do the whole job (pop, reply, propagate with
@@ -23,6 +24,9 @@ How a blocking command is written (lists are the example, commands/list.py):
                    the key that was served (Redis does not signal it again); do call it for other
                    keys written (the destination of BLMOVE), which wakes clients waiting on them.
     timeout_reply  sent on timeout and on CLIENT UNBLOCK id TIMEOUT (Redis: null array)
+
+Scripts must hold `state.time_frozen` raised while they run: may_block() is then False and
+ready keys are served only after the script (dispatch skips handle_ready() while frozen).
 
 The connection sees the marker, pauses the client (nothing else it sent runs until it is
 unblocked) and registers it here. Readiness: every write reaches `ctx.touched(key)`, whose
