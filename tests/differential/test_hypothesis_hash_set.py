@@ -161,3 +161,24 @@ def test_random_bulk_sequences_default_limits(diff, seq):
             diff.check("HGETALL", k, unordered=True)
         elif t == b"set":
             diff.check("SMEMBERS", k, unordered=True)
+
+
+float_text = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.floats(-1e6, 1e6, allow_nan=False).map(lambda f: "%.20g" % f),
+    st.decimals(-10**6, 10**6, places=19, allow_nan=False, allow_infinity=False).map(str),
+    st.integers(-(2**70), 2**70).map(str),
+    st.tuples(st.integers(-999, 999), st.integers(-4950, 4950)).map(lambda t: f"{t[0]}e{t[1]}"),
+)
+
+
+@settings(max_examples=int(os.environ.get("PYREDIS_HYPOTHESIS_EXAMPLES", "300")), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(start=float_text, incrs=st.lists(float_text, min_size=1, max_size=4))
+def test_hincrbyfloat_digits(diff, start, incrs):
+    """HINCRBYFLOAT adds in x87 long double and prints %.17Lf: every digit must agree."""
+    diff.both("DEL", "h")
+    diff.check("HSET", "h", "f", start)
+    for incr in incrs:
+        diff.check("HINCRBYFLOAT", "h", "f", incr)
+    diff.check("HGET", "h", "f")
