@@ -1,0 +1,486 @@
+"""FUNCTION LOAD/DELETE/FLUSH/LIST/DUMP/RESTORE/STATS/KILL/HELP and FCALL, FCALL_RO
+(Redis 7.0 functions.c, function_lua.c). Libraries run in their own Lua state
+(core/scripting.function_engine).
+
+FUNCTION DUMP writes Redis's payload format (RDB_OPCODE_FUNCTION2 + RDB string per library,
+RDB version 10, CRC64-Jones), with strings stored uncompressed; RESTORE also reads the
+LZF-compressed strings redis-server writes, so payloads move both ways.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ..core.client import Client
+from ..core.scripting import (
+    BUSY_EVAL,
+    FunctionInfo,
+    current_run,
+    function_engine,
+    valid_name,
+)
+from ..core.spec import command, container
+from ..errors import CommandError
+from ..protocol.replies import OK, SetReply, Simple
+from ..util import glob_match
+from .scripting import kill_script, numkeys_keys, split_args, split_shell_words
+
+_BAD_NAME = ("ERR Library names can only contain letters, numbers, or underscores(_) and must be at "
+             "least one character long")
+
+
+class Library:
+    __slots__ = ("name", "code", "functions")
+
+    def __init__(self, name: bytes, code: bytes) -> None:
+        self.name = name
+        self.code = code
+        self.functions: dict[bytes, FunctionInfo] = {}
+
+
+class Functions:
+    """The libraries of one server: name -> Library, and lowercase function name -> FunctionInfo."""
+
+    def __init__(self) -> None:
+        self.libraries: dict[bytes, Library] = {}
+        self.functions: dict[bytes, FunctionInfo] = {}
+
+    def link(self, lib: Library) -> None:
+        self.libraries[lib.name] = lib
+        for fi in lib.functions.values():
+            self.functions[fi.name.lower()] = fi
+
+    def unlink(self, lib: Library) -> None:
+        self.libraries.pop(lib.name, None)
+        for fi in lib.functions.values():
+            k = fi.name.lower()
+            if self.functions.get(k) is fi:
+                del self.functions[k]
+
+
+def registry(state) -> Functions:
+    f = getattr(state, "lua_function_libs", None)
+    if f is None:
+        f = state.lua_function_libs = Functions()
+    return f
+
+
+def _metadata(payload: bytes) -> tuple[bytes, bytes, bytes]:
+    """functionExtractLibMetaData: (engine, name, code keeping the shebang's newline)."""
+    if not payload.startswith(b"#!"):
+        raise CommandError("ERR Missing library metadata")
+    end = payload.find(b"\n")
+    if end < 0:
+        raise CommandError("ERR Invalid library metadata")
+    parts = split_shell_words(payload[:end])
+    if not parts:
+        raise CommandError("ERR Invalid library metadata")
+    engine = parts[0][2:]
+    name = None
+    for p in parts[1:]:
+        if p[:5].lower() == b"name=":
+            if name is not None:
+                raise CommandError("ERR Invalid metadata value, name argument was given multiple times")
+            name = p[5:]
+            continue
+        raise CommandError(b"ERR Invalid metadata value given: " + p)
+    if name is None:
+        raise CommandError("ERR Library name was not given")
+    return engine, name, payload[end:]
+
+
+def create_library(state, payload: bytes, replace: bool, fns: Functions) -> Library:
+    """functionsCreateWithLibraryCtx: load payload into fns (or raise)."""
+    engine_name, name, code = _metadata(payload)
+    if not valid_name(name):
+        raise CommandError(_BAD_NAME)
+    if engine_name.lower() != b"lua":
+        raise CommandError(b"ERR Engine '" + engine_name + b"' not found")
+    old = fns.libraries.get(name)
+    if old is not None and not replace:
+        raise CommandError(b"ERR Library '" + name + b"' already exists")
+    if old is not None:
+        fns.unlink(old)
+    try:
+        lib = Library(name, payload)
+        function_engine(state).load_library(lib, code)
+        if not lib.functions:
+            raise CommandError("ERR No functions registered")
+        for fi in lib.functions.values():
+            if fi.name.lower() in fns.functions:
+                raise CommandError(b"ERR Function " + fi.name + b" already exists")
+    except CommandError:
+        if old is not None:
+            fns.link(old)
+        raise
+    fns.link(lib)
+    return lib
+
+
+container("FUNCTION", group="scripting", acl="", since="7.0.0", summary="A container for function commands")
+
+
+@command("FUNCTION|LOAD", arity=-3, flags="write denyoom noscript", group="scripting", since="7.0.0")
+def function_load(ctx: Client, *args: bytes):
+    """Create a function with the given arguments (name, code, description)."""
+    replace = False
+    i = 0
+    while i < len(args) - 1:
+        a = args[i]
+        i += 1
+        if a.lower() == b"replace":
+            replace = True
+            continue
+        raise CommandError(b"ERR Unknown option given: " + a)
+    lib = create_library(ctx.server, args[i], replace, registry(ctx.server))
+    ctx.server.dirty += 1
+    return lib.name
+
+
+@command("FUNCTION|DELETE", arity=3, flags="write noscript", group="scripting", since="7.0.0")
+def function_delete(ctx: Client, name: bytes):
+    """Delete a function by name."""
+    fns = registry(ctx.server)
+    lib = fns.libraries.get(name)
+    if lib is None:
+        raise CommandError("ERR Library not found")
+    fns.unlink(lib)
+    ctx.server.dirty += 1
+    return OK
+
+
+@command("FUNCTION|FLUSH", arity=-2, flags="write noscript", group="scripting", since="7.0.0")
+def function_flush(ctx: Client, *args: bytes):
+    """Deleting all functions."""
+    if len(args) > 1 or (args and args[0].upper() not in (b"SYNC", b"ASYNC")):
+        raise CommandError("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
+    ctx.server.lua_function_libs = Functions()
+    ctx.server.dirty += 1
+    return OK
+
+
+def _lib_reply(lib: Library, with_code: bool) -> dict:
+    funcs = []
+    for fi in lib.functions.values():
+        funcs.append({
+            b"name": fi.name,
+            b"description": fi.desc,
+            b"flags": SetReply(Simple(f.encode()) for f in fi.flags),
+        })
+    d = {b"library_name": lib.name, b"engine": b"LUA", b"functions": funcs}
+    if with_code:
+        d[b"library_code"] = lib.code
+    return d
+
+
+@command("FUNCTION|LIST", arity=-2, flags="noscript", group="scripting", since="7.0.0")
+def function_list(ctx: Client, *args: bytes):
+    """List information about all the functions."""
+    with_code = False
+    pattern = None
+    i = 0
+    while i < len(args):
+        a = args[i]
+        la = a.lower()
+        if not with_code and la == b"withcode":
+            with_code = True
+        elif pattern is None and la == b"libraryname":
+            if i >= len(args) - 1:
+                raise CommandError("ERR library name argument was not given")
+            i += 1
+            pattern = args[i]
+        else:
+            raise CommandError(b"ERR Unknown argument " + a)
+        i += 1
+    out = []
+    for lib in registry(ctx.server).libraries.values():
+        if pattern is not None and not glob_match(pattern, lib.name, True):
+            continue
+        out.append(_lib_reply(lib, with_code))
+    return out
+
+
+@command("FUNCTION|STATS", arity=2, flags="noscript allow_busy", group="scripting", since="7.0.0")
+def function_stats(ctx: Client):
+    """Return information about the function currently running (name, description, duration)."""
+    run = current_run(ctx.server)
+    running = None
+    if run is not None and run.client is not None:
+        if run.is_eval:
+            raise CommandError(BUSY_EVAL)
+        running = {
+            b"name": run.name,
+            b"command": list(run.argv or []),
+            b"duration_ms": int((time.monotonic() - run.t0) * 1000),
+        }
+    fns = registry(ctx.server)
+    return {
+        b"running_script": running,
+        b"engines": {b"LUA": {b"libraries_count": len(fns.libraries), b"functions_count": len(fns.functions)}},
+    }
+
+
+@command("FUNCTION|KILL", arity=2, flags="noscript allow_busy", group="scripting", since="7.0.0")
+def function_kill(ctx: Client):
+    """Kill the function currently in execution."""
+    return kill_script(ctx, False)
+
+
+# --- DUMP / RESTORE ------------------------------------------------------------------------
+_RDB_OPCODE_FUNCTION_PRE_GA = 246
+_RDB_OPCODE_FUNCTION2 = 245
+_RDB_VERSION = 10
+
+
+def _crc64_table() -> list[int]:
+    poly = 0x95AC9329AC4BC9B5  # Jones polynomial, reflected
+    table = []
+    for i in range(256):
+        crc = i
+        for _ in range(8):
+            crc = (crc >> 1) ^ poly if crc & 1 else crc >> 1
+        table.append(crc)
+    return table
+
+
+_CRC64 = _crc64_table()
+
+
+def crc64(data: bytes, crc: int = 0) -> int:
+    t = _CRC64
+    for b in data:
+        crc = t[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    return crc
+
+
+def _rdb_len(n: int) -> bytes:
+    if n < 64:
+        return bytes([n])
+    if n < 16384:
+        return bytes([0x40 | (n >> 8), n & 0xFF])
+    if n <= 0xFFFFFFFF:
+        return b"\x80" + n.to_bytes(4, "big")
+    return b"\x81" + n.to_bytes(8, "big")
+
+
+def lzf_decompress(data: bytes, out_len: int) -> bytes:
+    out = bytearray()
+    i = 0
+    n = len(data)
+    while i < n:
+        ctrl = data[i]
+        i += 1
+        if ctrl < 32:
+            ln = ctrl + 1
+            if i + ln > n:
+                raise ValueError("lzf: truncated literal")
+            out += data[i:i + ln]
+            i += ln
+        else:
+            ln = ctrl >> 5
+            if ln == 7:
+                if i >= n:
+                    raise ValueError("lzf: truncated")
+                ln += data[i]
+                i += 1
+            if i >= n:
+                raise ValueError("lzf: truncated")
+            ref = len(out) - ((ctrl & 0x1F) << 8) - 1 - data[i]
+            i += 1
+            if ref < 0:
+                raise ValueError("lzf: bad reference")
+            for k in range(ln + 2):
+                out.append(out[ref + k])
+    if len(out) != out_len:
+        raise ValueError("lzf: bad length")
+    return bytes(out)
+
+
+class _Reader:
+    def __init__(self, data: bytes) -> None:
+        self.d = data
+        self.i = 0
+
+    def byte(self) -> int:
+        if self.i >= len(self.d):
+            raise ValueError("eof")
+        b = self.d[self.i]
+        self.i += 1
+        return b
+
+    def take(self, n: int) -> bytes:
+        if self.i + n > len(self.d):
+            raise ValueError("eof")
+        b = self.d[self.i:self.i + n]
+        self.i += n
+        return b
+
+    def length(self) -> tuple[int, bool]:
+        b = self.byte()
+        t = b >> 6
+        if t == 0:
+            return b & 0x3F, False
+        if t == 1:
+            return ((b & 0x3F) << 8) | self.byte(), False
+        if t == 3:
+            return b & 0x3F, True
+        if b == 0x80:
+            return int.from_bytes(self.take(4), "big"), False
+        if b == 0x81:
+            return int.from_bytes(self.take(8), "big"), False
+        raise ValueError("bad length")
+
+    def string(self) -> bytes:
+        n, enc = self.length()
+        if not enc:
+            return self.take(n)
+        if n == 0:
+            return b"%d" % int.from_bytes(self.take(1), "little", signed=True)
+        if n == 1:
+            return b"%d" % int.from_bytes(self.take(2), "little", signed=True)
+        if n == 2:
+            return b"%d" % int.from_bytes(self.take(4), "little", signed=True)
+        if n == 3:
+            clen, _ = self.length()
+            ulen, _ = self.length()
+            return lzf_decompress(self.take(clen), ulen)
+        raise ValueError("bad string encoding")
+
+
+@command("FUNCTION|DUMP", arity=2, flags="noscript", group="scripting", since="7.0.0")
+def function_dump(ctx: Client):
+    """Dump all functions into a serialized binary payload."""
+    out = bytearray()
+    for lib in registry(ctx.server).libraries.values():
+        out.append(_RDB_OPCODE_FUNCTION2)
+        out += _rdb_len(len(lib.code))
+        out += lib.code
+    out += _RDB_VERSION.to_bytes(2, "little")
+    out += crc64(bytes(out)).to_bytes(8, "little")
+    return bytes(out)
+
+
+@command("FUNCTION|RESTORE", arity=-3, flags="write denyoom noscript", group="scripting", since="7.0.0")
+def function_restore(ctx: Client, payload: bytes, *args: bytes):
+    """Restore all the functions on the given payload."""
+    policy = b"APPEND"
+    if args:
+        if len(args) > 1:
+            raise CommandError("ERR syntax error")
+        policy = args[0].upper()
+        if policy not in (b"FLUSH", b"APPEND", b"REPLACE"):
+            raise CommandError("ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.")
+    if (len(payload) < 10 or int.from_bytes(payload[-10:-8], "little") > _RDB_VERSION
+            or crc64(payload[:-8]) != int.from_bytes(payload[-8:], "little")):
+        raise CommandError("ERR DUMP payload version or checksum are wrong")
+    state = ctx.server
+    rd = _Reader(payload[:-10])
+    new = Functions()
+    try:
+        while rd.i < len(rd.d):
+            t = rd.byte()
+            if t == _RDB_OPCODE_FUNCTION_PRE_GA:
+                raise CommandError("ERR Pre-GA function format not supported")
+            if t != _RDB_OPCODE_FUNCTION2:
+                raise CommandError("ERR given type is not a function")
+            code = rd.string()
+            create_library(state, code, False, new)
+    except ValueError:
+        raise CommandError("ERR failed loading the given functions payload") from None
+    fns = registry(state)
+    if policy == b"FLUSH":
+        state.lua_function_libs = new
+    else:
+        for name in new.libraries:
+            if name in fns.libraries and policy == b"APPEND":
+                raise CommandError(b"ERR Library " + name + b" already exists")
+        kept = Functions()
+        for lib in fns.libraries.values():
+            if lib.name not in new.libraries:
+                kept.link(lib)
+        for fi in new.functions.values():
+            if fi.name.lower() in kept.functions:
+                raise CommandError(b"ERR Function " + fi.name + b" already exists")
+        for lib in new.libraries.values():
+            kept.link(lib)
+        state.lua_function_libs = kept
+    state.dirty += 1
+    return OK
+
+
+_FUNCTION_HELP = [
+    "FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "LOAD [REPLACE] <FUNCTION CODE>",
+    "    Create a new library with the given library name and code.",
+    "DELETE <LIBRARY NAME>",
+    "    Delete the given library.",
+    "LIST [LIBRARYNAME PATTERN] [WITHCODE]",
+    "    Return general information on all the libraries:",
+    "    * Library name",
+    "    * The engine used to run the Library",
+    "    * Library description",
+    "    * Functions list",
+    "    * Library code (if WITHCODE is given)",
+    "    It also possible to get only function that matches a pattern using LIBRARYNAME argument.",
+    "STATS",
+    "    Return information about the current function running:",
+    "    * Function name",
+    "    * Command used to run the function",
+    "    * Duration in MS that the function is running",
+    "    If no function is running, return nil",
+    "    In addition, returns a list of available engines.",
+    "KILL",
+    "    Kill the current running function.",
+    "FLUSH [ASYNC|SYNC]",
+    "    Delete all the libraries.",
+    "    When called without the optional mode argument, the behavior is determined by the",
+    "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+    "    * ASYNC: Asynchronously flush the libraries.",
+    "    * SYNC: Synchronously flush the libraries.",
+    "DUMP",
+    "    Return a serialized payload representing the current libraries, can be restored using FUNCTION RESTORE command",
+    "RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]",
+    "    Restore the libraries represented by the given payload, it is possible to give a restore policy to",
+    "    control how to handle existing libraries (default APPEND):",
+    "    * FLUSH: delete all existing libraries.",
+    "    * APPEND: appends the restored libraries to the existing libraries. On collision, abort.",
+    "    * REPLACE: appends the restored libraries to the existing libraries, On collision, replace the old",
+    "      libraries with the new libraries (notice that even on this option there is a chance of failure",
+    "      in case of functions name collision with another library).",
+    "HELP",
+    "    Prints this help.",
+]
+
+
+@command("FUNCTION|HELP", arity=2, flags="loading stale", group="scripting", since="7.0.0")
+def function_help(ctx: Client):
+    """Show helpful text about the different subcommands."""
+    return [Simple(x.encode()) for x in _FUNCTION_HELP]
+
+
+# --- FCALL -------------------------------------------------------------------------------
+def _fcall(ctx: Client, name: bytes, numkeys: bytes, rest: tuple, ro: bool):
+    fi = registry(ctx.server).functions.get(name.lower())
+    if fi is None:
+        raise CommandError("ERR Function not found")
+    keys, args = split_args(numkeys, rest, "ERR Bad number of keys provided")
+    no_writes = "no-writes" in fi.flags
+    if ro and not no_writes:
+        raise CommandError("ERR Can not execute a script with write flag using *_ro command.")
+    return function_engine(ctx.server).run(ctx, fi.fn, keys, args, fi.name, False, ro or no_writes)
+
+
+_FCALL_FLAGS = "noscript stale skip_monitor no_mandatory_keys"
+
+
+@command("FCALL", arity=-3, flags=_FCALL_FLAGS, group="scripting", getkeys=numkeys_keys, since="7.0.0")
+def fcall(ctx: Client, name: bytes, numkeys: bytes, *rest: bytes):
+    """Invoke a function."""
+    return _fcall(ctx, name, numkeys, rest, False)
+
+
+@command("FCALL_RO", arity=-3, flags="readonly " + _FCALL_FLAGS, group="scripting", getkeys=numkeys_keys,
+         since="7.0.0")
+def fcall_ro(ctx: Client, name: bytes, numkeys: bytes, *rest: bytes):
+    """Invoke a read-only function."""
+    return _fcall(ctx, name, numkeys, rest, True)

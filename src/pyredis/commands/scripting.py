@@ -1,0 +1,309 @@
+"""EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT (Redis 7.0 eval.c). The Lua engine lives in
+core/scripting.py."""
+
+from __future__ import annotations
+
+from ..core.client import Client
+from ..core.scripting import current_run, engine, sha1hex
+from ..core.scripting import BUSY_FUNCTION as _BUSY_FUNCTION
+from ..core.spec import command, container
+from ..errors import CommandError
+from ..protocol.replies import OK, Simple
+from ..util import string2ll
+
+NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL."
+UNKILLABLE = ("UNKILLABLE Sorry the script already executed write commands against the dataset. "
+              "You can either wait the script termination or kill the server in a hard way using "
+              "the SHUTDOWN NOSAVE command.")
+NOTBUSY = "NOTBUSY No scripts in execution right now."
+
+SCRIPT_FLAGS = {"no-writes": 1, "allow-oom": 2, "allow-stale": 4, "no-cluster": 8, "allow-cross-slot-keys": 16}
+FLAG_NO_WRITES = 1
+
+
+class ScriptEntry:
+    __slots__ = ("fn", "flags", "compat", "body")
+
+    def __init__(self, fn, flags: int, compat: bool, body: bytes) -> None:
+        self.fn = fn
+        self.flags = flags
+        self.compat = compat
+        self.body = body
+
+
+def numkeys_keys(argv: list[bytes]) -> list[int]:
+    """Key positions of EVAL-like commands: numkeys at argv[2]."""
+    if len(argv) < 3:
+        return []
+    n = string2ll(argv[2])
+    if n is None or n <= 0 or n > len(argv) - 3:
+        return []
+    return list(range(3, 3 + n))
+
+
+def split_args(numkeys: bytes, rest: tuple, bad: str = "ERR value is not an integer or out of range"):
+    n = string2ll(numkeys)
+    if n is None:
+        raise CommandError(bad)
+    if n > len(rest):
+        raise CommandError("ERR Number of keys can't be greater than number of args")
+    if n < 0:
+        raise CommandError("ERR Number of keys can't be negative")
+    return list(rest[:n]), list(rest[n:])
+
+
+def split_shell_words(line: bytes) -> list[bytes] | None:
+    """sdssplitargs: whitespace separated words with "..." and '...' quoting; None if unbalanced."""
+    out: list[bytes] = []
+    i = 0
+    n = len(line)
+    while True:
+        while i < n and line[i:i + 1].isspace():
+            i += 1
+        if i >= n:
+            return out
+        cur = bytearray()
+        inq = insq = False
+        while True:
+            if inq:
+                if i >= n:
+                    return None
+                ch = line[i:i + 1]
+                if ch == b"\\" and i + 1 < n:
+                    nx = line[i + 1:i + 2]
+                    if nx == b"x" and i + 3 < n:
+                        try:
+                            cur.append(int(line[i + 2:i + 4], 16))
+                            i += 4
+                            continue
+                        except ValueError:
+                            pass
+                    cur += {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"a": b"\a"}.get(nx, nx)
+                    i += 2
+                    continue
+                if ch == b'"':
+                    if i + 1 < n and not line[i + 1:i + 2].isspace():
+                        return None
+                    i += 1
+                    break
+                cur += ch
+                i += 1
+            elif insq:
+                if i >= n:
+                    return None
+                ch = line[i:i + 1]
+                if ch == b"\\" and line[i + 1:i + 2] == b"'":
+                    cur += b"'"
+                    i += 2
+                    continue
+                if ch == b"'":
+                    if i + 1 < n and not line[i + 1:i + 2].isspace():
+                        return None
+                    i += 1
+                    break
+                cur += ch
+                i += 1
+            else:
+                if i >= n:
+                    break
+                ch = line[i:i + 1]
+                if ch.isspace():
+                    break
+                if ch == b'"':
+                    inq = True
+                elif ch == b"'":
+                    insq = True
+                else:
+                    cur += ch
+                i += 1
+        out.append(bytes(cur))
+
+
+def _shebang(body: bytes):
+    """evalExtractShebangFlags: (flags, compat mode, offset of the code)."""
+    if not body.startswith(b"#!"):
+        return 0, True, 0
+    end = body.find(b"\n")
+    if end < 0:
+        raise CommandError("ERR Invalid script shebang")
+    parts = split_shell_words(body[:end])
+    if not parts:
+        raise CommandError("ERR Invalid engine in script shebang")
+    if parts[0] != b"#!lua":
+        raise CommandError(b"ERR Unexpected engine in script shebang: " + parts[0])
+    flags = 0
+    for p in parts[1:]:
+        if p.startswith(b"flags="):
+            for f in p[6:].split(b","):
+                if not f and p[6:] == b"":
+                    continue
+                v = SCRIPT_FLAGS.get(f.decode("latin-1"))
+                if v is None:
+                    raise CommandError(b"ERR Unexpected flag in script shebang: " + f)
+                flags |= v
+        else:
+            raise CommandError(b"ERR Unknown lua shebang option: " + p)
+    return flags, False, end
+
+
+def load_script(ctx: Client, body: bytes) -> tuple[bytes, ScriptEntry]:
+    eng = engine(ctx.server)
+    sha = sha1hex(body)
+    entry = eng.scripts.get(sha)
+    if entry is not None:
+        return sha, entry
+    flags, compat, off = _shebang(body)
+    fn, err = eng.compile(body[off:] if off else body, b"@user_script")
+    if fn is None:
+        raise CommandError(b"ERR Error compiling script (new function): " + err.replace(b"\r", b" ").replace(b"\n", b" "))
+    entry = ScriptEntry(fn, flags, compat, body)
+    eng.scripts[sha] = entry
+    return sha, entry
+
+
+def _run(ctx: Client, sha: bytes, entry: ScriptEntry, numkeys: bytes, rest: tuple, ro: bool):
+    keys, args = split_args(numkeys, rest)
+    read_only = ro
+    if not entry.compat:
+        if not entry.flags & FLAG_NO_WRITES:
+            if ro:
+                raise CommandError("ERR Can not execute a script with write flag using *_ro command.")
+        else:
+            read_only = True
+    return engine(ctx.server).run(ctx, entry.fn, keys, args, sha, True, read_only)
+
+
+def _eval(ctx: Client, body: bytes, numkeys: bytes, rest: tuple, ro: bool):
+    split_args(numkeys, rest)
+    sha, entry = load_script(ctx, body)
+    return _run(ctx, sha, entry, numkeys, rest, ro)
+
+
+def _evalsha(ctx: Client, sha: bytes, numkeys: bytes, rest: tuple, ro: bool):
+    if len(sha) != 40:
+        raise CommandError(NOSCRIPT)
+    split_args(numkeys, rest)
+    sha = sha.lower()
+    entry = engine(ctx.server).scripts.get(sha)
+    if entry is None:
+        raise CommandError(NOSCRIPT)
+    return _run(ctx, sha, entry, numkeys, rest, ro)
+
+
+_EVAL_FLAGS = "noscript stale skip_monitor no_mandatory_keys"
+
+
+@command("EVAL", arity=-3, flags=_EVAL_FLAGS, group="scripting", getkeys=numkeys_keys, since="2.6.0")
+def eval_(ctx: Client, body: bytes, numkeys: bytes, *rest: bytes):
+    """Execute a Lua script server side."""
+    return _eval(ctx, body, numkeys, rest, False)
+
+
+@command("EVAL_RO", arity=-3, flags="readonly " + _EVAL_FLAGS, group="scripting", getkeys=numkeys_keys,
+         since="7.0.0")
+def eval_ro(ctx: Client, body: bytes, numkeys: bytes, *rest: bytes):
+    """Execute a read-only Lua script server side."""
+    return _eval(ctx, body, numkeys, rest, True)
+
+
+@command("EVALSHA", arity=-3, flags=_EVAL_FLAGS, group="scripting", getkeys=numkeys_keys, since="2.6.0")
+def evalsha(ctx: Client, sha: bytes, numkeys: bytes, *rest: bytes):
+    """Execute a Lua script server side, by its SHA1 digest."""
+    return _evalsha(ctx, sha, numkeys, rest, False)
+
+
+@command("EVALSHA_RO", arity=-3, flags="readonly " + _EVAL_FLAGS, group="scripting", getkeys=numkeys_keys,
+         since="7.0.0")
+def evalsha_ro(ctx: Client, sha: bytes, numkeys: bytes, *rest: bytes):
+    """Execute a read-only Lua script server side, by its SHA1 digest."""
+    return _evalsha(ctx, sha, numkeys, rest, True)
+
+
+container("SCRIPT", group="scripting", acl="", since="2.6.0", summary="A container for Lua scripts management commands")
+
+
+@command("SCRIPT|LOAD", arity=3, flags="noscript stale", group="scripting", since="2.6.0")
+def script_load(ctx: Client, body: bytes):
+    """Load a Lua script into the scripts cache, without executing it."""
+    sha, _ = load_script(ctx, body)
+    return sha
+
+
+@command("SCRIPT|EXISTS", arity=-3, flags="noscript", group="scripting", since="2.6.0")
+def script_exists(ctx: Client, *shas: bytes):
+    """Check existence of scripts in the script cache."""
+    scripts = engine(ctx.server).scripts
+    return [1 if s.lower() in scripts else 0 for s in shas]
+
+
+@command("SCRIPT|FLUSH", arity=-2, flags="noscript", group="scripting", since="2.6.0")
+def script_flush(ctx: Client, *args: bytes):
+    """Remove all the scripts from the script cache."""
+    if len(args) > 1 or (args and args[0].upper() not in (b"SYNC", b"ASYNC")):
+        raise CommandError("ERR SCRIPT FLUSH only support SYNC|ASYNC option")
+    state = ctx.server
+    if getattr(state, "lua", None) is not None:
+        state.lua = None  # a fresh Lua state, as Redis's scriptingReset
+    return OK
+
+
+def kill_script(ctx: Client, is_eval: bool):
+    run = current_run(ctx.server)
+    if run is None or run.client is None:
+        raise CommandError(NOTBUSY)
+    if run.dirty:
+        raise CommandError(UNKILLABLE)
+    if is_eval and not run.is_eval:
+        raise CommandError(_BUSY_FUNCTION)
+    if not is_eval and run.is_eval:
+        from ..core.scripting import BUSY_EVAL
+
+        raise CommandError(BUSY_EVAL)
+    run.killed = True
+    return OK
+
+
+@command("SCRIPT|KILL", arity=2, flags="noscript allow_busy", group="scripting", since="2.6.0")
+def script_kill(ctx: Client):
+    """Kill the script currently in execution."""
+    return kill_script(ctx, True)
+
+
+@command("SCRIPT|DEBUG", arity=3, flags="noscript", group="scripting", since="3.2.0")
+def script_debug(ctx: Client, mode: bytes):
+    """Set the debug mode for executed scripts."""
+    m = mode.upper()
+    if ctx.multi is not None or ctx.in_exec:
+        raise CommandError("ERR SCRIPT DEBUG must be called outside MULTI")
+    if m == b"NO":
+        return OK
+    if m in (b"YES", b"SYNC"):
+        raise CommandError("ERR the Lua debugger (LDB) is not supported by this server")
+    raise CommandError("ERR Use SCRIPT DEBUG YES/SYNC/NO")
+
+
+_SCRIPT_HELP = [
+    "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "DEBUG (YES|SYNC|NO)",
+    "    Set the debug mode for subsequent scripts executed.",
+    "EXISTS <sha1> [<sha1> ...]",
+    "    Return information about the existence of the scripts in the script cache.",
+    "FLUSH [ASYNC|SYNC]",
+    "    Flush the Lua scripts cache. Very dangerous on replicas.",
+    "    When called without the optional mode argument, the behavior is determined by the",
+    "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+    "    * ASYNC: Asynchronously flush the scripts cache.",
+    "    * SYNC: Synchronously flush the scripts cache.",
+    "KILL",
+    "    Kill the currently executing Lua script.",
+    "LOAD <script>",
+    "    Load a script into the scripts cache without executing it.",
+    "HELP",
+    "    Prints this help.",
+]
+
+
+@command("SCRIPT|HELP", arity=2, flags="loading stale", group="scripting", since="5.0.0")
+def script_help(ctx: Client):
+    """Show helpful text about the different subcommands."""
+    return [Simple(x.encode()) for x in _SCRIPT_HELP]
