@@ -82,7 +82,21 @@ def _resolve_argv(argv: list[bytes] | tuple[bytes, ...]) -> CommandSpec | None:
 
 
 # --- COMMAND ------------------------------------------------------------------------------
+_INFO_CACHE: dict[int, tuple[CommandSpec, list]] = {}
+_DOCS_CACHE: dict[int, tuple[CommandSpec, dict]] = {}
+
+
 def command_info(spec: CommandSpec) -> list:
+    """COMMAND INFO's entry for spec (built once: the declarations do not change)."""
+    hit = _INFO_CACHE.get(id(spec))
+    if hit is not None and hit[0] is spec and len(hit[1][9]) == len(spec.subcommands):
+        return hit[1]
+    info = _build_info(spec)
+    _INFO_CACHE[id(spec)] = (spec, info)
+    return info
+
+
+def _build_info(spec: CommandSpec) -> list:
     ref = reference()["info"].get(spec.fullname)
     if ref is not None:
         tips = _decode(ref["tips"])
@@ -104,6 +118,15 @@ def command_info(spec: CommandSpec) -> list:
 
 
 def command_docs(spec: CommandSpec) -> dict:
+    hit = _DOCS_CACHE.get(id(spec))
+    if hit is not None and hit[0] is spec and len(hit[1].get(b"subcommands", ())) == len(spec.subcommands):
+        return hit[1]
+    doc = _build_docs(spec)
+    _DOCS_CACHE[id(spec)] = (spec, doc)
+    return doc
+
+
+def _build_docs(spec: CommandSpec) -> dict:
     ref = reference()["docs"]
     if spec.parent is None:
         raw = ref.get(spec.fullname)
