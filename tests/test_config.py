@@ -504,3 +504,27 @@ def test_failed_apply_rolls_back_and_reruns_hooks():
 def test_failed_tls_multi_set_matches_redis(diff):
     diff.check("CONFIG", "SET", "hz", "33", "tls-port", "6390")
     diff.check("CONFIG", "GET", "hz")
+
+
+BAD_LINES = ["foo bar", "appendonly maybe", "hz abc", "maxmemory 1x", "daemonize", "save 1 2 3",
+             'requirepass "unbalanced', "loglevel loud", "hz 1 2", "databases 0", "maxmemory-clients 200%",
+             "client-output-buffer-limit normal 1 2", "notify-keyspace-events Z", "port 70000"]
+
+
+@pytest.mark.parametrize("line", BAD_LINES)
+def test_config_file_errors_match_redis(tmp_path, line):
+    import subprocess
+
+    from conftest import REDIS_SERVER
+
+    if REDIS_SERVER is None:
+        pytest.skip("redis-server not installed")
+    conf = tmp_path / "bad.conf"
+    conf.write_text(f"# first line\n{line}\n")
+    proc = subprocess.run([REDIS_SERVER, str(conf), "--port", "0", "--daemonize", "no"], capture_output=True,
+                          text=True, timeout=10)
+    assert proc.returncode != 0
+    theirs = [ln for ln in (proc.stdout + proc.stderr).splitlines() if ln.strip()][-3:]
+    with pytest.raises(ConfigError) as e:
+        Config().load_file(str(conf))
+    assert str(e.value).splitlines() == theirs
