@@ -451,3 +451,25 @@ def test_debug_populate(diff):
     diff.check("DEBUG", "POPULATE")
     diff.check("DEBUG", "POPULATE", "1", "a", "2", "3")
     diff.check("FLUSHALL")
+
+
+def test_info_pubsub_and_blocked_figures(pyredis_srv, real_redis):
+    figures = []
+    for port in (pyredis_srv.port, real_redis.port):
+        sub = RawClient("127.0.0.1", port)
+        sub.call("SUBSCRIBE", "a")
+        sub.call("SUBSCRIBE", "b")
+        sub.call("PSUBSCRIBE", "p*")
+        sub2 = RawClient("127.0.0.1", port)
+        sub2.call("SUBSCRIBE", "a")
+        blocker = RawClient("127.0.0.1", port)
+        blocker.send(b"*3\r\n$5\r\nBLPOP\r\n$9\r\nnokey-blk\r\n$1\r\n0\r\n")
+        time.sleep(0.2)
+        c = RawClient("127.0.0.1", port)
+        info = dict(_sections(c.call("INFO", "stats", "clients"))["Stats"] + _sections(c.call("INFO", "clients"))["Clients"])
+        figures.append({k: info[k] for k in ("pubsub_channels", "pubsub_patterns", "pubsubshard_channels",
+                                             "blocked_clients")})
+        for x in (sub, sub2, blocker, c):
+            x.close()
+    assert figures[0] == figures[1]
+    assert figures[0]["pubsub_channels"] == "2" and figures[0]["blocked_clients"] == "1"

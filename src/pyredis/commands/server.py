@@ -728,17 +728,15 @@ def _sec_persistence(state) -> list[tuple[str, Any]]:
 def _sec_stats(state) -> list[tuple[str, Any]]:
     st = state.stats
     m = _metrics(state)
-    channels: set = set()
-    patterns: set = set()
-    shard: set = set()
-    tracking_items = 0
-    for c in state.clients.values():
-        if c.subscriptions:
-            channels |= c.subscriptions
-        if c.psubscriptions:
-            patterns |= c.psubscriptions
-        if c.ssubscriptions:
-            shard |= c.ssubscriptions
+    ps = getattr(state, "pubsub", None)
+    if ps is not None:
+        n_channels, n_patterns, n_shard = len(ps.channels), len(ps.patterns), len(ps.shard_channels)
+    else:
+        n_channels = n_patterns = n_shard = 0
+    tr = getattr(state, "tracking", None)
+    table = getattr(tr, "table", None) or {}
+    tracking_keys = len(table)
+    tracking_items = sum(len(v) for v in table.values())
     return [
         ("total_connections_received", st.total_connections_received),
         ("total_commands_processed", st.total_commands_processed),
@@ -765,9 +763,9 @@ def _sec_stats(state) -> list[tuple[str, Any]]:
         ("current_eviction_exceeded_time", 0),
         ("keyspace_hits", st.keyspace_hits),
         ("keyspace_misses", st.keyspace_misses),
-        ("pubsub_channels", len(channels)),
-        ("pubsub_patterns", len(patterns)),
-        ("pubsubshard_channels", len(shard)),
+        ("pubsub_channels", n_channels),
+        ("pubsub_patterns", n_patterns),
+        ("pubsubshard_channels", n_shard),
         ("latest_fork_usec", 0),
         ("total_forks", 0),
         ("migrate_cached_sockets", 0),
@@ -778,7 +776,7 @@ def _sec_stats(state) -> list[tuple[str, Any]]:
         ("active_defrag_key_misses", 0),
         ("total_active_defrag_time", 0),
         ("current_active_defrag_time", 0),
-        ("tracking_total_keys", 0),
+        ("tracking_total_keys", tracking_keys),
         ("tracking_total_items", tracking_items),
         ("tracking_total_prefixes", 0),
         ("unexpected_error_replies", st.unexpected_error_replies),
