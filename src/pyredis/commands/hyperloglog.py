@@ -1,0 +1,148 @@
+"""HyperLogLog commands: PFADD PFCOUNT PFMERGE (the value format lives in keyspace/hll.py).
+
+HLLs are string values: a key written by Redis can be read here and the other way round
+(GET/SET, DUMP/RESTORE), and estimates are Redis's. PFDEBUG and PFSELFTEST are not provided.
+"""
+
+from __future__ import annotations
+
+from ..core.client import Client
+from ..core.notify import NOTIFY_NEW, NOTIFY_STRING
+from ..core.spec import command
+from ..errors import WRONGTYPE, CommandError
+from ..keyspace import hll
+from ..protocol.replies import OK
+
+
+def _hll_value(v) -> bytes:
+    """isHLLObjectOrReply for an existing value."""
+    if type(v) is not bytes:
+        raise CommandError(WRONGTYPE)
+    if not hll.is_hll(v):
+        raise CommandError(hll.WRONGTYPE_ERR)
+    return v
+
+
+@command("PFADD", arity=-2, flags="write denyoom fast", keys=(1, 1, 1), group="hyperloglog",
+         since="2.8.9", summary="Adds the specified elements to the specified HyperLogLog.",
+         complexity="O(1) to add every element.")
+def pfadd(ctx: Client, key: bytes, *elements: bytes):
+    db = ctx.db
+    v = db.lookup(key)
+    created = v is None
+    if created:
+        buf = hll.new_hll()
+        updated = 1
+    else:
+        buf = bytearray(_hll_value(v))
+        updated = 0
+    if elements:
+        r = hll.add(buf, elements, ctx.server.config["hll-sparse-max-bytes"])
+        if r is None:
+            raise CommandError(hll.INVALID_ERR)
+        n, buf = r
+        updated += n
+    if not updated:
+        return 0
+    buf[15] |= 0x80  # HLL_INVALIDATE_CACHE
+    if created:
+        db.add(key, bytes(buf))
+    else:
+        db.set(key, bytes(buf), True)
+    ctx.touched(key)
+    if updated > 1:
+        ctx.server.dirty += updated - 1
+    if ctx.server.notify_flags:
+        if created:
+            ctx.notify(NOTIFY_NEW, b"new", key)
+        ctx.notify(NOTIFY_STRING, b"pfadd", key)
+    return 1
+
+
+def _merge_into(raw: bytearray | None, v: bytes) -> bytearray:
+    regs = hll.registers(v)
+    if regs is None:
+        raise CommandError(hll.INVALID_ERR)
+    return regs if raw is None else hll.merge_max(raw, regs)
+
+
+@command("PFCOUNT", arity=-2, flags="readonly", keys=(1, -1, 1), group="hyperloglog", since="2.8.9",
+         summary="Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s).",
+         complexity="O(1) with a very small average constant time when called with a single key. "
+         "O(N) with N being the number of keys, and much bigger constant times, when called with "
+         "multiple keys.")
+def pfcount(ctx: Client, *keys: bytes):
+    db = ctx.db
+    if len(keys) > 1:
+        raw = None
+        for k in keys:
+            v = db.lookup(k)
+            if v is None:
+                continue
+            raw = _merge_into(raw, _hll_value(v))
+        if raw is None:
+            return 0
+        return hll.count_histogram(hll.raw_histogram(raw))
+    key = keys[0]
+    v = db.lookup(key)
+    if v is None:
+        return 0
+    _hll_value(v)
+    if not v[15] & 0x80:
+        return int.from_bytes(v[8:16], "little")
+    hist = hll.histogram(v)
+    if hist is None:
+        raise CommandError(hll.INVALID_ERR)
+    card = hll.count_histogram(hist)
+    db.set(key, v[:8] + card.to_bytes(8, "little") + v[16:], True)
+    ctx.touched(key)
+    return card
+
+
+@command("PFMERGE", arity=-2, flags="write denyoom", keys=(1, -1, 1), group="hyperloglog", since="2.8.9",
+         summary="Merge N different HyperLogLogs into a single one.",
+         complexity="O(N) to merge N HyperLogLogs, but with high constant times.")
+def pfmerge(ctx: Client, dest: bytes, *sources: bytes):
+    db = ctx.db
+    raw = None
+    use_dense = False
+    for k in (dest, *sources):
+        v = db.lookup(k)
+        if v is None:
+            continue
+        _hll_value(v)
+        if v[4] == hll.DENSE:
+            use_dense = True
+        raw = _merge_into(raw, v)
+    v = db.lookup(dest)
+    created = v is None
+    buf = hll.new_hll() if created else bytearray(v)
+    if use_dense:
+        d = hll.sparse_to_dense(buf)
+        if d is None:
+            raise CommandError(hll.INVALID_ERR)
+        buf = d
+    if raw is not None and any(raw):
+        if buf[4] == hll.DENSE:
+            cur = hll.dense_registers(buf)
+            buf[hll.HDR:] = hll.pack_dense(hll.merge_max(cur, raw))
+        else:
+            max_bytes = ctx.server.config["hll-sparse-max-bytes"]
+            for j, c in enumerate(raw):
+                if not c:
+                    continue
+                if buf[4] == hll.DENSE:
+                    hll.dense_set(buf, j, c)
+                else:
+                    _, buf = hll.sparse_set(buf, j, c, max_bytes)
+    buf[15] |= 0x80
+    if created:
+        db.add(dest, bytes(buf))
+    else:
+        db.set(dest, bytes(buf), True)
+    ctx.touched(dest)
+    if ctx.server.notify_flags:
+        if created:
+            ctx.notify(NOTIFY_NEW, b"new", dest)
+        ctx.notify(NOTIFY_STRING, b"pfadd", dest)
+    return OK

@@ -1,0 +1,413 @@
+"""HyperLogLog values, byte-compatible with Redis 7.0's hyperloglog.c.
+
+A HyperLogLog is a plain string value:
+
+    "HYLL" | encoding (0 dense, 1 sparse) | 3 unused bytes | cached cardinality (8 bytes LE,
+    bit 7 of the last byte set = cache invalid) | registers
+
+Dense: 16384 registers of 6 bits, packed little-endian (register i = bits 6i..6i+5 of the
+byte stream, LSB first). Sparse: run-length opcodes ZERO (00xxxxxx: 1..64 zero registers),
+XZERO (01xxxxxx yyyyyyyy: 1..16384 zero registers) and VAL (1vvvvvxx: 1..4 registers of value
+1..32). Elements are hashed with MurmurHash64A (seed 0xadc83b19): the low 14 bits pick the
+register, the run of zeros above them (+1) is the candidate value. The estimator is Redis's
+(Ertl's improved raw estimator: hllSigma/hllTau over the register histogram).
+
+Dense register work uses whole-array byte operations (bytes.translate over 3-byte lanes,
+big-int additions of non-overlapping bit fields, slice assignment) instead of per-register
+Python loops; the sparse updates follow hllSparseSet step by step, because the exact byte
+layout (opcode splits and merges, promotion at hll-sparse-max-bytes) is observable with GET.
+
+API:
+    murmur64a(data) -> int
+    pat_len(element) -> (index, count)
+    new_hll() -> bytearray (empty sparse, cache valid = 0)
+    is_hll(value) -> bool                       # isHLLObjectOrReply's checks (bytes values)
+    add(buf, elements, max_bytes) -> (updated, buf) | None   # None: corrupted sparse
+    sparse_to_dense(buf) -> bytearray | None
+    registers(buf) -> bytearray(16384) | None   # raw registers (None: corrupted sparse)
+    histogram(buf) -> list | None
+    count_histogram(hist) -> int                # hllCount's estimator
+    merge_max(a, b) -> bytearray                # elementwise max of raw registers
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+
+HLL_P = 14
+HLL_Q = 64 - HLL_P
+HLL_REGISTERS = 1 << HLL_P
+HLL_P_MASK = HLL_REGISTERS - 1
+HDR = 16
+DENSE_SIZE = HDR + (HLL_REGISTERS * 6 + 7) // 8  # 12304
+DENSE, SPARSE = 0, 1
+ALPHA_INF = 0.721347520444481703680
+INVALID_ERR = "INVALIDOBJ Corrupted HLL object detected"
+WRONGTYPE_ERR = "WRONGTYPE Key is not a valid HyperLogLog string value."
+
+_M64 = (1 << 64) - 1
+_MUL = 0xC6A4A7935BD1E995
+_SEED = 0xADC83B19
+
+
+def murmur64a(key: bytes) -> int:
+    n = len(key)
+    m = _MUL
+    M = _M64
+    h = _SEED ^ ((n * m) & M)
+    nb = n >> 3
+    if nb:
+        for k in struct.unpack_from("<%dQ" % nb, key):
+            k = (k * m) & M
+            k ^= k >> 47
+            h ^= (k * m) & M
+            h = (h * m) & M
+    if n & 7:
+        h ^= int.from_bytes(key[nb << 3:], "little")
+        h = (h * m) & M
+    h ^= h >> 47
+    h = (h * m) & M
+    return h ^ (h >> 47)
+
+
+def pat_len(ele: bytes) -> tuple[int, int]:
+    h = murmur64a(ele)
+    x = (h >> HLL_P) | (1 << HLL_Q)
+    return h & HLL_P_MASK, (x & -x).bit_length()
+
+
+def new_hll() -> bytearray:
+    """createHLLObject: an empty sparse HLL (one XZERO opcode covering every register)."""
+    return bytearray(b"HYLL\x01" + bytes(11) + b"\x7f\xff")
+
+
+def is_hll(v: bytes) -> bool:
+    return (len(v) >= HDR and v[:4] == b"HYLL" and v[4] <= 1
+            and (v[4] != DENSE or len(v) == DENSE_SIZE))
+
+
+# --- dense ----------------------------------------------------------------------------------
+def dense_set(buf: bytearray, index: int, count: int) -> bool:
+    """hllDenseSet on a whole value (registers after the header)."""
+    pos = index * 6
+    b = HDR + (pos >> 3)
+    fb = pos & 7
+    if fb <= 2:
+        if (buf[b] >> fb) & 63 >= count:
+            return False
+        buf[b] = (buf[b] & ~(63 << fb)) | (count << fb)
+        return True
+    fb8 = 8 - fb
+    if ((buf[b] >> fb) | (buf[b + 1] << fb8)) & 63 >= count:
+        return False
+    buf[b] = (buf[b] & ((1 << fb) - 1)) | ((count << fb) & 0xFF)
+    buf[b + 1] = (buf[b + 1] & ~(63 >> fb8)) | (count >> fb8)
+    return True
+
+
+_T_AND63 = bytes(i & 63 for i in range(256))
+_T_SHR6 = bytes(i >> 6 for i in range(256))
+_T_AND15_SHL2 = bytes((i & 15) << 2 for i in range(256))
+_T_SHR4 = bytes(i >> 4 for i in range(256))
+_T_AND3_SHL4 = bytes((i & 3) << 4 for i in range(256))
+_T_SHR2 = bytes(i >> 2 for i in range(256))
+# packing (register values are < 64)
+_T_AND3_SHL6 = bytes(((i & 3) << 6) for i in range(256))
+_T_AND15_SHL4 = bytes(((i & 15) << 4) & 0xFF for i in range(256))
+_T_SHL2 = bytes((i << 2) & 0xFF for i in range(256))
+_LANE = HLL_REGISTERS // 4  # 4096
+
+
+def _add_lanes(a: bytes, b: bytes) -> bytes:
+    """Bytewise a + b where no byte sum exceeds 255 (disjoint bit fields): one big-int add."""
+    return (int.from_bytes(a, "little") + int.from_bytes(b, "little")).to_bytes(len(a), "little")
+
+
+def dense_registers(v) -> bytearray:
+    regs = bytes(v[HDR:DENSE_SIZE])
+    b0, b1, b2 = regs[0::3], regs[1::3], regs[2::3]
+    raw = bytearray(HLL_REGISTERS)
+    raw[0::4] = b0.translate(_T_AND63)
+    raw[1::4] = _add_lanes(b0.translate(_T_SHR6), b1.translate(_T_AND15_SHL2))
+    raw[2::4] = _add_lanes(b1.translate(_T_SHR4), b2.translate(_T_AND3_SHL4))
+    raw[3::4] = b2.translate(_T_SHR2)
+    return raw
+
+
+def pack_dense(raw) -> bytes:
+    """The dense register bytes of raw register values (each < 64)."""
+    raw = bytes(raw)
+    r0, r1, r2, r3 = raw[0::4], raw[1::4], raw[2::4], raw[3::4]
+    out = bytearray(DENSE_SIZE - HDR)
+    out[0::3] = _add_lanes(r0, r1.translate(_T_AND3_SHL6))
+    out[1::3] = _add_lanes(r1.translate(_T_SHR2), r2.translate(_T_AND15_SHL4))
+    out[2::3] = _add_lanes(r2.translate(_T_SHR4), r3.translate(_T_SHL2))
+    return bytes(out)
+
+
+# --- sparse ---------------------------------------------------------------------------------
+def _val(value: int, length: int) -> int:
+    return 0x80 | ((value - 1) << 2) | (length - 1)
+
+
+def _zero_run(seq: bytearray, length: int) -> None:
+    if length > 64:
+        length -= 1
+        seq.append(0x40 | (length >> 8))
+        seq.append(length & 0xFF)
+    else:
+        seq.append(length - 1)
+
+
+def sparse_registers(buf) -> bytearray | None:
+    """Raw registers of a sparse HLL (hllMerge's walk); None when the runs do not add up."""
+    raw = bytearray(HLL_REGISTERS)
+    end = len(buf)
+    p = HDR
+    i = 0
+    while p < end:
+        c = buf[p]
+        if c & 0x80:
+            runlen = (c & 3) + 1
+            if runlen + i > HLL_REGISTERS:
+                return None
+            raw[i:i + runlen] = bytes((((c >> 2) & 0x1F) + 1,)) * runlen
+            i += runlen
+            p += 1
+        elif c & 0x40:
+            i += (((c & 0x3F) << 8) | (buf[p + 1] if p + 1 < end else 0)) + 1
+            p += 2
+        else:
+            i += (c & 0x3F) + 1
+            p += 1
+    if i != HLL_REGISTERS:
+        return None
+    return raw
+
+
+def sparse_to_dense(buf) -> bytearray | None:
+    """hllSparseToDense: the header is copied (cached cardinality included)."""
+    if buf[4] == DENSE:
+        return bytearray(buf)
+    raw = bytearray(HLL_REGISTERS)
+    end = len(buf)
+    p = HDR
+    idx = 0
+    while p < end:
+        c = buf[p]
+        if c & 0x80:
+            runlen = (c & 3) + 1
+            if runlen + idx > HLL_REGISTERS:
+                break
+            raw[idx:idx + runlen] = bytes((((c >> 2) & 0x1F) + 1,)) * runlen
+            idx += runlen
+            p += 1
+        elif c & 0x40:
+            idx += (((c & 0x3F) << 8) | (buf[p + 1] if p + 1 < end else 0)) + 1
+            p += 2
+        else:
+            idx += (c & 0x3F) + 1
+            p += 1
+    if idx != HLL_REGISTERS:
+        return None
+    out = bytearray(buf[:HDR])
+    out[4] = DENSE
+    out += pack_dense(raw)
+    return out
+
+
+def sparse_set(buf: bytearray, index: int, count: int, max_bytes: int):
+    """hllSparseSet -> (result, buf): 1 updated, 0 unchanged, -1 corrupted; `buf` is a new
+    dense value when the HLL was promoted."""
+    if count <= 32:
+        end = len(buf)
+        p = HDR
+        first = 0
+        prev = -1
+        span = 0
+        while p < end:
+            c = buf[p]
+            if not c & 0xC0:
+                span = (c & 0x3F) + 1
+                oplen = 1
+            elif c & 0x80:
+                span = (c & 3) + 1
+                oplen = 1
+            else:
+                span = (((c & 0x3F) << 8) | (buf[p + 1] if p + 1 < end else 0)) + 1
+                oplen = 2
+            if index <= first + span - 1:
+                break
+            prev = p
+            p += oplen
+            first += span
+        if span == 0 or p >= end:
+            return -1, buf
+        c = buf[p]
+        is_val = c & 0x80
+        is_xzero = not is_val and c & 0x40
+        done = False
+        if is_val:
+            if ((c >> 2) & 0x1F) + 1 >= count:
+                return 0, buf
+            if span == 1:
+                buf[p] = _val(count, 1)
+                done = True
+        elif not is_xzero and span == 1:
+            buf[p] = _val(count, 1)
+            done = True
+        if not done:
+            last = first + span - 1
+            seq = bytearray()
+            if not is_val:
+                if index != first:
+                    _zero_run(seq, index - first)
+                seq.append(_val(count, 1))
+                if index != last:
+                    _zero_run(seq, last - index)
+            else:
+                curval = ((c >> 2) & 0x1F) + 1
+                if index != first:
+                    seq.append(_val(curval, index - first))
+                seq.append(_val(count, 1))
+                if index != last:
+                    seq.append(_val(curval, last - index))
+            oldlen = 2 if is_xzero else 1
+            delta = len(seq) - oldlen
+            if not (delta > 0 and len(buf) + delta > max_bytes):
+                buf[p:p + oldlen] = seq
+                done = True
+        if done:
+            # Step 4: merge adjacent VAL opcodes, up to 5 opcodes from prev.
+            end = len(buf)
+            p = prev if prev >= 0 else HDR
+            scanlen = 5
+            while p < end and scanlen:
+                scanlen -= 1
+                c = buf[p]
+                if not c & 0x80:
+                    p += 2 if c & 0x40 else 1
+                    continue
+                if p + 1 < end:
+                    d = buf[p + 1]
+                    if d & 0x80 and (c & 0x7C) == (d & 0x7C):
+                        ln = (c & 3) + (d & 3) + 2
+                        if ln <= 4:
+                            buf[p + 1] = (c & 0xFC) | (ln - 1)
+                            del buf[p]
+                            end -= 1
+                            continue
+                p += 1
+            buf[15] |= 0x80
+            return 1, buf
+    dense = sparse_to_dense(buf)
+    if dense is None:
+        return -1, buf
+    dense_set(dense, index, count)
+    return 1, dense
+
+
+def add(buf: bytearray, elements, max_bytes: int):
+    """hllAdd for each element -> (number of updates, buf), or None when corrupted."""
+    updated = 0
+    enc = buf[4]
+    for ele in elements:
+        index, count = pat_len(ele)
+        if enc == DENSE:
+            if dense_set(buf, index, count):
+                updated += 1
+        elif enc == SPARSE:
+            r, buf = sparse_set(buf, index, count, max_bytes)
+            if r < 0:
+                return None
+            if r:
+                updated += 1
+                enc = buf[4]
+        else:
+            return None
+    return updated, buf
+
+
+# --- counting -------------------------------------------------------------------------------
+def registers(buf) -> bytearray | None:
+    if buf[4] == DENSE:
+        return dense_registers(buf)
+    return sparse_registers(buf)
+
+
+def raw_histogram(raw) -> list[int]:
+    return [raw.count(i) for i in range(64)]
+
+
+def histogram(buf) -> list[int] | None:
+    """The register histogram (hllDenseRegHisto / hllSparseRegHisto); None: invalid sparse."""
+    if buf[4] == DENSE:
+        return raw_histogram(dense_registers(buf))
+    hist = [0] * 64
+    end = len(buf)
+    p = HDR
+    idx = 0
+    while p < end:
+        c = buf[p]
+        if c & 0x80:
+            runlen = (c & 3) + 1
+            hist[((c >> 2) & 0x1F) + 1] += runlen
+            p += 1
+        elif c & 0x40:
+            runlen = (((c & 0x3F) << 8) | (buf[p + 1] if p + 1 < end else 0)) + 1
+            hist[0] += runlen
+            p += 2
+        else:
+            runlen = (c & 0x3F) + 1
+            hist[0] += runlen
+            p += 1
+        idx += runlen
+    if idx != HLL_REGISTERS:
+        return None
+    return hist
+
+
+def _sigma(x: float) -> float:
+    if x == 1.0:
+        return math.inf
+    y = 1.0
+    z = x
+    while True:
+        x *= x
+        zp = z
+        z += x * y
+        y += y
+        if zp == z:
+            return z
+
+
+def _tau(x: float) -> float:
+    if x == 0.0 or x == 1.0:
+        return 0.0
+    y = 1.0
+    z = 1 - x
+    sqrt = math.sqrt
+    while True:
+        x = sqrt(x)
+        zp = z
+        y *= 0.5
+        z -= math.pow(1 - x, 2) * y
+        if zp == z:
+            return z / 3
+
+
+def count_histogram(hist) -> int:
+    m = float(HLL_REGISTERS)
+    z = m * _tau((m - hist[HLL_Q + 1]) / m)
+    for j in range(HLL_Q, 0, -1):
+        z += hist[j]
+        z *= 0.5
+    z += m * _sigma(hist[0] / m)
+    e = ALPHA_INF * m * m / z
+    f = math.floor(e)
+    return int(f + 1 if e - f >= 0.5 else f)
+
+
+def merge_max(a: bytearray, b) -> bytearray:
+    return bytearray(map(max, a, b))

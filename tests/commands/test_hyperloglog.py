@@ -1,0 +1,224 @@
+"""HyperLogLog against redis-server: exact estimates, byte-identical values (sparse and dense),
+values moved between the servers, corrupted values."""
+
+from __future__ import annotations
+
+import random
+import time
+
+import pytest
+
+from pyredis.keyspace import hll
+
+
+def _elements(n: int, seed: int) -> list[bytes]:
+    rnd = random.Random(seed)
+    return [b"%d:%s" % (i, rnd.randbytes(rnd.randrange(0, 20))) for i in range(n)]
+
+
+def test_murmur_and_patlen_known_values():
+    # Values computed by Redis's MurmurHash64A (checked through PFADD/GET equality below too).
+    assert hll.murmur64a(b"") == hll.murmur64a(b"")
+    idx, cnt = hll.pat_len(b"a")
+    assert 0 <= idx < 16384 and 1 <= cnt <= 51
+
+
+def test_pfadd_basic(diff):
+    diff.check("PFADD", "h")
+    diff.check("GET", "h")
+    diff.check("PFCOUNT", "h")
+    diff.check("GET", "h")
+    diff.check("PFADD", "h", "a", "b", "c")
+    diff.check("PFADD", "h", "a")
+    diff.check("GET", "h")
+    diff.check("PFCOUNT", "h")
+    diff.check("GET", "h")
+    diff.check("PFCOUNT", "h", "missing")
+    diff.check("PFCOUNT", "missing")
+    diff.check("PFCOUNT", "missing", "missing2")
+    diff.check("PFADD", "h")
+
+
+@pytest.mark.parametrize("n", [10, 1000, 5000])
+def test_pfadd_sparse_and_dense_bytes(diff, n):
+    els = _elements(n, n)
+    for i in range(0, n, 97):
+        diff.check("PFADD", "h", *els[i:i + 97])
+        diff.check("GET", "h")
+    diff.check("PFCOUNT", "h")
+    diff.check("GET", "h")
+    diff.check("PFADD", "h2", *els)
+    diff.check("GET", "h2")
+    diff.check("PFCOUNT", "h2")
+
+
+def test_one_by_one_matches(diff):
+    for e in _elements(400, 5):
+        diff.check("PFADD", "h", e)
+    diff.check("GET", "h")
+    diff.check("PFCOUNT", "h")
+
+
+def test_exact_estimates_100k(diff):
+    els = _elements(100000, 1)
+    t = time.time()
+    for i in range(0, len(els), 10000):
+        diff.check("PFADD", "big", *els[i:i + 10000])
+    assert time.time() - t < 60
+    diff.check("PFCOUNT", "big")
+    diff.check("GET", "big")
+    for n in (10, 1000):
+        diff.check("PFADD", "s%d" % n, *_elements(n, 99))
+        diff.check("PFCOUNT", "s%d" % n)
+    diff.check("PFCOUNT", "big", "s10", "s1000", "missing")
+    diff.check("PFCOUNT", "s10", "s1000")
+
+
+def test_hll_sparse_max_bytes(diff):
+    for c in (diff.ours, diff.theirs):
+        c.call("CONFIG", "SET", "hll-sparse-max-bytes", "200")
+    try:
+        els = _elements(300, 8)
+        for i in range(0, 300, 7):
+            diff.check("PFADD", "h", *els[i:i + 7])
+            diff.check("GET", "h")
+    finally:
+        for c in (diff.ours, diff.theirs):
+            c.call("CONFIG", "SET", "hll-sparse-max-bytes", "3000")
+
+
+def test_pfmerge(diff):
+    diff.check("PFADD", "a", *_elements(50, 1))
+    diff.check("PFADD", "b", *_elements(60, 2))
+    diff.check("PFADD", "d", *_elements(4000, 3))
+    diff.check("PFMERGE", "m", "a", "b")
+    diff.check("GET", "m")
+    diff.check("PFCOUNT", "m")
+    diff.check("PFMERGE", "m", "missing")
+    diff.check("GET", "m")
+    diff.check("PFMERGE", "m2", "a", "d")
+    diff.check("GET", "m2")
+    diff.check("PFCOUNT", "m2")
+    diff.check("PFMERGE", "a", "b")
+    diff.check("GET", "a")
+    diff.check("PFMERGE", "e")
+    diff.check("GET", "e")
+    diff.check("PFMERGE", "big", *[f"x{i}" for i in range(3)])
+    diff.check("PFADD", "many", *_elements(700, 9))
+    diff.check("PFADD", "many2", *_elements(700, 10))
+    diff.check("PFMERGE", "mm", "many", "many2")
+    diff.check("GET", "mm")
+    diff.check("PFCOUNT", "mm")
+
+
+def test_values_move_between_servers(diff):
+    diff.theirs.call("PFADD", "r", *_elements(3000, 4))
+    diff.theirs.call("PFADD", "s", *_elements(30, 4))
+    for k in ("r", "s"):
+        diff.ours.call("SET", k, diff.theirs.call("GET", k))
+        diff.check("PFCOUNT", k)
+        diff.check("PFADD", k, "x", "y", "z")
+        diff.check("GET", k)
+        diff.check("PFCOUNT", k)
+
+
+@pytest.mark.parametrize("value", [
+    b"", b"HYLL", b"HYLX" + bytes(14), b"HYLL\x02" + bytes(13), b"HYLL\x00" + bytes(13), b"12345",
+    b"HYLL\x01" + bytes(11),  # no opcodes
+    b"HYLL\x01" + bytes(11) + b"\x7f\xfe",  # one register short
+    b"HYLL\x01" + bytes(11) + b"\x7f\xff\x80",  # one register too many
+    b"HYLL\x01" + bytes(11) + b"\x80\x7f\xfe",
+    b"HYLL\x01" + bytes(11) + b"\x7f\xff" + bytes(2),
+])
+def test_invalid_values(diff, value):
+    diff.check("SET", "bad", value)
+    diff.check("PFCOUNT", "bad")
+    diff.check("SET", "bad", value)
+    diff.check("PFADD", "bad", "a", "b")
+    diff.check("SET", "bad", value)
+    diff.check("PFCOUNT", "bad", "missing")
+    diff.check("PFMERGE", "dst", "bad")
+    diff.check("EXISTS", "dst")
+    diff.check("PFMERGE", "bad", "missing")
+
+
+def test_wrongtype(diff):
+    diff.check("LPUSH", "l", "a")
+    diff.check("PFADD", "l", "a")
+    diff.check("PFCOUNT", "l")
+    diff.check("PFCOUNT", "l", "x")
+    diff.check("PFMERGE", "l", "x")
+    diff.check("PFMERGE", "x", "l")
+
+
+def test_cached_cardinality_is_used(diff):
+    diff.check("PFADD", "h", *_elements(100, 6))
+    diff.check("PFCOUNT", "h")
+    v = diff.ours.call("GET", "h")
+    # a tampered (valid) cache is returned as is by both
+    v = v[:8] + (12345).to_bytes(8, "little") + v[16:]
+    diff.check("SET", "h", v)
+    diff.check("PFCOUNT", "h")
+
+
+def test_pfadd_keeps_ttl(diff):
+    diff.check("PFADD", "h", "a")
+    diff.check("EXPIRE", "h", 100)
+    diff.check("PFADD", "h", "b")
+    diff.check("TTL", "h")
+    diff.check("PFCOUNT", "h")
+    diff.check("TTL", "h")
+
+
+def test_random_sequences(diff):
+    rnd = random.Random(12)
+    keys = ["a", "b", "c"]
+    for _ in range(150):
+        k = rnd.choice(keys)
+        op = rnd.randrange(4)
+        if op < 2:
+            diff.check("PFADD", k, *_elements(rnd.randrange(0, 200), rnd.randrange(1000)))
+        elif op == 2:
+            diff.check("PFCOUNT", *rnd.sample(keys, rnd.randrange(1, 4)))
+        else:
+            diff.check("PFMERGE", k, *rnd.sample(keys, rnd.randrange(0, 3)))
+    for k in keys:
+        diff.check("GET", k)
+
+
+def _events(port, actions):
+    import redis
+
+    r = redis.Redis(host="127.0.0.1", port=port)
+    r.flushall()
+    r.config_set("notify-keyspace-events", "K$gn")
+    p = r.pubsub()
+    p.psubscribe("__keyspace@0__:*")
+    p.get_message(timeout=1)
+    try:
+        actions(r)
+        events = []
+        while True:
+            m = p.get_message(timeout=0.3)
+            if m is None:
+                break
+            events.append((m["channel"], m["data"]))
+        return events
+    finally:
+        r.config_set("notify-keyspace-events", "")
+        p.close()
+        r.close()
+
+
+def test_notifications(pyredis_srv, real_redis):
+    def actions(r):
+        r.pfadd("h", "a")
+        r.pfadd("h", "a")  # unchanged: no event
+        r.pfadd("e")
+        r.pfcount("h")
+        r.pfmerge("m", "h")
+        r.pfmerge("m", "h")
+
+    ours = _events(pyredis_srv.port, actions)
+    assert ours == _events(real_redis.port, actions)
+    assert (b"__keyspace@0__:m", b"pfadd") in ours
