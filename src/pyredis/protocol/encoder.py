@@ -13,6 +13,7 @@ from .replies import (
     BigNumber,
     Boolean,
     Double,
+    DoubleText,
     ErrorReply,
     MultiReply,
     Push,
@@ -126,6 +127,11 @@ def _enc(v, resp: int, out: list[bytes]) -> None:
             out.append(b"=%d\r\ntxt:" % (len(v) + 4))
             out.append(v)
             out.append(b"\r\n")
+    elif t is DoubleText:
+        if resp == 2:
+            _enc(bytes(v), resp, out)
+        else:
+            out.append(b"," + v + b"\r\n")
     elif t is BigNumber:
         if resp == 2:
             _enc(bytes(v), resp, out)

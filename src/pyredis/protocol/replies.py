@@ -30,6 +30,13 @@ class Double(float):
     __slots__ = ()
 
 
+class DoubleText(bytes):
+    """A double whose text the command formats itself (addReplyHumanLongDouble: GEOPOS,
+    WITHCOORD): RESP3 `,<text>`, RESP2 a bulk string of the text."""
+
+    __slots__ = ()
+
+
 class Boolean(int):
     __slots__ = ()
 
