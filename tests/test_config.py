@@ -400,8 +400,10 @@ def test_hz_and_loglevel_take_effect(own_pair):
     c.close()
 
 
-def test_cwd_is_reported_as_dir(r):
-    assert r.config_get("dir")["dir"] == os.getcwd()
+def test_dir_is_reported_as_an_absolute_path(r, pyredis_srv):
+    assert Config().get("dir") == {"dir": os.getcwd()}  # unset: the working directory
+    d = r.config_get("dir")["dir"]
+    assert os.path.isabs(d) and d == pyredis_srv.state.config["dir"]
 
 
 def test_protected_configs_when_enabled(tmp_path):

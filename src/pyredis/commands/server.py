@@ -23,7 +23,7 @@ from .. import REDIS_VERSION, __version__
 from ..config import ConfigError
 from ..core import dispatch as _dispatch
 from ..core.client import Client
-from ..core.spec import ACL_ORDER, TABLE, CommandSpec, command, container
+from ..core.spec import TABLE, CommandSpec, command, container
 from ..errors import NO_SUCH_KEY, NOT_INTEGER, SYNTAX, CommandError
 from ..keyspace.types import encoding as value_encoding
 from ..protocol.replies import NO_REPLY, OK, Double, ErrorReply, SetReply, Simple, Verbatim
@@ -1610,8 +1610,6 @@ def memory_help(ctx: Client):
     """Returns helpful text about the different subcommands."""
     return _help(_MEMORY_HELP)
 
-
-_ = ACL_ORDER
 
 
 # --- MONITOR ------------------------------------------------------------------------------
