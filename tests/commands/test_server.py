@@ -473,3 +473,22 @@ def test_info_pubsub_and_blocked_figures(pyredis_srv, real_redis):
             x.close()
     assert figures[0] == figures[1]
     assert figures[0]["pubsub_channels"] == "2" and figures[0]["blocked_clients"] == "1"
+
+
+def test_debug_digest(diff):
+    diff.check("DEBUG", "DIGEST")  # empty dataset: zeros
+    diff.check("SET", "s", "hello")
+    diff.check("SET", "n", "12345")
+    diff.check("DEBUG", "DIGEST")
+    diff.check("RPUSH", "l", "a", "b", "c")
+    diff.check("SADD", "set", "x", "y", "1")
+    diff.check("SADD", "iset", "1", "2", "3")
+    diff.check("HSET", "h", "f1", "v1", "f2", "v2")
+    diff.check("ZADD", "z", "0.1", "a", "1.5", "b", "-3", "c", "1e100", "d")
+    diff.check("SET", "e", "v", "EX", "1000")
+    diff.check("SELECT", "1")
+    diff.check("SET", "s", "hello")
+    diff.check("SELECT", "0")
+    diff.check("DEBUG", "DIGEST-VALUE", "s", "n", "l", "set", "iset", "h", "z", "e", "missing")
+    diff.check("DEBUG", "DIGEST")
+    diff.check("FLUSHALL")

@@ -10,10 +10,12 @@ redis-server 7.0.15's own COMMAND output by tests/data/capture_command_docs.py.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
 import resource
+import struct
 import sys
 import time
 from collections import deque
@@ -1222,6 +1224,58 @@ def _debug_protocol(ctx: Client, kind: bytes):
                        "double|bignum|null|array|set|map|attrib|push|verbatim|true|false")
 
 
+# --- DEBUG DIGEST / DIGEST-VALUE: redis-server's dataset digest (SHA1 mixes and xors) ---
+_ZERO20 = bytes(20)
+
+
+def _xor(d: bytes, data: bytes) -> bytes:
+    """xorDigest: d ^= SHA1(data)."""
+    h = hashlib.sha1(data).digest()
+    return bytes(a ^ b for a, b in zip(d, h))
+
+
+def _mix(d: bytes, data: bytes) -> bytes:
+    """mixDigest: d ^= SHA1(data), then d = SHA1(d) (so the order of mixes matters)."""
+    return hashlib.sha1(_xor(d, data)).digest()
+
+
+def _value_digest(db, key: bytes, v, d: bytes = _ZERO20) -> bytes:
+    """xorObjectDigest: the type, the value (ordered for lists, order-free for the others), expiry."""
+    from ..keyspace.types import type_name
+
+    t = type_name(v)
+    code = {b"string": 0, b"list": 1, b"set": 2, b"zset": 3, b"hash": 4, b"stream": 6}.get(t, 6)
+    d = _mix(d, struct.pack(">I", code))
+    if t == b"string":
+        d = _mix(d, v)
+    elif t == b"list":
+        for e in v:
+            d = _mix(d, e)
+    elif t == b"set":
+        for m in v:
+            d = _xor(d, m)
+    elif t == b"zset":
+        for m, score in v.scores.items():
+            d = _xor(d, _mix(_mix(_ZERO20, m), (b"%.17g" % score)))
+    elif t == b"hash":
+        for f, val in v.items():
+            d = _xor(d, _mix(_mix(_ZERO20, f), val))
+    if db.expires and key in db.expires:
+        d = _xor(d, b"!!expire!!")
+    return d
+
+
+def dataset_digest(state) -> bytes:
+    final = _ZERO20
+    for db in state.dbs:
+        if not db.data:
+            continue
+        final = _mix(final, struct.pack(">I", db.id))
+        for key, v in list(db.data.items()):
+            final = _xor(final, _value_digest(db, key, v, _mix(_ZERO20, key)))
+    return final
+
+
 def _positive(b: bytes) -> int:
     from ..util import string2ll
 
@@ -1289,6 +1343,14 @@ def debug(ctx: Client, sub: bytes, *args: bytes):
     if s in (b"QUICKLIST-PACKED-THRESHOLD", b"SET-SKIP-CHECKSUM-VALIDATION", b"PAUSE-CRON",
              b"AOF-FLUSH-SLEEP", b"SET-DISABLE-DENY-SCRIPTS") and n == 1:
         return OK
+    if s == b"DIGEST" and n == 0:
+        return Simple(dataset_digest(ctx.server).hex().encode())
+    if s == b"DIGEST-VALUE" and n >= 1:
+        out = []
+        for key in args:
+            v = ctx.db.lookup(key)
+            out.append(Simple((_value_digest(ctx.db, key, v) if v is not None else _ZERO20).hex().encode()))
+        return out
     if s == b"POPULATE" and 1 <= n <= 3:
         return _debug_populate(ctx, *args)
     if s == b"STRINGMATCH-TEST" and n == 0:
