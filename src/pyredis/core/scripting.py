@@ -226,15 +226,8 @@ S.rawget = function(t, k)
   if _type(t) ~= 'table' then argerr(1, 'rawget', 'table expected, got ' .. typename(t)) end
   return _rawget(real_of[t] or t, k)
 end
-S.rawset = function(t, k, v)
-  if _type(t) ~= 'table' then argerr(1, 'rawset', 'table expected, got ' .. typename(t)) end
-  if real_of[t] then _error(READONLY, 0) end
-  return _rawset(t, k, v)
-end
-S.setmetatable = function(t, m)
-  if _type(t) == 'table' and real_of[t] then _error(READONLY, 0) end
-  return _setmetatable(t, m)
-end
+S.rawset = py.rawset
+S.setmetatable = py.setmetatable
 local G  -- the protected globals every script sees
 S.loadstring = function(s, name)
   local f, e = _loadstring(s, name)
@@ -341,7 +334,7 @@ local function where(c)
   while true do
     local i = dbg.getinfo(c, level, 'Sl')
     if not i then return nil, nil end
-    if i.what ~= 'C' and i.source ~= BOOT_SRC then return i.source, i.currentline end
+    if i.what ~= 'C' and i.what ~= 'tail' and i.source ~= BOOT_SRC then return i.source, i.currentline end
     level = level + 1
   end
 end
@@ -411,7 +404,11 @@ local function pairs_of(t)
   return n, ks, vs
 end
 
-return start, compile, set_keys, set_loading, classify, pairs_of, G
+local function is_proxy(t) return real_of[t] ~= nil end
+local function get_real(t) return real_of[t] end
+local function raw_set(t, k, v) return _rawset(t, k, v) end
+local function set_mt(t, m) return _setmetatable(t, m) end
+return start, compile, set_keys, set_loading, classify, pairs_of, G, is_proxy, raw_set, set_mt, get_real
 """
 
 
@@ -522,11 +519,12 @@ class LuaEngine:
         self.run_ctx: ScriptRun | None = None
         self.loading_lib = None  # Library being loaded (functions)
         lib_tables = libs.make_libs(rt)
-        self.null = lib_tables["_null"]
-        del lib_tables["_null"]
+        self.null = lib_tables.pop("_null")
+        unproxy_box = lib_tables.pop("_unproxy")
         pyt = rt.table_from({
             b"call": self._call, b"pcall": self._pcall, b"unwrap": self._unwrap,
             b"error_reply": self._error_reply, b"status_reply": self._status_reply,
+            b"rawset": self._rawset, b"setmetatable": self._setmetatable,
             b"replicate_commands": lambda *a: True, b"breakpoint": lambda *a: False, b"debug": lambda *a: None,
             b"sha1hex": self._sha1hex, b"log": self._log, b"setresp": self._setresp,
             b"set_repl": self._set_repl, b"acl_check_cmd": self._acl_check_cmd,
@@ -537,7 +535,10 @@ class LuaEngine:
         })
         boot = rt.execute(_BOOT, pyt, kind.encode())
         (self.lua_start, self.lua_compile, self.lua_set_keys, self.lua_set_loading,
-         self.lua_classify, self.lua_pairs, self.G) = boot
+         self.lua_classify, self.lua_pairs, self.G, self.lua_is_proxy, self.lua_rawset,
+         self.lua_setmetatable, self.lua_real_of) = boot
+        unproxy_box[0] = rt.eval("function(isp, rs) return function(t) return isp(t) and rs(t) or t end end")(
+            self.lua_is_proxy, self.lua_real_of)
         # The address of Lua's own hook dispatcher (ldblib's hookf), read once.
         step, ptr = self.lua_start(rt.eval("function() end"))
         p = int(ptr.split(b":")[1], 16)
@@ -851,6 +852,31 @@ class LuaEngine:
             return e.value
         return e
 
+    def _rawset(self, *args):
+        t = args[0] if args else None
+        if lua_type(t) != "table":
+            raise_str(_argmsg(1, "rawset", "table expected, got " + _lua_typename_nv(args, 0)))
+        if len(args) < 2:
+            raise_str(_argmsg(2, "rawset", "value expected"))
+        if len(args) < 3:
+            raise_str(_argmsg(3, "rawset", "value expected"))
+        if self.lua_is_proxy(t):
+            raise LuaRaise(b"Attempt to modify a readonly table")
+        if args[1] is None:
+            raise_str("table index is nil")
+        return self.lua_rawset(t, args[1], args[2])
+
+    def _setmetatable(self, *args):
+        t = args[0] if args else None
+        if lua_type(t) != "table":
+            raise_str(_argmsg(1, "setmetatable", "table expected, got " + _lua_typename_nv(args, 0)))
+        m = args[1] if len(args) > 1 else None
+        if len(args) < 2 or (m is not None and lua_type(m) != "table"):
+            raise_str(_argmsg(2, "setmetatable", "nil or table expected"))
+        if self.lua_is_proxy(t):
+            raise LuaRaise(b"Attempt to modify a readonly table")
+        return self.lua_setmetatable(t, m)
+
     def _error_reply(self, *args):
         if len(args) != 1 or not isinstance(args[0], bytes):
             return self.table_from({b"err": self._err("wrong number or type of arguments")})
@@ -1161,6 +1187,10 @@ def _lua_number(v):
     if isinstance(v, bytes):
         return libs.lua_str2number(v)
     return None
+
+
+def _lua_typename_nv(args, i: int) -> str:
+    return _lua_typename(args[i]) if i < len(args) else "no value"
 
 
 def _lua_typename(v) -> str:

@@ -291,10 +291,18 @@ class _JsonParser:
         while j < n and s[j] in _NUM_CHARS:
             j += 1
         text = s[i:j]
-        # lua-cjson rejects leading zeros / hex / inf / nan; strtod otherwise
+        # decode_invalid_numbers is on by default: strtod decides (leading zeros, hex...)
         body = text[1:] if text[:1] == b"-" else text
-        if body[:1] == b"0" and len(body) > 1 and body[1:2].isdigit():
-            return "T_ERROR", "invalid number", i
+        if body[:2] in (b"0x", b"0X"):
+            k = i + len(text) - len(body) + 2
+            while k < n and s[k:k + 1] in b"0123456789abcdefABCDEF.pP+-":
+                k += 1
+            try:
+                v = float.fromhex(s[i:k].decode())
+                self.i = k
+                return "T_NUMBER", v, i
+            except ValueError:
+                pass
         try:
             v = float(text)
         except ValueError:
@@ -320,25 +328,25 @@ class _JsonParser:
         out = bytearray()
         while True:
             if j >= n:
-                return "T_ERROR", "unexpected end of string", i
+                return "T_ERROR", "unexpected end of string", j
             ch = s[j]
             if ch == 0x22:
                 break
             if ch == 0x5C:
                 if j + 1 >= n:
-                    return "T_ERROR", "unexpected end of string", i
+                    return "T_ERROR", "unexpected end of string", j
                 e = s[j + 1]
                 if e == 0x75:
                     cp, k = self._unicode(j)
                     if cp is None:
-                        return "T_ERROR", "invalid unicode escape code", i
+                        return "T_ERROR", "invalid unicode escape code", j
                     out += chr(cp).encode("utf-8", "surrogatepass")
                     j = k
                     continue
                 m = {0x22: b'"', 0x5C: b"\\", 0x2F: b"/", 0x62: b"\b", 0x66: b"\f", 0x6E: b"\n",
                      0x72: b"\r", 0x74: b"\t"}.get(e)
                 if m is None:
-                    return "T_ERROR", "invalid escape code", i
+                    return "T_ERROR", "invalid escape code", j
                 out += m
                 j += 2
                 continue
@@ -945,7 +953,7 @@ def _json_num(x) -> bytes:
     return b"%.14g" % x
 
 
-def _mk_encode(is_null):
+def _mk_encode(is_null, unproxy_box):
     def enc(v, depth, out):
         if isinstance(v, bytes):
             _json_str(v, out)
@@ -962,8 +970,11 @@ def _mk_encode(is_null):
             if lt == "userdata" and is_null(v):
                 out.append(b"null")
                 return
+            if lt is None and callable(v):
+                lt = "function"
             if lt != "table":
                 raise _JsonError("Cannot serialise %s: type not supported" % (lt or "userdata"))
+            v = unproxy_box[0](v)
             depth += 1
             if depth > 1000:
                 raise _JsonError("Cannot serialise, excessive nesting (%d)" % depth)
@@ -1059,7 +1070,9 @@ def make_libs(rt) -> dict:
     })
     tables, null = rt.execute(_LIBS_LUA, pyt)
     _decode[0] = _checked(_mk_decode(rt, null))
-    _encode[0] = _mk_encode(rt.eval("function(n) return function(v) return v == n end end")(null))
+    unproxy_box = [lambda t: t]
+    _encode[0] = _mk_encode(rt.eval("function(n) return function(v) return v == n end end")(null), unproxy_box)
     out = {(k if isinstance(k, bytes) else str(k).encode()): v for k, v in tables.items()}
     out["_null"] = null
+    out["_unproxy"] = unproxy_box
     return out
