@@ -68,8 +68,10 @@ class RealRedis:
 
 
 @pytest.fixture(scope="session")
-def pyredis_srv():
-    with pyredis.Server(port=0, enable_debug_command="yes") as s:
+def pyredis_srv(tmp_path_factory):
+    # Its own data folder: an embedded server must never pick up a dump.rdb from the cwd.
+    data = tmp_path_factory.mktemp("pyredis-data")
+    with pyredis.Server(port=0, enable_debug_command="yes", dir=str(data)) as s:
         yield s
 
 

@@ -209,22 +209,6 @@ def client_getname(ctx: Client):
     return ctx.name or None
 
 
-@command("CLIENT|SETINFO", arity=4, flags="noscript loading stale", group="connection", since="7.2.0")
-def client_setinfo(ctx: Client, attr: bytes, value: bytes):
-    """Sets information specific to the client or connection."""
-    a = attr.upper()
-    if a not in (b"LIB-NAME", b"LIB-VER"):
-        raise CommandError("ERR Unrecognized option '%s'" % attr.decode("utf-8", "replace"))
-    for c in value:
-        if c < 33 or c > 126:
-            raise CommandError("ERR %s cannot contain spaces, newlines or special characters." % a.decode().lower())
-    if a == b"LIB-NAME":
-        ctx.lib_name = value
-    else:
-        ctx.lib_ver = value
-    return OK
-
-
 @command("CLIENT|INFO", arity=2, flags="noscript loading stale", group="connection", since="6.2.0")
 def client_info(ctx: Client):
     """Returns information about the connection."""

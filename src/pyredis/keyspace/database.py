@@ -34,11 +34,12 @@ class Database:
     def __len__(self) -> int:
         return len(self.data)
 
+    # A key expires once the clock is past its deadline (Redis's keyIsExpired: now > when).
     def lookup(self, key: bytes):
         v = self.data.get(key)
         if v is not None and self.expires:
             when = self.expires.get(key)
-            if when is not None and when <= self.clock_ms():
+            if when is not None and when < self.clock_ms():
                 self._expire(key)
                 return None
         return v
@@ -48,7 +49,7 @@ class Database:
 
     def expire_if_needed(self, key: bytes) -> bool:
         when = self.expires.get(key)
-        if when is not None and when <= self.clock_ms():
+        if when is not None and when < self.clock_ms():
             self._expire(key)
             return True
         return False

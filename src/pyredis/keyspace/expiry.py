@@ -72,7 +72,7 @@ class ActiveExpiry:
                     if when is None:
                         continue
                     sampled += 1
-                    if when <= now_ms:
+                    if when < now_ms:
                         if db.expire_if_needed(k):
                             expired += 1
                     else:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from ..core.client import Client
 from . import rdb
-from .aof import AofFormatError, AofInfo, Manifest, ManifestError, encode_command, scan_commands
+from .aof import AofFormatError, AofInfo, Manifest, ManifestError, encode_command, iter_commands
 
 if TYPE_CHECKING:
     from ..server.server import RedisServer
@@ -110,25 +110,36 @@ class Persistence:
 
     # ================================================================== startup
     def load_on_startup(self) -> None:
+        from ..keyspace.expiry import no_lazy_expiry
+
         state = self.state
         state.loading = True
         t0 = time.time()
         try:
-            if self.cfg["appendonly"]:
-                loaded = self._load_aof()
-                self.aof_on = True
-                if not loaded:
-                    self._create_aof()
-                else:
-                    self._open_incr_for_append()
-                self.srv.log("notice", f"DB loaded from append only file: {time.time() - t0:.3f} seconds")
-            elif os.path.exists(self.rdb_path):
-                info = rdb.load(self.rdb_path, state)
-                self._after_rdb_load(info, functions_ok=True)
-                self.srv.log("notice", f"DB loaded from disk: {time.time() - t0:.3f} seconds")
+            # While replaying, lookups never expire keys (a SET ... PXAT in the past followed by
+            # APPEND must replay as it ran); expired keys go once loading ends.
+            with no_lazy_expiry(state.dbs):
+                source = self._load()
         finally:
             state.loading = False
+        if source:
+            self.srv.log("notice", f"DB loaded from {source}: {time.time() - t0:.3f} seconds")
         state.dirty = 0
+
+    def _load(self) -> str:
+        if self.cfg["appendonly"]:
+            loaded = self._load_aof()
+            self.aof_on = True
+            if not loaded:
+                self._create_aof()
+                return ""
+            self._open_incr_for_append()
+            return "append only file"
+        if os.path.exists(self.rdb_path):
+            info = rdb.load(self.rdb_path, self.state)
+            self._after_rdb_load(info, functions_ok=True)
+            return "disk"
+        return ""
 
     def _after_rdb_load(self, info: rdb.RdbInfo, functions_ok: bool) -> None:
         self.last_load_keys_loaded = info.keys
@@ -192,14 +203,16 @@ class Persistence:
 
         good = start
         try:
-            for argv, end in scan_commands(data, start):
+            for argv, end in iter_commands(data, start):
                 reply = execute(client, argv)
                 if type(reply) is ErrorReply and reply.startswith(b"ERR unknown command"):
                     raise PersistenceError(
                         f"Unknown command '{argv[0].decode(errors='replace')}' reading the append only file {name}"
                     )
-                good = end
+                if end >= 0:
+                    good = end
         except AofFormatError as e:
+            good = e.offset  # the strict reader stopped at the start of the bad command
             if e.truncated and last and self.cfg["aof-load-truncated"]:
                 self.srv.log("warning", f"!!! Warning: short read while loading the AOF file {name}!!!")
                 self.srv.log("warning", f"!!! Truncating the AOF {name} at offset {good} !!!")
