@@ -455,8 +455,6 @@ def test_restore_encoding(diff):
         same(diff, "HGETALL", key + "2")
 
 
-@pytest.mark.xfail(strict=True, reason="persistence/rdb.py must call make_hash(..., check_values=False) "
-                   "for listpack payloads (Redis keeps their long values in a listpack)")
 def test_restore_listpack_payload_keeps_long_values(diff):
     with config(diff, "hash-max-listpack-value", "100"):
         diff.check("HSET", "lp", "f", "x" * 80)

@@ -432,9 +432,11 @@ def read_object(r: Reader, t: int, cfg):
     if t == T_ZSET_LISTPACK:
         return make_zset([(m, float(s)) for m, s in _pairs(lp_read(r.string()))], cfg)
     if t == T_HASH_ZIPLIST:
-        return make_hash(_pairs(zl_read(r.string())), cfg)
+        return make_hash(_pairs(zl_read(r.string())), cfg, check_values=False)
     if t == T_HASH_LISTPACK:
-        return make_hash(_pairs(lp_read(r.string())), cfg)
+        # Redis keeps a listpack payload a listpack even with long values (only the entry
+        # count converts it), as rdbLoadObject does.
+        return make_hash(_pairs(lp_read(r.string())), cfg, check_values=False)
     if t == T_LIST_QUICKLIST:
         items = RList()
         for _ in range(r.plain_length()):
