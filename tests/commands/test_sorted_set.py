@@ -267,6 +267,12 @@ def test_lex_mixed_scores_listpack(diff):
         c("ZLEXCOUNT", "z", *r)
         c("ZRANGEBYLEX", "z", *r)
         c("ZREVRANGEBYLEX", "z", r[1], r[0])
+        for lim in (("1", "2"), ("2", "-1"), ("3", "1")):
+            c("ZRANGEBYLEX", "z", *r, "LIMIT", *lim)
+            c("ZREVRANGEBYLEX", "z", r[1], r[0], "LIMIT", *lim)
+    c("ZADD", "y", "0", "n", "0", "o", "1", "m")
+    c("ZRANGE", "y", "-", "[n", "BYLEX", "LIMIT", "2", "1")  # the offset skips out-of-range members
+    c("ZRANGE", "y", "[o", "-", "BYLEX", "REV", "LIMIT", "1", "5")
 
 
 def test_range_errors_and_order(diff):

@@ -347,6 +347,29 @@ def _slice(zs: ZSet, lo: int, hi: int, offset: int, limit: int, rev: bool) -> li
     return list(zs.sl.islice(lo + offset, lo + offset + cnt))
 
 
+def _lex_walk(zs: ZSet, rng, lo: int, hi: int, offset: int, limit: int, rev: bool) -> list:
+    """Mixed scores: Redis skips `offset` elements from the first one in range without
+    checking them, then emits while in range (only the far end is checked)."""
+    sl = zs.sl
+    n = len(sl)
+    out = []
+    if rev:
+        i = hi - 1 - offset
+        gte = rng.gte_min
+        while i >= 0 and limit != 0 and gte(sl[i][1]):
+            out.append(sl[i])
+            i -= 1
+            limit -= 1
+    else:
+        i = lo + offset
+        lte = rng.lte_max
+        while i < n and limit != 0 and lte(sl[i][1]):
+            out.append(sl[i])
+            i += 1
+            limit -= 1
+    return out
+
+
 def _zrange_generic(ctx: Client, args: tuple, ks: int, dst: bytes | None, rtype: int, direction: int):
     """zrangeGenericCommand: args are the arguments after the command name, the source key
     is args[ks]."""
@@ -425,7 +448,10 @@ def _zrange_generic(ctx: Client, args: tuple, ks: int, dst: bytes | None, rtype:
         items = _slice(zs, lo, hi, offset, limit, rev)
     else:
         lo, hi = zs.lex_bounds(rng, rev)
-        items = _slice(zs, lo, hi, offset, limit, rev)
+        if offset > 0 and hi > lo and zs.sl[0][0] != zs.sl[-1][0]:
+            items = _lex_walk(zs, rng, lo, hi, offset, limit, rev)
+        else:
+            items = _slice(zs, lo, hi, offset, limit, rev)
     if dst is None:
         return _emit(items, withscores, ctx.resp)
     if not items:

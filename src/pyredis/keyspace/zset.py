@@ -240,8 +240,19 @@ _NONZERO = re.compile(rb"[1-9a-fA-F]")
 _CSPACE = b" \t\n\v\f\r"
 
 
+_INF_WORDS = {b"inf": _INF, b"+inf": _INF, b"-inf": -_INF, b"infinity": _INF, b"+infinity": _INF,
+              b"-infinity": -_INF}
+
+
 def _strtod_whole(t: bytes) -> tuple[float, bool] | None:
     """strtod of the whole of `t` (no leading space): (value, erange) or None."""
+    if not t.translate(None, b"0123456789"):
+        # plain digits: float() and strtod agree; only overflow is possible
+        v = float(t)
+        return v, v == _INF
+    w = _INF_WORDS.get(t)
+    if w is not None:
+        return w, False
     if _DEC.match(t):
         v = float(t)
         if v == _INF or v == -_INF:
