@@ -222,3 +222,84 @@ def test_notifications(pyredis_srv, real_redis):
     ours = _events(pyredis_srv.port, actions)
     assert ours == _events(real_redis.port, actions)
     assert (b"__keyspace@0__:m", b"pfadd") in ours
+
+
+def _dense_value(raw: bytes, card: bytes = b"\x00" * 7 + b"\x80") -> bytes:
+    return b"HYLL\x00\x00\x00\x00" + card + hll.pack_dense(raw)
+
+
+def test_crafted_dense_registers(diff):
+    rnd = random.Random(21)
+    for trial in range(12):
+        top = rnd.choice((1, 5, 20, 33, 51, 63))
+        density = rnd.random()
+        raw = bytes(rnd.randrange(1, top + 1) if rnd.random() < density else 0 for _ in range(16384))
+        assert hll.dense_registers(_dense_value(raw)) == bytearray(raw)
+        diff.check("SET", "d", _dense_value(raw))
+        diff.check("PFCOUNT", "d")
+        diff.check("GET", "d")
+        diff.check("SET", "d", _dense_value(raw))
+        diff.check("PFADD", "d", *_elements(50, trial))
+        diff.check("GET", "d")
+        diff.check("PFMERGE", "m%d" % (trial % 3), "d")
+        diff.check("GET", "m%d" % (trial % 3))
+        diff.check("PFCOUNT", "m0", "m1", "d")
+
+
+def _sparse_value(rnd) -> bytes:
+    ops = bytearray()
+    left = 16384
+    while left:
+        kind = rnd.randrange(3)
+        if kind == 0:
+            n = min(left, rnd.randrange(1, 65))
+            ops.append(n - 1)
+        elif kind == 1:
+            n = min(left, rnd.randrange(1, 3000))
+            ops += bytes((0x40 | ((n - 1) >> 8), (n - 1) & 0xFF))
+        else:
+            n = min(left, rnd.randrange(1, 5))
+            ops.append(0x80 | (rnd.randrange(32) << 2) | (n - 1))
+        left -= n
+    return b"HYLL\x01\x00\x00\x00" + bytes(7) + b"\x80" + bytes(ops)
+
+
+def test_crafted_sparse_values(diff):
+    rnd = random.Random(22)
+    for trial in range(15):
+        v = _sparse_value(rnd)
+        diff.check("SET", "s", v)
+        diff.check("PFCOUNT", "s")
+        diff.check("GET", "s")
+        diff.check("SET", "s", v)
+        diff.check("PFADD", "s", *_elements(rnd.randrange(1, 300), trial))
+        diff.check("GET", "s")
+        diff.check("SET", "s", v)
+        diff.check("SET", "s2", _sparse_value(rnd))
+        diff.check("PFMERGE", "s", "s2")
+        diff.check("GET", "s")
+        diff.check("PFCOUNT", "s", "s2")
+
+
+def test_pfdebug(diff):
+    diff.check("PFADD", "h", *_elements(20, 1))
+    diff.check("PFDEBUG", "DECODE", "h")
+    diff.check("PFDEBUG", "ENCODING", "h")
+    diff.check("PFDEBUG", "foo", "h")
+    diff.check("PFDEBUG", "foo", "missing")
+    diff.check("PFDEBUG", "GETREG", "missing")
+    diff.check("SET", "s", "x")
+    diff.check("PFDEBUG", "foo", "s")
+    diff.check("PFADD", "h2", *_elements(20, 2))
+    diff.check("PFDEBUG", "GETREG", "h2")
+    diff.check("GET", "h2")
+    diff.check("PFDEBUG", "TODENSE", "h")
+    diff.check("PFDEBUG", "TODENSE", "h")
+    diff.check("GET", "h")
+    diff.check("PFDEBUG", "DECODE", "h")
+    diff.check("PFDEBUG", "ENCODING", "h")
+    diff.check("PFDEBUG", "GETREG", "h")
+
+
+def test_pfselftest(r):
+    assert r.execute_command("PFSELFTEST") == b"OK"
