@@ -85,6 +85,8 @@ class Persistence:
         self.unsynced = False
         self._fsync_pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="aof-fsync")
         self._fsync_future: concurrent.futures.Future | None = None
+        self._deferred_conns: list = []
+        self._commit_scheduled = False
         state.propagate_sinks.append(self.feed)
         self.cfg.on_change("appendonly", self._appendonly_changed)
 
@@ -342,6 +344,34 @@ class Persistence:
                 return
             self.unsynced = False
             self.last_fsync = time.monotonic()
+
+    # --- group commit (appendfsync always) ---------------------------------------------
+    def group_commit_enabled(self) -> bool:
+        return self.aof_on and self.cfg["appendfsync"] == "always" and self.aof_fd >= 0
+
+    def defer_until_commit(self, conn) -> None:
+        """Hold `conn`'s output until this loop iteration's AOF write + fsync is done."""
+        self._deferred_conns.append(conn)
+        if not self._commit_scheduled:
+            self._commit_scheduled = True
+            import asyncio
+
+            asyncio.get_running_loop().call_soon(self._group_commit)
+
+    def _group_commit(self) -> None:
+        self._commit_scheduled = False
+        self.flush_aof()
+        conns, self._deferred_conns = self._deferred_conns, []
+        if not self.aof_last_write_ok:
+            # Nothing is acknowledged that is not on disk: the clients wait for the retry.
+            self._deferred_conns = conns
+            import asyncio
+
+            self._commit_scheduled = True
+            asyncio.get_running_loop().call_later(0.1, self._group_commit)
+            return
+        for conn in conns:
+            conn.flush_deferred()
 
     def _everysec(self) -> None:
         if not self.unsynced or self.aof_fd < 0 or self.cfg["appendfsync"] != "everysec":

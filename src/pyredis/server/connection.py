@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 class Connection(asyncio.Protocol):
     __slots__ = ("srv", "state", "transport", "client", "parser", "pending", "paused", "closed",
-                 "out")
+                 "out", "deferred")
 
     def __init__(self, srv: RedisServer) -> None:
         self.srv = srv
@@ -36,6 +36,8 @@ class Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.pending: deque[list[bytes]] = deque()  # requests parsed but not yet executed
         self.paused = False  # blocked command in progress: execute nothing more
+        # Output held back until the group commit of this loop iteration (appendfsync always).
+        self.deferred: list[bytes] | None = None
         self.closed = False
         # Replies of the read being processed, written once at its end. Out-of-band messages
         # produced meanwhile (a PUBLISH to ourselves, SUBSCRIBE confirmations) join this batch
@@ -140,10 +142,21 @@ class Connection(asyncio.Protocol):
             self.srv.request_shutdown()
 
     def _write(self, data: bytes) -> None:
-        if self.state.aof_buf:
-            # Replies leave only after the AOF has the writes they acknowledge (and, under
-            # appendfsync always, after they are on disk).
-            self.state.persistence.flush_aof()
+        if self.state.aof_buf or self.deferred is not None:
+            # Replies leave only after the AOF has the writes they acknowledge. Under
+            # appendfsync always they also wait for the fsync, which is shared by every
+            # client served in this loop iteration (Redis's beforeSleep group commit).
+            p = self.state.persistence
+            if p.group_commit_enabled():
+                if self.deferred is None:
+                    self.deferred = []
+                    p.defer_until_commit(self)
+                self.deferred.append(data)
+                return
+            p.flush_aof()
+        self._send(data)
+
+    def _send(self, data: bytes) -> None:
         if self.transport is not None and not self.closed:
             self.state.stats.total_net_output_bytes += len(data)
             self.state.stats.total_writes_processed += 1
@@ -229,8 +242,17 @@ class Connection(asyncio.Protocol):
         self.closed = True
         self.srv.client_gone(self.client)
 
+    def flush_deferred(self) -> None:
+        """Called by the group commit once the AOF is on disk."""
+        data, self.deferred = self.deferred, None
+        if data:
+            self._send(b"".join(data))
+
     def close(self) -> None:
         if not self.closed:
+            if self.deferred is not None:
+                self.state.persistence.flush_aof()
+                self.flush_deferred()
             self.closed = True
             if self.transport is not None:
                 self.transport.close()
