@@ -246,3 +246,63 @@ def test_encode_decode_roundtrip():
     lon, lat = gh.decode_score(float(bits))
     assert abs(lon - 13.361389) < 1e-5 and abs(lat - 38.115556) < 1e-5
     assert gh.encode(181, 0) is None
+
+
+def _propagation_runner():
+    from pyredis.core.client import Client
+    from pyredis.core.dispatch import execute
+    from pyredis.core.state import ServerState
+
+    state = ServerState()
+    log = []
+    state.propagate_sinks.append(lambda dbid, argv: log.append([bytes(a) for a in argv]))
+    c = Client(state)
+
+    def run(*args):
+        return execute(c, [a if isinstance(a, bytes) else str(a).encode() for a in args])
+
+    return run, log
+
+
+def test_geoadd_propagates_as_zadd():
+    run, log = _propagation_runner()
+    run("GEOADD", "k", "CH", 13.361389, 38.115556, "a")
+    assert log == [[b"zadd", b"k", b"CH", b"%d" % gh.encode(13.361389, 38.115556), b"a"]]
+    run("GEOADD", "k", "NX", 1, 1, "a")  # nothing changed: nothing propagated
+    run("GEOADD", "k", 200, 1, "a")
+    assert len(log) == 1
+    run("GEORADIUS", "k", 13, 38, 100, "km", "STORE", "d")
+    assert log[-1][:2] == [b"GEORADIUS", b"k"]
+
+
+def test_notifications(pyredis_srv, real_redis):
+    import redis
+
+    def events(port):
+        r = redis.Redis(host="127.0.0.1", port=port)
+        r.flushall()
+        r.config_set("notify-keyspace-events", "Kzgn")
+        p = r.pubsub()
+        p.psubscribe("__keyspace@0__:*")
+        p.get_message(timeout=1)
+        try:
+            r.geoadd("g", (13.361389, 38.115556, "a"))
+            r.geoadd("g", (13.361389, 38.115556, "a"))
+            r.execute_command("GEORADIUS", "g", 13, 38, 100, "km", "STORE", "d")
+            r.execute_command("GEOSEARCHSTORE", "d2", "g", "FROMMEMBER", "a", "BYRADIUS", 1, "km")
+            r.execute_command("GEOSEARCHSTORE", "d2", "g", "FROMLONLAT", 0, 0, "BYRADIUS", 1, "km")
+            out = []
+            while True:
+                m = p.get_message(timeout=0.3)
+                if m is None:
+                    break
+                out.append((m["channel"], m["data"]))
+            return out
+        finally:
+            r.config_set("notify-keyspace-events", "")
+            p.close()
+            r.close()
+
+    ours = events(pyredis_srv.port)
+    assert ours == events(real_redis.port)
+    assert (b"__keyspace@0__:d2", b"geosearchstore") in ours

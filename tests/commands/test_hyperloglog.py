@@ -303,3 +303,18 @@ def test_pfdebug(diff):
 
 def test_pfselftest(r):
     assert r.execute_command("PFSELFTEST") == b"OK"
+
+
+def test_pfcount_cache_update_propagates():
+    from pyredis.core.client import Client
+    from pyredis.core.dispatch import execute
+    from pyredis.core.state import ServerState
+
+    state = ServerState()
+    log = []
+    state.propagate_sinks.append(lambda dbid, argv: log.append([bytes(a) for a in argv]))
+    c = Client(state)
+    execute(c, [b"PFADD", b"h", b"a"])
+    execute(c, [b"PFCOUNT", b"h"])
+    execute(c, [b"PFCOUNT", b"h"])  # cached: no change, not propagated
+    assert log == [[b"PFADD", b"h", b"a"], [b"PFCOUNT", b"h"]]

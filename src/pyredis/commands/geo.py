@@ -97,8 +97,12 @@ def geoadd(ctx: Client, key: bytes, *args: bytes):
         lon, lat = _lonlat(args[j], args[j + 1])
         zargs.append(b"%d" % gh.encode(lon, lat))
         zargs.append(args[j + 2])
-    ctx.propagate_as = [[b"zadd", key, *zargs]]
-    return _zadd_generic(ctx, key, tuple(zargs), False)
+    dirty = ctx.server.dirty
+    reply = _zadd_generic(ctx, key, tuple(zargs), False)
+    if ctx.server.dirty != dirty:
+        # Redis rewrites the command vector: replicas and the AOF see the ZADD
+        ctx.propagate_as = [[b"zadd", key, *zargs]]
+    return reply
 
 
 # --- GEOPOS / GEODIST / GEOHASH ---------------------------------------------------------------

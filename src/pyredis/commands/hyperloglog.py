@@ -97,6 +97,8 @@ def pfcount(ctx: Client, *keys: bytes):
     card = hll.count_histogram(hist)
     db.set(key, v[:8] + card.to_bytes(8, "little") + v[16:], True)
     ctx.touched(key)
+    # a read-only command that changed the value: Redis propagates it
+    ctx.propagate_as = [list(ctx.argv) if ctx.argv else [b"PFCOUNT", key]]
     return card
 
 
