@@ -324,12 +324,14 @@ class Persistence:
                 self.unsynced = True
                 if not self.aof_last_write_ok:
                     self.srv.log("warning", "AOF write error looks solved, Redis can write again.")
-                self.aof_last_write_ok = True
+                    self.aof_last_write_ok = True
+                    self._refresh_gate()
             except OSError as e:
                 self.aof_last_write_ok = False
                 self.aof_last_write_error = e.strerror or str(e)
                 buf.append(data)  # keep it: retried on the next flush
                 self.srv.log("warning", f"Error writing to the AOF file: {self.aof_last_write_error}")
+                self._refresh_gate()
                 return
         elif buf and not self.aof_on:
             buf.clear()
@@ -341,6 +343,7 @@ class Persistence:
             except OSError as e:
                 self.aof_last_write_ok = False
                 self.aof_last_write_error = e.strerror or str(e)
+                self._refresh_gate()
                 return
             self.unsynced = False
             self.last_fsync = time.monotonic()
@@ -465,11 +468,13 @@ class Persistence:
             rdb.save(self.state, self.rdb_path, self._functions())
         except OSError as e:
             self.last_bgsave_ok = False
+            self._refresh_gate()
             self.srv.log("warning", f"Failed opening the temp RDB file {self.rdb_path} (in server root dir {self.dir}) for saving: {e.strerror}")
             raise PersistenceError("ERR") from None
         self.state.dirty = 0
         self.state.lastsave = int(time.time())
         self.last_bgsave_ok = True
+        self._refresh_gate()
         self.rdb_saves += 1
         self.srv.log("notice", "DB saved on disk")
 
@@ -523,7 +528,24 @@ class Persistence:
         else:
             self.srv.log("warning", "Background saving error")
             self.last_bgsave_ok = False
+        self._refresh_gate()
         self.dirty_at_fork = 0
+
+    def _refresh_gate(self) -> None:
+        """Install the MISCONF gate in dispatch only while persistence is failing, so healthy
+        servers pay nothing for it on every command."""
+        from ..core import dispatch
+
+        failing = not self.last_bgsave_ok or (self.aof_on and not self.aof_last_write_ok)
+        installed = _misconf_gate in dispatch.EXTRA_GATES
+        if failing:
+            _FAILING.add(self)
+            if not installed:
+                dispatch.EXTRA_GATES.append(_misconf_gate)
+        else:
+            _FAILING.discard(self)
+            if installed and not _FAILING:
+                dispatch.EXTRA_GATES.remove(_misconf_gate)
 
     def misconf_gate(self, c, spec, argv):
         """Writes are refused while persistence is failing, as Redis's processCommand does."""
@@ -734,6 +756,14 @@ class Persistence:
                 ("aof_delayed_fsync", 0),
             ]
         return fields
+
+
+_FAILING: set = set()  # Persistence instances currently refusing writes (several servers per process in tests)
+
+
+def _misconf_gate(c, spec, argv):
+    p = c.server.persistence
+    return p.misconf_gate(c, spec, argv) if p is not None else None
 
 
 def _fsync_quiet(fd: int) -> None:

@@ -71,10 +71,6 @@ class RedisServer:
         except (PersistenceError, OSError, ValueError) as e:
             self.log("warning", f"Fatal error loading the DB: {e}. Exiting.")
             raise StartupError(str(e)) from None
-        from ..core.dispatch import EXTRA_GATES
-
-        if _misconf_gate not in EXTRA_GATES:
-            EXTRA_GATES.append(_misconf_gate)
         port = cfg["port"]
         binds = cfg["bind"] or ["127.0.0.1", "-::1"]
         for addr in binds:
@@ -181,9 +177,6 @@ class StartupError(Exception):
     """The server cannot start (bad data files, ports); the message says why."""
 
 
-def _misconf_gate(c, spec, argv):
-    p = c.server.persistence
-    return p.misconf_gate(c, spec, argv) if p is not None else None
 
 
 def install_event_loop_policy() -> None:
