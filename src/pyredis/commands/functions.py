@@ -58,6 +58,11 @@ class Functions:
                 del self.functions[k]
 
 
+def _subcommand_syntax(ctx: Client) -> CommandError:
+    sub = ctx.argv[1].decode("utf-8", "replace")[:128] if len(ctx.argv) > 1 else ""
+    return CommandError("ERR unknown subcommand or wrong number of arguments for '%s'. Try FUNCTION HELP." % sub)
+
+
 def registry(state) -> Functions:
     f = getattr(state, "lua_function_libs", None)
     if f is None:
@@ -152,7 +157,9 @@ def function_delete(ctx: Client, name: bytes):
 @command("FUNCTION|FLUSH", arity=-2, flags="write noscript", group="scripting", since="7.0.0")
 def function_flush(ctx: Client, *args: bytes):
     """Deleting all functions."""
-    if len(args) > 1 or (args and args[0].upper() not in (b"SYNC", b"ASYNC")):
+    if len(args) > 1:
+        raise _subcommand_syntax(ctx)
+    if args and args[0].upper() not in (b"SYNC", b"ASYNC"):
         raise CommandError("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
     ctx.server.lua_function_libs = Functions()
     ctx.server.dirty += 1
@@ -366,7 +373,7 @@ def function_restore(ctx: Client, payload: bytes, *args: bytes):
     policy = b"APPEND"
     if args:
         if len(args) > 1:
-            raise CommandError("ERR syntax error")
+            raise _subcommand_syntax(ctx)
         policy = args[0].upper()
         if policy not in (b"FLUSH", b"APPEND", b"REPLACE"):
             raise CommandError("ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.")

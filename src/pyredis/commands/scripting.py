@@ -241,9 +241,9 @@ def script_flush(ctx: Client, *args: bytes):
     """Remove all the scripts from the script cache."""
     if len(args) > 1 or (args and args[0].upper() not in (b"SYNC", b"ASYNC")):
         raise CommandError("ERR SCRIPT FLUSH only support SYNC|ASYNC option")
-    state = ctx.server
-    if getattr(state, "lua", None) is not None:
-        state.lua = None  # a fresh Lua state, as Redis's scriptingReset
+    eng = getattr(ctx.server, "lua", None)
+    if eng is not None:
+        eng.flush()
     return OK
 
 

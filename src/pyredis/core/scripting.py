@@ -550,6 +550,11 @@ class LuaEngine:
             _sethook(p, None, 0, 0)
 
     # --- compile ---------------------------------------------------------------------
+    def flush(self) -> None:
+        """SCRIPT FLUSH: forget the cached scripts (globals are read-only, nothing else to reset)."""
+        self.scripts.clear()
+        self.rt.execute("collectgarbage()")
+
     def compile(self, body: bytes, chunkname: bytes):
         r = self.lua_compile(body, chunkname)
         if isinstance(r, tuple):
@@ -1114,7 +1119,7 @@ class LuaEngine:
                                     "must be at least one character long")
         if name in lib.functions:
             raise self._raise("Function already exists in the library")
-        lib.functions[name] = FunctionInfo(name, cb, desc, [f for f in FUNCTION_FLAGS if f in flags], lib)
+        lib.functions[name] = FunctionInfo(name, cb, desc, [f for f in FUNCTION_FLAGS if f in flags])
         return None
 
     def load_library(self, lib, code: bytes) -> None:
@@ -1156,14 +1161,13 @@ FUNCTION_FLAGS = ["no-writes", "allow-oom", "allow-stale", "no-cluster", "allow-
 
 
 class FunctionInfo:
-    __slots__ = ("name", "fn", "desc", "flags", "lib")
+    __slots__ = ("name", "fn", "desc", "flags")
 
-    def __init__(self, name: bytes, fn, desc: bytes | None, flags: list[str], lib) -> None:
+    def __init__(self, name: bytes, fn, desc: bytes | None, flags: list[str]) -> None:
         self.name = name
         self.fn = fn
         self.desc = desc
         self.flags = flags
-        self.lib = lib
 
 
 def valid_name(name: bytes) -> bool:
@@ -1234,10 +1238,18 @@ def _busy_gate_function(c, spec, argv):
 
 
 # --- per-server engines -------------------------------------------------------------------
+# Lua runtimes are never garbage collected: a runtime freed by Python's cycle collector
+# before the Lua objects (functions, tables) still referring to it crashes in lupa
+# (luaL_unref on a closed lua_State). One runtime per server and kind, reused across
+# SCRIPT FLUSH / FUNCTION FLUSH, so this is bounded.
+_KEEP: list = []
+
+
 def engine(state: ServerState) -> LuaEngine:
     e = getattr(state, "lua", None)
     if e is None:
         e = state.lua = LuaEngine(state, "eval")
+        _KEEP.append(e)
     return e
 
 
@@ -1245,6 +1257,7 @@ def function_engine(state: ServerState) -> LuaEngine:
     e = getattr(state, "lua_functions", None)
     if e is None:
         e = state.lua_functions = LuaEngine(state, "function")
+        _KEEP.append(e)
     return e
 
 
