@@ -117,6 +117,11 @@ commands = st.one_of(
     st.tuples(st.just("ZRANDMEMBER"), key, st.sampled_from([["100"], ["100", "WITHSCORES"], ["0"], ["-0"]])).map(
         lambda t: ("ZRANDMEMBER", t[1], *t[2])),
     st.tuples(st.just("SADD"), st.just("s"), member),
+    st.tuples(st.sampled_from(["SORT", "SORT_RO"]), st.sampled_from(KEYS + ["s", "none", "str"]),
+              st.sampled_from([["ALPHA"], ["ALPHA", "DESC"], ["ALPHA", "LIMIT", "1", "2"], ["BY", "nosort"],
+                               ["BY", "nosort", "DESC", "LIMIT", "0", "2"], ["ALPHA", "STORE", "c"],
+                               ["ALPHA", "GET", "#", "GET", "str"]])).filter(
+        lambda t: not (t[1] == "s" and "BY" in t[2])).map(lambda t: (t[0], t[1], *t[2])),
     st.tuples(st.just("ZSCAN"), key, st.sampled_from([[], ["MATCH", "m*"], ["COUNT", "1"], ["MATCH", "[no]"]])).map(
         lambda t: ("ZSCAN", t[1], "0", *t[2])),
     st.tuples(st.sampled_from(["BZPOPMIN", "BZPOPMAX"]), key, key).map(lambda t: (*t, "0.01")),
