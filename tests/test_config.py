@@ -530,3 +530,44 @@ def test_config_file_errors_match_redis(tmp_path, line):
     with pytest.raises(ConfigError) as e:
         Config().load_file(str(conf))
     assert str(e.value).splitlines() == theirs
+
+
+# --- property: random CONFIG SET values are accepted/refused and rendered like redis-server ------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_FUZZ_SKIP = {"port", "bind", "dir", "appendonly", "requirepass", "maxmemory", "maxmemory-clients", "oom-score-adj",
+              "oom-score-adj-values", "masterauth", "masteruser", "timeout", "maxclients", "activedefrag",
+              "tls-port", "tls-replication", "tls-cluster"}
+_FUZZ_NAMES = sorted(n for n, d in __import__("pyredis.config", fromlist=["TABLE"]).TABLE.items()
+                     if not d.hidden and d.name not in _FUZZ_SKIP and n not in _FUZZ_SKIP)
+_FUZZ_VALUES = ["", "0", "-1", "1", "2", "05", "1k", "1kb", "1K", "1KB", "1gb", "3mb", "yes", "no", "YES", "No",
+                "abc", "1.5", " 1", "1 ", "+1", "9223372036854775807", "9223372036854775808",
+                "-9223372036854775808", "100%", "50%", "0%", "101%", "%", "k", "-1k", "65535", "65536",
+                "4294967295", "4294967296", "2147483647", "2147483648", "-2147483648", "-2147483649",
+                "1 2 3", "10 20", "everysec", "always", "local", "allkeys-lru", "notice", "debug", "KEA",
+                "Ex", "gn", "save now", "nosave force", "0 0 0", "normal 1mb 1mb 1", "1e3", "0x10",
+                "{title}", "{port}", "x {bad}", "{title", "{server-mode} {title}", "a{listen-addr}",
+                "yes ", " yes", "1mb ", "1Mb", "1b", "0b", "123456789012", "-2", "-6", "100", "128", "A", "AK",
+                "KEA$", "$", "g$lshzxetdmnKE", "\t1", "nosave", "default now", "NOW", "save nosave", "force",
+                "10 1 20", "1 1", "0 1", "1 -1", "+1 +1", "1 ", " 1 1", "a b", "replica 0 0 0", "slave 1 2 3",
+                "pubsub 1 2 -1", "normal 1x 1 1", "0.5", "100.0", "99.9 50", "2000 -2000 0"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.sampled_from(_FUZZ_NAMES), value=st.sampled_from(_FUZZ_VALUES))
+def test_config_set_fuzz(pyredis_srv, real_redis, name, value):
+    ours = RawClient("127.0.0.1", pyredis_srv.port)
+    theirs = RawClient("127.0.0.1", real_redis.port)
+    try:
+        before = [c.call("CONFIG", "GET", name) for c in (ours, theirs)]
+        replies = [c.call("CONFIG", "SET", name, value) for c in (ours, theirs)]
+        after = [c.call("CONFIG", "GET", name) for c in (ours, theirs)]
+        for c, old in zip((ours, theirs), before):
+            if len(old) == 2:
+                c.call("CONFIG", "SET", name, old[1])
+        assert replies[0] == replies[1], (name, value)
+        assert after[0] == after[1], (name, value)
+    finally:
+        ours.close()
+        theirs.close()

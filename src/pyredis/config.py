@@ -71,12 +71,9 @@ def parse_memory(text: str) -> int:
             break
     else:
         num, mul = t, 1
-    if not num or not num.isascii() or not num.isdigit():
+    if num and not (num.isascii() and num.isdigit()):
         raise ValueError("argument must be a memory value")
-    v = int(num) * mul
-    if v > 2**64 - 1:
-        raise ValueError("argument must be a memory value")
-    return v
+    return int(num or "0") * mul  # memtoull: no digits reads as 0
 
 
 def _parse_bool(text: str) -> bool:
@@ -120,19 +117,36 @@ def _render_save(v: list[tuple[int, int]]) -> str:
     return " ".join(f"{s} {c}" for s, c in v)
 
 
+def _strtoll_whole(t: str) -> int | None:
+    """strtoll with a check that the whole text was read: leading spaces and a sign are
+    allowed, and an empty text reads as 0 (as setConfigSaveOption sees it)."""
+    i, n = 0, len(t)
+    while i < n and t[i] in " \t\n\v\f\r":
+        i += 1
+    j = i
+    if j < n and t[j] in "+-":
+        j += 1
+    k = j
+    while k < n and "0" <= t[k] <= "9":
+        k += 1
+    if k == j:  # no digits: strtoll stops at the very start
+        return 0 if n == 0 else None
+    if k != n:
+        return None
+    return int(t[i:k])
+
+
 def _parse_save(text: str) -> list[tuple[int, int]]:
-    words = text.split()
-    if not words or words == ['""']:
+    """CONFIG SET save: words split on single spaces, pairs of (seconds >= 1, changes >= 0)."""
+    if text == "" or text == '""':
         return []
+    words = text.split(" ")
     if len(words) % 2:
         raise ValueError("Invalid save parameters")
     out = []
     for i in range(0, len(words), 2):
-        try:
-            secs, changes = _strict_int(words[i]), _strict_int(words[i + 1])
-        except ValueError:
-            raise ValueError("Invalid save parameters") from None
-        if secs < 1 or changes < 0:
+        secs, changes = _strtoll_whole(words[i]), _strtoll_whole(words[i + 1])
+        if secs is None or changes is None or secs < 1 or changes < 0:
             raise ValueError("Invalid save parameters")
         out.append((secs, changes))
     return out
@@ -142,13 +156,31 @@ def _parse_words(text: str) -> list[str]:
     return text.split()
 
 
+def _strtod_whole(t: str) -> float | None:
+    """strtod over the whole word (decimal, exponent, hex, inf/nan); None otherwise."""
+    w = t
+    if not w or w != w.strip(" \t\n\v\f\r") or "_" in w:
+        return None
+    try:
+        return float(w)
+    except ValueError:
+        pass
+    if w.lstrip("+-")[:2].lower() != "0x":
+        return None
+    try:
+        return float.fromhex(w)
+    except ValueError:
+        return None
+
+
 def _parse_percentiles(text: str) -> list[float]:
     out = []
-    for w in text.split():
-        try:
-            v = float(w)
-        except ValueError:
-            raise ValueError("Invalid latency-tracking-info-percentiles parameters") from None
+    if text == "":
+        return out
+    for w in text.split(" "):
+        v = _strtod_whole(w)
+        if v is None:
+            raise ValueError("Invalid latency-tracking-info-percentiles parameters")
         if not (0.0 <= v <= 100.0):
             raise ValueError("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]")
         out.append(v)
@@ -202,6 +234,31 @@ def _parse_hostname(text: str) -> str:
     for ch in text:
         if not (ch.isascii() and (ch.isalnum() or ch in "-.")):
             raise ValueError("Hostnames may only contain alphanumeric characters, hyphens or dots")
+    return text
+
+
+# proc-title-template variables, and whether each expands to something non-empty when
+# redis-server validates a template (the title is empty then; standalone mode prints nothing).
+_TITLE_VARS = {"title": False, "listen-addr": True, "server-mode": False, "port": True, "tls-port": True,
+               "unixsocket": False, "config-file": False}
+
+
+def _parse_title_template(text: str) -> str:
+    bad = ValueError("template format is invalid or contains unknown variables")
+    out = []
+    i = 0
+    while i < len(text):
+        if text[i] == "{":
+            j = text.find("}", i)
+            if j < 0 or text[i + 1:j] not in _TITLE_VARS:
+                raise bad
+            out.append("x" if _TITLE_VARS[text[i + 1:j]] else "")
+            i = j + 1
+        else:
+            out.append(text[i])
+            i += 1
+    if not "".join(out).strip(" "):
+        raise bad
     return text
 
 
@@ -260,7 +317,8 @@ _d("crash-memcheck-enabled", "bool", True)
 _d("databases", "int", 16, mutable=False, lo=1, hi=INT_MAX)
 _d("always-show-logo", "bool", False, mutable=False)
 _d("set-proc-title", "bool", True, mutable=False)
-_d("proc-title-template", "string", "{title} {listen-addr} {server-mode}")
+_d("proc-title-template", "special", "{title} {listen-addr} {server-mode}", parse=_parse_title_template,
+   render=lambda v: v)
 _d("enable-protected-configs", "enum", "no", mutable=False, enum=("no", "yes", "local"))
 _d("enable-debug-command", "enum", "no", mutable=False, enum=("no", "yes", "local"))
 _d("enable-module-command", "enum", "no", mutable=False, enum=("no", "yes", "local"))
@@ -293,7 +351,7 @@ _d("repl-diskless-load", "enum", "disabled", enum=("disabled", "on-empty-db", "s
 _d("repl-ping-replica-period", "int", 10, lo=1, hi=INT_MAX, aliases=("repl-ping-slave-period",))
 _d("repl-timeout", "int", 60, lo=1, hi=INT_MAX)
 _d("repl-disable-tcp-nodelay", "bool", False)
-_d("repl-backlog-size", "memory", 1024 * 1024, lo=1)
+_d("repl-backlog-size", "memory", 1024 * 1024, lo=1, normalize=lambda v: max(v, 16 * 1024))
 _d("repl-backlog-ttl", "int", 3600)
 _d("replica-priority", "int", 100, aliases=("slave-priority",), **_I)
 _d("propagation-error-behavior", "enum", "ignore", enum=("ignore", "panic", "panic-on-replicas"))
@@ -366,7 +424,7 @@ _d("cluster-require-full-coverage", "bool", True)
 _d("cluster-replica-no-failover", "bool", False, aliases=("cluster-slave-no-failover",))
 _d("cluster-allow-reads-when-down", "bool", False)
 _d("cluster-allow-pubsubshard-when-down", "bool", True)
-_d("cluster-link-sendbuf-limit", "memory", 0)
+_d("cluster-link-sendbuf-limit", "memory", 0, hi=2**64 - 1)
 _d("cluster-announce-ip", "string", "")
 _d("cluster-announce-hostname", "special", "", parse=_parse_hostname, render=lambda v: v)
 _d("cluster-announce-port", "int", 0, lo=0, hi=65535)
@@ -418,7 +476,7 @@ _CLASSES = {"normal": "normal", "replica": "replica", "slave": "replica", "pubsu
 
 def _parse_cobl(text: str, current: dict) -> dict:
     words = text.split()
-    if len(words) % 4 or not words:
+    if len(words) % 4:
         raise ValueError("Wrong number of arguments in buffer limit configuration.")
     new = dict(current)
     for i in range(0, len(words), 4):
@@ -631,7 +689,10 @@ class Config:
             words = text.lower().split()
             if not words or any(w not in d.enum for w in words):
                 raise ValueError("argument(s) must be one of the following: " + ", ".join(d.enum))
-            return [e for e in d.enum if e in words]
+            flags = [e for e in d.enum if e in words and e != "default"]  # "default" is no flag
+            if "save" in flags and "nosave" in flags:
+                raise ValueError("shutdown options SAVE and NOSAVE can't be used simultaneously")
+            return flags or ["default"]
         if d.name == "client-output-buffer-limit":
             return _parse_cobl(text, self.values[d.name])
         if d.parse is not None:
