@@ -741,3 +741,50 @@ def test_keyspace_events(diff, pyredis_srv, real_redis):
             c.call("CONFIG", "SET", "notify-keyspace-events", "")
         for s in subs:
             s.close()
+
+
+def _scenario(port: int, resp: int, steps):
+    """Run `steps` against one server: ("block", name, argv) starts a waiting client on a
+    thread, ("do", argv) runs a command on a control client, ("join", name) collects a reply."""
+    ctl = RawClient("127.0.0.1", port)
+    ctl.call("FLUSHALL")
+    waiters, threads, out = {}, {}, []
+    for step in steps:
+        if step[0] == "block":
+            w = RawClient("127.0.0.1", port)
+            if resp == 3:
+                w.call("HELLO", "3")
+            res: list = []
+            t = threading.Thread(target=lambda w=w, a=step[2], r=res: r.append(w.call(*a)))
+            t.start()
+            waiters[step[1]] = (w, res)
+            threads[step[1]] = t
+            time.sleep(0.15)
+        elif step[0] == "do":
+            out.append(ctl.call(*step[1]))
+            time.sleep(0.05)
+        else:
+            threads[step[1]].join(5)
+            w, res = waiters[step[1]]
+            out.append((step[1], res))
+    for w, _ in waiters.values():
+        w.close()
+    ctl.close()
+    return out
+
+
+@pytest.mark.parametrize("resp", [2, 3])
+def test_blocking_fifo_and_types(pyredis_srv, real_redis, resp):
+    steps = [
+        ("block", "w1", ["BZPOPMIN", "k", "5"]),
+        ("block", "w2", ["BZMPOP", "5", "2", "other", "k", "MAX", "COUNT", "2"]),
+        ("do", ["SET", "k", "string"]),  # wrong type: both keep waiting
+        ("do", ["DEL", "k"]),
+        ("do", ["MULTI"]), ("do", ["ZADD", "k", "1", "a", "2", "b", "3", "c"]), ("do", ["ZADD", "k", "4", "d"]),
+        ("do", ["EXEC"]),
+        ("join", "w1"), ("join", "w2"),
+        ("do", ["ZRANGE", "k", "0", "-1", "WITHSCORES"]),
+        ("block", "w3", ["BZPOPMAX", "k2", "0.3"]),
+        ("join", "w3"),
+    ]
+    assert _scenario(pyredis_srv.port, resp, steps) == _scenario(real_redis.port, resp, steps)
