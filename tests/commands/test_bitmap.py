@@ -237,3 +237,36 @@ def test_notifications(pyredis_srv, real_redis):
     ours = _events(pyredis_srv.port, actions)
     assert ours == _events(real_redis.port, actions)
     assert (b"__keyspace@0__:k", b"new") in ours
+
+
+def test_random_mixed_sequences(diff):
+    """Bitmap writes interleaved with string writes, read back every way."""
+    rnd = random.Random(19)
+    keys = ["a", "b", "c"]
+    for _ in range(400):
+        k = rnd.choice(keys)
+        op = rnd.randrange(9)
+        if op == 0:
+            diff.check("SETBIT", k, rnd.randrange(0, 200), rnd.randrange(2))
+        elif op == 1:
+            diff.check("SETRANGE", k, rnd.randrange(0, 20), rnd.randbytes(rnd.randrange(0, 5)))
+        elif op == 2:
+            diff.check("APPEND", k, rnd.randbytes(rnd.randrange(0, 4)))
+        elif op == 3:
+            diff.check("BITOP", rnd.choice(("AND", "OR", "XOR")), k, *rnd.sample(keys, rnd.randrange(1, 4)))
+        elif op == 4:
+            diff.check("BITOP", "NOT", k, rnd.choice(keys))
+        elif op == 5:
+            t = rnd.choice("iu") + str(rnd.randrange(1, 20))
+            diff.check("BITFIELD", k, "INCRBY", t, rnd.randrange(0, 150), rnd.randrange(-50, 50))
+        elif op == 6:
+            diff.check("BITCOUNT", k, rnd.randrange(-30, 30), rnd.randrange(-30, 30), rnd.choice(("BIT", "BYTE")))
+        elif op == 7:
+            diff.check("BITPOS", k, rnd.randrange(2), rnd.randrange(-30, 30), rnd.randrange(-30, 30),
+                       rnd.choice(("BIT", "BYTE")))
+        else:
+            diff.check("GETBIT", k, rnd.randrange(0, 250))
+        if rnd.random() < 0.1:
+            diff.check("GET", k)
+    for k in keys:
+        diff.check("GET", k)

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from pyredis.keyspace import hll
+from resp import RawClient
 
 
 def _elements(n: int, seed: int) -> list[bytes]:
@@ -16,11 +17,27 @@ def _elements(n: int, seed: int) -> list[bytes]:
     return [b"%d:%s" % (i, rnd.randbytes(rnd.randrange(0, 20))) for i in range(n)]
 
 
-def test_murmur_and_patlen_known_values():
-    # Values computed by Redis's MurmurHash64A (checked through PFADD/GET equality below too).
-    assert hll.murmur64a(b"") == hll.murmur64a(b"")
-    idx, cnt = hll.pat_len(b"a")
-    assert 0 <= idx < 16384 and 1 <= cnt <= 51
+def test_murmur_register_and_count_match_redis(real_redis):
+    """pat_len (MurmurHash64A + run of zeros) against the register Redis sets for one element,
+    read back with PFDEBUG DECODE; element lengths cover every tail size of the hash."""
+    c = RawClient("127.0.0.1", real_redis.port)
+    try:
+        rnd = random.Random(4)
+        for n in list(range(0, 25)) + [63, 64, 100]:
+            ele = rnd.randbytes(n)
+            c.call("DEL", "one")
+            c.call("PFADD", "one", ele)
+            index, count = hll.pat_len(ele)
+            expected = []
+            if index:
+                expected.append(("z" if index <= 64 else "Z") + ":%d" % index)
+            expected.append("v:%d,1" % count)
+            if index != 16383:
+                rest = 16383 - index
+                expected.append(("z" if rest <= 64 else "Z") + ":%d" % rest)
+            assert c.call("PFDEBUG", "DECODE", "one").decode() == " ".join(expected), ele
+    finally:
+        c.close()
 
 
 def test_pfadd_basic(diff):
