@@ -155,13 +155,22 @@ def call(c: Client, spec: CommandSpec, argv: list[bytes]):
     except CommandError as e:
         spec.failed_calls += 1
         reply = _error_reply(c, e.text)
+    except Exception as e:  # a bug must cost one reply, not the connection or the server
+        spec.failed_calls += 1
+        log = getattr(server.server, "log", None)
+        if log is not None:
+            import traceback
+
+            log("warning", f"Internal error executing '{spec.fullname}': {e!r}\n{traceback.format_exc()}")
+        reply = _error_reply(c, b"ERR internal error while executing '%s': %s" % (
+            spec.fullname.encode(), type(e).__name__.encode()))
     dur = (_perf() - t0) // 1000
     spec.usec += dur
+    spec.calls += 1
     if dur >= server.slowlog_threshold >= 0:
         server.slowlog_push(c, spec, argv, dur)
     if server.monitors:
         MONITOR_FEED[0](c, spec, argv)
-    spec.calls += 1
     server.stats.total_commands_processed += 1
     c.last_cmd = spec.name_bytes
     if c.tracking is not None and spec.readonly:
