@@ -489,13 +489,16 @@ def test_effects_propagated_in_multi(pyredis_srv):
         c.call(E, "redis.call('SET','p1','a'); redis.call('GET','p1'); redis.call('SET','p2','b'); return 1", "0")
         c.call(E, "redis.call('INCR','p3'); return 1", "0")
         c.call(E, "return redis.call('GET','p1')", "0")
+        c.call(E, "redis.set_repl(redis.REPL_NONE); redis.call('SET','p4','x'); "
+                  "redis.set_repl(redis.REPL_ALL); redis.call('SET','p5','y'); return 1", "0")
     finally:
         state.propagate_sinks.remove(sink)
-        c.call("DEL", "p1", "p2", "p3")
+        c.call("DEL", "p1", "p2", "p3", "p4", "p5")
         c.close()
     assert seen == [
         (0, [b"MULTI"]), (0, [b"SET", b"p1", b"a"]), (0, [b"SET", b"p2", b"b"]), (0, [b"EXEC"]),
         (0, [b"INCR", b"p3"]),
+        (0, [b"SET", b"p5", b"y"]),
     ]
 
 

@@ -310,6 +310,25 @@ if KIND == 'eval' then
   end
 end
 
+-- Python callables exposed as library functions look like C functions to scripts
+local pyfuncs = _setmetatable({}, {__mode = 'k'})
+local cjnull = py.libs.cjson.null
+local function mark(t) for _, v in _next, t do if _type(v) == 'userdata' and v ~= cjnull then pyfuncs[v] = true end end end
+for _, t in _next, {R, mth, S, py.libs.bit, py.libs.cjson, py.libs.cmsgpack, py.libs.struct} do mark(t) end
+pyfuncs[py.register] = true
+S.type = function(...)
+  if _select('#', ...) == 0 then argerr(1, 'type', 'value expected') end
+  local v = ...
+  if pyfuncs[v] then return 'function' end
+  return _type(v)
+end
+S.tostring = function(...)
+  if _select('#', ...) == 0 then argerr(1, 'tostring', 'value expected') end
+  local v = ...
+  if pyfuncs[v] then return 'function: builtin: ' .. _tostring(v):sub(11) end
+  return _tostring(v)
+end
+
 local G_mt = {__index = S, __newindex = ro_newindex, __metatable = {}}
 G = _setmetatable({}, G_mt)
 real_of[G] = S
@@ -588,7 +607,10 @@ class LuaEngine:
         if state.propagate_sinks:
             run.collected = []
             coll = run.collected
-            state.propagate_sinks = [lambda dbid, argv: coll.append((dbid, argv))]
+            def collect(dbid, argv, run=run, coll=coll):
+                if run.repl:  # redis.set_repl(redis.REPL_NONE) stops the propagation
+                    coll.append((dbid, argv))
+            state.propagate_sinks = [collect]
         self.run_ctx = run
         return self._step(run)
 
@@ -1210,14 +1232,18 @@ def _lua_typename(v) -> str:
 
 
 def _resolve(argv):
-    from .dispatch import resolve
+    global _resolve, _dcall
+    from .dispatch import call, resolve
 
+    _resolve, _dcall = resolve, call
     return resolve(argv)
 
 
 def _dcall(c, spec, argv):
-    from .dispatch import call
+    global _resolve, _dcall
+    from .dispatch import call, resolve
 
+    _resolve, _dcall = resolve, call
     return call(c, spec, argv)
 
 
