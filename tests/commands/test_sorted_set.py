@@ -13,7 +13,7 @@ import pytest
 
 import pyredis.commands  # noqa: F401  (registers every command)
 from pyredis.core.spec import TABLE
-from resp import RawClient
+from resp import RawClient, encode_command
 
 ZCMDS = ["zadd", "zincrby", "zrem", "zcard", "zcount", "zlexcount", "zscore", "zmscore", "zrank",
          "zrevrank", "zrange", "zrangestore", "zrangebyscore", "zrevrangebyscore", "zrangebylex",
@@ -788,3 +788,47 @@ def test_blocking_fifo_and_types(pyredis_srv, real_redis, resp):
         ("join", "w3"),
     ]
     assert _scenario(pyredis_srv.port, resp, steps) == _scenario(real_redis.port, resp, steps)
+
+
+def test_propagation(pyredis_srv):
+    """What reaches AOF/replicas (Redis's rewriteClientCommandVector / alsoPropagate):
+    ZMPOP and the blocking pops as ZPOPMIN/ZPOPMAX, no-op writes not at all."""
+    state = pyredis_srv.state
+    got = []
+    sink = lambda dbid, argv: got.append([bytes(a) for a in argv])  # noqa: E731
+    c = RawClient("127.0.0.1", pyredis_srv.port)
+    w = RawClient("127.0.0.1", pyredis_srv.port)
+    try:
+        c.call("FLUSHALL")
+        state.propagate_sinks.append(sink)
+        c.call("ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e")
+        c.call("ZADD", "z", "1", "a")          # no change: not propagated
+        c.call("ZPOPMIN", "z", "0")            # nothing popped
+        c.call("ZMPOP", "1", "z", "MAX", "COUNT", "2")
+        c.call("ZMPOP", "1", "nokey", "MIN")
+        c.call("BZPOPMIN", "z", "0")
+        c.call("BZMPOP", "0", "1", "z", "MIN")
+        c.call("ZRANGE", "z", "0", "-1")
+        c.call("SORT", "z", "ALPHA")           # read-only use of SORT: nothing
+        w.send(encode_command(["BZPOPMAX", "q", "0"]))
+        time.sleep(0.1)
+        c.call("ZADD", "q", "1", "x", "2", "y")
+        assert w.read() == [b"q", b"y", b"2"]
+        w.send(encode_command(["BZMPOP", "0", "1", "q2", "MIN", "COUNT", "5"]))
+        time.sleep(0.1)
+        c.call("ZADD", "q2", "1", "x", "3", "z")
+        assert w.read() == [b"q2", [[b"x", b"1"], [b"z", b"3"]]]
+    finally:
+        state.propagate_sinks.remove(sink)
+        c.close()
+        w.close()
+    assert got == [
+        [b"ZADD", b"z", b"1", b"a", b"2", b"b", b"3", b"c", b"4", b"d", b"5", b"e"],
+        [b"ZPOPMAX", b"z", b"2"],
+        [b"ZPOPMIN", b"z"],
+        [b"ZPOPMIN", b"z", b"1"],
+        [b"ZADD", b"q", b"1", b"x", b"2", b"y"],
+        [b"ZPOPMAX", b"q"],
+        [b"ZADD", b"q2", b"1", b"x", b"3", b"z"],
+        [b"ZPOPMIN", b"q2", b"2"],
+    ]
