@@ -58,7 +58,12 @@ def test_subscribe_flow_matches_redis(pyredis_srv, real_redis, resp):
         got.append(sorted(pub.call("PUBSUB", "CHANNELS")))
         got.append(pub.call("PUBSUB", "CHANNELS", "a*"))
         got.append(pub.call("PUBSUB", "NUMPAT"))
-        got += script(sub, [("UNSUBSCRIBE",), ("PUNSUBSCRIBE", "n*", "x*")], [2, 2])
+        # UNSUBSCRIBE with no channels walks the client's channel table in hash order, which
+        # Redis randomises per process (and Python too): compare channels as a set and the
+        # remaining-subscription counts in sequence.
+        unsub = script(sub, [("UNSUBSCRIBE",)], [2])[0]
+        got.append((sorted(m[1] for m in unsub), [m[0] for m in unsub], [m[2] for m in unsub]))
+        got += script(sub, [("PUNSUBSCRIBE", "n*", "x*")], [2])
         if resp == 2:
             got.append(sub.call("GET", "x"))  # back to normal mode: allowed again
         results.append(got)
