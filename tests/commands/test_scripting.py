@@ -239,6 +239,19 @@ SANDBOX = [
     (E, "return select(2, pcall(error, {err=5}))", "0"),
     (E, "return select(2, xpcall(function() error({err='x'}) end, function(e) return e end))", "0"),
     (E, "return coroutine.running()", "0"),
+    (E, "return {pcall(function() coroutine.yield() end)}", "0"),
+    (E, "return {pcall(function() return coroutine.running() end)}", "0"),
+    (E, "return {pcall(function(a, b) return a + b, nil, 3 end, 1, 2)}", "0"),
+    (E, "return {pcall(function() return pcall(function() error('in') end) end)}", "0"),
+    (E, "return {pcall(error, 'x')}", "0"),
+    (E, "return {pcall(function() error({err='E'}) end)}", "0"),
+    (E, "return {pcall(function() error('lvl2', 2) end)}", "0"),
+    (E, "return {pcall(nil)}", "0"),
+    (E, "return {pcall()}", "0"),
+    (E, "return {pcall(function() local x = nil + 1 end)}", "0"),
+    (E, "local t = setmetatable({}, {__index = function(t, k) local ok, v = pcall(function() return k .. '!' end) return v end}) return t.x", "0"),
+    (E, "local n = 0 for i = 1, 100 do pcall(function() n = n + 1 end) end return n", "0"),
+    (E, "return {xpcall(function() error('x') end, function(e) return 'handled: ' .. e end)}", "0"),
     (E, "local co = coroutine.create(function() coroutine.yield(5) return 6 end) local a,b = coroutine.resume(co) local c,d = coroutine.resume(co) return {b,d}", "0"),
     (E, "local t = {} for k in pairs(_G) do t[#t+1]=k end table.sort(t) return t", "0"),
     (E, "local t = {} for k in pairs(redis) do t[#t+1]=k end table.sort(t) return t", "0"),
@@ -547,6 +560,16 @@ def _busy_scenario(port: int) -> list:
         out.append(c.call("SCRIPT", "KILL"))
         th.join(10)
         out.append(res.get("p"))
+        out.append(b.call("PING"))
+        # a loop inside pcall: the server still answers BUSY, and the kill gets through
+        th = threading.Thread(target=lambda: res.__setitem__("q", a.call(
+            E, "local ok, e = pcall(function() while true do end end) return {ok, e}", "0")))
+        th.start()
+        time.sleep(0.3)
+        out.append(b.call("PING"))
+        out.append(c.call("SCRIPT", "KILL"))
+        th.join(10)
+        out.append(res.get("q"))
         out.append(b.call("PING"))
     finally:
         a.call("CONFIG", "SET", "busy-reply-threshold", "5000")

@@ -152,7 +152,7 @@ def _verify_layout(ptr: int) -> bool:
 
 def _count_hook(L, ar) -> None:  # noqa: N803  (called by Lua, on the loop thread)
     run = _running[0]
-    if run is None or L != run.ptr:
+    if run is None or (L != run.ptr and L not in run.threads):
         return
     if run.killed:
         # Lua's own hook dispatcher + the preregistered killer: raises at every line.
@@ -251,7 +251,6 @@ local function pcall_fix(ok, ...)
   end
   return false, e
 end
-S.pcall = function(...) return pcall_fix(_pcall(...)) end
 local _xpcall = xpcall
 S.xpcall = function(f, h)
   if _type(h) ~= 'function' then return _xpcall(f, h) end
@@ -260,6 +259,36 @@ end
 
 -- coroutines: the script's main body is itself a coroutine, hide it
 local current_co = nil
+-- pcall of a Lua function runs in a coroutine of its own, so that the count hook can still
+-- yield (busy scripts keep the server answering inside pcall): these are "internal"
+local internal = _setmetatable({}, {__mode = 'k'})
+local py_reg, py_unreg = py.reg_thread, py.unreg_thread
+local killer, s_pcall
+local function pcall_step(c, ptr, ok, ...)
+  if co_status(c) == 'suspended' then
+    co_yield()  -- the hook yielded the protected call: pass it up, then go on
+    return pcall_step(c, ptr, co_resume(c))
+  end
+  py_unreg(ptr)
+  if ok then return true, ... end
+  return pcall_fix(false, ...)
+end
+S.pcall = function(...)
+  if _select('#', ...) == 0 then return false, 'attempt to call a boolean value' end  -- as luaRedisPcall
+  return s_pcall(...)
+end
+s_pcall = function(f, ...)
+  if current_co == nil or _type(f) ~= 'function' or dbg.getinfo(f, 'S').what == 'C' then
+    return pcall_fix(_pcall(f, ...))
+  end
+  local c = co_create(function(...) return f(...) end)
+  internal[c] = true
+  dbg.sethook(c, killer, 'l')
+  local ptr = _tostring(c)
+  py_reg(ptr)
+  return pcall_step(c, ptr, co_resume(c, ...))
+end
+
 local co = copy(coroutine)
 local function resume_fix(ok, ...)
   if ok then return ok, ... end
@@ -268,11 +297,12 @@ end
 co.resume = function(c, ...) return resume_fix(co_resume(c, ...)) end
 co.running = function()
   local c = co_running()
-  if c == current_co then return nil end
+  if c == current_co or internal[c] then return nil end
   return c
 end
 co.yield = function(...)
-  if co_running() == current_co then _error("attempt to yield across metamethod/C-call boundary", 0) end
+  local c = co_running()
+  if c == current_co or internal[c] then _error("attempt to yield across metamethod/C-call boundary", 0) end
   return co_yield(...)
 end
 S.coroutine = protect(co)
@@ -358,7 +388,7 @@ local function where(c)
   end
 end
 
-local function killer() _error(py.killmsg()) end
+killer = function() _error(py.killmsg()) end
 
 local function pack(...) return {n = _select('#', ...), ...} end
 
@@ -460,7 +490,7 @@ class ScriptRun:
     __slots__ = (
         "engine", "client", "name", "is_eval", "read_only", "t0", "threshold", "killed", "dirty",
         "ptr", "step", "deferred", "slice_start", "may_defer", "hook_yielded", "resp", "loading",
-        "saved", "marker", "argv", "collected", "kill_msg", "repl",
+        "saved", "marker", "argv", "collected", "kill_msg", "repl", "threads",
     )
 
     def __init__(self, engine: LuaEngine, client, name: bytes, is_eval: bool, read_only: bool) -> None:
@@ -487,6 +517,7 @@ class ScriptRun:
         self.collected = None
         self.kill_msg = KILL_MSG
         self.repl = 3
+        self.threads: set[int] = set()  # internal coroutines (pcall) the hook may yield
 
 
 def _sanitize(b: bytes) -> bytes:
@@ -544,6 +575,7 @@ class LuaEngine:
             b"call": self._call, b"pcall": self._pcall, b"unwrap": self._unwrap,
             b"error_reply": self._error_reply, b"status_reply": self._status_reply,
             b"rawset": self._rawset, b"setmetatable": self._setmetatable,
+            b"reg_thread": self._reg_thread, b"unreg_thread": self._unreg_thread,
             b"replicate_commands": lambda *a: True, b"breakpoint": lambda *a: False, b"debug": lambda *a: None,
             b"sha1hex": self._sha1hex, b"log": self._log, b"setresp": self._setresp,
             b"set_repl": self._set_repl, b"acl_check_cmd": self._acl_check_cmd,
@@ -878,6 +910,18 @@ class LuaEngine:
                 return self.table_from({b"err": e.value})
             return e.value
         return e
+
+    def _reg_thread(self, ptr: bytes):
+        run = _running[0]
+        if run is not None:
+            p = int(ptr.split(b":")[1], 16)
+            run.threads.add(p)
+            _sethook(p, _hook_ptr, _LUA_MASKCOUNT, HOOK_COUNT)
+
+    def _unreg_thread(self, ptr: bytes):
+        run = _running[0]
+        if run is not None:
+            run.threads.discard(int(ptr.split(b":")[1], 16))
 
     def _rawset(self, *args):
         t = args[0] if args else None
