@@ -1,2 +1,755 @@
-def main():
-    raise SystemExit("not yet")
+"""pyredis-cli: a redis-cli for pyredis (and any Redis), in Python.
+
+    pyredis-cli [OPTIONS] [cmd [arg [arg ...]]]
+
+One-shot commands print replies as redis-cli 7.0 does: `(integer) 1`, `(nil)`, `1) "a"` with
+nested/indented arrays, RESP3 maps `1# "k" => "v"` and sets `1~ "a"`, `(error) ERR ...`; when
+stdout is not a terminal the raw format is used (as redis-cli), unless --no-raw. Without a
+command: an interactive prompt with history (readline), or, when stdin is not a terminal, one
+command per input line.
+
+The wire protocol is spoken directly (a small RESP2/RESP3 reader below) so that every reply type
+is printed as the server sent it: a client library would turn sets into unordered sets, doubles
+into floats and maps into dicts.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+import ssl
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from .. import REDIS_VERSION, __version__
+
+USAGE = """\
+pyredis-cli %s (redis-cli %s compatible)
+
+Usage: pyredis-cli [OPTIONS] [cmd [arg [arg ...]]]
+  -h <hostname>      Server hostname (default: 127.0.0.1).
+  -p <port>          Server port (default: 6379).
+  -s <socket>        Server socket (overrides hostname and port).
+  -a <password>      Password to use when connecting to the server.
+                     You can also use the REDISCLI_AUTH environment
+                     variable to pass this password more safely.
+  --user <username>  Used to send ACL style 'AUTH username pass'. Needs -a.
+  --pass <password>  Alias of -a for consistency with the new --user option.
+  --askpass          Force user to input password with mask from STDIN.
+  -u <uri>           Server URI (redis://[user:password@]host[:port][/db], rediss:// for TLS).
+  -r <repeat>        Execute specified command N times (-1: forever).
+  -i <interval>      When -r is used, waits <interval> seconds per command.
+                     Also the --stat interval (default 1).
+  -n <db>            Database number.
+  -2                 Start session in RESP2 protocol mode.
+  -3                 Start session in RESP3 protocol mode.
+  -x                 Read last argument from STDIN.
+  -e                 Return exit error code when command execution fails.
+  --raw              Use raw formatting for replies (default when STDOUT is not a tty).
+  --no-raw           Force formatted output even when STDOUT is not a tty.
+  --tls              Establish a secure TLS connection.
+  --sni <host>       Server name indication for TLS.
+  --cacert <file>    CA Certificate file to verify with.
+  --cacertdir <dir>  Directory where trusted CA certificates are stored.
+  --insecure         Allow insecure TLS connection by skipping cert validation.
+  --cert <file>      Client certificate to authenticate with.
+  --key <file>       Private key file to authenticate with.
+  --stat             Print rolling stats about server: mem, clients, ...
+  --scan             List all keys using the SCAN command.
+  --pattern <pat>    Keys pattern when using the --scan mode.
+  --count <count>    Count option when using the --scan mode (default: 10).
+  --no-auth-warning  Don't show warning message when using password on command line.
+  --help             Output this help and exit.
+  --version          Output version and exit.
+"""
+
+
+class ConnectError(Exception):
+    pass
+
+
+# --- replies -------------------------------------------------------------------------------
+@dataclass
+class Reply:
+    """One reply, typed as the wire said: kind in status/error/integer/double/bulk/verbatim/
+    nil/bool/bignum/array/map/set/push; value is bytes, int, bool or a list of Reply."""
+
+    kind: str
+    value: Any = None
+
+
+class ProtocolError(Exception):
+    pass
+
+
+class RespReader:
+    def __init__(self, sock: Any) -> None:
+        self.sock = sock
+        self.buf = bytearray()
+
+    def _fill(self) -> None:
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("Server closed the connection")
+        self.buf += chunk
+
+    def _line(self) -> bytes:
+        while True:
+            i = self.buf.find(b"\r\n")
+            if i >= 0:
+                line = bytes(self.buf[:i])
+                del self.buf[:i + 2]
+                return line
+            self._fill()
+
+    def _exact(self, n: int) -> bytes:
+        while len(self.buf) < n + 2:
+            self._fill()
+        data = bytes(self.buf[:n])
+        del self.buf[:n + 2]
+        return data
+
+    def read(self) -> Reply:
+        line = self._line()
+        if not line:
+            raise ProtocolError("empty reply line")
+        t, rest = line[:1], line[1:]
+        if t == b"+":
+            return Reply("status", rest)
+        if t == b"-":
+            return Reply("error", rest)
+        if t == b":":
+            return Reply("integer", int(rest))
+        if t == b"$":
+            n = int(rest)
+            return Reply("nil") if n < 0 else Reply("bulk", self._exact(n))
+        if t in (b"*", b"~", b">"):
+            n = int(rest)
+            if n < 0:
+                return Reply("nil")
+            kind = {b"*": "array", b"~": "set", b">": "push"}[t]
+            return Reply(kind, [self.read() for _ in range(n)])
+        if t == b"%":
+            return Reply("map", [self.read() for _ in range(int(rest) * 2)])
+        if t == b"|":  # attributes: read and drop, then the real reply
+            for _ in range(int(rest) * 2):
+                self.read()
+            return self.read()
+        if t == b"_":
+            return Reply("nil")
+        if t == b",":
+            return Reply("double", rest)
+        if t == b"#":
+            return Reply("bool", rest == b"t")
+        if t == b"(":
+            return Reply("bignum", rest)
+        if t == b"=":
+            data = self._exact(int(rest))
+            return Reply("verbatim", data[4:] if data[3:4] == b":" else data)
+        if t == b"!":
+            return Reply("error", self._exact(int(rest)))
+        raise ProtocolError(f'Protocol error, got "{t.decode("latin-1")}" as reply type byte')
+
+
+def encode_command(args: list[bytes]) -> bytes:
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
+
+
+# --- formatting (redis-cli's cliFormatReplyTTY / cliFormatReplyRaw) --------------------------
+def repr_bytes(s: bytes) -> str:
+    """sdscatrepr: a double-quoted string with C escapes for the non-printable bytes."""
+    out = ['"']
+    for b in s:
+        if b == 0x5C:
+            out.append("\\\\")
+        elif b == 0x22:
+            out.append('\\"')
+        elif b == 0x0A:
+            out.append("\\n")
+        elif b == 0x0D:
+            out.append("\\r")
+        elif b == 0x09:
+            out.append("\\t")
+        elif b == 0x07:
+            out.append("\\a")
+        elif b == 0x08:
+            out.append("\\b")
+        elif 0x20 <= b < 0x7F:
+            out.append(chr(b))
+        else:
+            out.append("\\x%02x" % b)
+    out.append('"')
+    return "".join(out)
+
+
+_EMPTY = {"array": "(empty array)\n", "map": "(empty hash)\n", "set": "(empty set)\n", "push": "(empty push)\n"}
+_SEP = {"set": "~", "map": "#"}
+
+
+def _text(b: bytes) -> str:
+    return b.decode("utf-8", "surrogateescape")
+
+
+def format_tty(r: Reply, prefix: str = "") -> str:
+    k = r.kind
+    if k == "error":
+        return f"(error) {_text(r.value)}\n"
+    if k == "status":
+        return _text(r.value) + "\n"
+    if k == "integer":
+        return f"(integer) {r.value}\n"
+    if k == "double":
+        return f"(double) {_text(r.value)}\n"
+    if k == "bignum":
+        return f"(big number) {_text(r.value)}\n"
+    if k == "bulk":
+        return repr_bytes(r.value) + "\n"
+    if k == "verbatim":
+        return _text(r.value) + "\n"
+    if k == "nil":
+        return "(nil)\n"
+    if k == "bool":
+        return "(true)\n" if r.value else "(false)\n"
+    elems = r.value
+    if not elems:
+        return _EMPTY[k]
+    is_map = k == "map"
+    count = len(elems) // 2 if is_map else len(elems)
+    idxlen = len(str(count))
+    child_prefix = prefix + " " * (idxlen + 2)
+    sep = _SEP.get(k, ")")
+    out: list[str] = []
+    step = 2 if is_map else 1
+    for n, i in enumerate(range(0, len(elems), step), 1):
+        out.append(f"{'' if n == 1 else prefix}{n:>{idxlen}}{sep} ")
+        tmp = format_tty(elems[i], child_prefix)
+        if is_map:
+            out.append(tmp[:-1] + " => ")
+            val = format_tty(elems[i + 1], child_prefix)
+            if "\n" in val[:-1]:  # a multi-line value starts on its own line
+                out.append("\n" + child_prefix)
+            out.append(val)
+        else:
+            out.append(tmp)
+    return "".join(out)
+
+
+def format_raw(r: Reply) -> bytes:
+    k = r.kind
+    if k == "nil":
+        return b""
+    if k == "error":
+        return r.value + b"\n"
+    if k in ("status", "bulk", "verbatim", "double", "bignum"):
+        return r.value
+    if k == "bool":
+        return b"(true)" if r.value else b"(false)"
+    if k == "integer":
+        return str(r.value).encode()
+    elems = r.value
+    if k == "map":
+        return b"\n".join(format_raw(elems[i]) + b" " + format_raw(elems[i + 1]) for i in range(0, len(elems), 2))
+    return b"\n".join(format_raw(e) for e in elems)
+
+
+# --- argument splitting (sdssplitargs, for the prompt and stdin lines) ------------------------
+def split_args(line: str) -> list[bytes] | None:
+    """Split a command line like redis-cli: "double quotes" with \\n \\xHH escapes, 'single
+    quotes' with only \\' escaped. None for unbalanced quotes."""
+    data = line.encode("utf-8", "surrogateescape")
+    args: list[bytes] = []
+    i, n = 0, len(data)
+    hexd = b"0123456789abcdefABCDEF"
+    while True:
+        while i < n and data[i:i + 1].isspace():
+            i += 1
+        if i >= n:
+            return args
+        cur = bytearray()
+        inq = insq = False
+        while True:
+            c = data[i:i + 1]
+            if inq:
+                if not c:
+                    return None
+                if c == b"\\" and data[i + 1:i + 2] == b"x" and len(data[i + 2:i + 4]) == 2 \
+                        and all(x in hexd for x in data[i + 2:i + 4]):
+                    cur.append(int(data[i + 2:i + 4], 16))
+                    i += 3
+                elif c == b"\\" and i + 1 < n:
+                    i += 1
+                    e = data[i:i + 1]
+                    cur += {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"a": b"\a"}.get(e, e)
+                elif c == b'"':
+                    if i + 1 < n and not data[i + 1:i + 2].isspace():
+                        return None
+                    i += 1
+                    break
+                else:
+                    cur += c
+            elif insq:
+                if not c:
+                    return None
+                if c == b"\\" and data[i + 1:i + 2] == b"'":
+                    i += 1
+                    cur += b"'"
+                elif c == b"'":
+                    if i + 1 < n and not data[i + 1:i + 2].isspace():
+                        return None
+                    i += 1
+                    break
+                else:
+                    cur += c
+            else:
+                if not c or c.isspace():
+                    break
+                if c == b'"':
+                    inq = True
+                elif c == b"'":
+                    insq = True
+                else:
+                    cur += c
+            i += 1
+        args.append(bytes(cur))
+
+
+# --- connection ----------------------------------------------------------------------------
+@dataclass
+class Options:
+    host: str = "127.0.0.1"
+    port: int = 6379
+    socket_path: str | None = None
+    user: str | None = None
+    password: str | None = None
+    askpass: bool = False
+    db: int = 0
+    resp: int = 2
+    repeat: int = 1
+    interval: float = 0.0
+    interval_set: bool = False
+    raw: bool | None = None  # None: raw when stdout is not a tty
+    tls: bool = False
+    sni: str | None = None
+    cacert: str | None = None
+    cacertdir: str | None = None
+    insecure: bool = False
+    cert: str | None = None
+    key: str | None = None
+    stat: bool = False
+    scan: bool = False
+    pattern: str | None = None
+    count: int | None = None
+    stdin_last_arg: bool = False
+    exit_error: bool = False
+    no_auth_warning: bool = False
+    password_on_cmdline: bool = False
+    command: list[str] = field(default_factory=list)
+
+
+class Connection:
+    def __init__(self, opts: Options) -> None:
+        self.opts = opts
+        self.sock: Any = None
+        self.reader: RespReader | None = None
+
+    @property
+    def where(self) -> str:
+        o = self.opts
+        return o.socket_path if o.socket_path else f"{o.host}:{o.port}"
+
+    def connect(self) -> None:
+        o = self.opts
+        try:
+            if o.socket_path:
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.connect(o.socket_path)
+            else:
+                s = socket.create_connection((o.host, o.port), timeout=None)
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if o.tls:
+                ctx = ssl.create_default_context(cafile=o.cacert, capath=o.cacertdir)
+                if o.insecure:
+                    ctx.check_hostname = False
+                    ctx.verify_mode = ssl.CERT_NONE
+                if o.cert:
+                    ctx.load_cert_chain(o.cert, o.key)
+                s = ctx.wrap_socket(s, server_hostname=o.sni or o.host)
+        except (OSError, ssl.SSLError) as e:
+            reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+            if o.socket_path:
+                raise ConnectError(f"Could not connect to Redis at {o.socket_path}: {reason}") from None
+            raise ConnectError(f"Could not connect to Redis at {o.host}:{o.port}: {reason}") from None
+        self.sock = s
+        self.reader = RespReader(s)
+        self._handshake()
+
+    def _handshake(self) -> None:
+        o = self.opts
+        if o.password is not None:
+            args = [b"AUTH"] + ([o.user.encode()] if o.user else []) + [o.password.encode()]
+            r = self.call(args)
+            if r.kind == "error":
+                sys.stderr.write(f"AUTH failed: {_text(r.value)}\n")
+        if o.db:
+            r = self.call([b"SELECT", str(o.db).encode()])
+            if r.kind == "error":
+                sys.stderr.write(f"{_text(r.value)}\n")
+        if o.resp == 3:
+            r = self.call([b"HELLO", b"3"])
+            if r.kind == "error":
+                sys.stderr.write(f"HELLO 3 failed: {_text(r.value)}\n")
+
+    def call(self, args: list[bytes]) -> Reply:
+        if self.sock is None:
+            self.connect()
+        self.sock.sendall(encode_command(args))
+        r = self.reader.read()
+        while r.kind == "push" and self.opts.resp == 3 and args[0].lower() not in (b"subscribe", b"psubscribe"):
+            r = self.reader.read()  # out-of-band push (client tracking): skip to the reply
+        return r
+
+    def close(self) -> None:
+        if self.sock is not None:
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+            self.sock = None
+
+
+# --- options -------------------------------------------------------------------------------
+def parse_args(argv: list[str]) -> Options:
+    o = Options()
+    i = 0
+    n = len(argv)
+
+    def value() -> str:
+        nonlocal i
+        if i + 1 >= n:
+            raise SystemExit(f"Unrecognized option or bad number of args for: '{argv[i]}'")
+        i += 1
+        return argv[i]
+
+    while i < n:
+        a = argv[i]
+        if a == "-h" and i + 1 < n:
+            o.host = value()
+        elif a == "-h" or a == "--help":
+            sys.stdout.write(USAGE % (__version__, REDIS_VERSION))
+            raise SystemExit(0)
+        elif a in ("-v", "--version"):
+            sys.stdout.write(f"pyredis-cli {__version__} (redis-cli {REDIS_VERSION} compatible)\n")
+            raise SystemExit(0)
+        elif a == "-p":
+            o.port = int(value())
+        elif a == "-s":
+            o.socket_path = value()
+        elif a in ("-a", "--pass"):
+            o.password = value()
+            o.password_on_cmdline = True
+        elif a == "--user":
+            o.user = value()
+        elif a == "--askpass":
+            o.askpass = True
+        elif a == "-u":
+            _apply_uri(o, value())
+        elif a == "-r":
+            o.repeat = int(value())
+        elif a == "-i":
+            o.interval = float(value())
+            o.interval_set = True
+        elif a == "-n":
+            o.db = int(value())
+        elif a == "-2":
+            o.resp = 2
+        elif a == "-3":
+            o.resp = 3
+        elif a == "-x":
+            o.stdin_last_arg = True
+        elif a == "-e":
+            o.exit_error = True
+        elif a == "--raw":
+            o.raw = True
+        elif a == "--no-raw":
+            o.raw = False
+        elif a == "--tls":
+            o.tls = True
+        elif a == "--sni":
+            o.sni = value()
+        elif a == "--cacert":
+            o.cacert = value()
+        elif a == "--cacertdir":
+            o.cacertdir = value()
+        elif a == "--insecure":
+            o.insecure = True
+        elif a == "--cert":
+            o.cert = value()
+        elif a == "--key":
+            o.key = value()
+        elif a == "--stat":
+            o.stat = True
+        elif a == "--scan":
+            o.scan = True
+        elif a == "--pattern":
+            o.pattern = value()
+        elif a == "--count":
+            o.count = int(value())
+        elif a == "--no-auth-warning":
+            o.no_auth_warning = True
+        elif a.startswith("-") and len(a) > 1 and not o.command:
+            raise SystemExit(f"Unrecognized option or bad number of args for: '{a}'")
+        else:
+            o.command = argv[i:]
+            break
+        i += 1
+    if o.password is None and os.environ.get("REDISCLI_AUTH"):
+        o.password = os.environ["REDISCLI_AUTH"]
+    elif o.password_on_cmdline and not o.no_auth_warning:
+        sys.stderr.write("Warning: Using a password with '-a' or '-u' option on the command line interface "
+                         "may not be safe.\n")
+    return o
+
+
+def _apply_uri(o: Options, uri: str) -> None:
+    u = urlparse(uri)
+    if u.scheme not in ("redis", "rediss"):
+        raise SystemExit(f"Invalid URI scheme: {uri}")
+    o.tls = o.tls or u.scheme == "rediss"
+    if u.hostname:
+        o.host = u.hostname
+    if u.port:
+        o.port = u.port
+    if u.username:
+        o.user = unquote(u.username)
+    if u.password is not None:
+        o.password = unquote(u.password)
+        o.password_on_cmdline = True
+    path = u.path.lstrip("/")
+    if path:
+        o.db = int(path)
+
+
+# --- modes ---------------------------------------------------------------------------------
+def _print(r: Reply, raw: bool) -> None:
+    if raw:
+        out = sys.stdout.buffer
+        out.write(format_raw(r) + b"\n")
+        out.flush()
+    else:
+        sys.stdout.write(format_tty(r))
+        sys.stdout.flush()
+
+
+def _run_once(conn: Connection, args: list[bytes], raw: bool) -> Reply:
+    r = conn.call(args)
+    _print(r, raw)
+    cmd = args[0].lower()
+    if r.kind != "error":
+        if cmd == b"select" and len(args) == 2:
+            conn.opts.db = int(args[1])
+        elif cmd == b"hello" and len(args) >= 2 and args[1] in (b"2", b"3"):
+            conn.opts.resp = int(args[1])
+    return r
+
+
+def stat_mode(conn: Connection) -> int:
+    interval = conn.opts.interval if conn.opts.interval_set and conn.opts.interval > 0 else 1.0
+    requests = 0
+    i = 0
+    while True:
+        r = conn.call([b"INFO"])
+        info = _parse_info(r.value if r.kind in ("bulk", "verbatim") else b"")
+        if i % 20 == 0:
+            sys.stdout.write("------- data ------ --------------------- load -------------------- - child -\n"
+                             "keys       mem      clients blocked requests            connections          \n")
+        i += 1
+        keys = 0
+        for j in range(20):
+            db = info.get(f"db{j}")
+            if db:
+                keys += int(dict(kv.split("=", 1) for kv in db.split(","))["keys"])
+        line = "%-11s" % keys
+        line += "%-8s" % bytes_to_human(int(info.get("used_memory", 0)))
+        line += " %-8s" % info.get("connected_clients", "0")
+        line += "%-8s" % info.get("blocked_clients", "0")
+        total = int(info.get("total_commands_processed", 0))
+        line += "%-19s" % f"{total} (+{0 if requests == 0 else total - requests})"
+        requests = total
+        line += " %-12s" % info.get("total_connections_received", "0")
+        child = (int(info.get("rdb_bgsave_in_progress", 0)) | int(info.get("aof_rewrite_in_progress", 0)) << 1
+                 | int(info.get("loading", 0)) << 2)
+        line += {0: "", 1: "SAVE", 2: "AOF", 3: "SAVE+AOF", 4: "LOAD"}.get(child, "")
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+        time.sleep(interval)
+
+
+def _parse_info(text: bytes) -> dict[str, str]:
+    out = {}
+    for line in text.decode("utf-8", "replace").splitlines():
+        if ":" in line and not line.startswith("#"):
+            k, v = line.split(":", 1)
+            out[k] = v
+    return out
+
+
+def bytes_to_human(n: int) -> str:
+    if n < 1024:
+        return f"{n}B"
+    for unit, div in (("K", 1024), ("M", 1024 ** 2), ("G", 1024 ** 3), ("T", 1024 ** 4), ("P", 1024 ** 5)):
+        if n < div * 1024 or unit == "P":
+            return "%.2f%s" % (n / div, unit)
+    return f"{n}B"  # pragma: no cover
+
+
+def scan_mode(conn: Connection, raw: bool) -> int:
+    o = conn.opts
+    cursor = b"0"
+    while True:
+        args = [b"SCAN", cursor]
+        if o.pattern:
+            args += [b"MATCH", o.pattern.encode("utf-8", "surrogateescape")]
+        if o.count:
+            args += [b"COUNT", str(o.count).encode()]
+        r = conn.call(args)
+        if r.kind == "error":
+            sys.stderr.write(f"Error: {_text(r.value)}\n")
+            return 1
+        cursor = r.value[0].value
+        out = sys.stdout.buffer
+        for key in r.value[1].value:
+            out.write(key.value + b"\n" if raw else (repr_bytes(key.value) + "\n").encode())
+        out.flush()
+        if cursor == b"0":
+            return 0
+
+
+def _prompt(conn: Connection) -> str:
+    o = conn.opts
+    if conn.sock is None:
+        return "not connected> "
+    db = f"[{o.db}]" if o.db else ""
+    return f"{conn.where}{db}> "
+
+
+def interactive(conn: Connection) -> int:
+    try:
+        import readline
+    except ImportError:  # pragma: no cover
+        readline = None
+    hist = os.environ.get("REDISCLI_HISTFILE") or os.path.join(os.path.expanduser("~"), ".pyrediscli_history")
+    if readline is not None and hist not in ("", "/dev/null"):
+        try:
+            readline.read_history_file(hist)
+        except OSError:
+            pass
+    try:
+        conn.connect()
+    except ConnectError as e:
+        sys.stdout.write(str(e) + "\n")
+    try:
+        while True:
+            try:
+                line = input(_prompt(conn))
+            except EOFError:
+                sys.stdout.write("\n")
+                return 0
+            except KeyboardInterrupt:
+                sys.stdout.write("\n")
+                continue
+            args = split_args(line)
+            if args is None:
+                sys.stdout.write("Invalid argument(s)\n")
+                continue
+            if not args:
+                continue
+            if readline is not None and hist not in ("", "/dev/null"):
+                try:
+                    readline.append_history_file(1, hist)
+                except OSError:
+                    pass
+            name = args[0].lower()
+            if name in (b"quit", b"exit"):
+                return 0
+            if name == b"clear":
+                sys.stdout.write("\033[H\033[2J")
+                continue
+            times = 1
+            if len(args) > 1 and args[0].isdigit():  # "3 incr x" repeats, as redis-cli
+                times = int(args[0])
+                args = args[1:]
+            for _ in range(times):
+                try:
+                    _run_once(conn, args, raw=bool(conn.opts.raw))
+                except ConnectError as e:
+                    sys.stdout.write(str(e) + "\n")
+                    break
+                except (OSError, ConnectionError, ProtocolError):
+                    conn.close()
+                    sys.stdout.write(f"Error: Server closed the connection\n")
+                    break
+    finally:
+        conn.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    o = parse_args(argv)
+    if o.askpass:
+        o.password = getpass.getpass("Please input password: ")
+    conn = Connection(o)
+    raw = (not sys.stdout.isatty()) if o.raw is None else o.raw
+    try:
+        if o.stat:
+            conn.connect()
+            return stat_mode(conn)
+        if o.scan:
+            conn.connect()
+            return scan_mode(conn, raw)
+        if not o.command:
+            if sys.stdin.isatty():
+                return interactive(conn)
+            conn.connect()
+            rc = 0
+            for line in sys.stdin:
+                args = split_args(line.rstrip("\r\n"))
+                if args:
+                    r = _run_once(conn, args, raw)
+                    if r.kind == "error" and o.exit_error:
+                        rc = 1
+            return rc
+        conn.connect()
+        args = [a.encode("utf-8", "surrogateescape") for a in o.command]
+        if o.stdin_last_arg:
+            args.append(sys.stdin.buffer.read())
+        rc = 0
+        n = 0
+        while o.repeat < 0 or n < o.repeat:
+            r = _run_once(conn, args, raw)
+            if r.kind == "error" and o.exit_error:
+                rc = 1
+            n += 1
+            if o.interval and (o.repeat < 0 or n < o.repeat):
+                time.sleep(o.interval)
+        return rc
+    except ConnectError as e:
+        sys.stderr.write(str(e) + "\n")
+        return 1
+    except (ConnectionError, OSError) as e:
+        sys.stderr.write(f"Error: {e}\n")
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        conn.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,218 @@
+"""pyredis-cli against redis-cli: the same commands, sent by both tools to the same server,
+must print the same bytes (formatted with --no-raw, raw when stdout is a pipe)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REDIS_CLI = shutil.which("redis-cli")
+PYREDIS_CLI = str(Path(sys.executable).parent / "pyredis-cli")
+
+needs_redis_cli = pytest.mark.skipif(REDIS_CLI is None and not os.environ.get("CI"),
+                                     reason="redis-cli not installed (apt-get install redis-tools)")
+
+
+def run(tool: str, *args: str, stdin: bytes | None = None, timeout: float = 20) -> subprocess.CompletedProcess:
+    return subprocess.run([tool, *args], input=stdin, capture_output=True, timeout=timeout)
+
+
+def both(port: int, *args: str, stdin: bytes | None = None):
+    ours = run(PYREDIS_CLI, "-p", str(port), *args, stdin=stdin)
+    theirs = run(REDIS_CLI, "-p", str(port), *args, stdin=stdin)
+    return ours, theirs
+
+
+def same(port: int, *args: str, stdin: bytes | None = None) -> bytes:
+    ours, theirs = both(port, *args, stdin=stdin)
+    assert ours.stdout == theirs.stdout, f"{args}: pyredis-cli={ours.stdout!r} redis-cli={theirs.stdout!r}"
+    assert ours.returncode == theirs.returncode, args
+    return ours.stdout
+
+
+SETUP = [
+    ("RPUSH", "l", "a", "b c", 'q"uote', "\x01\n\t\\"),
+    ("HSET", "h", "f", "v", "g", "w"),
+    ("SADD", "s", "x", "y", "z"),
+    ("ZADD", "z", "1.5", "a", "2", "b"),
+    ("SET", "n", "10"),
+]
+
+COMMANDS = [
+    ("PING",),
+    ("GET", "n"),
+    ("GET", "missing"),
+    ("INCR", "n"),
+    ("LRANGE", "l", "0", "-1"),
+    ("LRANGE", "missing", "0", "-1"),
+    ("HGETALL", "h"),
+    ("ZRANGE", "z", "0", "-1", "WITHSCORES"),
+    ("ZSCORE", "z", "a"),
+    ("MGET", "n", "missing", "n"),
+    ("NOSUCHCOMMAND", "x"),
+    ("INCR", "l"),
+    ("EVAL", "return {1,{2,'x',{}},'z', {1,2,3,4,5,6,7,8,9,10,{11,12}}}", "0"),
+    ("EVAL", "return {map={k={7,{8,9}}, j=3, e={}}}", "0"),
+    ("EVAL", "return {map={a={map={x={1,2}}}}}", "0"),
+    ("EVAL", "return {double=3.5}", "0"),
+    ("DEBUG", "PROTOCOL", "true"),
+    ("DEBUG", "PROTOCOL", "verbatim"),
+    ("DEBUG", "PROTOCOL", "null"),
+    ("DEBUG", "PROTOCOL", "map"),
+    ("BLPOP", "missing", "0.01"),
+    ("SET", "n", "10", "XX"),
+    ("OBJECT", "ENCODING", "missing"),
+]
+
+
+@pytest.fixture
+def loaded(pyredis_server, pyredis_client):
+    for cmd in SETUP:
+        pyredis_client.execute_command(*cmd)
+    return pyredis_server.port
+
+
+@needs_redis_cli
+@pytest.mark.parametrize("mode", [[], ["--no-raw"], ["-3"], ["-3", "--no-raw"]],
+                         ids=["raw-resp2", "tty-resp2", "raw-resp3", "tty-resp3"])
+def test_output_matches_redis_cli(loaded, mode):
+    port = loaded
+    for cmd in COMMANDS:
+        if cmd[0] in ("INCR",) and cmd[1] == "n":
+            continue  # changes state: checked below, once per tool
+        same(port, *mode, *cmd)
+    ours = run(PYREDIS_CLI, "-p", str(port), *mode, "INCR", "n").stdout
+    theirs = run(REDIS_CLI, "-p", str(port), *mode, "INCR", "n").stdout
+    assert (ours, theirs) in (((b"11\n", b"12\n")), (b"(integer) 11\n", b"(integer) 12\n"))
+
+
+@needs_redis_cli
+def test_ping_prints_pong(pyredis_server):
+    out = run(PYREDIS_CLI, "-p", str(pyredis_server.port), "ping")
+    assert out.stdout == b"PONG\n" and out.returncode == 0
+
+
+@needs_redis_cli
+def test_against_real_redis_server(real_redis):
+    for cmd in SETUP:
+        run(REDIS_CLI, "-p", str(real_redis.port), *cmd)
+    for cmd in COMMANDS:
+        if cmd[0] in ("INCR", "DEBUG"):
+            continue
+        same(real_redis.port, "--no-raw", *cmd)
+        same(real_redis.port, "-3", "--no-raw", *cmd)
+    run(REDIS_CLI, "-p", str(real_redis.port), "FLUSHALL")
+
+
+@needs_redis_cli
+def test_escapes_and_binary(pyredis_server, pyredis_client):
+    pyredis_client.set("bin", "a\tb\x7f\\\"é\r")
+    port = pyredis_server.port
+    same(port, "--no-raw", "GET", "bin")
+    same(port, "GET", "bin")
+
+
+@needs_redis_cli
+def test_repeat_interval_db_and_uri(pyredis_server, pyredis_client):
+    port = pyredis_server.port
+    assert run(PYREDIS_CLI, "-p", str(port), "-r", "3", "-i", "0.01", "INCR", "c").stdout == b"1\n2\n3\n"
+    pyredis_client.execute_command("SELECT", "2")
+    assert run(PYREDIS_CLI, "-p", str(port), "-n", "2", "SET", "indb2", "x").stdout == b"OK\n"
+    assert run(PYREDIS_CLI, "-u", f"redis://127.0.0.1:{port}/2", "GET", "indb2").stdout == b"x\n"
+    assert run(PYREDIS_CLI, "-p", str(port), "GET", "indb2").stdout == b"\n"
+
+
+@needs_redis_cli
+def test_stdin_lines_and_x(pyredis_server, pyredis_client):
+    port = pyredis_server.port
+    script = b'set a "hello world"\nget a\nnosuch\nget \'it\\\'s\'\nrpush q "\\x41\\n"\nlrange q 0 -1\n'
+    for mode in ([], ["--no-raw"]):
+        ours = run(PYREDIS_CLI, "-p", str(port), *mode, stdin=script)
+        pyredis_client.flushall()
+        theirs = run(REDIS_CLI, "-p", str(port), *mode, stdin=script)
+        pyredis_client.flushall()
+        assert ours.stdout == theirs.stdout and ours.returncode == theirs.returncode
+    assert run(PYREDIS_CLI, "-p", str(port), "-x", "SET", "fromstdin", stdin=b"payload\n").stdout == b"OK\n"
+    assert pyredis_client.get("fromstdin") == "payload\n"
+
+
+@needs_redis_cli
+def test_scan(pyredis_server, pyredis_client):
+    for i in range(30):
+        pyredis_client.set(f"user:{i}", i)
+    pyredis_client.set("other", 1)
+    port = pyredis_server.port
+    for mode in ([], ["--no-raw"]):
+        ours, theirs = both(port, *mode, "--scan", "--pattern", "user:*")
+        assert sorted(ours.stdout.splitlines()) == sorted(theirs.stdout.splitlines())
+        assert len(ours.stdout.splitlines()) == 30
+
+
+def test_auth_user_and_password(tmp_path):
+    import pyredis
+
+    with pyredis.Server(port=0, requirepass="s3cret", dir=str(tmp_path)) as srv:
+        p = str(srv.port)
+        noauth = run(PYREDIS_CLI, "-p", p, "--no-raw", "ping")
+        assert noauth.stdout == b"(error) NOAUTH Authentication required.\n"
+        ok = run(PYREDIS_CLI, "-p", p, "-a", "s3cret", "ping")
+        assert ok.stdout == b"PONG\n"
+        assert b"Warning: Using a password" in ok.stderr
+        quiet = run(PYREDIS_CLI, "-p", p, "--user", "default", "--pass", "s3cret", "--no-auth-warning", "ping")
+        assert quiet.stdout == b"PONG\n" and quiet.stderr == b""
+        assert run(PYREDIS_CLI, "-u", f"redis://default:s3cret@127.0.0.1:{p}", "--no-auth-warning",
+                   "ping").stdout == b"PONG\n"
+        env = dict(os.environ, REDISCLI_AUTH="s3cret")
+        assert subprocess.run([PYREDIS_CLI, "-p", p, "ping"], capture_output=True, env=env,
+                              timeout=20).stdout == b"PONG\n"
+
+
+def test_connection_refused_exit_code():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # bound, not listening: refused
+        out = run(PYREDIS_CLI, "-p", str(port), "ping")
+    assert out.returncode == 1
+    assert out.stderr == f"Could not connect to Redis at 127.0.0.1:{port}: Connection refused\n".encode()
+
+
+def test_stat_lines(pyredis_server, pyredis_client):
+    pyredis_client.mset({"a": 1, "b": 2})
+    proc = subprocess.Popen([PYREDIS_CLI, "-p", str(pyredis_server.port), "--stat", "-i", "0.05"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        lines = [proc.stdout.readline().decode() for _ in range(4)]
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+    assert lines[0].startswith("------- data ------ --------------------- load")
+    assert lines[1].startswith("keys       mem      clients blocked requests")
+    assert lines[2].split()[0] == "2" and lines[2].split()[1].endswith(("K", "M", "B"))
+    assert "(+" in lines[3]
+
+
+def test_split_args():
+    from pyredis.cli.client import split_args
+
+    assert split_args('set "a b" \'c d\' e') == [b"set", b"a b", b"c d", b"e"]
+    assert split_args('"\\x41\\n\\"x"') == [b'A\n"x']
+    assert split_args('"unbalanced') is None
+    assert split_args("   ") == []
+
+
+def test_tty_format_units():
+    from pyredis.cli.client import Reply, format_raw, format_tty
+
+    arr = Reply("array", [Reply("bulk", b"a"), Reply("set", [Reply("integer", 1), Reply("integer", 2)])])
+    assert format_tty(arr) == '1) "a"\n2) 1~ (integer) 1\n   2~ (integer) 2\n'
+    assert format_tty(Reply("bignum", b"123")) == "(big number) 123\n"
+    assert format_raw(Reply("map", [Reply("bulk", b"k"), Reply("double", b"1.5")])) == b"k 1.5"
