@@ -335,3 +335,20 @@ def test_pfcount_cache_update_propagates():
     execute(c, [b"PFCOUNT", b"h"])
     execute(c, [b"PFCOUNT", b"h"])  # cached: no change, not propagated
     assert log == [[b"PFADD", b"h", b"a"], [b"PFCOUNT", b"h"]]
+
+
+def test_sparse_scan_hint_is_equivalent():
+    """sparse_set resumed from a hint gives the bytes a scan from the start gives."""
+    rnd = random.Random(31)
+    for trial in range(40):
+        start = bytearray(_sparse_value(rnd)) if trial % 2 else hll.new_hll()
+        a, b = bytearray(start), bytearray(start)
+        hint = [hll.HDR, 0, -1]
+        idx = sorted(rnd.sample(range(16384), rnd.randrange(1, 800)))
+        if trial % 4 == 3:
+            rnd.shuffle(idx)  # random order: the hint must be ignored when behind
+        for j in idx:
+            c = rnd.randrange(1, 33)
+            ra, a = hll.sparse_set(a, j, c, 3000)
+            rb, b = hll.sparse_set(b, j, c, 3000, hint)
+            assert (ra, a) == (rb, b)

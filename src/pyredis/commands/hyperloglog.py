@@ -131,13 +131,14 @@ def pfmerge(ctx: Client, dest: bytes, *sources: bytes):
             buf[hll.HDR:] = hll.pack_dense(hll.merge_max(cur, raw))
         else:
             max_bytes = ctx.server.config["hll-sparse-max-bytes"]
+            hint = [hll.HDR, 0, -1]  # registers are set in increasing order: resume the scans
             for j, c in enumerate(raw):
                 if not c:
                     continue
                 if buf[4] == hll.DENSE:
                     hll.dense_set(buf, j, c)
                 else:
-                    _, buf = hll.sparse_set(buf, j, c, max_bytes)
+                    _, buf = hll.sparse_set(buf, j, c, max_bytes, hint)
     buf[15] |= 0x80
     if created:
         db.add(dest, bytes(buf))

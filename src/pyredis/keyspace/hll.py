@@ -217,14 +217,24 @@ def sparse_to_dense(buf) -> bytearray | None:
     return out
 
 
-def sparse_set(buf: bytearray, index: int, count: int, max_bytes: int):
+def sparse_set(buf: bytearray, index: int, count: int, max_bytes: int, hint: list | None = None):
     """hllSparseSet -> (result, buf): 1 updated, 0 unchanged, -1 corrupted; `buf` is a new
-    dense value when the HLL was promoted."""
+    dense value when the HLL was promoted.
+
+    `hint` ([p, first, prev], updated in place) lets a caller setting registers in increasing
+    order resume the opcode scan instead of starting over: an opcode boundary p covering
+    registers from `first`, with `prev` its predecessor (-1 for none). The scan from there
+    visits exactly what a scan from the start would, since everything before p is unchanged
+    (an update rewrites the buffer from the predecessor of the touched opcode on)."""
     if count <= 32:
         end = len(buf)
-        p = HDR
-        first = 0
-        prev = -1
+        if hint is not None and index >= hint[1]:
+            p, first, prev = hint
+            pprev = -2  # unknown: do not hand out a hint older than `prev`
+        else:
+            p, first, prev = HDR, 0, -1
+            pprev = -1
+        prev_first = 0
         span = 0
         while p < end:
             c = buf[p]
@@ -239,11 +249,22 @@ def sparse_set(buf: bytearray, index: int, count: int, max_bytes: int):
                 oplen = 2
             if index <= first + span - 1:
                 break
+            pprev = prev
             prev = p
+            prev_first = first
             p += oplen
             first += span
         if span == 0 or p >= end:
             return -1, buf
+        if hint is not None:
+            if prev < 0:
+                hint[0], hint[1], hint[2] = HDR, 0, -1
+            elif pprev != -2:
+                hint[0], hint[1], hint[2] = prev, prev_first, pprev
+            else:
+                # the break came at the hint itself: its predecessor may be rewritten by the
+                # merge step, so the next scan starts over
+                hint[0], hint[1], hint[2] = HDR, 0, -1
         c = buf[p]
         is_val = c & 0x80
         is_xzero = not is_val and c & 0x40
@@ -312,13 +333,14 @@ def add(buf: bytearray, elements, max_bytes: int):
     """hllAdd for each element -> (number of updates, buf), or None when corrupted."""
     updated = 0
     enc = buf[4]
+    hint = [HDR, 0, -1]
     for ele in elements:
         index, count = pat_len(ele)
         if enc == DENSE:
             if dense_set(buf, index, count):
                 updated += 1
         elif enc == SPARSE:
-            r, buf = sparse_set(buf, index, count, max_bytes)
+            r, buf = sparse_set(buf, index, count, max_bytes, hint)
             if r < 0:
                 return None
             if r:
