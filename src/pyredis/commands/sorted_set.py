@@ -217,7 +217,32 @@ def _zadd_generic(ctx: Client, key: bytes, args: tuple, incr: bool):
 @command("ZADD", arity=-4, flags="write denyoom fast", keys=(1, 1, 1), group="sorted_set", since="1.2.0")
 def zadd(ctx: Client, key: bytes, *args: bytes):
     """Adds one or more members to a sorted set, or updates their scores. Creates the key if it doesn't exist."""
+    if len(args) == 2:  # the common `ZADD key score member`: no option can be a valid score
+        s = parse_score(args[0])
+        if s is not None:
+            return _zadd_one(ctx, key, s, args[1])
     return _zadd_generic(ctx, key, args, False)
+
+
+def _zadd_one(ctx: Client, key: bytes, s: float, m: bytes) -> int:
+    db = ctx.db
+    zs = db.lookup(key)
+    cfg = ctx.server.config.values
+    if zs is None:
+        zs = ZSet(cfg["zset-max-listpack-entries"] != 0 and len(m) <= cfg["zset-max-listpack-value"])
+        db.add(key, zs)
+        ctx.notify(NOTIFY_NEW, b"new", key)
+    elif type(zs) is not ZSet:
+        raise CommandError(WRONGTYPE)
+    cur = zs.scores.get(m)
+    if cur is None:
+        zs.add_checked(m, s, cfg)
+        _changed(ctx, key, 1, b"zadd")
+        return 1
+    if s != cur:
+        zs.set_score(m, cur, s)
+        _changed(ctx, key, 1, b"zadd")
+    return 0
 
 
 @command("ZINCRBY", arity=4, flags="write denyoom fast", keys=(1, 1, 1), group="sorted_set", since="1.2.0")
