@@ -26,7 +26,8 @@ EXCEPTIONS = {
 def fresh_pair(tmp_path_factory):
     """A pyredis and a redis-server started with the same options, untouched by other tests."""
     d = tmp_path_factory.mktemp("cfg")
-    ours = pyredis.Server(port=0, enable_debug_command="yes", appendonly="no")
+    (d / "ours").mkdir()
+    ours = pyredis.Server(port=0, enable_debug_command="yes", appendonly="no", dir=str(d / "ours"))
     ours.start()
     theirs = RealRedis(dir=str(d))
     yield ours, theirs
@@ -84,6 +85,12 @@ SET_ERRORS = [
     ("maxmemory-samples", "0"),
     ("save", "1 2 3"),
     ("save", "10 x"),
+    ("save", " 3600 1"),
+    ("save", "3600  1"),
+    ("save", "3600 1 "),
+    ("save", "3600 -1"),
+    ("save", "0 1"),
+    ("save", "3600 1.5"),
     ("client-output-buffer-limit", "foo 1 2 3"),
     ("client-output-buffer-limit", "normal 1 2"),
     ("hz", "-1"),
@@ -130,7 +137,7 @@ ROUNDTRIPS = [
     ("maxmemory", ["1gb", "1M", "05", "100kb"], "0"),
     ("maxmemory-clients", ["10%", "1mb"], "0"),
     ("notify-keyspace-events", ["KEA", "$lshzxeg", "Kx", "Egt$", "AKEmn", "n", "Kgn", "KEmn", "Kg$lshzxetdn"], ""),
-    ("save", ["100 10 20 5", "3600 1"], ""),
+    ("save", ["100 10 20 5", "3600 1", "3600 ", "3600 +1", "+3600 1", "3600 05"], ""),
     ("shutdown-on-sigint", ["nosave now", "save", "NOW force"], "default"),
     ("client-output-buffer-limit", ["replica 1mb 2 3", "pubsub 0 0 0 normal 1gb 1mb 5"],
      "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"),
@@ -291,7 +298,7 @@ def test_config_rewrite_matches_redis(tmp_path):
     theirs_conf.write_text(REWRITE_BASE)
     theirs = _RealWithConfigFile(str(theirs_conf), str(theirs_dir))
     try:
-        with pyredis.Server(port=0, config_file=str(ours_conf)) as ours:
+        with pyredis.Server(port=0, config_file=str(ours_conf), dir=str(ours_dir)) as ours:
             a = _rewrite_on(ours.port, ours_conf, True)
         b = _rewrite_on(theirs.port, theirs_conf, True)
     finally:
@@ -310,7 +317,8 @@ def test_config_rewrite_matches_redis(tmp_path):
 # --- configuration values the server acts on ---------------------------------------------------
 @pytest.fixture
 def own_pair(tmp_path):
-    ours = pyredis.Server(port=0)
+    (tmp_path / "ours").mkdir()
+    ours = pyredis.Server(port=0, dir=str(tmp_path / "ours"))
     ours.start()
     theirs = RealRedis(dir=str(tmp_path))
     yield ours, theirs
@@ -410,7 +418,7 @@ def test_dir_is_reported_as_an_absolute_path(r, pyredis_srv):
 def test_protected_configs_when_enabled(tmp_path):
     theirs = RealRedis("--enable-protected-configs", "yes", dir=str(tmp_path))
     try:
-        with pyredis.Server(port=0, enable_protected_configs="yes") as ours:
+        with pyredis.Server(port=0, enable_protected_configs="yes", dir=str(tmp_path)) as ours:
             replies = []
             for port in (ours.port, theirs.port):
                 c = RawClient("127.0.0.1", port)
@@ -534,7 +542,7 @@ def test_config_file_errors_match_redis(tmp_path, line):
 
 
 # --- sweep: every directive x tricky values, accepted/refused and rendered like redis-server ----
-_FUZZ_SKIP = {"port", "bind", "dir", "appendonly", "requirepass", "maxmemory", "maxmemory-clients", "oom-score-adj",
+_FUZZ_SKIP = {"port", "bind", "dir", "save", "appendonly", "requirepass", "maxmemory", "maxmemory-clients", "oom-score-adj",
               "oom-score-adj-values", "masterauth", "masteruser", "timeout", "maxclients", "activedefrag",
               "tls-port", "tls-replication", "tls-cluster"}
 _FUZZ_NAMES = sorted(n for n, d in CONFIG_TABLE.items()

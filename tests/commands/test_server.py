@@ -175,8 +175,8 @@ def test_shutdown_syntax(diff):
     diff.check("SHUTDOWN", "SAVE", "NOSAVE")
 
 
-def test_shutdown_stops_the_server_without_reply():
-    s = pyredis.Server(port=0)
+def test_shutdown_stops_the_server_without_reply(tmp_path):
+    s = pyredis.Server(port=0, dir=str(tmp_path))
     s.start()
     try:
         with socket.create_connection(("127.0.0.1", s.port), timeout=5) as sock:
@@ -200,7 +200,7 @@ def test_shutdown_inside_multi_is_refused(diff):
 def test_debug_is_refused_unless_enabled(tmp_path):
     theirs = RealRedis("--enable-debug-command", "no", dir=str(tmp_path))
     try:
-        with pyredis.Server(port=0) as ours:
+        with pyredis.Server(port=0, dir=str(tmp_path)) as ours:
             replies = []
             for port in (ours.port, theirs.port):
                 c = RawClient("127.0.0.1", port)
