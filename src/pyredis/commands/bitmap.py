@@ -18,6 +18,7 @@ BIT_OFFSET_ERR = "ERR bit offset is not an integer or out of range"
 BITFIELD_TYPE_ERR = ("ERR Invalid bitfield type. Use something like i16 u8. "
                      "Note that u64 is not supported but i64 is.")
 _M64 = (1 << 64) - 1
+_BYTES = [bytes((i,)) for i in range(256)]
 
 
 def _s64(x: int) -> int:
@@ -82,9 +83,10 @@ def setbit(ctx: Client, key: bytes, offset: bytes, value: bytes):
         bitval = byteval & (1 << bit)
         if (bitval != 0) == bool(on):
             return 1 if bitval else 0
-        buf = bytearray(old)
-        buf[byte] = byteval ^ (1 << bit)
-        db.set(key, bytes(buf), True)
+        # one copy: join over memoryview slices of the old value
+        mv = memoryview(old)
+        db.set(key, b"".join((mv[:byte], _BYTES[byteval ^ (1 << bit)], mv[byte + 1:])), True)
+        mv.release()
     ctx.touched(key)
     if ctx.server.notify_flags:
         if old is None:
