@@ -677,3 +677,39 @@ def test_resp3_client_with_redis_py(r3):
     assert r3.eval("return {map={a=1}}", 0) == {b"a": 1}
     assert r3.eval("return {double=1.5}", 0) == 1.5
     assert r3.eval("redis.setresp(3) return true", 0) is True
+
+
+# --- property: the bundled libraries agree with redis-server on random documents -------------
+import json  # noqa: E402
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2 ** 53), 2 ** 53)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8),
+    lambda ch: st.lists(ch, max_size=4) | st.dictionaries(st.text(max_size=5), ch, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(v=_json_values)
+def test_cjson_cmsgpack_random_documents(diff, v):
+    doc = json.dumps(v)
+    diff.check(E, "return cjson.encode(cjson.decode(ARGV[1]))", "0", doc)
+    diff.check(E, "return cmsgpack.pack(cjson.decode(ARGV[1]))", "0", doc)
+    diff.check(E, "return cjson.encode({cmsgpack.unpack(cmsgpack.pack(cjson.decode(ARGV[1])))})", "0", doc)
+    diff.check(E, "local ok, e = pcall(cjson.decode, ARGV[1]) return {ok, e}", "0", doc[:-1] + "x")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(a=st.integers(-(2 ** 40), 2 ** 40), b=st.integers(-(2 ** 40), 2 ** 40), n=st.integers(-40, 40))
+def test_bit_random_operands(diff, a, b, n):
+    diff.check(E, "local a, b, n = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]) "
+                  "return {bit.band(a, b), bit.bor(a, b), bit.bxor(a, b), bit.bnot(a), bit.lshift(a, n), "
+                  "bit.rshift(a, n), bit.arshift(a, n), bit.rol(a, n), bit.ror(a, n), bit.tobit(a), "
+                  "bit.tohex(a), bit.tohex(a, n), bit.bswap(a)}", "0", str(a), str(b), str(n))
+    diff.check(E, "local a, b = tonumber(ARGV[1]), tonumber(ARGV[2]) "
+                  "return {struct.unpack('>i8<I4!4hd', struct.pack('>i8<I4!4hd', a, b % 4294967296, a % 65536 - 32768, a / 7))}",
+               "0", str(a), str(b))
