@@ -174,3 +174,12 @@ def test_sort_binary_patterns(diff):
     c("SORT", "l", "GET", "h_*->f\x00g")
     c("SORT", "l", "GET", "#\x00")
     c("SORT", "l", "BY", "x\x00*")
+
+
+def test_sort_set_without_sorting_in_scripts_is_alpha(diff):
+    c = diff.check
+    c("SADD", "sh", "pear", "fig", "kiwi", "plum", "apple")
+    c("EVAL", "return redis.call('SORT', KEYS[1], 'BY', 'nosort')", "1", "sh")
+    c("EVAL", "return redis.call('SORT_RO', KEYS[1], 'BY', 'nosort', 'DESC', 'LIMIT', '1', '2')", "1", "sh")
+    c("RPUSH", "l", "b", "a", "c")
+    c("EVAL", "return redis.call('SORT', KEYS[1], 'BY', 'nosort')", "1", "l")

@@ -3,8 +3,8 @@
 BY/GET patterns substitute the first `*` with the element and may end in `->field` to read
 a hash field; `GET #` is the element itself. Without sorting (BY a pattern with no `*`),
 lists and sorted sets keep their order (reversed by DESC) and LIMIT takes a slice; a set
-keeps its iteration order, except with STORE where Redis forces an ALPHA sort so that the
-stored result is deterministic. Numeric sorting parses values with strtod and rejects
+keeps its iteration order, except with STORE or inside a script, where Redis forces an ALPHA
+sort so that the result is deterministic. Numeric sorting parses values with strtod and rejects
 trailing junk, NaN and out-of-range values ("One or more scores can't be converted into
 double"). Equal numeric scores are ordered by the element bytes; ALPHA compares bytes
 (strcoll in the C locale: up to the first NUL, except with STORE, which compares whole
@@ -80,6 +80,16 @@ def _lookup_by_pattern(db, pattern: bytes, subst: bytes):
     return o
 
 
+def _in_script(ctx: Client) -> bool:
+    """Redis's CLIENT_SCRIPT: this command was called by redis.call() from EVAL/FCALL."""
+    try:
+        from ..core.scripting import _running
+    except ImportError:  # pragma: no cover
+        return False
+    run = _running[0]
+    return run is not None and run.client is ctx
+
+
 def _cstr(b: bytes) -> bytes:
     z = b.find(b"\0")
     return b if z < 0 else b[:z]
@@ -127,8 +137,9 @@ def _sort(ctx: Client, key: bytes, args: tuple, readonly: bool):
     if sortval is None:
         sortval, t = RList(), RList
 
-    if dontsort and t is RSet and storekey is not None:
-        # Force ALPHA sorting so that the stored result does not depend on hash order.
+    if dontsort and t is RSet and (storekey is not None or _in_script(ctx)):
+        # Force ALPHA sorting so that the result does not depend on hash order (scripts and
+        # replication must see the same thing).
         dontsort, alpha, sortby = False, True, None
     if t is ZSet:
         sortval.lp = False  # zsetConvert(sortval, OBJ_ENCODING_SKIPLIST)
