@@ -512,7 +512,7 @@ def _mp_encode(v, out: bytearray, level: int) -> None:
     elif isinstance(v, int):
         _mp_int(v, out)
     elif isinstance(v, float):
-        if math.isfinite(v) and v == int(v) and -9.2e18 < v < 1.8e19:
+        if math.isfinite(v) and c_llong(v) == v:  # IS_INT64_EQUIVALENT
             _mp_int(int(v), out)
         else:
             f = _st.unpack(">f", _st.pack(">f", v))[0] if abs(v) < 3.5e38 or not math.isfinite(v) else None
