@@ -761,7 +761,7 @@ def _blocking_zpop(ctx: Client, keys, maxp: bool, timeout_arg: bytes, count: int
             raise CommandError(WRONGTYPE)
         if not v.scores:
             continue
-        reply, key = _zpop_generic(ctx, (k,), maxp, True, count, nested, False)
+        reply, _ = _zpop_generic(ctx, (k,), maxp, True, count, nested, False)
         if count == -1:
             ctx.propagate_as = [[_pop_name(maxp), k]]
         else:
