@@ -1,0 +1,406 @@
+"""The stream type (t_stream.c's data model).
+
+IDs are single ints: `ms << 64 | seq`, so they compare and bisect as numbers; `fmt_id(i)`
+renders `ms-seq`.
+
+Live entries: `ids` (sorted list of ids, append-mostly: bisect for O(log n) seeks) and
+`entries` (id -> flat (field, value, ...) tuple).
+
+Redis stores a stream as a radix tree of listpack "nodes" (a master entry + delta-encoded
+entries, deleted entries kept as tombstones until their whole node goes). Approximate
+trimming (`~`), `radix-tree-keys`/`radix-tree-nodes` of XINFO STREAM and the RDB format all
+depend on those node boundaries, so they are modelled here: `nodes` (oldest first) hold the
+ids, flags and fields of every entry they contain, tombstones included, and the listpack
+byte size Redis would compute, so a node closes exactly when Redis's
+stream-node-max-bytes / stream-node-max-entries check closes it.
+
+Consumer groups: `groups` (name -> Group); a Group has `pel` (SortedDict id -> Nack), its
+consumers (name -> Consumer, each with its own SortedDict pel sharing the Nack objects),
+`last_id` and `entries_read` (-1 = unknown, SCG_INVALID_ENTRIES_READ).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+
+from sortedcontainers import SortedDict
+
+from ..util import string2ll
+from .types import register_copier, register_type
+
+U64 = (1 << 64) - 1
+MAX_ID = (U64 << 64) | U64
+INVALID_READ = -1  # SCG_INVALID_ENTRIES_READ
+FLAG_DELETED = 1
+FLAG_SAMEFIELDS = 2
+LISTPACK_MAX = 1 << 30  # STREAM_LISTPACK_MAX_SIZE
+
+
+def fmt_id(i: int) -> bytes:
+    return b"%d-%d" % (i >> 64, i & U64)
+
+
+def signed64(v: int) -> int:
+    """The int64_t a uint64 difference becomes in C (lpAppendInteger of ms/seq deltas)."""
+    v &= U64
+    return v - (1 << 64) if v >> 63 else v
+
+
+# --- listpack element sizes (encoding + data + backlen), as listpack.c --------------------
+def lp_int_size(v: int) -> int:
+    if 0 <= v <= 127:
+        return 2
+    if -4096 <= v <= 4095:
+        return 3
+    if -32768 <= v <= 32767:
+        return 4
+    if -8388608 <= v <= 8388607:
+        return 5
+    if -2147483648 <= v <= 2147483647:
+        return 6
+    return 10
+
+
+def _backlen_size(n: int) -> int:
+    if n <= 127:
+        return 1
+    if n < 16383:
+        return 2
+    if n < 2097151:
+        return 3
+    if n < 268435455:
+        return 4
+    return 5
+
+
+def lp_str_size(s: bytes) -> int:
+    n = len(s)
+    if n <= 20:
+        v = string2ll(s)
+        if v is not None:
+            return lp_int_size(v)
+    if n < 64:
+        b = 1 + n
+    elif n < 4096:
+        b = 2 + n
+    else:
+        b = 5 + n
+    return b + _backlen_size(b)
+
+
+class Node:
+    """One listpack of the radix tree: master id/fields, and every entry it holds."""
+
+    __slots__ = ("master", "mfields", "ids", "flags", "vals", "count", "deleted", "nbytes")
+
+    def __init__(self, master: int, mfields: tuple) -> None:
+        self.master = master
+        self.mfields = mfields
+        self.ids: list[int] = []
+        self.flags: list[int] = []
+        self.vals: list[tuple] = []  # flat (field, value, ...) of each entry
+        self.count = 0  # live entries
+        self.deleted = 0  # tombstones
+        # listpack bytes, except the two counters at its head (their size varies)
+        self.nbytes = lp_int_size(len(mfields)) + sum(lp_str_size(f) for f in mfields) + 2
+
+    def lp_bytes(self) -> int:
+        return 7 + self.nbytes + lp_int_size(self.count) + lp_int_size(self.deleted)
+
+
+class Nack:
+    __slots__ = ("delivery_time", "delivery_count", "consumer")
+
+    def __init__(self, consumer, now: int, count: int = 1) -> None:
+        self.consumer = consumer
+        self.delivery_time = now
+        self.delivery_count = count
+
+
+class Consumer:
+    __slots__ = ("name", "seen_time", "active_time", "pel")
+
+    def __init__(self, name: bytes, now: int) -> None:
+        self.name = name
+        self.seen_time = now
+        self.active_time = -1  # 7.2 only (kept from RDB 21 files)
+        self.pel: SortedDict = SortedDict()
+
+
+class Group:
+    __slots__ = ("name", "last_id", "entries_read", "pel", "consumers")
+
+    def __init__(self, name: bytes, last_id: int, entries_read: int = INVALID_READ) -> None:
+        self.name = name
+        self.last_id = last_id
+        self.entries_read = entries_read
+        self.pel: SortedDict = SortedDict()
+        self.consumers: dict[bytes, Consumer] = {}
+
+    def sorted_consumers(self) -> list[Consumer]:
+        return [self.consumers[k] for k in sorted(self.consumers)]
+
+
+class Stream:
+    __slots__ = ("ids", "entries", "nodes", "node_ids", "last_id", "first_id", "max_deleted",
+                 "entries_added", "groups")
+
+    def __init__(self) -> None:
+        self.ids: list[int] = []
+        self.entries: dict[int, tuple] = {}
+        self.nodes: list[Node] = []
+        self.node_ids: list[int] = []  # master id of each node (bisect to find an entry's node)
+        self.last_id = 0
+        self.first_id = 0
+        self.max_deleted = 0
+        self.entries_added = 0
+        self.groups: dict[bytes, Group] | None = None
+
+    # No __len__: an empty stream is still a value (RDB loading keeps it).
+    @property
+    def length(self) -> int:
+        return len(self.ids)
+
+    def __repr__(self) -> str:
+        return f"<Stream len={len(self.ids)} last={fmt_id(self.last_id)!r}>"
+
+    # --- adding ---------------------------------------------------------------------
+    def append(self, eid: int, fields: tuple, max_bytes: int, max_entries: int) -> None:
+        """streamAppendItem after the id checks: add the entry to the tail node (or a new one)."""
+        nodes = self.nodes
+        node = nodes[-1] if nodes else None
+        if node is not None:
+            tot = 0
+            for x in fields:
+                tot += len(x)
+            mb = max_bytes if 0 < max_bytes <= LISTPACK_MAX else LISTPACK_MAX
+            if node.lp_bytes() + tot >= mb or (max_entries and node.count + node.deleted >= max_entries):
+                node = None
+        names = fields[0::2]
+        if node is None:
+            node = Node(eid, names)
+            nodes.append(node)
+            self.node_ids.append(eid)
+            same = True
+        else:
+            same = names == node.mfields
+        nf = len(names)
+        m = node.master
+        b = 2 + lp_int_size(signed64((eid >> 64) - (m >> 64))) + lp_int_size(signed64((eid & U64) - (m & U64)))
+        if same:
+            for v in fields[1::2]:
+                b += lp_str_size(v)
+            b += lp_int_size(nf + 3)
+        else:
+            b += lp_int_size(nf)
+            for x in fields:
+                b += lp_str_size(x)
+            b += lp_int_size(nf * 2 + 4)
+        node.nbytes += b
+        node.ids.append(eid)
+        node.flags.append(FLAG_SAMEFIELDS if same else 0)
+        node.vals.append(fields)
+        node.count += 1
+        self.ids.append(eid)
+        self.entries[eid] = fields
+        self.entries_added += 1
+        self.last_id = eid
+        if len(self.ids) == 1:
+            self.first_id = eid
+
+    # --- removing -------------------------------------------------------------------
+    def delete(self, eid: int) -> bool:
+        """streamDeleteItem: tombstone the entry; a node whose last live entry goes is freed."""
+        if self.entries.pop(eid, None) is None:
+            return False
+        ids = self.ids
+        del ids[bisect_left(ids, eid)]
+        ni = bisect_right(self.node_ids, eid) - 1
+        node = self.nodes[ni]
+        j = bisect_left(node.ids, eid)
+        node.flags[j] |= FLAG_DELETED
+        if node.count == 1:
+            del self.nodes[ni]
+            del self.node_ids[ni]
+        else:
+            node.count -= 1
+            node.deleted += 1
+        return True
+
+    def _drop_first_live(self, n: int) -> None:
+        if n:
+            ents = self.entries
+            for i in self.ids[:n]:
+                del ents[i]
+            del self.ids[:n]
+
+    def trim(self, maxlen: int | None, minid: int | None, approx: bool, limit: int) -> int:
+        """streamTrim: whole nodes from the head; entries inside the first remaining node
+        only when trimming exactly."""
+        nodes = self.nodes
+        deleted = 0
+        while nodes:
+            if maxlen is not None and len(self.ids) <= maxlen:
+                break
+            node = nodes[0]
+            entries = node.count
+            if limit and deleted + entries > limit:
+                break
+            if maxlen is not None:
+                remove = len(self.ids) - entries >= maxlen
+            else:
+                remove = node.ids[-1] < minid
+            if remove:
+                self._drop_first_live(entries)
+                del nodes[0]
+                del self.node_ids[0]
+                deleted += entries
+                continue
+            if approx:
+                break
+            n = 0
+            flags = node.flags
+            for j, eid in enumerate(node.ids):
+                if maxlen is not None:
+                    if len(self.ids) - n <= maxlen:
+                        break
+                elif eid >= minid:
+                    break
+                if not flags[j] & FLAG_DELETED:
+                    flags[j] |= FLAG_DELETED
+                    n += 1
+            self._drop_first_live(n)
+            node.count -= n
+            node.deleted += n
+            deleted += n
+            break
+        if deleted:
+            self.first_id = self.ids[0] if self.ids else 0
+        return deleted
+
+    # --- reading --------------------------------------------------------------------
+    def range(self, start: int, end: int, count: int = 0, rev: bool = False) -> list[int]:
+        """Ids of live entries in [start, end] (count 0 = all), oldest first unless rev."""
+        ids = self.ids
+        lo = bisect_left(ids, start)
+        hi = bisect_right(ids, end)
+        if lo >= hi:
+            return []
+        if rev:
+            if count and hi - lo > count:
+                lo = hi - count
+            out = ids[lo:hi]
+            out.reverse()
+            return out
+        if count and hi - lo > count:
+            hi = lo + count
+        return ids[lo:hi]
+
+    def last_valid_id(self) -> int:
+        return self.ids[-1] if self.ids else 0
+
+    def first_edge_id(self) -> int:
+        """streamGetEdgeID(first, skip_tombstones=0): tombstones count; max id when empty."""
+        if not self.nodes:
+            return MAX_ID
+        return self.nodes[0].ids[0]
+
+    # --- groups / lag (7.0) ---------------------------------------------------------
+    def range_has_tombstones(self, start: int, end: int = MAX_ID) -> bool:
+        if not self.ids or not self.max_deleted:
+            return False
+        if self.first_id > self.max_deleted:
+            return False
+        return start <= self.max_deleted <= end
+
+    def estimate_distance(self, eid: int) -> int:
+        """streamEstimateDistanceFromFirstEverEntry (7.0.15)."""
+        if not self.entries_added:
+            return 0
+        if not self.ids and eid < self.last_id:
+            return self.entries_added
+        if eid == self.last_id:
+            return self.entries_added
+        if eid > self.last_id:
+            return INVALID_READ
+        if not self.max_deleted or self.max_deleted < self.first_id:
+            if eid < self.first_id:
+                return self.entries_added - len(self.ids)
+            if eid == self.first_id:
+                return self.entries_added - len(self.ids) + 1
+        return INVALID_READ
+
+    def lag(self, g: Group) -> int | None:
+        if not self.entries_added:
+            return 0
+        if g.entries_read != INVALID_READ and not self.range_has_tombstones(g.last_id):
+            return self.entries_added - g.entries_read
+        er = self.estimate_distance(g.last_id)
+        if er != INVALID_READ:
+            return self.entries_added - er
+        return None
+
+    def sorted_groups(self) -> list[Group]:
+        g = self.groups
+        return [g[k] for k in sorted(g)] if g else []
+
+    # --- XINFO STREAM internals -----------------------------------------------------
+    def rax_nodes(self) -> int:
+        """Nodes of the radix tree keyed by the 16-byte big-endian master ids (rax.c keeps
+        it compressed: a node per branch point, per child of a branch point, per key)."""
+        keys = sorted(((i >> 64).to_bytes(8, "big") + (i & U64).to_bytes(8, "big")) for i in self.node_ids)
+        if not keys:
+            return 1
+        total = 1  # the root
+        # level by level: positions = distinct prefixes of length d
+        groups = [keys]
+        parent_branching = [False]
+        for d in range(16):
+            new_groups = []
+            new_parent = []
+            for gi, grp in enumerate(groups):
+                # children of this position, by next byte
+                children: dict[int, list[bytes]] = {}
+                for k in grp:
+                    children.setdefault(k[d], []).append(k)
+                branching = len(children) >= 2
+                if d > 0 and (branching or parent_branching[gi]):
+                    total += 1
+                for ch in children.values():
+                    new_groups.append(ch)
+                    new_parent.append(branching)
+            groups = new_groups
+            parent_branching = new_parent
+        total += len(groups)  # the keys (leaves) at depth 16
+        return total
+
+
+def copy_stream(s: Stream) -> Stream:
+    c = Stream()
+    c.ids = list(s.ids)
+    c.entries = dict(s.entries)
+    for n in s.nodes:
+        m = Node.__new__(Node)
+        m.master, m.mfields, m.count, m.deleted, m.nbytes = n.master, n.mfields, n.count, n.deleted, n.nbytes
+        m.ids, m.flags, m.vals = list(n.ids), list(n.flags), list(n.vals)
+        c.nodes.append(m)
+    c.node_ids = list(s.node_ids)
+    c.last_id, c.first_id, c.max_deleted, c.entries_added = s.last_id, s.first_id, s.max_deleted, s.entries_added
+    if s.groups is not None:
+        c.groups = {}
+        for name, g in s.groups.items():
+            ng = Group(name, g.last_id, g.entries_read)
+            for cname, cons in g.consumers.items():
+                nc = Consumer(cname, cons.seen_time)
+                nc.active_time = cons.active_time
+                ng.consumers[cname] = nc
+            for eid, nack in g.pel.items():
+                nn = Nack(ng.consumers[nack.consumer.name], nack.delivery_time, nack.delivery_count)
+                ng.pel[eid] = nn
+                nn.consumer.pel[eid] = nn
+            c.groups[name] = ng
+    return c
+
+
+register_type(Stream, b"stream", lambda v, cfg: b"stream")
+register_copier(Stream, copy_stream)
