@@ -535,9 +535,7 @@ def lua_tostring(v) -> bytes:
         return b"false"
     if isinstance(v, bytes):
         return v
-    if isinstance(v, int):
-        return b"%d" % v
-    if isinstance(v, float):
+    if isinstance(v, (int, float)):
         return libs.fmt14(v)
     return repr(v).encode()
 
@@ -972,9 +970,7 @@ class LuaEngine:
             ta = type(a)
             if ta is bytes:
                 args.append(a)
-            elif ta is int:
-                args.append(b"%d" % a)
-            elif ta is float:
+            elif ta is int or ta is float:  # lupa gives integral numbers as int: format the double
                 args.append(b"%.17g" % a)
             else:
                 return False, self._err("Lua redis lib command arguments must be strings or integers")
@@ -1016,9 +1012,7 @@ class LuaEngine:
         s = args[0]
         if isinstance(s, bytes):
             data = s
-        elif isinstance(s, int):
-            data = b"%d" % s
-        elif isinstance(s, float):
+        elif isinstance(s, (int, float)) and not isinstance(s, bool):
             data = libs.fmt14(s)
         else:
             data = b""

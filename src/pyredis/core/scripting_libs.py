@@ -50,6 +50,7 @@ def _checked(f):
 
 def fmt14(x: float) -> bytes:
     """Lua's tostring of a number (%.14g)."""
+    x = float(x)
     if x != x:
         return b"nan" if math.copysign(1, x) > 0 else b"-nan"
     if x in (math.inf, -math.inf):
