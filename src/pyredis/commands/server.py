@@ -1515,12 +1515,112 @@ def latency_help(ctx: Client):
 container("MEMORY", group="server", summary="A container for memory diagnostics commands", since="4.0.0")
 
 
+_CONFIG_FOR_SIZES: list = [None]  # the config encodings are judged against (set by MEMORY USAGE)
+
+
+def _jemalloc(n: int) -> int:
+    """The jemalloc size class serving an allocation of n bytes (4 classes per doubling)."""
+    if n <= 8:
+        return 8
+    if n <= 128:
+        return (n + 15) & ~15
+    k = n.bit_length() - 1
+    if n == 1 << k:
+        return n
+    step = 1 << (k - 2)
+    return (n + step - 1) & ~(step - 1)
+
+
+def _sds_header(n: int) -> int:
+    return 1 if n < 32 else 3 if n < 256 else 5 if n < 65536 else 9 if n < 2**32 else 17
+
+
+def _lp_entry(e: bytes) -> int:
+    """Bytes of one listpack entry (encoding, data and back-length)."""
+    from ..util import string2ll
+
+    iv = string2ll(e) if len(e) <= 20 else None
+    if iv is not None:
+        n = (1 if 0 <= iv <= 127 else 2 if -4096 <= iv <= 4095 else 3 if -32768 <= iv <= 32767
+             else 4 if -8388608 <= iv <= 8388607 else 5 if -(2**31) <= iv < 2**31 else 9)
+    else:
+        ln = len(e)
+        n = ln + (1 if ln < 64 else 2 if ln < 4096 else 5)
+    return n + (1 if n <= 127 else 2 if n < 16383 else 3 if n < 2097151 else 4 if n < 268435455 else 5)
+
+
+def _lp_bytes(entries) -> int:
+    return 6 + sum(_lp_entry(e) for e in entries) + 1
+
+
+def _d2string(x: float) -> bytes:
+    """d2string: integral values in the exact range print as integers, others with %.17g."""
+    if x == 0:
+        return b"-0" if str(x).startswith("-") else b"0"
+    if -4503599627370495 < x < 4503599627370496 and x == int(x):
+        return b"%d" % int(x)
+    if x != x:
+        return b"nan"
+    if x in (float("inf"), float("-inf")):
+        return b"inf" if x > 0 else b"-inf"
+    return b"%.17g" % x
+
+
+def _collection_size(v, enc: bytes, samples: int) -> int | None:
+    """objectComputeSize for the compact encodings (listpack, intset, a one-node quicklist);
+    None for the hash-table ones, which are estimated."""
+    robj = 16
+    if enc == b"intset":
+        width = 2
+        for m in v:
+            iv = int(m)
+            if not -32768 <= iv <= 32767:
+                width = 4 if -(2**31) <= iv < 2**31 and width <= 4 else 8
+                if width == 8:
+                    break
+        return robj + _jemalloc(8 + len(v) * width)
+    if enc == b"listpack":
+        if hasattr(v, "scores"):  # sorted set: member, score pairs
+            items = (x for m, sc in v.scores.items() for x in (m, _d2string(sc)))
+        elif hasattr(v, "items"):
+            items = (x for kv in v.items() for x in kv)
+        else:
+            items = iter(v)
+        return robj + _jemalloc(_lp_bytes(items))
+    if enc == b"quicklist":
+        lp = _lp_bytes(v)
+        if lp <= 8192:
+            return robj + 40 + 40 + _jemalloc(lp)  # quicklist + one node + its listpack
+        return None
+    if enc == b"hashtable" and len(v) and (hasattr(v, "items") or isinstance(v, set | frozenset)):
+        # dict + bucket array (the slot count assumes no rehash in progress) + sampled entries
+        n = len(v)
+        slots = max(4, 1 << (n - 1).bit_length())
+        sampled = 0
+        elesize = 0
+        it = iter(v.items()) if hasattr(v, "items") else ((m,) for m in v)
+        for kv in it:
+            elesize += 24 + sum(_jemalloc(_sds_header(len(x)) + len(x) + 1) for x in kv)
+            sampled += 1
+            if samples and sampled >= samples:
+                break
+        return robj + 56 + 8 * slots + int(elesize / sampled * n)
+    return None
+
+
 def _approx_size(v, samples: int = 5) -> int:
     """An estimate in the spirit of objectComputeSize: per-element overhead plus payload,
     extrapolated from up to `samples` elements (0 = all)."""
     if type(v) is bytes:
-        n = len(v)
-        return 16 + (n + 4 if n > 20 else 8)
+        enc = value_encoding(v, None)
+        if enc == b"int":
+            return 16  # the robj alone
+        if enc == b"embstr":
+            return _jemalloc(16 + 3 + len(v) + 1)  # robj and sds in one allocation
+        return 16 + _jemalloc(_sds_header(len(v)) + len(v) + 1)
+    exact = _collection_size(v, value_encoding(v, _CONFIG_FOR_SIZES[0]), samples) if _CONFIG_FOR_SIZES[0] else None
+    if exact is not None:
+        return exact
     try:
         n = len(v)
     except TypeError:
@@ -1569,7 +1669,9 @@ def memory_usage(ctx: Client, key: bytes, *args: bytes):
     v = ctx.db.lookup(key)
     if v is None:
         return None
-    return _approx_size(v, samples) + len(key) + 24
+    _CONFIG_FOR_SIZES[0] = ctx.server.config
+    # objectComputeSize + the key's sds + the dictEntry (24 bytes), as MEMORY USAGE adds them.
+    return _approx_size(v, samples) + _jemalloc(_sds_header(len(key)) + len(key) + 1) + 24
 
 
 @command("MEMORY|STATS", arity=2, flags="", group="server", since="4.0.0", complexity="O(1)")
