@@ -1,23 +1,41 @@
 """The Lua engine of EVAL and FUNCTION: Lua 5.1 through lupa (`lupa.lua51`, the Lua version
-Redis embeds), a Redis-like sandbox, redis.call/pcall run through core/dispatch, the
-conversions between Lua values and replies, and busy scripts.
+Redis embeds; the installed lupa wheel provides it), a Redis-like sandbox, redis.call/pcall
+run through core/dispatch (resolve() + call() with the calling client as context), the
+conversions between Lua values and replies (RESP2 and redis.setresp(3)), and busy scripts.
+The libraries Redis bundles (cjson, cmsgpack, bit, struct) are ours, in scripting_libs.py.
 
 Two Lua states, as in Redis: one for EVAL scripts, one for function libraries.
+
+Sandbox: scripts see a read-only proxy of the globals (new globals and writes to library
+tables raise "Attempt to modify a readonly table", unknown globals raise "Script attempted
+to access nonexistent global variable"); pairs/next/rawget/rawset/setmetatable see through
+the proxies. Functions exposed to scripts are Python callables (for Lua they are C
+functions: a call in tail position keeps the caller's frame, so error positions such as
+"@user_script:1" are right); type()/tostring() report them as functions. Errors raised by
+them are Python exceptions carried by Lua as userdata and unwrapped by pcall/xpcall and by
+the reply code.
 
 Busy scripts without threads. Every script runs as a Lua coroutine. A count hook (a C hook
 installed with ctypes on the coroutine's lua_State, every HOOK_COUNT instructions) looks at
 the time; once the script ran past `busy-reply-threshold` the hook yields the coroutine with
-lua_yield (Lua 5.1 allows a C count hook to yield). The EVAL handler then returns a Blocked
-marker: the calling client waits like a blocked client, a BUSY gate answers everybody else
-(only allow_busy commands pass: SCRIPT KILL, FUNCTION KILL/STATS, SHUTDOWN...), and the
-event loop resumes the coroutine in slices of SLICE_S seconds until it ends. Everything
-runs on the loop thread, so redis.call never races with other commands.
-A yield is only possible when no C function is between the hook and the coroutine base
-(pcall, metamethods, table.sort comparators...): the hook checks L->nCcalls against
-L->baseCcalls (offsets verified at start-up against lua_sethook's effect), otherwise it
-waits for the next hook. SCRIPT KILL sets a flag; the next hook switches the coroutine to
-a line hook (Lua's own debug hook dispatcher, preregistered with debug.sethook) whose Lua
-function raises the kill error at every line, so pcall cannot swallow it, as in Redis.
+lua_yield (Lua 5.1 allows a C count hook to yield). The EVAL/FCALL handler then returns a
+Blocked marker (core/blocking): the calling client waits like a blocked client, a BUSY gate
+in dispatch.EXTRA_GATES answers everybody else (only allow_busy commands pass: SCRIPT KILL,
+FUNCTION KILL/STATS, SHUTDOWN, MULTI...), and the event loop resumes the coroutine in slices
+of SLICE_S seconds until it ends. Everything runs on the loop thread, so redis.call never
+races with other commands and time stays frozen for the script.
+A yield is only possible when no C function is between the hook and the coroutine base:
+the hook checks L->nCcalls against L->baseCcalls (offsets verified at start-up against
+lua_sethook's effect). pcall of a Lua function therefore runs in an internal coroutine of
+its own, which the hook can yield too; metamethods, table.sort comparators and string.gsub
+callbacks remain non-yieldable (a busy loop there is not interrupted until it leaves them).
+SCRIPT KILL sets a flag; the next hook switches the coroutine to a line hook (Lua's own
+debug hook dispatcher, preregistered with debug.sethook) whose Lua function raises the kill
+error at every line, so pcall cannot swallow it, as in Redis. Scripts run inside MULTI/EXEC
+(or with no event loop) are never deferred: they run to completion.
+
+Effects: the writes of a script are propagated as the commands it ran, wrapped in
+MULTI/EXEC when there are several (redis.set_repl(redis.REPL_NONE) suspends it).
 
 API:
     eng = engine(state)                # the eval engine (state.lua)
