@@ -1515,9 +1515,6 @@ def latency_help(ctx: Client):
 container("MEMORY", group="server", summary="A container for memory diagnostics commands", since="4.0.0")
 
 
-_CONFIG_FOR_SIZES: list = [None]  # the config encodings are judged against (set by MEMORY USAGE)
-
-
 def _jemalloc(n: int) -> int:
     """The jemalloc size class serving an allocation of n bytes (4 classes per doubling)."""
     if n <= 8:
@@ -1608,7 +1605,7 @@ def _collection_size(v, enc: bytes, samples: int) -> int | None:
     return None
 
 
-def _approx_size(v, samples: int = 5) -> int:
+def _approx_size(v, samples: int = 5, config=None) -> int:
     """An estimate in the spirit of objectComputeSize: per-element overhead plus payload,
     extrapolated from up to `samples` elements (0 = all)."""
     if type(v) is bytes:
@@ -1618,7 +1615,7 @@ def _approx_size(v, samples: int = 5) -> int:
         if enc == b"embstr":
             return _jemalloc(16 + 3 + len(v) + 1)  # robj and sds in one allocation
         return 16 + _jemalloc(_sds_header(len(v)) + len(v) + 1)
-    exact = _collection_size(v, value_encoding(v, _CONFIG_FOR_SIZES[0]), samples) if _CONFIG_FOR_SIZES[0] else None
+    exact = _collection_size(v, value_encoding(v, config), samples) if config is not None else None
     if exact is not None:
         return exact
     try:
@@ -1669,9 +1666,8 @@ def memory_usage(ctx: Client, key: bytes, *args: bytes):
     v = ctx.db.lookup(key)
     if v is None:
         return None
-    _CONFIG_FOR_SIZES[0] = ctx.server.config
     # objectComputeSize + the key's sds + the dictEntry (24 bytes), as MEMORY USAGE adds them.
-    return _approx_size(v, samples) + _jemalloc(_sds_header(len(key)) + len(key) + 1) + 24
+    return _approx_size(v, samples, ctx.server.config) + _jemalloc(_sds_header(len(key)) + len(key) + 1) + 24
 
 
 @command("MEMORY|STATS", arity=2, flags="", group="server", since="4.0.0", complexity="O(1)")
