@@ -1,0 +1,217 @@
+"""`cli dev ...` end to end: real subprocesses, free loopback ports, tmp project folders."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redis
+
+BIN = Path(sys.executable).parent
+CLI = str(BIN / "cli")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cli(project: Path, *args: str, input: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([CLI, "dev", *args], cwd=project, capture_output=True, text=True, input=input,
+                          timeout=timeout)
+
+
+class Project:
+    def __init__(self, root: Path, port: int) -> None:
+        self.root = root
+        self.port = port
+
+    def pid(self) -> int | None:
+        try:
+            return int((self.root / ".pyredis" / "pyredis.pid").read_text())
+        except (OSError, ValueError):
+            return None
+
+    def client(self, **kw) -> redis.Redis:
+        return redis.Redis(host="127.0.0.1", port=self.port, decode_responses=True, **kw)
+
+
+def _kill_leftover(pid: int | None) -> None:
+    if pid is None:
+        return
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+@pytest.fixture
+def project(tmp_path):
+    port = free_port()
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(f'[project]\nname = "app"\n\n[tool.pyredis.dev]\nport = {port}\n')
+    proj = Project(root, port)
+    started: list[int] = []
+    proj.started = started
+    try:
+        yield proj
+    finally:
+        pid = proj.pid()
+        cli(root, "stop-env", "--force", "--timeout", "10")
+        _kill_leftover(pid)
+        for p in started:
+            _kill_leftover(p)
+
+
+def test_lifecycle_persistence_and_reset(project):
+    out = cli(project.root, "start-env")
+    assert out.returncode == 0, out.stderr
+    assert f"redis://localhost:{project.port}" in out.stdout and "ready" in out.stdout
+    pid = project.pid()
+    assert pid and Path(f"/proc/{pid}").exists()
+    # idempotent
+    again = cli(project.root, "start-env")
+    assert again.returncode == 0 and f"already running (PID {pid})" in again.stdout
+    assert cli(project.root, "health").stdout == "PONG\n"
+    c = project.client()
+    c.set("session:1", "token")
+    c.hset("user:1", mapping={"name": "ada"})
+    status = cli(project.root, "status")
+    assert status.returncode == 0
+    assert f"PID {pid}" in status.stdout and "Keys:        2" in status.stdout and "AOF on" in status.stdout
+    js = cli(project.root, "status", "--json")
+    import json
+
+    info = json.loads(js.stdout)
+    assert info["running"] and info["keys"] == 2 and info["aof_enabled"] and info["port"] == project.port
+    # AOF lives in the data folder, Redis 7 multi-part layout
+    aofdir = project.root / ".pyredis" / "data" / "appendonlydir"
+    assert (aofdir / "appendonly.aof.manifest").exists()
+    stop = cli(project.root, "stop-env")
+    assert stop.returncode == 0 and "stopped" in stop.stdout
+    assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split(")")[-1][:3]
+    assert not (project.root / ".pyredis" / "pyredis.pid").exists()
+    assert cli(project.root, "status").returncode == 3
+    assert cli(project.root, "health").returncode == 1
+    assert cli(project.root, "stop-env").stdout == "pyredis is not running\n"
+    # data survives a restart (AOF flushed on graceful stop)
+    assert cli(project.root, "start-env").returncode == 0
+    c = project.client()
+    assert c.get("session:1") == "token" and c.hget("user:1", "name") == "ada"
+    c.close()
+    # reset asks first
+    declined = cli(project.root, "reset", input="n\n")
+    assert declined.returncode != 0 and "Aborted" in declined.stderr
+    assert project.client().get("session:1") == "token"
+    done = cli(project.root, "reset", "--yes")
+    assert done.returncode == 0 and "removed" in done.stdout
+    assert not (project.root / ".pyredis" / "data").exists()
+    assert cli(project.root, "start-env").returncode == 0
+    assert project.client().dbsize() == 0
+
+
+def test_port_in_use_reports_the_holder(project):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        busy = s.getsockname()[1]
+        out = cli(project.root, "start-env", "--port", str(busy))
+    assert out.returncode == 1
+    assert f"port {busy} is already in use by PID {os.getpid()}" in out.stderr
+    assert "python" in out.stderr  # the holder's command line, as lsof would name it
+    assert project.pid() is None
+
+
+def test_config_from_pyredis_conf_and_password(tmp_path):
+    port = free_port()
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "pyproject.toml").write_text('[project]\nname = "app"\n[tool.pyredis.dev]\ndata-dir = "var/redis"\n'
+                                         'password = "dev-secret"\n')
+    (root / "pyredis.conf").write_text(f"port {port}\nappendfsync always\n")
+    proj = Project(root, port)
+    try:
+        out = cli(root, "start-env")
+        assert out.returncode == 0, out.stderr
+        pid = proj.pid()
+        assert "dev-secret" not in open(f"/proc/{pid}/cmdline").read()  # passed on stdin
+        with pytest.raises(redis.AuthenticationError):
+            proj.client().ping()
+        c = proj.client(password="dev-secret")
+        assert c.config_get("appendfsync") == {"appendfsync": "always"}
+        assert c.config_get("dir")["dir"] == str(root / "var" / "redis")
+        assert c.config_get("appendonly") == {"appendonly": "yes"}
+        assert cli(root, "health").stdout == "PONG\n"
+        assert cli(root, "redis-cli", "ping").stdout == "PONG\n"
+        # command-line options override the files
+        assert cli(root, "health", "--password", "wrong").returncode == 1
+    finally:
+        pid = proj.pid()
+        cli(root, "stop-env", "--force", "--timeout", "10")
+        _kill_leftover(pid)
+
+
+def test_logs_and_follow(project):
+    assert cli(project.root, "logs").returncode == 1  # nothing yet
+    assert cli(project.root, "start-env").returncode == 0
+    out = cli(project.root, "logs", "-n", "5")
+    assert "Ready to accept connections" in out.stdout
+    proc = subprocess.Popen([CLI, "dev", "logs", "--follow", "-n", "0"], cwd=project.root,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.5)
+        cli(project.root, "stop-env")  # the shutdown lines land in the log
+        deadline = time.time() + 10
+        seen = ""
+        while time.time() < deadline and "bye" not in seen:
+            seen += proc.stdout.readline()
+        assert "bye" in seen
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+
+
+def test_stale_pidfile_and_bad_data_folder(project):
+    state = project.root / ".pyredis"
+    state.mkdir()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (state / "pyredis.pid").write_text(f"{dead.pid}\n")
+    assert cli(project.root, "status").returncode == 3
+    blocker = project.root / "afile"
+    blocker.write_text("x")
+    bad = cli(project.root, "start-env", "--data-dir", str(blocker / "data"))
+    assert bad.returncode == 1 and "cannot write to the data folder" in bad.stderr
+    ok = cli(project.root, "start-env")
+    assert ok.returncode == 0, ok.stderr
+    assert project.pid() != dead.pid
+    assert project.client().ping()
+
+
+def test_bad_config_is_reported(project):
+    (project.root / "pyredis.conf").write_text("no-such-directive yes\n")
+    out = cli(project.root, "start-env")
+    assert out.returncode == 1 and "Bad directive" in out.stderr and "no-such-directive" in out.stderr
+
+
+def test_startup_failure_shows_the_log(project):
+    aof = project.root / ".pyredis" / "data" / "appendonlydir"
+    aof.mkdir(parents=True)
+    (aof / "appendonly.aof.manifest").write_text("this is not a manifest\n")
+    out = cli(project.root, "start-env")
+    assert out.returncode == 1
+    assert "exited with code 1 during startup" in out.stderr and "manifest" in out.stderr.lower()
+    assert project.pid() is None
