@@ -120,6 +120,9 @@ CASES = {
     "inline exactly 64KB waits": b"a" * 65536,
     "commands then error": b"PING\r\n*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\n*1\r\n+x\r\nPING\r\n",
     "quit stops the pipeline": b"PING\r\nQUIT\r\nPING\r\n",
+    "error waits for a blocked command": b"PING\r\nBLPOP nosuch:list 0.1\r\nPING\r\n*1\r\n+x\r\nPING\r\n",
+    "error inside MULTI": b"MULTI\r\nSET a 1\r\n*1\r\n$-5\r\nEXEC\r\n",
+    "error after SUBSCRIBE": b"SUBSCRIBE ch\r\nPING\r\n*1\r\n:0\r\n",
     **{f"random bytes {len(b)}": b for b in RANDOM_BLOBS},
 }
 
