@@ -241,9 +241,10 @@ def test_debug_subcommands(diff):
     diff.check("SET", "s", "12")
     diff.check("SET", "mid", "abcdefgh")
     diff.check("SET", "big", "x" * 100)
-    ours, theirs = diff.both("DEBUG", "OBJECT", "big")
-    assert b"encoding:raw" in ours and b"encoding:raw" in theirs
-    for key in ("s", "mid"):
+    diff.check("RPUSH", "list", "a", "b", "c")
+    diff.check("HSET", "hash", "f", "v")
+    diff.check("SADD", "iset", "1", "2")
+    for key in ("s", "mid", "big", "list", "hash", "iset"):
         ours, theirs = diff.both("DEBUG", "OBJECT", key)
         norm = [re.sub(rb"at:0x[0-9a-f]+|lru:\d+|lru_seconds_idle:\d+", b"", x) for x in (ours, theirs)]
         assert norm[0] == norm[1]

@@ -1150,7 +1150,15 @@ def _strtod(b: bytes) -> float:
     return 0.0
 
 
-def _serialized_length(v) -> int:
+def _serialized_length(v, config=None) -> int:
+    """rdbSavedObjectLen: the value's RDB serialization, without its type byte."""
+    if config is not None:
+        try:
+            from ..persistence.rdb import encode_object
+
+            return len(encode_object(v, config)[1])
+        except Exception:  # noqa: BLE001 - a type the RDB writer does not know: estimate below
+            pass
     if type(v) is bytes:
         n = len(v)
         from ..util import string2ll
@@ -1176,12 +1184,14 @@ def _debug_object(ctx: Client, key: bytes) -> Simple:
     refcount = 1
     if enc == "int" and 0 <= int(v) < 10000:
         refcount = 2147483647  # a shared integer object (OBJ_SHARED_REFCOUNT)
-    text = (f"Value at:0x{id(v):x} refcount:{refcount} encoding:{enc} serializedlength:{_serialized_length(v)} "
+    text = (f"Value at:0x{id(v):x} refcount:{refcount} encoding:{enc} serializedlength:{_serialized_length(v, ctx.server.config)} "
             f"lru:{lru} lru_seconds_idle:0")
     if enc == "quicklist":
-        text += " ql_nodes:1 ql_avg_node:%.2f ql_listpack_max:%d ql_compressed:%d ql_uncompressed_size:%d" % (
-            float(len(v)) if hasattr(v, "__len__") else 0.0, ctx.server.config["list-max-listpack-size"],
-            ctx.server.config["list-compress-depth"] != 0, _approx_size(v))
+        lp = _lp_bytes(v)
+        nodes = max(1, -(-lp // 8192))  # nodes of about 8 KB (list-max-listpack-size -2)
+        text += " ql_nodes:%d ql_avg_node:%.2f ql_listpack_max:%d ql_compressed:%d ql_uncompressed_size:%d" % (
+            nodes, len(v) / nodes, ctx.server.config["list-max-listpack-size"],
+            ctx.server.config["list-compress-depth"] != 0, lp)
     return Simple(text.encode())
 
 
