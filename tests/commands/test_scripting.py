@@ -719,3 +719,23 @@ def test_bit_random_operands(diff, a, b, n):
     diff.check(E, "local a, b = tonumber(ARGV[1]), tonumber(ARGV[2]) "
                   "return {struct.unpack('>i8<I4!4hd', struct.pack('>i8<I4!4hd', a, b % 4294967296, a % 65536 - 32768, a / 7))}",
                "0", str(a), str(b))
+
+
+def test_busy_script_does_not_block_other_servers_in_process(pyredis_srv):
+    with pyredis.Server(port=0, busy_reply_threshold=100) as srv:
+        a = RawClient("127.0.0.1", srv.port)
+        b = RawClient("127.0.0.1", srv.port)
+        other = RawClient("127.0.0.1", pyredis_srv.port)
+        res: dict = {}
+        th = threading.Thread(target=lambda: res.setdefault("r", a.call(E, "while true do end", "0")))
+        th.start()
+        time.sleep(0.3)
+        assert b.call("PING").startswith(b"BUSY")
+        assert other.call("PING") == b"PONG"
+        assert other.call(E, "return 'elsewhere'", "0") == b"elsewhere"
+        assert b.call("SCRIPT", "KILL") == b"OK"
+        th.join(10)
+        assert res["r"].startswith(b"ERR Script killed by user with SCRIPT KILL...")
+        assert b.call("PING") == b"PONG"
+        for x in (a, b, other):
+            x.close()

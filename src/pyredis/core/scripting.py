@@ -50,6 +50,7 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import hashlib
+import threading
 import time
 from typing import TYPE_CHECKING
 
@@ -103,9 +104,13 @@ _OFF_NCCALLS = 96
 _OFF_BASECCALLS = 98
 _OFF_HOOKMASK = 100
 _OFF_BASEHOOKCOUNT = 104
-# ScriptRun currently executing Lua (the hook looks it up here: one loop thread per server,
-# several servers per process in tests, but only one Lua execution at a time per thread).
-_running: list = [None]
+# ScriptRun currently executing Lua, per thread (the hook looks it up here; embedded servers
+# each run their own loop thread, and lupa may run Lua of different runtimes concurrently).
+class _Running(threading.local):
+    run = None
+
+
+_running = _Running()
 
 
 def _init_ctypes() -> None:
@@ -148,7 +153,7 @@ _getinfo = None
 
 def _where(level: int = 1) -> bytes:
     """luaL_where(L, level) for the running script's coroutine: b"user_script:1: " or b""."""
-    run = _running[0]
+    run = _running.run
     if run is None or not run.ptr:
         return b""
     ar = _LuaDebug()
@@ -169,7 +174,7 @@ def _verify_layout(ptr: int) -> bool:
 
 
 def _count_hook(L, ar) -> None:  # noqa: N803  (called by Lua, on the loop thread)
-    run = _running[0]
+    run = _running.run
     if run is None or (L != run.ptr and L not in run.threads):
         return
     if run.killed:
@@ -508,7 +513,7 @@ class ScriptRun:
     __slots__ = (
         "engine", "client", "name", "is_eval", "read_only", "t0", "threshold", "killed", "dirty",
         "ptr", "step", "deferred", "slice_start", "may_defer", "hook_yielded", "resp", "loading",
-        "saved", "marker", "argv", "collected", "kill_msg", "repl", "threads",
+        "saved", "marker", "argv", "collected", "kill_msg", "repl", "threads", "gate",
     )
 
     def __init__(self, engine: LuaEngine, client, name: bytes, is_eval: bool, read_only: bool) -> None:
@@ -536,6 +541,7 @@ class ScriptRun:
         self.kill_msg = KILL_MSG
         self.repl = 3
         self.threads: set[int] = set()  # internal coroutines (pcall) the hook may yield
+        self.gate = None
 
 
 def _sanitize(b: bytes) -> bytes:
@@ -636,7 +642,8 @@ class LuaEngine:
         state = self.state
         run = ScriptRun(self, c, name, is_eval, read_only)
         run.threshold = max(0, state.config["busy-reply-threshold"]) / 1000.0
-        run.may_defer = may_defer and not c.in_exec and state.server is not None and not state.time_frozen
+        run.may_defer = (may_defer and not c.in_exec and state.server is not None and not state.time_frozen
+                         and asyncio._get_running_loop() is not None)
         run.argv = c.argv
         tf = self.table_from
         if is_eval:
@@ -663,12 +670,15 @@ class LuaEngine:
         return self._step(run)
 
     def _step(self, run: ScriptRun):
-        prev = _running[0]
-        _running[0] = run
+        prev = _running.run
+        _running.run = run
         try:
             res = run.step()
+        except Exception as e:  # pragma: no cover - a lupa failure outside the script's pcall
+            self._restore(run)
+            raise CommandError("ERR Error running script: %s" % e) from None
         finally:
-            _running[0] = prev
+            _running.run = prev
         code = res[0] if isinstance(res, tuple) else res
         if code == 1:
             if run.hook_yielded:
@@ -692,8 +702,8 @@ class LuaEngine:
                         "SCRIPT KILL" if run.is_eval else "FUNCTION KILL", run.name.decode("utf-8", "replace")))
         from . import dispatch
 
-        gate = _busy_gate_eval if run.is_eval else _busy_gate_function
-        dispatch.EXTRA_GATES.append(gate)
+        run.gate = _make_gate(state, BUSY_EVAL if run.is_eval else BUSY_FUNCTION)
+        dispatch.EXTRA_GATES.append(run.gate)
         run.marker = Blocked([], 0, _never, None)
         self._schedule(run)
         return run.marker
@@ -709,7 +719,11 @@ class LuaEngine:
         c.resp = run.resp
         try:
             reply = self._step(run)
-        except CommandError as e:
+        except Exception as e:
+            if not isinstance(e, CommandError):  # pragma: no cover - never leave the server BUSY
+                e = CommandError("ERR Error running script: %s" % e)
+                if self.run_ctx is run:
+                    self._restore(run)
             reply = ErrorReply(e.text)
             st = self.state.stats
             st.total_error_replies += 1
@@ -722,9 +736,8 @@ class LuaEngine:
         from . import dispatch
         from .blocking import manager
 
-        gate = _busy_gate_eval if run.is_eval else _busy_gate_function
         try:
-            dispatch.EXTRA_GATES.remove(gate)
+            dispatch.EXTRA_GATES.remove(run.gate)
         except ValueError:
             pass
         run.marker.timeout_reply = reply
@@ -928,14 +941,14 @@ class LuaEngine:
         return e
 
     def _reg_thread(self, ptr: bytes):
-        run = _running[0]
+        run = _running.run
         if run is not None:
             p = int(ptr.split(b":")[1], 16)
             run.threads.add(p)
             _sethook(p, _hook_ptr, _LUA_MASKCOUNT, HOOK_COUNT)
 
     def _unreg_thread(self, ptr: bytes):
-        run = _running[0]
+        run = _running.run
         if run is not None:
             run.threads.discard(int(ptr.split(b":")[1], 16))
 
@@ -978,7 +991,7 @@ class LuaEngine:
         return self.table_from({b"ok": args[0]})
 
     def _do_call(self, argv, raise_error: bool):
-        run = _running[0]
+        run = _running.run
         if run is None or run.engine is not self or run.loading:
             return False, self._err("-ERR redis.call can only be called inside a script invocation")
         if not argv:
@@ -1069,7 +1082,7 @@ class LuaEngine:
         n = int(v) if v is not None else 0
         if n != 2 and n != 3:
             raise self._raise("RESP version must be 2 or 3.")
-        run = _running[0]
+        run = _running.run
         if run is not None:
             run.resp = n
             run.client.resp = n
@@ -1082,7 +1095,7 @@ class LuaEngine:
         n = int(v) if v is not None else 0
         if n & ~3:
             raise self._raise("Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.")
-        run = _running[0]
+        run = _running.run
         if run is not None:
             run.repl = n
         return None
@@ -1131,7 +1144,7 @@ class LuaEngine:
         return None
 
     def _killmsg(self):
-        run = _running[0]
+        run = _running.run
         msg = run.kill_msg if run is not None else KILL_MSG
         return self.table_from({b"err": msg.encode()})
 
@@ -1214,12 +1227,12 @@ class LuaEngine:
         _sethook(run.ptr, _hook_ptr, _LUA_MASKCOUNT, HOOK_COUNT)
         self.loading_lib = lib
         self.lua_set_loading(True)
-        prev = _running[0]
-        _running[0] = run
+        prev = _running.run
+        _running.run = run
         try:
             res = step()
         finally:
-            _running[0] = prev
+            _running.run = prev
             self.loading_lib = None
             self.lua_set_loading(False)
         code_ = res[0] if isinstance(res, tuple) else res
@@ -1307,16 +1320,13 @@ def _never(ctx, key):
     return None
 
 
-def _busy_gate_eval(c, spec, argv):
-    if spec.allow_busy:
-        return None
-    return BUSY_EVAL
-
-
-def _busy_gate_function(c, spec, argv):
-    if spec.allow_busy:
-        return None
-    return BUSY_FUNCTION
+def _make_gate(state, text: str):
+    """The BUSY gate of one server (dispatch.EXTRA_GATES is shared by every server of the process)."""
+    def busy_gate(c, spec, argv):
+        if spec.allow_busy or c.server is not state:
+            return None
+        return text
+    return busy_gate
 
 
 # --- per-server engines -------------------------------------------------------------------
