@@ -127,3 +127,28 @@ def test_key_positions_match_redis(spec, pyredis_srv, real_redis):
     finally:
         ours.close()
         theirs.close()
+
+
+def test_command_docs_and_info_of_every_complete_command_equal_redis(real_info, pyredis_srv, real_redis):
+    """For every top-level command whose subcommands pyredis implements in full, COMMAND DOCS
+    and the tips and key specs of COMMAND INFO answer exactly as redis-server."""
+    names = [s.fullname for s in TABLE.values() if s.fullname in real_info
+             and {x.fullname for x in s.subcommands.values()} == {x[0].decode() for x in real_info[s.fullname][9]}]
+    assert len(names) > 50
+    from resp import normalize
+
+    for resp in (2, 3):
+        ours, theirs = RawClient("127.0.0.1", pyredis_srv.port), RawClient("127.0.0.1", real_redis.port)
+        try:
+            if resp == 3:
+                ours.call("HELLO", "3")
+                theirs.call("HELLO", "3")
+            a, b = ours.call("COMMAND", "DOCS", *names), theirs.call("COMMAND", "DOCS", *names)
+            assert normalize(a) == normalize(b)
+            # Tips and key specs (the declared metadata is test_declaration_matches_redis's job).
+            a, b = ours.call("COMMAND", "INFO", *names), theirs.call("COMMAND", "INFO", *names)
+            for x, y in zip(a, b):
+                assert normalize(x[7:9]) == normalize(y[7:9]), x[0]
+        finally:
+            ours.close()
+            theirs.close()
