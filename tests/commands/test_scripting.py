@@ -79,6 +79,11 @@ CONVERSIONS = [
     (E, "return redis.error_reply(5)", "0"),
     (E, "return redis.status_reply()", "0"),
     (E, "return unpack({1,2,3})", "0"),
+    (E, "local t = {} local c = t for i = 1, 200 do c[1] = {} c = c[1] end return t", "0"),
+    (E, "local function f(n) return 1 + f(n+1) end return f(1)", "0"),
+    (E, "return 'a\r\nb'", "0"),
+    (E, "return redis.status_reply('a\r\nb')", "0"),
+    (E, "return {err='ERR\r\nx'}", "0"),
 ]
 
 CALLS = [
@@ -363,6 +368,9 @@ LIBS = [
     (E, "return type(cjson.decode('1e2'))", "0"),
     (E, "return cjson.decode('123456789012345678')", "0"),
     (E, "return cjson.decode('  -1.5e3 ')", "0"),
+    (E, "return cjson.decode('[' .. string.rep('[', 1100) .. string.rep(']', 1100) .. ']')", "0"),
+    (E, "return #cjson.encode(cjson.decode(string.rep('[', 999) .. string.rep(']', 999)))", "0"),
+    (E, "local t = {} local c = t for i = 1, 1100 do c[1] = {} c = c[1] end return cjson.encode(t)", "0"),
     (E, "return cmsgpack.pack(1,2,'a',{1,2},{a=1},true,nil,1.5)", "0"),
     (E, "return {cmsgpack.unpack(cmsgpack.pack(1,-2,'abc',{1,2},true,1.5))}", "0"),
     (E, "return cmsgpack.pack(-1,-100,-40000,-3000000000,200,70000,5000000000)", "0"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import struct as _st
+import sys
 
 from lupa.lua51 import lua_type
 
@@ -455,6 +456,9 @@ def _mk_decode(rt, null):
         if not isinstance(s, bytes):
             return _argerr(1, "decode", "string expected, got " + _tname(s))
         p = _JsonParser(s, null, tf)
+        limit = sys.getrecursionlimit()
+        if limit < 8000:
+            sys.setrecursionlimit(8000)  # 1000 nesting levels, a few frames each
         try:
             v = p.value(p.token())
             tok = p.token()
@@ -462,6 +466,9 @@ def _mk_decode(rt, null):
                 p.err("the end", tok[1] if tok[0] == "T_ERROR" else tok[0], tok[2])
         except _JsonError as e:
             return False, str(e)
+        finally:
+            if limit < 8000:
+                sys.setrecursionlimit(limit)
         return True, v
     return decode
 
@@ -1020,10 +1027,16 @@ def _mk_encode(is_null, unproxy_box):
         if len(args) != 1:
             raise_str("bad argument #1 to 'encode' (expected 1 argument)")
         out: list = []
+        limit = sys.getrecursionlimit()
+        if limit < 8000:
+            sys.setrecursionlimit(8000)
         try:
             enc(args[0], 0, out)
         except _JsonError as e:
             raise_str(str(e))
+        finally:
+            if limit < 8000:
+                sys.setrecursionlimit(limit)
         return b"".join(out)
     return encode
 
