@@ -580,3 +580,21 @@ def test_config_set_sweep(pyredis_srv, real_redis):
         ours.close()
         theirs.close()
     assert mismatches == []
+
+
+def test_notify_new_events_survive_the_A_rendering(own_pair):
+    """CONFIG GET shows "AKE" for "AKEn" (as 7.0.15 renders it) but new-key events still fire."""
+    seen = []
+    for port in (own_pair[0].port, own_pair[1].port):
+        c = RawClient("127.0.0.1", port)
+        sub = RawClient("127.0.0.1", port)
+        c.call("CONFIG", "SET", "notify-keyspace-events", "AKEn")
+        shown = c.call("CONFIG", "GET", "notify-keyspace-events")
+        sub.call("SUBSCRIBE", "__keyevent@0__:new")
+        c.call("SET", "brand-new", "1")
+        seen.append((shown, sub.read()))
+        c.call("CONFIG", "SET", "notify-keyspace-events", "")
+        c.close()
+        sub.close()
+    assert seen[0] == seen[1]
+    assert seen[0][0] == [b"notify-keyspace-events", b"AKE"]

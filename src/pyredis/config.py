@@ -222,12 +222,16 @@ def _parse_notify(text: str) -> str:
             flags.add(ch)
         else:
             raise ValueError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
-    # Rendered as redis-server 7.0.15 does: "A" hides "n"; otherwise "n" follows the classes.
+    # Rendered as redis-server 7.0.15 does: "A" hides "n" (kept at the end of the stored value,
+    # since the flag still applies); otherwise "n" follows the classes.
     if flags >= set(_NOTIFY_ALL):
-        out = "A"
-    else:
-        out = "".join(c for c in _NOTIFY_ALL + "n" if c in flags)
+        return "A" + "".join(c for c in "KEm" if c in flags) + ("n" if "n" in flags else "")
+    out = "".join(c for c in _NOTIFY_ALL + "n" if c in flags)
     return out + "".join(c for c in "KEm" if c in flags)
+
+
+def _render_notify(v: str) -> str:
+    return v.replace("n", "") if v.startswith("A") else v
 
 
 def _parse_hostname(text: str) -> str:
@@ -439,7 +443,7 @@ _d("latency-tracking", "bool", True)
 _d("latency-tracking-info-percentiles", "special", [50.0, 99.0, 99.9], parse=_parse_percentiles,
    render=_render_percentiles, multi_arg=True)
 # Event notification
-_d("notify-keyspace-events", "special", "", parse=_parse_notify, render=lambda v: v)
+_d("notify-keyspace-events", "special", "", parse=_parse_notify, render=_render_notify)
 # Advanced config (hash-max-listpack-entries is 512 in the reference redis-server 7.0.15)
 _d("hash-max-listpack-entries", "int", 512, aliases=("hash-max-ziplist-entries",))
 _d("hash-max-listpack-value", "memory", 64, aliases=("hash-max-ziplist-value",))
