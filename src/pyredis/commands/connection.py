@@ -20,7 +20,7 @@ def ping(ctx: Client, *args: bytes):
     return args[0] if args else PONG
 
 
-@command("ECHO", arity=2, flags="fast", group="connection")
+@command("ECHO", arity=2, flags="loading stale fast", group="connection")
 def echo(ctx: Client, message: bytes):
     """Returns the given string."""
     return message

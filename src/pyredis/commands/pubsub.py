@@ -89,13 +89,13 @@ def _deny_in_multi(ctx: Client, name: str) -> None:
     return None
 
 
-@command("PUBLISH", arity=3, flags="pubsub loading stale fast may_replicate", group="pubsub", since="2.0.0")
+@command("PUBLISH", arity=3, flags="pubsub loading stale fast", group="pubsub", since="2.0.0")
 def publish(ctx: Client, channel: bytes, message: bytes):
     """Posts a message to a channel."""
     return hub(ctx).publish(channel, message)
 
 
-@command("SPUBLISH", arity=3, flags="pubsub loading stale fast may_replicate", keys=(1, 1, 1), group="pubsub", since="7.0.0")
+@command("SPUBLISH", arity=3, flags="pubsub loading stale fast", keys=(1, 1, 1), group="pubsub", since="7.0.0")
 def spublish(ctx: Client, channel: bytes, message: bytes):
     """Post a message to a shard channel."""
     return hub(ctx).spublish(channel, message)
@@ -153,7 +153,7 @@ def pubsub_shardnumsub(ctx: Client, *channels: bytes):
     return out
 
 
-@command("PUBSUB|HELP", arity=2, flags="loading stale", group="pubsub", since="6.2.0")
+@command("PUBSUB|HELP", arity=2, flags="loading stale", group="pubsub", acl="", since="6.2.0")
 def pubsub_help(ctx: Client):
     """Returns helpful text about the different subcommands."""
     from ..protocol.replies import Simple
