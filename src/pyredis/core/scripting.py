@@ -293,6 +293,7 @@ local function pcall_step(c, ptr, ok, ...)
     return pcall_step(c, ptr, co_resume(c))
   end
   py_unreg(ptr)
+  dbg.sethook(c)  -- drop the hook table entry (keyed by the thread's address, never collected)
   if ok then return true, ... end
   return pcall_fix(false, ...)
 end
@@ -430,8 +431,9 @@ local function start(f, keys, args)
     local ok, r = co_resume(c)
     current_co = prev
     if co_status(c) == 'suspended' then return 1 end
-    if ok then return 0, r end
+    if ok then dbg.sethook(c) return 0, r end
     local src, line = where(c)
+    dbg.sethook(c)
     return 2, r, src, line
   end
   return step, _tostring(c)
