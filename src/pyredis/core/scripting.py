@@ -1014,7 +1014,7 @@ class LuaEngine:
             return False, self._err("Unknown Redis command called from script")
         if spec.noscript:
             return False, self._err("This Redis command is not allowed from script")
-        if run.read_only and (spec.write or spec.may_replicate):
+        if run.read_only and (spec.write or spec.may_replicate or spec.name_bytes in _MAY_REPLICATE):
             return False, self._err("Write commands are not allowed from read-only scripts.")
         if spec.write:
             run.dirty = True
@@ -1320,6 +1320,11 @@ def _dcall(c, spec, argv):
 
 def _never(ctx, key):
     return None
+
+
+# Commands Redis flags CMD_MAY_REPLICATE (hidden by COMMAND INFO, so the table may not say it):
+# read-only scripts refuse them as writes.
+_MAY_REPLICATE = frozenset([b"publish", b"spublish", b"pfcount"])
 
 
 def _make_gate(state, text: str):
