@@ -108,7 +108,8 @@ def _entries(s: Stream, ids: list[int]) -> list:
 def _in_script() -> bool:
     from ..core import scripting
 
-    return scripting._running[0] is not None
+    r = getattr(scripting, "_running", None)  # the script being run (thread-local), if any
+    return getattr(r, "run", None) is not None
 
 
 # --- XADD / XTRIM ------------------------------------------------------------------------
@@ -580,8 +581,8 @@ def _xread(ctx: Client, group_mode: bool):
             if not history and s.ids and s.ids[-1] > g.last_id:
                 serve = True
                 gt = g.last_id
-            consumer = _lookup_consumer(ctx, g, cname, key, emit)
-            if serve:
+            if serve:  # 7.0.15 creates the consumer only when it serves it something
+                consumer = _lookup_consumer(ctx, g, cname, key, emit)
                 start = gt + 1 if gt < MAX_ID else gt
                 if history:
                     out.append((key, _serve_history(ctx, s, consumer, start, count)))
@@ -597,8 +598,45 @@ def _xread(ctx: Client, group_mode: bool):
         ids = {}
         for j in range(nstreams):
             ids.setdefault(keys[j], gts[j])
-        return Blocked(list(keys), timeout, _served_read(ids, count or 1000, gname, cname, noack), NULL_ARRAY)
+        retry = _served_read(ids, count or 1000, gname, cname, noack)
+        if gname is None:
+            return Blocked(list(keys), timeout, retry, NULL_ARRAY)
+        _install_deletion_hooks(ctx.server)
+        return Blocked(list(keys), timeout, retry, NULL_ARRAY, deleted=_stream_gone)
     return NULL_ARRAY
+
+
+_GONE = "UNBLOCKED the stream key no longer exists"
+
+
+def _stream_gone(ctx: Client, key: bytes):
+    """7.0.15 unblocks XREADGROUP clients whose stream was deleted (XREAD ones keep waiting)."""
+    raise CommandError(_GONE)
+
+
+def _install_deletion_hooks(state) -> None:
+    """Deletions that do not go through ctx.touched() (FLUSHALL/FLUSHDB, expiry) must still
+    wake XREADGROUP waiters: signal their keys too (once per server)."""
+    if getattr(state, "_stream_deletion_hooks", False):
+        return
+    state._stream_deletion_hooks = True
+    from ..core.blocking import manager
+
+    def expired(db, key):
+        bl = state.blocking
+        if bl is not None and bl.waiters:
+            bl.signal_ready(db, key)
+
+    def flushed(db):
+        bl = state.blocking
+        if bl is not None and bl.waiters:
+            for dbid, key in list(bl.waiters):
+                if dbid == db.id and key in db.data:
+                    bl.signal_ready(db, key)
+
+    manager(state)
+    state.expire_hooks.append(expired)
+    state.flush_hooks.append(flushed)
 
 
 def _served_read(ids: dict, count: int, gname, cname, noack: bool):
@@ -607,6 +645,8 @@ def _served_read(ids: dict, count: int, gname, cname, noack: bool):
     def retry(ctx: Client, key: bytes):
         s = ctx.db.lookup(key)
         if type(s) is not Stream:
+            if gname is not None and s is not None:
+                raise CommandError(_GONE)  # overwritten by another type
             return None
         gt = ids[key]
         g = None

@@ -68,13 +68,16 @@ UNBLOCKED_ERROR = b"UNBLOCKED client unblocked via CLIENT UNBLOCK"
 class Blocked:
     """Returned by a handler that must wait: see the module docstring."""
 
-    __slots__ = ("keys", "timeout_ms", "retry", "timeout_reply")
+    __slots__ = ("keys", "timeout_ms", "retry", "timeout_reply", "deleted")
 
-    def __init__(self, keys, timeout_ms: int, retry, timeout_reply=NULL_ARRAY) -> None:
+    def __init__(self, keys, timeout_ms: int, retry, timeout_reply=NULL_ARRAY, deleted=None) -> None:
         self.keys = keys
         self.timeout_ms = timeout_ms
         self.retry = retry
         self.timeout_reply = timeout_reply
+        # optional deleted(ctx, key) -> reply | None: called when a signalled key no longer
+        # exists (XREADGROUP: 7.0.15 unblocks it with an error when its stream goes away)
+        self.deleted = deleted
 
 
 def may_block(ctx: Client) -> bool:
@@ -315,6 +318,7 @@ class BlockingManager:
                     key = k[1]
                     st.update_time()
                     if db.lookup(key) is None:
+                        self._serve_deleted(waiters, key)
                         continue
                     for w in list(waiters):
                         if not w.active:
@@ -336,6 +340,20 @@ class BlockingManager:
         finally:
             self._serving = False
             self._unhook()
+
+    def _serve_deleted(self, waiters, key: bytes) -> None:
+        for w in list(waiters):
+            fn = w.marker.deleted
+            if fn is None or not w.active:
+                continue
+            c = w.client
+            try:
+                reply = fn(c, key)
+            except CommandError as e:
+                reply = _error_reply(c, e.text)
+                _count_failed(c)
+            if reply is not None:
+                self._finish(w, reply)
 
     # --- unblocking -----------------------------------------------------------------
     def unblock_client(self, client_id: int, error: bool = False) -> bool:

@@ -1,0 +1,235 @@
+"""XREAD BLOCK / XREADGROUP BLOCK with several real connections: every scenario runs against
+pyredis and against redis-server 7.0 (RESP2 and RESP3) and the observations must be identical;
+each scenario also asserts its expected outcome so it cannot pass vacuously."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+
+from resp import RawClient, encode_command
+
+
+class Env:
+    def __init__(self, port: int, resp: int) -> None:
+        self.port = port
+        self.resp = resp
+        self.clients: list[RawClient] = []
+        self.admin = self.client()
+
+    def client(self) -> RawClient:
+        c = RawClient("127.0.0.1", self.port)
+        if self.resp == 3:
+            c.call("HELLO", "3")
+        self.clients.append(c)
+        return c
+
+    def blocked(self) -> int:
+        info = self.admin.call("CLIENT", "LIST")
+        return sum(1 for line in bytes(info).split(b"\n") if b" flags=b " in line)
+
+    def wait_blocked(self, n: int) -> None:
+        deadline = time.time() + 5
+        while self.blocked() != n:
+            if time.time() > deadline:
+                raise AssertionError(f"expected {n} blocked clients, have {self.blocked()}")
+            time.sleep(0.005)
+
+    def block(self, c: RawClient, *cmd) -> None:
+        before = self.blocked()
+        c.send(encode_command(cmd))
+        self.wait_blocked(before + 1)
+
+    @staticmethod
+    def nothing_pending(c: RawClient, wait: float = 0.05) -> bool:
+        c.sock.settimeout(wait)
+        try:
+            data = c.sock.recv(1, socket.MSG_PEEK)
+        except (TimeoutError, socket.timeout):
+            return not c.buf
+        finally:
+            c.sock.settimeout(10)
+        return not data and not c.buf
+
+    def close(self) -> None:
+        for c in self.clients:
+            try:
+                c.close()
+            except OSError:
+                pass
+
+
+@pytest.fixture(params=[2, 3], ids=["resp2", "resp3"])
+def both(request, pyredis_srv, real_redis):
+    def run(scenario):
+        results = []
+        for port in (pyredis_srv.port, real_redis.port):
+            env = Env(port, request.param)
+            try:
+                env.admin.call("FLUSHALL")
+                results.append(scenario(env))
+            finally:
+                env.close()
+            deadline = time.time() + 5
+            probe = Env(port, 2)
+            while probe.blocked() and time.time() < deadline:
+                time.sleep(0.005)
+            probe.close()
+        assert repr(results[0]) == repr(results[1]), f"pyredis={results[0]!r}\nredis={results[1]!r}"
+        return results[0]
+
+    run.resp = request.param
+    return run
+
+
+def test_xread_dollar_wakes_every_reader(both):
+    def sc(env):
+        c1, c2, p = env.client(), env.client(), env.client()
+        p.call("XADD", "s", "1-0", "f", "old")
+        env.block(c1, "XREAD", "BLOCK", "0", "STREAMS", "s", "$")
+        env.block(c2, "XREAD", "COUNT", "1", "BLOCK", "0", "STREAMS", "nokey", "s", "$", "$")
+        out = [p.call("XADD", "s", "2-0", "f", "new"), c1.read(), c2.read(), env.blocked()]
+        return out
+
+    out = both(sc)
+    assert out[3] == 0 and b"new" in repr(out[1]).encode()
+
+
+def test_xread_multi_batch_and_count(both):
+    def sc(env):
+        c1, c2, p = env.client(), env.client(), env.client()
+        env.block(c1, "XREAD", "BLOCK", "0", "STREAMS", "s", "0")
+        env.block(c2, "XREAD", "COUNT", "2", "BLOCK", "0", "STREAMS", "s", "$")
+        out = [p.call("MULTI"), p.call("XADD", "s", "1-0", "a", "1"), p.call("XADD", "s", "2-0", "a", "2"),
+               p.call("XADD", "s", "3-0", "a", "3"), env.nothing_pending(c1), p.call("EXEC"), c1.read(), c2.read()]
+        return out
+
+    out = both(sc)
+    assert out[4] is True
+
+
+def test_xread_timeout_and_wrong_type(both):
+    def sc(env):
+        c, p = env.client(), env.client()
+        t0 = time.monotonic()
+        out = [c.call("XREAD", "BLOCK", "100", "STREAMS", "s", "$")]
+        took = time.monotonic() - t0
+        out.append(0.09 <= took < 2)
+        env.block(c, "XREAD", "BLOCK", "0", "STREAMS", "s", "0")
+        out += [p.call("SET", "s", "x"), env.nothing_pending(c), p.call("DEL", "s"),
+                p.call("LPUSH", "s", "x"), env.nothing_pending(c), p.call("DEL", "s"),
+                p.call("XADD", "s", "5-0", "f", "v"), c.read()]
+        return out
+
+    out = both(sc)
+    assert out[1] is True and out[3] is True and out[6] is True
+
+
+def test_xreadgroup_consumers_served_in_order(both):
+    def sc(env):
+        c1, c2, p = env.client(), env.client(), env.client()
+        p.call("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+        env.block(c1, "XREADGROUP", "GROUP", "g", "alice", "BLOCK", "0", "STREAMS", "s", ">")
+        env.block(c2, "XREADGROUP", "GROUP", "g", "bob", "COUNT", "5", "BLOCK", "0", "STREAMS", "s", ">")
+        out = [p.call("XADD", "s", "1-0", "f", "1"), c1.read(), env.nothing_pending(c2),
+               p.call("XADD", "s", "2-0", "f", "2"), c2.read(), p.call("XPENDING", "s", "g"),
+               p.call("XINFO", "GROUPS", "s")]
+        return out
+
+    out = both(sc)
+    assert out[2] is True and out[5][0] == 2
+
+
+def test_xreadgroup_noack_and_history_do_not_block(both):
+    def sc(env):
+        c1, p = env.client(), env.client()
+        p.call("XADD", "s", "1-0", "f", "1")
+        p.call("XGROUP", "CREATE", "s", "g", "$")
+        out = [c1.call("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", "0")]
+        env.block(c1, "XREADGROUP", "GROUP", "g", "c", "NOACK", "BLOCK", "0", "STREAMS", "s", ">")
+        out += [p.call("XADD", "s", "2-0", "f", "2"), c1.read(), p.call("XPENDING", "s", "g"),
+                p.call("XINFO", "GROUPS", "s")]
+        return out
+
+    out = both(sc)
+    assert out[3][0] == 0
+
+
+def test_group_destroyed_or_key_deleted(both):
+    def sc(env):
+        c1, c2, p = env.client(), env.client(), env.client()
+        p.call("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+        env.block(c1, "XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">")
+        env.block(c2, "XREAD", "BLOCK", "0", "STREAMS", "s", "$")
+        out = [p.call("XGROUP", "DESTROY", "s", "g"), c1.read(), env.nothing_pending(c2)]
+        p.call("XGROUP", "CREATE", "s", "g", "$")
+        env.block(c1, "XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">")
+        # DEL does not wake anybody in 7.0; the next XADD (new stream, no group) does
+        out += [p.call("DEL", "s"), env.nothing_pending(c1), env.nothing_pending(c2),
+                p.call("XADD", "s", "1-0", "f", "v"), c1.read(), c2.read()]
+        return out
+
+    out = both(sc)
+    assert out[0] == 1 and out[2] is True and out[4] is False and out[5] is True
+    assert out[7] == b"UNBLOCKED the stream key no longer exists"
+
+
+def test_blocked_group_reader_and_setid(both):
+    def sc(env):
+        c1, p = env.client(), env.client()
+        for i in range(1, 4):
+            p.call("XADD", "s", f"{i}-0", "f", str(i))
+        p.call("XGROUP", "CREATE", "s", "g", "$")
+        env.block(c1, "XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">")
+        # moving the group back is noticed when the key is next written
+        out = [p.call("XGROUP", "SETID", "s", "g", "1-0"), env.nothing_pending(c1),
+               p.call("XADD", "s", "4-0", "f", "4"), c1.read(), p.call("XPENDING", "s", "g")]
+        return out
+
+    out = both(sc)
+    assert out[1] is True and out[4][0] == 3
+
+
+def test_unblock_and_timeout_in_group(both):
+    def sc(env):
+        c1, p = env.client(), env.client()
+        p.call("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+        out = [c1.call("XREADGROUP", "GROUP", "g", "c", "BLOCK", "50", "STREAMS", "s", ">")]
+        cid = c1.call("CLIENT", "ID")
+        env.block(c1, "XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">")
+        out += [p.call("CLIENT", "UNBLOCK", cid, "ERROR"), c1.read()]
+        env.block(c1, "XREAD", "BLOCK", "0", "STREAMS", "s", "$")
+        out += [p.call("CLIENT", "UNBLOCK", cid), c1.read()]
+        out.append(p.call("XINFO", "CONSUMERS", "s", "g"))
+        return out
+
+    out = both(sc)
+    assert out[1] == 1 and out[3] == 1
+
+
+def test_group_reader_unblocked_when_stream_goes(both):
+    """7.0.15 unblocks XREADGROUP (not XREAD) when its stream is overwritten, renamed away,
+    flushed or expires."""
+    def sc(env):
+        c1, c2, p = env.client(), env.client(), env.client()
+        out = []
+        for gone in (["SET", "s", "x"], ["RENAME", "s", "t"], ["FLUSHALL"], ["PEXPIRE", "s", "1"],
+                     ["UNLINK", "s"]):
+            p.call("DEL", "s", "t")
+            p.call("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+            env.block(c1, "XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">")
+            env.block(c2, "XREAD", "BLOCK", "0", "STREAMS", "s", "$")
+            out.append(p.call(*gone))
+            if gone[0] == "PEXPIRE":
+                time.sleep(0.02)
+                out.append(p.call("EXISTS", "s"))
+            out += [c1.read(), env.nothing_pending(c2)]
+            p.call("DEL", "s", "t")
+            p.call("XADD", "s", "1-0", "f", "v")
+            out.append(c2.read())
+        return out
+
+    out = both(sc)
+    assert out.count(b"UNBLOCKED the stream key no longer exists") == 5
