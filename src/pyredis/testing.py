@@ -106,8 +106,9 @@ class PyredisServer:
         self._clock("SET", int(unix_seconds * 1000))
 
     def reset_clock(self) -> None:
-        """Back to the machine's real time (pyredis_client does this before each test)."""
-        if self._clock_touched:
+        """Back to the machine's real time (pyredis_client does this before each test, also
+        after a test that sent DEBUG CLOCK itself)."""
+        if self._debug_clock is not False and (self._clock_touched or not self.external):
             self._clock("RESET")
             self._clock_touched = False
 

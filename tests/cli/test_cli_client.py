@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -216,3 +217,51 @@ def test_tty_format_units():
     assert format_tty(arr) == '1) "a"\n2) 1~ (integer) 1\n   2~ (integer) 2\n'
     assert format_tty(Reply("bignum", b"123")) == "(big number) 123\n"
     assert format_raw(Reply("map", [Reply("bulk", b"k"), Reply("double", b"1.5")])) == b"k 1.5"
+
+
+def test_interactive_prompt(pyredis_server, pyredis_client, tmp_path):
+    """The prompt on a terminal: TTY formatting, `N cmd` repeats, SELECT in the prompt, history."""
+    import pty
+    import select
+
+    port = pyredis_server.port
+    hist = tmp_path / "hist"
+    pid, fd = pty.fork()
+    if pid == 0:  # child: becomes pyredis-cli on the pty
+        os.environ["REDISCLI_HISTFILE"] = str(hist)
+        os.execv(PYREDIS_CLI, [PYREDIS_CLI, "-p", str(port)])
+    out = b""
+
+    def expect(text: bytes, timeout: float = 10) -> None:
+        nonlocal out
+        deadline = time.time() + timeout
+        while text not in out:
+            left = deadline - time.time()
+            assert left > 0, f"waiting for {text!r}, got {out!r}"
+            ready, _, _ = select.select([fd], [], [], left)
+            if ready:
+                out += os.read(fd, 4096)
+
+    try:
+        expect(f"127.0.0.1:{port}> ".encode())
+        os.write(fd, b'set greeting "hello world"\r')
+        expect(b"OK")
+        os.write(fd, b"3 incr n\r")
+        expect(b"(integer) 3")
+        os.write(fd, b"select 2\r")
+        expect(f"127.0.0.1:{port}[2]> ".encode())
+        os.write(fd, b"get greeting\r")
+        expect(b"(nil)")
+        os.write(fd, b"select 0\r")
+        os.write(fd, b"get greeting\r")
+        expect(b'"hello world"')
+        os.write(fd, b"quit\r")
+        _, status = os.waitpid(pid, 0)
+        pid = 0
+        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    finally:
+        if pid:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+        os.close(fd)
+    assert b"incr n" in hist.read_bytes()

@@ -647,6 +647,8 @@ def interactive(conn: Connection) -> int:
     hist = os.environ.get("REDISCLI_HISTFILE") or os.path.join(os.path.expanduser("~"), ".pyrediscli_history")
     if readline is not None and hist not in ("", "/dev/null"):
         try:
+            if not os.path.exists(hist):
+                open(hist, "a").close()  # append_history_file needs an existing file
             readline.read_history_file(hist)
         except OSError:
             pass
@@ -693,7 +695,7 @@ def interactive(conn: Connection) -> int:
                     break
                 except (OSError, ConnectionError, ProtocolError):
                     conn.close()
-                    sys.stdout.write(f"Error: Server closed the connection\n")
+                    sys.stdout.write("Error: Server closed the connection\n")
                     break
     finally:
         conn.close()
