@@ -223,6 +223,21 @@ ERRORS = [
     ("EVAL_RO", "return redis.call('GET','a')", "0"),
     ("EVAL_RO", "#!lua\nreturn 1", "0"),
     ("EVAL_RO", "#!lua flags=no-writes\nreturn 1", "0"),
+    (E, "#!lua flags=no-writes,allow-oom\nreturn 1", "0"),
+    (E, "#!lua flags=\nreturn 1", "0"),
+    (E, "#!lua  flags=no-writes \nreturn redis.call('set','a','b')", "0"),
+    (E, "#!lua name=x\nreturn 1", "0"),
+    (E, "#!lua flags=\"no-writes\"\nreturn 1", "0"),
+    (E, "#!lua\r\nreturn 1", "0"),
+    (E, "#!lua flags=no-writes,,allow-oom\nreturn 1", "0"),
+    (E, "#!lua flags=no-writes\nerror('x')", "0"),
+    (E, "#! lua\nreturn 1", "0"),
+    (E, "#!\nreturn 1", "0"),
+    (E, "#!lua \"unbalanced\nreturn 1", "0"),
+    ("EVAL_RO", "#!lua flags=allow-oom\nreturn 1", "0"),
+    ("SCRIPT", "LOAD", "#!lua flags=bogus\nreturn 1"),
+    ("SCRIPT", "LOAD", "#!lua\nreturn 1"),
+    (E, "#!lua flags=allow-stale,no-writes\nreturn redis.call('get','a')", "0"),
 ]
 
 SANDBOX = [
