@@ -358,3 +358,17 @@ def test_fuzz_same_as_redis(pyredis_srv, real_redis, watcher):
         if ours[:2] != theirs[:2]:
             mismatches.append((data, ours[:2], theirs[:2]))
     assert not mismatches, "\n".join(repr(m) for m in mismatches[:5])
+
+
+def test_query_buffer_limit_while_blocked(qbuf_pair):
+    # a blocked client's later requests wait in the query buffer: they count toward the limit
+    ours_port, theirs_port = qbuf_pair
+    data = b"BLPOP nosuch:list 5\r\n" + encode_command(["SET", "qb", "x" * 1000]) * 1500
+    results = []
+    for port in (ours_port, theirs_port):
+        t = time.time()
+        out, closed, s = exchange(port, [data[i : i + 65536] for i in range(0, len(data), 65536)], quiet=1.0)
+        if s is not None:
+            s.close()
+        results.append((out, closed, time.time() - t < 4))
+    assert results[0] == results[1] == (b"", True, True)

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 class Connection(asyncio.Protocol):
     __slots__ = ("srv", "state", "transport", "client", "parser", "pending", "paused", "closed",
-                 "out", "deferred")
+                 "out", "deferred", "queued_bytes")
 
     def __init__(self, srv: RedisServer) -> None:
         self.srv = srv
@@ -36,6 +36,7 @@ class Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.pending: deque[list[bytes]] = deque()  # requests parsed but not yet executed
         self.paused = False  # blocked command in progress: execute nothing more
+        self.queued_bytes = 0  # bytes read while paused: Redis's unparsed query buffer
         # Output held back until the group commit of this loop iteration (appendfsync always).
         self.deferred: list[bytes] | None = None
         self.closed = False
@@ -86,6 +87,12 @@ class Connection(asyncio.Protocol):
             self.pending.extend(cmds)
             if error:
                 self.pending.append([b"\x00protocol-error", error.encode("latin-1")])
+            # Redis keeps reading a blocked client without parsing: all this is still its query
+            # buffer, and counts toward client-query-buffer-limit.
+            self.queued_bytes += len(data)
+            if self.queued_bytes + self.parser.pending > self.parser.limits.query_buffer_limit:
+                self.srv.log("warning", "Closing client that reached max query buffer length")
+                self.close()
             return
         self._run(cmds, error)
         while self.parser.stalled and not self.closed and not self.paused:
@@ -202,6 +209,7 @@ class Connection(asyncio.Protocol):
     def resume(self, reply) -> None:
         """The blocked command finished with `reply`: send it and run what queued behind it."""
         self.paused = False
+        self.queued_bytes = 0
         c = self.client
         mode = c.reply_mode  # CLIENT REPLY OFF/SKIP applies to the blocked command's reply too
         if mode == "on":
@@ -216,6 +224,7 @@ class Connection(asyncio.Protocol):
             asyncio.get_running_loop().call_soon(self._drain_pending)
 
     def _drain_pending(self) -> None:
+        self.queued_bytes = 0
         while self.pending and not self.paused and not self.closed:
             cmds = list(self.pending)
             self.pending.clear()
