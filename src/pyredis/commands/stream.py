@@ -287,7 +287,8 @@ def xadd(ctx: Client, key: bytes, *args: bytes):
     else:
         prop = list(argv)
         prop[2] = rid
-    ctx.propagate_as = [prop]
+    if prop is not None:
+        ctx.propagate_as = [prop]
     return rid
 
 
