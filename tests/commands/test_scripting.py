@@ -767,3 +767,25 @@ def test_busy_script_does_not_block_other_servers_in_process(pyredis_srv):
         assert b.call("PING") == b"PONG"
         for x in (a, b, other):
             x.close()
+
+
+def test_error_stats(pyredis_srv, real_redis):
+    """Errors of commands run by a script are counted once (ignore_error_stats_update)."""
+    seq = [(E, "return redis.call('nosuch')", "0"), (E, "return redis.pcall('nosuch')", "0"),
+           (E, "redis.call('set','k','v') return redis.call('lpush','k','v')", "0"),
+           (E, "return redis.pcall('lpush','k','v')", "0"), (E, "error('x')", "0"),
+           (E, "return {err='MYERR x'}", "0"), (E, "return redis.error_reply('OTHER y')", "0"),
+           (E, "return {1, redis.pcall('lpush','k','v')}", "0"), ("EVALSHA", "x" * 40, "0")]
+    results = []
+    for port in (pyredis_srv.port, real_redis.port):
+        r = RawClient("127.0.0.1", port)
+        r.call("CONFIG", "RESETSTAT")
+        r.call("DEL", "k")
+        replies = [r.call(*c) for c in seq]
+        lines = r.call("INFO", "errorstats").decode().split("\r\n")
+        stats = r.call("INFO", "stats").decode().split("\r\n")
+        r.call("DEL", "k")
+        r.close()
+        results.append((replies, sorted(x for x in lines if x.startswith("errorstat_")),
+                        [x for x in stats if x.startswith("total_error_replies")]))
+    assert results[0] == results[1]

@@ -451,7 +451,7 @@ local function set_keys(keys, args) _rawset(S, 'KEYS', keys); _rawset(S, 'ARGV',
 -- classify a Lua table returned by a script (Redis's luaReplyToRedisReply)
 local function classify(t)
   local v = _rawget(t, 'err')
-  if _type(v) == 'string' then return 'err', v end
+  if _type(v) == 'string' then return 'err', v, _rawget(t, 'ignore_error_stats_update') end
   v = _rawget(t, 'ok')
   if _type(v) == 'string' then return 'ok', v end
   v = _rawget(t, 'double')
@@ -782,7 +782,10 @@ class LuaEngine:
         err = res[1] if len(res) > 1 else None
         src = res[2] if len(res) > 2 else None
         line = res[3] if len(res) > 3 else None
-        raise CommandError(self.error_text(err, run.name, src, line))
+        text = self.error_text(err, run.name, src, line)
+        if isinstance(err, LuaRaise) and err.counted:
+            return ErrorReply(text)  # the failed command was counted already (ignore_error_stats_update)
+        raise CommandError(text)
 
     def error_text(self, err, name: bytes, src, line) -> bytes:
         if isinstance(err, LuaRaise):
@@ -831,6 +834,8 @@ class LuaEngine:
                 out.append(self.to_reply(x, resp))
             return out
         if kind == b"err":
+            if len(cl) > 2 and cl[2]:
+                return ErrorReply(_sanitize(a))  # ignore_error_stats_update
             raise CommandError(_sanitize(a))
         if kind == b"ok":
             return Simple(_sanitize(a))
@@ -927,17 +932,23 @@ class LuaEngine:
         ok, v = self._do_call(argv, True)
         if ok:
             return v
+        if type(v) is tuple:
+            raise LuaRaise(v[0], True, True)
         raise LuaRaise(v, True)
 
     def _pcall(self, *argv):
         ok, v = self._do_call(argv, False)
         if ok:
             return v
+        if type(v) is tuple:
+            return self.table_from({b"err": v[0], b"ignore_error_stats_update": True})
         return self.table_from({b"err": v})
 
     def _unwrap(self, e):
         if isinstance(e, LuaRaise):
             if e.is_table:
+                if e.counted:
+                    return self.table_from({b"err": e.value, b"ignore_error_stats_update": True})
                 return self.table_from({b"err": e.value})
             return e.value
         return e
@@ -1033,7 +1044,7 @@ class LuaEngine:
             state.time_frozen = 1
         t = type(reply)
         if t is ErrorReply:
-            return False, push_error_text(b"-" + bytes(reply))
+            return False, (push_error_text(b"-" + bytes(reply)),)  # tuple: counted already
         try:
             return True, self.to_lua(reply, run.resp)
         except Exception:  # pragma: no cover

@@ -21,9 +21,10 @@ class LuaRaise(Exception):
     """Raised by a Python function called from Lua: a Lua error whose value is `value` (a
     string, or the err string of an error table when is_table)."""
 
-    def __init__(self, value: bytes, is_table: bool = False) -> None:
+    def __init__(self, value: bytes, is_table: bool = False, counted: bool = False) -> None:
         self.value = value
         self.is_table = is_table
+        self.counted = counted  # the error reply of a command, already in the error stats
 
 
 # where(level) -> b"user_script:1: " (luaL_where of the running script), set by core/scripting
