@@ -97,3 +97,9 @@ def test_restore_errors_and_options(diff):
     diff.check("RPUSH", "l", "x")
     diff.check("RESTORE", "l", "0", payload, "REPLACE")
     diff.check("TYPE", "l")
+
+
+@pytest.mark.parametrize("score", ["123456789012345678", "1e17", "-0", "4611686018427387904", "4611686018427387905", "2.5"])
+def test_zset_listpack_integral_scores_dump_identically(diff, score):
+    diff.check("ZADD", "z", score, "a", "1", "b")
+    diff.check("DUMP", "z")

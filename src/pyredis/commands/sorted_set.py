@@ -20,6 +20,7 @@ from ..core.spec import command
 from ..errors import NOT_FLOAT, SYNTAX, WRONGTYPE, CommandError
 from ..keyspace.scan import EMPTY_SCAN, parse_cursor, scan_reply
 from ..keyspace.zset import (
+    listpack_score,
     ZSet,
     fresh_encoding,
     parse_lex_range,
@@ -39,7 +40,6 @@ except ImportError:  # pragma: no cover - the set module is written in parallel
 from sortedcontainers import SortedList
 
 _LONG_MAX = (1 << 63) - 1
-_LL_HALF = float(1 << 62)
 NAN_ERR = "ERR resulting score is not a number (NaN)"
 NOT_FLOAT_RANGE = "ERR min or max is not a float"
 NOT_LEX_RANGE = "ERR min or max not valid string range item"
@@ -838,14 +838,7 @@ def _zrandmember_count(ctx: Client, key: bytes, lv: int, withscores: bool):
     return _emit(items, withscores, resp)
 
 
-def _lp_score(s: float) -> bytes:
-    """A score as a listpack holds it (zzlInsertAt): an integer when double2ll accepts it
-    (integral, |s| <= 2^62), else d2string's %.17g."""
-    if -_LL_HALF <= s <= _LL_HALF:
-        i = int(s)
-        if i == s:
-            return b"%d" % i
-    return format_double(s)
+_lp_score = listpack_score
 
 
 # --- ZSCAN -------------------------------------------------------------------------------

@@ -371,6 +371,19 @@ def _normalize_zero(z: ZSet) -> None:
                 z.sl.add((0.0, m))
 
 
+def listpack_score(s: float) -> bytes:
+    """A score as a listpack holds it (zzlInsertAt, 7.0): an integer when double2ll accepts it
+    (integral, |s| <= 2^62; so -0 becomes 0), else d2string's %.17g. Used by ZSCAN replies and
+    by the RDB writer, so DUMP bytes equal Redis's."""
+    if -4611686018427387904.0 <= s <= 4611686018427387904.0:
+        i = int(s)
+        if i == s:
+            return b"%d" % i
+    from ..protocol.encoder import format_double
+
+    return format_double(s)
+
+
 def make_zset(pairs, cfg: dict) -> ZSet:
     """A sorted set built whole from (member, score) pairs (last score wins)."""
     z = ZSet(False)

@@ -19,7 +19,6 @@ quicklist encodings, except module types.
 
 from __future__ import annotations
 
-import math
 import os
 import struct
 import time
@@ -165,13 +164,13 @@ def _obj_hash(v, cfg) -> tuple[int, bytes]:
 
 def _obj_zset(v, cfg) -> tuple[int, bytes]:
     comp = cfg["rdbcompression"]
-    from ..protocol.encoder import format_double
+    from ..keyspace.zset import listpack_score
 
     if v.lp:
         flat = []
         for score, member in v.sl:
             flat.append(member)
-            flat.append(_lp_score(score, format_double))
+            flat.append(listpack_score(score))
         return T_ZSET_LISTPACK, enc_string(lp_build(flat), comp)
     # ZSET_2 is written from the highest score down, as Redis walks its skiplist backwards.
     out = [enc_len(len(v))]
@@ -179,16 +178,6 @@ def _obj_zset(v, cfg) -> tuple[int, bytes]:
         out.append(enc_string(member, comp))
         out.append(struct.pack("<d", score))
     return T_ZSET_2, b"".join(out)
-
-
-def _lp_score(score: float, fmt) -> bytes:
-    """d2string as Redis 7.0 uses it for listpack scores: integral values in (-2^52, 2^52)
-    as integers, zero keeps its sign, everything else %.17g."""
-    if score == 0.0:
-        return b"-0" if math.copysign(1.0, score) < 0 else b"0"
-    if -4503599627370495.0 < score < 4503599627370496.0 and score == int(score):
-        return b"%d" % int(score)
-    return fmt(score)
 
 
 OBJECT_WRITERS: dict[bytes, Callable] = {
