@@ -417,9 +417,12 @@ killer = function() _error(py.killmsg()) end
 local function pack(...) return {n = _select('#', ...), ...} end
 
 -- start(f, is_eval, keys, args): a coroutine running the script, its step function, its lua_State
-local function start(f, keys, args)
+local function start(f, keys, args, is_eval)
   local c
   if keys == nil then
+    c = co_create(f)
+  elseif is_eval then
+    _rawset(S, 'KEYS', keys); _rawset(S, 'ARGV', args)
     c = co_create(f)
   else
     c = co_create(function() return f(keys, args) end)
@@ -649,8 +652,7 @@ class LuaEngine:
         run.argv = c.argv
         tf = self.table_from
         if is_eval:
-            self.lua_set_keys(tf(keys), tf(args))
-            step, ptr = self.lua_start(fn)
+            step, ptr = self.lua_start(fn, tf(keys), tf(args), True)
         else:
             step, ptr = self.lua_start(fn, tf(keys), tf(args))
         run.step = step
