@@ -348,7 +348,7 @@ def test_keyspace_notifications(pyredis_srv, real_redis):
         sub = RawClient("127.0.0.1", port)
         try:
             admin.call("FLUSHALL")
-            admin.call("CONFIG", "SET", "notify-keyspace-events", "KEA")
+            admin.call("CONFIG", "SET", "notify-keyspace-events", "KEAn")
             sub.call("PSUBSCRIBE", "__key*__:*")
             sub.call("SUBSCRIBE", "__end__")
             for cmd in (["RPUSH", "l", "a", "b", "c", "d"], ["LPUSH", "l", "z"], ["LPUSHX", "nokey", "x"],

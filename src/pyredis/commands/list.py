@@ -14,7 +14,7 @@ from ..core.blocking import Blocked, may_block, parse_timeout
 from ..core.blocking import manager as blocking_manager
 from ..core.blocking import propagate as propagate_served
 from ..core.client import Client
-from ..core.notify import NOTIFY_GENERIC, NOTIFY_LIST
+from ..core.notify import NOTIFY_GENERIC, NOTIFY_LIST, NOTIFY_NEW
 from ..core.spec import command
 from ..errors import NO_SUCH_KEY, NOT_INTEGER, OUT_OF_RANGE, SYNTAX, WRONGTYPE, CommandError
 from ..keyspace.list import RList
@@ -80,6 +80,7 @@ def _push(ctx: Client, key: bytes, values: tuple[bytes, ...], left: bool, create
             return 0
         lst = RList()
         db.add(key, lst)
+        ctx.notify(NOTIFY_NEW, b"new", key)
     elif type(lst) is not RList:
         raise CommandError(WRONGTYPE)
     if left:
@@ -422,6 +423,7 @@ def _move(ctx: Client, src: bytes, dst: bytes, from_left: bool, to_left: bool):
     if dlist is None:
         dlist = RList()
         db.add(dst, dlist)
+        ctx.notify(NOTIFY_NEW, b"new", dst)
     if to_left:
         dlist.appendleft(value)
     else:
@@ -567,6 +569,7 @@ def _served_move(dst: bytes, from_left: bool, to_left: bool, as_rpoplpush: bool)
         if dlist is None:
             dlist = RList()
             db.add(dst, dlist)
+            ctx.notify(NOTIFY_NEW, b"new", dst)
         if to_left:
             dlist.appendleft(value)
         else:
