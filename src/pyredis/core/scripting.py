@@ -1383,3 +1383,14 @@ def current_run(state: ServerState) -> ScriptRun | None:
 
 def sha1hex(body: bytes) -> bytes:
     return hashlib.sha1(body).hexdigest().encode()
+
+
+def stats(state: ServerState) -> dict:
+    """Numbers for INFO memory / MEMORY STATS: cached EVAL scripts, functions, libraries."""
+    e = getattr(state, "lua", None)
+    libs_ = getattr(state, "lua_function_libs", None)
+    return {
+        "number_of_cached_scripts": len(e.scripts) if e is not None else 0,
+        "number_of_functions": len(libs_.functions) if libs_ is not None else 0,
+        "number_of_libraries": len(libs_.libraries) if libs_ is not None else 0,
+    }
