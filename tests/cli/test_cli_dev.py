@@ -215,3 +215,14 @@ def test_startup_failure_shows_the_log(project):
     assert out.returncode == 1
     assert "exited with code 1 during startup" in out.stderr and "manifest" in out.stderr.lower()
     assert project.pid() is None
+
+
+def test_commands_follow_the_running_port(project):
+    other = free_port()
+    out = cli(project.root, "start-env", "--port", str(other))
+    assert out.returncode == 0, out.stderr
+    again = cli(project.root, "start-env")  # configured port differs: still the same service
+    assert again.returncode == 0 and f"redis://localhost:{other}" in again.stdout and "PONG" in again.stdout
+    assert cli(project.root, "health").stdout == "PONG\n"
+    assert f"Port:        {other}" in cli(project.root, "status").stdout
+    assert cli(project.root, "stop-env").returncode == 0

@@ -218,6 +218,23 @@ def read_pid(s: Settings) -> int | None:
     return pid
 
 
+def running_port(pid: int) -> int | None:
+    """The --port a running service was started with (its command line)."""
+    args = proc_cmdline(pid).split()
+    for i, a in enumerate(args[:-1]):
+        if a == "--port" and args[i + 1].isdigit():
+            return int(args[i + 1])
+    return None
+
+
+def _follow_running(s: Settings, pid: int | None) -> None:
+    """Talk to the port the running service actually uses, even if the settings changed since."""
+    if pid is not None:
+        port = running_port(pid)
+        if port and port != s.port:
+            s.port = port
+
+
 def port_holders(port: int) -> list[tuple[int, str]]:
     """Processes listening on a TCP port (as `lsof -i :PORT` tells): [(pid, command line)]."""
     inodes = set()
@@ -329,6 +346,7 @@ def start_env(project_dir, port, password, data_dir, bind, start_timeout) -> Non
     s = _settings(project_dir, port, password, data_dir=data_dir, bind=bind, start_timeout=start_timeout)
     pid = read_pid(s)
     if pid is not None:
+        _follow_running(s, pid)
         state = ping(s)
         click.echo(f"pyredis is already running (PID {pid}) on {s.url} — {state}")
         return
@@ -502,6 +520,8 @@ def status(project_dir, port, password, as_json) -> None:
 
     s = _settings(project_dir, port, password)
     pid = read_pid(s)
+    if port is None:
+        _follow_running(s, pid)
     out: dict[str, Any] = {"running": False, "pid": pid, "port": s.port, "url": s.url,
                            "data_dir": str(s.data_dir), "log": str(s.logfile)}
     err = None
@@ -567,6 +587,8 @@ def _folder_size_h(n: int) -> str:
 def health(project_dir, port, password, host, timeout) -> None:
     """PING the service: prints PONG and exits 0, else prints why and exits 1."""
     s = _settings(project_dir, port, password)
+    if port is None:
+        _follow_running(s, read_pid(s))
     if host:
         s.bind = host
     state = ping(s, timeout)
