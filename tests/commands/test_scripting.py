@@ -267,6 +267,8 @@ SANDBOX = [
     (E, "return select(2, xpcall(function() error({err='x'}) end, function(e) return e end))", "0"),
     (E, "return coroutine.running()", "0"),
     (E, "return {pcall(function() coroutine.yield() end)}", "0"),
+    (E, "local co = coroutine.wrap(function() local ok, v = pcall(function() local n = 0 for i = 1, 300000 do n = n + 1 end return n end) coroutine.yield(v) return 'end' end) return {co(), co()}", "0"),
+    (E, "local co = coroutine.create(function(a) local ok, e = pcall(error, 'x') coroutine.yield(e) return a end) local _, x = coroutine.resume(co, 5) local _, y = coroutine.resume(co) return {x, y, coroutine.status(co)}", "0"),
     (E, "return {pcall(function() return coroutine.running() end)}", "0"),
     (E, "return {pcall(function(a, b) return a + b, nil, 3 end, 1, 2)}", "0"),
     (E, "return {pcall(function() return pcall(function() error('in') end) end)}", "0"),

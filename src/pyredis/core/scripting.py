@@ -302,8 +302,10 @@ S.pcall = function(...)
   return s_pcall(...)
 end
 s_pcall = function(f, ...)
-  if current_co == nil or _type(f) ~= 'function' or dbg.getinfo(f, 'S').what == 'C' then
-    return pcall_fix(_pcall(f, ...))
+  local cur = co_running()
+  if current_co == nil or (cur ~= current_co and not internal[cur]) or _type(f) ~= 'function'
+     or dbg.getinfo(f, 'S').what == 'C' then
+    return pcall_fix(_pcall(f, ...))  -- in the script's own coroutines the hook never yields
   end
   local c = co_create(function(...) return f(...) end)
   internal[c] = true
