@@ -265,3 +265,25 @@ def test_interactive_prompt(pyredis_server, pyredis_client, tmp_path):
             os.waitpid(pid, 0)
         os.close(fd)
     assert b"incr n" in hist.read_bytes()
+
+
+@needs_redis_cli
+@pytest.mark.parametrize("mode", [[], ["--no-raw"], ["-3", "--no-raw"]])
+def test_subscribe_streams_messages(pyredis_server, pyredis_client, mode):
+    port = str(pyredis_server.port)
+    outputs = []
+    for tool in (PYREDIS_CLI, REDIS_CLI):
+        proc = subprocess.Popen([tool, "-p", port, *mode, "subscribe", "news"], stdout=subprocess.PIPE)
+        try:
+            deadline = time.time() + 10
+            while pyredis_client.pubsub_numsub("news")[0][1] == 0:
+                assert time.time() < deadline
+                time.sleep(0.02)
+            pyredis_client.publish("news", "hello")
+            pyredis_client.publish("news", "world")
+            time.sleep(0.3)
+        finally:
+            proc.terminate()
+            outputs.append(proc.communicate(timeout=10)[0])
+    assert outputs[0] == outputs[1]
+    assert b"world" in outputs[0]

@@ -559,6 +559,18 @@ def _run_once(conn: Connection, args: list[bytes], raw: bool) -> Reply:
     return r
 
 
+def _stream_replies(conn: Connection, args: list[bytes], raw: bool) -> int:
+    """SUBSCRIBE & co. and MONITOR: print every message until interrupted, as redis-cli."""
+    if not raw and args[0].lower() != b"monitor":
+        sys.stdout.write("Reading messages... (press Ctrl-C to quit)\n")
+    conn.sock.sendall(encode_command(args))
+    while True:
+        r = conn.reader.read()
+        _print(r, raw)
+        if r.kind == "error":
+            return 0
+
+
 def stat_mode(conn: Connection) -> int:
     interval = conn.opts.interval if conn.opts.interval_set and conn.opts.interval > 0 else 1.0
     requests = 0
@@ -731,6 +743,8 @@ def main(argv: list[str] | None = None) -> int:
         args = [a.encode("utf-8", "surrogateescape") for a in o.command]
         if o.stdin_last_arg:
             args.append(sys.stdin.buffer.read())
+        if args[0].lower() in (b"subscribe", b"psubscribe", b"ssubscribe", b"monitor"):
+            return _stream_replies(conn, args, raw)
         rc = 0
         n = 0
         while o.repeat < 0 or n < o.repeat:
