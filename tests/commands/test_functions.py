@@ -226,3 +226,36 @@ def test_dump_restore_both_ways(fdiff):
         fdiff.check(F, "FLUSH")
         fdiff.check(F, "LOAD", code1)
         fdiff.check(F, "LOAD", code2)
+
+
+def _payload(items, version=10):
+    from pyredis.commands.functions import crc64
+
+    out = bytearray()
+    for t, code in items:
+        out.append(t)
+        n = len(code)
+        out += bytes([n]) if n < 64 else bytes([0x40 | (n >> 8), n & 0xFF])
+        out += code
+    out += version.to_bytes(2, "little")
+    out += crc64(bytes(out)).to_bytes(8, "little")
+    return bytes(out)
+
+
+def test_restore_crafted_payloads(fdiff):
+    ok = b"#!lua name=x\nredis.register_function('a', function() return 'a' end)"
+    for p in [
+        _payload([(245, b"#!lua name=x\nreturn +")]),
+        _payload([(245, ok), (245, b"#!lua name=x\nredis.register_function('b', function() end)")]),
+        _payload([(245, ok), (245, b"#!lua name=y\nredis.register_function('a', function() end)")]),
+        _payload([(1, ok)]),
+        _payload([(245, b"no shebang")]),
+        _payload([]),
+        _payload([], version=11),
+        _payload([(245, ok)])[:-1] + b"\x00",
+        _payload([(245, ok)]),
+    ]:
+        fdiff.check(F, "FLUSH")
+        fdiff.check(F, "RESTORE", p)
+        fdiff.check(F, "LIST", "WITHCODE")
+    fdiff.check("FCALL", "a", "0")
