@@ -450,7 +450,7 @@ def _serve_history(ctx: Client, s: Stream, consumer: Consumer, start: int, count
     now = ctx.now
     ents = s.entries
     out = []
-    it = consumer.pel.irange(minimum=start)
+    it = consumer.pel.iter_from(start)
     if count:
         it = islice(it, count)
     for eid in list(it):
@@ -894,7 +894,7 @@ def xpending(ctx: Client, key: bytes, gname: bytes, *args: bytes):
         if not pel:
             return [0, None, None, NULL_ARRAY]
         cons = [[c.name, b"%d" % len(c.pel)] for c in g.sorted_consumers() if c.pel]
-        return [len(pel), fmt_id(pel.peekitem(0)[0]), fmt_id(pel.peekitem(-1)[0]), cons]
+        return [len(pel), fmt_id(pel.first()), fmt_id(pel.last()), cons]
     if cname is not None:
         c = g.consumers.get(cname)
         if c is None:
@@ -1067,7 +1067,7 @@ def xautoclaim(ctx: Client, key: bytes, gname: bytes, cname: bytes, minidle_arg:
     ctx.propagate_as = props
     attempts = count * 10
     pel = g.pel
-    cand = list(islice(pel.irange(minimum=start), attempts + 1))
+    cand = list(islice(pel.iter_from(start), attempts + 1))
     now = ctx.now
     consumer = None
     out = []

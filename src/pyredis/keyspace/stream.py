@@ -14,16 +14,14 @@ ids, flags and fields of every entry they contain, tombstones included, and the 
 byte size Redis would compute, so a node closes exactly when Redis's
 stream-node-max-bytes / stream-node-max-entries check closes it.
 
-Consumer groups: `groups` (name -> Group); a Group has `pel` (SortedDict id -> Nack), its
-consumers (name -> Consumer, each with its own SortedDict pel sharing the Nack objects),
+Consumer groups: `groups` (name -> Group); a Group has `pel` (Pel: id -> Nack in id order), its
+consumers (name -> Consumer, each with its own Pel sharing the Nack objects),
 `last_id` and `entries_read` (-1 = unknown, SCG_INVALID_ENTRIES_READ).
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
-
-from sortedcontainers import SortedDict
+from bisect import bisect_left, bisect_right, insort
 
 from ..util import string2ll
 from .types import register_copier, register_type
@@ -108,6 +106,107 @@ class Node:
         return 7 + self.nbytes + lp_int_size(self.count) + lp_int_size(self.deleted)
 
 
+class Pel:
+    """A pending entries list: id -> Nack, iterated in id order.
+
+    A dict plus a sorted id list; deliveries almost always append (new ids are the largest)
+    and acknowledgements only mark ids stale, so XREADGROUP/XACK cost O(1) amortised (the
+    list is compacted when an ordered read needs it or stale ids pile up)."""
+
+    __slots__ = ("d", "keys", "stale")
+
+    def __init__(self) -> None:
+        self.d: dict[int, Nack] = {}
+        self.keys: list[int] = []
+        self.stale: set[int] = set()
+
+    def __len__(self) -> int:
+        return len(self.d)
+
+    def __contains__(self, k: int) -> bool:
+        return k in self.d
+
+    def __getitem__(self, k: int) -> Nack:
+        return self.d[k]
+
+    def get(self, k: int, default=None):
+        return self.d.get(k, default)
+
+    def __setitem__(self, k: int, v: Nack) -> None:
+        d = self.d
+        if k not in d:
+            stale = self.stale
+            if stale and k in stale:
+                stale.discard(k)  # still in `keys`, at its place
+            else:
+                keys = self.keys
+                if not keys or k > keys[-1]:
+                    keys.append(k)
+                else:
+                    insort(keys, k)
+        d[k] = v
+
+    def __delitem__(self, k: int) -> None:
+        del self.d[k]
+        self._gone(k)
+
+    def pop(self, k: int, default=None):
+        v = self.d.pop(k, _MISSING)
+        if v is _MISSING:
+            return default
+        self._gone(k)
+        return v
+
+    def _gone(self, k: int) -> None:
+        stale = self.stale
+        stale.add(k)
+        if len(stale) > 64 and len(stale) > len(self.d):
+            self._compact()
+
+    def _compact(self) -> None:
+        if self.stale:
+            st = self.stale
+            self.keys = [k for k in self.keys if k not in st]
+            st.clear()
+
+    def __iter__(self):
+        self._compact()
+        return iter(list(self.keys))
+
+    def items(self):
+        self._compact()
+        d = self.d
+        return [(k, d[k]) for k in self.keys]
+
+    def values(self):
+        return self.d.values()
+
+    def irange(self, minimum: int = 0, maximum: int | None = None):
+        self._compact()
+        keys = self.keys
+        lo = bisect_left(keys, minimum)
+        hi = len(keys) if maximum is None else bisect_right(keys, maximum)
+        return keys[lo:hi]
+
+    def iter_from(self, minimum: int):
+        """Ids >= minimum, lazily (XAUTOCLAIM / history reads take only a few)."""
+        self._compact()
+        keys = self.keys
+        for i in range(bisect_left(keys, minimum), len(keys)):
+            yield keys[i]
+
+    def first(self) -> int:
+        self._compact()
+        return self.keys[0]
+
+    def last(self) -> int:
+        self._compact()
+        return self.keys[-1]
+
+
+_MISSING = object()
+
+
 class Nack:
     __slots__ = ("delivery_time", "delivery_count", "consumer")
 
@@ -124,7 +223,7 @@ class Consumer:
         self.name = name
         self.seen_time = now
         self.active_time = -1  # 7.2 only (kept from RDB 21 files)
-        self.pel: SortedDict = SortedDict()
+        self.pel = Pel()
 
 
 class Group:
@@ -134,7 +233,7 @@ class Group:
         self.name = name
         self.last_id = last_id
         self.entries_read = entries_read
-        self.pel: SortedDict = SortedDict()
+        self.pel = Pel()
         self.consumers: dict[bytes, Consumer] = {}
 
     def sorted_consumers(self) -> list[Consumer]:
