@@ -137,6 +137,23 @@ def test_read_ending_between_array_elements(fast):
 
 
 @BOTH
+def test_complete_requests_then_a_partial_one(fast):
+    reqs = [[b"SET", b"k\r\n$1\r\n", b"*2\r\n"], [b"x" * 1000] * 12, [b"GET", b"\xff" * 300]]
+    data = b"".join(enc(*r) for r in reqs)
+    tail = enc(b"ECHO", b"y" * 5000)
+    for cut in (1, 3, 4, 7, 12, 100, len(tail) - 1):
+        p = RequestParser(fast=fast)
+        assert p.feed(data + tail[:cut]) == (reqs, None)
+        assert p.pending <= cut  # headers already parsed are not pending
+        assert p.feed(tail[cut:]) == ([[b"ECHO", b"y" * 5000]], None)
+        assert p.pending == 0
+    # a malformed tail after complete requests: the same error as the reference parser
+    p = RequestParser(fast=fast)
+    assert p.feed(data + b"*1\r\n+x\r") == (reqs, None)
+    assert p.feed(b"\n") == ([], "Protocol error: expected '$', got '+'")
+
+
+@BOTH
 def test_big_pipeline(fast):
     rng = random.Random(1)
     cmds = []

@@ -17,9 +17,9 @@ Two paths, one behaviour:
     but a read that ends between the elements of an array leaves hiredis holding a partial
     array with an empty buffer. So after draining, the sentinel `*0\r\n` is fed: a reader in
     its initial state returns exactly [] for it; a partial array swallows it as an element.
-    A read that ends mid-request therefore goes to the reference parser, which then keeps the
-    tail; the fast path is used again once its buffer is empty (reads that end on a request
-    boundary, which is what pipelining clients send).
+    When a read ends mid-request, the requests hiredis completed are kept (their canonical
+    size says where the tail starts) and only the tail goes to the reference parser, which
+    buffers it; the fast path is used again once that buffer is empty.
 
 Redis searches header lines with strchr(), so a NUL byte before the '\n' of an inline request
 or before the '\r' of a `*`/`$` header hides the line end: the request waits for more data
@@ -189,13 +189,13 @@ class RequestParser:
             and _NOT_FOR_HIREDIS.search(data) is None
             and _BIG_COUNT.search(data) is None
         ):
-            out = self._fast(data)
-            if out is not None:
-                return out, None
+            res = self._fast(data)
+            if res is not None:
+                return res
         self._buf += data
         return self._slow()
 
-    def _fast(self, data: bytes) -> list[list[bytes]] | None:
+    def _fast(self, data: bytes) -> tuple[list[list[bytes]], str | None] | None:
         reader = self._reader
         try:
             reader.feed(data)
@@ -204,22 +204,37 @@ class RequestParser:
                 req = reader.gets()
                 if req is False:
                     break
-                if type(req) is not list:
+                if type(req) is not list or not req:
                     raise ValueError
                 for a in req:
                     if type(a) is not bytes:
                         raise ValueError
-                if req:
-                    out.append(req)
+                out.append(req)
             if reader.has_data():
-                raise ValueError
-            reader.feed(b"*0\r\n")
-            if reader.gets() != []:
-                raise ValueError  # the read ended inside an array
-            return out
+                complete = False  # a partial bulk is still in hiredis's buffer
+            else:
+                reader.feed(b"*0\r\n")
+                complete = reader.gets() == []  # else the read ended inside an array
+            if complete:
+                return out, None
         except (hiredis.ProtocolError, ValueError, MemoryError):
             self._reader = hiredis.Reader()
             return None
+        # The read ends inside a request. hiredis only accepted canonical headers (the
+        # pre-checks rule out signs and leading zeros, hiredis wants CRLF line ends), so the
+        # complete requests occupy exactly their canonical size: keep them, and hand the rest,
+        # which starts at a request boundary, to the reference parser.
+        self._reader = hiredis.Reader()
+        if not out:
+            return None
+        consumed = _wire_size(out)
+        if consumed >= len(data):
+            return None
+        self._buf += memoryview(data)[consumed:]
+        more, error = self._slow()
+        if more:
+            out += more
+        return out, error
 
     def _slow(self) -> tuple[list[list[bytes]], str | None]:
         buf = self._buf
@@ -320,6 +335,17 @@ class RequestParser:
         out.append(self._argv)
         self._argv = []
         return True
+
+
+def _wire_size(reqs: list[list[bytes]]) -> int:
+    """Bytes of `reqs` in canonical multibulk form: *N CRLF ($L CRLF data CRLF)*."""
+    n = 0
+    for req in reqs:
+        n += 3 + len(str(len(req)))
+        for a in req:
+            la = len(a)
+            n += 5 + la + len(str(la))
+    return n
 
 
 def _find_cr(buf: bytearray, pos: int) -> int:
