@@ -287,3 +287,16 @@ def test_subscribe_streams_messages(pyredis_server, pyredis_client, mode):
             outputs.append(proc.communicate(timeout=10)[0])
     assert outputs[0] == outputs[1]
     assert b"world" in outputs[0]
+
+
+@needs_redis_cli
+def test_eval_file(pyredis_server, pyredis_client, tmp_path):
+    script = tmp_path / "s.lua"
+    script.write_text("return {KEYS[1], KEYS[2], ARGV[1], #ARGV, redis.call('INCR', KEYS[1])}")
+    port = pyredis_server.port
+    for mode in ([], ["--no-raw"]):
+        ours = run(PYREDIS_CLI, "-p", str(port), *mode, "--eval", str(script), "k1", "k2", ",", "a1", "a2")
+        pyredis_client.flushall()
+        theirs = run(REDIS_CLI, "-p", str(port), *mode, "--eval", str(script), "k1", "k2", ",", "a1", "a2")
+        pyredis_client.flushall()
+        assert ours.stdout == theirs.stdout and b"a1" in ours.stdout

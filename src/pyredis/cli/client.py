@@ -62,6 +62,8 @@ Usage: pyredis-cli [OPTIONS] [cmd [arg [arg ...]]]
   --scan             List all keys using the SCAN command.
   --pattern <pat>    Keys pattern when using the --scan mode.
   --count <count>    Count option when using the --scan mode (default: 10).
+  --eval <file>      Send an EVAL command using the Lua script at <file>:
+                     pyredis-cli --eval script.lua key1 key2 , arg1 arg2
   --no-auth-warning  Don't show warning message when using password on command line.
   --help             Output this help and exit.
   --version          Output version and exit.
@@ -350,6 +352,7 @@ class Options:
     exit_error: bool = False
     no_auth_warning: bool = False
     password_on_cmdline: bool = False
+    eval_file: str | None = None
     command: list[str] = field(default_factory=list)
 
 
@@ -503,6 +506,8 @@ def parse_args(argv: list[str]) -> Options:
             o.count = int(value())
         elif a == "--no-auth-warning":
             o.no_auth_warning = True
+        elif a == "--eval":
+            o.eval_file = value()
         elif a.startswith("-") and len(a) > 1 and not o.command:
             raise SystemExit(f"Unrecognized option or bad number of args for: '{a}'")
         else:
@@ -727,6 +732,21 @@ def main(argv: list[str] | None = None) -> int:
         if o.scan:
             conn.connect()
             return scan_mode(conn, raw)
+        if o.eval_file is not None:
+            try:
+                with open(o.eval_file, "rb") as f:
+                    script = f.read()
+            except OSError as e:
+                sys.stderr.write(f"Can't open file '{o.eval_file}': {e.strerror}\n")
+                return 1
+            words = [a.encode("utf-8", "surrogateescape") for a in o.command]
+            keys = words[:words.index(b",")] if b"," in words else words
+            argv_ = words[len(keys) + 1:] if b"," in words else []
+            o.command = []
+            eval_args = [b"EVAL", script, str(len(keys)).encode(), *keys, *argv_]
+            conn.connect()
+            r = _run_once(conn, eval_args, raw)
+            return 1 if r.kind == "error" and o.exit_error else 0
         if not o.command:
             if sys.stdin.isatty():
                 return interactive(conn)
