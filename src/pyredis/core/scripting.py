@@ -510,11 +510,6 @@ class Rand48:
 _RAND = Rand48()  # process-wide, as Redis's C static state
 
 
-def _lua_int(v) -> int:
-    """luaL_checkint: a number (or numeric string) truncated to a C int."""
-    return int(v)
-
-
 # --- a running script ------------------------------------------------------------------------
 class ScriptRun:
     __slots__ = (

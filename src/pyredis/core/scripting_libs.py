@@ -889,21 +889,6 @@ _LIBS_LUA = r"""
 local py = ...
 local _error, _type, _unpack, _next, _tostring, _format, _rawget, _pcall, _setmetatable, _floor =
       error, type, unpack, next, tostring, string.format, rawget, pcall, setmetatable, math.floor
-local function wrap1(f)
-  return function(...)
-    local ok, v = f(...)
-    if not ok then _error(v, 2) end
-    return v
-  end
-end
-local function wrapn(f)
-  return function(...)
-    local ok, t, n = f(...)
-    if not ok then _error(t, 2) end
-    return _unpack(t, 1, n)
-  end
-end
-
 local bit = {}
 for name, f in _next, py.bit do bit[name] = f end
 
