@@ -695,3 +695,68 @@ def test_propagation_rebuilds_state(tmp_path):
                  strip(c.call("XINFO", "GROUPS", "s")), c.call("XLEN", "s")]
         c.close()
     assert again == after
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_sequences(diff, seed):
+    """Random interleavings of every stream write with groups, compared step by step."""
+    rnd = random.Random(seed)
+    node_entries = str(rnd.choice([3, 10, 100]))
+    for c in (diff.ours, diff.theirs):
+        c.call("CONFIG", "SET", "stream-node-max-entries", node_entries)
+    try:
+        ms = 1
+        groups = ["g1", "g2", "g3"]
+        cons = ["a", "b", "c"]
+
+        def some_id():
+            return f"{rnd.randint(0, ms + 2)}-{rnd.randint(0, 3)}" if rnd.random() < 0.8 else rnd.choice(["-", "+", "0", "$"])
+
+        for step in range(600):
+            op = rnd.random()
+            g, cn = rnd.choice(groups), rnd.choice(cons)
+            if op < 0.35:
+                ms += rnd.choice([0, 1, 1, 2])
+                trim = []
+                if rnd.random() < 0.1:
+                    trim = [rnd.choice(["MAXLEN", "MINID"]), rnd.choice(["=", "~"]),
+                            str(rnd.randint(0, 30)) if rnd.random() < 0.5 else f"{max(ms - 20, 0)}"]
+                diff.check("XADD", "s", *trim, rnd.choice([f"{ms}-*", f"{ms}-{rnd.randint(0, 5)}"]),
+                           "f", str(step), *(["g", "x"] if rnd.random() < 0.3 else []))
+            elif op < 0.42:
+                diff.check("XDEL", "s", *[f"{rnd.randint(0, ms)}-{rnd.randint(0, 3)}" for _ in range(rnd.randint(1, 3))])
+            elif op < 0.46:
+                diff.check("XTRIM", "s", rnd.choice(["MAXLEN", "MINID"]), rnd.choice(["=", "~"]),
+                           str(rnd.randint(0, ms)))
+            elif op < 0.52:
+                diff.check("XGROUP", "CREATE", "s", g, some_id(), *(["MKSTREAM"] if rnd.random() < 0.5 else []))
+            elif op < 0.55:
+                diff.check("XGROUP", "SETID", "s", g, some_id())
+            elif op < 0.57:
+                diff.check("XGROUP", "DESTROY", "s", g)
+            elif op < 0.60:
+                diff.check("XGROUP", rnd.choice(["CREATECONSUMER", "DELCONSUMER"]), "s", g, cn)
+            elif op < 0.75:
+                diff.check("XREADGROUP", "GROUP", g, cn, "COUNT", str(rnd.randint(0, 4)),
+                           *(["NOACK"] if rnd.random() < 0.15 else []), "STREAMS", "s",
+                           ">" if rnd.random() < 0.7 else some_id())
+            elif op < 0.82:
+                diff.check("XACK", "s", g, *[f"{rnd.randint(0, ms)}-{rnd.randint(0, 3)}" for _ in range(rnd.randint(1, 3))])
+            elif op < 0.87:
+                diff.check("XCLAIM", "s", g, cn, "0", *[f"{rnd.randint(0, ms)}-{rnd.randint(0, 3)}" for _ in range(2)],
+                           "JUSTID", *(["FORCE"] if rnd.random() < 0.3 else []), "TIME", "1700000000000")
+            elif op < 0.91:
+                diff.check("XAUTOCLAIM", "s", g, cn, "0", some_id().replace("$", "0"), "COUNT",
+                           str(rnd.randint(1, 4)), "JUSTID")
+            elif op < 0.95:
+                diff.check("XINFO", "GROUPS", "s")
+                diff.check("XPENDING", "s", g)
+            else:
+                check_norm(diff, "XINFO", "STREAM", "s", "FULL", "COUNT", "0")
+                diff.check("XINFO", "STREAM", "s")
+        check_norm(diff, "XINFO", "STREAM", "s", "FULL", "COUNT", "0")
+        for g in groups:
+            check_pending(diff, "XPENDING", "s", g, "-", "+", "1000")
+    finally:
+        for c in (diff.ours, diff.theirs):
+            c.call("CONFIG", "SET", "stream-node-max-entries", "100")
