@@ -226,3 +226,24 @@ def test_commands_follow_the_running_port(project):
     assert cli(project.root, "health").stdout == "PONG\n"
     assert f"Port:        {other}" in cli(project.root, "status").stdout
     assert cli(project.root, "stop-env").returncode == 0
+
+
+def test_settings_precedence(tmp_path, monkeypatch):
+    from pyredis.cli.dev import load_settings
+
+    root = tmp_path / "app"
+    (root / "sub" / "dir").mkdir(parents=True)
+    (root / "pyproject.toml").write_text('[project]\nname = "app"\n')
+    monkeypatch.chdir(root / "sub" / "dir")  # found from a subfolder, like `uv run` anywhere in the app
+    s = load_settings(None, {})
+    assert (s.root, s.port, s.appendonly, s.appendfsync) == (root, 6380, True, "everysec")
+    assert s.data_dir == root / ".pyredis" / "data" and s.password is None
+    (root / "pyredis.conf").write_text("port 7001\nrequirepass fromconf\nappendfsync always\ndir ./var\n")
+    s = load_settings(None, {})
+    assert (s.port, s.password, s.appendfsync, s.data_dir) == (7001, "fromconf", "always", root / "var")
+    (root / "pyproject.toml").write_text('[project]\nname = "app"\n[tool.pyredis.dev]\nport = 7002\n'
+                                         'password = "fromtoml"\nappendonly = false\n')
+    s = load_settings(None, {})
+    assert (s.port, s.password, s.appendonly, s.appendfsync) == (7002, "fromtoml", False, "always")
+    s = load_settings(None, {"port": 7003, "password": "fromcli", "data_dir": str(tmp_path / "d")})
+    assert (s.port, s.password, s.data_dir) == (7003, "fromcli", tmp_path / "d")
