@@ -536,6 +536,10 @@ def test_effects_propagated_in_multi(pyredis_srv):
         c.call(E, "return redis.call('GET','p1')", "0")
         c.call(E, "redis.set_repl(redis.REPL_NONE); redis.call('SET','p4','x'); "
                   "redis.set_repl(redis.REPL_ALL); redis.call('SET','p5','y'); return 1", "0")
+        c.call("MULTI")
+        c.call(E, "redis.call('SET','p1','m1'); redis.call('SET','p2','m2'); return 1", "0")
+        c.call("SET", "p3", "m3")
+        c.call("EXEC")
     finally:
         state.propagate_sinks.remove(sink)
         c.call("DEL", "p1", "p2", "p3", "p4", "p5")
@@ -544,6 +548,8 @@ def test_effects_propagated_in_multi(pyredis_srv):
         (0, [b"MULTI"]), (0, [b"SET", b"p1", b"a"]), (0, [b"SET", b"p2", b"b"]), (0, [b"EXEC"]),
         (0, [b"INCR", b"p3"]),
         (0, [b"SET", b"p5", b"y"]),
+        (0, [b"MULTI"]), (0, [b"SET", b"p1", b"m1"]), (0, [b"SET", b"p2", b"m2"]), (0, [b"SET", b"p3", b"m3"]),
+        (0, [b"EXEC"]),
     ]
 
 

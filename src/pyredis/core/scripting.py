@@ -659,8 +659,9 @@ class LuaEngine:
         run.saved = (c.resp, c.db, state.time_frozen, state.propagate_sinks)
         c.resp = 2
         state.now_ms  # noqa: B018  (fix the script's time)
+        outermost = not state.time_frozen  # inside EXEC the transaction wraps the effects
         state.time_frozen += 1
-        if state.propagate_sinks:
+        if state.propagate_sinks and outermost:
             run.collected = []
             coll = run.collected
             def collect(dbid, argv, run=run, coll=coll):
