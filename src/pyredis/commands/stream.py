@@ -261,17 +261,15 @@ def xadd(ctx: Client, key: bytes, *args: bytes):
         new = t.id
     if new <= last:
         raise CommandError("ERR The ID specified in XADD is equal or smaller than the target stream top item")
-    fields = argv[fpos:]
-    tot = 0
-    for x in fields:
-        tot += len(x)
-    if tot > 1 << 30:
+    fields = tuple(argv[fpos:])
+    if sum(map(len, fields)) > 1 << 30:
         raise CommandError("ERR Elements are too large to be stored")
-    cfg = ctx.server.config
-    s.append(new, tuple(fields), cfg["stream-node-max-bytes"], cfg["stream-node-max-entries"])
-    rid = fmt_id(new)
+    server = ctx.server
+    cfg = server.config
+    s.append(new, fields, cfg["stream-node-max-bytes"], cfg["stream-node-max-entries"])
+    rid = b"%d-%d" % (new >> 64, new & U64)
     ctx.touched(key)
-    if ctx.server.notify_flags:
+    if server.notify_flags:
         ctx.notify(NOTIFY_STREAM, b"xadd", key)
     prop = None
     if t is not None:
@@ -284,7 +282,7 @@ def xadd(ctx: Client, key: bytes, *args: bytes):
             if prop is None:
                 prop = list(argv)
             prop[idpos] = rid
-    else:
+    elif server.propagate_sinks:  # the id actually generated replaces `*`
         prop = list(argv)
         prop[2] = rid
     if prop is not None:
@@ -401,7 +399,8 @@ def _lookup_consumer(ctx: Client, g: Group, name: bytes, key: bytes, emit) -> Co
         c = g.consumers[name] = Consumer(name, now)
         ctx.server.dirty += 1
         ctx.notify(NOTIFY_STREAM, b"xgroup-createconsumer", key)
-        emit([b"XGROUP", b"CREATECONSUMER", key, g.name, name])
+        if emit is not None:
+            emit([b"XGROUP", b"CREATECONSUMER", key, g.name, name])
     c.seen_time = now
     return c
 
@@ -437,8 +436,9 @@ def _serve_new(ctx: Client, s: Stream, key: bytes, g: Group, consumer: Consumer,
                 nack.delivery_time = now
                 nack.delivery_count = 1
             consumer.pel[eid] = nack
-            emit(_xclaim_argv(key, gname, g, rid, nack))
-    if prop_last:
+            if emit is not None:
+                emit(_xclaim_argv(key, gname, g, rid, nack))
+    if prop_last and emit is not None:
         emit(_setid_argv(key, gname, g))
     if ids:
         ctx.server.dirty += 1
@@ -567,7 +567,7 @@ def _xread(ctx: Client, group_mode: bool):
     props: list = []
     if group_mode:
         ctx.propagate_as = props  # never propagated as itself (preventCommandPropagation)
-    emit = props.append
+    emit = props.append if ctx.server.propagate_sinks else None
     out = []
     for j in range(nstreams):
         key = keys[j]

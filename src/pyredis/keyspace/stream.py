@@ -269,11 +269,10 @@ class Stream:
         nodes = self.nodes
         node = nodes[-1] if nodes else None
         if node is not None:
-            tot = 0
-            for x in fields:
-                tot += len(x)
             mb = max_bytes if 0 < max_bytes <= LISTPACK_MAX else LISTPACK_MAX
-            if node.lp_bytes() + tot >= mb or (max_entries and node.count + node.deleted >= max_entries):
+            c, d = node.count, node.deleted
+            lpb = 11 + node.nbytes if c < 128 and d < 128 else node.lp_bytes()
+            if lpb + sum(map(len, fields)) >= mb or (max_entries and c + d >= max_entries):
                 node = None
         names = fields[0::2]
         if node is None:
@@ -285,26 +284,33 @@ class Stream:
             same = names == node.mfields
         nf = len(names)
         m = node.master
-        b = 2 + lp_int_size(signed64((eid >> 64) - (m >> 64))) + lp_int_size(signed64((eid & U64) - (m & U64)))
+        dms = (eid >> 64) - (m >> 64)
+        dseq = (eid & U64) - (m & U64)
+        b = 2
+        b += 2 if 0 <= dms <= 127 else lp_int_size(signed64(dms))
+        b += 2 if 0 <= dseq <= 127 else lp_int_size(signed64(dseq))
+        # lp_str_size inlined for short strings that cannot be integers
+        for x in (fields[1::2] if same else fields):
+            n = len(x)
+            if n < 64 and (n == 0 or not (48 <= x[0] <= 57 or x[0] == 45)):
+                b += n + 2
+            else:
+                b += lp_str_size(x)
         if same:
-            for v in fields[1::2]:
-                b += lp_str_size(v)
             b += lp_int_size(nf + 3)
         else:
-            b += lp_int_size(nf)
-            for x in fields:
-                b += lp_str_size(x)
-            b += lp_int_size(nf * 2 + 4)
+            b += lp_int_size(nf) + lp_int_size(nf * 2 + 4)
         node.nbytes += b
         node.ids.append(eid)
         node.flags.append(FLAG_SAMEFIELDS if same else 0)
         node.vals.append(fields)
         node.count += 1
-        self.ids.append(eid)
+        ids = self.ids
+        ids.append(eid)
         self.entries[eid] = fields
         self.entries_added += 1
         self.last_id = eid
-        if len(self.ids) == 1:
+        if len(ids) == 1:
             self.first_id = eid
 
     # --- removing -------------------------------------------------------------------
