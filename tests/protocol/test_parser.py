@@ -406,3 +406,25 @@ def test_fast_and_reference_agree_on_anything(pieces, cuts, auth):
     assert fast[:2] == ref[:2]
     if fast[1] is None:
         assert fast[2].pending == ref[2].pending
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(argv_st, min_size=1, max_size=30), st.lists(piece_st, max_size=20),
+       st.lists(st.integers(min_value=0), max_size=10))
+def test_back_to_fast_after_a_straddling_request(reqs, junk, cuts):
+    """Every read resumes the fast path after a straddling request (threshold lowered to 1)."""
+    import pyredis.protocol.parser as parser_mod
+
+    data = b"".join(enc(*a) for a in reqs) + b"".join(junk)
+    chunks = _chunks(data, cuts)
+    saved = parser_mod._RESUME_FAST
+    parser_mod._RESUME_FAST = 1
+    try:
+        fast = run(chunks, True)
+    finally:
+        parser_mod._RESUME_FAST = saved
+    ref = run([data], False)
+    assert fast[:2] == ref[:2]
+    if fast[1] is None:
+        assert fast[2].pending == ref[2].pending
+        assert fast[0][: len(reqs)] == reqs

@@ -41,6 +41,9 @@ PROTO_INLINE_MAX_SIZE = 64 * 1024
 # lines over 64 KB pass when their end is buffered (as in Redis when the data arrives at once).
 # Not applied to `$` headers, where Redis's reads fall differently (they pass up to ~160 KB).
 _ALWAYS_TOO_BIG = 81910
+# A read at least this big, arriving while a request straddles reads, goes back to the fast
+# path once that request is complete (small reads stay with the reference parser).
+_RESUME_FAST = 4096
 INT_MAX = 2**31 - 1
 
 # Things hiredis accepts that Redis rejects and that hiredis turns into indistinguishable
@@ -192,6 +195,19 @@ class RequestParser:
             res = self._fast(data)
             if res is not None:
                 return res
+        elif self._buf and len(data) >= _RESUME_FAST and self._reader is not None and not lim.auth_required:
+            # A stream of requests that straddle reads (mass insertion): finish the straddling
+            # request with the reference parser, then give the rest of the read to the fast path.
+            self._buf += data
+            out, error = self._slow(to_boundary=True)
+            buf = self._buf
+            if error is None and self._pos < len(buf) and self._mb_left == 0 and not self._argv:
+                rest = bytes(buf[self._pos :])
+                buf.clear()
+                self._pos = 0
+                more, error = self.feed(rest)
+                out += more
+            return out, error
         self._buf += data
         return self._slow()
 
@@ -236,7 +252,8 @@ class RequestParser:
             out += more
         return out, error
 
-    def _slow(self) -> tuple[list[list[bytes]], str | None]:
+    def _slow(self, to_boundary: bool = False) -> tuple[list[list[bytes]], str | None]:
+        """The reference parser over the buffer; `to_boundary`: stop after the first request."""
         buf = self._buf
         out: list[list[bytes]] = []
         error = None
@@ -252,6 +269,8 @@ class RequestParser:
                     break
                 if one_at_a_time and out:
                     self.stalled = self._pos < len(buf)
+                    break
+                if to_boundary and out:
                     break
         except _ProtocolError as e:
             error = "Protocol error: " + str(e)
