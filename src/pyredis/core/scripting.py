@@ -1355,11 +1355,20 @@ def _make_gate(state, text: str):
 _KEEP: list = []
 
 
+def _keep_forever(e: LuaEngine) -> None:
+    """Pin an engine's runtime past interpreter finalization: CPython's final collections
+    would otherwise free a LuaRuntime before LuaObjects that still refer to it, and lupa
+    crashes (segfault at exit). One extra reference makes it immortal; the OS reclaims it."""
+    _KEEP.append(e)
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(e.rt))
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(e))
+
+
 def engine(state: ServerState) -> LuaEngine:
     e = getattr(state, "lua", None)
     if e is None:
         e = state.lua = LuaEngine(state, "eval")
-        _KEEP.append(e)
+        _keep_forever(e)
     return e
 
 
@@ -1367,7 +1376,7 @@ def function_engine(state: ServerState) -> LuaEngine:
     e = getattr(state, "lua_functions", None)
     if e is None:
         e = state.lua_functions = LuaEngine(state, "function")
-        _KEEP.append(e)
+        _keep_forever(e)
     return e
 
 
