@@ -111,3 +111,49 @@ def test_misconf_when_bgsave_fails(tmp_path):
         r.config_set("stop-writes-on-bgsave-error", "no")
         assert r.set("y", "2")
         r.close()
+
+
+LIB = "#!lua name=mylib\nredis.register_function('hello', function(keys, args) return 'hi ' .. args[1] end)"
+
+
+def test_function_libraries_cross_in_rdb_files(tmp_path):
+    """FUNCTION LOAD libraries are saved in the RDB (FUNCTION2 records) and load both ways."""
+    ours_dir = tmp_path / "data"
+    with pyredis.Server(port=0, subprocess=True, dir=str(ours_dir)) as ours:
+        r = redis.Redis.from_url(ours.url)
+        r.function_load(LIB)
+        r.set("k", "v")
+        r.save()
+        r.close()
+    theirs = RealRedis(dir=str(ours_dir))
+    try:
+        rr = redis.Redis(port=theirs.port)
+        assert rr.fcall("hello", 0, "redis") == b"hi redis"
+        rr.function_load(LIB.replace("mylib", "otherlib").replace("'hello'", "'bye'"))
+        rr.save()
+        rr.close()
+    finally:
+        theirs.stop()
+    with pyredis.Server(port=0, subprocess=True, dir=str(ours_dir)) as again:
+        r = redis.Redis.from_url(again.url)
+        assert r.fcall("hello", 0, "py") == b"hi py"
+        assert r.fcall("bye", 0, "py") == b"hi py"
+        assert r.get("k") == b"v"
+        r.close()
+
+
+def test_function_libraries_survive_aof_restart(tmp_path):
+    with pyredis.Server(port=0, subprocess=True, dir=str(tmp_path), appendonly="yes") as ours:
+        r = redis.Redis.from_url(ours.url)
+        r.function_load(LIB)
+        r.bgrewriteaof()
+        import time
+
+        time.sleep(1)
+        r.function_load(LIB.replace("mylib", "lib2").replace("'hello'", "'h2'"))
+        r.close()
+    with pyredis.Server(port=0, subprocess=True, dir=str(tmp_path), appendonly="yes") as again:
+        r = redis.Redis.from_url(again.url)
+        assert r.fcall("hello", 0, "a") == b"hi a"
+        assert r.fcall("h2", 0, "b") == b"hi b"
+        r.close()

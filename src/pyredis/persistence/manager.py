@@ -146,10 +146,16 @@ class Persistence:
     def _after_rdb_load(self, info: rdb.RdbInfo, functions_ok: bool) -> None:
         self.last_load_keys_loaded = info.keys
         self.last_load_keys_expired = info.expired_skipped
-        loader = getattr(self.state, "load_function_library", None)
-        for code in info.functions:
-            if loader is not None:
-                loader(code)
+        if info.functions:
+            from ..commands.functions import create_library, registry
+            from ..errors import CommandError
+
+            fns = registry(self.state)
+            for code in info.functions:
+                try:
+                    create_library(self.state, code, True, fns)
+                except CommandError as e:
+                    raise PersistenceError(f"Failed loading a function library from the RDB: {e.text.decode(errors='replace')}") from None
 
     def _load_aof(self) -> bool:
         """Load the AOF set; False when none exists. Raises PersistenceError on a bad AOF."""
@@ -276,8 +282,9 @@ class Persistence:
             os.replace(tmp, path)
 
     def _functions(self) -> list[bytes]:
-        getter = getattr(self.state, "function_library_codes", None)
-        return list(getter()) if getter is not None else []
+        """Function library sources, saved in RDB files (FUNCTION2 records) like Redis 7."""
+        fns = getattr(self.state, "lua_function_libs", None)
+        return [lib.code for lib in fns.libraries.values()] if fns is not None else []
 
     def _open_incr_for_append(self) -> None:
         m = self.manifest
