@@ -103,3 +103,11 @@ def test_restore_errors_and_options(diff):
 def test_zset_listpack_integral_scores_dump_identically(diff, score):
     diff.check("ZADD", "z", score, "a", "1", "b")
     diff.check("DUMP", "z")
+
+
+def test_function_dump_is_byte_identical(diff):
+    lib = "#!lua name=dumplib\n" + "redis.register_function('f1', function(keys, args) return 1 end)\n" * 3
+    diff.check("FUNCTION", "FLUSH")
+    diff.check("FUNCTION", "LOAD", lib.replace("'f1', function(keys, args) return 1 end)\n" * 3, "'f1', function(keys, args) return 1 end)\n"))
+    diff.check("FUNCTION", "DUMP")
+    diff.check("FUNCTION", "FLUSH")

@@ -234,135 +234,27 @@ def function_kill(ctx: Client):
 
 
 # --- DUMP / RESTORE ------------------------------------------------------------------------
-_RDB_OPCODE_FUNCTION_PRE_GA = 246
-_RDB_OPCODE_FUNCTION2 = 245
-_RDB_VERSION = 10
-
-
-def _crc64_table() -> list[int]:
-    poly = 0x95AC9329AC4BC9B5  # Jones polynomial, reflected
-    table = []
-    for i in range(256):
-        crc = i
-        for _ in range(8):
-            crc = (crc >> 1) ^ poly if crc & 1 else crc >> 1
-        table.append(crc)
-    return table
-
-
-_CRC64 = _crc64_table()
-
-
-def crc64(data: bytes, crc: int = 0) -> int:
-    t = _CRC64
-    for b in data:
-        crc = t[(crc ^ b) & 0xFF] ^ (crc >> 8)
-    return crc
-
-
-def _rdb_len(n: int) -> bytes:
-    if n < 64:
-        return bytes([n])
-    if n < 16384:
-        return bytes([0x40 | (n >> 8), n & 0xFF])
-    if n <= 0xFFFFFFFF:
-        return b"\x80" + n.to_bytes(4, "big")
-    return b"\x81" + n.to_bytes(8, "big")
-
-
-def lzf_decompress(data: bytes, out_len: int) -> bytes:
-    out = bytearray()
-    i = 0
-    n = len(data)
-    while i < n:
-        ctrl = data[i]
-        i += 1
-        if ctrl < 32:
-            ln = ctrl + 1
-            if i + ln > n:
-                raise ValueError("lzf: truncated literal")
-            out += data[i:i + ln]
-            i += ln
-        else:
-            ln = ctrl >> 5
-            if ln == 7:
-                if i >= n:
-                    raise ValueError("lzf: truncated")
-                ln += data[i]
-                i += 1
-            if i >= n:
-                raise ValueError("lzf: truncated")
-            ref = len(out) - ((ctrl & 0x1F) << 8) - 1 - data[i]
-            i += 1
-            if ref < 0:
-                raise ValueError("lzf: bad reference")
-            for k in range(ln + 2):
-                out.append(out[ref + k])
-    if len(out) != out_len:
-        raise ValueError("lzf: bad length")
-    return bytes(out)
-
-
-class _Reader:
-    def __init__(self, data: bytes) -> None:
-        self.d = data
-        self.i = 0
-
-    def byte(self) -> int:
-        if self.i >= len(self.d):
-            raise ValueError("eof")
-        b = self.d[self.i]
-        self.i += 1
-        return b
-
-    def take(self, n: int) -> bytes:
-        if self.i + n > len(self.d):
-            raise ValueError("eof")
-        b = self.d[self.i:self.i + n]
-        self.i += n
-        return b
-
-    def length(self) -> tuple[int, bool]:
-        b = self.byte()
-        t = b >> 6
-        if t == 0:
-            return b & 0x3F, False
-        if t == 1:
-            return ((b & 0x3F) << 8) | self.byte(), False
-        if t == 3:
-            return b & 0x3F, True
-        if b == 0x80:
-            return int.from_bytes(self.take(4), "big"), False
-        if b == 0x81:
-            return int.from_bytes(self.take(8), "big"), False
-        raise ValueError("bad length")
-
-    def string(self) -> bytes:
-        n, enc = self.length()
-        if not enc:
-            return self.take(n)
-        if n == 0:
-            return b"%d" % int.from_bytes(self.take(1), "little", signed=True)
-        if n == 1:
-            return b"%d" % int.from_bytes(self.take(2), "little", signed=True)
-        if n == 2:
-            return b"%d" % int.from_bytes(self.take(4), "little", signed=True)
-        if n == 3:
-            clen, _ = self.length()
-            ulen, _ = self.length()
-            return lzf_decompress(self.take(clen), ulen)
-        raise ValueError("bad string encoding")
+# The payload is Redis's: FUNCTION2 records (RDB string of each library's code, LZF-compressed
+# under rdbcompression like Redis), then the RDB version and a CRC64, all from persistence/rdb.
+from ..persistence.rdb import (  # noqa: E402
+    OP_FUNCTION2,
+    OP_FUNCTION_PRE_GA,
+    RDB_VERSION,
+    Reader,
+    crc64,
+    enc_string,
+)
 
 
 @command("FUNCTION|DUMP", arity=2, flags="noscript", group="scripting", since="7.0.0")
 def function_dump(ctx: Client):
     """Dump all functions into a serialized binary payload."""
+    comp = ctx.server.config["rdbcompression"]
     out = bytearray()
     for lib in registry(ctx.server).libraries.values():
-        out.append(_RDB_OPCODE_FUNCTION2)
-        out += _rdb_len(len(lib.code))
-        out += lib.code
-    out += _RDB_VERSION.to_bytes(2, "little")
+        out.append(OP_FUNCTION2)
+        out += enc_string(lib.code, comp)
+    out += RDB_VERSION.to_bytes(2, "little")
     out += crc64(bytes(out)).to_bytes(8, "little")
     return bytes(out)
 
@@ -377,18 +269,18 @@ def function_restore(ctx: Client, payload: bytes, *args: bytes):
         policy = args[0].upper()
         if policy not in (b"FLUSH", b"APPEND", b"REPLACE"):
             raise CommandError("ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.")
-    if (len(payload) < 10 or int.from_bytes(payload[-10:-8], "little") > _RDB_VERSION
+    if (len(payload) < 10 or int.from_bytes(payload[-10:-8], "little") > RDB_VERSION
             or crc64(payload[:-8]) != int.from_bytes(payload[-8:], "little")):
         raise CommandError("ERR DUMP payload version or checksum are wrong")
     state = ctx.server
-    rd = _Reader(payload[:-10])
+    rd = Reader(payload[:-10])
     new = Functions()
     try:
-        while rd.i < len(rd.d):
+        while rd.pos < len(rd.data):
             t = rd.byte()
-            if t == _RDB_OPCODE_FUNCTION_PRE_GA:
+            if t == OP_FUNCTION_PRE_GA:
                 raise CommandError("ERR Pre-GA function format not supported")
-            if t != _RDB_OPCODE_FUNCTION2:
+            if t != OP_FUNCTION2:
                 raise CommandError("ERR given type is not a function")
             code = rd.string()
             create_library(state, code, False, new)
