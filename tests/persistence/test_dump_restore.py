@@ -106,8 +106,9 @@ def test_zset_listpack_integral_scores_dump_identically(diff, score):
 
 
 def test_function_dump_is_byte_identical(diff):
-    lib = "#!lua name=dumplib\n" + "redis.register_function('f1', function(keys, args) return 1 end)\n" * 3
+    # a library long enough for the LZF compression Redis applies to its code
+    lib = "#!lua name=dumplib\nredis.register_function('f1', function(keys, args) return 'a value' end)\n"
     diff.check("FUNCTION", "FLUSH")
-    diff.check("FUNCTION", "LOAD", lib.replace("'f1', function(keys, args) return 1 end)\n" * 3, "'f1', function(keys, args) return 1 end)\n"))
+    diff.check("FUNCTION", "LOAD", lib)
     diff.check("FUNCTION", "DUMP")
     diff.check("FUNCTION", "FLUSH")
