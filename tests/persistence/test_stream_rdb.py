@@ -200,3 +200,37 @@ def test_aof_rewrite_of_streams(tmp_path):
 
     for a, b in zip(got, expected):
         assert comparable(a) == comparable(b)
+
+
+def test_rdb_type_21_consumers_with_active_time():
+    """Type 21 (Redis 7.2 / Valkey) adds an active time after each consumer's seen time."""
+    import struct
+
+    from pyredis.keyspace.stream import Stream
+    from pyredis.persistence import rdb
+    from pyredis.persistence.rdb_stream import read_stream, write_stream
+
+    s = Stream()
+    s.append((5 << 64) | 1, (b"f", b"v"), 4096, 100)
+    s.append((6 << 64) | 0, (b"f", b"w"), 4096, 100)
+    t, body = write_stream(s, {"rdbcompression": False})
+    assert t == 19 and body.endswith(rdb.enc_len(0))  # no groups
+    key = ((5 << 64) | 1).to_bytes(16, "big")
+    groups = (rdb.enc_len(1) + rdb.enc_string(b"grp") + rdb.enc_len(6) + rdb.enc_len(0) + rdb.enc_len(2)
+              + rdb.enc_len(1) + key + struct.pack("<q", 1700000000123) + rdb.enc_len(3)
+              + rdb.enc_len(1) + rdb.enc_string(b"alice") + struct.pack("<q", 1700000000200)
+              + struct.pack("<q", 1700000000150) + rdb.enc_len(1) + key)
+    v3 = body[:-1] + groups
+    r = rdb.Reader(v3)
+    s3 = read_stream(r, 21, {})
+    assert r.pos == len(v3)
+    g = s3.groups[b"grp"]
+    assert g.last_id == 6 << 64 and g.entries_read == 2
+    c = g.consumers[b"alice"]
+    assert (c.seen_time, c.active_time) == (1700000000200, 1700000000150)
+    nack = g.pel[(5 << 64) | 1]
+    assert nack.consumer is c and nack.delivery_count == 3 and nack.delivery_time == 1700000000123
+    assert list(c.pel) == [(5 << 64) | 1]
+    # written back as type 19 (no active time), as Redis 7.0 would
+    t, body19 = write_stream(s3, {"rdbcompression": False})
+    assert t == 19 and len(body19) == len(v3) - 8
