@@ -233,3 +233,30 @@ def test_group_reader_unblocked_when_stream_goes(both):
 
     out = both(sc)
     assert out.count(b"UNBLOCKED the stream key no longer exists") == 5
+
+
+def test_served_group_reader_is_propagated(tmp_path):
+    """A blocked XREADGROUP served by XADD reaches the AOF as XCLAIM: after a restart the
+    pending list is the same."""
+    import pyredis
+
+    with pyredis.Server(port=0, dir=str(tmp_path), appendonly="yes", appendfsync="always") as srv:
+        env = Env(srv.port, 2)
+        try:
+            c1, c2, p = env.client(), env.client(), env.client()
+            p.call("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+            env.block(c1, "XREADGROUP", "GROUP", "g", "alice", "BLOCK", "0", "STREAMS", "s", ">")
+            env.block(c2, "XREADGROUP", "GROUP", "g", "bob", "NOACK", "BLOCK", "0", "STREAMS", "s", ">")
+            p.call("XADD", "s", "1-0", "f", "1")
+            assert c1.read() == [[b"s", [[b"1-0", [b"f", b"1"]]]]]
+            p.call("XADD", "s", "2-0", "f", "2")
+            assert c2.read() == [[b"s", [[b"2-0", [b"f", b"2"]]]]]
+            before = [p.call("XPENDING", "s", "g"), p.call("XINFO", "GROUPS", "s")[0][:8]]
+        finally:
+            env.close()
+    with pyredis.Server(port=0, dir=str(tmp_path), appendonly="yes") as srv:
+        c = RawClient("127.0.0.1", srv.port)
+        after = [c.call("XPENDING", "s", "g"), c.call("XINFO", "GROUPS", "s")[0][:8]]
+        c.close()
+    assert before == after
+    assert before[0][:3] == [1, b"1-0", b"1-0"] and before[1][7] == b"2-0"
