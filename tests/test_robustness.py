@@ -74,6 +74,9 @@ def compare(ours_port: int, theirs_port: int, data, watcher: RawClient | None, *
     for s in (ours[2], theirs[2]):
         if s is not None:
             s.close()
+    if ours[:2] != theirs[:2] and kw.get("quiet", QUIET) < 2:
+        # a busy machine can delay a reply past the quiet period: look again, more patiently
+        return compare(ours_port, theirs_port, data, watcher, **{**kw, "quiet": 2.0})
     assert ours[:2] == theirs[:2], f"{data!r:.200}: pyredis={ours[:2]!r:.500} redis={theirs[:2]!r:.500}"
     return ours[:2]
 
@@ -350,12 +353,15 @@ def test_fuzz_same_as_redis(pyredis_srv, real_redis, watcher):
     mismatches = []
     for _ in range(60):
         data = b"".join(rng.choice(_PIECES) for _ in range(rng.randrange(1, 40)))
-        ours = exchange(pyredis_srv.port, data, quiet=0.1)
-        theirs = exchange(real_redis.port, data, quiet=0.1)
-        for s in (ours[2], theirs[2]):
-            if s is not None:
-                s.close()
-        if ours[:2] != theirs[:2]:
+        for quiet in (0.1, 2.0):  # look again, more patiently, before calling it a mismatch
+            ours = exchange(pyredis_srv.port, data, quiet=quiet)
+            theirs = exchange(real_redis.port, data, quiet=quiet)
+            for s in (ours[2], theirs[2]):
+                if s is not None:
+                    s.close()
+            if ours[:2] == theirs[:2]:
+                break
+        else:
             mismatches.append((data, ours[:2], theirs[:2]))
     assert not mismatches, "\n".join(repr(m) for m in mismatches[:5])
 
