@@ -760,3 +760,24 @@ def test_random_sequences(diff, seed):
     finally:
         for c in (diff.ours, diff.theirs):
             c.call("CONFIG", "SET", "stream-node-max-entries", "100")
+
+
+def test_xread_same_key_twice_raw_bytes(pyredis_srv, real_redis):
+    """RESP3 XREAD with a key given twice: a map with the key twice, byte for byte."""
+    import socket
+    import time
+
+    outs = []
+    for port in (pyredis_srv.port, real_redis.port):
+        s = socket.create_connection(("127.0.0.1", port))
+        s.sendall(b"HELLO 3\r\nFLUSHALL\r\nXADD s 1-1 f v\r\nXADD t 1-1 f v\r\nXGROUP CREATE s g 0\r\n"
+                  b"XREAD STREAMS s s t 0 0 0\r\nXREADGROUP GROUP g c STREAMS s s 0 0\r\n"
+                  b"XREADGROUP GROUP g c STREAMS s s > >\r\nXREADGROUP GROUP g c STREAMS s s 0 0\r\nPING\r\n")
+        data = b""
+        deadline = time.time() + 5
+        while not data.endswith(b"+PONG\r\n") and time.time() < deadline:
+            data += s.recv(65536)
+        s.close()
+        outs.append(data[data.index(b"+OK\r\n"):])
+    assert outs[0] == outs[1]
+    assert outs[0].count(b"%3\r\n") == 1 and outs[0].count(b"%2\r\n") == 2

@@ -478,10 +478,23 @@ def _xread_keys(start: int):
     return keys
 
 
+class _MapKey(bytes):
+    """A map key compared by identity: XREAD STREAMS s s 0 0 answers a RESP3 map with the key
+    twice, as Redis does."""
+
+    __slots__ = ()
+    __hash__ = object.__hash__
+
+    def __eq__(self, other) -> bool:
+        return self is other
+
+
 def _read_reply(ctx: Client, pairs: list):
     if ctx.resp == 2:
         return [[k, v] for k, v in pairs]
-    return dict(pairs)
+    if len(pairs) == 1:
+        return {pairs[0][0]: pairs[0][1]}
+    return {_MapKey(k): v for k, v in pairs}
 
 
 def _xread(ctx: Client, group_mode: bool):
