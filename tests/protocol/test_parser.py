@@ -363,6 +363,18 @@ def test_string2ll():
 
 
 # --- the fast path and the reference parser agree ----------------------------------------
+@pytest.mark.parametrize("data", [b"*01\r\n", b"*+1\r\n", b"*-0\r\n", b"* 1\r\n", b"*1 \r\n",
+                                  b"*1\r\n$01\r\n", b"*1\r\n$+1\r\n", b"*1\r\n$ 1\r\n", b"*1\r\n$1 \r\n",
+                                  b"*1\r\n$1\n\na\r\n", b"*1\rX"])
+def test_hiredis_only_accepts_canonical_headers(data):
+    # The fast path relies on this: hiredis's requests have their canonical size on the wire.
+    import hiredis
+
+    r = hiredis.Reader()
+    with pytest.raises(hiredis.ProtocolError):
+        r.feed(data + b"$1\r\na\r\n")
+        r.gets()
+
 argv_st = st.lists(st.binary(max_size=40), min_size=1, max_size=12)
 
 

@@ -236,10 +236,11 @@ class RequestParser:
         except (hiredis.ProtocolError, ValueError, MemoryError):
             self._reader = hiredis.Reader()
             return None
-        # The read ends inside a request. hiredis only accepted canonical headers (the
-        # pre-checks rule out signs and leading zeros, hiredis wants CRLF line ends), so the
-        # complete requests occupy exactly their canonical size: keep them, and hand the rest,
-        # which starts at a request boundary, to the reference parser.
+        # The read ends inside a request. hiredis only accepts canonical headers (it rejects
+        # signs, leading zeros and spaces in counts, and wants CRLF line ends; the two bytes
+        # after a bulk are skipped unchecked, as in Redis), so the complete requests occupy
+        # exactly their canonical size: keep them, and hand the rest, which starts at a
+        # request boundary, to the reference parser. (test_parser pins these hiredis rules.)
         self._reader = hiredis.Reader()
         if not out:
             return None
