@@ -11,15 +11,16 @@ Two paths, one behaviour:
     `expected '$'`, unauthenticated limits, inline quoting via split_args).
   * The fast path hands a read that holds only well-formed multibulk requests to hiredis'
     C reader. Its output is checked (every request a non-empty list of bytes, nothing left
-    over); anything else - an incomplete tail, a reply type, an error - re-parses that same
-    read with the reference parser, so hiredis can only ever make things faster, never different.
+    over); anything else - a reply type, an error - re-parses that same read with the
+    reference parser, so hiredis can only ever make things faster, never different.
     "Nothing left over" needs two checks: has_data() sees unconsumed bytes (a partial bulk),
     but a read that ends between the elements of an array leaves hiredis holding a partial
     array with an empty buffer. So after draining, the sentinel `*0\r\n` is fed: a reader in
     its initial state returns exactly [] for it; a partial array swallows it as an element.
     When a read ends mid-request, the requests hiredis completed are kept (their canonical
     size says where the tail starts) and only the tail goes to the reference parser, which
-    buffers it; the fast path is used again once that buffer is empty.
+    buffers it. The next read of 4 KB or more finishes that request with the reference parser
+    and hands the rest of the read back to hiredis (streamed pipelines, mass insertion).
 
 Redis searches header lines with strchr(), so a NUL byte before the '\n' of an inline request
 or before the '\r' of a `*`/`$` header hides the line end: the request waits for more data
