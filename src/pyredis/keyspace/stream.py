@@ -480,6 +480,15 @@ class Stream:
         return total
 
 
+def digest_parts(s: Stream):
+    """What xorObjectDigest mixes for a stream (DEBUG DIGEST / DIGEST-VALUE), in order: per live
+    entry `ms.seq`, then each field and value. Groups are not part of the digest."""
+    ents = s.entries
+    for i in s.ids:
+        yield b"%d.%d" % (i >> 64, i & U64)
+        yield from ents[i]
+
+
 def copy_stream(s: Stream) -> Stream:
     c = Stream()
     c.ids = list(s.ids)
