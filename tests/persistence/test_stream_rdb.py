@@ -234,3 +234,42 @@ def test_rdb_type_21_consumers_with_active_time():
     # written back as type 19 (no active time), as Redis 7.0 would
     t, body19 = write_stream(s3, {"rdbcompression": False})
     assert t == 19 and len(body19) == len(v3) - 8
+
+
+@pytest.mark.parametrize("node_entries,node_bytes", [(100, 4096), (5, 4096), (0, 1000), (50, 0), (300, 100000)])
+def test_memory_usage_model(pair, pyredis_srv, node_entries, node_bytes):
+    """keyspace.stream.memory_usage follows objectComputeSize: listpack allocations (preallocated,
+    grown, shrunk to fit), radix trees, groups - MEMORY USAGE of redis-server minus the key."""
+    from pyredis.keyspace.stream import je_size, memory_usage
+
+    ours, theirs = pair
+    for c in pair:
+        c.call("CONFIG", "SET", "stream-node-max-entries", str(node_entries))
+        c.call("CONFIG", "SET", "stream-node-max-bytes", str(node_bytes))
+    rnd = random.Random(node_entries + node_bytes)
+    for i in range(1, 700):
+        fields = ["f", "v" * rnd.randint(0, 40)] + (["g", str(rnd.randint(0, 10**9))] if rnd.random() < 0.3 else [])
+        for c in pair:
+            c.call("XADD", "s", f"{i}-0", *fields)
+        if i % 50 == 0:
+            for c in pair:
+                c.call("XDEL", "s", *[f"{j}-0" for j in range(i - 40, i - 20)])
+        if i % 170 == 0:
+            for c in pair:
+                c.call("XTRIM", "s", "MAXLEN", str(600 - i // 2))
+                c.call("XGROUP", "CREATE", "s", f"g{i}", "0")
+                c.call("XREADGROUP", "GROUP", f"g{i}", f"c{i % 7}", "COUNT", str(i // 5), "STREAMS", "s", ">")
+                c.call("XGROUP", "CREATECONSUMER", "s", f"g{i}", "nobody")
+    for c in pair:
+        c.call("COPY", "s", "copy")
+    db = pyredis_srv.state.dbs[0].data
+    for key in ("s", "copy"):
+        for samples in ("5", "0", "1", "2"):
+            real = theirs.call("MEMORY", "USAGE", key, "SAMPLES", samples)
+            model = memory_usage(db[key.encode()], int(samples)) + je_size(1 + len(key) + 1) + 24
+            assert model == real, (key, samples)
+    # after a RESTORE every listpack is one exact allocation
+    payload = theirs.call("DUMP", "s")
+    for c in pair:
+        c.call("RESTORE", "r", "0", payload)
+    assert memory_usage(db[b"r"], 5) + je_size(3) + 24 == theirs.call("MEMORY", "USAGE", "r")

@@ -89,7 +89,7 @@ def lp_str_size(s: bytes) -> int:
 class Node:
     """One listpack of the radix tree: master id/fields, and every entry it holds."""
 
-    __slots__ = ("master", "mfields", "ids", "flags", "vals", "count", "deleted", "nbytes")
+    __slots__ = ("master", "mfields", "ids", "flags", "vals", "count", "deleted", "nbytes", "alloc")
 
     def __init__(self, master: int, mfields: tuple) -> None:
         self.master = master
@@ -101,9 +101,38 @@ class Node:
         self.deleted = 0  # tombstones
         # listpack bytes, except the two counters at its head (their size varies)
         self.nbytes = lp_int_size(len(mfields)) + sum(lp_str_size(f) for f in mfields) + 2
+        self.alloc = 0  # bytes jemalloc gives the listpack (MEMORY USAGE); set by the creator
 
     def lp_bytes(self) -> int:
         return 7 + self.nbytes + lp_int_size(self.count) + lp_int_size(self.deleted)
+
+    def set_counts(self, count: int, deleted: int) -> None:
+        """lpReplaceInteger of the two counters, each reallocating as listpack.c does."""
+        old = self.lp_bytes()
+        self.count = count
+        new = self.lp_bytes()
+        self._resized(old, new)
+        self.deleted = deleted
+        self._resized(new, self.lp_bytes())
+
+    def _resized(self, old: int, new: int) -> None:
+        if new < old:
+            self.alloc = je_size(new)  # lpInsert reallocs after shrinking
+        elif new > self.alloc:
+            self.alloc = je_size(new)
+
+
+def je_size(n: int) -> int:
+    """The jemalloc size class of an n-byte allocation (what zmalloc_size reports)."""
+    if n <= 8:
+        return 8
+    if n <= 128:
+        return (n + 15) & ~15
+    k = n.bit_length() - 1
+    if n == 1 << k:
+        return n
+    step = 1 << (k - 2)
+    return (n + step - 1) & ~(step - 1)
 
 
 class Pel:
@@ -273,10 +302,13 @@ class Stream:
             c, d = node.count, node.deleted
             lpb = 11 + node.nbytes if c < 128 and d < 128 else node.lp_bytes()
             if lpb + sum(map(len, fields)) >= mb or (max_entries and c + d >= max_entries):
+                if lpb < node.alloc:  # lpShrinkToFit of the closed node
+                    node.alloc = je_size(lpb)
                 node = None
         names = fields[0::2]
         if node is None:
             node = Node(eid, names)
+            node.alloc = je_size(max(max_bytes if 0 < max_bytes < 4096 else 4096, 7))
             nodes.append(node)
             self.node_ids.append(eid)
             same = True
@@ -301,6 +333,10 @@ class Stream:
         else:
             b += lp_int_size(nf) + lp_int_size(nf * 2 + 4)
         node.nbytes += b
+        if node.nbytes + 27 > node.alloc:
+            lpb = node.lp_bytes()
+            if lpb > node.alloc:
+                node.alloc = je_size(lpb)
         node.ids.append(eid)
         node.flags.append(FLAG_SAMEFIELDS if same else 0)
         node.vals.append(fields)
@@ -328,8 +364,7 @@ class Stream:
             del self.nodes[ni]
             del self.node_ids[ni]
         else:
-            node.count -= 1
-            node.deleted += 1
+            node.set_counts(node.count - 1, node.deleted + 1)
         return True
 
     def _drop_first_live(self, n: int) -> None:
@@ -375,8 +410,7 @@ class Stream:
                     flags[j] |= FLAG_DELETED
                     n += 1
             self._drop_first_live(n)
-            node.count -= n
-            node.deleted += n
+            node.set_counts(node.count - n, node.deleted + n)
             deleted += n
             break
         if deleted:
@@ -480,6 +514,39 @@ class Stream:
         return total
 
 
+def _rax_mem(numele: int, numnodes: int) -> int:
+    """streamRadixTreeMemoryUsage (7.0, whose first assignment is overwritten)."""
+    return numele * 16 + numnodes * 4 + numnodes * 8 * 30
+
+
+def _rax_nodes_of(keys: list[int]) -> int:
+    s = Stream.__new__(Stream)
+    s.node_ids = keys
+    return s.rax_nodes()
+
+
+def memory_usage(s: Stream, samples: int) -> int:
+    """objectComputeSize for a stream (MEMORY USAGE without the key's own overhead):
+    robj + stream struct, the nodes' radix tree, the listpacks (the first `samples` averaged
+    over all but the last one, as Redis extrapolates; samples 0 = all), and the groups'
+    PELs and consumers."""
+    size = 16 + 80 + _rax_mem(len(s.nodes), s.rax_nodes())
+    nodes = s.nodes
+    taken = nodes if not samples else nodes[:samples]
+    lpsize = sum(n.alloc for n in taken)
+    if len(nodes) <= len(taken):
+        size += lpsize
+    else:
+        size += lpsize // len(taken) * (len(nodes) - 1) + nodes[-1].alloc
+    for g in s.sorted_groups():
+        pel_ids = list(g.pel)
+        size += 40 + _rax_mem(len(pel_ids), _rax_nodes_of(pel_ids)) + 24 * len(pel_ids)
+        for c in g.consumers.values():
+            ids = list(c.pel)
+            size += 24 + len(c.name) + _rax_mem(len(ids), _rax_nodes_of(ids))
+    return size
+
+
 def digest_parts(s: Stream):
     """What xorObjectDigest mixes for a stream (DEBUG DIGEST / DIGEST-VALUE), in order: per live
     entry `ms.seq`, then each field and value. Groups are not part of the digest."""
@@ -497,6 +564,7 @@ def copy_stream(s: Stream) -> Stream:
         m = Node.__new__(Node)
         m.master, m.mfields, m.count, m.deleted, m.nbytes = n.master, n.mfields, n.count, n.deleted, n.nbytes
         m.ids, m.flags, m.vals = list(n.ids), list(n.flags), list(n.vals)
+        m.alloc = je_size(n.lp_bytes())  # lpDup
         c.nodes.append(m)
     c.node_ids = list(s.node_ids)
     c.last_id, c.first_id, c.max_deleted, c.entries_added = s.last_id, s.first_id, s.max_deleted, s.entries_added

@@ -18,7 +18,7 @@ from __future__ import annotations
 import struct
 
 from ..keyspace.stream import (FLAG_DELETED, FLAG_SAMEFIELDS, INVALID_READ, U64, Consumer, Group, Nack, Node,
-                               Stream, fmt_id, lp_int_size)
+                               Stream, fmt_id, je_size, lp_int_size)
 from . import rdb, rewrite
 from .encodings import lp_build, lp_read
 from .rdb import RdbError, enc_len, enc_string
@@ -121,6 +121,7 @@ def _load_node(s: Stream, master: int, blob: bytes) -> None:
         node.ids, node.flags, node.vals = [], [], []
         node.count, node.deleted = count, deleted
         node.nbytes = len(blob) - 7 - lp_int_size(count) - lp_int_size(deleted)
+        node.alloc = je_size(len(blob))  # loaded as one exact allocation
         mms, mseq = master >> 64, master & U64
         for fl in it:
             flags = int(fl)
