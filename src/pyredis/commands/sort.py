@@ -82,12 +82,9 @@ def _lookup_by_pattern(db, pattern: bytes, subst: bytes):
 
 def _in_script(ctx: Client) -> bool:
     """Redis's CLIENT_SCRIPT: this command was called by redis.call() from EVAL/FCALL."""
-    try:
-        from ..core.scripting import _running
-    except ImportError:  # pragma: no cover
-        return False
-    run = _running[0]
-    return run is not None and run.client is ctx
+    from ..core.scripting import called_from_script
+
+    return called_from_script(ctx)
 
 
 def _cstr(b: bytes) -> bytes:

@@ -113,6 +113,12 @@ class _Running(threading.local):
 _running = _Running()
 
 
+def called_from_script(c: Client) -> bool:
+    """Redis's CLIENT_SCRIPT flag: is `c`'s current command a redis.call() of a running script?"""
+    run = _running.run
+    return run is not None and run.client is c
+
+
 def _init_ctypes() -> None:
     global _lib, _sethook, _gethook, _yield, _hook_ptr, _hook_cb
     if _lib is not None:
