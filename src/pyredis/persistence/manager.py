@@ -87,7 +87,6 @@ class Persistence:
         self._fsync_future: concurrent.futures.Future | None = None
         self._deferred_conns: list = []
         self._commit_scheduled = False
-        state.propagate_sinks.append(self.feed)
         self.cfg.on_change("appendonly", self._appendonly_changed)
 
     # ================================================================== paths
@@ -131,7 +130,7 @@ class Persistence:
     def _load(self) -> str:
         if self.cfg["appendonly"]:
             loaded = self._load_aof()
-            self.aof_on = True
+            self._set_aof_on(True)
             if not loaded:
                 self._create_aof()
                 return ""
@@ -308,6 +307,16 @@ class Persistence:
             os.close(old)
 
     # ================================================================== AOF writing
+    def _set_aof_on(self, on: bool) -> None:
+        """The AOF is a propagation sink only while it is on: with appendonly no, writes pay
+        nothing for propagation (dispatch skips it when there is no sink)."""
+        self.aof_on = on
+        sinks = self.state.propagate_sinks
+        if on and self.feed not in sinks:
+            sinks.append(self.feed)
+        elif not on and self.feed in sinks:
+            sinks.remove(self.feed)
+
     def feed(self, dbid: int, argv: list[bytes]) -> None:
         """The propagation sink: commands as Redis propagates them, SELECT when the db changes."""
         if not self.aof_on:
@@ -397,14 +406,14 @@ class Persistence:
 
     def _appendonly_changed(self, on: bool) -> None:
         if on and not self.aof_on:
-            self.aof_on = True
+            self._set_aof_on(True)
             if self.child_pid and self.child_type == "rdb":
                 self.aof_rewrite_scheduled = True
             else:
                 self.rewrite_aof_background(starting=True)
         elif not on and self.aof_on:
             self.flush_aof(force_fsync=True)
-            self.aof_on = False
+            self._set_aof_on(False)
             if self.aof_fd >= 0:
                 os.close(self.aof_fd)
                 self.aof_fd = -1
