@@ -249,7 +249,7 @@ def xadd(ctx: Client, key: bytes, *args: bytes):
     if last == MAX_ID:
         raise CommandError("ERR The stream has exhausted the last possible ID, unable to add more items")
     if t is None or not t.id_given:
-        ms = ctx.now
+        ms = ctx.server.now_ms
         new = ms << 64 if ms > last >> 64 else last + 1
     elif t.seq_given:
         new = t.id
@@ -265,7 +265,7 @@ def xadd(ctx: Client, key: bytes, *args: bytes):
     if sum(map(len, fields)) > 1 << 30:
         raise CommandError("ERR Elements are too large to be stored")
     server = ctx.server
-    cfg = server.config
+    cfg = server.config.values
     s.append(new, fields, cfg["stream-node-max-bytes"], cfg["stream-node-max-entries"])
     rid = b"%d-%d" % (new >> 64, new & U64)
     ctx.touched(key)
