@@ -105,11 +105,10 @@ def _entries(s: Stream, ids: list[int]) -> list:
     return [[fmt_id(i), ents[i]] for i in ids]
 
 
-def _in_script() -> bool:
-    from ..core import scripting
+def _in_script(ctx: Client) -> bool:
+    from ..core.scripting import called_from_script
 
-    r = getattr(scripting, "_running", None)  # the script being run (thread-local), if any
-    return getattr(r, "run", None) is not None
+    return called_from_script(ctx)
 
 
 # --- XADD / XTRIM ------------------------------------------------------------------------
@@ -511,7 +510,7 @@ def _xread(ctx: Client, group_mode: bool):
         more = n - i - 1
         o = argv[i].lower()
         if o == b"block" and more:
-            if _in_script():
+            if _in_script(ctx):
                 raise CommandError(b"ERR %s command is not allowed with BLOCK option from scripts" % argv[0])
             i += 1
             timeout = parse_timeout(argv[i], seconds=False)
