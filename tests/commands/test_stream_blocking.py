@@ -260,3 +260,19 @@ def test_served_group_reader_is_propagated(tmp_path):
         c.close()
     assert before == after
     assert before[0][:3] == [1, b"1-0", b"1-0"] and before[1][7] == b"2-0"
+
+
+def test_active_expiry_unblocks_group_reader(both):
+    """No command needed after the expiry: the expire cycle's deletion reaches the reader."""
+    def sc(env):
+        c1, p = env.client(), env.client()
+        p.call("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+        env.block(c1, "XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">")
+        out = [p.call("PEXPIRE", "s", "50")]
+        c1.sock.settimeout(3)
+        out.append(c1.read())  # nothing else is sent: the active expire cycle must do it
+        c1.sock.settimeout(10)
+        return out
+
+    out = both(sc)
+    assert out == [1, b"UNBLOCKED the stream key no longer exists"]

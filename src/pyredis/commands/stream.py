@@ -9,6 +9,7 @@ trim point it actually used; XREADGROUP, XCLAIM and XAUTOCLAIM propagate their e
 
 from __future__ import annotations
 
+import asyncio
 from itertools import islice
 
 from ..core.args import to_int
@@ -635,10 +636,19 @@ def _install_deletion_hooks(state) -> None:
     state._stream_deletion_hooks = True
     from ..core.blocking import manager
 
+    def serve_later(bl) -> None:
+        # the active expire cycle runs outside any command: nothing else would serve them
+        if bl.ready and not state.time_frozen:
+            bl.handle_ready()
+
     def expired(db, key):
         bl = state.blocking
-        if bl is not None and bl.waiters:
+        if bl is not None and (db.id, key) in bl.waiters:
             bl.signal_ready(db, key)
+            try:
+                asyncio.get_running_loop().call_soon(serve_later, bl)
+            except RuntimeError:  # no loop (embedded use without a server)
+                pass
 
     def flushed(db):
         bl = state.blocking
