@@ -271,7 +271,7 @@ class Group:
 
 class Stream:
     __slots__ = ("ids", "entries", "nodes", "node_ids", "last_id", "first_id", "max_deleted",
-                 "entries_added", "groups")
+                 "entries_added", "groups", "rax_cache")
 
     def __init__(self) -> None:
         self.ids: list[int] = []
@@ -283,6 +283,7 @@ class Stream:
         self.max_deleted = 0
         self.entries_added = 0
         self.groups: dict[bytes, Group] | None = None
+        self.rax_cache: tuple | None = None
 
     # No __len__: an empty stream is still a value (RDB loading keeps it).
     @property
@@ -487,9 +488,20 @@ class Stream:
     def rax_nodes(self) -> int:
         """Nodes of the radix tree keyed by the 16-byte big-endian master ids (rax.c keeps
         it compressed: a node per branch point, per child of a branch point, per key)."""
-        keys = sorted(((i >> 64).to_bytes(8, "big") + (i & U64).to_bytes(8, "big")) for i in self.node_ids)
-        if not keys:
+        nid = self.node_ids
+        if not nid:
             return 1
+        # nodes are only appended at the tail or removed: (count, first, last) identifies the set
+        sig = (len(nid), nid[0], nid[-1])
+        cache = getattr(self, "rax_cache", None)
+        if cache is not None and cache[0] == sig:
+            return cache[1]
+        n = self._count_rax_nodes()
+        self.rax_cache = (sig, n)
+        return n
+
+    def _count_rax_nodes(self) -> int:
+        keys = sorted(((i >> 64).to_bytes(8, "big") + (i & U64).to_bytes(8, "big")) for i in self.node_ids)
         total = 1  # the root
         # level by level: positions = distinct prefixes of length d
         groups = [keys]
@@ -520,9 +532,11 @@ def _rax_mem(numele: int, numnodes: int) -> int:
 
 
 def _rax_nodes_of(keys: list[int]) -> int:
+    if not keys:
+        return 1
     s = Stream.__new__(Stream)
     s.node_ids = keys
-    return s.rax_nodes()
+    return s._count_rax_nodes()
 
 
 def memory_usage(s: Stream, samples: int) -> int:
