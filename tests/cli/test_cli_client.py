@@ -300,3 +300,16 @@ def test_eval_file(pyredis_server, pyredis_client, tmp_path):
         theirs = run(REDIS_CLI, "-p", str(port), *mode, "--eval", str(script), "k1", "k2", ",", "a1", "a2")
         pyredis_client.flushall()
         assert ours.stdout == theirs.stdout and b"a1" in ours.stdout
+
+
+def test_shutdown_is_silent_success(tmp_path):
+    import pyredis
+
+    srv = pyredis.Server(port=0, subprocess=True, dir=str(tmp_path))
+    srv.start()
+    try:
+        out = run(PYREDIS_CLI, "-p", str(srv.port), "shutdown")
+        assert (out.returncode, out.stdout, out.stderr) == (0, b"", b"")
+        srv.proc.wait(15)
+    finally:
+        srv.stop()

@@ -553,7 +553,13 @@ def _print(r: Reply, raw: bool) -> None:
 
 
 def _run_once(conn: Connection, args: list[bytes], raw: bool) -> Reply:
-    r = conn.call(args)
+    try:
+        r = conn.call(args)
+    except (ConnectionError, OSError):
+        if args[0].lower() != b"shutdown":
+            raise
+        conn.close()  # SHUTDOWN succeeded: the server hung up without a reply (as redis-cli: silent)
+        return Reply("status", b"")
     _print(r, raw)
     cmd = args[0].lower()
     if r.kind != "error":
