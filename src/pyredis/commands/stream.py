@@ -1274,12 +1274,12 @@ def xinfo_stream(ctx: Client, key: bytes, *args: bytes):
     groups = []
     for g in s.sorted_groups():
         pend = []
-        for eid, nack in (islice(g.pel.items(), count) if count else g.pel.items()):
+        for eid, nack in (islice(g.pel.iter_items(), count) if count else g.pel.items()):
             pend.append([fmt_id(eid), nack.consumer.name, nack.delivery_time, nack.delivery_count])
         cons = []
         for c in g.sorted_consumers():
             cp = []
-            for eid, nack in (islice(c.pel.items(), count) if count else c.pel.items()):
+            for eid, nack in (islice(c.pel.iter_items(), count) if count else c.pel.items()):
                 cp.append([fmt_id(eid), nack.delivery_time, nack.delivery_count])
             cons.append({b"name": c.name, b"seen-time": c.seen_time, b"pel-count": len(c.pel), b"pending": cp})
         groups.append({

@@ -207,6 +207,13 @@ class Pel:
         d = self.d
         return [(k, d[k]) for k in self.keys]
 
+    def iter_items(self):
+        """(id, nack) in id order, lazily (XINFO FULL COUNT reads only the first few)."""
+        self._compact()
+        d = self.d
+        for k in self.keys:
+            yield k, d[k]
+
     def values(self):
         return self.d.values()
 
@@ -501,28 +508,40 @@ class Stream:
         return n
 
     def _count_rax_nodes(self) -> int:
-        keys = sorted(((i >> 64).to_bytes(8, "big") + (i & U64).to_bytes(8, "big")) for i in self.node_ids)
-        total = 1  # the root
-        # level by level: positions = distinct prefixes of length d
-        groups = [keys]
-        parent_branching = [False]
-        for d in range(16):
-            new_groups = []
-            new_parent = []
-            for gi, grp in enumerate(groups):
-                # children of this position, by next byte
-                children: dict[int, list[bytes]] = {}
-                for k in grp:
-                    children.setdefault(k[d], []).append(k)
-                branching = len(children) >= 2
-                if d > 0 and (branching or parent_branching[gi]):
-                    total += 1
-                for ch in children.values():
-                    new_groups.append(ch)
-                    new_parent.append(branching)
-            groups = new_groups
-            parent_branching = new_parent
-        total += len(groups)  # the keys (leaves) at depth 16
+        """Trie positions over the sorted 16-byte keys: the root, the leaves, every branching
+        position and every child of one. The branching positions come from the longest common
+        prefixes of neighbours (a compressed trie built with a stack)."""
+        ids = sorted(self.node_ids)
+        n = len(ids)
+        if not n:
+            return 1
+        stack: list[list[int]] = []  # [depth, children, parent depth] along the rightmost path
+        done: list[list[int]] = []
+        prev = ids[0]
+        for i in range(1, n):
+            cur = ids[i]
+            lcp = (128 - (prev ^ cur).bit_length()) >> 3
+            prev = cur
+            while stack and stack[-1][0] > lcp:
+                node = stack.pop()
+                node[2] = stack[-1][0] if stack and stack[-1][0] > lcp else lcp
+                done.append(node)
+            if stack and stack[-1][0] == lcp:
+                stack[-1][1] += 1
+            else:
+                stack.append([lcp, 2, -1])
+        while stack:
+            node = stack.pop()
+            node[2] = stack[-1][0] if stack else -1
+            done.append(node)
+        total = 1 + n
+        for depth, children, parent in done:
+            if depth >= 1:
+                total += 1  # a branching position
+                if parent == depth - 1:
+                    total -= 1  # ... that is also counted as the child of a branching one
+            if depth <= 14:
+                total += children  # its children (leaves at depth 16 are counted in n)
         return total
 
 
