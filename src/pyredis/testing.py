@@ -91,7 +91,7 @@ class PyredisServer:
     def advance(self, seconds: float) -> None:
         """Move the server clock forward: keys with a TTL expire as if `seconds` had passed.
         Against an external Redis this sleeps instead."""
-        ms = int(round(seconds * 1000))
+        ms = round(seconds * 1000)
         if self._clock("ADVANCE", ms) is None and self._debug_clock is False:
             time.sleep(seconds)
 

@@ -142,7 +142,7 @@ def test_config_from_pyredis_conf_and_password(tmp_path):
         out = cli(root, "start-env")
         assert out.returncode == 0, out.stderr
         pid = proj.pid()
-        assert "dev-secret" not in open(f"/proc/{pid}/cmdline").read()  # passed on stdin
+        assert "dev-secret" not in Path(f"/proc/{pid}/cmdline").read_text()  # passed on stdin
         with pytest.raises(redis.AuthenticationError):
             proj.client().ping()
         c = proj.client(password="dev-secret")

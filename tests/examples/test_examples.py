@@ -15,11 +15,11 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 sys.path.insert(0, str(EXAMPLES))
 
-import csrf  # noqa: E402
-import job_queue  # noqa: E402
-import oidc_cache  # noqa: E402
-import rate_limit  # noqa: E402
-import sessions  # noqa: E402
+import csrf
+import job_queue
+import oidc_cache
+import rate_limit
+import sessions
 
 
 def test_session_sliding_expiry(pyredis_server, pyredis_client):
