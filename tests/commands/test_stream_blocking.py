@@ -276,3 +276,40 @@ def test_active_expiry_unblocks_group_reader(both):
 
     out = both(sc)
     assert out == [1, b"UNBLOCKED the stream key no longer exists"]
+
+
+def test_woken_with_nothing_left(both):
+    """XSETID wakes nobody; an XADD whose entry is gone again still serves empty replies."""
+    def sc(env):
+        c1, c2, p = env.client(), env.client(), env.client()
+        p.call("XADD", "s", "1-0", "f", "v")
+        env.block(c1, "XREAD", "BLOCK", "0", "STREAMS", "s", "$")
+        out = [p.call("XSETID", "s", "5-0"), env.nothing_pending(c1)]
+        p.call("XGROUP", "CREATE", "s", "g", "$")
+        env.block(c2, "XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">")
+        out += [p.call("MULTI"), p.call("XADD", "s", "6-0", "f", "v"), p.call("XDEL", "s", "6-0"), p.call("EXEC"),
+                c1.read(), c2.read(), p.call("XINFO", "GROUPS", "s")]
+        return out
+
+    out = both(sc)
+    assert out[1] is True
+
+
+def test_watch_sees_only_what_redis_signals(both):
+    """Which stream commands invalidate WATCH (signalModifiedKey) in 7.0."""
+    def sc(env):
+        c = env.client()
+        c.call("XADD", "s", "1-0", "f", "v")
+        out = []
+        for cmd in (["XSETID", "s", "3-0"], ["XGROUP", "CREATE", "s", "g", "$"], ["XGROUP", "SETID", "s", "g", "0"],
+                    ["XGROUP", "CREATECONSUMER", "s", "g", "c"], ["XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"],
+                    ["XACK", "s", "g", "1-0"], ["XCLAIM", "s", "g", "c", "0", "1-0", "FORCE"],
+                    ["XAUTOCLAIM", "s", "g", "d", "0", "0"], ["XGROUP", "DELCONSUMER", "s", "g", "c"],
+                    ["XGROUP", "DESTROY", "s", "g"], ["XDEL", "s", "9-0"], ["XDEL", "s", "1-0"],
+                    ["XTRIM", "s", "MAXLEN", "5"], ["XADD", "s", "4-0", "f", "v"], ["XTRIM", "s", "MAXLEN", "0"],
+                    ["XGROUP", "CREATE", "m", "g", "$", "MKSTREAM"]):
+            out += [c.call("WATCH", cmd[2] if cmd[0] == "XGROUP" else cmd[1]), c.call(*cmd), c.call("MULTI"),
+                    c.call("PING"), c.call("EXEC")]
+        return out
+
+    both(sc)

@@ -1173,7 +1173,7 @@ def xsetid(ctx: Client, key: bytes, id_arg: bytes, *opts: bytes):
         s.entries_added = entries_added
     if max_xdel:
         s.max_deleted = max_xdel
-    ctx.touched(key)
+    ctx.server.dirty += 1  # 7.0 does not signal the key: WATCH and blocked readers see nothing
     ctx.notify(NOTIFY_STREAM, b"xsetid", key)
     return OK
 
