@@ -313,3 +313,18 @@ def test_shutdown_is_silent_success(tmp_path):
         srv.proc.wait(15)
     finally:
         srv.stop()
+
+
+@needs_redis_cli
+@pytest.mark.parametrize("topic", [["set"], ["zadd"], ["sort"], ["georadius"], ["xadd"], ["config", "set"],
+                                   ["client", "kill"], ["object", "encoding"], ["lpos"], ["migrate"],
+                                   ["config"], ["xgroup"], ["@string"], ["@server"], ["@stream"]])
+def test_help_matches_redis_cli(real_redis, topic):
+    """help <command>, rendered from COMMAND DOCS, equals redis-cli's help text (colours aside)."""
+    import re
+
+    port = str(real_redis.port)
+    ours = run(PYREDIS_CLI, "-p", port, "help", *topic).stdout.decode()
+    theirs = run(REDIS_CLI, "-p", port, "help", *topic).stdout.decode()
+    theirs = re.sub(r"\x1b\[[0-9;]*m", "", theirs).replace("\r\n", "\n")
+    assert ours == theirs

@@ -582,6 +582,94 @@ def _stream_replies(conn: Connection, args: list[bytes], raw: bool) -> int:
             return 0
 
 
+# --- help (from the server's COMMAND DOCS) ---------------------------------------------------
+def _py(r: Reply) -> Any:
+    if r.kind in ("array", "set", "push"):
+        return [_py(e) for e in r.value]
+    if r.kind == "map":
+        v = r.value
+        return {_py(v[i]): _py(v[i + 1]) for i in range(0, len(v), 2)}
+    if isinstance(r.value, bytes):
+        return r.value.decode("utf-8", "replace")
+    return r.value
+
+
+def _as_dict(x: Any) -> dict:
+    return x if isinstance(x, dict) else dict(zip(x[::2], x[1::2])) if isinstance(x, list) else {}
+
+
+def render_arguments(args: list) -> str:
+    return " ".join(_render_arg(_as_dict(a)) for a in args)
+
+
+def _render_arg(a: dict) -> str:
+    t = a.get("type")
+    token = a.get("token")
+    if token == "":
+        token = '""'  # MIGRATE's empty key
+    flags = a.get("flags") or []
+    if t == "pure-token":
+        inner = token or a.get("name", "")
+    elif t == "oneof":
+        inner = "|".join(_render_arg(_as_dict(x)) for x in a.get("arguments", []))
+    elif t == "block":
+        inner = render_arguments(a.get("arguments", []))
+    else:
+        inner = a.get("display_text") or a.get("name", "")
+    s = f"{token} {inner}" if token and t != "pure-token" else inner
+    if "multiple" in flags:
+        s = f"{s} [{s} ...]" if "multiple_token" in flags or not token or t == "pure-token" \
+            else f"{token} {inner} [{inner} ...]"
+    if "optional" in flags:
+        s = f"[{s}]"
+    return s
+
+
+HELP_BANNER = """pyredis-cli {v}
+To get help about Redis commands type:
+      "help @<group>" to get a list of commands in <group>
+      "help <command>" for help on <command>
+      "quit" to exit
+"""
+
+
+def show_help(conn: Connection, topics: list[bytes]) -> None:
+    tty = sys.stdout.isatty()
+    bold, grey, yellow, off = ("\033[1m", "\033[90m", "\033[33m", "\033[0m") if tty else ("", "", "", "")
+    if not topics:
+        sys.stdout.write(HELP_BANNER.format(v=__version__))
+        return
+    topic = topics[0].decode("utf-8", "replace").lower()
+    if topic.startswith("@"):
+        r = conn.call([b"COMMAND", b"DOCS"])
+        docs = _as_dict(_py(r)) if r.kind != "error" else {}
+        for n, d in list(docs.items()):
+            docs.update(_as_dict(_as_dict(d).get("subcommands") or {}))
+        names = sorted((n for n, d in docs.items() if _as_dict(d).get("group") == topic[1:]),
+                       key=lambda n: n.upper().replace("|", " "))
+    else:
+        name = "|".join(t.decode("utf-8", "replace") for t in topics[:2]).lower()
+        r = conn.call([b"COMMAND", b"DOCS", name.encode()])
+        docs = _as_dict(_py(r)) if r.kind != "error" else {}
+        if not docs and len(topics) > 1:  # "help config get" vs "help get"
+            name = topic
+            docs = _as_dict(_py(conn.call([b"COMMAND", b"DOCS", name.encode()])))
+        names = list(docs)
+        for n in list(names):  # a container: then each of its subcommands, as redis-cli
+            subs = _as_dict(_as_dict(docs[n]).get("subcommands") or {})
+            for sub in sorted(subs):
+                docs[sub] = subs[sub]
+                names.append(sub)
+    out = []
+    for n in names:
+        d = _as_dict(docs[n])
+        out.append(f"\n  {bold}{n.upper().replace('|', ' ')}{off} {grey}{render_arguments(d.get('arguments') or [])}{off}\n"
+                   f"  {yellow}summary:{off} {d.get('summary', '')}\n"
+                   f"  {yellow}since:{off} {d.get('since', '')}\n"
+                   + ("" if topic.startswith("@") else f"  {yellow}group:{off} {d.get('group', '')}\n"))
+    sys.stdout.write("".join(out) + "\n" if out else "")
+
+
 def stat_mode(conn: Connection) -> int:
     interval = conn.opts.interval if conn.opts.interval_set and conn.opts.interval > 0 else 1.0
     requests = 0
@@ -706,6 +794,12 @@ def interactive(conn: Connection) -> int:
             if name == b"clear":
                 sys.stdout.write("\033[H\033[2J")
                 continue
+            if name == b"help" or name == b"?":
+                try:
+                    show_help(conn, args[1:])
+                except (ConnectError, OSError, ConnectionError) as e:
+                    sys.stdout.write(f"{e}\n")
+                continue
             times = 1
             if len(args) > 1 and args[0].isdigit():  # "3 incr x" repeats, as redis-cli
                 times = int(args[0])
@@ -769,6 +863,9 @@ def main(argv: list[str] | None = None) -> int:
         args = [a.encode("utf-8", "surrogateescape") for a in o.command]
         if o.stdin_last_arg:
             args.append(sys.stdin.buffer.read())
+        if args[0].lower() == b"help":
+            show_help(conn, args[1:])
+            return 0
         if args[0].lower() in (b"subscribe", b"psubscribe", b"ssubscribe", b"monitor"):
             return _stream_replies(conn, args, raw)
         rc = 0
