@@ -79,8 +79,8 @@ def loaded(pyredis_server, pyredis_client):
 
 
 @needs_redis_cli
-@pytest.mark.parametrize("mode", [[], ["--no-raw"], ["-3"], ["-3", "--no-raw"]],
-                         ids=["raw-resp2", "tty-resp2", "raw-resp3", "tty-resp3"])
+@pytest.mark.parametrize("mode", [[], ["--no-raw"], ["-3"], ["-3", "--no-raw"], ["--csv"], ["-3", "--csv"]],
+                         ids=["raw-resp2", "tty-resp2", "raw-resp3", "tty-resp3", "csv-resp2", "csv-resp3"])
 def test_output_matches_redis_cli(loaded, mode):
     port = loaded
     for cmd in COMMANDS:
@@ -89,7 +89,7 @@ def test_output_matches_redis_cli(loaded, mode):
         same(port, *mode, *cmd)
     ours = run(PYREDIS_CLI, "-p", str(port), *mode, "INCR", "n").stdout
     theirs = run(REDIS_CLI, "-p", str(port), *mode, "INCR", "n").stdout
-    assert (ours, theirs) in (((b"11\n", b"12\n")), (b"(integer) 11\n", b"(integer) 12\n"))
+    assert (ours, theirs) in ((b"11\n", b"12\n"), (b"(integer) 11\n", b"(integer) 12\n"))
 
 
 @needs_redis_cli

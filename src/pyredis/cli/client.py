@@ -51,6 +51,7 @@ Usage: pyredis-cli [OPTIONS] [cmd [arg [arg ...]]]
   -e                 Return exit error code when command execution fails.
   --raw              Use raw formatting for replies (default when STDOUT is not a tty).
   --no-raw           Force formatted output even when STDOUT is not a tty.
+  --csv              Output in CSV format.
   --tls              Establish a secure TLS connection.
   --sni <host>       Server name indication for TLS.
   --cacert <file>    CA Certificate file to verify with.
@@ -261,6 +262,23 @@ def format_raw(r: Reply) -> bytes:
     return b"\n".join(format_raw(e) for e in elems)
 
 
+def format_csv(r: Reply) -> str:
+    k = r.kind
+    if k == "error":
+        return "ERROR," + repr_bytes(r.value)
+    if k in ("status", "bulk", "verbatim"):
+        return repr_bytes(r.value)
+    if k == "integer":
+        return str(r.value)
+    if k in ("double", "bignum"):
+        return _text(r.value)
+    if k == "nil":
+        return "NULL"
+    if k == "bool":
+        return "true" if r.value else "false"
+    return ",".join(format_csv(e) for e in r.value)  # maps too: CSV has no map, a flat list
+
+
 # --- argument splitting (sdssplitargs, for the prompt and stdin lines) ------------------------
 def split_args(line: str) -> list[bytes] | None:
     """Split a command line like redis-cli: "double quotes" with \\n \\xHH escapes, 'single
@@ -337,6 +355,7 @@ class Options:
     interval: float = 0.0
     interval_set: bool = False
     raw: bool | None = None  # None: raw when stdout is not a tty
+    csv: bool = False
     tls: bool = False
     sni: str | None = None
     cacert: str | None = None
@@ -482,6 +501,8 @@ def parse_args(argv: list[str]) -> Options:
             o.raw = True
         elif a == "--no-raw":
             o.raw = False
+        elif a == "--csv":
+            o.csv = True
         elif a == "--tls":
             o.tls = True
         elif a == "--sni":
@@ -542,8 +563,11 @@ def _apply_uri(o: Options, uri: str) -> None:
 
 
 # --- modes ---------------------------------------------------------------------------------
-def _print(r: Reply, raw: bool) -> None:
-    if raw:
+def _print(r: Reply, raw: bool | str) -> None:
+    if raw == "csv":
+        sys.stdout.buffer.write(format_csv(r).encode("utf-8", "surrogateescape") + b"\n")
+        sys.stdout.flush()
+    elif raw:
         out = sys.stdout.buffer
         out.write(format_raw(r) + b"\n")
         out.flush()
@@ -824,7 +848,9 @@ def main(argv: list[str] | None = None) -> int:
     if o.askpass:
         o.password = getpass.getpass("Please input password: ")
     conn = Connection(o)
-    raw = (not sys.stdout.isatty()) if o.raw is None else o.raw
+    raw: bool | str = (not sys.stdout.isatty()) if o.raw is None else o.raw
+    if o.csv:
+        raw = "csv"
     try:
         if o.stat:
             conn.connect()
