@@ -80,3 +80,27 @@ def test_plugin_advance_and_reset_between_tests(pyredis_server, pyredis_client):
     assert pyredis_server.now() - before >= 3599
     pyredis_server.reset_clock()
     assert abs(pyredis_server.now() - time.time()) < 5
+
+
+def test_advance_times_out_blocked_clients(pyredis_server, pyredis_client):
+    import threading
+
+    result = {}
+
+    def blocked():
+        c = pyredis_server.client(decode_responses=True)
+        t0 = time.monotonic()
+        result["reply"] = c.blpop(["nothing"], timeout=30)
+        result["took"] = time.monotonic() - t0
+        c.close()
+
+    t = threading.Thread(target=blocked)
+    t.start()
+    deadline = time.time() + 10
+    while pyredis_client.info("clients")["blocked_clients"] == 0:
+        assert time.time() < deadline
+        time.sleep(0.02)
+    pyredis_client.execute_command("DEBUG", "CLOCK", "ADVANCE", "31000")
+    t.join(10)
+    assert not t.is_alive()
+    assert result["reply"] is None and result["took"] < 10

@@ -57,7 +57,21 @@ def debug_clock(ctx: Client, *args: bytes):
         raise CommandError(_USAGE)
     # The command's own time (and what the next lookups in this event-loop turn compare with).
     state.now_cache = clock.ms()
+    _rearm_blocked(state)
     return OK
+
+
+def _rearm_blocked(state) -> None:
+    """Blocked clients' timeouts (BLPOP k 5, XREAD BLOCK ...) are timers in real seconds until
+    the deadline on the server clock: recompute them from the moved clock, so an ADVANCE past a
+    deadline times the client out now."""
+    mgr = getattr(state, "blocking", None)
+    if mgr is None:
+        return
+    for w in list(mgr.by_client.values()):
+        if w.active and w.deadline and w.timer is not None:
+            w.timer.cancel()
+            mgr._arm(w)
 
 
 DEBUG_EXTENSIONS[b"CLOCK"] = debug_clock
