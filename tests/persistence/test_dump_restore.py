@@ -112,3 +112,14 @@ def test_function_dump_is_byte_identical(diff):
     diff.check("FUNCTION", "LOAD", lib)
     diff.check("FUNCTION", "DUMP")
     diff.check("FUNCTION", "FLUSH")
+
+
+def test_stream_digest_memory_and_dump_match(diff):
+    for i in range(1, 40):
+        diff.check("XADD", "s", f"{i}-1", "field", f"value{i}", "n", str(i))
+    diff.check("XGROUP", "CREATE", "s", "g", "0")
+    diff.check("XREADGROUP", "GROUP", "g", "alice", "COUNT", "3", "STREAMS", "s", ">", ignore=True)
+    diff.check("XDEL", "s", "5-1")
+    diff.check("DEBUG", "DIGEST-VALUE", "s")
+    diff.check("MEMORY", "USAGE", "s")
+    diff.check("MEMORY", "USAGE", "s", "SAMPLES", "0")

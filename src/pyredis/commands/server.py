@@ -1270,6 +1270,11 @@ def _value_digest(db, key: bytes, v, d: bytes = _ZERO20) -> bytes:
     elif t == b"hash":
         for f, val in v.items():
             d = _xor(d, _mix(_mix(_ZERO20, f), val))
+    elif t == b"stream":
+        from ..keyspace.stream import digest_parts
+
+        for x in digest_parts(v):
+            d = _mix(d, x)
     if db.expires and key in db.expires:
         d = _xor(d, b"!!expire!!")
     return d
@@ -1625,6 +1630,12 @@ def _approx_size(v, samples: int = 5, config=None) -> int:
         if enc == b"embstr":
             return _jemalloc(16 + 3 + len(v) + 1)  # robj and sds in one allocation
         return 16 + _jemalloc(_sds_header(len(v)) + len(v) + 1)
+    from ..keyspace.types import type_name
+
+    if type_name(v) == b"stream":
+        from ..keyspace.stream import memory_usage
+
+        return memory_usage(v, samples)
     exact = _collection_size(v, value_encoding(v, config), samples) if config is not None else None
     if exact is not None:
         return exact
