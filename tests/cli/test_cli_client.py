@@ -221,15 +221,15 @@ def test_tty_format_units():
 
 def test_interactive_prompt(pyredis_server, pyredis_client, tmp_path):
     """The prompt on a terminal: TTY formatting, `N cmd` repeats, SELECT in the prompt, history."""
-    import pty
     import select
 
     port = pyredis_server.port
     hist = tmp_path / "hist"
-    pid, fd = pty.fork()
-    if pid == 0:  # child: becomes pyredis-cli on the pty
-        os.environ["REDISCLI_HISTFILE"] = str(hist)
-        os.execv(PYREDIS_CLI, [PYREDIS_CLI, "-p", str(port)])
+    master, slave = os.openpty()  # a terminal without forking this (threaded) test process
+    proc = subprocess.Popen([PYREDIS_CLI, "-p", str(port)], stdin=slave, stdout=slave, stderr=slave,
+                            env={**os.environ, "REDISCLI_HISTFILE": str(hist), "TERM": "dumb"},
+                            start_new_session=True)
+    os.close(slave)
     out = b""
 
     def expect(text: bytes, timeout: float = 10) -> None:
@@ -238,32 +238,36 @@ def test_interactive_prompt(pyredis_server, pyredis_client, tmp_path):
         while text not in out:
             left = deadline - time.time()
             assert left > 0, f"waiting for {text!r}, got {out!r}"
-            ready, _, _ = select.select([fd], [], [], left)
+            ready, _, _ = select.select([master], [], [], left)
             if ready:
-                out += os.read(fd, 4096)
+                try:
+                    out += os.read(master, 4096)
+                except OSError:  # the terminal closed
+                    break
+        assert text in out, out
 
     try:
         expect(f"127.0.0.1:{port}> ".encode())
-        os.write(fd, b'set greeting "hello world"\r')
+        os.write(master, b'set greeting "hello world"\r')
         expect(b"OK")
-        os.write(fd, b"3 incr n\r")
+        os.write(master, b"3 incr n\r")
         expect(b"(integer) 3")
-        os.write(fd, b"select 2\r")
+        os.write(master, b"select 2\r")
         expect(f"127.0.0.1:{port}[2]> ".encode())
-        os.write(fd, b"get greeting\r")
+        os.write(master, b"get greeting\r")
         expect(b"(nil)")
-        os.write(fd, b"select 0\r")
-        os.write(fd, b"get greeting\r")
+        os.write(master, b"select 0\r")
+        os.write(master, b"get greeting\r")
         expect(b'"hello world"')
-        os.write(fd, b"quit\r")
-        _, status = os.waitpid(pid, 0)
-        pid = 0
-        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+        os.write(master, b"help get\r")
+        expect(b"\x1b[33msummary:\x1b[0m Get the value of a key")  # coloured on a terminal, as redis-cli
+        os.write(master, b"quit\r")
+        assert proc.wait(10) == 0
     finally:
-        if pid:
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
-        os.close(fd)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
     assert b"incr n" in hist.read_bytes()
 
 
