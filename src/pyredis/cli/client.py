@@ -907,6 +907,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConnectError as e:
         sys.stderr.write(str(e) + "\n")
         return 1
+    except BrokenPipeError:  # `pyredis-cli --scan | head`: the reader is gone
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (ConnectionError, OSError) as e:
         sys.stderr.write(f"Error: {e}\n")
         return 1
