@@ -148,7 +148,7 @@ def spop(ctx: Client, key: bytes, *args: bytes):
         # Redis 7.0 propagates one SREM per popped member, wrapped in MULTI/EXEC (EXEC and
         # scripts wrap what they run themselves).
         srems = [[b"SREM", key, m] for m in popped]
-        ctx.propagate_as = srems if count == 1 or ctx.in_exec else [[b"MULTI"], *srems, [b"EXEC"]]
+        ctx.propagate_as = srems  # dispatch wraps several effects in MULTI/EXEC
         return SetReply(popped)
     s = _read(ctx, key)
     if s is None:

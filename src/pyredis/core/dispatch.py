@@ -178,7 +178,12 @@ def call(c: Client, spec: CommandSpec, argv: list[bytes]):
     if server.dirty != dirty or c.propagate_as is not None:
         if server.propagate_sinks:
             if c.propagate_as is not None:
-                for a in c.propagate_as:
+                effects = c.propagate_as
+                if len(effects) > 1 and not c.in_exec and effects[0][0] != b"MULTI":
+                    # Several effects of one command travel as one transaction, as Redis
+                    # 7.0's propagatePendingCommands wraps them (EXEC and scripts wrap theirs).
+                    effects = [[b"MULTI"], *effects, [b"EXEC"]]
+                for a in effects:
                     server.propagate(c.db.id, a)
             elif spec.write or spec.may_replicate:
                 server.propagate(c.db.id, argv)
