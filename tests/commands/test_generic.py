@@ -12,14 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import pyredis.commands  # noqa: F401  (registers every command)
-from pyredis.core.spec import TABLE
 from resp import RawClient
 
-GENERIC = [
-    "del", "unlink", "exists", "type", "touch", "keys", "scan", "randomkey", "rename", "renamenx",
-    "move", "copy", "expire", "pexpire", "expireat", "pexpireat", "ttl", "pttl", "expiretime",
-    "pexpiretime", "persist", "object", "flushdb", "flushall", "swapdb", "dbsize", "wait",
-]
 
 FAR = 4102444800  # 2100-01-01, an EXPIREAT value both servers agree on exactly
 
@@ -35,24 +29,6 @@ def _require(diff, *cmd):
 def _flat(spec):
     return [spec.name.encode(), spec.arity, [f.encode() for f in spec.flags], spec.first_key,
             spec.last_key, spec.key_step, sorted(b"@" + c.encode() for c in spec.acl)]
-
-
-@pytest.mark.parametrize("name", GENERIC)
-def test_declaration_matches_command_info(real_redis, name):
-    c = RawClient("127.0.0.1", real_redis.port)
-    try:
-        info = c.call("COMMAND", "INFO", name)[0]
-    finally:
-        c.close()
-    spec = TABLE[name.encode()]
-    theirs = [info[0], info[1], list(info[2]), info[3], info[4], info[5], sorted(info[6])]
-    assert _flat(spec) == theirs
-    subs = {s[0]: s for s in info[9]}
-    assert set(subs) == {sp.fullname.encode() for sp in spec.subcommands.values()}
-    for sp in spec.subcommands.values():
-        s = subs[sp.fullname.encode()]
-        assert [sp.arity, [f.encode() for f in sp.flags], sp.first_key, sp.last_key, sp.key_step,
-                sorted(b"@" + c.encode() for c in sp.acl)] == [s[1], list(s[2]), s[3], s[4], s[5], sorted(s[6])]
 
 
 def test_del_unlink_exists_touch_type(diff):
@@ -737,8 +713,6 @@ def test_flushall_saves_with_save_points(tmp_path):
     finally:
         real.stop()
     assert results[0] == results[1] == (True, True, True)
-
-
 
 
 def _scan_property(c, ops, count):

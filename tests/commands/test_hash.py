@@ -9,26 +9,10 @@ from contextlib import contextmanager
 import pytest
 
 import pyredis.commands  # noqa: F401  (registers every command)
-from pyredis.core.spec import TABLE
 from resp import Map, RawClient, normalize
 
-HASH = ["hset", "hsetnx", "hget", "hmget", "hmset", "hdel", "hlen", "hstrlen", "hexists", "hkeys",
-        "hvals", "hgetall", "hincrby", "hincrbyfloat", "hrandfield", "hscan"]
 LONG = "x" * 65
 WRONGTYPE = b"WRONGTYPE Operation against a key holding the wrong kind of value"
-
-
-@pytest.mark.parametrize("name", HASH)
-def test_declaration_matches_command_info(real_redis, name):
-    c = RawClient("127.0.0.1", real_redis.port)
-    try:
-        info = c.call("COMMAND", "INFO", name)[0]
-    finally:
-        c.close()
-    spec = TABLE[name.encode()]
-    ours = [spec.name.encode(), spec.arity, [f.encode() for f in spec.flags], spec.first_key,
-            spec.last_key, spec.key_step, sorted(b"@" + a.encode() for a in spec.acl)]
-    assert ours == [info[0], info[1], list(info[2]), info[3], info[4], info[5], sorted(info[6])]
 
 
 def same(diff, *cmd):

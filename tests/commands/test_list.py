@@ -7,27 +7,7 @@ from __future__ import annotations
 import pytest
 
 import pyredis.commands  # noqa: F401  (registers every command)
-from pyredis.core.spec import TABLE
 from resp import RawClient
-
-LIST_COMMANDS = [
-    "lpush", "rpush", "lpushx", "rpushx", "lpop", "rpop", "llen", "lrange", "lindex", "lset",
-    "linsert", "lrem", "ltrim", "lpos", "lmove", "rpoplpush", "lmpop", "blpop", "brpop",
-    "blmove", "brpoplpush", "blmpop",
-]
-
-
-@pytest.mark.parametrize("name", LIST_COMMANDS)
-def test_declaration_matches_command_info(real_redis, name):
-    c = RawClient("127.0.0.1", real_redis.port)
-    try:
-        info = c.call("COMMAND", "INFO", name)[0]
-    finally:
-        c.close()
-    spec = TABLE[name.encode()]
-    ours = [spec.name.encode(), spec.arity, [f.encode() for f in spec.flags], spec.first_key,
-            spec.last_key, spec.key_step, sorted(b"@" + c.encode() for c in spec.acl)]
-    assert ours == [info[0], info[1], list(info[2]), info[3], info[4], info[5], sorted(info[6])]
 
 
 def test_getkeys_movable(diff):

@@ -7,21 +7,6 @@ from __future__ import annotations
 import pytest
 
 import pyredis.commands  # noqa: F401
-from pyredis.core.spec import TABLE
-from resp import RawClient
-
-
-@pytest.mark.parametrize("name", ["sort", "sort_ro"])
-def test_declaration_matches_command_info(real_redis, name):
-    c = RawClient("127.0.0.1", real_redis.port)
-    try:
-        info = c.call("COMMAND", "INFO", name)[0]
-    finally:
-        c.close()
-    spec = TABLE[name.encode()]
-    ours = [spec.name.encode(), spec.arity, [f.encode() for f in spec.flags], spec.first_key,
-            spec.last_key, spec.key_step, [b"@" + a.encode() for a in spec.acl]]
-    assert ours == [info[0], info[1], list(info[2]), info[3], info[4], info[5], list(info[6])]
 
 
 @pytest.mark.parametrize("argv", [

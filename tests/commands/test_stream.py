@@ -10,29 +10,7 @@ import random
 import pytest
 
 import pyredis.commands  # noqa: F401  (registers every command)
-from pyredis.core.spec import TABLE
 from resp import Map, RawClient
-
-STREAM_COMMANDS = ["xadd", "xlen", "xrange", "xrevrange", "xdel", "xtrim", "xread", "xreadgroup", "xack",
-                   "xpending", "xclaim", "xautoclaim", "xsetid", "xgroup", "xinfo"]
-
-
-@pytest.mark.parametrize("name", STREAM_COMMANDS)
-def test_declaration_matches_command_info(real_redis, name):
-    c = RawClient("127.0.0.1", real_redis.port)
-    try:
-        info = c.call("COMMAND", "INFO", name)[0]
-    finally:
-        c.close()
-    spec = TABLE[name.encode()]
-    ours = [spec.name.encode(), spec.arity, [f.encode() for f in spec.flags], spec.first_key,
-            spec.last_key, spec.key_step, sorted(b"@" + c.encode() for c in spec.acl)]
-    assert ours == [info[0], info[1], list(info[2]), info[3], info[4], info[5], sorted(info[6])]
-    subs = {s[0]: s for s in info[9]}
-    for sub in spec.subcommands.values():
-        ref = subs[sub.fullname.encode()]
-        assert [sub.arity, [f.encode() for f in sub.flags], sub.first_key, sub.last_key, sub.key_step] == \
-               [ref[1], list(ref[2]), ref[3], ref[4], ref[5]]
 
 
 def test_getkeys(diff):

@@ -11,7 +11,6 @@ import pytest
 import redis
 
 import pyredis.commands  # noqa: F401  (registers every command)
-from pyredis.core.spec import TABLE
 from resp import RawClient
 
 
@@ -40,19 +39,6 @@ def other(diff, pyredis_srv, real_redis):
     o = Other(diff, pyredis_srv, real_redis)
     yield o
     o.close()
-
-
-@pytest.mark.parametrize("name", ["multi", "exec", "discard", "watch", "unwatch"])
-def test_declaration_matches_command_info(real_redis, name):
-    c = RawClient("127.0.0.1", real_redis.port)
-    try:
-        info = c.call("COMMAND", "INFO", name)[0]
-    finally:
-        c.close()
-    spec = TABLE[name.encode()]
-    ours = [spec.name.encode(), spec.arity, [f.encode() for f in spec.flags], spec.first_key,
-            spec.last_key, spec.key_step, sorted(b"@" + c.encode() for c in spec.acl)]
-    assert ours == [info[0], info[1], list(info[2]), info[3], info[4], info[5], sorted(info[6])]
 
 
 def test_basic_exec(diff):

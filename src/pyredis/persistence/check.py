@@ -56,7 +56,7 @@ def _check_aof_file(path: str, fix: bool, out, is_last: bool, confirm) -> bool:
         data = f.read()
     start = 0
     if data[:5] == b"REDIS":
-        out.write(f"Start to check BASE AOF (RDB format).\n")
+        out.write("Start to check BASE AOF (RDB format).\n")
         state = _fresh_state()
         try:
             info = load_bytes(data, state, source=name, skip_expired=False)

@@ -580,7 +580,6 @@ class Persistence:
                 raise PersistenceError("ERR Background append only file rewriting already in progress")
             self.aof_rewrite_scheduled = True
             return "Background append only file rewriting scheduled"
-        state = self.state
         os.makedirs(self.aof_dir, exist_ok=True)
         if self.manifest is None:
             self.manifest = Manifest()
