@@ -407,6 +407,20 @@ def ltrim(ctx: Client, key: bytes, start: bytes, stop: bytes):
 
 
 # --- moves ----------------------------------------------------------------------------
+def _push_moved(ctx: Client, dst: bytes, dlist, value: bytes, to_left: bool) -> None:
+    """The destination half of LMOVE/BLMOVE: create the list if needed, push, signal, notify."""
+    if dlist is None:
+        dlist = RList()
+        ctx.db.add(dst, dlist)
+        ctx.notify(NOTIFY_NEW, b"new", dst)
+    if to_left:
+        dlist.appendleft(value)
+    else:
+        dlist.append(value)
+    ctx.touched(dst)
+    ctx.notify(NOTIFY_LIST, b"lpush" if to_left else b"rpush", dst)
+
+
 def _move(ctx: Client, src: bytes, dst: bytes, from_left: bool, to_left: bool):
     """lmoveGenericCommand: the moved element, or None when the source is missing.
     Raises WRONGTYPE for a source or destination of another type."""
@@ -420,16 +434,7 @@ def _move(ctx: Client, src: bytes, dst: bytes, from_left: bool, to_left: bool):
     if dlist is not None and type(dlist) is not RList:
         raise CommandError(WRONGTYPE)
     value = slist.popleft() if from_left else slist.pop()
-    if dlist is None:
-        dlist = RList()
-        db.add(dst, dlist)
-        ctx.notify(NOTIFY_NEW, b"new", dst)
-    if to_left:
-        dlist.appendleft(value)
-    else:
-        dlist.append(value)
-    ctx.touched(dst)
-    ctx.notify(NOTIFY_LIST, b"lpush" if to_left else b"rpush", dst)
+    _push_moved(ctx, dst, dlist, value, to_left)
     ctx.notify(NOTIFY_LIST, b"lpop" if from_left else b"rpop", src)
     _deleted_if_empty(ctx, src, slist)
     _signal(ctx, src)
@@ -566,16 +571,7 @@ def _served_move(dst: bytes, from_left: bool, to_left: bool, as_rpoplpush: bool)
         if dlist is not None and type(dlist) is not RList:
             raise CommandError(WRONGTYPE)  # the client is unblocked with the error
         value = slist.popleft() if from_left else slist.pop()
-        if dlist is None:
-            dlist = RList()
-            db.add(dst, dlist)
-            ctx.notify(NOTIFY_NEW, b"new", dst)
-        if to_left:
-            dlist.appendleft(value)
-        else:
-            dlist.append(value)
-        ctx.touched(dst)  # wakes clients waiting on the destination (BLMOVE chains)
-        ctx.notify(NOTIFY_LIST, b"lpush" if to_left else b"rpush", dst)
+        _push_moved(ctx, dst, dlist, value, to_left)  # wakes waiters on dst (BLMOVE chains)
         if as_rpoplpush:
             propagate_served(ctx, [b"RPOPLPUSH", key, dst])
         else:
