@@ -17,6 +17,7 @@ import pytest
 import redis
 
 import pyredis
+from blocking_env import both  # noqa: F401  (fixture: one blocking scenario on both servers)
 from resp import RawClient, normalize
 
 REDIS_SERVER = shutil.which("redis-server") or ("/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server") else None)
