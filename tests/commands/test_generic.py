@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import pyredis.commands  # noqa: F401  (registers every command)
+from events import keyspace_events
 from resp import RawClient
 
 
@@ -579,33 +580,6 @@ def test_wait_forever_ended_by_client_unblock(pyredis_srv, real_redis, how):
     assert replies[0][0] == 1
 
 
-def _events(port, setup, script, flags):
-    c, sub = RawClient("127.0.0.1", port), RawClient("127.0.0.1", port)
-    c.call("FLUSHALL")
-    for cmd in setup:
-        c.call(*cmd)
-    c.call("CONFIG", "SET", "notify-keyspace-events", flags)
-    try:
-        sub.call("PSUBSCRIBE", "__key*__:*")
-        for cmd in script:
-            c.call(*cmd)
-            if cmd[0] == "PEXPIRE":
-                time.sleep(0.01)
-                c.call("GET", cmd[1])
-        c.call("CONFIG", "SET", "notify-keyspace-events", "KEA")
-        c.call("SET", "zzend", "1")
-        log = []
-        while True:
-            m = sub.read()
-            if m[2:] == [b"__keyevent@0__:set", b"zzend"]:
-                return log
-            log.append(tuple(m[2:]))
-    finally:
-        c.call("CONFIG", "SET", "notify-keyspace-events", "")
-        c.close()
-        sub.close()
-
-
 def _same_events(a, b):
     for i, (x, y) in enumerate(zip(a, b)):
         assert x == y, (i, x, y, a[max(0, i - 3):i + 3], b[max(0, i - 3):i + 3])
@@ -622,8 +596,8 @@ def test_keyspace_notifications(pyredis_srv, real_redis):
         ("EXPIRE", "f", "-1"), ("SET", "g", "1"), ("PEXPIRE", "g", "1"), ("SWAPDB", "0", "1"),
         ("FLUSHALL",), ("SET", "h", "1"),
     ]
-    ours = _events(pyredis_srv.port, [], script, "KEA")
-    theirs = _events(real_redis.port, [], script, "KEA")
+    ours = keyspace_events(pyredis_srv.port, script, "KEA")
+    theirs = keyspace_events(real_redis.port, script, "KEA")
     _same_events(ours, theirs)
     assert (b"__keyevent@0__:expired", b"g") in ours
 
@@ -633,8 +607,8 @@ def test_keyspace_notifications_new(pyredis_srv, real_redis):
     setup = [("SET", "a", "1"), ("SET", "b", "2"), ("SET", "x", "1")]
     script = [("RENAME", "a", "c"), ("RENAME", "c", "b"), ("COPY", "b", "d"), ("COPY", "b", "d", "REPLACE"),
               ("COPY", "b", "d", "DB", "3"), ("MOVE", "d", "4"), ("RENAMENX", "x", "b"), ("RENAMENX", "x", "y")]
-    ours = _events(pyredis_srv.port, setup, script, "KEgn")
-    theirs = _events(real_redis.port, setup, script, "KEgn")
+    ours = keyspace_events(pyredis_srv.port, script, "KEgn", setup)
+    theirs = keyspace_events(real_redis.port, script, "KEgn", setup)
     _same_events(ours, theirs)
     assert (b"__keyevent@4__:new", b"d") in ours
 

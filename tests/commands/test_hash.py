@@ -9,7 +9,8 @@ from contextlib import contextmanager
 import pytest
 
 import pyredis.commands  # noqa: F401  (registers every command)
-from resp import Map, RawClient, normalize
+from events import keyspace_events
+from resp import Map, normalize
 
 LONG = "x" * 65
 WRONGTYPE = b"WRONGTYPE Operation against a key holding the wrong kind of value"
@@ -393,27 +394,6 @@ def test_dirty_counter_and_no_touch_on_noop(run):
 
 # --- keyspace notifications ----------------------------------------------------------------
 
-def _events(port, script, flags):
-    c, sub = RawClient("127.0.0.1", port), RawClient("127.0.0.1", port)
-    c.call("FLUSHALL")
-    c.call("CONFIG", "SET", "notify-keyspace-events", flags)
-    try:
-        sub.call("PSUBSCRIBE", "__key*__:*")
-        for cmd in script:
-            c.call(*cmd)
-        c.call("CONFIG", "SET", "notify-keyspace-events", "KEA")
-        c.call("SET", "zzend", "1")
-        log = []
-        while True:
-            m = sub.read()
-            if m[2:] == [b"__keyevent@0__:set", b"zzend"]:
-                return log
-            log.append(tuple(m[2:]))
-    finally:
-        c.call("CONFIG", "SET", "notify-keyspace-events", "")
-        c.close()
-        sub.close()
-
 
 def test_keyspace_notifications(pyredis_srv, real_redis):
     script = [("HSET", "h", "a", "1", "b", "2"), ("HSET", "h", "a", "1"), ("HMSET", "h", "c", "3"),
@@ -422,7 +402,7 @@ def test_keyspace_notifications(pyredis_srv, real_redis):
               ("HINCRBYFLOAT", "h", "f", "1.5"), ("HINCRBYFLOAT", "h4", "f", "1.5"), ("HDEL", "h", "zz"),
               ("HDEL", "h", "a", "b"), ("HDEL", "h2", "d"), ("HGET", "h", "c"), ("HGETALL", "h")]
     for flags in ("KEA", "KEhgn", "Kh", "Eg"):
-        assert _events(pyredis_srv.port, script, flags) == _events(real_redis.port, script, flags), flags
+        assert keyspace_events(pyredis_srv.port, script, flags) == keyspace_events(real_redis.port, script, flags), flags
 
 
 def test_restore_encoding(diff):

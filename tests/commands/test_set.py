@@ -15,6 +15,7 @@ from contextlib import contextmanager
 import pytest
 
 import pyredis.commands  # noqa: F401  (registers every command)
+from events import keyspace_events
 from resp import RawClient, RSet, normalize
 
 SET = ["sadd", "srem", "smembers", "sismember", "smismember", "scard", "spop", "srandmember", "smove",
@@ -449,27 +450,6 @@ def test_dirty_counts_like_redis(diff):
 
 # --- keyspace notifications ----------------------------------------------------------------
 
-def _events(port, script, flags):
-    c, sub = RawClient("127.0.0.1", port), RawClient("127.0.0.1", port)
-    c.call("FLUSHALL")
-    c.call("CONFIG", "SET", "notify-keyspace-events", flags)
-    try:
-        sub.call("PSUBSCRIBE", "__key*__:*")
-        for cmd in script:
-            c.call(*cmd)
-        c.call("CONFIG", "SET", "notify-keyspace-events", "KEA")
-        c.call("SET", "zzend", "1")
-        log = []
-        while True:
-            m = sub.read()
-            if m[2:] == [b"__keyevent@0__:set", b"zzend"]:
-                return log
-            log.append(tuple(m[2:]))
-    finally:
-        c.call("CONFIG", "SET", "notify-keyspace-events", "")
-        c.close()
-        sub.close()
-
 
 def test_keyspace_notifications(pyredis_srv, real_redis):
     script = [("SADD", "s", "a", "b", "c"), ("SADD", "s", "a"), ("SREM", "s", "zz"), ("SREM", "s", "a"),
@@ -481,7 +461,7 @@ def test_keyspace_notifications(pyredis_srv, real_redis):
               ("SDIFFSTORE", "d", "v", "v"), ("SDIFFSTORE", "d", "v", "v"), ("SINTERSTORE", "d2", "nokey"),
               ("SREM", "u", "1", "2"), ("SMEMBERS", "v")]
     for flags in ("KEA", "KEsgn", "Ks", "Eg"):
-        assert _events(pyredis_srv.port, script, flags) == _events(real_redis.port, script, flags), flags
+        assert keyspace_events(pyredis_srv.port, script, flags) == keyspace_events(real_redis.port, script, flags), flags
 
 
 # --- WATCH: which calls count as a modification -------------------------------------------
