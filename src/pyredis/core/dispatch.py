@@ -149,6 +149,7 @@ def call(c: Client, spec: CommandSpec, argv: list[bytes]):
     dirty = server.dirty
     c.argv = argv
     server.current_client = c
+    c.db.counting = spec.readonly
     t0 = _perf()
     try:
         reply = spec.handler(c, *argv[spec.argskip:])

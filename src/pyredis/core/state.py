@@ -65,6 +65,8 @@ class ServerState:
         self.clients: dict[int, Client] = {}
         self.next_client_id = 1
         self.stats = Stats()
+        for db in self.dbs:
+            db.stats = self.stats
         self.dirty = 0  # changes since the last save
         self.lastsave = int(time.time())
         self.start_time = time.time()

@@ -20,7 +20,8 @@ from collections.abc import Callable
 
 
 class Database:
-    __slots__ = ("id", "data", "expires", "clock_ms", "on_expire", "avg_ttl", "expired_keys")
+    __slots__ = ("id", "data", "expires", "clock_ms", "on_expire", "avg_ttl", "expired_keys", "stats",
+                 "counting")
 
     def __init__(self, dbid: int, clock_ms: Callable[[], int], on_expire: Callable[[Database, bytes], None]) -> None:
         self.id = dbid
@@ -29,6 +30,8 @@ class Database:
         # Returns the time of the command being executed (one clock read per command).
         self.clock_ms = clock_ms
         self.on_expire = on_expire
+        self.stats = None  # the server's Stats (keyspace hits/misses), set by ServerState
+        self.counting = False
         self.avg_ttl = 0
 
     def __len__(self) -> int:
@@ -41,7 +44,14 @@ class Database:
             when = self.expires.get(key)
             if when is not None and when < self.clock_ms():
                 self._expire(key)
-                return None
+                v = None
+        if self.counting:
+            # INFO keyspace_hits/misses, counted for read-only commands as Redis's lookupKeyRead
+            # does (dispatch sets `counting` per command).
+            if v is None:
+                self.stats.keyspace_misses += 1
+            else:
+                self.stats.keyspace_hits += 1
         return v
 
     def exists(self, key: bytes) -> bool:
