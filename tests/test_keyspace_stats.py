@@ -28,3 +28,14 @@ def test_keyspace_hits_and_misses_match_redis(pyredis_srv, real_redis):
         c.close()
     assert results[0] == results[1]
     assert results[0][0] > 0 and results[0][1] > 0
+
+
+def test_keymiss_events_match_redis(pyredis_srv, real_redis):
+    """Class m: a read of a missing key publishes `keymiss`, as redis-server 7.0 does."""
+    from events import keyspace_events
+
+    script = [("GET", "missing"), ("SET", "a", "1"), ("GET", "a"), ("HGET", "nohash", "f"), ("MGET", "a", "x")]
+    ours = keyspace_events(pyredis_srv.port, script, "KEm")
+    theirs = keyspace_events(real_redis.port, script, "KEm")
+    assert ours == theirs
+    assert (b"__keyevent@0__:keymiss", b"missing") in ours

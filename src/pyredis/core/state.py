@@ -67,6 +67,7 @@ class ServerState:
         self.stats = Stats()
         for db in self.dbs:
             db.stats = self.stats
+            db.on_miss = self._on_miss
         self.dirty = 0  # changes since the last save
         self.lastsave = int(time.time())
         self.start_time = time.time()
@@ -167,6 +168,12 @@ class ServerState:
     @now_ms.setter
     def now_ms(self, value: int) -> None:
         self.now_cache = value
+
+    def _on_miss(self, db: Database, key: bytes) -> None:
+        if self.notify_flags:
+            from .notify import NOTIFY_KEY_MISS, notify
+
+            notify(self, NOTIFY_KEY_MISS, b"keymiss", key, db.id)
 
     def _on_expired(self, db: Database, key: bytes) -> None:
         self.stats.expired_keys += 1

@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 class Database:
     __slots__ = ("id", "data", "expires", "clock_ms", "on_expire", "avg_ttl", "expired_keys", "stats",
-                 "counting")
+                 "counting", "on_miss")
 
     def __init__(self, dbid: int, clock_ms: Callable[[], int], on_expire: Callable[[Database, bytes], None]) -> None:
         self.id = dbid
@@ -32,6 +32,7 @@ class Database:
         self.on_expire = on_expire
         self.stats = None  # the server's Stats (keyspace hits/misses), set by ServerState
         self.counting = False
+        self.on_miss = None  # keyspace "keymiss" events (class m), installed by ServerState
         self.avg_ttl = 0
 
     def __len__(self) -> int:
@@ -50,6 +51,8 @@ class Database:
             # does (dispatch sets `counting` per command).
             if v is None:
                 self.stats.keyspace_misses += 1
+                if self.on_miss is not None:
+                    self.on_miss(self, key)
             else:
                 self.stats.keyspace_hits += 1
         return v
