@@ -22,6 +22,13 @@ def _aofdir(d) -> str:
     return os.path.join(str(d), "appendonlydir")
 
 
+def _start_expecting_failure(tmp_path, **config) -> None:
+    """Start a server that must refuse to start; if it starts anyway, stop it (no leak) and fail."""
+    srv = pyredis.Server(port=0, subprocess=True, dir=str(tmp_path), appendonly="yes", **config).start()
+    srv.stop()
+    raise AssertionError("the server started although it should have refused to")
+
+
 def _stop_gracefully(srv: pyredis.Server) -> None:
     srv.proc.send_signal(signal.SIGTERM)
     srv.proc.wait(15)
@@ -150,7 +157,7 @@ def test_truncated_tail_refused_when_configured(tmp_path):
     with open(incr, "ab") as f:
         f.write(b"*2\r\n$3\r\nGET")
     with pytest.raises(RuntimeError) as e:
-        pyredis.Server(port=0, subprocess=True, dir=str(tmp_path), appendonly="yes", aof_load_truncated="no").start()
+        _start_expecting_failure(tmp_path, aof_load_truncated="no")
     assert "appendonly.aof.1.incr.aof" in str(e.value) and "Unexpected end of file" in str(e.value)
 
 
@@ -167,7 +174,7 @@ def test_corruption_in_the_middle_refuses_to_start(tmp_path):
     data[pos] = ord("!")
     open(incr, "wb").write(bytes(data))
     with pytest.raises(RuntimeError) as e:
-        pyredis.Server(port=0, subprocess=True, dir=str(tmp_path), appendonly="yes").start()
+        _start_expecting_failure(tmp_path)
     msg = str(e.value)
     assert "Bad file format" in msg and "appendonly.aof.1.incr.aof" in msg and "offset" in msg
 
@@ -178,7 +185,7 @@ def test_missing_manifest_is_a_clear_error(tmp_path):
     _stop_gracefully(srv)
     os.unlink(os.path.join(_aofdir(tmp_path), "appendonly.aof.manifest"))
     with pytest.raises(RuntimeError) as e:
-        pyredis.Server(port=0, subprocess=True, dir=str(tmp_path), appendonly="yes").start()
+        _start_expecting_failure(tmp_path)
     assert "no manifest" in str(e.value)
 
 
