@@ -12,6 +12,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from contextlib import contextmanager
 
 import pytest
 import redis
@@ -126,6 +127,24 @@ class Differential:
     def check_many(self, commands, **kw) -> None:
         for cmd in commands:
             self.check(*cmd, **kw)
+
+    def same(self, *args):
+        """Both servers reply the same up to order (hash-table order cannot be reproduced),
+        with the same RESP types (a RESP3 set is not an array). Returns pyredis's reply."""
+        a, b = self.both(*args)
+        assert type(a) is type(b) and normalize(a) == normalize(b), (args, a, b)
+        return a
+
+    @contextmanager
+    def config(self, name: str, value: str):
+        """CONFIG SET name value on both servers for the block, then back to redis-server's value."""
+        old = self.theirs.call("CONFIG", "GET", name)
+        old = old[1] if isinstance(old, list) else list(old.values())[0]
+        self.check("CONFIG", "SET", name, value)
+        try:
+            yield
+        finally:
+            self.both("CONFIG", "SET", name, old)
 
 
 @pytest.fixture(params=[2, 3], ids=["resp2", "resp3"])

@@ -4,35 +4,15 @@ declarations, encodings (listpack/hashtable), keyspace effects and propagation."
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 
 import pytest
 
 import pyredis.commands  # noqa: F401  (registers every command)
 from events import keyspace_events
-from resp import Map, normalize
+from resp import Map
 
 LONG = "x" * 65
 WRONGTYPE = b"WRONGTYPE Operation against a key holding the wrong kind of value"
-
-
-def same(diff, *cmd):
-    """Both servers reply the same up to order (Redis's hash table order cannot be reproduced),
-    with the same RESP types (a RESP3 set is not an array)."""
-    a, b = diff.both(*cmd)
-    assert type(a) is type(b) and normalize(a) == normalize(b), (cmd, a, b)
-    return a
-
-
-@contextmanager
-def config(diff, name, value):
-    old = diff.theirs.call("CONFIG", "GET", name)
-    old = old[1] if isinstance(old, list) else list(old.values())[0]
-    diff.check("CONFIG", "SET", name, value)
-    try:
-        yield
-    finally:
-        diff.both("CONFIG", "SET", name, old)
 
 
 def test_set_get_basics(diff):
@@ -164,7 +144,7 @@ def test_hincrbyfloat(diff):
     diff.check("HSET", "h", "i", "5")
     diff.check("HINCRBYFLOAT", "h", "i", "2.5")
     diff.check("HINCRBY", "h", "i", "1")
-    same(diff, "HGETALL", "h")
+    diff.same("HGETALL", "h")
 
 
 def test_hrandfield(diff):
@@ -299,20 +279,20 @@ def test_encoding_listpack_to_hashtable(diff):
 
 def test_encoding_thresholds_follow_config(diff):
     enc = ("OBJECT", "ENCODING")
-    with config(diff, "hash-max-listpack-entries", "2"):
+    with diff.config("hash-max-listpack-entries", "2"):
         diff.check("HSET", "a", "f1", "v", "f2", "v")
         diff.check(*enc, "a")
         diff.check("HSET", "a", "f3", "v")
         diff.check(*enc, "a")
-    with config(diff, "hash-max-listpack-entries", "0"):
+    with diff.config("hash-max-listpack-entries", "0"):
         diff.check("HSET", "z", "f", "v")
         diff.check(*enc, "z")
-    with config(diff, "hash-max-ziplist-value", "3"):
+    with diff.config("hash-max-ziplist-value", "3"):
         diff.check("HSET", "b", "abc", "def")
         diff.check(*enc, "b")
         diff.check("HSET", "b", "abcd", "1")
         diff.check(*enc, "b")
-    with config(diff, "hash-max-listpack-value", "0"):
+    with diff.config("hash-max-listpack-value", "0"):
         diff.check("HSET", "e", "", "")
         diff.check(*enc, "e")
         diff.check("HSET", "e2", "a", "")
@@ -408,7 +388,7 @@ def test_keyspace_notifications(pyredis_srv, real_redis):
 def test_restore_encoding(diff):
     """RESTORE decides the encoding as RDB loading does: a payload made under looser limits
     is converted when it exceeds the current ones."""
-    with config(diff, "hash-max-listpack-entries", "1000"):
+    with diff.config("hash-max-listpack-entries", "1000"):
         diff.check("HSET", "many", *[x for i in range(600) for x in (f"f{i}", "v")])
     diff.check("HSET", "plain", *[x for i in range(600) for x in (f"f{i}", "v")])
     diff.check("HDEL", "plain", *[f"f{i}" for i in range(595)])  # a hashtable with 5 short fields
@@ -416,11 +396,11 @@ def test_restore_encoding(diff):
         payload = diff.theirs.call("DUMP", key)
         diff.check("RESTORE", key + "2", "0", payload)
         diff.check("OBJECT", "ENCODING", key + "2")
-        same(diff, "HGETALL", key + "2")
+        diff.same("HGETALL", key + "2")
 
 
 def test_restore_listpack_payload_keeps_long_values(diff):
-    with config(diff, "hash-max-listpack-value", "100"):
+    with diff.config("hash-max-listpack-value", "100"):
         diff.check("HSET", "lp", "f", "x" * 80)
     payload = diff.theirs.call("DUMP", "lp")
     diff.check("RESTORE", "lp2", "0", payload)

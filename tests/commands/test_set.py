@@ -10,13 +10,12 @@ reproduced, so those replies are compared unordered."""
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
 
 import pytest
 
 import pyredis.commands  # noqa: F401  (registers every command)
 from events import keyspace_events
-from resp import RawClient, RSet, normalize
+from resp import RawClient, RSet
 
 SET = ["sadd", "srem", "smembers", "sismember", "smismember", "scard", "spop", "srandmember", "smove",
        "sinter", "sintercard", "sinterstore", "sunion", "sunionstore", "sdiff", "sdiffstore", "sscan"]
@@ -30,25 +29,6 @@ def test_sintercard_getkeys(diff):
         diff.check("COMMAND", "GETKEYS", "SINTERCARD", *args)
 
 
-def same(diff, *cmd):
-    """Both servers reply the same up to order (Redis's hash table order cannot be reproduced),
-    with the same RESP types (a RESP3 set is not an array)."""
-    a, b = diff.both(*cmd)
-    assert type(a) is type(b) and normalize(a) == normalize(b), (cmd, a, b)
-    return a
-
-
-@contextmanager
-def config(diff, name, value):
-    old = diff.theirs.call("CONFIG", "GET", name)
-    old = old[1] if isinstance(old, list) else list(old.values())[0]
-    diff.check("CONFIG", "SET", name, value)
-    try:
-        yield
-    finally:
-        diff.both("CONFIG", "SET", name, old)
-
-
 def test_basics(diff):
     diff.check("SADD", "s", "a", "b", "c")
     diff.check("SADD", "s", "a", "d", "d")
@@ -59,11 +39,11 @@ def test_basics(diff):
     diff.check("SISMEMBER", "nokey", "a")
     diff.check("SMISMEMBER", "s", "a", "zz", "d", "a")
     diff.check("SMISMEMBER", "nokey", "a", "b")
-    same(diff, "SMEMBERS", "s")
+    diff.same("SMEMBERS", "s")
     diff.check("SMEMBERS", "nokey")
     diff.check("SREM", "s", "a", "zz", "a")
     diff.check("SREM", "nokey", "a")
-    same(diff, "SMEMBERS", "s")
+    diff.same("SMEMBERS", "s")
     diff.check("SREM", "s", "b", "c", "d", "e")
     diff.check("EXISTS", "s")
     diff.check("TYPE", "s")
@@ -153,12 +133,12 @@ def test_encoding_intset_hashtable(diff):
     diff.check(*ENC, "n")
     diff.check("SADD", "m", *range(513))
     diff.check(*ENC, "m")
-    with config(diff, "set-max-intset-entries", "3"):
+    with diff.config("set-max-intset-entries", "3"):
         diff.check("SADD", "c", "1", "2", "3")
         diff.check(*ENC, "c")
         diff.check("SADD", "c", "4")
         diff.check(*ENC, "c")
-    with config(diff, "set-max-intset-entries", "0"):
+    with diff.config("set-max-intset-entries", "0"):
         diff.check("SADD", "z", "1")
         diff.check(*ENC, "z")
     diff.check("SADD", "c", "5")
@@ -174,7 +154,7 @@ def test_encoding_of_computed_sets(diff):
                 ("SINTERSTORE", "d", "c", "a")):
         diff.check(*cmd)
         diff.check(*ENC, "d")
-        same(diff, "SMEMBERS", "d")
+        diff.same("SMEMBERS", "d")
     # SMOVE creates the destination from the moved member.
     diff.check("SMOVE", "a", "new1", "x")
     diff.check(*ENC, "new1")
@@ -187,7 +167,7 @@ def test_encoding_of_computed_sets(diff):
 def test_sdiffstore_algorithm_choice_shows_in_encoding(diff):
     """SDIFF picks one of two algorithms; the second builds the result from the whole first set
     (so it becomes a hashtable when that set is too big for an intset) and then removes."""
-    with config(diff, "set-max-intset-entries", "20"):
+    with diff.config("set-max-intset-entries", "20"):
         diff.check("SADD", "big", *range(1, 31))
         diff.check("SADD", "e1", *range(1, 11))
         diff.check("SADD", "e2", *range(11, 16))
@@ -200,10 +180,10 @@ def test_sdiffstore_algorithm_choice_shows_in_encoding(diff):
                     ("SDIFFSTORE", "d", "big", "e1", "big")):
             diff.check(*cmd)
             diff.check(*ENC, "d")
-            same(diff, "SMEMBERS", "d")
+            diff.same("SMEMBERS", "d")
         diff.check("SDIFF", "big", "e4")
         diff.check("SUNION", "e1", "e2", "e3")
-        same(diff, "SUNION", "e1", "e2", "e3", "e4")
+        diff.same("SUNION", "e1", "e2", "e3", "e4")
 
 
 def test_set_algebra(diff):
@@ -215,17 +195,17 @@ def test_set_algebra(diff):
               ("a", "b", "a"), ("nokey",), ("c", "b", "a")]
     for keys in combos:
         for cmd in ("SINTER", "SUNION", "SDIFF"):
-            same(diff, cmd, *keys)
+            diff.same(cmd, *keys)
         diff.check("SINTERCARD", len(keys), *keys)
         for cmd in ("SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"):
             diff.check(cmd, "dst", *keys)
-            same(diff, "SMEMBERS", "dst")
+            diff.same("SMEMBERS", "dst")
             diff.check("EXISTS", "dst")
     # The destination may be one of the sources.
     diff.check("SUNIONSTORE", "a", "a", "c")
-    same(diff, "SMEMBERS", "a")
+    diff.same("SMEMBERS", "a")
     diff.check("SINTERSTORE", "b", "b", "a")
-    same(diff, "SMEMBERS", "b")
+    diff.same("SMEMBERS", "b")
     diff.check("SDIFFSTORE", "c", "c", "c")
     diff.check("EXISTS", "c")
     # *STORE replaces the destination's TTL.
@@ -531,8 +511,8 @@ def test_restore_encoding(diff):
     diff.check("SADD", "small", "1", "2", "3", "4")
     diff.check("SADD", "strs", "a", "b")
     payloads = {k: diff.theirs.call("DUMP", k) for k in ("ints", "small", "strs")}
-    with config(diff, "set-max-intset-entries", "3"):
+    with diff.config("set-max-intset-entries", "3"):
         for k, p in payloads.items():
             diff.check("RESTORE", k + "2", "0", p)
             diff.check(*ENC, k + "2")
-            same(diff, "SMEMBERS", k + "2")
+            diff.same("SMEMBERS", k + "2")

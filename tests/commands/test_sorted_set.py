@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import threading
 import time
-from contextlib import contextmanager
 
 import pytest
 
@@ -27,17 +26,6 @@ LONG = "x" * 65
 ])
 def test_getkeys(diff, argv):
     diff.check("COMMAND", "GETKEYS", *argv)
-
-
-@contextmanager
-def config(diff, name, value):
-    old = diff.theirs.call("CONFIG", "GET", name)
-    old = old[1] if isinstance(old, list) else list(old.values())[0]
-    diff.check("CONFIG", "SET", name, value)
-    try:
-        yield
-    finally:
-        diff.both("CONFIG", "SET", name, old)
 
 
 def test_zadd_basic_and_options(diff):
@@ -129,7 +117,7 @@ def test_score_formatting(diff):
     c("ZSCAN", "z", "0")
     c("ZMSCORE", "z", "m0", "nope", "m1")
     c("ZMSCORE", "nokey", "a", "b")
-    with config(diff, "zset-max-listpack-entries", "0"):
+    with diff.config("zset-max-listpack-entries", "0"):
         for i, s in enumerate(scores):
             c("ZADD", "sk", s, f"m{i}")
         c("ZRANGE", "sk", "0", "-1", "WITHSCORES")
@@ -389,7 +377,7 @@ def test_zrandmember_deterministic(diff):
     c("SET", "s", "x")
     c("ZRANDMEMBER", "s")
     c("ZRANDMEMBER", "s", "1")
-    with config(diff, "zset-max-listpack-entries", "0"):
+    with diff.config("zset-max-listpack-entries", "0"):
         c("ZADD", "big", "1", "a", "2", "b", "3", "c")
         c("ZRANDMEMBER", "big", "3", "WITHSCORES")
 
@@ -437,7 +425,7 @@ def test_zscan(diff):
 
 
 def test_zscan_skiplist_full_iteration(diff):
-    with config(diff, "zset-max-listpack-entries", "4"):
+    with diff.config("zset-max-listpack-entries", "4"):
         args = []
         for i in range(300):
             args += [str(i * 1.1), f"m{i}"]
@@ -518,7 +506,7 @@ def test_setstore_deletes_and_encoding(diff):
     c("OBJECT", "ENCODING", "dst")
     c("ZDIFFSTORE", "dst", "2", "z1", "long")
     c("OBJECT", "ENCODING", "dst")
-    with config(diff, "zset-max-listpack-entries", "2"):
+    with diff.config("zset-max-listpack-entries", "2"):
         c("ZUNIONSTORE", "dst", "2", "z1", "z2")
         c("OBJECT", "ENCODING", "dst")
         c("ZRANGESTORE", "dst", "z1", "0", "1")
@@ -568,10 +556,10 @@ def test_encoding_conversions(diff):
     c("OBJECT", "ENCODING", "n")
     c("ZPOPMIN", "n", "100")
     c("OBJECT", "ENCODING", "n")
-    with config(diff, "zset-max-listpack-entries", "0"):
+    with diff.config("zset-max-listpack-entries", "0"):
         c("ZADD", "e", "1", "a")
         c("OBJECT", "ENCODING", "e")
-    with config(diff, "zset-max-listpack-value", "2"):
+    with diff.config("zset-max-listpack-value", "2"):
         c("ZADD", "v", "1", "abc", "2", "a")
         c("OBJECT", "ENCODING", "v")
         c("ZADD", "w", "1", "a", "2", "abc")
