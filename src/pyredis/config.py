@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .util import glob_match
+from .util import glob_match, sdscatrepr
 
 MEMORY_UNITS = {"b": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2, "g": 1000**3, "gb": 1024**3}
 LLONG_MAX = 2**63 - 1
@@ -585,29 +585,8 @@ def _mem_units(v: int) -> str:
 
 
 def _repr(word: str) -> str:
-    """sdscatrepr: always quoted, with C escapes."""
-    out = ['"']
-    for c in word:
-        o = ord(c)
-        if c in '"\\':
-            out.append("\\" + c)
-        elif c == "\n":
-            out.append("\\n")
-        elif c == "\r":
-            out.append("\\r")
-        elif c == "\t":
-            out.append("\\t")
-        elif c == "\a":
-            out.append("\\a")
-        elif c == "\b":
-            out.append("\\b")
-        elif 32 <= o <= 126:
-            out.append(c)
-        else:
-            for byte in c.encode("utf-8", "surrogateescape"):
-                out.append("\\x%02x" % byte)
-    out.append('"')
-    return "".join(out)
+    """sdscatrepr of the word's bytes: always quoted, with C escapes."""
+    return sdscatrepr(word.encode("utf-8", "surrogateescape"))
 
 
 def _quote(word: str) -> str:

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from .protocol.parser import string2ll
 
-__all__ = ["glob_match", "string2ll", "parse_double", "compile_glob"]
+__all__ = ["glob_match", "string2ll", "parse_double", "compile_glob", "sdscatrepr"]
 
 
 def _lower(c: int) -> int:
@@ -165,3 +165,22 @@ def parse_double(s: bytes) -> float | None:
     if math.isnan(v):
         return None
     return v
+
+
+_REPR_ESCAPES = {0x5C: "\\\\", 0x22: '\\"', 0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t", 0x07: "\\a", 0x08: "\\b"}
+
+
+def sdscatrepr(s: bytes) -> str:
+    """Redis's sdscatrepr: a double-quoted string with C escapes for the non-printable bytes
+    (MONITOR lines, redis-cli's formatting)."""
+    out = ['"']
+    for b in s:
+        e = _REPR_ESCAPES.get(b)
+        if e is not None:
+            out.append(e)
+        elif 0x20 <= b < 0x7F:
+            out.append(chr(b))
+        else:
+            out.append("\\x%02x" % b)
+    out.append('"')
+    return "".join(out)

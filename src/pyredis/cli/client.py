@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from .. import REDIS_VERSION, __version__
+from ..util import sdscatrepr
 
 USAGE = """\
 pyredis-cli %s (redis-cli %s compatible)
@@ -166,30 +167,6 @@ def encode_command(args: list[bytes]) -> bytes:
 
 
 # --- formatting (redis-cli's cliFormatReplyTTY / cliFormatReplyRaw) --------------------------
-def repr_bytes(s: bytes) -> str:
-    """sdscatrepr: a double-quoted string with C escapes for the non-printable bytes."""
-    out = ['"']
-    for b in s:
-        if b == 0x5C:
-            out.append("\\\\")
-        elif b == 0x22:
-            out.append('\\"')
-        elif b == 0x0A:
-            out.append("\\n")
-        elif b == 0x0D:
-            out.append("\\r")
-        elif b == 0x09:
-            out.append("\\t")
-        elif b == 0x07:
-            out.append("\\a")
-        elif b == 0x08:
-            out.append("\\b")
-        elif 0x20 <= b < 0x7F:
-            out.append(chr(b))
-        else:
-            out.append("\\x%02x" % b)
-    out.append('"')
-    return "".join(out)
 
 
 _EMPTY = {"array": "(empty array)\n", "map": "(empty hash)\n", "set": "(empty set)\n", "push": "(empty push)\n"}
@@ -213,7 +190,7 @@ def format_tty(r: Reply, prefix: str = "") -> str:
     if k == "bignum":
         return f"(big number) {_text(r.value)}\n"
     if k == "bulk":
-        return repr_bytes(r.value) + "\n"
+        return sdscatrepr(r.value) + "\n"
     if k == "verbatim":
         return _text(r.value) + "\n"
     if k == "nil":
@@ -265,9 +242,9 @@ def format_raw(r: Reply) -> bytes:
 def format_csv(r: Reply) -> str:
     k = r.kind
     if k == "error":
-        return "ERROR," + repr_bytes(r.value)
+        return "ERROR," + sdscatrepr(r.value)
     if k in ("status", "bulk", "verbatim"):
-        return repr_bytes(r.value)
+        return sdscatrepr(r.value)
     if k == "integer":
         return str(r.value)
     if k in ("double", "bignum"):
@@ -760,7 +737,7 @@ def scan_mode(conn: Connection, raw: bool) -> int:
         cursor = r.value[0].value
         out = sys.stdout.buffer
         for key in r.value[1].value:
-            out.write(key.value + b"\n" if raw else (repr_bytes(key.value) + "\n").encode())
+            out.write(key.value + b"\n" if raw else (sdscatrepr(key.value) + "\n").encode())
         out.flush()
         if cursor == b"0":
             return 0

@@ -29,7 +29,7 @@ from ..core.spec import TABLE, CommandSpec, command, container
 from ..errors import NO_SUCH_KEY, NOT_INTEGER, SYNTAX, CommandError
 from ..keyspace.types import encoding as value_encoding
 from ..protocol.replies import NO_REPLY, OK, Double, ErrorReply, SetReply, Simple, Verbatim
-from ..util import glob_match
+from ..util import glob_match, sdscatrepr
 
 # --- reference data (COMMAND DOCS text, key specs, tips) ----------------------------------
 _REF: dict | None = None
@@ -1794,28 +1794,6 @@ def memory_help(ctx: Client):
 
 
 # --- MONITOR ------------------------------------------------------------------------------
-def _repr_bytes(a: bytes) -> str:
-    """sdscatrepr: a quoted argument with C escapes."""
-    out = ['"']
-    for b in a:
-        if b == 34 or b == 92:
-            out.append("\\" + chr(b))
-        elif b == 10:
-            out.append("\\n")
-        elif b == 13:
-            out.append("\\r")
-        elif b == 9:
-            out.append("\\t")
-        elif b == 7:
-            out.append("\\a")
-        elif b == 8:
-            out.append("\\b")
-        elif 32 <= b <= 126:
-            out.append(chr(b))
-        else:
-            out.append("\\x%02x" % b)
-    out.append('"')
-    return "".join(out)
 
 
 def _feed_monitors(c: Client, spec: CommandSpec, argv: list[bytes]) -> None:
@@ -1823,7 +1801,7 @@ def _feed_monitors(c: Client, spec: CommandSpec, argv: list[bytes]) -> None:
     if spec.admin or "skip_monitor" in spec.flags:
         return
     state = c.server
-    line = "%.6f [%d %s] %s" % (time.time(), c.db.id, c.addr, " ".join(_repr_bytes(a) for a in argv))
+    line = "%.6f [%d %s] %s" % (time.time(), c.db.id, c.addr, " ".join(sdscatrepr(a) for a in argv))
     msg = Simple(line.encode("utf-8", "surrogateescape"))
     for m in list(state.monitors):
         if m.write_push is not None:
