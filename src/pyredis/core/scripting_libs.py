@@ -229,6 +229,8 @@ class _JsonError(Exception):
 
 
 _WS = b" \t\n\r"
+_PUNCT_TOKENS = {0x7B: "T_OBJ_BEGIN", 0x7D: "T_OBJ_END", 0x5B: "T_ARR_BEGIN", 0x5D: "T_ARR_END",
+                 0x3A: "T_COLON", 0x2C: "T_COMMA"}
 _NUM_CHARS = frozenset(b"0123456789+-.eE")
 
 
@@ -254,24 +256,10 @@ class _JsonParser:
         if i >= n:
             return "T_END", None, i
         ch = s[i]
-        if ch == 0x7B:
+        tok = _PUNCT_TOKENS.get(ch)
+        if tok is not None:
             self.i = i + 1
-            return "T_OBJ_BEGIN", None, i
-        if ch == 0x7D:
-            self.i = i + 1
-            return "T_OBJ_END", None, i
-        if ch == 0x5B:
-            self.i = i + 1
-            return "T_ARR_BEGIN", None, i
-        if ch == 0x5D:
-            self.i = i + 1
-            return "T_ARR_END", None, i
-        if ch == 0x3A:
-            self.i = i + 1
-            return "T_COLON", None, i
-        if ch == 0x2C:
-            self.i = i + 1
-            return "T_COMMA", None, i
+            return tok, None, i
         if ch == 0x22:
             return self.string(i)
         if ch == 0x2D or 0x30 <= ch <= 0x39:

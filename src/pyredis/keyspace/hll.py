@@ -190,26 +190,8 @@ def sparse_to_dense(buf) -> bytearray | None:
     """hllSparseToDense: the header is copied (cached cardinality included)."""
     if buf[4] == DENSE:
         return bytearray(buf)
-    raw = bytearray(HLL_REGISTERS)
-    end = len(buf)
-    p = HDR
-    idx = 0
-    while p < end:
-        c = buf[p]
-        if c & 0x80:
-            runlen = (c & 3) + 1
-            if runlen + idx > HLL_REGISTERS:
-                break
-            raw[idx:idx + runlen] = bytes((((c >> 2) & 0x1F) + 1,)) * runlen
-            idx += runlen
-            p += 1
-        elif c & 0x40:
-            idx += (((c & 0x3F) << 8) | (buf[p + 1] if p + 1 < end else 0)) + 1
-            p += 2
-        else:
-            idx += (c & 0x3F) + 1
-            p += 1
-    if idx != HLL_REGISTERS:
+    raw = sparse_registers(buf)
+    if raw is None:
         return None
     out = bytearray(buf[:HDR])
     out[4] = DENSE
