@@ -43,11 +43,7 @@ EXTRA_GATES: list = []
 
 
 def _error_reply(c: Client, text: bytes) -> ErrorReply:
-    stats = c.server.stats
-    stats.total_error_replies += 1
-    sp = text.find(b" ")
-    prefix = (text[:sp] if sp > 0 else text).decode("utf-8", "replace")
-    stats.errorstats[prefix] = stats.errorstats.get(prefix, 0) + 1
+    c.server.stats.count_error(text)
     return ErrorReply(text)
 
 

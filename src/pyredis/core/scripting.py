@@ -24,15 +24,32 @@ in dispatch.EXTRA_GATES answers everybody else (only allow_busy commands pass: S
 FUNCTION KILL/STATS, SHUTDOWN, MULTI...), and the event loop resumes the coroutine in slices
 of SLICE_S seconds until it ends. Everything runs on the loop thread, so redis.call never
 races with other commands and time stays frozen for the script.
-A yield is only possible when no C function is between the hook and the coroutine base:
-the hook checks L->nCcalls against L->baseCcalls (offsets verified at start-up against
-lua_sethook's effect). pcall of a Lua function therefore runs in an internal coroutine of
-its own, which the hook can yield too; metamethods, table.sort comparators and string.gsub
-callbacks remain non-yieldable (a busy loop there is not interrupted until it leaves them).
-SCRIPT KILL sets a flag; the next hook switches the coroutine to a line hook (Lua's own
-debug hook dispatcher, preregistered with debug.sethook) whose Lua function raises the kill
-error at every line, so pcall cannot swallow it, as in Redis. Scripts run inside MULTI/EXEC
-(or with no event loop) are never deferred: they run to completion.
+pcall and xpcall of a Lua function, and the coroutines a script makes, run in coroutines of
+their own, all resumed through one Lua resume() that tells Python the chain of running
+threads (ScriptRun.chain, outermost first). The hook yields only when that yield can travel
+up to the script's step(): no C call (L->nCcalls above L->baseCcalls; offsets verified at
+start-up against lua_sethook's effect) on any thread of the chain; each resume() that sees
+its coroutine come back suspended by the hook yields in turn, and resumes it again later.
+Metamethods, table.sort comparators, string.gsub callbacks and generic-for iterator functions
+are C calls: a busy loop inside them is not interrupted until it leaves them.
+SCRIPT KILL sets a flag; the next hook switches the running thread to a line hook (Lua's own
+debug hook dispatcher, preregistered with debug.sethook on every thread the script runs)
+whose Lua function raises the kill error at every line, so pcall cannot swallow it, as in
+Redis. Scripts run inside MULTI/EXEC (or with no event loop) are never deferred: they run to
+completion.
+
+Lua values and lupa (never crash). lupa binds each Lua value it hands to Python to the
+lua_State it came through; for a call made inside a coroutine that state is freed with the
+coroutine, and a Python wrapper that outlives it touches freed memory (lupa issue #84: the
+segfault in FUNCTION FLUSH). Hence: every Python function Lua can call goes through
+scripting_libs.lua_callable (errors leave as fresh exceptions that hold no argument), values
+kept beyond a call are re-bound to the main state (LuaEngine.anchor: register_function's
+callbacks), and replies are converted without recursion with Redis's Lua stack limit
+(LuaEngine._convert: a self-referencing table gets Redis's nested reply ending in "reached
+lua stack limit", not a Python RecursionError).
+Known difference: coroutine.resume and the functions coroutine.wrap returns are Lua functions
+(the hook's yields must pass through them), so a tail call to them (`return f()`) loses the
+caller's position in their error messages, which Lua's C versions keep.
 
 Effects: the writes of a script are propagated as the commands it ran, wrapped in
 MULTI/EXEC when there are several (redis.set_repl(redis.REPL_NONE) suspends it).
@@ -63,16 +80,19 @@ from ..protocol.replies import (
     NULL_ARRAY,
     BigNumber,
     Boolean,
+    Deep,
     Double,
     ErrorReply,
+    MapPairs,
     MultiReply,
     Push,
     SetReply,
     Simple,
     Verbatim,
+    VerbatimFormatted,
 )
 from . import scripting_libs as libs
-from .scripting_libs import LuaRaise, raise_str
+from .scripting_libs import LuaRaise, lua_callable, raise_str
 
 if TYPE_CHECKING:
     from .client import Client
@@ -86,6 +106,11 @@ KILL_MSG = "ERR Script killed by user with SCRIPT KILL..."
 LOAD_TIMEOUT_MSG = "ERR FUNCTION LOAD timeout"
 LOAD_TIMEOUT_S = 0.5
 HOOK_COUNT = 100000
+# Converting a script's reply: Lua's C stack limit as Redis meets it (see LuaEngine._convert).
+_LUA_MAXCSTACK = 8000
+_TOP_SLOTS = 2
+_STACK_LIMIT = b"ERR reached lua stack limit"
+_DEEP_SLOTS = 200  # past this, the reply is handed to the encoder as Deep (no recursion)
 SLICE_S = 0.01
 _VERSION_NUM = (lambda p: (int(p[0]) << 16) | (int(p[1]) << 8) | int(p[2]))(REDIS_VERSION.split("."))
 
@@ -160,10 +185,11 @@ _getinfo = None
 def _where(level: int = 1) -> bytes:
     """luaL_where(L, level) for the running script's coroutine: b"user_script:1: " or b""."""
     run = _running.run
-    if run is None or not run.ptr:
+    if run is None or not run.chain:
         return b""
     ar = _LuaDebug()
-    if _getstack(run.ptr, level, ctypes.byref(ar)) and _getinfo(run.ptr, b"Sl", ctypes.byref(ar)):
+    L = run.chain[-1]  # noqa: N806
+    if _getstack(L, level, ctypes.byref(ar)) and _getinfo(L, b"Sl", ctypes.byref(ar)):
         if ar.currentline > 0:
             return ar.short_src + b":%d: " % ar.currentline
     return b""
@@ -179,12 +205,21 @@ def _verify_layout(ptr: int) -> bool:
         return False
 
 
+def _thread_addr(ptr: bytes) -> int:
+    """The lua_State address in tostring(thread): b"thread: 0x55d0c0a0b2a8"."""
+    return int(ptr[8:], 16)
+
+
 def _count_hook(L, ar) -> None:  # noqa: N803  (called by Lua, on the loop thread)
     run = _running.run
-    if run is None or (L != run.ptr and L not in run.threads):
+    if run is None:
         return
+    chain = run.chain
+    if not chain or L != chain[-1]:
+        return  # not a thread of the running script
     if run.killed:
-        # Lua's own hook dispatcher + the preregistered killer: raises at every line.
+        # Lua's own hook dispatcher + the preregistered killer: raises at every line of this
+        # thread, as Redis switches the lua_State its hook fired in to a line hook.
         _sethook(L, run.engine.hookf, _LUA_MASKLINE, 0)
         return
     if not _can_yield:
@@ -200,10 +235,11 @@ def _count_hook(L, ar) -> None:  # noqa: N803  (called by Lua, on the loop threa
         return
     elif not run.may_defer or now - run.t0 < run.threshold:
         return
-    n = ctypes.c_ushort.from_address(L + _OFF_NCCALLS).value
-    base = ctypes.c_ushort.from_address(L + _OFF_BASECCALLS).value
-    if n > base:
-        return  # a C function is on the way: not yieldable now
+    # A yield must travel from L up to step(): every thread of the chain must be in Lua code
+    # with no C call (metamethod, table.sort comparator, ...) between it and its base.
+    for T in chain:  # noqa: N806
+        if ctypes.c_ushort.from_address(T + _OFF_NCCALLS).value > ctypes.c_ushort.from_address(T + _OFF_BASECCALLS).value:
+            return
     run.hook_yielded = True
     _yield(L, 0)
 
@@ -281,9 +317,10 @@ local function pcall_fix(ok, ...)
   return false, e
 end
 local _xpcall = xpcall
-S.xpcall = function(f, h)
-  if _type(h) ~= 'function' then return _xpcall(f, h) end
-  return _xpcall(f, function(e) return h(unwrap(e)) end)
+local s_xpcall
+S.xpcall = function(...)
+  if _select('#', ...) < 2 then argerr(2, 'xpcall', 'value expected') end
+  return s_xpcall(...)
 end
 
 -- coroutines: the script's main body is itself a coroutine, hide it
@@ -291,15 +328,44 @@ local current_co = nil
 -- pcall of a Lua function runs in a coroutine of its own, so that the count hook can still
 -- yield (busy scripts keep the server answering inside pcall): these are "internal"
 local internal = _setmetatable({}, {__mode = 'k'})
-local py_reg, py_unreg = py.reg_thread, py.unreg_thread
+local py_reg, py_push, py_pop, py_hook_yielding = py.reg_thread, py.push_thread, py.pop_thread, py.hook_yielding
 local killer, s_pcall
-local function pcall_step(c, ptr, ok, ...)
-  if co_status(c) == 'suspended' then
-    co_yield()  -- the hook yielded the protected call: pass it up, then go on
-    return pcall_step(c, ptr, co_resume(c))
+-- Threads hooked during the current run (thread -> its address text): the kill hook and the
+-- count hook are set on each; their entries in debug's hook table (keyed by address, never
+-- collected) are dropped when the run ends.
+local hooked = {}
+local function hook_thread(c)
+  dbg.sethook(c, killer, 'l')
+  local ptr = _tostring(c)
+  py_reg(ptr)  -- the count hook back on c (debug.sethook replaced it)
+  hooked[c] = ptr
+  return ptr
+end
+local function unhook_all()
+  for c in _next, hooked do dbg.sethook(c) end
+  hooked = {}
+end
+-- resume(c, ...): resume an internal or a script-made coroutine. Python keeps the chain of
+-- resumed threads, so the count hook yields only when the yield can travel up to step()
+-- (no C call in between on any of them); a resume that comes back from such a yield passes
+-- it up, then resumes c again where the hook stopped it.
+local function resumed(c, ptr, ok, ...)
+  py_pop()
+  local st = co_status(c)
+  if st == 'suspended' and py_hook_yielding() then
+    co_yield()
+    py_push(ptr)
+    return resumed(c, ptr, co_resume(c))
   end
-  py_unreg(ptr)
-  dbg.sethook(c)  -- drop the hook table entry (keyed by the thread's address, never collected)
+  if st == 'dead' then dbg.sethook(c) hooked[c] = nil end
+  return ok, ...
+end
+local function resume(c, ...)
+  local ptr = hooked[c] or hook_thread(c)
+  py_push(ptr)
+  return resumed(c, ptr, co_resume(c, ...))
+end
+local function pcall_done(c, ok, ...)
   if ok then return true, ... end
   return pcall_fix(false, ...)
 end
@@ -308,17 +374,31 @@ S.pcall = function(...)
   return s_pcall(...)
 end
 s_pcall = function(f, ...)
-  local cur = co_running()
-  if current_co == nil or (cur ~= current_co and not internal[cur]) or _type(f) ~= 'function'
-     or dbg.getinfo(f, 'S').what == 'C' then
-    return pcall_fix(_pcall(f, ...))  -- in the script's own coroutines the hook never yields
+  if current_co == nil or _type(f) ~= 'function' or dbg.getinfo(f, 'S').what == 'C' then
+    return pcall_fix(_pcall(f, ...))
   end
   local c = co_create(function(...) return f(...) end)
   internal[c] = true
-  dbg.sethook(c, killer, 'l')
-  local ptr = _tostring(c)
-  py_reg(ptr)
-  return pcall_step(c, ptr, co_resume(c, ...))
+  return pcall_done(c, resume(c, ...))
+end
+
+-- xpcall of a Lua function runs in an internal coroutine too; the handler is called once the
+-- coroutine has died rather than on top of the failing frame (scripts have no debug library,
+-- so nothing can tell), with Lua's "error in error handling" when the handler fails.
+local function xpcall_done(h, ok, ...)
+  if ok then return true, ... end
+  local hok, r = _pcall(h, unwrap((...)))
+  if hok then return false, r end
+  return false, 'error in error handling'
+end
+s_xpcall = function(f, h)
+  if _type(h) ~= 'function' then return _xpcall(f, h) end
+  if current_co == nil or _type(f) ~= 'function' or dbg.getinfo(f, 'S').what == 'C' then
+    return _xpcall(f, function(e) return h(unwrap(e)) end)
+  end
+  local c = co_create(function() return f() end)
+  internal[c] = true
+  return xpcall_done(h, resume(c))
 end
 
 local co = copy(coroutine)
@@ -326,7 +406,37 @@ local function resume_fix(ok, ...)
   if ok then return ok, ... end
   return false, unwrap((...))
 end
-co.resume = function(c, ...) return resume_fix(co_resume(c, ...)) end
+-- create and wrap check their argument in Python (a C function for Lua: the error has the
+-- caller's position even after `return coroutine.create(x)`); resume and the function wrap
+-- returns are Lua, so that the hook's yields travel through them. A tail call to those two
+-- loses the caller's position in their errors, where Lua's C versions keep it.
+local function is_lua_function(f) return _type(f) == 'function' and dbg.getinfo(f, 'S').what ~= 'C' end
+-- coroutine.create for Python: lupa hands an unstarted thread to Python as its function, so
+-- the thread starts at once and waits for its first resume, which brings f's arguments.
+local function user_co_create(f)
+  local c = co_create(function() return f(co_yield()) end)
+  co_resume(c)
+  return c
+end
+local function make_wrap(f)
+  local c = co_create(f)
+  return function(...)
+    local r = {n = 0}
+    local function keep(...) r.n = _select('#', ...); for i = 1, r.n do r[i] = (_select(i, ...)) end end
+    keep(resume_fix(resume(c, ...)))
+    if r[1] then return _unpack(r, 2, r.n) end
+    local e = r[2]
+    local te = _type(e)
+    if te == 'string' or te == 'number' then _error(e, 2) end  -- as auxwrap: with the position
+    _error(e, 0)
+  end
+end
+co.create = py.co_create
+co.wrap = py.co_wrap
+co.resume = function(c, ...)
+  if _type(c) ~= 'thread' then argerr(1, 'resume', 'coroutine expected') end
+  return resume_fix(resume(c, ...))
+end
 co.running = function()
   local c = co_running()
   if c == current_co or internal[c] then return nil end
@@ -376,7 +486,7 @@ end
 local pyfuncs = _setmetatable({}, {__mode = 'k'})
 local cjnull = py.libs.cjson.null
 local function mark(t) for _, v in _next, t do if _type(v) == 'userdata' and v ~= cjnull then pyfuncs[v] = true end end end
-for _, t in _next, {R, mth, S, py.libs.bit, py.libs.cjson, py.libs.cmsgpack, py.libs.struct} do mark(t) end
+for _, t in _next, {R, mth, S, co, py.libs.bit, py.libs.cjson, py.libs.cmsgpack, py.libs.struct} do mark(t) end
 pyfuncs[py.register] = true
 S.type = function(...)
   if _select('#', ...) == 0 then argerr(1, 'type', 'value expected') end
@@ -435,6 +545,7 @@ local function start(f, keys, args, is_eval)
   else
     c = co_create(function() return f(keys, args) end)
   end
+  unhook_all()
   dbg.sethook(c, killer, 'l')
   local function step()
     local prev = current_co
@@ -442,9 +553,10 @@ local function start(f, keys, args, is_eval)
     local ok, r = co_resume(c)
     current_co = prev
     if co_status(c) == 'suspended' then return 1 end
-    if ok then dbg.sethook(c) return 0, r end
+    if ok then dbg.sethook(c) unhook_all() return 0, r end
     local src, line = where(c)
     dbg.sethook(c)
+    unhook_all()
     return 2, r, src, line
   end
   return step, _tostring(c)
@@ -489,11 +601,15 @@ local function pairs_of(t)
   return n, ks, vs
 end
 
+local function slice(t, i, j) return _unpack(t, i, j) end  -- raw reads, as luaReplyToRedisReply
 local function is_proxy(t) return real_of[t] ~= nil end
 local function get_real(t) return real_of[t] end
 local function raw_set(t, k, v) return _rawset(t, k, v) end
 local function set_mt(t, m) return _setmetatable(t, m) end
-return start, compile, set_keys, set_loading, classify, pairs_of, G, is_proxy, raw_set, set_mt, get_real
+return {start = start, compile = compile, set_keys = set_keys, set_loading = set_loading,
+        classify = classify, pairs_of = pairs_of, G = G, is_proxy = is_proxy, raw_set = raw_set,
+        set_mt = set_mt, get_real = get_real, slice = slice, co_create = user_co_create,
+        is_lua_function = is_lua_function, make_wrap = make_wrap}
 """
 
 
@@ -521,7 +637,7 @@ class ScriptRun:
     __slots__ = (
         "engine", "client", "name", "is_eval", "read_only", "t0", "threshold", "killed", "dirty",
         "ptr", "step", "deferred", "slice_start", "may_defer", "hook_yielded", "resp", "loading",
-        "saved", "marker", "argv", "collected", "kill_msg", "repl", "threads", "gate",
+        "saved", "marker", "argv", "collected", "kill_msg", "repl", "chain", "gate",
     )
 
     def __init__(self, engine: LuaEngine, client, name: bytes, is_eval: bool, read_only: bool) -> None:
@@ -548,7 +664,9 @@ class ScriptRun:
         self.collected = None
         self.kill_msg = KILL_MSG
         self.repl = 3
-        self.threads: set[int] = set()  # internal coroutines (pcall) the hook may yield
+        # the lua_States resumed, outermost first: the script's coroutine, then the pcall and
+        # script-made coroutines it resumed (the running one last)
+        self.chain: list[int] = []
         self.gate = None
 
 
@@ -598,26 +716,38 @@ class LuaEngine:
         self.scripts: dict[bytes, object] = {}  # sha -> compiled function (eval)
         self.run_ctx: ScriptRun | None = None
         self.loading_lib = None  # Library being loaded (functions)
-        lib_tables = libs.make_libs(rt)
+        lib_tables = libs.make_libs(rt, self._log_bug)
         self.null = lib_tables.pop("_null")
         unproxy_box = lib_tables.pop("_unproxy")
-        pyt = rt.table_from({
+        # Every Python function Lua can call goes through lua_callable (scripting_libs: why).
+        callables = {
             b"call": self._call, b"pcall": self._pcall, b"unwrap": self._unwrap,
             b"error_reply": self._error_reply, b"status_reply": self._status_reply,
             b"rawset": self._rawset, b"setmetatable": self._setmetatable,
-            b"reg_thread": self._reg_thread, b"unreg_thread": self._unreg_thread,
+            b"reg_thread": self._reg_thread, b"push_thread": self._push_thread,
+            b"pop_thread": self._pop_thread, b"hook_yielding": self._hook_yielding,
             b"replicate_commands": lambda *a: True, b"breakpoint": lambda *a: False, b"debug": lambda *a: None,
             b"sha1hex": self._sha1hex, b"log": self._log, b"setresp": self._setresp,
             b"set_repl": self._set_repl, b"acl_check_cmd": self._acl_check_cmd,
             b"random": self._random, b"randomseed": self._randomseed,
             b"register": self._register, b"killmsg": self._killmsg,
+            b"co_create": self._co_create, b"co_wrap": self._co_wrap,
+        }
+        pyt = rt.table_from({
+            **{k: lua_callable(f, self._log_bug) for k, f in callables.items()},
             b"version": REDIS_VERSION.encode(), b"version_num": _VERSION_NUM,
             b"libs": rt.table_from(lib_tables),
         })
+        # anchor(v): the same Lua value, held by a wrapper bound to the main lua_State (which
+        # lives as long as the runtime) instead of the coroutine it was received in.
+        self.anchor = rt.eval("function(v) return v end")
         boot = rt.execute(_BOOT, pyt, kind.encode())
-        (self.lua_start, self.lua_compile, self.lua_set_keys, self.lua_set_loading,
-         self.lua_classify, self.lua_pairs, self.G, self.lua_is_proxy, self.lua_rawset,
-         self.lua_setmetatable, self.lua_real_of) = boot
+        self.lua_start, self.lua_compile, self.lua_set_keys = boot[b"start"], boot[b"compile"], boot[b"set_keys"]
+        self.lua_set_loading, self.lua_classify, self.lua_pairs = boot[b"set_loading"], boot[b"classify"], boot[b"pairs_of"]
+        self.G, self.lua_is_proxy, self.lua_rawset = boot[b"G"], boot[b"is_proxy"], boot[b"raw_set"]
+        self.lua_setmetatable, self.lua_real_of, self.lua_slice = boot[b"set_mt"], boot[b"get_real"], boot[b"slice"]
+        self.lua_co_create, self.lua_is_lua_function = boot[b"co_create"], boot[b"is_lua_function"]
+        self.lua_make_wrap = boot[b"make_wrap"]
         unproxy_box[0] = rt.eval("function(isp, rs) return function(t) return isp(t) and rs(t) or t end end")(
             self.lua_is_proxy, self.lua_real_of)
         # The address of Lua's own hook dispatcher (ldblib's hookf), read once.
@@ -629,6 +759,13 @@ class LuaEngine:
             _sethook(p, _hook_ptr, _LUA_MASKCOUNT, HOOK_COUNT)
             _can_yield = _verify_layout(p)
             _sethook(p, None, 0, 0)
+
+    def _log_bug(self, e: Exception) -> None:
+        srv = self.state.server
+        if srv is not None:
+            import traceback
+
+            srv.log("warning", "Internal error in a Lua library call: %s" % "".join(traceback.format_exception(e)))
 
     # --- compile ---------------------------------------------------------------------
     def flush(self) -> None:
@@ -659,7 +796,8 @@ class LuaEngine:
         else:
             step, ptr = self.lua_start(fn, tf(keys), tf(args))
         run.step = step
-        run.ptr = int(ptr.split(b":")[1], 16)
+        run.ptr = _thread_addr(ptr)
+        run.chain = [run.ptr]
         _sethook(run.ptr, _hook_ptr, _LUA_MASKCOUNT, HOOK_COUNT)
         # client and server state for the duration of the script
         run.saved = (c.resp, c.db, state.time_frozen, state.propagate_sinks)
@@ -733,11 +871,7 @@ class LuaEngine:
                 if self.run_ctx is run:
                     self._restore(run)
             reply = ErrorReply(e.text)
-            st = self.state.stats
-            st.total_error_replies += 1
-            sp = e.text.find(b" ")
-            prefix = (e.text[:sp] if sp > 0 else e.text).decode("utf-8", "replace")
-            st.errorstats[prefix] = st.errorstats.get(prefix, 0) + 1
+            self.state.stats.count_error(e.text)
         if run.deferred and self.run_ctx is run:
             return  # still running (rescheduled)
         # finished: release the busy state and answer the caller
@@ -810,10 +944,27 @@ class LuaEngine:
 
     # --- Lua value -> reply -----------------------------------------------------------
     def to_reply(self, v, resp: int):
+        """A script's return value as a reply (Redis's luaReplyToRedisReply); `resp` is the
+        script's redis.setresp() protocol (it decides how booleans convert)."""
         t = type(v)
-        if t is bytes:
+        if t is bytes or t is int:
             return v
-        if t is int:
+        if t is float:
+            return libs.c_llong(v)
+        if t is bool or v is None:
+            return self._scalar(v, resp)
+        if lua_type(v) != "table":
+            return None
+        cl = self.lua_classify(v)
+        if cl[0] == b"err":  # at top level: the command's error
+            if len(cl) > 2 and cl[2]:
+                return ErrorReply(_sanitize(cl[1]))  # ignore_error_stats_update
+            raise CommandError(_sanitize(cl[1]))
+        return self._convert(v, cl, resp)
+
+    def _scalar(self, v, resp: int):
+        t = type(v)
+        if t is bytes or t is int:
             return v
         if t is float:
             return libs.c_llong(v)
@@ -821,49 +972,84 @@ class LuaEngine:
             if resp == 2:
                 return 1 if v else None
             return Boolean(1 if v else 0)
-        if v is None:
-            return None
-        if lua_type(v) != "table":
-            return None
-        cl = self.lua_classify(v)
-        kind = cl[0]
-        a = cl[1]
-        if kind == b"array":
-            out = []
-            for i in range(1, a + 1):
-                x = v[i]
-                if lua_type(x) == "table":
-                    k2 = self.lua_classify(x)
-                    if k2[0] == b"err":
-                        out.append(ErrorReply(_sanitize(k2[1])))
-                        continue
-                out.append(self.to_reply(x, resp))
-            return out
-        if kind == b"err":
-            if len(cl) > 2 and cl[2]:
-                return ErrorReply(_sanitize(a))  # ignore_error_stats_update
-            raise CommandError(_sanitize(a))
-        if kind == b"ok":
-            return Simple(_sanitize(a))
-        if kind == b"double":
-            return Double(a)
-        if kind == b"big_number":
-            return BigNumber(_sanitize(a))
-        if kind == b"map":
-            n, ks, vs = self.lua_pairs(a)
-            d = {}
-            for i in range(1, n + 1):
-                k = self.to_reply(ks[i], resp)
-                if isinstance(k, list):
-                    k = tuple(k)
-                d[k] = self.to_reply(vs[i], resp)
-            return d
-        if kind == b"set":
-            n, ks, vs = self.lua_pairs(a)
-            return SetReply(self.to_reply(ks[i], resp) for i in range(1, n + 1))
-        if kind == b"verbatim":
-            return Verbatim(a)
-        return None
+        return None  # nil, functions, userdata, threads
+
+    def _convert(self, v, cl, resp: int):
+        """Convert a table without recursion. Redis recurses in C and checks before each value
+        that 4 more slots fit on the Lua stack (LUAI_MAXCSTACK): past that the value becomes
+        the error "reached lua stack limit". The same limit is kept here by counting the
+        slots Redis's walk would use: 2 at the top, +1 per array level, +3 for map values
+        and set members, +4 for map keys."""
+        stats = self.state.stats
+        holder: list = []
+        work = [(v, _TOP_SLOTS, holder, cl)]
+        deepest = 0
+        while work:
+            x, slots, target, cl = work.pop()
+            if slots + 4 > _LUA_MAXCSTACK:
+                stats.count_error(_STACK_LIMIT)
+                target.append(ErrorReply(_STACK_LIMIT))
+                continue
+            if cl is None:
+                t = type(x)
+                if t is bytes or t is int or t is float or t is bool or x is None or lua_type(x) != "table":
+                    target.append(self._scalar(x, resp))
+                    continue
+                cl = self.lua_classify(x)
+            if slots > deepest:
+                deepest = slots
+            kind = cl[0]
+            if kind == b"array":
+                out: list = []
+                target.append(out)
+                items = self._items(x, cl[1])
+                for item in reversed(items):
+                    work.append((item, slots + 1, out, None))
+            elif kind == b"err":
+                text = _sanitize(cl[1])
+                if not (len(cl) > 2 and cl[2]):
+                    stats.count_error(text)
+                target.append(ErrorReply(text))
+            elif kind == b"ok":
+                target.append(Simple(_sanitize(cl[1])))
+            elif kind == b"double":
+                target.append(Double(cl[1]))
+            elif kind == b"big_number":
+                target.append(BigNumber(_sanitize(cl[1])))
+            elif kind == b"verbatim":
+                fmt = (cl[2][:3]).ljust(3, b" ")
+                target.append(Verbatim(cl[1]) if fmt == b"txt" else VerbatimFormatted(fmt + b":" + cl[1]))
+            elif kind in (b"map", b"set"):
+                n, ks, vs = self.lua_pairs(cl[1])
+                keys = self._items(ks, n)
+                if kind == b"map":
+                    pairs = MapPairs()
+                    target.append(pairs)
+                    values = self._items(vs, n)
+                    for i in range(n - 1, -1, -1):
+                        work.append((values[i], slots + 3, pairs, None))
+                        work.append((keys[i], slots + 4, pairs, None))
+                else:
+                    members = SetReply()
+                    target.append(members)
+                    for k in reversed(keys):
+                        work.append((k, slots + 3, members, None))
+            else:
+                target.append(None)
+        reply = holder[0]
+        return Deep(reply) if deepest > _DEEP_SLOTS else reply
+
+    def _items(self, t, n: int) -> list:
+        """t[1..n] in one Lua call per 4000 values (not one per element)."""
+        out: list = []
+        for i in range(1, n + 1, 4000):
+            j = min(n, i + 3999)
+            r = self.lua_slice(t, i, j)
+            if i == j:
+                out.append(r)
+            else:
+                out.extend(r)
+        return out
 
     # --- reply -> Lua value ------------------------------------------------------------
     def to_lua(self, r, resp: int):
@@ -960,16 +1146,35 @@ class LuaEngine:
         return e
 
     def _reg_thread(self, ptr: bytes):
-        run = _running.run
-        if run is not None:
-            p = int(ptr.split(b":")[1], 16)
-            run.threads.add(p)
-            _sethook(p, _hook_ptr, _LUA_MASKCOUNT, HOOK_COUNT)
+        """Put the count hook on a coroutine (debug.sethook(c, killer, 'l') replaced it)."""
+        _sethook(_thread_addr(ptr), _hook_ptr, _LUA_MASKCOUNT, HOOK_COUNT)
 
-    def _unreg_thread(self, ptr: bytes):
+    def _push_thread(self, ptr: bytes):
         run = _running.run
         if run is not None:
-            run.threads.discard(int(ptr.split(b":")[1], 16))
+            run.chain.append(_thread_addr(ptr))
+
+    def _pop_thread(self):
+        run = _running.run
+        if run is not None and len(run.chain) > 1:
+            run.chain.pop()
+
+    def _hook_yielding(self):
+        """Is the coroutine that just came back suspended by the count hook (not by the script)?"""
+        run = _running.run
+        return run is not None and run.hook_yielded
+
+    def _co_create(self, *args):
+        f = args[0] if args else None
+        if not self.lua_is_lua_function(f):
+            raise_str("bad argument #1 to 'create' (Lua function expected)")
+        return self.lua_co_create(f)
+
+    def _co_wrap(self, *args):
+        f = args[0] if args else None
+        if not self.lua_is_lua_function(f):
+            raise_str("bad argument #1 to 'wrap' (Lua function expected)")
+        return self.lua_make_wrap(f)
 
     def _rawset(self, *args):
         t = args[0] if args else None
@@ -1229,7 +1434,8 @@ class LuaEngine:
                                     "must be at least one character long")
         if name in lib.functions:
             raise self._raise("Function already exists in the library")
-        lib.functions[name] = FunctionInfo(name, cb, desc, [f for f in FUNCTION_FLAGS if f in flags])
+        # cb came in through this call: bound to the loading coroutine, which Lua frees soon.
+        lib.functions[name] = FunctionInfo(name, self.anchor(cb), desc, [f for f in FUNCTION_FLAGS if f in flags])
         return None
 
     def load_library(self, lib, code: bytes) -> None:
@@ -1242,7 +1448,8 @@ class LuaEngine:
         run.kill_msg = LOAD_TIMEOUT_MSG
         step, ptr = self.lua_start(fn)
         run.step = step
-        run.ptr = int(ptr.split(b":")[1], 16)
+        run.ptr = _thread_addr(ptr)
+        run.chain = [run.ptr]
         _sethook(run.ptr, _hook_ptr, _LUA_MASKCOUNT, HOOK_COUNT)
         self.loading_lib = lib
         self.lua_set_loading(True)

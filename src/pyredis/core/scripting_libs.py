@@ -12,7 +12,7 @@ import math
 import struct as _st
 import sys
 
-from lupa.lua51 import lua_type
+from lupa.lua51 import LuaError, lua_type
 
 _LLONG_MIN = -(1 << 63)
 
@@ -29,6 +29,45 @@ class LuaRaise(Exception):
 
 # where(level) -> b"user_script:1: " (luaL_where of the running script), set by core/scripting
 WHERE = [lambda level=1: b""]
+
+
+def lua_callable(f, on_bug=None):
+    """Wrap a Python function for Lua so that nothing of the call outlives it.
+
+    lupa binds every Lua value it hands to Python to the lua_State it came from: for a call
+    made inside a coroutine (every script runs in one) that is the coroutine's state, which
+    Lua frees once the coroutine is collected. A wrapper that outlives its coroutine later
+    touches freed memory (lupa issue #84: a segfault in FUNCTION FLUSH after many FCALLs).
+    Arguments are dropped when the call returns, except through an exception: lupa keeps the
+    last exception raised into Lua (with its traceback, whose frames hold the arguments) and
+    Lua keeps it as the error value. So the error leaves as a fresh LuaRaise raised from a
+    frame that no longer holds the arguments. Anything else (a bug, or an error of Lua code
+    called from Python) becomes a Lua error too, never a Python exception inside Lua.
+    Values kept beyond the call (register_function's callback) must be re-anchored on the
+    main state by the callee (LuaEngine.anchor). on_bug(exc) is told of unexpected
+    exceptions (the engine logs them with their traceback)."""
+    def g(*args):
+        try:
+            return f(*args)
+        except LuaRaise as e:
+            err = LuaRaise(e.value, e.is_table, e.counted)
+        except Exception as e:  # a Lua error of nested Lua code (lupa.LuaError), or a bug
+            err = LuaRaise(_foreign_error_text(e, on_bug))
+        del args
+        raise err
+    g.__name__ = getattr(f, "__name__", "lua_callable")
+    g.__wrapped__ = f
+    return g
+
+
+def _foreign_error_text(e: Exception, on_bug) -> bytes:
+    if isinstance(e, LuaError):  # a nested Lua call failed: its message, as Lua has it
+        return str(e).encode("utf-8", "surrogateescape")
+    if isinstance(e, MemoryError):
+        return b"not enough memory"
+    if on_bug is not None:
+        on_bug(e)
+    return b"internal error in a library call: " + type(e).__name__.encode()
 
 
 def raise_str(msg) -> None:
@@ -567,81 +606,110 @@ class _MpError(Exception):
     pass
 
 
-def _mp_decode(s: bytes, i: int, tf):
-    n = len(s)
-    if i >= n:
-        raise _MpError("Missing bytes in input.")
-    c = s[i]
-    i += 1
-
-    def need(k):
-        if i + k > n:
-            raise _MpError("Missing bytes in input.")
-
-    if c <= 0x7F:
-        return c, i
-    if c >= 0xE0:
-        return c - 256, i
-    if 0xA0 <= c <= 0xBF:
-        ln = c & 0x1F
-        need(ln)
-        return s[i:i + ln], i + ln
-    if 0x90 <= c <= 0x9F or c in (0xDC, 0xDD):
-        if c <= 0x9F:
-            ln = c & 0x0F
-        elif c == 0xDC:
-            need(2)
-            ln = _st.unpack_from(">H", s, i)[0]
-            i += 2
-        else:
-            need(4)
-            ln = _st.unpack_from(">I", s, i)[0]
-            i += 4
-        t = tf()
-        for j in range(1, ln + 1):
-            v, i = _mp_decode(s, i, tf)
-            t[j] = v
-        return t, i
-    if 0x80 <= c <= 0x8F or c in (0xDE, 0xDF):
-        if c <= 0x8F:
-            ln = c & 0x0F
-        elif c == 0xDE:
-            need(2)
-            ln = _st.unpack_from(">H", s, i)[0]
-            i += 2
-        else:
-            need(4)
-            ln = _st.unpack_from(">I", s, i)[0]
-            i += 4
-        t = tf()
-        for _ in range(ln):
-            k, i = _mp_decode(s, i, tf)
-            v, i = _mp_decode(s, i, tf)
-            if k is not None:
-                t[k] = v
-        return t, i
-    if c == 0xC0:
-        return None, i
-    if c == 0xC2:
-        return False, i
-    if c == 0xC3:
-        return True, i
-    fixed = {0xCC: ">B", 0xCD: ">H", 0xCE: ">I", 0xCF: ">Q", 0xD0: ">b", 0xD1: ">h", 0xD2: ">i",
+_LUA_MAXCSTACK = 8000  # lua_checkstack's limit: lua-cmsgpack's stack checks meet it
+_MP_FIXED = {0xCC: ">B", 0xCD: ">H", 0xCE: ">I", 0xCF: ">Q", 0xD0: ">b", 0xD1: ">h", 0xD2: ">i",
              0xD3: ">q", 0xCA: ">f", 0xCB: ">d"}
-    fmt = fixed.get(c)
-    if fmt is not None:
-        k = _st.calcsize(fmt)
-        need(k)
-        v = _st.unpack_from(fmt, s, i)[0]
-        return v, i + k
-    if c in (0xD9, 0xDA, 0xDB, 0xC4, 0xC5, 0xC6):
-        k = {0xD9: 1, 0xDA: 2, 0xDB: 4, 0xC4: 1, 0xC5: 2, 0xC6: 4}[c]
-        need(k)
-        ln = int.from_bytes(s[i:i + k], "big")
-        i += k
-        need(ln)
-        return s[i:i + ln], i + ln
-    raise _MpError("Bad data format in input.")
+_MP_STR = {0xD9: 1, 0xDA: 2, 0xDB: 4, 0xC4: 1, 0xC5: 2, 0xC6: 4}
+_NO_KEY = object()
+
+
+def _mp_decode(s: bytes, i: int, tf, slots: int):
+    """One MessagePack value from s[i:] as a Lua value, without recursion. `slots` is the Lua
+    stack in use where lua-cmsgpack would start decoding it: its luaL_checkstack calls (one per
+    value, one per array: +2 per array level, +1 per map level) fail past LUAI_MAXCSTACK with
+    "stack overflow (...)" -- so a 100,000-deep input errs as in Redis."""
+    n = len(s)
+    frames: list = []  # [table, items left, is_map, next array index or pending map key, slots]
+    while True:
+        if slots + 1 > _LUA_MAXCSTACK:
+            raise _MpError("stack overflow (too many return values at once; use unpack_one or unpack_limit instead.)")
+        if i >= n:
+            raise _MpError("Missing bytes in input.")
+        c = s[i]
+        i += 1
+        ln = -1  # aggregate length
+        is_map = False
+        if c <= 0x7F:
+            value = c
+        elif c >= 0xE0:
+            value = c - 256
+        elif 0xA0 <= c <= 0xBF:
+            k = c & 0x1F
+            if i + k > n:
+                raise _MpError("Missing bytes in input.")
+            value = s[i:i + k]
+            i += k
+        elif 0x90 <= c <= 0x9F or c in (0xDC, 0xDD, 0x80, 0xDE, 0xDF) or 0x80 <= c <= 0x8F:
+            is_map = c <= 0x8F or c in (0xDE, 0xDF)
+            if c <= 0x9F:
+                ln = c & 0x0F
+            else:
+                k = 2 if c in (0xDC, 0xDE) else 4
+                if i + k > n:
+                    raise _MpError("Missing bytes in input.")
+                ln = int.from_bytes(s[i:i + k], "big")
+                i += k
+            if not is_map and slots + 2 > _LUA_MAXCSTACK:
+                raise _MpError("stack overflow (in function mp_decode_to_lua_array)")
+            value = tf()
+        elif c == 0xC0:
+            value = None
+        elif c == 0xC2:
+            value = False
+        elif c == 0xC3:
+            value = True
+        elif c in _MP_FIXED:
+            fmt = _MP_FIXED[c]
+            k = _st.calcsize(fmt)
+            if i + k > n:
+                raise _MpError("Missing bytes in input.")
+            value = _st.unpack_from(fmt, s, i)[0]
+            i += k
+        elif c in _MP_STR:
+            k = _MP_STR[c]
+            if i + k > n:
+                raise _MpError("Missing bytes in input.")
+            m = int.from_bytes(s[i:i + k], "big")
+            i += k
+            if i + m > n:
+                raise _MpError("Missing bytes in input.")
+            value = s[i:i + m]
+            i += m
+        else:
+            raise _MpError("Bad data format in input.")
+        if ln > 0:  # descend: the first element (array: after its index slot) or key
+            frames.append([value, ln, is_map, _NO_KEY if is_map else 1, slots])
+            slots += 1 if is_map else 2
+            continue
+        # a complete value: store it in its container, climbing while containers complete
+        while frames:
+            f = frames[-1]
+            t = f[0]
+            if f[2]:  # map
+                if f[3] is _NO_KEY:
+                    f[3] = value
+                    slots = f[4] + 2
+                    break
+                key = f[3]
+                if key is None:
+                    raise LuaRaise(b"table index is nil")  # lua_settable's own error, no position
+                if key != key:
+                    raise LuaRaise(b"table index is NaN")
+                t[key] = value
+                f[3] = _NO_KEY
+                slots = f[4] + 1
+            else:
+                t[f[3]] = value
+                f[3] += 1
+                slots = f[4] + 2
+            f[1] -= 1
+            if f[1]:
+                break
+            frames.pop()
+            value = t
+            slots = f[4]
+        else:
+            return value, i
 
 
 def _mk_mp_unpack(rt, fname, mode):
@@ -666,7 +734,7 @@ def _mk_mp_unpack(rt, fname, mode):
         i = offset
         try:
             while i < len(s) and (limit <= 0 or len(out) < limit):
-                v, i = _mp_decode(s, i, tf)
+                v, i = _mp_decode(s, i, tf, 1 + len(out))  # the string argument, then each value
                 out.append(v)
         except _MpError as e:
             return False, str(e)
@@ -1015,8 +1083,9 @@ def _mk_encode(is_null, unproxy_box):
     return encode
 
 
-def make_libs(rt) -> dict:
-    """Build the library tables in runtime rt; returns {name: table, '_null': cjson.null}."""
+def make_libs(rt, on_bug=None) -> dict:
+    """Build the library tables in runtime rt; returns {name: table, '_null': cjson.null}.
+    Every Python function is exposed through lua_callable (see there why)."""
     _decode = [None]
     _encode = [None]
 
@@ -1044,17 +1113,20 @@ def make_libs(rt) -> dict:
             raise_str(r[1])
         return tuple(r[1])
 
+    def lc(f):
+        return lua_callable(f, on_bug)
+
     pyt = rt.table_from({
-        b"bit": rt.table_from({k.encode(): _checked(v) for k, v in BIT.items()}),
-        b"decode": decode,
-        b"encode": encode,
-        b"mp_pack": _checked(_mp_pack),
-        b"mp_unpack": multi(mp_unpack),
-        b"mp_unpack_one": multi(mp_one),
-        b"mp_unpack_limit": multi(mp_limit),
-        b"st_pack": _checked(_struct_pack),
-        b"st_unpack": st_unpack,
-        b"st_size": _checked(_struct_size),
+        b"bit": rt.table_from({k.encode(): lc(_checked(v)) for k, v in BIT.items()}),
+        b"decode": lc(decode),
+        b"encode": lc(encode),
+        b"mp_pack": lc(_checked(_mp_pack)),
+        b"mp_unpack": lc(multi(mp_unpack)),
+        b"mp_unpack_one": lc(multi(mp_one)),
+        b"mp_unpack_limit": lc(multi(mp_limit)),
+        b"st_pack": lc(_checked(_struct_pack)),
+        b"st_unpack": lc(st_unpack),
+        b"st_size": lc(_checked(_struct_size)),
     })
     tables, null = rt.execute(_LIBS_LUA, pyt)
     _decode[0] = _checked(_mk_decode(rt, null))

@@ -49,6 +49,14 @@ class Stats:
         self.total_writes_processed = 0
         self.errorstats: dict[str, int] = {}
 
+    def count_error(self, text: bytes) -> None:
+        """An error reply sent (Redis's afterErrorReply): total_error_replies and the errorstat
+        of its code (the first word)."""
+        self.total_error_replies += 1
+        sp = text.find(b" ")
+        prefix = (text[:sp] if sp > 0 else text).decode("utf-8", "replace")
+        self.errorstats[prefix] = self.errorstats.get(prefix, 0) + 1
+
 
 class ServerState:
     def __init__(self, config: Config | None = None, clock: Clock | None = None) -> None:

@@ -12,14 +12,17 @@ from .replies import (
     NULL_ARRAY,
     BigNumber,
     Boolean,
+    Deep,
     Double,
     DoubleText,
     ErrorReply,
+    MapPairs,
     MultiReply,
     Push,
     SetReply,
     Simple,
     Verbatim,
+    VerbatimFormatted,
 )
 
 _INT_CACHE = [b":%d\r\n" % i for i in range(-1, 10001)]
@@ -137,6 +140,19 @@ def _enc(v, resp: int, out: list[bytes]) -> None:
             _enc(bytes(v), resp, out)
         else:
             out.append(b"(" + v + b"\r\n")
+    elif t is MapPairs:
+        out.append((b"*%d\r\n" if resp == 2 else b"%%%d\r\n") % (len(v) if resp == 2 else len(v) // 2))
+        for x in v:
+            _enc(x, resp, out)
+    elif t is VerbatimFormatted:
+        if resp == 2:
+            _enc(v[4:], resp, out)
+        else:
+            out.append(b"=%d\r\n" % len(v))
+            out.append(v)
+            out.append(b"\r\n")
+    elif t is Deep:
+        _enc_deep(v.value, resp, out)
     elif t is bool:
         _enc(int(v), resp, out)
     elif t is float:
@@ -147,3 +163,35 @@ def _enc(v, resp: int, out: list[bytes]) -> None:
         _enc(list(v), resp, out)
     else:
         raise TypeError(f"cannot encode reply of type {t.__name__}: {v!r}")
+
+
+def _enc_deep(v, resp: int, out: list[bytes]) -> None:
+    """_enc without recursion: aggregates push an iterator of their elements on a stack, so a
+    reply nested thousands of levels deep is encoded in constant Python stack depth."""
+    stack = [iter((v,))]
+    while stack:
+        for x in stack[-1]:
+            t = type(x)
+            if t is list or t is tuple or t is SetReply or t is set or t is frozenset or t is Push:
+                if t is list or t is tuple:
+                    out.append(b"*%d\r\n" % len(x))
+                elif t is Push:
+                    out.append((b"*%d\r\n" if resp == 2 else b">%d\r\n") % len(x))
+                else:
+                    out.append((b"*%d\r\n" if resp == 2 else b"~%d\r\n") % len(x))
+                stack.append(iter(x))
+                break
+            if t is MapPairs:
+                out.append((b"*%d\r\n" if resp == 2 else b"%%%d\r\n") % (len(x) if resp == 2 else len(x) // 2))
+                stack.append(iter(x))
+                break
+            if t is dict:
+                out.append((b"*%d\r\n" if resp == 2 else b"%%%d\r\n") % (2 * len(x) if resp == 2 else len(x)))
+                stack.append(iter([e for kv in x.items() for e in kv]))
+                break
+            if t is MultiReply:
+                stack.append(iter(x))
+                break
+            _enc(x, resp, out)  # not an aggregate: no recursion
+        else:
+            stack.pop()

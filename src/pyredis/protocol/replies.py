@@ -6,7 +6,8 @@
     set/frozenset  set (RESP2: array)       Simple(b"OK")  status line
     Double(x)      double (RESP2: bulk)     ErrorReply     error inside an array (EXEC, scripts)
     Boolean        RESP3 boolean (RESP2: integer 1/0)
-    Verbatim       verbatim string (RESP2: bulk)
+    Verbatim       verbatim string (RESP2: bulk)      VerbatimFormatted  with a format other than txt
+    MapPairs       map from a flat pair list          Deep(reply)    encoded without recursion
     BigNumber      big number (RESP2: bulk)
     Push           out-of-band push (RESP2: array)
 """
@@ -49,6 +50,30 @@ class Verbatim(bytes):
     """A verbatim string of format `txt` (INFO, CLIENT LIST, LATENCY DOCTOR in RESP3)."""
 
     __slots__ = ()
+
+
+class VerbatimFormatted(bytes):
+    """A verbatim string with its own format: the bytes are `fmt:text` with a 3-character
+    format (a script's {verbatim_string = {format = 'mkd', ...}}); RESP2 sends `text`."""
+
+    __slots__ = ()
+
+
+class MapPairs(list):
+    """A map as a flat [k1, v1, k2, v2, ...] list: keys need not be hashable or distinct
+    (a script's {map = ...} whose keys are tables, or convert to equal replies)."""
+
+    __slots__ = ()
+
+
+class Deep:
+    """A reply nested too deep for the recursive encoder (a script's 8000-level table):
+    encoded with an explicit stack instead."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value) -> None:
+        self.value = value
 
 
 class Push(list):
