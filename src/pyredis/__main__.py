@@ -41,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
 
     install_event_loop_policy()
     srv = RedisServer(cfg)
+    from .server import crash
+
+    crash.install(srv)  # a fatal signal leaves a crash report in the log
     pidfile = cfg["pidfile"]
     try:
         if pidfile:

@@ -1368,6 +1368,12 @@ def debug(ctx: Client, sub: bytes, *args: bytes):
         return out
     if s == b"POPULATE" and 1 <= n <= 3:
         return _debug_populate(ctx, *args)
+    if s == b"SEGFAULT" and n == 0:
+        import ctypes
+
+        ctypes.string_at(0)  # a read of address 0: SIGSEGV, and the crash report in the log
+    if s == b"PANIC" and n == 0:
+        _panic(ctx, "DEBUG PANIC called at Unix time %d" % int(time.time()))
     if s == b"STRINGMATCH-TEST" and n == 0:
         return Simple(b"Apparently Redis did not crash: test passed")
     if s == b"SDSLEN" and n == 1:
@@ -1380,6 +1386,16 @@ def debug(ctx: Client, sub: bytes, *args: bytes):
                        "val_zmalloc: %d" % (len(args[0]), len(args[0]) + 9, len(v), len(v) + 9)).encode())
     raise CommandError("ERR unknown subcommand or wrong number of arguments for '%s'. Try DEBUG HELP."
                        % sub.decode("utf-8", "replace")[:128])
+
+
+def _panic(ctx: Client, msg: str) -> None:
+    """serverPanic: the Guru Meditation line, then abort() (SIGABRT: the crash report follows)."""
+    srv = ctx.server.server
+    if srv is not None:
+        srv.log("warning", "------------------------------------------------")
+        srv.log("warning", "!!! Software Failure. Press left mouse button to continue")
+        srv.log("warning", "Guru Meditation: %s" % msg)
+    os.abort()
 
 
 # --- SLOWLOG ------------------------------------------------------------------------------
