@@ -10,6 +10,7 @@ import time
 import pytest
 
 from blocking_env import Env
+from effects import Effects
 from resp import encode_command as _encode
 
 
@@ -227,12 +228,11 @@ def test_forever_timeouts(both):
 
 def test_served_pop_is_propagated_as_non_blocking(pyredis_srv):
     state = pyredis_srv.state
-    got = []
-    sink = lambda dbid, argv: got.append(list(argv))  # noqa: E731
+    got = sink = Effects(argv_only=True)
     env = Env(pyredis_srv.port, 2)
     try:
         env.admin.call("FLUSHALL")
-        state.propagate_sinks.append(sink)
+        state.propagation.add_sink(sink)
         c1, c2, c3, p = env.client(), env.client(), env.client(), env.client()
         env.block(c1, "BLPOP", "q", "0")
         env.block(c2, "BLMOVE", "q", "d", "RIGHT", "LEFT", "0")
@@ -243,7 +243,7 @@ def test_served_pop_is_propagated_as_non_blocking(pyredis_srv):
         p.call("LPUSH", "q", "z")
         assert c1.read() == b"z"
     finally:
-        state.propagate_sinks.remove(sink)
+        state.propagation.remove_sink(sink)
         env.close()
     assert got == [
         [b"RPUSH", b"q", b"a", b"b", b"c", b"d"],

@@ -8,6 +8,8 @@ from __future__ import annotations
 import time
 
 import pytest
+
+from effects import Effects
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -382,12 +384,7 @@ def test_generic_commands_in_multi(diff):
 
 # --- propagation --------------------------------------------------------------------------
 
-class Recorder:
-    def __init__(self):
-        self.log = []
-
-    def __call__(self, dbid, argv):
-        self.log.append((dbid, [bytes(a) for a in argv]))
+Recorder = Effects
 
 
 @pytest.fixture
@@ -398,7 +395,7 @@ def propagated():
 
     state = ServerState()
     rec = Recorder()
-    state.propagate_sinks.append(rec)
+    state.propagation.add_sink(rec)
     c = Client(state)
 
     def run(*args):

@@ -8,6 +8,7 @@ import random
 import pytest
 
 from pyredis.keyspace import geohash as gh
+from effects import Effects
 from resp import RawClient
 
 PLACES = [
@@ -254,8 +255,8 @@ def _propagation_runner():
     from pyredis.core.state import ServerState
 
     state = ServerState()
-    log = []
-    state.propagate_sinks.append(lambda dbid, argv: log.append([bytes(a) for a in argv]))
+    log = Effects(argv_only=True)
+    state.propagation.add_sink(log)
     c = Client(state)
 
     def run(*args):

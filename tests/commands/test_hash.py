@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 import pyredis.commands  # noqa: F401  (registers every command)
+from effects import Effects
 from events import keyspace_events
 from resp import Map
 
@@ -334,8 +335,8 @@ def run():
     from pyredis.core.state import ServerState
 
     state = ServerState()
-    log = []
-    state.propagate_sinks.append(lambda dbid, argv: log.append([bytes(a) for a in argv]))
+    log = Effects(argv_only=True)
+    state.propagation.add_sink(log)
     c = Client(state)
 
     def run(*args):

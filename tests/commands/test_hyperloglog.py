@@ -9,6 +9,7 @@ import time
 import pytest
 
 from pyredis.keyspace import hll
+from effects import Effects
 from resp import RawClient
 
 
@@ -328,8 +329,8 @@ def test_pfcount_cache_update_propagates():
     from pyredis.core.state import ServerState
 
     state = ServerState()
-    log = []
-    state.propagate_sinks.append(lambda dbid, argv: log.append([bytes(a) for a in argv]))
+    log = Effects(argv_only=True)
+    state.propagation.add_sink(log)
     c = Client(state)
     execute(c, [b"PFADD", b"h", b"a"])
     execute(c, [b"PFCOUNT", b"h"])

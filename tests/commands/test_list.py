@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 import pyredis.commands  # noqa: F401  (registers every command)
+from effects import Effects
 from resp import RawClient
 
 
@@ -290,12 +291,11 @@ def test_binary_and_large_values(diff):
 def test_propagation_rewrites(pyredis_srv):
     """Non-blocking paths of blocking commands and LMPOP propagate as LPOP/RPOP/LMOVE."""
     state = pyredis_srv.state
-    got = []
-    sink = lambda dbid, argv: got.append(list(argv))  # noqa: E731
+    got = sink = Effects(argv_only=True)
     c = RawClient("127.0.0.1", pyredis_srv.port)
     try:
         c.call("FLUSHALL")
-        state.propagate_sinks.append(sink)
+        state.propagation.add_sink(sink)
         c.call("RPUSH", "l", "a", "b", "c", "d")
         c.call("BLPOP", "nokey", "l", "0")
         c.call("BRPOP", "l", "0")
@@ -306,7 +306,7 @@ def test_propagation_rewrites(pyredis_srv):
         c.call("BLMPOP", "0", "1", "m", "LEFT", "COUNT", "3")
         c.call("LPOP", "nokey")
     finally:
-        state.propagate_sinks.remove(sink)
+        state.propagation.remove_sink(sink)
         c.close()
     assert got == [
         [b"RPUSH", b"l", b"a", b"b", b"c", b"d"],

@@ -525,11 +525,13 @@ def test_effects_propagated_in_multi(pyredis_srv):
     state = pyredis_srv.state
     seen = []
 
-    def sink(dbid, argv):
-        seen.append((dbid, list(argv)))
+    class Sink:
+        def feed(self, dbid, argv):
+            seen.append((dbid, list(argv)))
 
+    sink = Sink()
     c = RawClient("127.0.0.1", pyredis_srv.port)
-    state.propagate_sinks.append(sink)
+    state.propagation.add_sink(sink)
     try:
         c.call(E, "redis.call('SET','p1','a'); redis.call('GET','p1'); redis.call('SET','p2','b'); return 1", "0")
         c.call(E, "redis.call('INCR','p3'); return 1", "0")
@@ -541,7 +543,7 @@ def test_effects_propagated_in_multi(pyredis_srv):
         c.call("SET", "p3", "m3")
         c.call("EXEC")
     finally:
-        state.propagate_sinks.remove(sink)
+        state.propagation.remove_sink(sink)
         c.call("DEL", "p1", "p2", "p3", "p4", "p5")
         c.close()
     assert seen == [

@@ -15,6 +15,7 @@ import pytest
 
 import pyredis.commands  # noqa: F401  (registers every command)
 from events import keyspace_events
+from effects import Effects
 from resp import RawClient, RSet
 
 SET = ["sadd", "srem", "smembers", "sismember", "smismember", "scard", "spop", "srandmember", "smove",
@@ -346,8 +347,8 @@ def run():
     from pyredis.core.state import ServerState
 
     state = ServerState()
-    log = []
-    state.propagate_sinks.append(lambda dbid, argv: log.append([bytes(a) for a in argv]))
+    log = Effects(argv_only=True)
+    state.propagation.add_sink(log)
     c = Client(state)
 
     def run(*args):

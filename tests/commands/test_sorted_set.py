@@ -11,6 +11,7 @@ import time
 import pytest
 
 import pyredis.commands  # noqa: F401  (registers every command)
+from effects import Effects
 from resp import RawClient, encode_command
 
 LONG = "x" * 65
@@ -763,13 +764,12 @@ def test_propagation(pyredis_srv):
     """What reaches AOF/replicas (Redis's rewriteClientCommandVector / alsoPropagate):
     ZMPOP and the blocking pops as ZPOPMIN/ZPOPMAX, no-op writes not at all."""
     state = pyredis_srv.state
-    got = []
-    sink = lambda dbid, argv: got.append([bytes(a) for a in argv])  # noqa: E731
+    got = sink = Effects(argv_only=True)
     c = RawClient("127.0.0.1", pyredis_srv.port)
     w = RawClient("127.0.0.1", pyredis_srv.port)
     try:
         c.call("FLUSHALL")
-        state.propagate_sinks.append(sink)
+        state.propagation.add_sink(sink)
         c.call("ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e")
         c.call("ZADD", "z", "1", "a")          # no change: not propagated
         c.call("ZPOPMIN", "z", "0")            # nothing popped
@@ -788,7 +788,7 @@ def test_propagation(pyredis_srv):
         c.call("ZADD", "q2", "1", "x", "3", "z")
         assert w.read() == [b"q2", [[b"x", b"1"], [b"z", b"3"]]]
     finally:
-        state.propagate_sinks.remove(sink)
+        state.propagation.remove_sink(sink)
         c.close()
         w.close()
     assert got == [

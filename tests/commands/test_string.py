@@ -9,6 +9,8 @@ import time
 
 import pytest
 
+from effects import Effects
+
 from pyredis.commands._longdouble import format_ld_human, ld_add, parse_ld
 from pyredis.core.spec import TABLE
 
@@ -631,14 +633,8 @@ def test_arity(diff, name):
 @pytest.fixture
 def propagated(pyredis_srv, r):
     state = pyredis_srv.state
-    seen: list[list[bytes]] = []
-
-    def sink(dbid, argv):
-        seen.append([bytes(a) for a in argv])
-
-    state.propagate_sinks.append(sink)
-    yield seen
-    state.propagate_sinks.remove(sink)
+    with Effects(state, argv_only=True) as seen:
+        yield seen
 
 
 def _ms_arg(v: bytes, lo: int, hi: int) -> bool:

@@ -11,6 +11,7 @@ import pytest
 import redis
 
 import pyredis.commands  # noqa: F401  (registers every command)
+from effects import Effects
 from resp import RawClient
 
 
@@ -414,12 +415,11 @@ def test_redis_py_optimistic_locking(pyredis_srv):
 
 def test_exec_propagation_wrapped(pyredis_srv):
     state = pyredis_srv.state
-    got = []
-    sink = lambda dbid, argv: got.append((dbid, list(argv)))  # noqa: E731
+    got = sink = Effects()
     c = RawClient("127.0.0.1", pyredis_srv.port)
     try:
         c.call("FLUSHALL")
-        state.propagate_sinks.append(sink)
+        state.propagation.add_sink(sink)
         for cmd in (["MULTI"], ["SET", "a", "1"], ["GET", "a"], ["RPUSH", "l", "x", "y"],
                     ["BLPOP", "l", "0"], ["INCR", "l"], ["EXEC"]):
             c.call(*cmd)
@@ -428,7 +428,7 @@ def test_exec_propagation_wrapped(pyredis_srv):
         for cmd in (["MULTI"], ["GET", "b"], ["EXEC"]):
             c.call(*cmd)
     finally:
-        state.propagate_sinks.remove(sink)
+        state.propagation.remove_sink(sink)
         c.close()
     assert got == [
         (0, [b"MULTI"]), (0, [b"SET", b"a", b"1"]), (0, [b"RPUSH", b"l", b"x", b"y"]),

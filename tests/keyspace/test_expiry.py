@@ -7,6 +7,8 @@ import time
 
 import pytest
 
+from effects import Effects
+
 import pyredis
 import pyredis.commands  # noqa: F401  (registers every command)
 from pyredis.core.client import Client
@@ -125,12 +127,7 @@ def test_overwrite_clears_ttl(diff):
 
 # --- the cycle on a controlled clock ----------------------------------------------------------
 
-class Recorder:
-    def __init__(self):
-        self.log = []
-
-    def __call__(self, dbid, argv):
-        self.log.append((dbid, list(argv)))
+Recorder = Effects
 
 
 def tick(state, cycle, hz=10):
@@ -144,7 +141,7 @@ def frozen():
     state = ServerState()
     state.clock.freeze()
     rec = Recorder()
-    state.propagate_sinks.append(rec)
+    state.propagation.add_sink(rec)
     c = Client(state)
 
     def run(*args):

@@ -9,7 +9,6 @@ trim point it actually used; XREADGROUP, XCLAIM and XAUTOCLAIM propagate their e
 
 from __future__ import annotations
 
-import asyncio
 from itertools import islice
 
 from ..core.args import to_int
@@ -282,7 +281,7 @@ def xadd(ctx: Client, key: bytes, *args: bytes):
             if prop is None:
                 prop = list(argv)
             prop[idpos] = rid
-    elif server.propagate_sinks:  # the id actually generated replaces `*`
+    elif server.propagation.active:  # the id actually generated replaces `*`
         prop = list(argv)
         prop[2] = rid
     if prop is not None:
@@ -580,7 +579,7 @@ def _xread(ctx: Client, group_mode: bool):
     props: list = []
     if group_mode:
         ctx.propagate_as = props  # never propagated as itself (preventCommandPropagation)
-    emit = props.append if ctx.server.propagate_sinks else None
+    emit = props.append if ctx.server.propagation.active else None
     out = []
     for j in range(nstreams):
         key = keys[j]
@@ -645,10 +644,8 @@ def _install_deletion_hooks(state) -> None:
         bl = state.blocking
         if bl is not None and (db.id, key) in bl.waiters:
             bl.signal_ready(db, key)
-            try:
-                asyncio.get_running_loop().call_soon(serve_later, bl)
-            except RuntimeError:  # no loop (embedded use without a server)
-                pass
+            if state.scheduler is not None:  # (no loop: embedded use without a server)
+                state.scheduler.call_soon(serve_later, bl)
 
     def flushed(db):
         bl = state.blocking

@@ -75,11 +75,8 @@ def exec_(ctx: Client):
     server.now_ms  # fix the instant every queued command sees  # noqa: B018
     server.time_frozen += 1
     ctx.in_exec = True
-    sinks = server.propagate_sinks
-    captured: list | None = None
-    if sinks:
-        captured = []
-        server.propagate_sinks = [lambda dbid, argv: captured.append((dbid, argv))]
+    prop = server.propagation
+    token = prop.capture() if prop.active else 0  # the effects leave as one MULTI/EXEC
     replies = []
     try:
         for spec, argv in queued:
@@ -93,13 +90,6 @@ def exec_(ctx: Client):
         ctx.multi = None
         ctx.multi_error = False
         ctx.dirty_cas = False
-        if captured is not None:
-            server.propagate_sinks = sinks
-            if len(captured) > 1:
-                server.propagate(captured[0][0], [b"MULTI"])
-                for dbid, argv in captured:
-                    server.propagate(dbid, argv)
-                server.propagate(captured[-1][0], [b"EXEC"])
-            elif captured:
-                server.propagate(*captured[0])
+        if token:
+            prop.emit_all(prop.release(token))
     return replies

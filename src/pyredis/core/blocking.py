@@ -47,7 +47,6 @@ API:
 
 from __future__ import annotations
 
-import asyncio
 import math
 import re
 from fractions import Fraction
@@ -159,9 +158,9 @@ def parse_timeout(arg: bytes, seconds: bool = True) -> int:
 
 def propagate(ctx: Client, argv: list[bytes]) -> None:
     """Propagate an effect of a served blocked client (LPOP for BLPOP...)."""
-    server = ctx.server
-    if server.propagate_sinks:
-        server.propagate(ctx.db.id, argv)
+    prop = ctx.server.propagation
+    if prop.active:
+        prop.emit(ctx.db.id, argv)
 
 
 # --- the manager -----------------------------------------------------------------------
@@ -174,7 +173,7 @@ class _Waiter:
         self.keys = keys
         self.resume = resume
         self.deadline = deadline
-        self.timer: asyncio.TimerHandle | None = None
+        self.timer = None  # a scheduler Handle while armed
         self.active = True
 
 
@@ -250,12 +249,10 @@ class BlockingManager:
             self._arm(w)
 
     def _arm(self, w: _Waiter) -> None:
-        delay = (w.deadline - self.state.clock_ms()) / 1000.0
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # pragma: no cover - blocking needs a loop
+        sched = self.state.scheduler
+        if sched is None:  # pragma: no cover - blocking needs a loop
             return
-        w.timer = loop.call_later(max(delay, 0.0), self._on_timer, w)
+        w.timer = sched.call_later((w.deadline - self.state.clock_ms()) / 1000.0, self._on_timer, w)
 
     def _on_timer(self, w: _Waiter) -> None:
         if not w.active:

@@ -173,16 +173,12 @@ def call(c: Client, spec: CommandSpec, argv: list[bytes]):
     if c.tracking is not None and spec.readonly:
         server.tracking.remember(c, [argv[i] for i in spec.key_positions(argv)])
     if server.dirty != dirty or c.propagate_as is not None:
-        if server.propagate_sinks:
+        prop = server.propagation
+        if prop.active:
             if c.propagate_as is not None:
-                effects = c.propagate_as
-                if len(effects) > 1 and not c.in_exec and effects[0][0] != b"MULTI":
-                    # Several effects of one command travel as one transaction, as Redis
-                    # 7.0's propagatePendingCommands wraps them (EXEC and scripts wrap theirs).
-                    effects = [[b"MULTI"], *effects, [b"EXEC"]]
-                for a in effects:
-                    server.propagate(c.db.id, a)
+                dbid = c.db.id
+                prop.emit_all([(dbid, a) for a in c.propagate_as])
             elif spec.write or spec.may_replicate:
-                server.propagate(c.db.id, argv)
+                prop.emit(c.db.id, argv)
         c.propagate_as = None
     return reply

@@ -64,7 +64,6 @@ API:
 
 from __future__ import annotations
 
-import asyncio
 import ctypes
 import hashlib
 import threading
@@ -637,7 +636,7 @@ class ScriptRun:
     __slots__ = (
         "engine", "client", "name", "is_eval", "read_only", "t0", "threshold", "killed", "dirty",
         "ptr", "step", "deferred", "slice_start", "may_defer", "hook_yielded", "resp", "loading",
-        "saved", "marker", "argv", "collected", "kill_msg", "repl", "chain", "gate",
+        "saved", "marker", "argv", "capture", "kill_msg", "repl", "chain", "gate",
     )
 
     def __init__(self, engine: LuaEngine, client, name: bytes, is_eval: bool, read_only: bool) -> None:
@@ -661,7 +660,7 @@ class ScriptRun:
         self.saved = None
         self.marker = None
         self.argv = None
-        self.collected = None
+        self.capture = 0  # the Propagation capture holding the script's effects
         self.kill_msg = KILL_MSG
         self.repl = 3
         # the lua_States resumed, outermost first: the script's coroutine, then the pcall and
@@ -787,8 +786,7 @@ class LuaEngine:
         state = self.state
         run = ScriptRun(self, c, name, is_eval, read_only)
         run.threshold = max(0, state.config["busy-reply-threshold"]) / 1000.0
-        run.may_defer = (may_defer and not c.in_exec and state.server is not None and not state.time_frozen
-                         and asyncio._get_running_loop() is not None)
+        run.may_defer = (may_defer and not c.in_exec and state.scheduler is not None and not state.time_frozen)
         run.argv = c.argv
         tf = self.table_from
         if is_eval:
@@ -800,18 +798,12 @@ class LuaEngine:
         run.chain = [run.ptr]
         _sethook(run.ptr, _hook_ptr, _LUA_MASKCOUNT, HOOK_COUNT)
         # client and server state for the duration of the script
-        run.saved = (c.resp, c.db, state.time_frozen, state.propagate_sinks)
+        run.saved = (c.resp, c.db, state.time_frozen)
         c.resp = 2
         state.now_ms  # noqa: B018  (fix the script's time)
-        outermost = not state.time_frozen  # inside EXEC the transaction wraps the effects
         state.time_frozen += 1
-        if state.propagate_sinks and outermost:
-            run.collected = []
-            coll = run.collected
-            def collect(dbid, argv, run=run, coll=coll):
-                if run.repl:  # redis.set_repl(redis.REPL_NONE) stops the propagation
-                    coll.append((dbid, argv))
-            state.propagate_sinks = [collect]
+        prop = state.propagation
+        run.capture = prop.capture() if prop.active else 0  # the effects leave as one MULTI/EXEC
         self.run_ctx = run
         return self._step(run)
 
@@ -855,8 +847,7 @@ class LuaEngine:
         return run.marker
 
     def _schedule(self, run: ScriptRun) -> None:
-        loop = asyncio.get_running_loop()
-        loop.call_soon(self._continue, run)
+        self.state.scheduler.call_soon(self._continue, run)
 
     def _continue(self, run: ScriptRun) -> None:
         run.slice_start = time.monotonic()
@@ -891,22 +882,15 @@ class LuaEngine:
     def _restore(self, run: ScriptRun) -> None:
         c = run.client
         state = self.state
-        resp, db, frozen, sinks = run.saved
+        resp, db, frozen = run.saved
         c.resp = resp
         c.db = db
         c.argv = run.argv
         state.time_frozen = frozen
-        if run.collected is not None:
-            state.propagate_sinks = sinks
-            coll = run.collected
-            if coll and sinks:
-                if len(coll) > 1:
-                    state.propagate(coll[0][0], [b"MULTI"])
-                    for dbid, argv in coll:
-                        state.propagate(dbid, argv)
-                    state.propagate(coll[-1][0], [b"EXEC"])
-                else:
-                    state.propagate(coll[0][0], coll[0][1])
+        if run.capture:
+            prop = state.propagation
+            prop.emit_all(prop.release(run.capture))
+            run.capture = 0
         if self.run_ctx is run:
             self.run_ctx = None
 
@@ -1250,7 +1234,15 @@ class LuaEngine:
                 if x.lower() == b"streams":
                     break
         c.resp = run.resp
-        reply = _dcall(c, spec, args)
+        if run.repl:
+            reply = _dcall(c, spec, args)
+        else:  # redis.set_repl(redis.REPL_NONE): the command's effects are not propagated
+            prop = state.propagation
+            prop.muted += 1
+            try:
+                reply = _dcall(c, spec, args)
+            finally:
+                prop.muted -= 1
         if not state.time_frozen:  # pragma: no cover - restored by the outer run
             state.time_frozen = 1
         t = type(reply)

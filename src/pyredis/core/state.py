@@ -89,8 +89,10 @@ class ServerState:
         # Hooks that receive expired keys (propagation of DEL, keyspace events).
         self.expire_hooks: list = []
         self.expire_hooks.append(self._propagate_expired)
-        # Effect sinks (AOF): callables (dbid, argv).
-        self.propagate_sinks: list = []
+        # The stream of effects and its sinks (the AOF; replicas): core/propagate.py.
+        from .propagate import Propagation
+
+        self.propagation = Propagation()
         self.hz_cron_handlers: list = []
         # Called with the Database about to be emptied by FLUSHDB/FLUSHALL (WATCH, tracking).
         self.flush_hooks: list = []
@@ -134,6 +136,8 @@ class ServerState:
         self.shutdown_prepared = False
         # The RedisServer owning this state (None when driven without sockets, e.g. AOF tools).
         self.server = None
+        # Timers and deferred work (core/scheduler.py), set by the server; None without a loop.
+        self.scheduler = None
 
     def slowlog_push(self, c: Client, spec, argv: list[bytes], duration_us: int) -> None:
         """slowlogPushEntryIfNeeded: at most 32 arguments, each cut to 128 bytes."""
@@ -195,8 +199,8 @@ class ServerState:
     def _propagate_expired(self, db: Database, key: bytes) -> None:
         """An expired key is replicated / written to the AOF as an explicit DEL (UNLINK
         with lazyfree-lazy-expire), like Redis's propagateDeletion."""
-        if self.propagate_sinks:
-            self.propagate(db.id, [b"UNLINK" if self.config["lazyfree-lazy-expire"] else b"DEL", key])
+        if self.propagation.active:
+            self.propagation.emit(db.id, [b"UNLINK" if self.config["lazyfree-lazy-expire"] else b"DEL", key])
 
     def update_time(self) -> None:
         if not self.time_frozen:
@@ -206,10 +210,6 @@ class ServerState:
         """Redis's signalModifiedKey: WATCH invalidation and client-side caching."""
         for hook in self.key_change_hooks:
             hook(db, key)
-
-    def propagate(self, dbid: int, argv: list[bytes]) -> None:
-        for sink in self.propagate_sinks:
-            sink(dbid, argv)
 
     def new_client_id(self) -> int:
         cid = self.next_client_id

@@ -18,7 +18,6 @@ reply), which the connection does through `client.after_reply`.
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 from ..protocol.replies import Push
@@ -140,10 +139,11 @@ class Tracking:
     def _schedule_bcast(self) -> None:
         if not self._flush_scheduled:
             self._flush_scheduled = True
-            try:
-                asyncio.get_running_loop().call_soon(self._flush_bcast)
-            except RuntimeError:  # no loop (tools, tests without a server)
+            sched = self.state.scheduler
+            if sched is None:  # no loop (tools, tests without a server)
                 self._flush_bcast()
+            else:
+                sched.before_sleep(self._flush_bcast)
 
     def _flush_bcast(self) -> None:
         self._flush_scheduled = False

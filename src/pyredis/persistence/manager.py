@@ -311,11 +311,10 @@ class Persistence:
         """The AOF is a propagation sink only while it is on: with appendonly no, writes pay
         nothing for propagation (dispatch skips it when there is no sink)."""
         self.aof_on = on
-        sinks = self.state.propagate_sinks
-        if on and self.feed not in sinks:
-            sinks.append(self.feed)
-        elif not on and self.feed in sinks:
-            sinks.remove(self.feed)
+        if on:
+            self.state.propagation.add_sink(self)
+        else:
+            self.state.propagation.remove_sink(self)
 
     def feed(self, dbid: int, argv: list[bytes]) -> None:
         """The propagation sink: commands as Redis propagates them, SELECT when the db changes."""
@@ -373,9 +372,7 @@ class Persistence:
         self._deferred_conns.append(conn)
         if not self._commit_scheduled:
             self._commit_scheduled = True
-            import asyncio
-
-            asyncio.get_running_loop().call_soon(self._group_commit)
+            self.state.scheduler.before_sleep(self._group_commit)
 
     def _group_commit(self) -> None:
         self._commit_scheduled = False
@@ -384,10 +381,8 @@ class Persistence:
         if not self.aof_last_write_ok:
             # Nothing is acknowledged that is not on disk: the clients wait for the retry.
             self._deferred_conns = conns
-            import asyncio
-
             self._commit_scheduled = True
-            asyncio.get_running_loop().call_later(0.1, self._group_commit)
+            self.state.scheduler.call_later(0.1, self._group_commit)
             return
         for conn in conns:
             conn.flush_deferred()

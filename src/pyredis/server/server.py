@@ -20,6 +20,7 @@ from ..config import Config
 from ..core.state import ServerState
 from ..keyspace.expiry import ActiveExpiry
 from .connection import Connection
+from .scheduler import LoopScheduler
 
 LEVELS = {"debug": 0, "verbose": 1, "notice": 2, "warning": 3, "nothing": 4}
 MARKS = {"debug": ".", "verbose": "-", "notice": "*", "warning": "#"}
@@ -60,6 +61,7 @@ class RedisServer:
     # --- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
+        self.state.scheduler = LoopScheduler(loop)
         self._stop = asyncio.Event()
         cfg = self.config
         from ..persistence.manager import Persistence, PersistenceError
@@ -110,7 +112,7 @@ class RedisServer:
         if not state.time_frozen:
             state.now_cache = state.clock_ms()
         try:
-            if state.active_expire_enabled:
+            if state.active_expire_enabled and not state.time_frozen:  # not under a busy script
                 self.active_expiry.cycle(state.dbs, state.now_ms, self.config["hz"] or 10,
                                          self.config["active-expire-effort"])
             state.stats.expired_stale_perc = self.active_expiry.stale_perc
