@@ -138,6 +138,10 @@ class ServerState:
         self.server = None
         # Timers and deferred work (core/scheduler.py), set by the server; None without a loop.
         self.scheduler = None
+        # While a background save or an AOF write is failing: () -> the MISCONF error text, or
+        # None when writes are allowed after all (set by persistence; read by dispatch's MISCONF
+        # step for write commands and PING, as Redis's writeCommandsDeniedByDiskError).
+        self.disk_error = None
 
     def slowlog_push(self, c: Client, spec, argv: list[bytes], duration_us: int) -> None:
         """slowlogPushEntryIfNeeded: at most 32 arguments, each cut to 128 bytes."""
