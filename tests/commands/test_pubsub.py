@@ -197,3 +197,32 @@ def test_slow_subscriber_is_disconnected(pyredis_srv):
         sub.close()
     finally:
         r.config_set("client-output-buffer-limit", old)
+
+
+@pytest.mark.parametrize("resp", [2, 3])
+def test_client_reply_off_still_delivers_pubsub_pushes(pyredis_srv, real_redis, resp):
+    """Subscribe confirmations and messages are pushes (Redis's CLIENT_PUSHING): CLIENT REPLY
+    OFF / SKIP silence replies, not them -- a client waiting for its confirmation would hang."""
+    seqs = []
+    for port in (pyredis_srv.port, real_redis.port):
+        c = RawClient("127.0.0.1", port)
+        p = RawClient("127.0.0.1", port)
+        if resp == 3:
+            c.call("HELLO", "3")
+        c.send(_enc(("CLIENT", "REPLY", "OFF")) + _enc(("SUBSCRIBE", "a", "b")) + _enc(("PSUBSCRIBE", "x*")))
+        got = [c.read(), c.read(), c.read()]
+        p.call("PUBLISH", "a", "m1")
+        p.call("PUBLISH", "xy", "m2")
+        got += [c.read(), c.read()]
+        c.send(_enc(("UNSUBSCRIBE", "a")) + _enc(("PING",)))
+        got.append(c.read())  # the unsubscribe confirmation; PING's reply is silenced
+        c.send(_enc(("UNSUBSCRIBE",)) + _enc(("PUNSUBSCRIBE",)))
+        got += [c.read(), c.read()]  # out of subscriber mode
+        c.send(_enc(("CLIENT", "REPLY", "ON")) + _enc(("PING",)))
+        got += [c.read(), c.read()]
+        c.send(_enc(("CLIENT", "REPLY", "SKIP")) + _enc(("SUBSCRIBE", "c")) + _enc(("PING",)))
+        got += [c.read(), c.read()]
+        seqs.append(got)
+        c.close()
+        p.close()
+    assert seqs[0] == seqs[1]

@@ -407,7 +407,10 @@ def _monitor_lines(port: int) -> list[bytes]:
     c.call("MONITOR")
     exec_reply = c.call("EXEC")
     c.call("FLUSHDB")
-    lines = [mon.read() for _ in range(11)]  # the EXEC'd MONITOR is refused
+    c.call("EVAL", "redis.call('set', 's', '1') return redis.call('get', 's')", "0")  # shown as [0 lua]
+    c.call("FUNCTION", "LOAD", "REPLACE", "#!lua name=monlib\nredis.register_function('f', function() return redis.call('ping') end)")
+    c.call("FCALL", "f", "0")
+    lines = [mon.read() for _ in range(17)]  # the EXEC'd MONITOR is refused
     mon.close()
     c.close()
     return lines + [repr(exec_reply).encode()]
@@ -417,10 +420,14 @@ def test_monitor(pyredis_srv, real_redis):
     ours, theirs = _monitor_lines(pyredis_srv.port), _monitor_lines(real_redis.port)
 
     def strip(lines):  # timestamps and client ports differ
-        return [re.sub(rb"^\d+\.\d{6} \[(\d+) 127\.0\.0\.1:\d+\]", rb"[\1]", ln) for ln in lines]
+        return [re.sub(rb"^\d+\.\d{6} \[(\d+) (127\.0\.0\.1:\d+|lua)\]", rb"[\1 \2]", ln) for ln in lines]
 
-    assert strip(ours) == strip(theirs)
-    assert all(re.match(rb"^\d+\.\d{6} \[\d+ 127\.0\.0\.1:\d+\] ", ln) for ln in ours[:-1])
+    def mask(lines):
+        return [re.sub(rb"127\.0\.0\.1:\d+", b"client", ln) for ln in strip(lines)]
+
+    assert mask(ours) == mask(theirs)
+    assert all(re.match(rb"^\d+\.\d{6} \[\d+ (127\.0\.0\.1:\d+|lua)\] ", ln) for ln in ours[:-1])
+    assert sum(b" lua] " in ln for ln in ours) == 3
 
 
 def test_getkeysandflags_variable_flags(diff):

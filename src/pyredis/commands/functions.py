@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 
 from ..core.client import Client
+from ..core.monitor import feed_now
 from ..core.scripting import (
     BUSY_EVAL,
     FunctionInfo,
@@ -359,6 +360,8 @@ def function_help(ctx: Client):
 
 # --- FCALL -------------------------------------------------------------------------------
 def _fcall(ctx: Client, name: bytes, numkeys: bytes, rest: tuple, ro: bool):
+    if ctx.server.monitors:  # before the function's own commands, as fcallCommandGeneric
+        feed_now(ctx, ctx.argv)
     fi = registry(ctx.server).functions.get(name.lower())
     if fi is None:
         raise CommandError("ERR Function not found")

@@ -4,6 +4,7 @@ core/scripting.py."""
 from __future__ import annotations
 
 from ..core.client import Client
+from ..core.monitor import feed_now
 from ..core.scripting import current_run, engine, sha1hex
 from ..core.scripting import BUSY_FUNCTION as _BUSY_FUNCTION
 from ..core.spec import command, container
@@ -174,12 +175,16 @@ def _run(ctx: Client, sha: bytes, entry: ScriptEntry, numkeys: bytes, rest: tupl
 
 
 def _eval(ctx: Client, body: bytes, numkeys: bytes, rest: tuple, ro: bool):
+    if ctx.server.monitors:  # before the script's own commands, as evalCommand
+        feed_now(ctx, ctx.argv)
     split_args(numkeys, rest)
     sha, entry = load_script(ctx, body)
     return _run(ctx, sha, entry, numkeys, rest, ro)
 
 
 def _evalsha(ctx: Client, sha: bytes, numkeys: bytes, rest: tuple, ro: bool):
+    if ctx.server.monitors:  # before the script's own commands, as evalShaCommand
+        feed_now(ctx, ctx.argv)
     if len(sha) != 40:
         raise CommandError(NOSCRIPT)
     split_args(numkeys, rest)

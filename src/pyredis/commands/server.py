@@ -23,13 +23,12 @@ from typing import Any
 
 from .. import REDIS_VERSION, __version__
 from ..config import ConfigError
-from ..core import dispatch as _dispatch
 from ..core.client import Client
 from ..core.spec import TABLE, CommandSpec, command, container
 from ..errors import NO_SUCH_KEY, NOT_INTEGER, SYNTAX, CommandError
 from ..keyspace.types import encoding as value_encoding
 from ..protocol.replies import NO_REPLY, OK, Double, ErrorReply, SetReply, Simple, Verbatim
-from ..util import glob_match, sdscatrepr
+from ..util import glob_match
 
 # --- reference data (COMMAND DOCS text, key specs, tips) ----------------------------------
 _REF: dict | None = None
@@ -1007,11 +1006,7 @@ DEBUG_NOT_ALLOWED = (
     "restart the server."
 )
 
-def _debug_refusal(ctx: Client) -> str | None:
-    return None if _protected_allowed(ctx, "enable-debug-command") else DEBUG_NOT_ALLOWED
 
-
-_dispatch.PROTECTED[b"debug"] = _debug_refusal
 
 # Other subsystems register DEBUG subcommands here: NAME -> handler(ctx, *args) (RELOAD, ...).
 DEBUG_EXTENSIONS: dict[bytes, Any] = {}
@@ -1810,21 +1805,6 @@ def memory_help(ctx: Client):
 
 
 # --- MONITOR ------------------------------------------------------------------------------
-
-
-def _feed_monitors(c: Client, spec: CommandSpec, argv: list[bytes]) -> None:
-    """replicationFeedMonitors: every executed command but the admin ones."""
-    if spec.admin or "skip_monitor" in spec.flags:
-        return
-    state = c.server
-    line = "%.6f [%d %s] %s" % (time.time(), c.db.id, c.addr, " ".join(sdscatrepr(a) for a in argv))
-    msg = Simple(line.encode("utf-8", "surrogateescape"))
-    for m in list(state.monitors):
-        if m.write_push is not None:
-            m.write_push(msg)
-
-
-_dispatch.MONITOR_FEED[0] = _feed_monitors
 
 
 def _drop_monitor(c: Client) -> None:

@@ -1,24 +1,72 @@
-"""execute(client, argv) -> reply: Redis's processCommand() gates, in Redis's order, then call().
+"""execute(client, argv) -> reply: Redis's processCommand() as named steps, then call().
 
-Gates: lookup (unknown command / subcommand) -> arity -> protected (DEBUG) -> auth -> no_multi
-inside MULTI -> pub/sub context (RESP2) -> loading -> busy script -> MULTI queueing -> call.
-After the call: stats, and propagation of the effects when the data changed.
+The steps, in Redis 7.0's order (each one a function below, named after what it checks):
 
-MULTI/EXEC, scripts and AOF loading all come through here too, which is why handlers
-never touch the socket.
+    lookup      unknown command / subcommand (and the cross-protocol guard: POST, Host:)
+    arity       wrong number of arguments
+    protected   DEBUG / MODULE with enable-debug-command / enable-module-command no|yes|local
+    auth        NOAUTH
+    no_multi    a command MULTI cannot queue (inside MULTI)
+  --- the rare steps: skipped with one test while state.gates is 0 ---
+    acl         NOPERM                                  (GATE_ACL: the security work fills it)
+    oom         -OOM ... maxmemory                       (GATE_OOM: the memory work fills it)
+    misconf     -MISCONF: a failed save or AOF write     (GATE_DISK: state.disk_error)
+    readonly    -READONLY on a read-only replica         (GATE_READONLY: replication)
+  ---
+    pubsub      a RESP2 client in subscriber mode runs only (P|S)(UN)SUBSCRIBE / PING / QUIT / RESET
+  --- rare again ---
+    loading     -LOADING while the dataset loads         (GATE_LOADING)
+    busy        -BUSY while a script runs too long        (GATE_BUSY: state.busy_script)
+    pause       CLIENT PAUSE holds the client             (GATE_PAUSE: the clients work fills it)
+  ---
+    queue       inside MULTI: +QUEUED
+    call        the handler, then the after-call effects (call() below)
+
+A gate that is off costs nothing but the `state.gates` test: subsystems switch their bit with
+state.set_gate(bit, on) and keep what the step reads on the ServerState (no process-global
+tables: two servers in one process do not see each other's gates).
+
+After the call, in one place and in this order: command stats, slowlog (the argv as the
+client sent it), MONITOR (core/monitor.py), client-side-caching bookkeeping, propagation
+(core/propagate.py: the effects of the call, MULTI/EXEC-wrapped once), then serving the
+clients blocked on keys this command wrote.
+
+MULTI/EXEC, scripts (redis.call) and AOF loading all come through here too, which is why
+handlers never touch the socket.
 """
 
 from __future__ import annotations
 
 import time
 
-from ..errors import NOAUTH, CommandError, unknown_command, unknown_subcommand, wrong_arity
+from ..errors import (
+    BUSY_EVAL,
+    BUSY_FUNCTION,
+    LOADING,
+    NOAUTH,
+    NOT_IN_MULTI,
+    CommandError,
+    unknown_command,
+    unknown_subcommand,
+    wrong_arity,
+)
 from ..protocol.replies import QUEUED, ErrorReply
 from .client import Client
 from .spec import TABLE, CommandSpec
 from .transactions import exec_abort_reply
 
 _perf = time.perf_counter_ns
+
+# state.gates bits: which rare steps are active on a server.
+GATE_ACL = 1
+GATE_OOM = 2
+GATE_DISK = 4
+GATE_READONLY = 8
+GATE_LOADING = 16
+GATE_BUSY = 32
+GATE_PAUSE = 64
+_BEFORE_PUBSUB = GATE_ACL | GATE_OOM | GATE_DISK | GATE_READONLY
+_AFTER_PUBSUB = GATE_LOADING | GATE_BUSY | GATE_PAUSE
 
 # Commands a RESP2 client in subscriber mode may still run.
 _PUBSUB_ALLOWED = frozenset(
@@ -27,19 +75,8 @@ _PUBSUB_ALLOWED = frozenset(
 )
 # Commands that are executed, not queued, inside MULTI.
 _MULTI_IMMEDIATE = frozenset([b"exec", b"discard", b"multi", b"watch", b"quit", b"reset"])
+_CROSS_PROTOCOL = (b"post", b"host:")
 
-# Commands an option may forbid (Redis's CMD_PROTECTED: DEBUG with enable-debug-command):
-# name -> f(client) -> error text or None. Their handlers check too; this table only makes
-# the refusal come before NOAUTH and at MULTI queueing time, as in Redis, off the hot path.
-PROTECTED: dict = {}
-
-# MONITOR_FEED[0](client, spec, argv) is called after each command while MONITOR clients exist
-# (installed by commands/server.py).
-MONITOR_FEED: list = [None]
-
-# Extra gates installed by later subsystems (ACL, OOM, MISCONF, busy scripts): each is
-# f(client, spec, argv) -> error text or None, run after the auth gate in install order.
-EXTRA_GATES: list = []
 
 
 def _error_reply(c: Client, text: bytes) -> ErrorReply:
@@ -90,7 +127,7 @@ _BY_SPELLING: dict[bytes, CommandSpec] = {}
 
 
 def execute(c: Client, argv: list[bytes]):
-    # resolve() inlined for the common case (a known top-level command): this is the hot path.
+    # lookup + arity, the common case (a known top-level command) inlined: this is the hot path
     spec = _BY_SPELLING.get(argv[0])
     if spec is None:
         spec = TABLE.get(argv[0].lower())
@@ -99,19 +136,30 @@ def execute(c: Client, argv: list[bytes]):
     if spec is None or spec.subcommands:
         spec = resolve(argv)
         if type(spec) is CommandError:
+            if argv[0].lower() in _CROSS_PROTOCOL:
+                return cross_protocol(c)
             return reject(c, spec.text)
     else:
         a = spec.arity
         if (a > 0 and len(argv) != a) or len(argv) < -a:
             return reject(c, wrong_arity(spec.fullname).text, spec)
+    # protected
+    if spec.protected_by is not None:
+        err = protected(c, spec)
+        if err is not None:
+            return reject(c, err, spec)
+    # auth
     if not c.authenticated and not spec.no_auth:
-        chk = PROTECTED.get(spec.name_bytes)
-        return reject(c, (chk(c) if chk is not None else None) or NOAUTH, spec)
-    if EXTRA_GATES:
-        for gate in EXTRA_GATES:
-            err = gate(c, spec, argv)
-            if err is not None:
-                return reject(c, err, spec)
+        return reject(c, NOAUTH, spec)
+    # no_multi
+    if c.multi is not None and spec.no_multi and spec.name_bytes not in _MULTI_IMMEDIATE:
+        return reject(c, NOT_IN_MULTI, spec)
+    gates = c.server.gates
+    if gates & _BEFORE_PUBSUB:
+        err = gates_before_pubsub(c, spec, gates)
+        if err is not None:
+            return reject(c, err, spec)
+    # pubsub
     if c.resp == 2 and (c.subscriptions or c.psubscriptions or c.ssubscriptions):
         if spec.name_bytes not in _PUBSUB_ALLOWED:
             return reject(
@@ -120,14 +168,12 @@ def execute(c: Client, argv: list[bytes]):
                 % spec.fullname,
                 spec,
             )
+    if gates & _AFTER_PUBSUB:
+        err = gates_after_pubsub(c, spec, gates)
+        if err is not None:
+            return reject(c, err, spec)
+    # queue
     if c.multi is not None and spec.name_bytes not in _MULTI_IMMEDIATE:
-        if spec.no_multi:
-            return reject(c, "ERR Command not allowed inside a transaction", spec)
-        chk = PROTECTED.get(spec.name_bytes)
-        if chk is not None:
-            err = chk(c)
-            if err is not None:
-                return reject(c, err, spec)
         c.multi.append((spec, argv))
         return QUEUED
     reply = call(c, spec, argv)
@@ -137,8 +183,80 @@ def execute(c: Client, argv: list[bytes]):
     return reply
 
 
+def replay(c: Client, argv: list[bytes]):
+    """A command read back from the AOF (Redis's loadSingleAppendOnlyFile): no gate applies
+    (the command was accepted when it was written; the server is loading), MULTI queues as
+    for a client so that EXEC replays the transaction."""
+    spec = resolve(argv)
+    if type(spec) is CommandError:
+        return ErrorReply(spec.text)
+    if c.multi is not None and spec.name_bytes not in _MULTI_IMMEDIATE:
+        c.multi.append((spec, argv))
+        return QUEUED
+    return call(c, spec, argv)
+
+
+# --- the steps ----------------------------------------------------------------------------------
+def cross_protocol(c: Client):
+    """A request that starts like HTTP (`POST ...`, `Host: ...`): a browser driven by a web
+    page talking to the server. Redis closes the connection without a reply and logs it."""
+    srv = c.server.server
+    if srv is not None:
+        srv.log("warning", "Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: "
+                "commands to Redis. This is likely due to an attacker attempting to use Cross Protocol "
+                "Scripting to compromise your Redis instance. Connection aborted.")
+    c.close_after_reply = True
+    from ..protocol.replies import NO_REPLY
+
+    return NO_REPLY
+
+
+def protected_allowed(c: Client, option: str) -> bool:
+    """A protected action (DEBUG, MODULE, protected configs) under option = no | yes | local."""
+    v = c.server.config[option]
+    if v == "yes":
+        return True
+    if v == "local":
+        host = c.addr.rsplit(":", 1)[0]
+        return host in ("127.0.0.1", "::1", "[::1]") or c.addr.startswith("/") or c.fd == -1
+    return False
+
+
+def protected(c: Client, spec: CommandSpec) -> str | None:
+    option = spec.protected_by
+    if protected_allowed(c, option):
+        return None
+    name = spec.fullname.split("|")[0].upper()
+    return ('ERR %s command not allowed. If the %s option is set to "local", you can run it from a local '
+            "connection, otherwise you need to set this option in the configuration file, and then restart "
+            "the server." % (name, option))
+
+
+def gates_before_pubsub(c: Client, spec: CommandSpec, gates: int) -> str | bytes | None:
+    state = c.server
+    # acl (GATE_ACL) and oom (GATE_OOM) come first, when the security and memory work add them
+    if gates & GATE_DISK and (spec.write or spec.name_bytes == b"ping"):  # misconf
+        err = state.disk_error()
+        if err is not None:
+            return err
+    return None
+
+
+def gates_after_pubsub(c: Client, spec: CommandSpec, gates: int) -> str | None:
+    state = c.server
+    if gates & GATE_LOADING and state.loading and not spec.loading:  # loading
+        return LOADING
+    if gates & GATE_BUSY and not spec.allow_busy:  # busy
+        run = state.busy_script
+        if run is not None:
+            return BUSY_EVAL if run.is_eval else BUSY_FUNCTION
+    return None
+
+
+# --- call ------------------------------------------------------------------------------------
 def call(c: Client, spec: CommandSpec, argv: list[bytes]):
-    """Run one resolved command: the handler, then stats and propagation."""
+    """Run one resolved command: the handler, then the after-call effects (stats, slowlog,
+    MONITOR, tracking, propagation)."""
     server = c.server
     if not server.time_frozen:
         server.now_cache = 0  # read lazily by the first thing that needs the time
@@ -162,16 +280,23 @@ def call(c: Client, spec: CommandSpec, argv: list[bytes]):
         reply = _error_reply(c, b"ERR internal error while executing '%s': %s" % (
             spec.fullname.encode(), type(e).__name__.encode()))
     dur = (_perf() - t0) // 1000
+    # stats
     spec.usec += dur
     spec.calls += 1
-    if dur >= server.slowlog_threshold >= 0:
-        server.slowlog_push(c, spec, argv, dur)
-    if server.monitors:
-        MONITOR_FEED[0](c, spec, argv)
     server.stats.total_commands_processed += 1
     c.last_cmd = spec.name_bytes
+    # slowlog: the arguments as the client sent them (propagation may rewrite, argv stays)
+    if dur >= server.slowlog_threshold >= 0:
+        server.slowlog_push(c, spec, argv, dur)
+    # monitor
+    if server.monitors:
+        from .monitor import feed
+
+        feed(c, spec, argv)
+    # tracking
     if c.tracking is not None and spec.readonly:
         server.tracking.remember(c, [argv[i] for i in spec.key_positions(argv)])
+    # propagation
     if server.dirty != dirty or c.propagate_as is not None:
         prop = server.propagation
         if prop.active:

@@ -20,7 +20,7 @@ installed with ctypes on the coroutine's lua_State, every HOOK_COUNT instruction
 the time; once the script ran past `busy-reply-threshold` the hook yields the coroutine with
 lua_yield (Lua 5.1 allows a C count hook to yield). The EVAL/FCALL handler then returns a
 Blocked marker (core/blocking): the calling client waits like a blocked client, a BUSY gate
-in dispatch.EXTRA_GATES answers everybody else (only allow_busy commands pass: SCRIPT KILL,
+in dispatch (state.busy_script) answers everybody else (only allow_busy commands pass: SCRIPT KILL,
 FUNCTION KILL/STATS, SHUTDOWN, MULTI...), and the event loop resumes the coroutine in slices
 of SLICE_S seconds until it ends. Everything runs on the loop thread, so redis.call never
 races with other commands and time stays frozen for the script.
@@ -73,7 +73,7 @@ from typing import TYPE_CHECKING
 import lupa.lua51 as lua51  # Lua 5.1, as embedded by Redis (lupa ships it as lupa.lua51)
 
 from .. import REDIS_VERSION
-from ..errors import CommandError
+from ..errors import BUSY_EVAL, BUSY_FUNCTION, CommandError  # noqa: F401  (re-exported for commands)
 from ..protocol.encoder import format_double
 from ..protocol.replies import (
     NULL_ARRAY,
@@ -99,8 +99,6 @@ if TYPE_CHECKING:
 
 lua_type = lua51.lua_type
 
-BUSY_EVAL = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
-BUSY_FUNCTION = "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
 KILL_MSG = "ERR Script killed by user with SCRIPT KILL..."
 LOAD_TIMEOUT_MSG = "ERR FUNCTION LOAD timeout"
 LOAD_TIMEOUT_S = 0.5
@@ -636,7 +634,7 @@ class ScriptRun:
     __slots__ = (
         "engine", "client", "name", "is_eval", "read_only", "t0", "threshold", "killed", "dirty",
         "ptr", "step", "deferred", "slice_start", "may_defer", "hook_yielded", "resp", "loading",
-        "saved", "marker", "argv", "capture", "kill_msg", "repl", "chain", "gate",
+        "saved", "marker", "argv", "capture", "kill_msg", "repl", "chain",
     )
 
     def __init__(self, engine: LuaEngine, client, name: bytes, is_eval: bool, read_only: bool) -> None:
@@ -666,7 +664,6 @@ class ScriptRun:
         # the lua_States resumed, outermost first: the script's coroutine, then the pcall and
         # script-made coroutines it resumed (the running one last)
         self.chain: list[int] = []
-        self.gate = None
 
 
 def _sanitize(b: bytes) -> bytes:
@@ -838,10 +835,7 @@ class LuaEngine:
                     "You can try killing the script using the %s command. Script name is: %s." % (
                         int((time.monotonic() - run.t0) * 1000),
                         "SCRIPT KILL" if run.is_eval else "FUNCTION KILL", run.name.decode("utf-8", "replace")))
-        from . import dispatch
-
-        run.gate = _make_gate(state, BUSY_EVAL if run.is_eval else BUSY_FUNCTION)
-        dispatch.EXTRA_GATES.append(run.gate)
+        state.busy_script = run  # dispatch's busy step answers everybody else
         run.marker = Blocked([], 0, _never, None)
         self._schedule(run)
         return run.marker
@@ -866,13 +860,10 @@ class LuaEngine:
         if run.deferred and self.run_ctx is run:
             return  # still running (rescheduled)
         # finished: release the busy state and answer the caller
-        from . import dispatch
         from .blocking import manager
 
-        try:
-            dispatch.EXTRA_GATES.remove(run.gate)
-        except ValueError:
-            pass
+        if self.state.busy_script is run:
+            self.state.busy_script = None
         run.marker.timeout_reply = reply
         m = manager(self.state)
         m.unblock_client(c.id)
@@ -1541,15 +1532,6 @@ def _never(ctx, key):
 # Commands Redis flags CMD_MAY_REPLICATE (hidden by COMMAND INFO, so the table may not say it):
 # read-only scripts refuse them as writes.
 _MAY_REPLICATE = frozenset([b"publish", b"spublish", b"pfcount"])
-
-
-def _make_gate(state, text: str):
-    """The BUSY gate of one server (dispatch.EXTRA_GATES is shared by every server of the process)."""
-    def busy_gate(c, spec, argv):
-        if spec.allow_busy or c.server is not state:
-            return None
-        return text
-    return busy_gate
 
 
 # --- per-server engines -------------------------------------------------------------------

@@ -27,6 +27,9 @@ FLAG_ORDER = [
     "may_replicate", "sentinel", "only_sentinel", "no_mandatory_keys", "protected",
     "no_async_loading", "no_multi", "movablekeys", "allow_busy", "module_no_cluster",
 ]
+# Commands a configuration option may forbid (Redis's CMD_PROTECTED), with that option.
+PROTECTED_BY = {"debug": "enable-debug-command", "module": "enable-module-command"}
+
 # Bit order of Redis's ACL categories (COMMAND INFO and ACL CAT print them in this order).
 ACL_ORDER = [
     "keyspace", "read", "write", "set", "sortedset", "list", "hash", "string", "bitmap",
@@ -47,7 +50,7 @@ class CommandSpec:
         "acl", "group", "summary", "subcommands", "parent", "getkeys", "since", "complexity",
         "write", "readonly", "denyoom", "noscript", "no_auth", "loading", "stale", "fast",
         "blocking", "admin", "pubsub", "no_multi", "allow_busy", "may_replicate",
-        "calls", "usec", "rejected_calls", "failed_calls", "id", "name_bytes", "argskip",
+        "calls", "usec", "rejected_calls", "failed_calls", "id", "name_bytes", "argskip", "protected_by",
     )
 
     def __init__(self, fullname: str, handler: Callable[..., Any] | None, arity: int, flags: str,
@@ -74,6 +77,8 @@ class CommandSpec:
         self.parent: CommandSpec | None = None
         self.argskip = 2 if "|" in self.fullname else 1  # handler args start after name (and subcommand)
         self.getkeys = getkeys
+        # Redis's CMD_PROTECTED (not shown by COMMAND INFO): the option that must allow it.
+        self.protected_by = PROTECTED_BY.get(self.fullname.split("|")[0])
         for f in ("write", "readonly", "denyoom", "noscript", "no_auth", "loading", "stale",
                   "fast", "blocking", "admin", "pubsub", "no_multi", "allow_busy", "may_replicate"):
             setattr(self, f, f in flag_set)

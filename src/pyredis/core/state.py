@@ -83,7 +83,12 @@ class ServerState:
         self.run_id = os.urandom(20).hex()
         self.tcp_port = 0
         self.shutdown_requested: tuple[bool | None, bool] | None = None  # (save?, now?)
-        self.loading = False
+        # Which rare steps of dispatch.execute are active (dispatch.GATE_* bits): kept by the
+        # properties below (loading, disk_error, busy_script) and by set_gate().
+        self.gates = 0
+        self._loading = False
+        self._disk_error = None
+        self._busy_script = None
         # Hooks later subsystems install; each gets (db, key) of a changed key.
         self.key_change_hooks: list = []
         # Hooks that receive expired keys (propagation of DEL, keyspace events).
@@ -138,10 +143,50 @@ class ServerState:
         self.server = None
         # Timers and deferred work (core/scheduler.py), set by the server; None without a loop.
         self.scheduler = None
-        # While a background save or an AOF write is failing: () -> the MISCONF error text, or
-        # None when writes are allowed after all (set by persistence; read by dispatch's MISCONF
-        # step for write commands and PING, as Redis's writeCommandsDeniedByDiskError).
-        self.disk_error = None
+
+
+    # --- the rare gates of dispatch.execute --------------------------------------------------
+    def set_gate(self, bit: int, on: bool) -> None:
+        self.gates = (self.gates | bit) if on else (self.gates & ~bit)
+
+    @property
+    def loading(self) -> bool:
+        """The dataset is loading: commands without the `loading` flag get -LOADING."""
+        return self._loading
+
+    @loading.setter
+    def loading(self, on: bool) -> None:
+        from .dispatch import GATE_LOADING
+
+        self._loading = on
+        self.set_gate(GATE_LOADING, on)
+
+    @property
+    def disk_error(self):
+        """While a background save or an AOF write is failing: () -> the MISCONF error text, or
+        None when writes are allowed after all (set by persistence; asked by dispatch's misconf
+        step for write commands and PING, as Redis's writeCommandsDeniedByDiskError)."""
+        return self._disk_error
+
+    @disk_error.setter
+    def disk_error(self, check) -> None:
+        from .dispatch import GATE_DISK
+
+        self._disk_error = check
+        self.set_gate(GATE_DISK, check is not None)
+
+    @property
+    def busy_script(self):
+        """The script running past busy-reply-threshold (core/scripting.ScriptRun): other
+        clients get -BUSY except for allow_busy commands."""
+        return self._busy_script
+
+    @busy_script.setter
+    def busy_script(self, run) -> None:
+        from .dispatch import GATE_BUSY
+
+        self._busy_script = run
+        self.set_gate(GATE_BUSY, run is not None)
 
     def slowlog_push(self, c: Client, spec, argv: list[bytes], duration_us: int) -> None:
         """slowlogPushEntryIfNeeded: at most 32 arguments, each cut to 128 bytes."""

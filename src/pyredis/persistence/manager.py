@@ -205,13 +205,13 @@ class Persistence:
             start = info.end
         client = Client(self.state)
         client.authenticated = True
-        from ..core.dispatch import execute
+        from ..core.dispatch import replay
         from ..protocol.replies import ErrorReply
 
         good = start
         try:
             for argv, end in iter_commands(data, start):
-                reply = execute(client, argv)
+                reply = replay(client, argv)
                 if type(reply) is ErrorReply and reply.startswith(b"ERR unknown command"):
                     raise PersistenceError(
                         f"Unknown command '{argv[0].decode(errors='replace')}' reading the append only file {name}"
@@ -543,25 +543,14 @@ class Persistence:
         self.dirty_at_fork = 0
 
     def _refresh_gate(self) -> None:
-        """Install the MISCONF gate in dispatch only while persistence is failing, so healthy
-        servers pay nothing for it on every command."""
-        from ..core import dispatch
-
+        """Offer dispatch's misconf step the MISCONF check only while persistence is failing,
+        so healthy servers pay nothing for it on every command."""
         failing = not self.last_bgsave_ok or (self.aof_on and not self.aof_last_write_ok)
-        installed = _misconf_gate in dispatch.EXTRA_GATES
-        if failing:
-            _FAILING.add(self)
-            if not installed:
-                dispatch.EXTRA_GATES.append(_misconf_gate)
-        else:
-            _FAILING.discard(self)
-            if installed and not _FAILING:
-                dispatch.EXTRA_GATES.remove(_misconf_gate)
+        self.state.disk_error = self.misconf_error if failing else None
 
-    def misconf_gate(self, c, spec, argv):
-        """Writes are refused while persistence is failing, as Redis's processCommand does."""
-        if not (spec.write or spec.name_bytes == b"ping"):
-            return None
+    def misconf_error(self):
+        """Why writes are refused while persistence is failing (None: allowed after all), as
+        Redis's writeCommandsDeniedByDiskError."""
         if (not self.last_bgsave_ok and self.cfg["stop-writes-on-bgsave-error"] and self.cfg["save"]):
             return MISCONF_RDB
         if self.aof_on and not self.aof_last_write_ok:
@@ -766,14 +755,6 @@ class Persistence:
                 ("aof_delayed_fsync", 0),
             ]
         return fields
-
-
-_FAILING: set = set()  # Persistence instances currently refusing writes (several servers per process in tests)
-
-
-def _misconf_gate(c, spec, argv):
-    p = c.server.persistence
-    return p.misconf_gate(c, spec, argv) if p is not None else None
 
 
 def _fsync_quiet(fd: int) -> None:

@@ -109,6 +109,7 @@ class SetReply(list):
 
 
 class MultiReply(list):
-    """Several top-level replies from one command (SUBSCRIBE ch1 ch2 answers once per channel)."""
+    """Several top-level replies from one command (SUBSCRIBE ch1 ch2 answers once per channel).
+    They are pub/sub confirmations, pushes: sent even under CLIENT REPLY OFF / SKIP."""
 
     __slots__ = ()

@@ -20,7 +20,7 @@ from ..core.client import Client
 from ..core.dispatch import execute
 from ..protocol.encoder import encode_into
 from ..protocol.parser import Limits, RequestParser
-from ..protocol.replies import NoReply
+from ..protocol.replies import MultiReply, NoReply
 
 if TYPE_CHECKING:
     from .server import RedisServer
@@ -116,14 +116,15 @@ class Connection(asyncio.Protocol):
                 blocking_manager(self.state).block(c, reply, self.resume)
                 break
             mode = c.reply_mode
-            if mode == "on":
-                if type(reply) is not NoReply:
-                    encode_into(reply, c.resp, out)
-                if c.after_reply:
-                    for msg in c.after_reply:
-                        encode_into(msg, c.resp, out)
-                    c.after_reply = None
-            elif mode == "skip":
+            # Pub/sub confirmations (MultiReply) and tracking invalidations are pushes: CLIENT
+            # REPLY OFF/SKIP does not silence them (Redis's CLIENT_PUSHING).
+            if (mode == "on" and type(reply) is not NoReply) or type(reply) is MultiReply:
+                encode_into(reply, c.resp, out)
+            if c.after_reply:
+                for msg in c.after_reply:
+                    encode_into(msg, c.resp, out)
+                c.after_reply = None
+            if mode == "skip":
                 c.reply_mode = "on"
             elif mode == "skip_next":
                 c.reply_mode = "skip"
