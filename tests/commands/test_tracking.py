@@ -149,3 +149,56 @@ def test_redis_py_client_side_cache(pyredis_srv, monkeypatch):
     assert value == b"bob"
     cached.close()
     other.close()
+
+
+def _run_many(port: int, setup: dict, steps) -> list[bytes]:
+    """Clients by name, each set up with its commands; a step sends one command or several
+    pipelined in one write (one event-loop iteration), then every client's output is read."""
+    conns = {}
+    for name, cmds in setup.items():
+        s = conns[name] = socket.create_connection(("127.0.0.1", port))
+        for cmd in cmds:
+            s.sendall(encode_command(cmd))
+            _drain(s)
+    out = []
+    for who, cmds in steps:
+        if who == "sleep":
+            time.sleep(cmds)
+        else:
+            conns[who].sendall(b"".join(encode_command(c) for c in cmds))
+        time.sleep(0.05)
+        out.append(b"|".join(name.encode() + b":" + _drain(s, 0.1) for name, s in sorted(conns.items())))
+    for s in conns.values():
+        s.close()
+    return out
+
+
+BCAST_SETUP = {
+    "a": [("HELLO", "3"), ("CLIENT", "TRACKING", "ON", "BCAST")],
+    "c": [("HELLO", "3"), ("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "b", "PREFIX", "a", "NOLOOP")],
+    "d": [("HELLO", "3"), ("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "ab")],
+    "w": [("FLUSHALL",)],
+}
+BCAST_STEPS = [
+    ("w", [("MSET", "c", "1", "b", "2", "a", "3")]),           # one message: [a, b, c] sorted
+    ("w", [("SET", "a3", "1"), ("SET", "a3", "2"), ("SET", "b9", "1"), ("DEL", "abx")]),  # one iteration
+    ("w", [("MSET", "b1", "1", "a1", "2", "c1", "3", "abc", "4")]),  # c: one message per prefix
+    ("c", [("SET", "a2", "x"), ("SET", "b1", "y")]),           # NOLOOP: c is not told of its own writes
+    ("c", [("SET", "a4", "x")]),
+    ("w", [("SET", "a4", "z")]),
+    ("w", [("SET", "exp", "1", "PX", "600"), ("SET", "aexp", "1", "PX", "600")]),
+    ("sleep", 1.5),                                              # expired by the active cycle
+    ("w", [("FLUSHDB",)]),
+    ("c", [("CLIENT", "TRACKING", "OFF")]),
+    ("w", [("SET", "a9", "1")]),
+]
+
+
+def test_bcast_batches_per_prefix_as_redis(pyredis_srv, real_redis):
+    """BCAST: per event-loop iteration, one invalidation message per matching prefix with
+    its keys sorted (Redis's PrefixTable), NOLOOP leaving out the client's own keys,
+    expired keys included, FLUSHDB as a null."""
+    ours = _run_many(pyredis_srv.port, BCAST_SETUP, BCAST_STEPS)
+    theirs = _run_many(real_redis.port, BCAST_SETUP, BCAST_STEPS)
+    for step, a, b in zip(BCAST_STEPS, ours, theirs):
+        assert a == b, f"{step}: pyredis={a!r} redis={b!r}"

@@ -6,8 +6,11 @@ When a remembered key is modified by anyone, each remembering client (or its RED
 gets one `invalidate` message and the key is forgotten. Keys are tracked by name across
 databases, as Redis does.
 
-BCAST mode: no table; any modified key matching a registered prefix is collected per client
-and sent once the current event-loop iteration ends (Redis's beforeSleep).
+BCAST mode: no table; a prefix table (Redis's PrefixTable) maps each registered prefix (b""
+without PREFIX) to its clients and to the keys modified under it since the last flush, with
+the client that first modified each. Once the event-loop iteration ends (Redis's beforeSleep)
+every prefix with keys sends one message, its keys sorted, to each of its clients; a NOLOOP
+client's message leaves out the keys it modified itself.
 
 Messages: RESP3 clients get a push `["invalidate", [keys]]` (null instead of the array on
 FLUSHALL/FLUSHDB); a RESP2 REDIRECT target subscribed to `__redis__:invalidate` gets a pub/sub
@@ -33,7 +36,7 @@ INVALIDATE_CHANNEL = b"__redis__:invalidate"
 class TrackingState:
     """Per-client tracking options (client.tracking)."""
 
-    __slots__ = ("bcast", "optin", "optout", "noloop", "redirect", "prefixes", "caching", "pending")
+    __slots__ = ("bcast", "optin", "optout", "noloop", "redirect", "prefixes", "caching")
 
     def __init__(self) -> None:
         self.bcast = False
@@ -43,14 +46,23 @@ class TrackingState:
         self.redirect = 0
         self.prefixes: list[bytes] = []
         self.caching: bool | None = None  # CLIENT CACHING YES/NO for the next command
-        self.pending: list[bytes] = []  # BCAST keys to send at the end of the iteration
+
+
+class _Prefix:
+    """A BCAST prefix: its clients, and the keys modified under it -> their first modifier."""
+
+    __slots__ = ("clients", "keys")
+
+    def __init__(self) -> None:
+        self.clients: dict[int, Client] = {}
+        self.keys: dict[bytes, Client | None] = {}
 
 
 class Tracking:
     def __init__(self, state: ServerState) -> None:
         self.state = state
         self.table: dict[bytes, set[int]] = {}  # key -> ids of clients that may cache it
-        self.bcast_clients: dict[int, Client] = {}
+        self.prefixes: dict[bytes, _Prefix] = {}  # BCAST: prefix -> its clients and modified keys
         self.tracking_clients = 0
         self._flush_scheduled = False
         self._last_flush: tuple[int, int] | None = None
@@ -63,16 +75,28 @@ class Tracking:
             if self.tracking_clients == 1:
                 # Only while someone tracks do writes pay for the lookup.
                 self.state.key_change_hooks.append(self.key_modified)
+                self.state.expire_hooks.append(self.key_expired)
         c.tracking = opts
         if opts.bcast:
-            self.bcast_clients[c.id] = c
+            for p in opts.prefixes or (b"",):
+                bs = self.prefixes.get(p)
+                if bs is None:
+                    bs = self.prefixes[p] = _Prefix()
+                bs.clients[c.id] = c
 
     def disable(self, c: Client) -> None:
         if c.tracking is not None:
             self.tracking_clients -= 1
             if self.tracking_clients == 0:
                 self.state.key_change_hooks.remove(self.key_modified)
-            self.bcast_clients.pop(c.id, None)
+                self.state.expire_hooks.remove(self.key_expired)
+            if c.tracking.bcast:
+                for p in c.tracking.prefixes or (b"",):
+                    bs = self.prefixes.get(p)
+                    if bs is not None:
+                        bs.clients.pop(c.id, None)
+                        if not bs.clients:
+                            del self.prefixes[p]
             c.tracking = None
 
     # --- remembering keys read --------------------------------------------------------
@@ -100,18 +124,22 @@ class Tracking:
 
     # --- invalidation -----------------------------------------------------------------
     def key_modified(self, db: Database, key: bytes) -> None:
+        """signalModifiedKey for a command's write: the executing client modified it."""
+        self._modified(key, self.state.current_client)
+
+    def key_expired(self, db: Database, key: bytes) -> None:
+        """An expired key (lazily or by the active cycle) is invalidated too, with no
+        modifier: NOLOOP does not hide it (signalModifiedKey(NULL, ...))."""
+        self._modified(key, None)
+
+    def _modified(self, key: bytes, modifier: Client | None) -> None:
         if key in self.table:
-            self._invalidate_key(key, self.state.current_client)
-        if self.bcast_clients:
-            for c in self.bcast_clients.values():
-                t = c.tracking
-                if t.noloop and c is self.state.current_client:
-                    continue
-                for p in t.prefixes or (b"",):
-                    if key.startswith(p):
-                        t.pending.append(key)
-                        self._schedule_bcast()
-                        break
+            self._invalidate_key(key, modifier)
+        if self.prefixes:
+            for p, bs in self.prefixes.items():
+                if key.startswith(p):
+                    bs.keys.setdefault(key, modifier)
+                    self._schedule_bcast()
 
     def _invalidate_key(self, key: bytes, modifier: Client | None) -> None:
         ids = self.table.pop(key, ())
@@ -146,12 +174,23 @@ class Tracking:
                 sched.before_sleep(self._flush_bcast)
 
     def _flush_bcast(self) -> None:
+        """trackingBroadcastInvalidationMessages: per prefix (in order), its keys sorted."""
         self._flush_scheduled = False
-        for c in list(self.bcast_clients.values()):
-            t = c.tracking
-            if t is not None and t.pending:
-                keys, t.pending = t.pending, []
-                self._send(c, keys, after_reply=False)
+        for p in sorted(self.prefixes):
+            bs = self.prefixes.get(p)
+            if bs is None or not bs.keys:
+                continue
+            modified, bs.keys = bs.keys, {}
+            keys = sorted(modified)
+            for c in list(bs.clients.values()):
+                if c.tracking is None:
+                    continue
+                if c.tracking.noloop:
+                    own = [k for k in keys if modified[k] is not c]
+                    if own:
+                        self._send(c, own, after_reply=False)
+                else:
+                    self._send(c, keys, after_reply=False)
 
     def _send(self, c: Client, keys: list[bytes] | None, after_reply: bool) -> None:
         t = c.tracking
