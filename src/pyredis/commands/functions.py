@@ -1,6 +1,6 @@
 """FUNCTION LOAD/DELETE/FLUSH/LIST/DUMP/RESTORE/STATS/KILL/HELP and FCALL, FCALL_RO
 (Redis 7.0 functions.c, function_lua.c). Libraries run in their own Lua state
-(core/scripting.function_engine).
+(core/lua function_engine).
 
 FUNCTION DUMP writes Redis's payload format (RDB_OPCODE_FUNCTION2 + RDB string per library,
 RDB version 10, CRC64-Jones), with strings stored uncompressed; RESTORE also reads the
@@ -13,15 +13,9 @@ import time
 
 from ..core.client import Client
 from ..core.monitor import feed_now
-from ..core.scripting import (
-    BUSY_EVAL,
-    FunctionInfo,
-    current_run,
-    function_engine,
-    valid_name,
-)
+from ..core.lua import FunctionInfo, current_run, function_engine, valid_name
 from ..core.spec import command, container
-from ..errors import CommandError
+from ..errors import BUSY_EVAL, CommandError
 from ..protocol.replies import OK, SetReply, Simple
 from ..util import glob_match
 from .scripting import kill_script, numkeys_keys, split_args, split_shell_words

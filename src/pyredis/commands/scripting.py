@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from ..core.client import Client
 from ..core.monitor import feed_now
-from ..core.scripting import current_run, engine, sha1hex
-from ..core.scripting import BUSY_FUNCTION as _BUSY_FUNCTION
+from ..core.lua import current_run, engine, sha1hex
+from ..errors import BUSY_FUNCTION as _BUSY_FUNCTION
 from ..core.spec import command, container
 from ..errors import CommandError
 from ..protocol.replies import OK, Simple
@@ -261,7 +261,7 @@ def kill_script(ctx: Client, is_eval: bool):
     if is_eval and not run.is_eval:
         raise CommandError(_BUSY_FUNCTION)
     if not is_eval and run.is_eval:
-        from ..core.scripting import BUSY_EVAL
+        from ..errors import BUSY_EVAL
 
         raise CommandError(BUSY_EVAL)
     run.killed = True

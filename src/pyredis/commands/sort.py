@@ -82,7 +82,7 @@ def _lookup_by_pattern(db, pattern: bytes, subst: bytes):
 
 def _in_script(ctx: Client) -> bool:
     """Redis's CLIENT_SCRIPT: this command was called by redis.call() from EVAL/FCALL."""
-    from ..core.scripting import called_from_script
+    from ..core.lua import called_from_script
 
     return called_from_script(ctx)
 

@@ -106,7 +106,7 @@ def _entries(s: Stream, ids: list[int]) -> list:
 
 
 def _in_script(ctx: Client) -> bool:
-    from ..core.scripting import called_from_script
+    from ..core.lua import called_from_script
 
     return called_from_script(ctx)
 

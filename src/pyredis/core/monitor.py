@@ -29,7 +29,7 @@ def feed_now(c, argv: list[bytes]) -> None:
     state = c.server
     if not state.monitors:
         return
-    from .scripting import called_from_script
+    from .lua import called_from_script
 
     source = "lua" if called_from_script(c) else c.addr
     line = "%.6f [%d %s] %s" % (time.time(), c.db.id, source, " ".join(sdscatrepr(a) for a in argv))

@@ -177,7 +177,7 @@ class ServerState:
 
     @property
     def busy_script(self):
-        """The script running past busy-reply-threshold (core/scripting.ScriptRun): other
+        """The script running past busy-reply-threshold (core/lua ScriptRun): other
         clients get -BUSY except for allow_busy commands."""
         return self._busy_script
 
