@@ -25,6 +25,7 @@ import time
 from typing import TYPE_CHECKING
 
 from ..core.client import Client
+from ..errors import PersistenceError
 from . import rdb
 from .aof import AofFormatError, AofInfo, Manifest, ManifestError, encode_command, iter_commands
 
@@ -38,10 +39,6 @@ MISCONF_RDB = (
     "Redis logs for details about the RDB error."
 )
 BGSAVE_RETRY_DELAY = 5
-
-
-class PersistenceError(Exception):
-    pass
 
 
 class Persistence:

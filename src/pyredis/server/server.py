@@ -64,7 +64,8 @@ class RedisServer:
         self.state.scheduler = LoopScheduler(loop)
         self._stop = asyncio.Event()
         cfg = self.config
-        from ..persistence.manager import Persistence, PersistenceError
+        from ..errors import PersistenceError
+        from ..persistence.manager import Persistence
 
         self.persistence = Persistence(self)
         self.state.hz_cron_handlers.append(self.persistence.cron)
