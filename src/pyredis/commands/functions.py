@@ -235,8 +235,8 @@ def function_kill(ctx: Client):
 
 # --- DUMP / RESTORE ------------------------------------------------------------------------
 # The payload is Redis's: FUNCTION2 records (RDB string of each library's code, LZF-compressed
-# under rdbcompression like Redis), then the RDB version and a CRC64, all from persistence/rdb.
-from ..persistence.rdb import (  # noqa: E402
+# under rdbcompression like Redis), then the RDB version and a CRC64, all from rdb/.
+from ..rdb import (  # noqa: E402
     OP_FUNCTION2,
     OP_FUNCTION_PRE_GA,
     RDB_VERSION,

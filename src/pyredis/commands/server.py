@@ -1154,7 +1154,7 @@ def _serialized_length(v, config=None) -> int:
     """rdbSavedObjectLen: the value's RDB serialization, without its type byte."""
     if config is not None:
         try:
-            from ..persistence.rdb import encode_object
+            from ..rdb import encode_object
 
             return len(encode_object(v, config)[1])
         except Exception:  # noqa: BLE001 - a type the RDB writer does not know: estimate below

@@ -1,1 +1,1 @@
-"""Persistence: RDB snapshots, DUMP/RESTORE payloads, the multi-part AOF."""
+"""Persistence: RDB snapshots and the multi-part AOF on disk (the formats: rdb/ and aof.py)."""

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from ..core.client import Client
 from ..errors import PersistenceError
-from . import rdb
+from .. import rdb
 from .aof import AofFormatError, AofInfo, Manifest, ManifestError, encode_command, iter_commands
 
 if TYPE_CHECKING:
