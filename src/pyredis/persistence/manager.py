@@ -25,7 +25,8 @@ import time
 from typing import TYPE_CHECKING
 
 from ..core.client import Client
-from ..errors import PersistenceError
+from ..core.functions import create_library, library_sources, registry
+from ..errors import CommandError, PersistenceError
 from .. import rdb
 from .aof import AofFormatError, AofInfo, Manifest, ManifestError, encode_command, iter_commands
 
@@ -143,9 +144,6 @@ class Persistence:
         self.last_load_keys_loaded = info.keys
         self.last_load_keys_expired = info.expired_skipped
         if info.functions:
-            from ..commands.functions import create_library, registry
-            from ..errors import CommandError
-
             fns = registry(self.state)
             for code in info.functions:
                 try:
@@ -279,8 +277,7 @@ class Persistence:
 
     def _functions(self) -> list[bytes]:
         """Function library sources, saved in RDB files (FUNCTION2 records) like Redis 7."""
-        fns = getattr(self.state, "lua_function_libs", None)
-        return [lib.code for lib in fns.libraries.values()] if fns is not None else []
+        return library_sources(self.state)
 
     def _open_incr_for_append(self) -> None:
         m = self.manifest
