@@ -107,6 +107,10 @@ def execute(c: Client, argv: list[bytes]):
     if not c.authenticated and not spec.no_auth:
         chk = PROTECTED.get(spec.name_bytes)
         return reject(c, (chk(c) if chk is not None else None) or NOAUTH, spec)
+    if c.server.disk_error is not None and (spec.write or spec.name_bytes == b"ping"):
+        err = c.server.disk_error()
+        if err is not None:
+            return reject(c, err, spec)
     if EXTRA_GATES:
         for gate in EXTRA_GATES:
             err = gate(c, spec, argv)

@@ -537,26 +537,15 @@ class Persistence:
         self.dirty_at_fork = 0
 
     def _refresh_gate(self) -> None:
-        """Install the MISCONF gate in dispatch only while persistence is failing, so healthy
-        servers pay nothing for it on every command."""
-        from ..core import dispatch
-
+        """Set state.disk_error only while persistence is failing, so healthy servers pay
+        nothing for the MISCONF check on every command."""
         failing = not self.last_bgsave_ok or (self.aof_on and not self.aof_last_write_ok)
-        installed = _misconf_gate in dispatch.EXTRA_GATES
-        if failing:
-            _FAILING.add(self)
-            if not installed:
-                dispatch.EXTRA_GATES.append(_misconf_gate)
-        else:
-            _FAILING.discard(self)
-            if installed and not _FAILING:
-                dispatch.EXTRA_GATES.remove(_misconf_gate)
+        self.state.disk_error = self.disk_error if failing else None
 
-    def misconf_gate(self, c, spec, argv):
-        """Writes are refused while persistence is failing, as Redis's processCommand does."""
-        if not (spec.write or spec.name_bytes == b"ping"):
-            return None
-        if (not self.last_bgsave_ok and self.cfg["stop-writes-on-bgsave-error"] and self.cfg["save"]):
+    def disk_error(self) -> str | None:
+        """The MISCONF error for write commands and PING while persistence is failing (Redis's
+        writeCommandsDeniedByDiskError), or None when writes are allowed after all."""
+        if not self.last_bgsave_ok and self.cfg["stop-writes-on-bgsave-error"] and self.cfg["save"]:
             return MISCONF_RDB
         if self.aof_on and not self.aof_last_write_ok:
             return f"MISCONF Errors writing to the AOF file: {self.aof_last_write_error}"
@@ -760,14 +749,6 @@ class Persistence:
                 ("aof_delayed_fsync", 0),
             ]
         return fields
-
-
-_FAILING: set = set()  # Persistence instances currently refusing writes (several servers per process in tests)
-
-
-def _misconf_gate(c, spec, argv):
-    p = c.server.persistence
-    return p.misconf_gate(c, spec, argv) if p is not None else None
 
 
 def _fsync_quiet(fd: int) -> None:
