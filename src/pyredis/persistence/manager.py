@@ -22,16 +22,14 @@ import concurrent.futures
 import os
 import signal
 import time
-from typing import TYPE_CHECKING
+from typing import Callable
 
 from ..core.client import Client
+from ..core.state import ServerState
 from ..core.functions import create_library, library_sources, registry
 from ..errors import CommandError, PersistenceError
 from .. import rdb
 from .aof import AofFormatError, AofInfo, Manifest, ManifestError, encode_command, iter_commands
-
-if TYPE_CHECKING:
-    from ..server.server import RedisServer
 
 MISCONF_RDB = (
     "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. "
@@ -43,9 +41,9 @@ BGSAVE_RETRY_DELAY = 5
 
 
 class Persistence:
-    def __init__(self, srv: RedisServer) -> None:
-        self.srv = srv
-        self.state = state = srv.state
+    def __init__(self, state: ServerState, log: Callable[[str, str], None]) -> None:
+        self.state = state
+        self.log = log
         self.cfg = state.config
         state.persistence = self
         # --- background child -----------------------------------------------------------
@@ -122,7 +120,7 @@ class Persistence:
         finally:
             state.loading = False
         if source:
-            self.srv.log("notice", f"DB loaded from {source}: {time.time() - t0:.3f} seconds")
+            self.log("notice", f"DB loaded from {source}: {time.time() - t0:.3f} seconds")
         state.dirty = 0
 
     def _load(self) -> str:
@@ -157,7 +155,7 @@ class Persistence:
             legacy = os.path.join(self.dir, self.cfg["appendfilename"])
             if os.path.exists(legacy):
                 self._replay_file(legacy, last=True)
-                self.srv.log("notice", f"Loaded the legacy single-file AOF {legacy}; it is upgraded to the multi-part layout")
+                self.log("notice", f"Loaded the legacy single-file AOF {legacy}; it is upgraded to the multi-part layout")
                 self._create_aof()
                 os.rename(legacy, legacy + ".upgraded")
                 return True
@@ -216,10 +214,10 @@ class Persistence:
         except AofFormatError as e:
             good = e.offset  # the strict reader stopped at the start of the bad command
             if e.truncated and last and self.cfg["aof-load-truncated"]:
-                self.srv.log("warning", f"!!! Warning: short read while loading the AOF file {name}!!!")
-                self.srv.log("warning", f"!!! Truncating the AOF {name} at offset {good} !!!")
+                self.log("warning", f"!!! Warning: short read while loading the AOF file {name}!!!")
+                self.log("warning", f"!!! Truncating the AOF {name} at offset {good} !!!")
                 os.truncate(path, good)
-                self.srv.log("warning", "AOF loaded anyway because aof-load-truncated is enabled")
+                self.log("warning", "AOF loaded anyway because aof-load-truncated is enabled")
             elif e.truncated:
                 raise PersistenceError(
                     f"Unexpected end of file reading the append only file {name} at offset {e.offset}. "
@@ -234,7 +232,7 @@ class Persistence:
         if client.multi is not None:
             # A MULTI without EXEC at the end: Redis discards the partial transaction
             # (with aof-load-truncated) after a warning.
-            self.srv.log("warning", f"Revert incomplete MULTI/EXEC transaction in AOF file {name}")
+            self.log("warning", f"Revert incomplete MULTI/EXEC transaction in AOF file {name}")
 
     def _create_aof(self) -> None:
         """No AOF yet: write a base of the current dataset and an empty incr file."""
@@ -332,14 +330,14 @@ class Persistence:
                 self.aof_current_size += len(data)
                 self.unsynced = True
                 if not self.aof_last_write_ok:
-                    self.srv.log("warning", "AOF write error looks solved, Redis can write again.")
+                    self.log("warning", "AOF write error looks solved, Redis can write again.")
                     self.aof_last_write_ok = True
                     self._refresh_gate()
             except OSError as e:
                 self.aof_last_write_ok = False
                 self.aof_last_write_error = e.strerror or str(e)
                 buf.append(data)  # keep it: retried on the next flush
-                self.srv.log("warning", f"Error writing to the AOF file: {self.aof_last_write_error}")
+                self.log("warning", f"Error writing to the AOF file: {self.aof_last_write_error}")
                 self._refresh_gate()
                 return
         elif buf and not self.aof_on:
@@ -474,14 +472,31 @@ class Persistence:
         except OSError as e:
             self.last_bgsave_ok = False
             self._refresh_gate()
-            self.srv.log("warning", f"Failed opening the temp RDB file {self.rdb_path} (in server root dir {self.dir}) for saving: {e.strerror}")
+            self.log("warning", f"Failed opening the temp RDB file {self.rdb_path} (in server root dir {self.dir}) for saving: {e.strerror}")
             raise PersistenceError("ERR") from None
         self.state.dirty = 0
         self.state.lastsave = int(time.time())
         self.last_bgsave_ok = True
         self._refresh_gate()
         self.rdb_saves += 1
-        self.srv.log("notice", "DB saved on disk")
+        self.log("notice", "DB saved on disk")
+
+    def reset_after_flushall(self) -> bool:
+        """FLUSHALL (Redis's flushAllDataAndResetRDB): a running RDB child is killed, and with
+        save points configured the now empty dataset is saved at once (not counted in rdb_saves;
+        a failure is only logged, as Redis). True when it saved: dirty is 0 again, so FLUSHALL
+        must be propagated explicitly."""
+        if self.child_pid and self.child_type == "rdb":
+            self._kill_child()
+        if not self.cfg["save"]:
+            return False
+        saves = self.rdb_saves
+        try:
+            self.save()
+        except Exception:  # noqa: BLE001 - Redis ignores a failed save here (save() logged it)
+            pass
+        self.rdb_saves = saves
+        return True
 
     def bgsave(self, schedule: bool = False) -> str:
         if self.child_pid:
@@ -513,9 +528,9 @@ class Persistence:
             pid = self._fork(work)
         except OSError as e:
             self.last_bgsave_ok = False
-            self.srv.log("warning", f"Can't save in background: fork: {e.strerror}")
+            self.log("warning", f"Can't save in background: fork: {e.strerror}")
             raise PersistenceError(f"ERR Can't save in background: fork: {e.strerror}") from None
-        self.srv.log("notice", f"Background saving started by pid {pid}")
+        self.log("notice", f"Background saving started by pid {pid}")
         if pid:
             self.child_pid = pid
             self.child_type = "rdb"
@@ -525,13 +540,13 @@ class Persistence:
     def _rdb_done(self, ok: bool) -> None:
         self.last_bgsave_time_sec = int(time.time() - self.child_start)
         if ok:
-            self.srv.log("notice", "Background saving terminated with success")
+            self.log("notice", "Background saving terminated with success")
             self.state.dirty -= self.dirty_at_fork
             self.state.lastsave = int(time.time())
             self.last_bgsave_ok = True
             self.rdb_saves += 1
         else:
-            self.srv.log("warning", "Background saving error")
+            self.log("warning", "Background saving error")
             self.last_bgsave_ok = False
         self._refresh_gate()
         self.dirty_at_fork = 0
@@ -589,7 +604,7 @@ class Persistence:
         except OSError as e:
             self.aof_last_rewrite_ok = False
             raise PersistenceError(f"ERR Can't rewrite append only file in background: fork: {e.strerror}") from None
-        self.srv.log("notice", f"Background append only file rewriting started by pid {pid}")
+        self.log("notice", f"Background append only file rewriting started by pid {pid}")
         if pid:
             self.child_pid = pid
             self.child_type = "aof"
@@ -604,7 +619,7 @@ class Persistence:
         if not ok or not os.path.exists(self.child_tmp):
             self.aof_last_rewrite_ok = False
             self.aof_rewrites_consecutive_failures += 1
-            self.srv.log("warning", "Background AOF rewrite terminated with error")
+            self.log("warning", "Background AOF rewrite terminated with error")
             return
         base_name = self._base_name(self._rewrite_base_seq)
         os.replace(self.child_tmp, os.path.join(self.aof_dir, base_name))
@@ -640,7 +655,7 @@ class Persistence:
         self.aof_rewrites += 1
         self.aof_last_rewrite_ok = True
         self.aof_rewrites_consecutive_failures = 0
-        self.srv.log("notice", "Background AOF rewrite finished successfully")
+        self.log("notice", "Background AOF rewrite finished successfully")
 
     # ================================================================== cron & shutdown
     def cron(self) -> None:
@@ -664,7 +679,7 @@ class Persistence:
             if state.dirty >= changes and now - state.lastsave > secs and (
                 self.last_bgsave_ok or now - self.last_bgsave_try > BGSAVE_RETRY_DELAY
             ):
-                self.srv.log("notice", f"{changes} changes in {secs} seconds. Saving...")
+                self.log("notice", f"{changes} changes in {secs} seconds. Saving...")
                 try:
                     self._start_bgsave()
                 except PersistenceError:
@@ -675,7 +690,7 @@ class Persistence:
             base = self.aof_base_size or 1
             growth = (self.aof_current_size - base) * 100 // base
             if growth >= perc:
-                self.srv.log("notice", f"Starting automatic rewriting of AOF on {growth}% growth")
+                self.log("notice", f"Starting automatic rewriting of AOF on {growth}% growth")
                 try:
                     self.rewrite_aof_background()
                 except PersistenceError:
@@ -688,12 +703,12 @@ class Persistence:
         if self.aof_on:
             self.flush_aof(force_fsync=True)
         if save is True or (save is None and self.cfg["save"]):
-            self.srv.log("notice", "Saving the final RDB snapshot before exiting.")
+            self.log("notice", "Saving the final RDB snapshot before exiting.")
             try:
                 rdb.save(self.state, self.rdb_path, self._functions())
-                self.srv.log("notice", "DB saved on disk")
+                self.log("notice", "DB saved on disk")
             except OSError as e:
-                self.srv.log("warning", f"Error trying to save the DB, can't exit: {e}")
+                self.log("warning", f"Error trying to save the DB, can't exit: {e}")
                 if not force:
                     raise PersistenceError("ERR Errors trying to SHUTDOWN. Check logs.") from None
         if self.aof_fd >= 0:

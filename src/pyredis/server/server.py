@@ -67,7 +67,7 @@ class RedisServer:
         from ..errors import PersistenceError
         from ..persistence.manager import Persistence
 
-        self.persistence = Persistence(self)
+        self.persistence = Persistence(self.state, self.log)
         self.state.hz_cron_handlers.append(self.persistence.cron)
         try:
             self.persistence.load_on_startup()
