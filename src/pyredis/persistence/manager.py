@@ -81,8 +81,6 @@ class Persistence:
         self.unsynced = False
         self._fsync_pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="aof-fsync")
         self._fsync_future: concurrent.futures.Future | None = None
-        self._deferred_conns: list = []
-        self._commit_scheduled = False
         self.cfg.on_change("appendonly", self._appendonly_changed)
 
     # ================================================================== paths
@@ -317,7 +315,9 @@ class Persistence:
             self.aof_selected_db = dbid
         self.aof_buf.append(encode_command(argv))
 
-    def flush_aof(self, force_fsync: bool = False) -> None:
+    def flush_aof(self, force_fsync: bool = False) -> bool:
+        """Write the buffered commands (and fsync them under appendfsync always, or when forced).
+        False while the AOF cannot be written: the buffer is kept for the next try."""
         buf = self.aof_buf
         if buf and self.aof_fd >= 0:
             data = b"".join(buf)
@@ -339,7 +339,7 @@ class Persistence:
                 buf.append(data)  # keep it: retried on the next flush
                 self.log("warning", f"Error writing to the AOF file: {self.aof_last_write_error}")
                 self._refresh_gate()
-                return
+                return False
         elif buf and not self.aof_on:
             buf.clear()
         # (AOF on but no file yet: CONFIG SET appendonly yes is writing the first base; the
@@ -351,33 +351,14 @@ class Persistence:
                 self.aof_last_write_ok = False
                 self.aof_last_write_error = e.strerror or str(e)
                 self._refresh_gate()
-                return
+                return False
             self.unsynced = False
             self.last_fsync = time.monotonic()
+        return self.aof_last_write_ok
 
-    # --- group commit (appendfsync always) ---------------------------------------------
-    def group_commit_enabled(self) -> bool:
+    def fsync_before_reply(self) -> bool:
+        """appendfsync always with an open AOF: replies wait for the fsync (server/group_commit.py)."""
         return self.aof_on and self.cfg["appendfsync"] == "always" and self.aof_fd >= 0
-
-    def defer_until_commit(self, conn) -> None:
-        """Hold `conn`'s output until this loop iteration's AOF write + fsync is done."""
-        self._deferred_conns.append(conn)
-        if not self._commit_scheduled:
-            self._commit_scheduled = True
-            self.state.scheduler.before_sleep(self._group_commit)
-
-    def _group_commit(self) -> None:
-        self._commit_scheduled = False
-        self.flush_aof()
-        conns, self._deferred_conns = self._deferred_conns, []
-        if not self.aof_last_write_ok:
-            # Nothing is acknowledged that is not on disk: the clients wait for the retry.
-            self._deferred_conns = conns
-            self._commit_scheduled = True
-            self.state.scheduler.call_later(0.1, self._group_commit)
-            return
-        for conn in conns:
-            conn.flush_deferred()
 
     def _everysec(self) -> None:
         if not self.unsynced or self.aof_fd < 0 or self.cfg["appendfsync"] != "everysec":

@@ -20,6 +20,7 @@ from ..config import Config
 from ..core.state import ServerState
 from ..keyspace.expiry import ActiveExpiry
 from .connection import Connection
+from .group_commit import GroupCommit
 from .scheduler import LoopScheduler
 
 LEVELS = {"debug": 0, "verbose": 1, "notice": 2, "warning": 3, "nothing": 4}
@@ -37,6 +38,7 @@ class RedisServer:
         self._stop: asyncio.Event | None = None
         self._cron_handle: asyncio.TimerHandle | None = None
         self.active_expiry = ActiveExpiry()
+        self.group_commit = GroupCommit(self.state)
         self.cronloops = 0
         self._logfile = None
         self.disconnect_hooks: list = [self.state.pubsub.drop_client, self.state.tracking.client_gone]
