@@ -1,5 +1,8 @@
-"""The dataset as commands: the base file when aof-use-rdb-preamble is no (and the reference
-for what a rewrite must reproduce). Expiries become PEXPIREAT with absolute times.
+"""AOF base files: the dataset as it is now, written by BGREWRITEAOF's child and when an AOF is
+created. With aof-use-rdb-preamble yes the base is an RDB file (rdb/); otherwise it is the
+dataset as commands (also the reference for what a rewrite must reproduce): function libraries
+as FUNCTION LOAD, then per database SELECT and the commands rebuilding each key, expiries as
+PEXPIREAT with absolute times.
 
 Streams come out as Redis's rewriteStreamObject writes them: XADDs (or the `XADD key MAXLEN 0
 0-1 x y` trick for an empty stream), XSETID with ENTRIESADDED/MAXDELETEDID, XGROUP CREATE
@@ -7,11 +10,16 @@ with ENTRIESREAD, and XCLAIM ... JUSTID FORCE per pending entry (XGROUP CREATECO
 consumers without any).
 
 API:
+    write_base(state, path)                                  # atomically (temp file, fsync, rename)
     aof_command_chunks(state, functions) -> iterator of bytes (RESP commands)
 """
 
 from __future__ import annotations
 
+import os
+
+from .. import rdb
+from ..core.functions import library_sources
 from ..keyspace.stream import Stream, fmt_id
 from ..keyspace.types import type_name
 from ..protocol.encoder import format_double
@@ -86,3 +94,18 @@ def aof_command_chunks(state, functions=()):
                 out = []
         if out:
             yield b"".join(out)
+
+
+def write_base(state, path: str) -> None:
+    cfg = state.config
+    funcs = library_sources(state)
+    if cfg["aof-use-rdb-preamble"]:
+        rdb.write_rdb_file(path, rdb.rdb_chunks(state, funcs, {b"aof-base": b"1"}), cfg["rdbchecksum"])
+        return
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        for chunk in aof_command_chunks(state, funcs):
+            f.write(chunk)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
