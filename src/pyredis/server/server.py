@@ -1,5 +1,10 @@
 """RedisServer: Config -> listening sockets -> cron -> shutdown. One event loop, one thread.
 
+The server owns what needs the event loop: the connections, the cron (whose handlers include
+persistence's, built here as Persistence(state, log) and loaded before listening), the
+scheduler layers below use (scheduler.py), and the group commit that holds replies until the
+AOF has the writes they acknowledge (group_commit.py).
+
 API:
     srv = RedisServer(config)
     await srv.start()          # binds; srv.port is the actual port (port 0 picks a free one)
