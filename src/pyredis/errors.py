@@ -17,6 +17,11 @@ class CommandError(Exception):
         super().__init__(text)
 
 
+class PersistenceError(Exception):
+    """Persistence refused or failed (SAVE, BGSAVE, BGREWRITEAOF, SHUTDOWN's final save, loading
+    at startup). Its text is the error reply, e.g. 'ERR Background save already in progress'."""
+
+
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 SYNTAX = "ERR syntax error"
 NOT_INTEGER = "ERR value is not an integer or out of range"

@@ -196,7 +196,7 @@ def test_coroutine_library_as_lua(diff):
         "local f = coroutine.wrap(function() local x = nil + 1 end) f()",
         # (not `return f()` nor `return coroutine.resume(1)`: a tail call to these two Lua-made
         # functions loses the caller's position in their errors, where Lua's C versions keep
-        # it -- a known difference, see core/scripting.py)
+        # it -- a known difference, see core/lua/__init__.py)
         "local f = coroutine.wrap(function() coroutine.yield(1) end) f() f() local r = f() return r",
         "return coroutine.create(1)",
         "return coroutine.wrap(redis.call)",

@@ -767,7 +767,7 @@ def test_digest_parts_match_redis_digest(real_redis):
     import struct
 
     from pyredis.keyspace.stream import digest_parts
-    from pyredis.persistence import rdb
+    from pyredis import rdb
 
     def mix(d, data):
         h = hashlib.sha1(data).digest()

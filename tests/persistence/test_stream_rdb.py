@@ -142,8 +142,8 @@ def test_pyredis_save_loads_in_redis(tmp_path):
 
 def test_rdb_version_1_stream_type_15(pair):
     """RDB type 15 (Redis 5-6.2) still loads: built by hand from a 7.0 payload's parts."""
-    from pyredis.persistence import rdb
-    from pyredis.persistence.rdb_stream import read_stream, write_stream
+    from pyredis import rdb
+    from pyredis.rdb.stream import read_stream, write_stream
 
     ours, theirs = pair
     theirs.call("XADD", "s", "1-1", "a", "1")
@@ -207,8 +207,8 @@ def test_rdb_type_21_consumers_with_active_time():
     import struct
 
     from pyredis.keyspace.stream import Stream
-    from pyredis.persistence import rdb
-    from pyredis.persistence.rdb_stream import read_stream, write_stream
+    from pyredis import rdb
+    from pyredis.rdb.stream import read_stream, write_stream
 
     s = Stream()
     s.append((5 << 64) | 1, (b"f", b"v"), 4096, 100)

@@ -1,4 +1,4 @@
-"""DUMP and RESTORE: values serialised in Redis's RDB object format (persistence/rdb.py),
+"""DUMP and RESTORE: values serialised in Redis's RDB object format (rdb/objects.py),
 so a payload from Redis restores into pyredis and back."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from ..core.args import to_int
 from ..core.client import Client
 from ..core.spec import command
 from ..errors import SYNTAX, CommandError
-from ..persistence.rdb import RdbError, dump_payload, restore_payload
+from ..rdb import RdbError, dump_payload, restore_payload
 from ..protocol.replies import OK
 
 

@@ -1,10 +1,10 @@
 """FUNCTION LOAD/DELETE/FLUSH/LIST/DUMP/RESTORE/STATS/KILL/HELP and FCALL, FCALL_RO
-(Redis 7.0 functions.c, function_lua.c). Libraries run in their own Lua state
-(core/lua function_engine).
+(Redis 7.0 functions.c, function_lua.c). The registry of libraries is core/functions.py;
+libraries run in their own Lua state (core/lua function_engine).
 
 FUNCTION DUMP writes Redis's payload format (RDB_OPCODE_FUNCTION2 + RDB string per library,
-RDB version 10, CRC64-Jones), with strings stored uncompressed; RESTORE also reads the
-LZF-compressed strings redis-server writes, so payloads move both ways.
+RDB version 10, CRC64-Jones), with strings LZF-compressed under rdbcompression as Redis does;
+RESTORE reads both, so payloads move both ways.
 """
 
 from __future__ import annotations
@@ -12,109 +12,19 @@ from __future__ import annotations
 import time
 
 from ..core.client import Client
+from ..core.functions import Functions, Library, create_library, registry
+from ..core.lua import current_run, function_engine
 from ..core.monitor import feed_now
-from ..core.lua import FunctionInfo, current_run, function_engine, valid_name
 from ..core.spec import command, container
 from ..errors import BUSY_EVAL, CommandError
 from ..protocol.replies import OK, SetReply, Simple
 from ..util import glob_match
-from .scripting import kill_script, numkeys_keys, split_args, split_shell_words
-
-_BAD_NAME = ("ERR Library names can only contain letters, numbers, or underscores(_) and must be at "
-             "least one character long")
-
-
-class Library:
-    __slots__ = ("name", "code", "functions")
-
-    def __init__(self, name: bytes, code: bytes) -> None:
-        self.name = name
-        self.code = code
-        self.functions: dict[bytes, FunctionInfo] = {}
-
-
-class Functions:
-    """The libraries of one server: name -> Library, and lowercase function name -> FunctionInfo."""
-
-    def __init__(self) -> None:
-        self.libraries: dict[bytes, Library] = {}
-        self.functions: dict[bytes, FunctionInfo] = {}
-
-    def link(self, lib: Library) -> None:
-        self.libraries[lib.name] = lib
-        for fi in lib.functions.values():
-            self.functions[fi.name.lower()] = fi
-
-    def unlink(self, lib: Library) -> None:
-        self.libraries.pop(lib.name, None)
-        for fi in lib.functions.values():
-            k = fi.name.lower()
-            if self.functions.get(k) is fi:
-                del self.functions[k]
+from .scripting import kill_script, numkeys_keys, split_args
 
 
 def _subcommand_syntax(ctx: Client) -> CommandError:
     sub = ctx.argv[1].decode("utf-8", "replace")[:128] if len(ctx.argv) > 1 else ""
     return CommandError("ERR unknown subcommand or wrong number of arguments for '%s'. Try FUNCTION HELP." % sub)
-
-
-def registry(state) -> Functions:
-    f = getattr(state, "lua_function_libs", None)
-    if f is None:
-        f = state.lua_function_libs = Functions()
-    return f
-
-
-def _metadata(payload: bytes) -> tuple[bytes, bytes, bytes]:
-    """functionExtractLibMetaData: (engine, name, code keeping the shebang's newline)."""
-    if not payload.startswith(b"#!"):
-        raise CommandError("ERR Missing library metadata")
-    end = payload.find(b"\n")
-    if end < 0:
-        raise CommandError("ERR Invalid library metadata")
-    parts = split_shell_words(payload[:end])
-    if not parts:
-        raise CommandError("ERR Invalid library metadata")
-    engine = parts[0][2:]
-    name = None
-    for p in parts[1:]:
-        if p[:5].lower() == b"name=":
-            if name is not None:
-                raise CommandError("ERR Invalid metadata value, name argument was given multiple times")
-            name = p[5:]
-            continue
-        raise CommandError(b"ERR Invalid metadata value given: " + p)
-    if name is None:
-        raise CommandError("ERR Library name was not given")
-    return engine, name, payload[end:]
-
-
-def create_library(state, payload: bytes, replace: bool, fns: Functions) -> Library:
-    """functionsCreateWithLibraryCtx: load payload into fns (or raise)."""
-    engine_name, name, code = _metadata(payload)
-    if not valid_name(name):
-        raise CommandError(_BAD_NAME)
-    if engine_name.lower() != b"lua":
-        raise CommandError(b"ERR Engine '" + engine_name + b"' not found")
-    old = fns.libraries.get(name)
-    if old is not None and not replace:
-        raise CommandError(b"ERR Library '" + name + b"' already exists")
-    if old is not None:
-        fns.unlink(old)
-    try:
-        lib = Library(name, payload)
-        function_engine(state).load_library(lib, code)
-        if not lib.functions:
-            raise CommandError("ERR No functions registered")
-        for fi in lib.functions.values():
-            if fi.name.lower() in fns.functions:
-                raise CommandError(b"ERR Function " + fi.name + b" already exists")
-    except CommandError:
-        if old is not None:
-            fns.link(old)
-        raise
-    fns.link(lib)
-    return lib
 
 
 container("FUNCTION", group="scripting", acl="", since="7.0.0", summary="A container for function commands")
@@ -230,8 +140,8 @@ def function_kill(ctx: Client):
 
 # --- DUMP / RESTORE ------------------------------------------------------------------------
 # The payload is Redis's: FUNCTION2 records (RDB string of each library's code, LZF-compressed
-# under rdbcompression like Redis), then the RDB version and a CRC64, all from persistence/rdb.
-from ..persistence.rdb import (  # noqa: E402
+# under rdbcompression like Redis), then the RDB version and a CRC64, all from rdb/.
+from ..rdb import (  # noqa: E402
     OP_FUNCTION2,
     OP_FUNCTION_PRE_GA,
     RDB_VERSION,

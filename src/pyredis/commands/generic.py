@@ -549,21 +549,11 @@ def flushall(ctx: Client, *args: bytes):
     for db in server.dbs:
         _flush(ctx, db)
     server.dirty += 1
-    # flushAllDataAndResetRDB: a running RDB child is killed, and with save points configured
-    # the now empty dataset is saved at once (dirty ends at 0, rdb_saves is not counted);
-    # FLUSHALL is still propagated (forceCommandPropagation).
-    mgr = getattr(server, "persistence", None)
-    if mgr is not None:
-        if getattr(mgr, "child_pid", 0) and getattr(mgr, "child_type", "") == "rdb":
-            mgr._kill_child()
-        if server.config["save"]:
-            saves = mgr.rdb_saves
-            try:
-                mgr.save()
-            except Exception:  # Redis ignores a failed save here (it logs it)
-                pass
-            mgr.rdb_saves = saves
-            ctx.propagate_as = [[b"FLUSHALL", *args]]
+    # flushAllDataAndResetRDB: with save points configured the now empty dataset is saved at
+    # once, so dirty ends at 0: FLUSHALL is still propagated (forceCommandPropagation).
+    mgr = server.persistence
+    if mgr is not None and mgr.reset_after_flushall():
+        ctx.propagate_as = [[b"FLUSHALL", *args]]
     return OK
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from ..core.client import Client
 from ..core.spec import command
-from ..errors import SYNTAX, CommandError
-from ..persistence.manager import PersistenceError
+from ..errors import SYNTAX, CommandError, PersistenceError
 from ..protocol.replies import OK, Simple
 
 

@@ -1,5 +1,5 @@
 """EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT (Redis 7.0 eval.c). The Lua engine lives in
-core/scripting.py."""
+core/lua."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from ..errors import BUSY_FUNCTION as _BUSY_FUNCTION
 from ..core.spec import command, container
 from ..errors import CommandError
 from ..protocol.replies import OK, Simple
-from ..util import string2ll
+from ..util import split_shell_words, string2ll
 
 NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL."
 UNKILLABLE = ("UNKILLABLE Sorry the script already executed write commands against the dataset. "
@@ -51,73 +51,6 @@ def split_args(numkeys: bytes, rest: tuple, bad: str = "ERR value is not an inte
     if n < 0:
         raise CommandError("ERR Number of keys can't be negative")
     return list(rest[:n]), list(rest[n:])
-
-
-def split_shell_words(line: bytes) -> list[bytes] | None:
-    """sdssplitargs: whitespace separated words with "..." and '...' quoting; None if unbalanced."""
-    out: list[bytes] = []
-    i = 0
-    n = len(line)
-    while True:
-        while i < n and line[i:i + 1].isspace():
-            i += 1
-        if i >= n:
-            return out
-        cur = bytearray()
-        inq = insq = False
-        while True:
-            if inq:
-                if i >= n:
-                    return None
-                ch = line[i:i + 1]
-                if ch == b"\\" and i + 1 < n:
-                    nx = line[i + 1:i + 2]
-                    if nx == b"x" and i + 3 < n:
-                        try:
-                            cur.append(int(line[i + 2:i + 4], 16))
-                            i += 4
-                            continue
-                        except ValueError:
-                            pass
-                    cur += {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"a": b"\a"}.get(nx, nx)
-                    i += 2
-                    continue
-                if ch == b'"':
-                    if i + 1 < n and not line[i + 1:i + 2].isspace():
-                        return None
-                    i += 1
-                    break
-                cur += ch
-                i += 1
-            elif insq:
-                if i >= n:
-                    return None
-                ch = line[i:i + 1]
-                if ch == b"\\" and line[i + 1:i + 2] == b"'":
-                    cur += b"'"
-                    i += 2
-                    continue
-                if ch == b"'":
-                    if i + 1 < n and not line[i + 1:i + 2].isspace():
-                        return None
-                    i += 1
-                    break
-                cur += ch
-                i += 1
-            else:
-                if i >= n:
-                    break
-                ch = line[i:i + 1]
-                if ch.isspace():
-                    break
-                if ch == b'"':
-                    inq = True
-                elif ch == b"'":
-                    insq = True
-                else:
-                    cur += ch
-                i += 1
-        out.append(bytes(cur))
 
 
 def _shebang(body: bytes):

@@ -986,7 +986,7 @@ def shutdown(ctx: Client, *args: bytes):
     if abort:
         raise CommandError("ERR No shutdown in progress.")
     if state.persistence is not None:
-        from ..persistence.manager import PersistenceError
+        from ..errors import PersistenceError
 
         try:
             state.persistence.prepare_shutdown(save, force)
@@ -1149,7 +1149,7 @@ def _serialized_length(v, config=None) -> int:
     """rdbSavedObjectLen: the value's RDB serialization, without its type byte."""
     if config is not None:
         try:
-            from ..persistence.rdb import encode_object
+            from ..rdb import encode_object
 
             return len(encode_object(v, config)[1])
         except Exception:  # noqa: BLE001 - a type the RDB writer does not know: estimate below

@@ -19,7 +19,6 @@ from ..core.notify import NOTIFY_STREAM
 from ..core.spec import command, container
 from ..errors import NO_SUCH_KEY, SYNTAX, WRONGTYPE, CommandError, wrong_arity
 from ..keyspace.stream import INVALID_READ, MAX_ID, U64, Consumer, Group, Nack, Stream, fmt_id
-from ..persistence import rdb_stream  # noqa: F401  (registers RDB / AOF-rewrite support)
 from ..protocol.replies import NULL_ARRAY, OK, Simple
 from ..util import string2ll
 

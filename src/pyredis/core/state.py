@@ -137,6 +137,8 @@ class ServerState:
         self.monitors: list = []  # clients in MONITOR mode (commands/server.py feeds them)
         # Set by persistence/manager.py; None when no persistence is attached (tools, unit tests).
         self.persistence = None
+        # Commands propagated but not yet written to the AOF (persistence's buffer): while it
+        # is not empty, replies wait for the AOF write (server/group_commit.py).
         self.aof_buf: list = []
         self.shutdown_prepared = False
         # The RedisServer owning this state (None when driven without sockets, e.g. AOF tools).

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import re
 
-from .rdb import _fsync_dir
+from ..rdb import fsync_dir
 
 
 class AofFormatError(ValueError):
@@ -114,7 +114,7 @@ class Manifest:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-        _fsync_dir(os.path.dirname(os.path.abspath(path)))
+        fsync_dir(os.path.dirname(os.path.abspath(path)))
 
     def copy(self) -> Manifest:
         m = Manifest()

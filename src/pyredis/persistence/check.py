@@ -15,9 +15,8 @@ from __future__ import annotations
 import os
 import sys
 
-from . import rdb_stream  # noqa: F401  (registers the stream RDB readers)
+from ..rdb import RdbError, load_bytes
 from .aof import AofFormatError, Manifest, ManifestError, scan_commands
-from .rdb import RdbError, load_bytes
 
 
 def _fresh_state():

@@ -1,9 +1,28 @@
-"""The dataset as commands: the base file when aof-use-rdb-preamble is no (and the reference
-for what a rewrite must reproduce). Expiries become PEXPIREAT with absolute times."""
+"""AOF base files: the dataset as it is now, written by BGREWRITEAOF's child and when an AOF is
+created. With aof-use-rdb-preamble yes the base is an RDB file (rdb/); otherwise it is the
+dataset as commands (also the reference for what a rewrite must reproduce): function libraries
+as FUNCTION LOAD, then per database SELECT and the commands rebuilding each key, expiries as
+PEXPIREAT with absolute times.
+
+Streams come out as Redis's rewriteStreamObject writes them: XADDs (or the `XADD key MAXLEN 0
+0-1 x y` trick for an empty stream), XSETID with ENTRIESADDED/MAXDELETEDID, XGROUP CREATE
+with ENTRIESREAD, and XCLAIM ... JUSTID FORCE per pending entry (XGROUP CREATECONSUMER for
+consumers without any).
+
+API:
+    write_base(state, path)                                  # atomically (temp file, fsync, rename)
+    aof_command_chunks(state, functions) -> iterator of bytes (RESP commands)
+"""
 
 from __future__ import annotations
 
+import os
+
+from .. import rdb
+from ..core.functions import library_sources
+from ..keyspace.stream import Stream, fmt_id
 from ..keyspace.types import type_name
+from ..protocol.encoder import format_double
 from .aof import encode_command
 
 BATCH = 64  # elements per command for big collections, like Redis's AOF_REWRITE_ITEMS_PER_CMD
@@ -27,21 +46,34 @@ def _value_commands(key: bytes, v):
             flat = [x for kv in items[i : i + BATCH] for x in kv]
             yield [b"HSET", key, *flat]
     elif t == b"zset":
-        from ..protocol.encoder import format_double
-
         items = list(v.sl)
         for i in range(0, len(items), BATCH):
             flat = [x for s, m in items[i : i + BATCH] for x in (format_double(s), m)]
             yield [b"ZADD", key, *flat]
+    elif t == b"stream":
+        yield from _stream_commands(key, v)
     else:
-        writer = VALUE_COMMANDS.get(t)
-        if writer is None:
-            raise ValueError(f"no AOF rewrite for type {t!r}")
-        yield from writer(key, v)
+        raise ValueError(f"no AOF rewrite for type {t!r}")
 
 
-# later types (streams) register: type name -> generator of argvs
-VALUE_COMMANDS: dict = {}
+def _stream_commands(key: bytes, s: Stream):
+    ents = s.entries
+    if s.ids:
+        for eid in s.ids:
+            yield [b"XADD", key, fmt_id(eid), *ents[eid]]
+    else:
+        yield [b"XADD", key, b"MAXLEN", b"0", b"0-1", b"x", b"y"]
+    yield [b"XSETID", key, fmt_id(s.last_id), b"ENTRIESADDED", b"%d" % s.entries_added,
+           b"MAXDELETEDID", fmt_id(s.max_deleted)]
+    for g in s.sorted_groups():
+        yield [b"XGROUP", b"CREATE", key, g.name, fmt_id(g.last_id), b"ENTRIESREAD", b"%d" % g.entries_read]
+        for c in g.sorted_consumers():
+            if not c.pel:
+                yield [b"XGROUP", b"CREATECONSUMER", key, g.name, c.name]
+                continue
+            for eid, nack in c.pel.items():
+                yield [b"XCLAIM", key, g.name, c.name, b"0", fmt_id(eid), b"TIME", b"%d" % nack.delivery_time,
+                       b"RETRYCOUNT", b"%d" % nack.delivery_count, b"JUSTID", b"FORCE"]
 
 
 def aof_command_chunks(state, functions=()):
@@ -62,3 +94,18 @@ def aof_command_chunks(state, functions=()):
                 out = []
         if out:
             yield b"".join(out)
+
+
+def write_base(state, path: str) -> None:
+    cfg = state.config
+    funcs = library_sources(state)
+    if cfg["aof-use-rdb-preamble"]:
+        rdb.write_rdb_file(path, rdb.rdb_chunks(state, funcs, {b"aof-base": b"1"}), cfg["rdbchecksum"])
+        return
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        for chunk in aof_command_chunks(state, funcs):
+            f.write(chunk)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)

@@ -151,17 +151,11 @@ class Connection(asyncio.Protocol):
 
     def _write(self, data: bytes) -> None:
         if self.state.aof_buf or self.deferred is not None:
-            # Replies leave only after the AOF has the writes they acknowledge. Under
-            # appendfsync always they also wait for the fsync, which is shared by every
-            # client served in this loop iteration (Redis's beforeSleep group commit).
-            p = self.state.persistence
-            if p.group_commit_enabled():
-                if self.deferred is None:
-                    self.deferred = []
-                    p.defer_until_commit(self)
-                self.deferred.append(data)
+            # Replies leave only after the AOF has the writes they acknowledge; under
+            # appendfsync always they also wait for the fsync shared by every client served
+            # in this loop iteration (group_commit.py).
+            if self.srv.group_commit.hold(self, data):
                 return
-            p.flush_aof()
         self._send(data)
 
     def _send(self, data: bytes) -> None:
@@ -261,8 +255,7 @@ class Connection(asyncio.Protocol):
     def close(self) -> None:
         if not self.closed:
             if self.deferred is not None:
-                self.state.persistence.flush_aof()
-                self.flush_deferred()
+                self.srv.group_commit.release(self)
             self.closed = True
             if self.transport is not None:
                 self.transport.close()

@@ -1,5 +1,10 @@
 """RedisServer: Config -> listening sockets -> cron -> shutdown. One event loop, one thread.
 
+The server owns what needs the event loop: the connections, the cron (whose handlers include
+persistence's, built here as Persistence(state, log) and loaded before listening), the
+scheduler layers below use (scheduler.py), and the group commit that holds replies until the
+AOF has the writes they acknowledge (group_commit.py).
+
 API:
     srv = RedisServer(config)
     await srv.start()          # binds; srv.port is the actual port (port 0 picks a free one)
@@ -20,6 +25,7 @@ from ..config import Config
 from ..core.state import ServerState
 from ..keyspace.expiry import ActiveExpiry
 from .connection import Connection
+from .group_commit import GroupCommit
 from .scheduler import LoopScheduler
 
 LEVELS = {"debug": 0, "verbose": 1, "notice": 2, "warning": 3, "nothing": 4}
@@ -37,6 +43,7 @@ class RedisServer:
         self._stop: asyncio.Event | None = None
         self._cron_handle: asyncio.TimerHandle | None = None
         self.active_expiry = ActiveExpiry()
+        self.group_commit = GroupCommit(self.state)
         self.cronloops = 0
         self._logfile = None
         self.disconnect_hooks: list = [self.state.pubsub.drop_client, self.state.tracking.client_gone]
@@ -64,9 +71,10 @@ class RedisServer:
         self.state.scheduler = LoopScheduler(loop)
         self._stop = asyncio.Event()
         cfg = self.config
-        from ..persistence.manager import Persistence, PersistenceError
+        from ..errors import PersistenceError
+        from ..persistence.manager import Persistence
 
-        self.persistence = Persistence(self)
+        self.persistence = Persistence(self.state, self.log)
         self.state.hz_cron_handlers.append(self.persistence.cron)
         try:
             self.persistence.load_on_startup()

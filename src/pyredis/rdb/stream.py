@@ -1,4 +1,4 @@
-"""Streams in RDB files / DUMP payloads and in AOF rewrites.
+"""Streams in RDB files and DUMP payloads (objects.py calls write_stream / read_stream).
 
 Written as RDB_TYPE_STREAM_LISTPACKS_2 (19), what Redis 7.0 writes: the radix tree of
 listpack nodes (16-byte big-endian master id, then the listpack: master entry + delta-encoded
@@ -7,10 +7,9 @@ the consumer groups (name, last id, entries read, PEL with delivery time and cou
 with seen time and their PEL ids). Read: types 15 (5.0-6.2), 19 (7.0) and 21 (7.2/Valkey:
 consumers also carry an active time).
 
-The AOF rewrite emits what Redis's rewriteStreamObject emits: XADDs (or the `XADD key MAXLEN 0
-0-1 x y` trick for an empty stream), XSETID with ENTRIESADDED/MAXDELETEDID, XGROUP CREATE
-with ENTRIESREAD, and XCLAIM ... JUSTID FORCE per pending entry (XGROUP CREATECONSUMER for
-consumers without any).
+API:
+    write_stream(stream, config) -> (type byte, payload)
+    read_stream(reader, type byte, config) -> Stream
 """
 
 from __future__ import annotations
@@ -18,12 +17,9 @@ from __future__ import annotations
 import struct
 
 from ..keyspace.stream import (FLAG_DELETED, FLAG_SAMEFIELDS, INVALID_READ, U64, Consumer, Group, Nack, Node,
-                               Stream, fmt_id, je_size, lp_int_size)
-from . import rdb, rewrite
+                               Stream, je_size, lp_int_size)
+from .base import T_STREAM_LISTPACKS_2, T_STREAM_LISTPACKS_3, RdbError, enc_len, enc_string
 from .encodings import lp_build, lp_read
-from .rdb import RdbError, enc_len, enc_string
-
-T_STREAM_1, T_STREAM_2, T_STREAM_3 = 15, 19, 21
 
 
 def _key16(i: int) -> bytes:
@@ -91,7 +87,7 @@ def write_stream(s: Stream, cfg) -> tuple[int, bytes]:
             out.append(enc_len(len(c.pel)))
             for eid in c.pel:
                 out.append(_key16(eid))
-    return T_STREAM_2, b"".join(out)
+    return T_STREAM_LISTPACKS_2, b"".join(out)
 
 
 def _id16(b: bytes) -> int:
@@ -161,7 +157,7 @@ def read_stream(r, t: int, cfg) -> Stream:
     if length != len(s.ids):
         raise RdbError("stream length does not match its entries")
     s.last_id = (r.plain_length() << 64) | r.plain_length()
-    if t >= T_STREAM_2:
+    if t >= T_STREAM_LISTPACKS_2:
         s.first_id = (r.plain_length() << 64) | r.plain_length()
         s.max_deleted = (r.plain_length() << 64) | r.plain_length()
         s.entries_added = r.plain_length()
@@ -174,7 +170,7 @@ def read_stream(r, t: int, cfg) -> Stream:
     for _ in range(ngroups):
         name = r.string()
         last = (r.plain_length() << 64) | r.plain_length()
-        if t >= T_STREAM_2:
+        if t >= T_STREAM_LISTPACKS_2:
             er = r.plain_length()
             er = INVALID_READ if er == U64 else er
         else:
@@ -191,7 +187,7 @@ def read_stream(r, t: int, cfg) -> Stream:
         for _ in range(r.plain_length()):
             cname = r.string()
             c = Consumer(cname, struct.unpack("<q", r.take(8))[0])
-            if t >= T_STREAM_3:
+            if t >= T_STREAM_LISTPACKS_3:
                 c.active_time = struct.unpack("<q", r.take(8))[0]
             g.consumers[cname] = c
             for _ in range(r.plain_length()):
@@ -205,29 +201,3 @@ def read_stream(r, t: int, cfg) -> Stream:
             if nack.consumer is None:
                 raise RdbError("Stream CG PEL entry without consumer")
     return s
-
-
-def rewrite_stream(key: bytes, s: Stream):
-    ents = s.entries
-    if s.ids:
-        for eid in s.ids:
-            yield [b"XADD", key, fmt_id(eid), *ents[eid]]
-    else:
-        yield [b"XADD", key, b"MAXLEN", b"0", b"0-1", b"x", b"y"]
-    yield [b"XSETID", key, fmt_id(s.last_id), b"ENTRIESADDED", b"%d" % s.entries_added,
-           b"MAXDELETEDID", fmt_id(s.max_deleted)]
-    for g in s.sorted_groups():
-        yield [b"XGROUP", b"CREATE", key, g.name, fmt_id(g.last_id), b"ENTRIESREAD", b"%d" % g.entries_read]
-        for c in g.sorted_consumers():
-            if not c.pel:
-                yield [b"XGROUP", b"CREATECONSUMER", key, g.name, c.name]
-                continue
-            for eid, nack in c.pel.items():
-                yield [b"XCLAIM", key, g.name, c.name, b"0", fmt_id(eid), b"TIME", b"%d" % nack.delivery_time,
-                       b"RETRYCOUNT", b"%d" % nack.delivery_count, b"JUSTID", b"FORCE"]
-
-
-rdb.register_writer(b"stream", write_stream)
-for _t in (T_STREAM_1, T_STREAM_2, T_STREAM_3):
-    rdb.OBJECT_READERS[_t] = read_stream
-rewrite.VALUE_COMMANDS[b"stream"] = rewrite_stream

@@ -1,0 +1,239 @@
+"""Background: the forked children that write the dataset while the server keeps serving, and
+their bookkeeping - BGSAVE (an RDB file) and BGREWRITEAOF (a new AOF base), one child at a
+time, as Redis. SAVE is here too: it shares BGSAVE's status (INFO, MISCONF) and is refused
+while a BGSAVE runs.
+
+The child serialises the dataset as it was at the fork (copy-on-write) and exits 0 on success;
+the cron reaps it (reap()) and the parent then switches files (the AOF: AofWriter.finish_rewrite)
+and records the outcome. Where fork is unavailable the work runs in the foreground.
+Failures report through on_status(), so the server can refuse writes (MISCONF).
+
+API:
+    bg = Background(state, log, aof_writer, on_status)
+    bg.save()                          # SAVE; PersistenceError on failure
+    bg.bgsave(schedule) -> status      # BGSAVE [SCHEDULE]; PersistenceError when refused
+    bg.start_bgsave()                  # save points, scheduled BGSAVE
+    bg.rewrite_aof(starting=False) -> status   # BGREWRITEAOF (starting: CONFIG SET appendonly yes)
+    bg.reap()                          # cron: a child that ended
+    bg.kill_child()                    # FLUSHALL, appendonly no, shutdown
+    bg.child_pid, bg.child_type ("rdb" | "aof"), bg.child_start, bg.bgsave_scheduled,
+    bg.aof_rewrite_scheduled, bg.last_bgsave_ok, bg.rdb_saves, ...   # INFO persistence
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from typing import Callable
+
+from .. import rdb
+from ..core.functions import library_sources
+from ..core.state import ServerState
+from ..errors import PersistenceError
+from . import paths
+from .aof import AofInfo
+from .aof_writer import AofWriter
+from .rewrite import write_base
+
+
+class Background:
+    def __init__(self, state: ServerState, log: Callable[[str, str], None], aof: AofWriter,
+                 on_status: Callable[[], None]) -> None:
+        self.state = state
+        self.cfg = state.config
+        self.log = log
+        self.aof = aof
+        self.on_status = on_status  # called when last_bgsave_ok may have changed
+        # --- the child ---------------------------------------------------------------------
+        self.child_pid = 0
+        self.child_type = ""  # "rdb" | "aof"
+        self.child_start = 0.0
+        self.child_tmp = ""
+        self.dirty_at_fork = 0
+        # --- RDB ---------------------------------------------------------------------------
+        self.last_bgsave_ok = True
+        self.last_bgsave_time_sec = -1
+        self.last_bgsave_try = 0.0
+        self.bgsave_scheduled = False
+        self.rdb_saves = 0
+        # --- AOF rewrite -------------------------------------------------------------------
+        self.aof_rewrites = 0
+        self.aof_rewrite_scheduled = False
+        self.aof_last_rewrite_ok = True
+        self.aof_last_rewrite_time_sec = -1
+        self.aof_rewrites_consecutive_failures = 0
+        self._new_incr: AofInfo | None = None
+        self._rewrite_starting = False
+        self._rewrite_base_seq = 0
+
+    # --- RDB -------------------------------------------------------------------------------
+    def save(self) -> None:
+        """SAVE: in the foreground. Raises PersistenceError on failure."""
+        if self.child_pid and self.child_type == "rdb":
+            raise PersistenceError("ERR Background save already in progress")
+        path = paths.rdb_path(self.cfg)
+        try:
+            rdb.save(self.state, path, library_sources(self.state))
+        except OSError as e:
+            self.last_bgsave_ok = False
+            self.on_status()
+            self.log("warning", f"Failed opening the temp RDB file {path} (in server root dir "
+                                f"{paths.data_dir(self.cfg)}) for saving: {e.strerror}")
+            raise PersistenceError("ERR") from None
+        self.state.dirty = 0
+        self.state.lastsave = int(time.time())
+        self.last_bgsave_ok = True
+        self.on_status()
+        self.rdb_saves += 1
+        self.log("notice", "DB saved on disk")
+
+    def bgsave(self, schedule: bool = False) -> str:
+        if self.child_pid:
+            if self.child_type == "rdb":
+                raise PersistenceError("ERR Background save already in progress")
+            if schedule:
+                self.bgsave_scheduled = True
+                return "Background saving scheduled"
+            raise PersistenceError(
+                "ERR Another child process is active (AOF?): can't BGSAVE right now. "
+                "Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible."
+            )
+        self.start_bgsave()
+        return "Background saving started"
+
+    def start_bgsave(self) -> None:
+        path = paths.rdb_path(self.cfg)
+        state = self.state
+        funcs = library_sources(state)
+        self.last_bgsave_try = time.time()
+        self.dirty_at_fork = state.dirty
+        self.child_start = time.time()
+        self.child_tmp = os.path.join(paths.data_dir(self.cfg), f"temp-{os.getpid()}.rdb")
+
+        def work() -> None:
+            rdb.write_rdb_file(path, rdb.rdb_chunks(state, funcs), state.config["rdbchecksum"])
+
+        try:
+            pid = self._fork(work)
+        except OSError as e:
+            self.last_bgsave_ok = False
+            self.log("warning", f"Can't save in background: fork: {e.strerror}")
+            raise PersistenceError(f"ERR Can't save in background: fork: {e.strerror}") from None
+        self.log("notice", f"Background saving started by pid {pid}")
+        if pid:
+            self.child_pid = pid
+            self.child_type = "rdb"
+        else:
+            self._rdb_done(True)
+
+    def _rdb_done(self, ok: bool) -> None:
+        self.last_bgsave_time_sec = int(time.time() - self.child_start)
+        if ok:
+            self.log("notice", "Background saving terminated with success")
+            self.state.dirty -= self.dirty_at_fork
+            self.state.lastsave = int(time.time())
+            self.last_bgsave_ok = True
+            self.rdb_saves += 1
+        else:
+            self.log("warning", "Background saving error")
+            self.last_bgsave_ok = False
+        self.on_status()
+        self.dirty_at_fork = 0
+
+    # --- AOF rewrite -------------------------------------------------------------------------
+    def rewrite_aof(self, starting: bool = False) -> str:
+        if self.child_pid:
+            if self.child_type == "aof":
+                raise PersistenceError("ERR Background append only file rewriting already in progress")
+            self.aof_rewrite_scheduled = True
+            return "Background append only file rewriting scheduled"
+        self._new_incr, self._rewrite_base_seq = self.aof.begin_rewrite(starting)
+        self._rewrite_starting = starting
+        tmp = os.path.join(paths.aof_dir(self.cfg), f"temp-rewriteaof-bg-{os.getpid()}.aof")
+        self.child_tmp = tmp
+        self.child_start = time.time()
+        state = self.state
+
+        def work() -> None:
+            write_base(state, tmp)
+
+        try:
+            pid = self._fork(work)
+        except OSError as e:
+            self.aof_last_rewrite_ok = False
+            raise PersistenceError(f"ERR Can't rewrite append only file in background: fork: {e.strerror}") from None
+        self.log("notice", f"Background append only file rewriting started by pid {pid}")
+        if pid:
+            self.child_pid = pid
+            self.child_type = "aof"
+        else:
+            self._aof_rewrite_done(True)
+        return "Background append only file rewriting started"
+
+    def _aof_rewrite_done(self, ok: bool) -> None:
+        self.aof_last_rewrite_time_sec = int(time.time() - self.child_start)
+        if not ok or not os.path.exists(self.child_tmp):
+            self.aof_last_rewrite_ok = False
+            self.aof_rewrites_consecutive_failures += 1
+            self.log("warning", "Background AOF rewrite terminated with error")
+            return
+        assert self._new_incr is not None
+        self.aof.finish_rewrite(self.child_tmp, self._rewrite_base_seq, self._new_incr, self._rewrite_starting)
+        self.aof_rewrites += 1
+        self.aof_last_rewrite_ok = True
+        self.aof_rewrites_consecutive_failures = 0
+        self.log("notice", "Background AOF rewrite finished successfully")
+
+    # --- children ----------------------------------------------------------------------------
+    def _fork(self, work: Callable[[], None]) -> int:
+        """Run work() in a forked child; returns the child pid (0 when done in the foreground).
+        Everything the child needs must already be imported (another thread may hold the
+        import lock at fork time in embedded servers): this module imports it all at the top."""
+        if not hasattr(os, "fork"):
+            work()
+            return 0
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                work()
+            except BaseException:
+                code = 1
+            os._exit(code)
+        return pid
+
+    def kill_child(self) -> None:
+        if self.child_pid:
+            try:
+                os.kill(self.child_pid, signal.SIGUSR1)
+                os.waitpid(self.child_pid, 0)
+            except OSError:
+                pass
+            if self.child_tmp:
+                try:
+                    os.unlink(self.child_tmp)
+                except OSError:
+                    pass
+            self.child_pid = 0
+            self.child_type = ""
+
+    def reap(self) -> None:
+        if not self.child_pid:
+            return
+        try:
+            pid, status = os.waitpid(self.child_pid, os.WNOHANG)
+        except ChildProcessError:
+            pid, status = self.child_pid, 1 << 8
+        if pid == 0:
+            return
+        ok = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+        kind = self.child_type
+        self.child_pid = 0
+        self.child_type = ""
+        if kind == "rdb":
+            self._rdb_done(ok)
+        else:
+            self._aof_rewrite_done(ok)

@@ -1,0 +1,224 @@
+"""Whole RDB files: written as Redis 7.0 writes them (version 10: aux fields, function
+libraries as FUNCTION2 records, then each database with its keys and expiry times, EOF and a
+CRC-64), read up to version 11 (Redis 7.2, Valkey 7.2/8). The same layout is the RDB preamble of
+an AOF base file.
+
+API:
+    rdb_chunks(state, functions, aux_extra) -> iterator of bytes   # the file, streamed
+    rdb_bytes(state, functions) -> bytes                           # a whole RDB file in memory
+    write_rdb_file(path, chunks, checksum) -> size   # atomically: temp file, fsync, rename, fsync dir
+    save(state, path, functions) -> size
+    load(path, state) / load_bytes(data, state, source=..., skip_expired=..., empty_first=...) -> RdbInfo
+        fills state.dbs; the function libraries found are returned in RdbInfo.functions
+        (loading them is the caller's business: core/functions.py)
+    fsync_dir(path)
+
+`state` is anything with .config, .dbs and .clock (core/state.ServerState): nothing here
+imports core.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import time
+
+from .base import (MAX_READ_VERSION, OP_AUX, OP_EOF, OP_EXPIRETIME, OP_EXPIRETIME_MS, OP_FREQ, OP_FUNCTION2,
+                   OP_FUNCTION_PRE_GA, OP_IDLE, OP_MODULE_AUX, OP_RESIZEDB, OP_SELECTDB, RDB_VERSION, RdbError,
+                   Reader, crc64, enc_len, enc_string)
+from .objects import encode_object, read_object
+
+def rdb_chunks(state, functions: list[bytes] | None = None, aux_extra: dict[bytes, bytes] | None = None):
+    """Yield an RDB file as chunks (for streaming to disk)."""
+    from .. import __version__, REDIS_VERSION
+
+    cfg = state.config
+    comp = cfg["rdbcompression"]
+    head = [b"REDIS%04d" % RDB_VERSION]
+    aux = {
+        b"redis-ver": REDIS_VERSION.encode(),
+        b"redis-bits": b"64",
+        b"ctime": str(int(time.time())).encode(),
+        b"used-mem": b"%d" % _rss(),
+        b"aof-base": b"0",
+        b"pyredis-ver": __version__.encode(),
+    }
+    if aux_extra:
+        aux.update(aux_extra)
+    for k, v in aux.items():
+        head.append(bytes([OP_AUX]) + enc_string(k, False) + enc_string(v, False))
+    for code in functions or ():
+        head.append(bytes([OP_FUNCTION2]) + enc_string(code, comp))
+    yield b"".join(head)
+    for db in state.dbs:
+        if not db.data:
+            continue
+        expires = db.expires
+        yield bytes([OP_SELECTDB]) + enc_len(db.id) + bytes([OP_RESIZEDB]) + enc_len(len(db.data)) + enc_len(len(expires))
+        buf = []
+        size = 0
+        for key, value in db.data.items():
+            when = expires.get(key) if expires else None
+            t, body = encode_object(value, cfg)
+            rec = (bytes([OP_EXPIRETIME_MS]) + struct.pack("<q", when) if when is not None else b"") + bytes([t]) + enc_string(key, comp) + body
+            buf.append(rec)
+            size += len(rec)
+            if size > 1 << 20:
+                yield b"".join(buf)
+                buf, size = [], 0
+        if buf:
+            yield b"".join(buf)
+    yield bytes([OP_EOF])
+
+
+def rdb_bytes(state, functions: list[bytes] | None = None) -> bytes:
+    data = b"".join(rdb_chunks(state, functions))
+    return data + struct.pack("<Q", crc64(data) if state.config["rdbchecksum"] else 0)
+
+
+def write_rdb_file(path: str, chunks, checksum: bool = True) -> int:
+    """Write chunks + CRC to `path` atomically (temp file, fsync, rename). Returns bytes written."""
+    tmp = f"{path}.tmp-{os.getpid()}"
+    crc = 0
+    n = 0
+    with open(tmp, "wb") as f:
+        for chunk in chunks:
+            if checksum:
+                crc = crc64(chunk, crc)
+            f.write(chunk)
+            n += len(chunk)
+        f.write(struct.pack("<Q", crc if checksum else 0))
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    fsync_dir(os.path.dirname(os.path.abspath(path)))
+    return n + 8
+
+
+def save(state, path: str, functions: list[bytes] | None = None) -> int:
+    return write_rdb_file(path, rdb_chunks(state, functions), state.config["rdbchecksum"])
+
+
+def fsync_dir(d: str) -> None:
+    """fsync a directory, so a rename inside it survives a crash (best effort)."""
+    try:
+        fd = os.open(d, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _rss() -> int:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return 0
+
+
+class RdbInfo:
+    def __init__(self) -> None:
+        self.version = 0
+        self.aux: dict[bytes, bytes] = {}
+        self.keys = 0
+        self.expired_skipped = 0
+        self.functions: list[bytes] = []
+        self.end = 0  # offset just past the checksum (where an AOF tail may continue)
+
+
+def load_bytes(data: bytes, state, source: str = "RDB", skip_expired: bool = True, empty_first: bool = True) -> RdbInfo:
+    info = RdbInfo()
+    if len(data) < 9 or data[:5] != b"REDIS":
+        raise RdbError(f"{source}: wrong signature trying to load DB from file")
+    try:
+        info.version = int(data[5:9])
+    except ValueError:
+        raise RdbError(f"{source}: bad RDB version") from None
+    if info.version < 1 or info.version > MAX_READ_VERSION:
+        raise RdbError(f"{source}: can't handle RDB format version {info.version}")
+    cfg = state.config
+    if empty_first:
+        for db in state.dbs:
+            db.flush()
+    r = Reader(data, 9)
+    db = state.dbs[0]
+    now = state.clock.ms()
+    expire_at: int | None = None
+    while True:
+        t = r.byte()
+        if t == OP_EXPIRETIME_MS:
+            expire_at = struct.unpack("<q", r.take(8))[0]
+            continue
+        if t == OP_EXPIRETIME:
+            expire_at = struct.unpack("<i", r.take(4))[0] * 1000
+            continue
+        if t == OP_FREQ:
+            r.byte()
+            continue
+        if t == OP_IDLE:
+            r.plain_length()
+            continue
+        if t == OP_EOF:
+            break
+        if t == OP_SELECTDB:
+            n = r.plain_length()
+            if n >= len(state.dbs):
+                raise RdbError(f"{source}: FATAL: Data file was created with a Redis server configured to handle more than {len(state.dbs)} databases. Exiting")
+            db = state.dbs[n]
+            continue
+        if t == OP_RESIZEDB:
+            r.plain_length()
+            r.plain_length()
+            continue
+        if t == OP_AUX:
+            k = r.string()
+            v = r.string()
+            info.aux[k] = v
+            continue
+        if t == OP_MODULE_AUX:
+            raise RdbError(f"{source}: module auxiliary data is not supported")
+        if t == OP_FUNCTION2:
+            info.functions.append(r.string())
+            continue
+        if t == OP_FUNCTION_PRE_GA:
+            raise RdbError(f"{source}: pre-release function format is not supported")
+        key = r.string()
+        try:
+            value = read_object(r, t, cfg)
+        except RdbError:
+            raise
+        except (ValueError, struct.error, IndexError) as e:
+            raise RdbError(f"{source}: bad data for key {key!r} at offset {r.pos}: {e}") from None
+        if expire_at is not None and skip_expired and expire_at <= now:
+            info.expired_skipped += 1
+        elif _nonempty(value):
+            db.data[key] = value
+            if expire_at is not None:
+                db.expires[key] = expire_at
+            info.keys += 1
+        expire_at = None
+    if info.version >= 5:
+        stored = r.take(8)
+        expect = struct.unpack("<Q", stored)[0]
+        if expect and cfg["rdbchecksum"] and crc64(data[: r.pos - 8]) != expect:
+            raise RdbError(f"{source}: RDB CRC error (wrong checksum)")
+    info.end = r.pos
+    return info
+
+
+def _nonempty(value) -> bool:
+    try:
+        return len(value) > 0 or type(value) is bytes
+    except TypeError:
+        return True
+
+
+def load(path: str, state, **kw) -> RdbInfo:
+    with open(path, "rb") as f:
+        data = f.read()
+    return load_bytes(data, state, source=path, **kw)
