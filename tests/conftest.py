@@ -24,6 +24,15 @@ from resp import RawClient, normalize
 REDIS_SERVER = shutil.which("redis-server") or ("/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server") else None)
 
 
+def require_binary(path: str | None, what: str) -> None:
+    """The one allowed skip: a reference binary (redis-server, redis-cli...) missing locally.
+    In CI (CI set) a missing binary is an error, never a skip."""
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{what} is required in CI")
+        pytest.skip(f"{what} not installed: differential tests skipped (apt-get install redis-server redis-tools)")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -34,10 +43,7 @@ class RealRedis:
     """A redis-server started on a free loopback port; stopped by stop()."""
 
     def __init__(self, *extra: str, dir: str | None = None) -> None:
-        if REDIS_SERVER is None:
-            if os.environ.get("CI"):
-                raise RuntimeError("redis-server is required in CI for differential tests")
-            pytest.skip("redis-server not installed: differential tests skipped (apt-get install redis-server)")
+        require_binary(REDIS_SERVER, "redis-server")
         self.port = free_port()
         self.dir = dir or tempfile.mkdtemp(prefix="real-redis-")
         args = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
