@@ -2,6 +2,12 @@
 
 The differential leg needs the Debian `redis-server` binary. Locally it skips with a visible
 reason when the binary is missing; in CI (CI=true) a missing binary is an error.
+
+Test folders (core/, commands/, protocol/...) have no __init__.py: pytest's default "prepend"
+import mode puts this folder (tests/) on sys.path for this conftest.py, which is what lets a
+test in any subfolder import the helpers here (`from resp import RawClient`, `from effects
+import Effects`, `from conftest import RealRedis`). Test file names must therefore be unique
+across folders.
 """
 
 from __future__ import annotations
