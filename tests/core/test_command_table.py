@@ -1,20 +1,229 @@
-"""Registry test: every command pyredis declares (core/spec.py) must carry the metadata the
-real redis-server 7.0.15 reports in COMMAND INFO: arity, flags, first/last/step key
-positions, ACL categories, and subcommands. The reference is captured live from the
-`real_redis` fixture, so declarations cannot drift from Redis.
+"""Registry test: every command pyredis declares (core/spec.py) must carry the metadata of
+redis-server 7.0.15: arity, flags, first/last/step key positions, ACL categories, and
+subcommands. Two references:
+
+- the shipped command docs (src/pyredis/core/command_docs.json, captured from Redis 7.0.15 by
+  tests/data/capture_command_docs.py): they hold every command's name, group, arguments and
+  key specs, from which Redis itself derives the legacy key range and `movablekeys`, and
+  from which the arity, the read/write flags and the group's ACL category follow (with the
+  exceptions Redis's own command table makes, listed below). No redis-server needed.
+- a live redis-server (the `real_redis` fixture) when it is installed: COMMAND INFO, compared
+  field by field, so declarations cannot drift from Redis.
 
 A failure names the command: fix its @command declaration (in the module that owns it).
 """
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
 import pytest
 
 import pyredis.commands  # noqa: F401  (registers the command table)
-from pyredis.core.spec import TABLE, all_specs
+import pyredis.core
+from pyredis.core.spec import GROUP_ACL, TABLE, all_specs
 from resp import RawClient
 
 SPECS = sorted(all_specs(), key=lambda s: s.fullname)
+
+
+# --- against the shipped command docs (no redis-server needed) -----------------------------
+
+REFERENCE = json.loads((Path(pyredis.core.__file__).parent / "command_docs.json").read_text())
+
+
+def _flatten_docs(docs: dict, out: dict | None = None) -> dict:
+    out = {} if out is None else out
+    for name, doc in docs.items():
+        out[name] = doc
+        _flatten_docs(doc.get("subcommands") or {}, out)
+    return out
+
+
+DOCS = _flatten_docs(REFERENCE["docs"])  # "config|get" -> its doc
+KEY_SPECS = {name: entry["key_specs"]["~"] for name, entry in REFERENCE["info"].items()}
+
+
+def _set(v) -> list:
+    """A captured RESP3 set ({"~": [...]}) of status strings ({"+": text}) as a list of str."""
+    return [x["+"] if isinstance(x, dict) else x for x in v["~"]]
+
+
+def legacy_key_range(key_specs: list) -> tuple[tuple[int, int, int], bool]:
+    """(first, last, step) and whether the command gets `movablekeys`, from its key specs, as
+    Redis 7.0's populateCommandLegacyRangeSpec() computes them."""
+    if not key_specs:
+        return (0, 0, 0), False
+
+    def plain_range(ks) -> bool:
+        return ks["begin_search"]["type"] == "index" and ks["find_keys"]["type"] == "range"
+
+    if len(key_specs) == 1 and plain_range(key_specs[0]):
+        ks = key_specs[0]
+        pos, rng = ks["begin_search"]["spec"]["index"], ks["find_keys"]["spec"]
+        last = rng["lastkey"] if rng["lastkey"] < 0 else pos + rng["lastkey"]
+        return (pos, last, rng["keystep"]), "incomplete" in _set(ks["flags"])
+    movable = False
+    first, last, prev_last = None, 0, 0
+    for ks in key_specs:
+        if not plain_range(ks):
+            movable = True
+            continue
+        pos, rng = ks["begin_search"]["spec"]["index"], ks["find_keys"]["spec"]
+        if rng["keystep"] != 1 or (prev_last and prev_last != pos - 1):
+            movable = True
+            continue
+        if "incomplete" in _set(ks["flags"]):
+            movable = True
+        first = pos if first is None else min(first, pos)
+        abs_last = rng["lastkey"] if rng["lastkey"] < 0 else pos + rng["lastkey"]
+        last = max(last, abs_last, key=lambda v: v % 2**32)  # Redis compares them unsigned
+        prev_last = last
+    if first is None:
+        return (0, 0, 0), True
+    return (first, last, 1), movable
+
+
+def _span(arg: dict) -> tuple[int, int | None]:
+    """(fewest, most) argv words one documented argument takes; most is None when unbounded."""
+    flags = _set(arg.get("flags", {"~": []}))
+    token = 1 if "token" in arg else 0
+    if arg["type"] == "pure-token":
+        lo = hi = 1
+    elif arg["type"] in ("block", "oneof"):
+        spans = [_span(a) for a in arg["arguments"]]
+        if arg["type"] == "block":
+            lo = token + sum(x for x, _ in spans)
+            hi = None if any(y is None for _, y in spans) else token + sum(y for _, y in spans)
+        else:
+            lo = token + min(x for x, _ in spans)
+            hi = None if any(y is None for _, y in spans) else token + max(y for _, y in spans)
+    else:
+        lo = hi = 1 + token
+    if "multiple" in flags:
+        hi = None
+    if "optional" in flags:
+        lo = 0
+    return lo, hi
+
+
+def docs_arity(fullname: str) -> int:
+    """The arity the documented arguments give: the words of the name plus the fewest argument
+    words, negative when the number of words can vary."""
+    lo = hi = fullname.count("|") + 1
+    for arg in DOCS[fullname].get("arguments", []):
+        a_lo, a_hi = _span(arg)
+        lo += a_lo
+        hi = None if hi is None or a_hi is None else hi + a_hi
+    return lo if hi == lo else -lo
+
+
+# Redis's own command table differs from its argument docs for these (src/commands/*.json in
+# Redis 7.0): the arity Redis declares.
+ARITY_NOT_FROM_DOCS = {
+    "command": -1,  # a container that also runs alone
+    "client|kill": -3,  # the documented old form CLIENT KILL ip:port counts as the filter form
+    "command|getkeys": -4, "command|getkeysandflags": -4,  # a command and at least one argument
+    "debug": -2,  # its arguments are not documented
+    "geohash": -2, "geopos": -2, "pfmerge": -2,  # members / source keys may be absent
+    "psync": -3,
+    "quit": -1, "replconf": -1,
+}
+CONTAINER_ARITY = -2  # a command that only has subcommands (CONFIG, CLIENT...)
+
+# Key-spec access flags that change data, and the commands whose read/write flags do not follow
+# from their key specs in Redis's table.
+MODIFYING = {"RW", "OW", "RM", "update", "insert", "delete"}
+WRITE_FLAGS_NOT_FROM_KEY_SPECS = {
+    "eval", "evalsha", "fcall",  # whether a script writes is the script's business
+    "pfcount", "pfdebug",  # read-only / write although their key spec is RW access
+    "watch",  # reads no data
+    "xreadgroup",  # writes the consumer group, its keys spec is RO
+}
+
+# Type/area ACL categories the docs' group implies (spec.GROUP_ACL), and the commands whose
+# categories Redis sets otherwise.
+AREA_CATEGORIES = set(GROUP_ACL.values())
+ACL_NOT_FROM_GROUP = {
+    "asking": {"connection"}, "readonly": {"connection"}, "readwrite": {"connection"},  # cluster
+    "command": {"connection"},  # server (subcommands too, below)
+    "dbsize": {"keyspace"}, "flushall": {"keyspace"}, "flushdb": {"keyspace"}, "swapdb": {"keyspace"},
+    "restore-asking": {"keyspace"},  # server
+    "sort": {"set", "sortedset", "list"}, "sort_ro": {"set", "sortedset", "list"},  # generic
+    "wait": {"connection"},  # generic
+    "pubsub|help": set(),
+}
+
+
+def _expected_area_categories(spec) -> set[str]:
+    name = "command" if spec.fullname.startswith("command|") else spec.fullname
+    if name in ACL_NOT_FROM_GROUP:
+        cats = set(ACL_NOT_FROM_GROUP[name])
+    else:
+        cat = GROUP_ACL.get(DOCS[spec.fullname]["group"].replace("-", "_"))
+        cats = {cat} if cat else set()
+    if spec.pubsub:
+        cats.add("pubsub")
+    return cats
+
+
+def _is_container(spec) -> bool:
+    return spec.handler is None
+
+
+def check_against_docs(spec) -> None:
+    """Assert what the command docs say about one declaration (a CommandSpec, or anything with
+    its attributes: the live test below feeds redis-server's own COMMAND INFO through it)."""
+    name = spec.fullname
+    assert name in DOCS, f"{name!r} is not a command of Redis 7.0.15 (not in command_docs.json)"
+    doc = DOCS[name]
+    assert spec.group.replace("_", "-") == doc["group"], f"{name}: group {spec.group!r}, docs {doc['group']!r}"
+    documented_subs = set(doc.get("subcommands") or {})
+    our_subs = {s.fullname for s in spec.subcommands.values()}
+    assert our_subs <= documented_subs, f"{name}: unknown subcommands {sorted(our_subs - documented_subs)}"
+
+    # Key positions and movablekeys: exactly what Redis derives from the key specs.
+    key_specs = KEY_SPECS.get(name, [])
+    keys, movable = legacy_key_range(key_specs)
+    assert (spec.first_key, spec.last_key, spec.key_step) == keys, f"{name}: keys, key specs give {keys}"
+    assert ("movablekeys" in spec.flags) == movable, f"{name}: movablekeys should be {movable}"
+
+    # Arity.
+    if name in ARITY_NOT_FROM_DOCS:
+        arity = ARITY_NOT_FROM_DOCS[name]
+    elif documented_subs:
+        arity = CONTAINER_ARITY
+    else:
+        arity = docs_arity(name)
+    assert spec.arity == arity, f"{name}: arity {spec.arity}, Redis's {arity}"
+
+    if _is_container(spec):  # Redis's containers have no flags of their own, no categories but @slow
+        assert spec.flags == [] and spec.acl == ["slow"], f"{name}: {spec.flags} {spec.acl}"
+        return
+
+    # Read/write flags from the key specs' access flags (a not_key spec is a channel, not data).
+    data_specs = [ks for ks in key_specs if "not_key" not in _set(ks["flags"])]
+    if data_specs and name not in WRITE_FLAGS_NOT_FROM_KEY_SPECS:
+        access = {f for ks in data_specs for f in _set(ks["flags"])}
+        modifies = bool(access & MODIFYING)
+        assert spec.write == modifies, f"{name}: 'write' should be {modifies} (key spec flags {sorted(access)})"
+        assert spec.readonly == (not modifies), f"{name}: 'readonly' should be {not modifies} ({sorted(access)})"
+    assert not (spec.write and spec.readonly), name
+
+    # ACL categories: the area the docs' group names (the flag-implied ones are spec.py's job).
+    area = set(spec.acl) & AREA_CATEGORIES
+    assert area == _expected_area_categories(spec), f"{name}: area categories {sorted(area)}"
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[s.fullname for s in SPECS])
+def test_declaration_matches_command_docs(spec):
+    check_against_docs(spec)
+
+
+# --- against a live redis-server ----------------------------------------------------------
+
 
 
 def _info_map(entries, out=None):
@@ -57,6 +266,32 @@ def test_declaration_matches_redis(spec, real_info):
     real_subs = {s[0].decode() for s in real[9]}
     our_subs = {s.fullname for s in spec.subcommands.values()}
     assert our_subs <= real_subs, f"{spec.fullname}: unknown subcommands {sorted(our_subs - real_subs)}"
+
+
+def _spec_from_info(entry, parent=None) -> SimpleNamespace:
+    """A declaration-shaped view of one COMMAND INFO entry of redis-server."""
+    flags = [f.decode() for f in entry[2]]
+    spec = SimpleNamespace(fullname=entry[0].decode(), arity=entry[1], flags=flags, first_key=entry[3],
+                           last_key=entry[4], key_step=entry[5], acl=[c.decode()[1:] for c in entry[6]],
+                           parent=parent, write="write" in flags, readonly="readonly" in flags,
+                           pubsub="pubsub" in flags)
+    spec.group = DOCS[spec.fullname]["group"].replace("-", "_")
+    spec.subcommands = {s[0]: _spec_from_info(s, spec) for s in entry[9]}
+    spec.handler = None if spec.subcommands and spec.fullname != "command" else "runs alone"
+    return spec
+
+
+def test_docs_rules_hold_for_every_redis_command(real_info):
+    """The derivations and exception tables above describe redis-server's own table exactly,
+    for all of its commands (not only those pyredis implements)."""
+    assert len(real_info) > 350
+    failures = []
+    for entry in real_info.values():
+        try:
+            check_against_docs(_spec_from_info(entry))
+        except AssertionError as e:
+            failures.append(str(e).splitlines()[0])
+    assert not failures
 
 
 @pytest.fixture
