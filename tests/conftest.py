@@ -170,3 +170,30 @@ def diff(request, pyredis_srv, real_redis):
     yield Differential(ours, theirs, request.param)
     ours.close()
     theirs.close()
+
+
+class Other:
+    """A second connection on each server, in the same protocol as `diff`, checked like it."""
+
+    def __init__(self, diff, pyredis_srv, real_redis) -> None:
+        self.ours = RawClient("127.0.0.1", pyredis_srv.port)
+        self.theirs = RawClient("127.0.0.1", real_redis.port)
+        if diff.resp == 3:
+            self.ours.call("HELLO", "3")
+            self.theirs.call("HELLO", "3")
+
+    def check(self, *args):
+        a, b = self.ours.call(*args), self.theirs.call(*args)
+        assert a == b and type(a) is type(b), f"{args!r}: pyredis={a!r} redis={b!r}"
+        return a
+
+    def close(self) -> None:
+        self.ours.close()
+        self.theirs.close()
+
+
+@pytest.fixture
+def other(diff, pyredis_srv, real_redis):
+    o = Other(diff, pyredis_srv, real_redis)
+    yield o
+    o.close()

@@ -9,8 +9,7 @@ integers). Scenarios with several connections run through blocking_env's `both` 
 
 Elsewhere: CLIENT TRACKING's invalidations in test_tracking.py, CLIENT UNBLOCK's wake-ups and
 CLIENT REPLY SKIP with blocked replies in test_blocking.py, PING and subscriber mode in
-test_pubsub.py, RESET and WATCH in test_transactions.py, requirepass for new connections in
-test_config.py.
+test_pubsub.py, requirepass for new connections in test_config.py.
 """
 
 from __future__ import annotations
@@ -277,6 +276,19 @@ def test_reset_clears_connection_state(both):
         return out
 
     both(sc)
+
+
+def test_reset_ends_transaction_and_watch(diff, other):
+    diff.check("WATCH", "k")
+    diff.check("MULTI")
+    diff.check("SET", "a", "1")
+    diff.check("RESET")
+    other.check("SET", "k", "1")
+    diff.check("EXEC")
+    diff.check("MULTI")
+    diff.check("PING")
+    diff.check("EXEC")
+    diff.check("EXISTS", "a")
 
 
 @pytest.mark.xfail(strict=True, reason="pyredis bugs: RESET clears CLIENT NO-EVICT (Redis 7.0's RESET keeps it), and "
