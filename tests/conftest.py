@@ -2,6 +2,12 @@
 
 The differential leg needs the Debian `redis-server` binary. Locally it skips with a visible
 reason when the binary is missing; in CI (CI=true) a missing binary is an error.
+
+Test folders (core/, commands/, protocol/...) have no __init__.py: pytest's default "prepend"
+import mode puts this folder (tests/) on sys.path for this conftest.py, which is what lets a
+test in any subfolder import the helpers here (`from resp import RawClient`, `from effects
+import Effects`, `from conftest import RealRedis`). Test file names must therefore be unique
+across folders.
 """
 
 from __future__ import annotations
@@ -24,6 +30,15 @@ from resp import RawClient, normalize
 REDIS_SERVER = shutil.which("redis-server") or ("/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server") else None)
 
 
+def require_binary(path: str | None, what: str) -> None:
+    """The one allowed skip: a reference binary (redis-server, redis-cli...) missing locally.
+    In CI (CI set) a missing binary is an error, never a skip."""
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{what} is required in CI")
+        pytest.skip(f"{what} not installed: differential tests skipped (apt-get install redis-server redis-tools)")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -34,10 +49,7 @@ class RealRedis:
     """A redis-server started on a free loopback port; stopped by stop()."""
 
     def __init__(self, *extra: str, dir: str | None = None) -> None:
-        if REDIS_SERVER is None:
-            if os.environ.get("CI"):
-                raise RuntimeError("redis-server is required in CI for differential tests")
-            pytest.skip("redis-server not installed: differential tests skipped (apt-get install redis-server)")
+        require_binary(REDIS_SERVER, "redis-server")
         self.port = free_port()
         self.dir = dir or tempfile.mkdtemp(prefix="real-redis-")
         args = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
@@ -158,3 +170,30 @@ def diff(request, pyredis_srv, real_redis):
     yield Differential(ours, theirs, request.param)
     ours.close()
     theirs.close()
+
+
+class Other:
+    """A second connection on each server, in the same protocol as `diff`, checked like it."""
+
+    def __init__(self, diff, pyredis_srv, real_redis) -> None:
+        self.ours = RawClient("127.0.0.1", pyredis_srv.port)
+        self.theirs = RawClient("127.0.0.1", real_redis.port)
+        if diff.resp == 3:
+            self.ours.call("HELLO", "3")
+            self.theirs.call("HELLO", "3")
+
+    def check(self, *args):
+        a, b = self.ours.call(*args), self.theirs.call(*args)
+        assert a == b and type(a) is type(b), f"{args!r}: pyredis={a!r} redis={b!r}"
+        return a
+
+    def close(self) -> None:
+        self.ours.close()
+        self.theirs.close()
+
+
+@pytest.fixture
+def other(diff, pyredis_srv, real_redis):
+    o = Other(diff, pyredis_srv, real_redis)
+    yield o
+    o.close()

@@ -263,10 +263,9 @@ class _RealWithConfigFile:
     def __init__(self, conf: str, workdir: str) -> None:
         import subprocess
 
-        from conftest import REDIS_SERVER, free_port
+        from conftest import REDIS_SERVER, free_port, require_binary
 
-        if REDIS_SERVER is None:
-            pytest.skip("redis-server not installed")
+        require_binary(REDIS_SERVER, "redis-server")
         self.port = free_port()
         self.proc = subprocess.Popen([REDIS_SERVER, conf, "--port", str(self.port), "--bind", "127.0.0.1",
                                       "--dir", workdir, "--daemonize", "no", "--save", "", "--loglevel", "warning"],
@@ -526,10 +525,9 @@ BAD_LINES = ["foo bar", "appendonly maybe", "hz abc", "maxmemory 1x", "daemonize
 def test_config_file_errors_match_redis(tmp_path, line):
     import subprocess
 
-    from conftest import REDIS_SERVER
+    from conftest import REDIS_SERVER, require_binary
 
-    if REDIS_SERVER is None:
-        pytest.skip("redis-server not installed")
+    require_binary(REDIS_SERVER, "redis-server")
     conf = tmp_path / "bad.conf"
     conf.write_text(f"# first line\n{line}\n")
     proc = subprocess.run([REDIS_SERVER, str(conf), "--port", "0", "--daemonize", "no"], capture_output=True,

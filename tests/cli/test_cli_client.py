@@ -4,6 +4,7 @@ must print the same bytes (formatted with --no-raw, raw when stdout is a pipe)."
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import subprocess
 import sys
@@ -271,6 +272,22 @@ def test_interactive_prompt(pyredis_server, pyredis_client, tmp_path):
     assert b"incr n" in hist.read_bytes()
 
 
+def read_until_line(proc: subprocess.Popen, needle: bytes, timeout: float = 10) -> bytes:
+    """What proc printed on stdout until a complete line containing `needle` (waiting for it,
+    at most `timeout` seconds)."""
+    fd = proc.stdout.fileno()
+    out = b""
+    deadline = time.monotonic() + timeout
+    while not (needle in out and b"\n" in out[out.index(needle):]):
+        left = deadline - time.monotonic()
+        assert left > 0, f"no line with {needle!r} within {timeout}s: {out!r}"
+        if select.select([fd], [], [], left)[0]:
+            chunk = os.read(fd, 1 << 16)
+            assert chunk, f"stdout closed before a line with {needle!r}: {out!r}"
+            out += chunk
+    return out
+
+
 @needs_redis_cli
 @pytest.mark.parametrize("mode", [[], ["--no-raw"], ["-3", "--no-raw"]])
 def test_subscribe_streams_messages(pyredis_server, pyredis_client, mode):
@@ -278,6 +295,7 @@ def test_subscribe_streams_messages(pyredis_server, pyredis_client, mode):
     outputs = []
     for tool in (PYREDIS_CLI, REDIS_CLI):
         proc = subprocess.Popen([tool, "-p", port, *mode, "subscribe", "news"], stdout=subprocess.PIPE)
+        out = b""
         try:
             deadline = time.time() + 10
             while pyredis_client.pubsub_numsub("news")[0][1] == 0:
@@ -285,10 +303,11 @@ def test_subscribe_streams_messages(pyredis_server, pyredis_client, mode):
                 time.sleep(0.02)
             pyredis_client.publish("news", "hello")
             pyredis_client.publish("news", "world")
-            time.sleep(0.3)
+            out = read_until_line(proc, b"world")  # the last message is printed in full
         finally:
             proc.terminate()
-            outputs.append(proc.communicate(timeout=10)[0])
+            out += proc.communicate(timeout=10)[0]
+        outputs.append(out)
     assert outputs[0] == outputs[1]
     assert b"world" in outputs[0]
 

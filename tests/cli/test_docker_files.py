@@ -13,10 +13,8 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 import redis
-
-yaml = pytest.importorskip("yaml")
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

@@ -18,7 +18,7 @@ import time
 import pytest
 
 import lua_soak
-from conftest import REDIS_SERVER, RealRedis
+from conftest import REDIS_SERVER, RealRedis, require_binary
 from lua_soak import Conn, ServerProcess
 
 SOAK_STEPS = int(os.environ.get("PYREDIS_SOAK_STEPS", "2500"))
@@ -259,8 +259,7 @@ def test_fatal_signal_writes_a_crash_report_to_the_log(sub, sig):
     ours_log = os.path.join(d, "pyredis.log")
     rc = _crash([sys.executable, "-m", "pyredis", *common, "--logfile", ours_log], ours_log, port,
                 ["debug", sub])
-    if REDIS_SERVER is None and not os.environ.get("CI"):
-        pytest.skip("redis-server not installed")
+    require_binary(REDIS_SERVER, "redis-server")
     theirs_log = os.path.join(d, "redis.log")
     port2 = lua_soak._free_port()
     common[1] = str(port2)

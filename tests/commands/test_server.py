@@ -350,8 +350,9 @@ def test_redis_cli_interactive_hints(pyredis_srv, real_redis):
     import struct
     import termios
 
-    if shutil.which("redis-cli") is None:
-        pytest.skip("redis-cli not installed")
+    from conftest import require_binary
+
+    require_binary(shutil.which("redis-cli"), "redis-cli")
 
     def hints(port: int, typed: bytes) -> set[bytes]:
         pid, fd = pty.fork()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import socket
 import time
 
-import pytest
 import redis
 
 from resp import encode_command
@@ -129,11 +128,9 @@ def test_redis_py_client_side_cache(pyredis_srv, monkeypatch):
     too. The protocol it needs (CLIENT TRACKING + invalidate pushes) is 6.0's, so the test
     lowers redis-py's threshold to exercise the real cache against pyredis.
     """
-    try:
-        from redis.cache import CacheConfig
-        from redis.connection import CacheProxyConnection
-    except ImportError:  # pragma: no cover - older redis-py
-        pytest.skip("redis-py without client-side caching")
+    from redis.cache import CacheConfig
+    from redis.connection import CacheProxyConnection
+
     monkeypatch.setattr(CacheProxyConnection, "MIN_ALLOWED_VERSION", "7.0.0")
     cached = redis.Redis(port=pyredis_srv.port, protocol=3, cache_config=CacheConfig())
     other = redis.Redis(port=pyredis_srv.port)

@@ -79,7 +79,6 @@ def test_sliding_window_lua(pyredis_server, pyredis_client):
 
 
 def test_limits_library(pyredis_server, pyredis_client):
-    pytest.importorskip("limits")
     limiter, item = rate_limit.limits_limiter(pyredis_server.url, "3/minute")
     assert [limiter.hit(item, "user-1") for _ in range(4)] == [True, True, True, False]
     assert limiter.hit(item, "user-2") is True
