@@ -365,10 +365,9 @@ def test_client_info_fields(both):
     both(sc)
 
 
-@pytest.mark.xfail(strict=True, reason="pyredis bug: CLIENT INFO/LIST cmd= names the previous command (Client.last_cmd "
-                                       "is set after the call): Redis shows the command being run (client|info, exec "
-                                       "inside EXEC) and, for a client in MULTI, the last command it queued")
 def test_client_info_cmd_field(both):
+    """cmd= is the command being run (client|info, exec inside EXEC) and, for a client in
+    MULTI, the last command it queued (Redis sets c->lastcmd at lookup)."""
     def sc(env):
         c, other = env.client(), env.client()
         oid = other.call("CLIENT", "ID")

@@ -143,6 +143,7 @@ def execute(c: Client, argv: list[bytes]):
         a = spec.arity
         if (a > 0 and len(argv) != a) or len(argv) < -a:
             return reject(c, wrong_arity(spec.fullname).text, spec)
+    c.last_cmd = spec.name_bytes  # CLIENT LIST's cmd=: set at lookup, as Redis's c->lastcmd
     # protected
     if spec.protected_by is not None:
         err = protected(c, spec)
@@ -284,7 +285,6 @@ def call(c: Client, spec: CommandSpec, argv: list[bytes]):
     spec.usec += dur
     spec.calls += 1
     server.stats.total_commands_processed += 1
-    c.last_cmd = spec.name_bytes
     # slowlog: the arguments as the client sent them (propagation may rewrite, argv stays)
     if dur >= server.slowlog_threshold >= 0:
         server.slowlog_push(c, spec, argv, dur)
