@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from .. import REDIS_VERSION, __version__
 from ..util import sdscatrepr
+from ..version import REDIS_VERSION, __version__
 
 USAGE = """\
 pyredis-cli %s (redis-cli %s compatible)

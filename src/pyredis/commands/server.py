@@ -21,7 +21,7 @@ import time
 from collections import deque
 from typing import Any
 
-from .. import REDIS_VERSION, __version__
+from ..version import REDIS_VERSION, __version__
 from ..config import ConfigError
 from ..core import dispatch as _dispatch
 from ..core.client import Client

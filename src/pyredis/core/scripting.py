@@ -72,7 +72,7 @@ from typing import TYPE_CHECKING
 
 import lupa.lua51 as lua51  # Lua 5.1, as embedded by Redis (lupa ships it as lupa.lua51)
 
-from .. import REDIS_VERSION
+from ..version import REDIS_VERSION, REDIS_VERSION_NUM as _VERSION_NUM
 from ..errors import CommandError
 from ..protocol.encoder import format_double
 from ..protocol.replies import (
@@ -111,7 +111,6 @@ _TOP_SLOTS = 2
 _STACK_LIMIT = b"ERR reached lua stack limit"
 _DEEP_SLOTS = 200  # past this, the reply is handed to the encoder as Deep (no recursion)
 SLICE_S = 0.01
-_VERSION_NUM = (lambda p: (int(p[0]) << 16) | (int(p[1]) << 8) | int(p[2]))(REDIS_VERSION.split("."))
 
 # --- ctypes access to the Lua C API of lupa's Lua 5.1 -----------------------------------
 _LUA_MASKLINE = 4

@@ -205,7 +205,7 @@ def dump_payload(value, cfg) -> bytes:
 
 def rdb_chunks(state, functions: list[bytes] | None = None, aux_extra: dict[bytes, bytes] | None = None):
     """Yield an RDB file as chunks (for streaming to disk)."""
-    from .. import __version__, REDIS_VERSION
+    from ..version import __version__, REDIS_VERSION
 
     cfg = state.config
     comp = cfg["rdbcompression"]

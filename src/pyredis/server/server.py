@@ -15,10 +15,10 @@ import signal
 import sys
 import time
 
-from .. import __version__
 from ..config import Config
 from ..core.state import ServerState
 from ..keyspace.expiry import ActiveExpiry
+from ..version import REDIS_VERSION, __version__
 from .connection import Connection
 from .scheduler import LoopScheduler
 
@@ -170,9 +170,6 @@ class RedisServer:
         self.connections.pop(client.id, None)
         for hook in self.disconnect_hooks:
             hook(client)
-
-
-from .. import REDIS_VERSION  # noqa: E402
 
 
 class StartupError(Exception):
