@@ -18,18 +18,18 @@ import resource
 import struct
 import sys
 import time
-from collections import deque
 from typing import Any
 
-from ..version import REDIS_VERSION, __version__
 from ..config import ConfigError
 from ..core import dispatch as _dispatch
 from ..core.client import Client
-from ..core.spec import TABLE, CommandSpec, command, container
+from ..core.spec import TABLE, CommandSpec, all_specs, command, container
 from ..errors import NO_SUCH_KEY, NOT_INTEGER, SYNTAX, CommandError
 from ..keyspace.types import encoding as value_encoding
 from ..protocol.replies import NO_REPLY, OK, Double, ErrorReply, SetReply, Simple, Verbatim
 from ..util import glob_match, sdscatrepr
+from ..version import REDIS_VERSION, __version__
+from ._server_common import help_reply, metrics, protected_allowed, rss_bytes
 
 # --- reference data (COMMAND DOCS text, key specs, tips) ----------------------------------
 _REF: dict | None = None
@@ -152,14 +152,6 @@ def _build_docs(spec: CommandSpec) -> dict:
     return out
 
 
-def _all_specs() -> list[CommandSpec]:
-    out = []
-    for spec in TABLE.values():
-        out.append(spec)
-        out.extend(spec.subcommands.values())
-    return out
-
-
 @command("COMMAND", arity=-1, flags="loading stale", group="server", acl="connection", since="2.8.13",
          complexity="O(N) where N is the total number of Redis commands")
 def command_(ctx: Client, *args: bytes):
@@ -223,7 +215,7 @@ def _list_filter(kind: bytes, value: bytes):
          complexity="O(N) where N is the total number of Redis commands")
 def command_list(ctx: Client, *args: bytes):
     """Returns a list of command names."""
-    specs = _all_specs()
+    specs = all_specs()
     if args:
         if len(args) != 3 or args[0].upper() != b"FILTERBY":
             raise CommandError(SYNTAX)
@@ -377,15 +369,11 @@ _COMMAND_HELP = [
 ]
 
 
-def _help(lines: list[str]) -> list:
-    return [Simple(x.encode()) for x in lines]
-
-
 @command("COMMAND|HELP", arity=2, flags="loading stale", group="server", acl="connection", since="5.0.0",
          complexity="O(1)")
 def command_help(ctx: Client):
     """Returns helpful text about the different subcommands."""
-    return _help(_COMMAND_HELP)
+    return help_reply(_COMMAND_HELP)
 
 
 # --- CONFIG -------------------------------------------------------------------------------
@@ -404,16 +392,6 @@ def config_get(ctx: Client, *patterns: bytes):
             if kb not in out:
                 out[kb] = v.encode("utf-8", "surrogateescape")
     return out
-
-
-def _protected_allowed(ctx: Client, option: str) -> bool:
-    v = ctx.server.config[option]
-    if v == "yes":
-        return True
-    if v == "local":
-        host = ctx.addr.rsplit(":", 1)[0]
-        return host in ("127.0.0.1", "::1", "[::1]") or ctx.addr.startswith("/") or ctx.fd == -1
-    return False
 
 
 def apply_runtime_config(state, names: set[str]) -> None:
@@ -438,7 +416,7 @@ def config_set(ctx: Client, *args: bytes):
              for i in range(0, len(args), 2)]
     state = ctx.server
     try:
-        state.config.set_many(pairs, allow_protected=_protected_allowed(ctx, "enable-protected-configs"))
+        state.config.set_many(pairs, allow_protected=protected_allowed(ctx, "enable-protected-configs"))
     except ConfigError as e:
         raise CommandError("ERR " + str(e)) from None
     from ..config import TABLE as CONFIG_TABLE
@@ -453,9 +431,9 @@ def config_resetstat(ctx: Client):
     """Resets the server's statistics."""
     state = ctx.server
     state.stats.reset()
-    for spec in _all_specs():
+    for spec in all_specs():
         spec.calls = spec.usec = spec.rejected_calls = spec.failed_calls = 0
-    _metrics(state).reset()
+    metrics(state).reset()
     return OK
 
 
@@ -488,55 +466,10 @@ _CONFIG_HELP = [
 @command("CONFIG|HELP", arity=2, flags="loading stale", group="server", since="5.0.0", complexity="O(1)")
 def config_help(ctx: Client):
     """Returns helpful text about the different subcommands."""
-    return _help(_CONFIG_HELP)
+    return help_reply(_CONFIG_HELP)
 
 
 # --- INFO ---------------------------------------------------------------------------------
-class _Metrics:
-    """Per-server samples for the instantaneous_* figures (Redis's trackInstantaneousMetric):
-    16 samples taken every 100 ms by a cron handler."""
-
-    def __init__(self) -> None:
-        self.reset()
-        self.peak_memory = 0
-
-    def reset(self) -> None:
-        self.last_t = time.monotonic()
-        self.last = (0, 0, 0)
-        self.samples: dict[str, deque] = {k: deque(maxlen=16) for k in ("ops", "in", "out")}
-
-    def sample(self, state) -> None:
-        now = time.monotonic()
-        dt = now - self.last_t
-        if dt < 0.1:
-            return
-        st = state.stats
-        cur = (st.total_commands_processed, st.total_net_input_bytes, st.total_net_output_bytes)
-        for key, a, b in zip(("ops", "in", "out"), cur, self.last):
-            self.samples[key].append((a - b) / dt if a >= b else 0.0)
-        self.last, self.last_t = cur, now
-
-    def rate(self, key: str) -> float:
-        s = self.samples[key]
-        return sum(s) / len(s) if s else 0.0
-
-
-def _metrics(state) -> _Metrics:
-    m = getattr(state, "_info_metrics", None)
-    if m is None:
-        m = state._info_metrics = _Metrics()
-        state.hz_cron_handlers.append(lambda: m.sample(state))
-    return m
-
-
-def _rss_bytes() -> int:
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
 def _total_system_memory() -> int:
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
@@ -622,8 +555,8 @@ def _sec_memory(state) -> list[tuple[str, Any]]:
     # /proc/self/statm), which includes the interpreter; the allocator_* and ratio fields
     # are derived from it so tools that parse them get consistent numbers.
     cfg = state.config
-    rss = _rss_bytes()
-    m = _metrics(state)
+    rss = rss_bytes()
+    m = metrics(state)
     used = rss
     m.peak_memory = max(m.peak_memory, used)
     peak = m.peak_memory
@@ -729,7 +662,7 @@ def _sec_persistence(state) -> list[tuple[str, Any]]:
 
 def _sec_stats(state) -> list[tuple[str, Any]]:
     st = state.stats
-    m = _metrics(state)
+    m = metrics(state)
     ps = getattr(state, "pubsub", None)
     if ps is not None:
         n_channels, n_patterns, n_shard = len(ps.channels), len(ps.patterns), len(ps.shard_channels)
@@ -832,7 +765,7 @@ def _sec_cpu(state) -> list[tuple[str, Any]]:
 
 def _sec_commandstats(state) -> list[tuple[str, Any]]:
     out = []
-    for spec in _all_specs():
+    for spec in all_specs():
         if spec.calls or spec.failed_calls or spec.rejected_calls:
             per = spec.usec / spec.calls if spec.calls else 0.0
             out.append((f"cmdstat_{spec.fullname}",
@@ -1008,7 +941,7 @@ DEBUG_NOT_ALLOWED = (
 )
 
 def _debug_refusal(ctx: Client) -> str | None:
-    return None if _protected_allowed(ctx, "enable-debug-command") else DEBUG_NOT_ALLOWED
+    return None if protected_allowed(ctx, "enable-debug-command") else DEBUG_NOT_ALLOWED
 
 
 _dispatch.PROTECTED[b"debug"] = _debug_refusal
@@ -1324,7 +1257,7 @@ def _debug_populate(ctx: Client, count: bytes, prefix: bytes = b"key", size: byt
          complexity="Depends on subcommand.")
 def debug(ctx: Client, sub: bytes, *args: bytes):
     """A container for debugging commands."""
-    if not _protected_allowed(ctx, "enable-debug-command"):
+    if not protected_allowed(ctx, "enable-debug-command"):
         raise CommandError(DEBUG_NOT_ALLOWED)
     s = sub.upper()
     n = len(args)
@@ -1332,7 +1265,7 @@ def debug(ctx: Client, sub: bytes, *args: bytes):
     if ext is not None:
         return ext(ctx, *args)
     if s == b"HELP" and n == 0:
-        return _help(_DEBUG_HELP)
+        return help_reply(_DEBUG_HELP)
     if s == b"SLEEP" and n == 1:
         secs = _strtod(args[0])
         if secs > 0:
@@ -1454,7 +1387,7 @@ _SLOWLOG_HELP = [
 @command("SLOWLOG|HELP", arity=2, flags="loading stale", group="server", since="6.2.0", complexity="O(1)")
 def slowlog_help(ctx: Client):
     """Show helpful text about the different subcommands"""
-    return _help(_SLOWLOG_HELP)
+    return help_reply(_SLOWLOG_HELP)
 
 
 # --- LATENCY (minimal: the latency monitor never records, as with threshold 0) --------------
@@ -1539,7 +1472,7 @@ _LATENCY_HELP = [
 @command("LATENCY|HELP", arity=2, flags="loading stale", group="server", since="2.8.13", complexity="O(1)")
 def latency_help(ctx: Client):
     """Returns helpful text about the different subcommands."""
-    return _help(_LATENCY_HELP)
+    return help_reply(_LATENCY_HELP)
 
 
 # --- MEMORY -------------------------------------------------------------------------------
@@ -1711,8 +1644,8 @@ def memory_usage(ctx: Client, key: bytes, *args: bytes):
 def memory_stats(ctx: Client):
     """Returns details about memory usage."""
     state = ctx.server
-    rss = _rss_bytes()
-    peak = max(_metrics(state).peak_memory, rss)
+    rss = rss_bytes()
+    peak = max(metrics(state).peak_memory, rss)
     startup = getattr(state, "_info_startup_memory", None) or rss
     keys = sum(len(db.data) for db in state.dbs)
     dataset = max(0, rss - startup)
@@ -1805,7 +1738,7 @@ _MEMORY_HELP = [
 @command("MEMORY|HELP", arity=2, flags="loading stale", group="server", since="4.0.0", complexity="O(1)")
 def memory_help(ctx: Client):
     """Returns helpful text about the different subcommands."""
-    return _help(_MEMORY_HELP)
+    return help_reply(_MEMORY_HELP)
 
 
 
