@@ -1,15 +1,15 @@
-"""Server commands: COMMAND, CONFIG, INFO, TIME, LASTSAVE, SHUTDOWN, DEBUG, SLOWLOG,
-LATENCY, MEMORY, ROLE, REPLICAOF/SLAVEOF, MONITOR.
+"""Server commands with no module of their own: TIME, LASTSAVE, ROLE, REPLICAOF/SLAVEOF and
+SHUTDOWN.
 
-Everything COMMAND answers is derived at runtime from the declarations in core/spec.py
-(name, arity, flags, key positions, ACL categories, subcommands), so it lists exactly the
-commands pyredis implements. What a declaration cannot say (key specs, tips, and the
-documentation text of COMMAND DOCS) comes from core/command_docs.json, captured from
-redis-server 7.0.15's own COMMAND output by tests/data/capture_command_docs.py.
+Where it sits: core/dispatch.py runs them like any command. SHUTDOWN does not stop anything
+itself: it has persistence prepare (the final save) and sets state.shutdown_requested, which
+the connection and the server loop (server/) act on. The other commands Redis groups as
+"server" live next door: command.py (COMMAND), config_cmd.py (CONFIG), info.py (INFO),
+debug.py (DEBUG), memory.py (MEMORY), slowlog.py (SLOWLOG, LATENCY, MONITOR), persistence.py
+(SAVE, BGSAVE, BGREWRITEAOF), generic.py (FLUSHDB, FLUSHALL, SWAPDB, DBSIZE).
 """
 
 from __future__ import annotations
-
 
 from ..core.client import Client
 from ..core.spec import command
