@@ -12,25 +12,13 @@ from __future__ import annotations
 from ..core.client import Client
 from ..core.spec import command, container
 from ..errors import NOT_INTEGER, SYNTAX, CommandError
+from ..keyspace.stream import je_size
 from ..keyspace.types import encoding as value_encoding
 from ..protocol.replies import OK, Double, Verbatim
 from ._server_common import help_reply, metrics, rss_bytes
 
 # --- MEMORY -------------------------------------------------------------------------------
 container("MEMORY", group="server", summary="A container for memory diagnostics commands", since="4.0.0")
-
-
-def _jemalloc(n: int) -> int:
-    """The jemalloc size class serving an allocation of n bytes (4 classes per doubling)."""
-    if n <= 8:
-        return 8
-    if n <= 128:
-        return (n + 15) & ~15
-    k = n.bit_length() - 1
-    if n == 1 << k:
-        return n
-    step = 1 << (k - 2)
-    return (n + step - 1) & ~(step - 1)
 
 
 def _sds_header(n: int) -> int:
@@ -80,7 +68,7 @@ def _collection_size(v, enc: bytes, samples: int) -> int | None:
                 width = 4 if -(2**31) <= iv < 2**31 and width <= 4 else 8
                 if width == 8:
                     break
-        return robj + _jemalloc(8 + len(v) * width)
+        return robj + je_size(8 + len(v) * width)
     if enc == b"listpack":
         if hasattr(v, "scores"):  # sorted set: member, score pairs
             items = (x for m, sc in v.scores.items() for x in (m, _d2string(sc)))
@@ -88,11 +76,11 @@ def _collection_size(v, enc: bytes, samples: int) -> int | None:
             items = (x for kv in v.items() for x in kv)
         else:
             items = iter(v)
-        return robj + _jemalloc(lp_bytes(items))
+        return robj + je_size(lp_bytes(items))
     if enc == b"quicklist":
         lp = lp_bytes(v)
         if lp <= 8192:
-            return robj + 40 + 40 + _jemalloc(lp)  # quicklist + one node + its listpack
+            return robj + 40 + 40 + je_size(lp)  # quicklist + one node + its listpack
         return None
     if enc == b"hashtable" and len(v) and (hasattr(v, "items") or isinstance(v, set | frozenset)):
         # dict + bucket array (the slot count assumes no rehash in progress) + sampled entries
@@ -102,7 +90,7 @@ def _collection_size(v, enc: bytes, samples: int) -> int | None:
         elesize = 0
         it = iter(v.items()) if hasattr(v, "items") else ((m,) for m in v)
         for kv in it:
-            elesize += 24 + sum(_jemalloc(_sds_header(len(x)) + len(x) + 1) for x in kv)
+            elesize += 24 + sum(je_size(_sds_header(len(x)) + len(x) + 1) for x in kv)
             sampled += 1
             if samples and sampled >= samples:
                 break
@@ -118,8 +106,8 @@ def approx_size(v, samples: int = 5, config=None) -> int:
         if enc == b"int":
             return 16  # the robj alone
         if enc == b"embstr":
-            return _jemalloc(16 + 3 + len(v) + 1)  # robj and sds in one allocation
-        return 16 + _jemalloc(_sds_header(len(v)) + len(v) + 1)
+            return je_size(16 + 3 + len(v) + 1)  # robj and sds in one allocation
+        return 16 + je_size(_sds_header(len(v)) + len(v) + 1)
     from ..keyspace.types import type_name
 
     if type_name(v) == b"stream":
@@ -178,7 +166,7 @@ def memory_usage(ctx: Client, key: bytes, *args: bytes):
     if v is None:
         return None
     # objectComputeSize + the key's sds + the dictEntry (24 bytes), as MEMORY USAGE adds them.
-    return approx_size(v, samples, ctx.server.config) + _jemalloc(_sds_header(len(key)) + len(key) + 1) + 24
+    return approx_size(v, samples, ctx.server.config) + je_size(_sds_header(len(key)) + len(key) + 1) + 24
 
 
 @command("MEMORY|STATS", arity=2, flags="", group="server", since="4.0.0", complexity="O(1)")
