@@ -4,9 +4,7 @@
         r = redis.Redis.from_url(server.url)
 """
 
-__version__ = "0.1.0"
-REDIS_VERSION = "7.0.15"
-
+from .version import REDIS_VERSION, __version__  # first: modules .embed imports may read them from here
 from .embed import Server  # noqa: E402
 
 __all__ = ["Server", "__version__", "REDIS_VERSION"]

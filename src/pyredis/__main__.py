@@ -9,8 +9,8 @@ import asyncio
 import os
 import sys
 
-from . import REDIS_VERSION, __version__
 from .config import Config, ConfigError
+from .version import REDIS_VERSION, __version__
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -212,7 +212,8 @@ def test_split_args():
 
 
 def test_tty_format_units():
-    from pyredis.cli.client import Reply, format_raw, format_tty
+    from pyredis.cli.client import Reply
+    from pyredis.cli.printer import format_raw, format_tty
 
     arr = Reply("array", [Reply("bulk", b"a"), Reply("set", [Reply("integer", 1), Reply("integer", 2)])])
     assert format_tty(arr) == '1) "a"\n2) 1~ (integer) 1\n   2~ (integer) 2\n'

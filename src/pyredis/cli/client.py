@@ -2,15 +2,16 @@
 
     pyredis-cli [OPTIONS] [cmd [arg [arg ...]]]
 
-One-shot commands print replies as redis-cli 7.0 does: `(integer) 1`, `(nil)`, `1) "a"` with
-nested/indented arrays, RESP3 maps `1# "k" => "v"` and sets `1~ "a"`, `(error) ERR ...`; when
-stdout is not a terminal the raw format is used (as redis-cli), unless --no-raw. Without a
-command: an interactive prompt with history (readline), or, when stdin is not a terminal, one
-command per input line.
+One-shot commands print replies as redis-cli 7.0 does (printer.py): `(integer) 1`, `(nil)`,
+`1) "a"` with nested/indented arrays, RESP3 maps `1# "k" => "v"` and sets `1~ "a"`,
+`(error) ERR ...`; when stdout is not a terminal the raw format is used (as redis-cli), unless
+--no-raw. Without a command: an interactive prompt with history (readline), or, when stdin is
+not a terminal, one command per input line.
 
 The wire protocol is spoken directly (a small RESP2/RESP3 reader below) so that every reply type
 is printed as the server sent it: a client library would turn sets into unordered sets, doubles
-into floats and maps into dicts.
+into floats and maps into dicts. This module holds the options, the connection, the reader and
+the modes (one-shot, REPL, stdin lines, --stat, --scan, --eval, help from COMMAND DOCS).
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from .. import REDIS_VERSION, __version__
 from ..util import sdscatrepr
+from ..version import REDIS_VERSION, __version__
+from .printer import as_text, print_reply
 
 USAGE = """\
 pyredis-cli %s (redis-cli %s compatible)
@@ -164,96 +166,6 @@ def encode_command(args: list[bytes]) -> bytes:
     for a in args:
         out.append(b"$%d\r\n%s\r\n" % (len(a), a))
     return b"".join(out)
-
-
-# --- formatting (redis-cli's cliFormatReplyTTY / cliFormatReplyRaw) --------------------------
-
-
-_EMPTY = {"array": "(empty array)\n", "map": "(empty hash)\n", "set": "(empty set)\n", "push": "(empty push)\n"}
-_SEP = {"set": "~", "map": "#"}
-
-
-def _text(b: bytes) -> str:
-    return b.decode("utf-8", "surrogateescape")
-
-
-def format_tty(r: Reply, prefix: str = "") -> str:
-    k = r.kind
-    if k == "error":
-        return f"(error) {_text(r.value)}\n"
-    if k == "status":
-        return _text(r.value) + "\n"
-    if k == "integer":
-        return f"(integer) {r.value}\n"
-    if k == "double":
-        return f"(double) {_text(r.value)}\n"
-    if k == "bignum":
-        return f"(big number) {_text(r.value)}\n"
-    if k == "bulk":
-        return sdscatrepr(r.value) + "\n"
-    if k == "verbatim":
-        return _text(r.value) + "\n"
-    if k == "nil":
-        return "(nil)\n"
-    if k == "bool":
-        return "(true)\n" if r.value else "(false)\n"
-    elems = r.value
-    if not elems:
-        return _EMPTY[k]
-    is_map = k == "map"
-    count = len(elems) // 2 if is_map else len(elems)
-    idxlen = len(str(count))
-    child_prefix = prefix + " " * (idxlen + 2)
-    sep = _SEP.get(k, ")")
-    out: list[str] = []
-    step = 2 if is_map else 1
-    for n, i in enumerate(range(0, len(elems), step), 1):
-        out.append(f"{'' if n == 1 else prefix}{n:>{idxlen}}{sep} ")
-        tmp = format_tty(elems[i], child_prefix)
-        if is_map:
-            out.append(tmp[:-1] + " => ")
-            val = format_tty(elems[i + 1], child_prefix)
-            if "\n" in val[:-1]:  # a multi-line value starts on its own line
-                out.append("\n" + child_prefix)
-            out.append(val)
-        else:
-            out.append(tmp)
-    return "".join(out)
-
-
-def format_raw(r: Reply) -> bytes:
-    k = r.kind
-    if k == "nil":
-        return b""
-    if k == "error":
-        return r.value + b"\n"
-    if k in ("status", "bulk", "verbatim", "double", "bignum"):
-        return r.value
-    if k == "bool":
-        return b"(true)" if r.value else b"(false)"
-    if k == "integer":
-        return str(r.value).encode()
-    elems = r.value
-    if k == "map":
-        return b"\n".join(format_raw(elems[i]) + b" " + format_raw(elems[i + 1]) for i in range(0, len(elems), 2))
-    return b"\n".join(format_raw(e) for e in elems)
-
-
-def format_csv(r: Reply) -> str:
-    k = r.kind
-    if k == "error":
-        return "ERROR," + sdscatrepr(r.value)
-    if k in ("status", "bulk", "verbatim"):
-        return sdscatrepr(r.value)
-    if k == "integer":
-        return str(r.value)
-    if k in ("double", "bignum"):
-        return _text(r.value)
-    if k == "nil":
-        return "NULL"
-    if k == "bool":
-        return "true" if r.value else "false"
-    return ",".join(format_csv(e) for e in r.value)  # maps too: CSV has no map, a flat list
 
 
 # --- argument splitting (sdssplitargs, for the prompt and stdin lines) ------------------------
@@ -395,15 +307,15 @@ class Connection:
             args = [b"AUTH"] + ([o.user.encode()] if o.user else []) + [o.password.encode()]
             r = self.call(args)
             if r.kind == "error":
-                sys.stderr.write(f"AUTH failed: {_text(r.value)}\n")
+                sys.stderr.write(f"AUTH failed: {as_text(r.value)}\n")
         if o.db:
             r = self.call([b"SELECT", str(o.db).encode()])
             if r.kind == "error":
-                sys.stderr.write(f"{_text(r.value)}\n")
+                sys.stderr.write(f"{as_text(r.value)}\n")
         if o.resp == 3:
             r = self.call([b"HELLO", b"3"])
             if r.kind == "error":
-                sys.stderr.write(f"HELLO 3 failed: {_text(r.value)}\n")
+                sys.stderr.write(f"HELLO 3 failed: {as_text(r.value)}\n")
 
     def call(self, args: list[bytes]) -> Reply:
         if self.sock is None:
@@ -540,19 +452,6 @@ def _apply_uri(o: Options, uri: str) -> None:
 
 
 # --- modes ---------------------------------------------------------------------------------
-def _print(r: Reply, raw: bool | str) -> None:
-    if raw == "csv":
-        sys.stdout.buffer.write(format_csv(r).encode("utf-8", "surrogateescape") + b"\n")
-        sys.stdout.flush()
-    elif raw:
-        out = sys.stdout.buffer
-        out.write(format_raw(r) + b"\n")
-        out.flush()
-    else:
-        sys.stdout.write(format_tty(r))
-        sys.stdout.flush()
-
-
 def _run_once(conn: Connection, args: list[bytes], raw: bool) -> Reply:
     try:
         r = conn.call(args)
@@ -561,7 +460,7 @@ def _run_once(conn: Connection, args: list[bytes], raw: bool) -> Reply:
             raise
         conn.close()  # SHUTDOWN succeeded: the server hung up without a reply (as redis-cli: silent)
         return Reply("status", b"")
-    _print(r, raw)
+    print_reply(r, raw)
     cmd = args[0].lower()
     if r.kind != "error":
         if cmd == b"select" and len(args) == 2:
@@ -578,7 +477,7 @@ def _stream_replies(conn: Connection, args: list[bytes], raw: bool) -> int:
     conn.sock.sendall(encode_command(args))
     while True:
         r = conn.reader.read()
-        _print(r, raw)
+        print_reply(r, raw)
         if r.kind == "error":
             return 0
 
@@ -732,7 +631,7 @@ def scan_mode(conn: Connection, raw: bool) -> int:
             args += [b"COUNT", str(o.count).encode()]
         r = conn.call(args)
         if r.kind == "error":
-            sys.stderr.write(f"Error: {_text(r.value)}\n")
+            sys.stderr.write(f"Error: {as_text(r.value)}\n")
             return 1
         cursor = r.value[0].value
         out = sys.stdout.buffer

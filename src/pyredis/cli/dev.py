@@ -30,7 +30,7 @@ from typing import Any
 
 import click
 
-from .. import REDIS_VERSION, __version__
+from ..version import REDIS_VERSION, __version__
 
 DEFAULT_PORT = 6380
 STATE_DIR = ".pyredis"

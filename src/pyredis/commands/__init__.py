@@ -1,4 +1,8 @@
-"""One module per Redis command group. Importing this package registers every command."""
+"""One module per Redis command group. Importing this package registers every command.
+
+Every module here is imported (in name order), so a new module needs no entry; modules whose
+name starts with "_" (_server_common, _longdouble) are helpers and are left to their users.
+"""
 
 import importlib
 import pkgutil

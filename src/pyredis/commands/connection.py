@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from .. import REDIS_VERSION, __version__
 from ..core.args import to_int
 from ..core.client import Client
 from ..core.spec import command, container
 from ..errors import INVALID_DB, NOPASS, NOT_INTEGER, SYNTAX, WRONGPASS, CommandError
 from ..protocol.replies import OK, PONG, Push, Simple
+from ..version import REDIS_VERSION, __version__
 
 
 @command("PING", arity=-1, flags="fast", group="connection", since="1.0.0")

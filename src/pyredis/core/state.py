@@ -127,14 +127,14 @@ class ServerState:
 
         self.tracking = Tracking(self)
         self.reset_hooks.append(self.tracking.client_gone)
-        # SLOWLOG (commands/server.py): newest entry first; the threshold mirrors the config.
+        # SLOWLOG (commands/slowlog.py): newest entry first; the threshold mirrors the config.
         self.slowlog: deque = deque()
         self.slowlog_next_id = 0
         self.slowlog_threshold = self.config["slowlog-log-slower-than"]
         self.config.on_change("slowlog-log-slower-than", lambda v: setattr(self, "slowlog_threshold", v))
         self.config.on_change("slowlog-max-len", self._trim_slowlog)
         self.active_expire_enabled = True  # DEBUG SET-ACTIVE-EXPIRE
-        self.monitors: list = []  # clients in MONITOR mode (commands/server.py feeds them)
+        self.monitors: list = []  # clients in MONITOR mode (commands/slowlog.py feeds them)
         # Set by persistence/manager.py; None when no persistence is attached (tools, unit tests).
         self.persistence = None
         # Commands propagated but not yet written to the AOF (persistence's buffer): while it

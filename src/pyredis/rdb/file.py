@@ -30,7 +30,7 @@ from .objects import encode_object, read_object
 
 def rdb_chunks(state, functions: list[bytes] | None = None, aux_extra: dict[bytes, bytes] | None = None):
     """Yield an RDB file as chunks (for streaming to disk)."""
-    from .. import __version__, REDIS_VERSION
+    from ..version import REDIS_VERSION, __version__
 
     cfg = state.config
     comp = cfg["rdbcompression"]

@@ -27,8 +27,8 @@ import os
 import signal
 import time
 
-from .. import REDIS_VERSION, __version__
 from ..util import sdscatrepr
+from ..version import REDIS_VERSION, __version__
 
 _FATAL = (signal.SIGSEGV, signal.SIGBUS, signal.SIGFPE, signal.SIGILL, signal.SIGABRT)
 _HANDLER = ctypes.CFUNCTYPE(None, ctypes.c_int)

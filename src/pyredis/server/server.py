@@ -20,10 +20,10 @@ import signal
 import sys
 import time
 
-from .. import __version__
 from ..config import Config
 from ..core.state import ServerState
 from ..keyspace.expiry import ActiveExpiry
+from ..version import REDIS_VERSION, __version__
 from .connection import Connection
 from .group_commit import GroupCommit
 from .scheduler import LoopScheduler
@@ -178,9 +178,6 @@ class RedisServer:
         self.connections.pop(client.id, None)
         for hook in self.disconnect_hooks:
             hook(client)
-
-
-from .. import REDIS_VERSION  # noqa: E402
 
 
 class StartupError(Exception):

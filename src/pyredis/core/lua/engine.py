@@ -39,7 +39,7 @@ from ...protocol.replies import (
     Verbatim,
     VerbatimFormatted,
 )
-from ... import REDIS_VERSION
+from ...version import REDIS_VERSION, REDIS_VERSION_NUM
 from . import hook
 from .api import KILL_MSG, RedisLib
 from .bridge import LuaRaise, c_llong, lua_callable, lua_tostring, push_error_text, sanitize
@@ -53,7 +53,6 @@ lua_type = lua51.lua_type
 _BOOT = (Path(__file__).parent / "boot.lua").read_text()
 
 LOAD_TIMEOUT_MSG = "ERR FUNCTION LOAD timeout"
-_VERSION_NUM = (lambda p: (int(p[0]) << 16) | (int(p[1]) << 8) | int(p[2]))(REDIS_VERSION.split("."))
 # Converting a script's reply: Lua's C stack limit as Redis meets it (see LuaEngine._convert).
 _LUA_MAXCSTACK = 8000
 _TOP_SLOTS = 2
@@ -118,7 +117,7 @@ class LuaEngine:
         self.api = RedisLib(self)
         pyt = rt.table_from({
             **{k: lua_callable(f, self._log_bug) for k, f in self.api.callables().items()},
-            b"version": REDIS_VERSION.encode(), b"version_num": _VERSION_NUM,
+            b"version": REDIS_VERSION.encode(), b"version_num": REDIS_VERSION_NUM,
             b"libs": rt.table_from(lib_tables),
         })
         # anchor(v): the same Lua value, held by a wrapper bound to the main lua_State (which

@@ -1,0 +1,370 @@
+"""COMMAND and its subcommands: COUNT, INFO, DOCS, LIST, GETKEYS, GETKEYSANDFLAGS, HELP.
+
+Where it sits: a request is parsed by protocol/, looked up by core/dispatch.py in the command
+table (core/spec.py's TABLE, filled by the @command declarations of every commands/ module)
+and run; COMMAND is the table describing itself to clients (redis-cli's help, cluster-aware
+clients' key extraction).
+
+Everything COMMAND answers is derived at runtime from the declarations in core/spec.py
+(name, arity, flags, key positions, ACL categories, subcommands), so it lists exactly the
+commands pyredis implements. What a declaration cannot say (key specs, tips, and the
+documentation text of COMMAND DOCS) comes from core/command_docs.json, captured from
+redis-server 7.0.15's own COMMAND output by tests/data/capture_command_docs.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from ..core.client import Client
+from ..core.spec import TABLE, CommandSpec, all_specs, command
+from ..errors import SYNTAX, CommandError
+from ..protocol.replies import SetReply, Simple
+from ..util import glob_match
+from ._server_common import help_reply
+
+# --- reference data (COMMAND DOCS text, key specs, tips) ----------------------------------
+_REF: dict | None = None
+
+
+def _decode(v: Any) -> Any:
+    """Typed JSON -> reply values: {"+": s} status, {"~": [...]} set, objects are maps."""
+    t = type(v)
+    if t is str:
+        return v.encode()
+    if t is list:
+        return [_decode(x) for x in v]
+    if t is dict:
+        if len(v) == 1:
+            if "+" in v:
+                return Simple(v["+"].encode())
+            if "~" in v:
+                return SetReply(_decode(x) for x in v["~"])
+        return {k.encode(): _decode(x) for k, x in v.items()}
+    return v
+
+
+def reference() -> dict:
+    global _REF
+    if _REF is None:
+        path = os.path.join(os.path.dirname(os.path.dirname(__file__)), "core", "command_docs.json")
+        try:
+            with open(path, encoding="utf-8") as f:
+                _REF = json.load(f)
+        except OSError:
+            _REF = {"docs": {}, "info": {}}
+    return _REF
+
+
+def _lookup_full(name: bytes) -> CommandSpec | None:
+    """A command or `parent|sub` subcommand by name (case-insensitive)."""
+    name = name.lower()
+    if b"|" in name:
+        parent, _, sub = name.partition(b"|")
+        spec = TABLE.get(parent)
+        return spec.subcommands.get(sub) if spec is not None else None
+    return TABLE.get(name)
+
+
+def _resolve_argv(argv: list[bytes] | tuple[bytes, ...]) -> CommandSpec | None:
+    spec = TABLE.get(argv[0].lower())
+    if spec is not None and spec.subcommands:
+        if len(argv) < 2:
+            return spec  # the arity check will refuse it
+        return spec.subcommands.get(argv[1].lower())
+    return spec
+
+
+# --- COMMAND ------------------------------------------------------------------------------
+_INFO_CACHE: dict[int, tuple[CommandSpec, list]] = {}
+_DOCS_CACHE: dict[int, tuple[CommandSpec, dict]] = {}
+
+
+def command_info(spec: CommandSpec) -> list:
+    """COMMAND INFO's entry for spec (built once: the declarations do not change)."""
+    hit = _INFO_CACHE.get(id(spec))
+    if hit is not None and hit[0] is spec and len(hit[1][9]) == len(spec.subcommands):
+        return hit[1]
+    info = _build_info(spec)
+    _INFO_CACHE[id(spec)] = (spec, info)
+    return info
+
+
+def _build_info(spec: CommandSpec) -> list:
+    ref = reference()["info"].get(spec.fullname)
+    if ref is not None:
+        tips = _decode(ref["tips"])
+        key_specs = _decode(ref["key_specs"])
+    else:
+        tips, key_specs = SetReply(), SetReply()
+    return [
+        spec.fullname.encode(),
+        spec.arity,
+        SetReply(Simple(f.encode()) for f in spec.flags),
+        spec.first_key,
+        spec.last_key,
+        spec.key_step,
+        SetReply(Simple(b"@" + c.encode()) for c in spec.acl),
+        tips,
+        key_specs,
+        SetReply(command_info(s) for s in spec.subcommands.values()),
+    ]
+
+
+def command_docs(spec: CommandSpec) -> dict:
+    hit = _DOCS_CACHE.get(id(spec))
+    if hit is not None and hit[0] is spec and len(hit[1].get(b"subcommands", ())) == len(spec.subcommands):
+        return hit[1]
+    doc = _build_docs(spec)
+    _DOCS_CACHE[id(spec)] = (spec, doc)
+    return doc
+
+
+def _build_docs(spec: CommandSpec) -> dict:
+    ref = reference()["docs"]
+    if spec.parent is None:
+        raw = ref.get(spec.fullname)
+    else:
+        parent = ref.get(spec.parent.fullname) or {}
+        raw = (parent.get("subcommands") or {}).get(spec.fullname)
+    if raw is not None:
+        doc = {k: v for k, v in raw.items() if k != "subcommands"}
+        out = _decode(doc)
+    else:
+        out = {
+            b"summary": spec.summary.encode(),
+            b"since": spec.since.encode(),
+            b"group": spec.group.replace("_", "-").encode(),
+            b"complexity": spec.complexity.encode(),
+        }
+        if not spec.complexity:
+            del out[b"complexity"]
+    if spec.subcommands:
+        out[b"subcommands"] = {s.fullname.encode(): command_docs(s) for s in spec.subcommands.values()}
+    return out
+
+
+@command("COMMAND", arity=-1, flags="loading stale", group="server", acl="connection", since="2.8.13",
+         complexity="O(N) where N is the total number of Redis commands")
+def command_(ctx: Client, *args: bytes):
+    """Returns detailed information about all commands."""
+    if args:  # unknown subcommand (subcommands are dispatched by the table)
+        raise CommandError("ERR unknown subcommand '%s'. Try COMMAND HELP." % args[0].decode("utf-8", "replace")[:128])
+    return [command_info(s) for s in TABLE.values()]
+
+
+# COMMAND has both a plain form and subcommands: the table dispatches subcommands only when
+# the container has no handler, so COMMAND's own handler resolves them itself (below).
+
+
+@command("COMMAND|COUNT", arity=2, flags="loading stale", group="server", acl="connection", since="2.8.13",
+         complexity="O(1)")
+def command_count(ctx: Client):
+    """Returns a count of commands."""
+    return len(TABLE)
+
+
+@command("COMMAND|INFO", arity=-2, flags="loading stale", group="server", acl="connection", since="2.8.13",
+         complexity="O(N) where N is the number of commands to look up")
+def command_info_(ctx: Client, *names: bytes):
+    """Returns information about one, multiple or all commands."""
+    if not names:
+        return [command_info(s) for s in TABLE.values()]
+    out = []
+    for n in names:
+        spec = _lookup_full(n)
+        out.append(command_info(spec) if spec is not None else None)
+    return out
+
+
+@command("COMMAND|DOCS", arity=-2, flags="loading stale", group="server", acl="connection", since="7.0.0",
+         complexity="O(N) where N is the number of commands to look up")
+def command_docs_(ctx: Client, *names: bytes):
+    """Returns documentary information about one, multiple or all commands."""
+    if not names:
+        return {s.fullname.encode(): command_docs(s) for s in TABLE.values()}
+    out = {}
+    for n in names:
+        spec = _lookup_full(n)
+        if spec is not None:
+            out[spec.fullname.encode()] = command_docs(spec)
+    return out
+
+
+def _list_filter(kind: bytes, value: bytes):
+    k = kind.upper()
+    if k == b"MODULE":
+        return lambda s: False
+    if k == b"ACLCAT":
+        cat = value.decode("utf-8", "replace").lower()
+        return lambda s: cat in s.acl
+    if k == b"PATTERN":
+        return lambda s: glob_match(value, s.fullname.encode(), nocase=True)
+    raise CommandError(SYNTAX)
+
+
+@command("COMMAND|LIST", arity=-2, flags="loading stale", group="server", acl="connection", since="7.0.0",
+         complexity="O(N) where N is the total number of Redis commands")
+def command_list(ctx: Client, *args: bytes):
+    """Returns a list of command names."""
+    specs = all_specs()
+    if args:
+        if len(args) != 3 or args[0].upper() != b"FILTERBY":
+            raise CommandError(SYNTAX)
+        keep = _list_filter(args[1], args[2])
+        specs = [s for s in specs if keep(s)]
+    return [s.fullname.encode() for s in specs]
+
+
+def _only_not_keys(spec: CommandSpec) -> bool:
+    """Key specs that all say not_key (shard channels of SPUBLISH...): Redis's
+    doesCommandHaveKeys is false for them."""
+    ref = reference()["info"].get(spec.fullname)
+    if ref is None:
+        return False
+    specs = ref["key_specs"]["~"]
+    return bool(specs) and all({"+": "not_key"} in ks.get("flags", {"~": []})["~"] for ks in specs)
+
+
+def _getkeys_common(argv: tuple[bytes, ...]) -> tuple[CommandSpec, list[int]]:
+    spec = _resolve_argv(argv)
+    if spec is None or (spec.subcommands and spec.handler is None):
+        raise CommandError("ERR Invalid command specified")
+    if (spec.getkeys is None and spec.first_key <= 0) or _only_not_keys(spec):
+        raise CommandError("ERR The command has no key arguments")
+    n = len(argv)
+    if (spec.arity > 0 and spec.arity != n) or n < -spec.arity:
+        raise CommandError("ERR Invalid number of arguments specified for command")
+    try:
+        positions = spec.key_positions(list(argv))
+    except CommandError:
+        positions = []
+    if not positions and "no_mandatory_keys" not in spec.flags:
+        raise CommandError("ERR Invalid arguments specified for command")
+    return spec, positions
+
+
+@command("COMMAND|GETKEYS", arity=-4, flags="loading stale", group="server", acl="connection", since="2.8.13",
+         complexity="O(N) where N is the number of arguments to the command")
+def command_getkeys(ctx: Client, *argv: bytes):
+    """Extracts the key names from an arbitrary command."""
+    _, positions = _getkeys_common(argv)
+    return [argv[i] for i in positions]
+
+
+def _keyspec_positions(ks: dict, argv: tuple[bytes, ...]) -> list[int]:
+    """Evaluate one captured key spec (begin_search + find_keys) over argv."""
+    n = len(argv)
+    bs = ks.get("begin_search", {})
+    spec = bs.get("spec", {})
+    if bs.get("type") == "index":
+        first = spec["index"]
+    elif bs.get("type") == "keyword":
+        kw = spec["keyword"].encode().lower()
+        start = spec["startfrom"]
+        first = -1
+        if start >= 0:
+            for i in range(start, n):
+                if argv[i].lower() == kw:
+                    first = i + 1
+                    break
+        else:
+            for i in range(n + start, 0, -1):
+                if argv[i].lower() == kw:
+                    first = i + 1
+                    break
+        if first < 0:
+            return []
+    else:
+        return []
+    fk = ks.get("find_keys", {})
+    fs = fk.get("spec", {})
+    if fk.get("type") == "range":
+        lastkey, step, limit = fs["lastkey"], fs["keystep"], fs["limit"]
+        if lastkey >= 0:
+            last = first + lastkey
+        elif limit <= 1:
+            last = n + lastkey
+        else:
+            last = first + ((n - first) // limit + lastkey)
+        return [i for i in range(first, min(last, n - 1) + 1, step)]
+    if fk.get("type") == "keynum":
+        idx = first + fs["keynumidx"]
+        if idx >= n:
+            return []
+        try:
+            num = int(argv[idx])
+        except ValueError:
+            return []
+        start = first + fs["firstkey"]
+        return [start + j * fs["keystep"] for j in range(num) if start + j * fs["keystep"] < n]
+    return []
+
+
+@command("COMMAND|GETKEYSANDFLAGS", arity=-4, flags="loading stale", group="server", acl="connection",
+         since="7.0.0", complexity="O(N) where N is the number of arguments to the command")
+def command_getkeysandflags(ctx: Client, *argv: bytes):
+    """Extracts the key names and access flags for an arbitrary command."""
+    spec, positions = _getkeys_common(argv)
+    # Key specs flagged variable_flags: Redis's getkeys procs decide from the arguments.
+    if spec.fullname == "set":
+        get = any(a.upper() == b"GET" for a in argv[3:])
+        fl = [b"RW", b"access", b"update"] if get else [b"OW", b"update"]
+        return [[argv[1], SetReply(Simple(f) for f in fl)]]
+    if spec.fullname == "bitfield":
+        write = False  # read-only only when every operation is a well-formed GET/OVERFLOW
+        i, n = 2, len(argv)
+        while i < n:
+            op, rem = argv[i].upper(), n - i - 1
+            if op == b"GET" and rem >= 2:
+                i += 3
+            elif op == b"OVERFLOW" and rem >= 1:
+                i += 2
+            else:
+                write = True
+                break
+        fl = [b"RW", b"access", b"update"] if write else [b"RO", b"access"]
+        return [[argv[1], SetReply(Simple(f) for f in fl)]]
+    ref = reference()["info"].get(spec.fullname)
+    flags_at: dict[int, SetReply] = {}
+    if ref is not None:
+        for ks in ref["key_specs"]["~"]:
+            fl = SetReply(Simple(f["+"].encode()) for f in ks.get("flags", {"~": []})["~"]
+                          if f["+"] not in ("variable_flags", "incomplete"))
+            for p in _keyspec_positions(ks, argv):
+                flags_at.setdefault(p, fl)
+    return [[argv[i], flags_at.get(i, SetReply())] for i in positions]
+
+
+_COMMAND_HELP = [
+    "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "(no subcommand)",
+    "    Return details about all Redis commands.",
+    "COUNT",
+    "    Return the total number of commands in this Redis server.",
+    "LIST",
+    "    Return a list of all commands in this Redis server.",
+    "INFO [<command-name> ...]",
+    "    Return details about multiple Redis commands.",
+    "    If no command names are given, documentation details for all",
+    "    commands are returned.",
+    "DOCS [<command-name> ...]",
+    "    Return documentation details about multiple Redis commands.",
+    "    If no command names are given, documentation details for all",
+    "    commands are returned.",
+    "GETKEYS <full-command>",
+    "    Return the keys from a full Redis command.",
+    "GETKEYSANDFLAGS <full-command>",
+    "    Return the keys and the access flags from a full Redis command.",
+    "HELP",
+    "    Prints this help.",
+]
+
+
+@command("COMMAND|HELP", arity=2, flags="loading stale", group="server", acl="connection", since="5.0.0",
+         complexity="O(1)")
+def command_help(ctx: Client):
+    """Returns helpful text about the different subcommands."""
+    return help_reply(_COMMAND_HELP)

@@ -1,0 +1,399 @@
+"""INFO and its section builders (genRedisInfoString): server, clients, memory, persistence,
+stats, replication, cpu, modules, commandstats, errorstats, latencystats, cluster, keyspace.
+
+Where it sits: core/dispatch.py runs INFO like any command. The figures are read from what
+the rest of the server keeps: state.stats, the command table's per-command counters, the
+keyspace, and persistence's own info_fields(); SECTION_HOOKS lets another subsystem add or
+override fields of a section.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import sys
+import time
+from typing import Any
+
+from ..core.client import Client
+from ..core.spec import all_specs, command
+from ..protocol.replies import Verbatim
+from ..version import REDIS_VERSION, __version__
+from ._server_common import metrics, rss_bytes
+
+# --- INFO ---------------------------------------------------------------------------------
+def _total_system_memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        return 0
+
+
+def _human(n: float) -> str:
+    """bytesToHuman."""
+    if n < 1024:
+        return f"{int(n)}B"
+    for unit, div in (("K", 1024), ("M", 1024**2), ("G", 1024**3), ("T", 1024**4), ("P", 1024**5)):
+        if n < div * 1024 or unit == "P":
+            return "%.2f%s" % (n / div, unit)
+    return f"{int(n)}B"
+
+
+# Other subsystems may add or override fields of a section: f(state) -> {field: value}.
+SECTION_HOOKS: dict[str, list] = {}
+
+DEFAULT_SECTIONS = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu",
+                    "modules", "errorstats", "cluster", "keyspace"]
+ALL_SECTIONS = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu",
+                "modules", "commandstats", "errorstats", "latencystats", "cluster", "keyspace"]
+_TITLES = {"cpu": "CPU", "commandstats": "Commandstats", "errorstats": "Errorstats",
+           "latencystats": "Latencystats"}
+
+
+def _sec_server(state) -> list[tuple[str, Any]]:
+    cfg = state.config
+    now = time.time()
+    uptime = int(now - state.start_time)
+    u = platform.uname()
+    srv = state.server
+    cron_hz = cfg["hz"]
+    return [
+        ("redis_version", REDIS_VERSION),
+        ("pyredis_version", __version__),
+        ("redis_git_sha1", "00000000"),
+        ("redis_git_dirty", 0),
+        ("redis_build_id", "0"),
+        ("redis_mode", "standalone"),
+        ("os", f"{u.system} {u.release} {u.machine}"),
+        ("arch_bits", 64 if sys.maxsize > 2**32 else 32),
+        ("monotonic_clock", "POSIX clock_gettime"),
+        ("multiplexing_api", "epoll" if sys.platform.startswith("linux") else "kqueue"),
+        ("atomicvar_api", "c11-builtin"),
+        ("gcc_version", "0.0.0"),
+        ("process_id", os.getpid()),
+        ("process_supervised", "no"),
+        ("run_id", state.run_id),
+        ("tcp_port", state.tcp_port or (srv.port if srv is not None else cfg["port"])),
+        ("server_time_usec", int(now * 1_000_000)),
+        ("uptime_in_seconds", uptime),
+        ("uptime_in_days", uptime // 86400),
+        ("hz", cron_hz),
+        ("configured_hz", cron_hz),
+        ("lru_clock", (int(now * 1000) // 1000) & ((1 << 24) - 1)),
+        ("executable", os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else sys.executable),
+        ("config_file", cfg.config_file or ""),
+        ("io_threads_active", 0),
+    ]
+
+
+def _sec_clients(state) -> list[tuple[str, Any]]:
+    clients = state.clients.values()
+    blocked = sum(1 for c in clients if c.blocked is not None)
+    tracking = sum(1 for c in clients if c.tracking)
+    return [
+        ("connected_clients", len(state.clients)),
+        ("cluster_connections", 0),
+        ("maxclients", state.config["maxclients"]),
+        ("client_recent_max_input_buffer", 0),
+        ("client_recent_max_output_buffer", 0),
+        ("blocked_clients", blocked),
+        ("tracking_clients", tracking),
+        ("clients_in_timeout_table", blocked),
+    ]
+
+
+def _sec_memory(state) -> list[tuple[str, Any]]:
+    # pyredis has no allocator of its own: used_memory is the process RSS (from
+    # /proc/self/statm), which includes the interpreter; the allocator_* and ratio fields
+    # are derived from it so tools that parse them get consistent numbers.
+    cfg = state.config
+    rss = rss_bytes()
+    m = metrics(state)
+    used = rss
+    m.peak_memory = max(m.peak_memory, used)
+    peak = m.peak_memory
+    startup = getattr(state, "_info_startup_memory", None)
+    if startup is None:
+        startup = state._info_startup_memory = used
+    overhead = min(used, startup)
+    dataset = max(0, used - overhead)
+    total_sys = _total_system_memory()
+    maxmem = cfg["maxmemory"]
+    net = max(1, used - startup)
+    return [
+        ("used_memory", used),
+        ("used_memory_human", _human(used)),
+        ("used_memory_rss", rss),
+        ("used_memory_rss_human", _human(rss)),
+        ("used_memory_peak", peak),
+        ("used_memory_peak_human", _human(peak)),
+        ("used_memory_peak_perc", "%.2f%%" % (used * 100.0 / peak if peak else 100.0)),
+        ("used_memory_overhead", overhead),
+        ("used_memory_startup", startup),
+        ("used_memory_dataset", dataset),
+        ("used_memory_dataset_perc", "%.2f%%" % (dataset * 100.0 / net if used > startup else 0.0)),
+        ("allocator_allocated", used),
+        ("allocator_active", rss),
+        ("allocator_resident", rss),
+        ("total_system_memory", total_sys),
+        ("total_system_memory_human", _human(total_sys)),
+        ("used_memory_lua", 32768),
+        ("used_memory_vm_eval", 32768),
+        ("used_memory_lua_human", _human(32768)),
+        ("used_memory_scripts_eval", 0),
+        ("number_of_cached_scripts", 0),
+        ("number_of_functions", 0),
+        ("number_of_libraries", 0),
+        ("used_memory_vm_functions", 32768),
+        ("used_memory_vm_total", 65536),
+        ("used_memory_vm_total_human", _human(65536)),
+        ("used_memory_functions", 0),
+        ("used_memory_scripts", 0),
+        ("used_memory_scripts_human", "0B"),
+        ("maxmemory", maxmem),
+        ("maxmemory_human", _human(maxmem)),
+        ("maxmemory_policy", cfg["maxmemory-policy"]),
+        ("allocator_frag_ratio", "1.00"),
+        ("allocator_frag_bytes", 0),
+        ("allocator_rss_ratio", "1.00"),
+        ("allocator_rss_bytes", 0),
+        ("rss_overhead_ratio", "1.00"),
+        ("rss_overhead_bytes", 0),
+        ("mem_fragmentation_ratio", "1.00"),
+        ("mem_fragmentation_bytes", 0),
+        ("mem_not_counted_for_evict", 0),
+        ("mem_replication_backlog", 0),
+        ("mem_total_replication_buffers", 0),
+        ("mem_clients_slaves", 0),
+        ("mem_clients_normal", 0),
+        ("mem_cluster_links", 0),
+        ("mem_aof_buffer", 0),
+        ("mem_allocator", "libc"),
+        ("active_defrag_running", 0),
+        ("lazyfree_pending_objects", 0),
+        ("lazyfreed_objects", 0),
+    ]
+
+
+def _sec_persistence(state) -> list[tuple[str, Any]]:
+    if state.persistence is not None:
+        return state.persistence.info_fields()
+    return [
+        ("loading", 1 if state.loading else 0),
+        ("async_loading", 0),
+        ("current_cow_peak", 0),
+        ("current_cow_size", 0),
+        ("current_cow_size_age", 0),
+        ("current_fork_perc", "0.00"),
+        ("current_save_keys_processed", 0),
+        ("current_save_keys_total", 0),
+        ("rdb_changes_since_last_save", state.dirty),
+        ("rdb_bgsave_in_progress", 0),
+        ("rdb_last_save_time", state.lastsave),
+        ("rdb_last_bgsave_status", "ok"),
+        ("rdb_last_bgsave_time_sec", -1),
+        ("rdb_current_bgsave_time_sec", -1),
+        ("rdb_saves", 0),
+        ("rdb_last_cow_size", 0),
+        ("rdb_last_load_keys_expired", 0),
+        ("rdb_last_load_keys_loaded", 0),
+        ("aof_enabled", 1 if state.config["appendonly"] else 0),
+        ("aof_rewrite_in_progress", 0),
+        ("aof_rewrite_scheduled", 0),
+        ("aof_last_rewrite_time_sec", -1),
+        ("aof_current_rewrite_time_sec", -1),
+        ("aof_last_bgrewrite_status", "ok"),
+        ("aof_rewrites", 0),
+        ("aof_rewrites_consecutive_failures", 0),
+        ("aof_last_write_status", "ok"),
+        ("aof_last_cow_size", 0),
+        ("module_fork_in_progress", 0),
+        ("module_fork_last_cow_size", 0),
+    ]
+
+
+def _sec_stats(state) -> list[tuple[str, Any]]:
+    st = state.stats
+    m = metrics(state)
+    ps = getattr(state, "pubsub", None)
+    if ps is not None:
+        n_channels, n_patterns, n_shard = len(ps.channels), len(ps.patterns), len(ps.shard_channels)
+    else:
+        n_channels = n_patterns = n_shard = 0
+    tr = getattr(state, "tracking", None)
+    table = getattr(tr, "table", None) or {}
+    tracking_keys = len(table)
+    tracking_items = sum(len(v) for v in table.values())
+    return [
+        ("total_connections_received", st.total_connections_received),
+        ("total_commands_processed", st.total_commands_processed),
+        ("instantaneous_ops_per_sec", int(m.rate("ops"))),
+        ("total_net_input_bytes", st.total_net_input_bytes),
+        ("total_net_output_bytes", st.total_net_output_bytes),
+        ("total_net_repl_input_bytes", 0),
+        ("total_net_repl_output_bytes", 0),
+        ("instantaneous_input_kbps", "%.2f" % (m.rate("in") / 1024)),
+        ("instantaneous_output_kbps", "%.2f" % (m.rate("out") / 1024)),
+        ("instantaneous_input_repl_kbps", "0.00"),
+        ("instantaneous_output_repl_kbps", "0.00"),
+        ("rejected_connections", st.rejected_connections),
+        ("sync_full", 0),
+        ("sync_partial_ok", 0),
+        ("sync_partial_err", 0),
+        ("expired_keys", st.expired_keys),
+        ("expired_stale_perc", "%.2f" % (st.expired_stale_perc * 100)),
+        ("expired_time_cap_reached_count", st.expired_time_cap_reached_count),
+        ("expire_cycle_cpu_milliseconds", 0),
+        ("evicted_keys", st.evicted_keys),
+        ("evicted_clients", 0),
+        ("total_eviction_exceeded_time", 0),
+        ("current_eviction_exceeded_time", 0),
+        ("keyspace_hits", st.keyspace_hits),
+        ("keyspace_misses", st.keyspace_misses),
+        ("pubsub_channels", n_channels),
+        ("pubsub_patterns", n_patterns),
+        ("pubsubshard_channels", n_shard),
+        ("latest_fork_usec", 0),
+        ("total_forks", 0),
+        ("migrate_cached_sockets", 0),
+        ("slave_expires_tracked_keys", 0),
+        ("active_defrag_hits", 0),
+        ("active_defrag_misses", 0),
+        ("active_defrag_key_hits", 0),
+        ("active_defrag_key_misses", 0),
+        ("total_active_defrag_time", 0),
+        ("current_active_defrag_time", 0),
+        ("tracking_total_keys", tracking_keys),
+        ("tracking_total_items", tracking_items),
+        ("tracking_total_prefixes", 0),
+        ("unexpected_error_replies", st.unexpected_error_replies),
+        ("total_error_replies", st.total_error_replies),
+        ("dump_payload_sanitizations", 0),
+        ("total_reads_processed", st.total_reads_processed),
+        ("total_writes_processed", st.total_writes_processed),
+        ("io_threaded_reads_processed", 0),
+        ("io_threaded_writes_processed", 0),
+        ("reply_buffer_shrinks", 0),
+        ("reply_buffer_expands", 0),
+    ]
+
+
+def _replid(state) -> str:
+    r = getattr(state, "_replid", None)
+    if r is None:
+        r = state._replid = os.urandom(20).hex()
+    return r
+
+
+def _sec_replication(state) -> list[tuple[str, Any]]:
+    return [
+        ("role", "master"),
+        ("connected_slaves", 0),
+        ("master_failover_state", "no-failover"),
+        ("master_replid", _replid(state)),
+        ("master_replid2", "0" * 40),
+        ("master_repl_offset", 0),
+        ("second_repl_offset", -1),
+        ("repl_backlog_active", 0),
+        ("repl_backlog_size", state.config["repl-backlog-size"]),
+        ("repl_backlog_first_byte_offset", 0),
+        ("repl_backlog_histlen", 0),
+    ]
+
+
+def _sec_cpu(state) -> list[tuple[str, Any]]:
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    ch = resource.getrusage(resource.RUSAGE_CHILDREN)
+    th = resource.getrusage(getattr(resource, "RUSAGE_THREAD", resource.RUSAGE_SELF))
+    return [
+        ("used_cpu_sys", "%.6f" % me.ru_stime),
+        ("used_cpu_user", "%.6f" % me.ru_utime),
+        ("used_cpu_sys_children", "%.6f" % ch.ru_stime),
+        ("used_cpu_user_children", "%.6f" % ch.ru_utime),
+        ("used_cpu_sys_main_thread", "%.6f" % th.ru_stime),
+        ("used_cpu_user_main_thread", "%.6f" % th.ru_utime),
+    ]
+
+
+def _sec_commandstats(state) -> list[tuple[str, Any]]:
+    out = []
+    for spec in all_specs():
+        if spec.calls or spec.failed_calls or spec.rejected_calls:
+            per = spec.usec / spec.calls if spec.calls else 0.0
+            out.append((f"cmdstat_{spec.fullname}",
+                        f"calls={spec.calls},usec={spec.usec},usec_per_call={per:.2f},"
+                        f"rejected_calls={spec.rejected_calls},failed_calls={spec.failed_calls}"))
+    return out
+
+
+def _sec_errorstats(state) -> list[tuple[str, Any]]:
+    return [(f"errorstat_{k}", f"count={v}") for k, v in state.stats.errorstats.items()]
+
+
+def _sec_keyspace(state) -> list[tuple[str, Any]]:
+    out = []
+    now = state.now_ms
+    for db in state.dbs:
+        n = len(db.data)
+        if not n:
+            continue
+        exp = db.expires
+        avg = 0
+        if exp:
+            sample = []
+            for i, when in enumerate(exp.values()):
+                if i >= 64:
+                    break
+                if when > now:
+                    sample.append(when - now)
+            avg = int(sum(sample) / len(sample)) if sample else 0
+        out.append((f"db{db.id}", f"keys={n},expires={len(exp)},avg_ttl={avg}"))
+    return out
+
+
+_SECTIONS = {
+    "server": _sec_server, "clients": _sec_clients, "memory": _sec_memory,
+    "persistence": _sec_persistence, "stats": _sec_stats, "replication": _sec_replication,
+    "cpu": _sec_cpu, "modules": lambda s: [], "commandstats": _sec_commandstats,
+    "errorstats": _sec_errorstats, "latencystats": lambda s: [],
+    "cluster": lambda s: [("cluster_enabled", 0)], "keyspace": _sec_keyspace,
+}
+
+
+def info_text(state, args: tuple[bytes, ...] | list[bytes] = ()) -> bytes:
+    """genRedisInfoString: the sections asked for, in Redis's order."""
+    wanted: set[str] = set()
+    if not args:
+        wanted.update(DEFAULT_SECTIONS)
+    for a in args:
+        s = a.decode("utf-8", "replace").lower()
+        if s == "default":
+            wanted.update(DEFAULT_SECTIONS)
+        elif s in ("all", "everything"):
+            wanted.update(ALL_SECTIONS)
+        else:
+            wanted.add(s)
+    parts = []
+    for name in ALL_SECTIONS:
+        if name not in wanted:
+            continue
+        fields = _SECTIONS[name](state)
+        for hook in SECTION_HOOKS.get(name, ()):
+            extra = hook(state)
+            if extra:
+                d = dict(fields)
+                d.update(extra)
+                fields = list(d.items())
+        title = _TITLES.get(name, name.capitalize())
+        lines = [f"# {title}"]
+        lines.extend(f"{k}:{v}" for k, v in fields)
+        parts.append("\r\n".join(lines) + "\r\n")
+    return "\r\n".join(parts).encode()
+
+
+@command("INFO", arity=-1, flags="loading stale", group="server", acl="dangerous", since="1.0.0",
+         complexity="O(1)")
+def info(ctx: Client, *sections: bytes):
+    """Returns information and statistics about the server."""
+    return Verbatim(info_text(ctx.server, sections))
