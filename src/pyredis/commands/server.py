@@ -90,7 +90,7 @@ def shutdown(ctx: Client, *args: bytes):
     if abort:
         raise CommandError("ERR No shutdown in progress.")
     if state.persistence is not None:
-        from ..persistence.manager import PersistenceError
+        from ..errors import PersistenceError
 
         try:
             state.persistence.prepare_shutdown(save, force)
