@@ -12,7 +12,7 @@ import redis
 
 import pyredis
 from conftest import RealRedis
-from resp import RawClient
+from resp import RawClient, encode_command
 
 
 def _text(reply: bytes) -> bytes:
@@ -528,3 +528,35 @@ def test_memory_usage_of_compact_collections_matches_redis(diff):
         if ours != theirs:
             continue  # an encoding difference belongs to the type's own tests
         diff.check("MEMORY", "USAGE", key)
+
+
+def _slowlog_entries(port: int) -> list:
+    c = RawClient("127.0.0.1", port)
+    w = RawClient("127.0.0.1", port)
+    c.call("CONFIG", "SET", "slowlog-log-slower-than", "0")
+    c.call("SLOWLOG", "RESET")
+    c.call("SET", "k", "v", "EX", "100")            # propagated as SET ... PXAT: logged as sent
+    c.call("GETEX", "k", "EX", "50")
+    c.call("MULTI")
+    c.call("INCR", "n")
+    c.call("EXEC")
+    c.call("EVAL", "redis.call('SET', 'k2', 'v', 'EX', '10') return 1", "0")
+    w.send(encode_command(["BLPOP", "q", "0"]))     # logged when served, after the RPUSH
+    time.sleep(0.2)
+    c.call("RPUSH", "q", "a")
+    w.read()
+    w.send(encode_command(["BLPOP", "never", "0.1"]))  # timed out: never logged
+    w.read()
+    c.call("SET", "big", "x" * 200)
+    c.call("DEL", *["k%d" % i for i in range(40)])
+    entries = [e[3] for e in c.call("SLOWLOG", "GET", "-1")]
+    c.call("CONFIG", "SET", "slowlog-log-slower-than", "10000")
+    c.close()
+    w.close()
+    return entries
+
+
+def test_slowlog_entries_as_redis(pyredis_srv, real_redis):
+    """Arguments as the client sent them (cut to 32 arguments / 128 bytes), blocked commands
+    logged when served and not at all when they time out, EXEC not logged."""
+    assert _slowlog_entries(pyredis_srv.port) == _slowlog_entries(real_redis.port)

@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
@@ -61,13 +62,14 @@ if TYPE_CHECKING:
     from .state import ServerState
 
 _LLONG_MAX = (1 << 63) - 1
+_perf = time.perf_counter_ns
 UNBLOCKED_ERROR = b"UNBLOCKED client unblocked via CLIENT UNBLOCK"
 
 
 class Blocked:
     """Returned by a handler that must wait: see the module docstring."""
 
-    __slots__ = ("keys", "timeout_ms", "retry", "timeout_reply", "deleted")
+    __slots__ = ("keys", "timeout_ms", "retry", "timeout_reply", "deleted", "spec", "argv", "usec", "t0")
 
     def __init__(self, keys, timeout_ms: int, retry, timeout_reply=NULL_ARRAY, deleted=None) -> None:
         self.keys = keys
@@ -77,6 +79,12 @@ class Blocked:
         # optional deleted(ctx, key) -> reply | None: called when a signalled key no longer
         # exists (XREADGROUP: 7.0.15 unblocks it with an error when its stream goes away)
         self.deleted = deleted
+        # Set by dispatch.call: the command that blocked, its first run's duration (us) and
+        # start (perf_counter_ns). Its slowlog entry is written when it is served, as Redis.
+        self.spec = None
+        self.argv = None
+        self.usec = 0
+        self.t0 = 0
 
 
 def may_block(ctx: Client) -> bool:
@@ -321,6 +329,7 @@ class BlockingManager:
                         if not w.active:
                             continue
                         c = w.client
+                        t0 = _perf()
                         try:
                             reply = w.marker.retry(c, key)
                         except CommandError as e:
@@ -331,6 +340,7 @@ class BlockingManager:
                             _count_failed(c)
                         if reply is None:
                             continue
+                        served_after(c, w.marker, (_perf() - t0) // 1000)
                         self._finish(w, reply)
                         if db.lookup(key) is None:
                             break
@@ -365,10 +375,31 @@ class BlockingManager:
             self._finish(w, w.marker.timeout_reply)
         return True
 
+    def release(self, client_id: int, reply) -> bool:
+        """End a wait with `reply` (a busy script that finished): not a failed call."""
+        w = self.by_client.get(client_id)
+        if w is None:
+            return False
+        self._finish(w, reply)
+        return True
+
     def _client_gone(self, c: Client) -> None:
         w = self.by_client.get(c.id)
         if w is not None and w.client is c:
             self._remove(w)
+
+
+def served_after(c: Client, marker: Blocked, usec: int) -> None:
+    """A blocked command was served (updateStatsOnUnblock): its duration is the first run's
+    plus the serving's, and the slowlog gets it now (a timed-out command gets no entry)."""
+    spec = marker.spec
+    if spec is None:
+        return
+    total = marker.usec + usec
+    spec.usec += total
+    state = c.server
+    if total >= state.slowlog_threshold >= 0:
+        state.slowlog_push(c, spec, marker.argv, total)
 
 
 def _error_reply(c: Client, text: bytes) -> ErrorReply:

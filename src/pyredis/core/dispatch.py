@@ -51,6 +51,7 @@ from ..errors import (
     wrong_arity,
 )
 from ..protocol.replies import QUEUED, ErrorReply
+from .blocking import Blocked
 from .client import Client
 from .spec import TABLE, CommandSpec
 from .transactions import exec_abort_reply
@@ -285,8 +286,11 @@ def call(c: Client, spec: CommandSpec, argv: list[bytes]):
     spec.usec += dur
     spec.calls += 1
     server.stats.total_commands_processed += 1
-    # slowlog: the arguments as the client sent them (propagation may rewrite, argv stays)
-    if dur >= server.slowlog_threshold >= 0:
+    # slowlog: the arguments as the client sent them (propagation may rewrite, argv stays);
+    # a command that blocked is logged when it is served (blocking.served_after)
+    if type(reply) is Blocked:
+        reply.spec, reply.argv, reply.usec, reply.t0 = spec, argv, dur, t0
+    elif dur >= server.slowlog_threshold >= 0:
         server.slowlog_push(c, spec, argv, dur)
     # monitor
     if server.monitors:

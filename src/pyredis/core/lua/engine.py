@@ -247,9 +247,14 @@ class LuaEngine:
 
         if self.state.busy_script is run:
             self.state.busy_script = None
-        run.marker.timeout_reply = reply
+        marker = run.marker
+        if marker.spec is not None:  # the script's whole run is its duration (slowlog, commandstats)
+            wall = (time.perf_counter_ns() - marker.t0) // 1000
+            marker.spec.usec += wall - marker.usec
+            if wall >= self.state.slowlog_threshold >= 0:
+                self.state.slowlog_push(c, marker.spec, marker.argv, wall)
         m = manager(self.state)
-        m.unblock_client(c.id)
+        m.release(c.id, reply)
         if m.ready:
             m.handle_ready()
 
