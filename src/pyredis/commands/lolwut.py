@@ -15,10 +15,9 @@ import random
 import struct
 
 from .. import REDIS_VERSION
+from ..core.args import to_int
 from ..core.client import Client
 from ..core.spec import command
-from ..errors import NOT_INTEGER, CommandError
-from ..protocol.parser import string2ll
 from ..protocol.replies import Verbatim
 
 _F = struct.Struct("f")
@@ -183,13 +182,6 @@ def _render_colors(canvas: Canvas) -> bytes:
     return b"\n".join(rows)
 
 
-def _long(arg: bytes) -> int:
-    v = string2ll(arg)
-    if v is None:
-        raise CommandError(NOT_INTEGER)
-    return v
-
-
 def _clamp(v: int, hi: int) -> int:
     return 1 if v < 1 else hi if v > hi else v
 
@@ -197,11 +189,11 @@ def _clamp(v: int, hi: int) -> int:
 def lolwut5(args: tuple[bytes, ...]) -> bytes:
     cols, per_row, per_col = 66, 8, 12
     if len(args) > 0:
-        cols = _long(args[0])
+        cols = to_int(args[0])
     if len(args) > 1:
-        per_row = _long(args[1])
+        per_row = to_int(args[1])
     if len(args) > 2:
-        per_col = _long(args[2])
+        per_col = to_int(args[2])
     canvas = _schotter(_clamp(cols, 1000), _clamp(per_row, 200), _clamp(per_col, 200))
     return (_render_braille(canvas) + b"\nGeorg Nees - schotter, plotter on paper, 1968. Redis ver. "
             + REDIS_VERSION.encode() + b"\n")
@@ -210,9 +202,9 @@ def lolwut5(args: tuple[bytes, ...]) -> bytes:
 def lolwut6(args: tuple[bytes, ...]) -> bytes:
     cols, rows = 80, 20
     if len(args) > 0:
-        cols = _long(args[0])
+        cols = to_int(args[0])
     if len(args) > 1:
-        rows = _long(args[1])
+        rows = to_int(args[1])
     canvas = Canvas(_clamp(cols, 1000), _clamp(rows, 1000), 3)
     _skyline(canvas)
     return (_render_colors(canvas) + b"\nDedicated to the 8 bit game developers of past and present.\n"
@@ -224,7 +216,7 @@ def lolwut(ctx: Client, *args: bytes):
     """Display some computer art and the Redis version"""
     version = REDIS_VERSION
     if len(args) >= 2 and args[0].lower() == b"version":
-        version = "%d.0.0" % (_long(args[1]) & 0xFFFFFFFF)  # "%u" of an (unsigned int)
+        version = "%d.0.0" % (to_int(args[1]) & 0xFFFFFFFF)  # "%u" of an (unsigned int)
         args = args[2:]
     if (version[:2] == "5." and version[2] != "9") or version[:3] == "4.9":
         return Verbatim(lolwut5(args))

@@ -21,12 +21,12 @@ import random
 import select
 import socket
 
+from ..core.args import to_int
 from ..core.client import Client
 from ..core.notify import NOTIFY_GENERIC
 from ..core.spec import command
-from ..errors import NOT_INTEGER, SYNTAX, CommandError
+from ..errors import SYNTAX, CommandError
 from ..persistence.rdb import dump_payload
-from ..protocol.parser import string2ll
 from ..protocol.replies import OK, Simple
 
 CACHE_ITEMS = 64
@@ -174,13 +174,6 @@ def _resp(*args: bytes) -> bytes:
     return b"".join(out)
 
 
-def _long(arg: bytes) -> int:
-    v = string2ll(arg)
-    if v is None:
-        raise CommandError(NOT_INTEGER)
-    return v
-
-
 def migrate_keys(argv: list[bytes]) -> list[int]:
     """migrateGetKeys: the key argument, or the keys after KEYS (none when KEYS comes with a
     non-empty key argument: migrateCommand refuses that)."""
@@ -236,8 +229,8 @@ def migrate(ctx: Client, host: bytes, port: bytes, key: bytes, db_arg: bytes, ti
         else:
             raise CommandError(SYNTAX)
         i += 1
-    timeout = _long(timeout_arg)
-    dbid = _long(db_arg)
+    timeout = to_int(timeout_arg)
+    dbid = to_int(db_arg)
     if timeout <= 0:
         timeout = 1000
 

@@ -16,6 +16,7 @@ import os
 from ..core.client import Client
 from ..core.spec import command, container
 from ..errors import CommandError
+from ..protocol.replies import Simple
 
 LOAD_FAILED = "ERR Error loading the extension. Please check the server logs."
 
@@ -71,27 +72,19 @@ def module_list(ctx: Client):
     return []
 
 
-_HELP = [
-    "MODULE <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-    "LIST",
-    "    Return a list of loaded modules.",
-    "LOAD <path> [<arg> ...]",
-    "    Load a module library from <path>, passing to it any optional arguments.",
-    "LOADEX <path> [[CONFIG NAME VALUE] [CONFIG NAME VALUE]] [ARGS ...]",
-    "    Load a module library from <path>, while passing it module configurations and optional arguments.",
-    "UNLOAD <name>",
-    "    Unload a module.",
-    "HELP",
-    "    Prints this help.",
-]
+# moduleCommand's help lines; addReplyHelp adds the first line and HELP.
+_HELP = ("LIST", "    Return a list of loaded modules.",
+         "LOAD <path> [<arg> ...]", "    Load a module library from <path>, passing to it any optional arguments.",
+         "LOADEX <path> [[CONFIG NAME VALUE] [CONFIG NAME VALUE]] [ARGS ...]",
+         "    Load a module library from <path>, while passing it module configurations and optional arguments.",
+         "UNLOAD <name>", "    Unload a module.")
 
 
 @command("MODULE|HELP", arity=2, flags="loading stale", group="server", since="5.0.0", complexity="O(1)")
 def module_help(ctx: Client):
     """Returns helpful text about the different subcommands."""
-    from ..protocol.replies import Simple
-
-    return [Simple(x.encode()) for x in _HELP]
+    lines = ("MODULE <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", *_HELP, "HELP", "    Prints this help.")
+    return [Simple(x.encode()) for x in lines]
 
 
 @command("MODULE|LOAD", arity=-3, flags="admin noscript no_async_loading", group="server", since="4.0.0",
