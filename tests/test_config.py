@@ -596,3 +596,68 @@ def test_notify_new_events_survive_the_A_rendering(own_pair):
         sub.close()
     assert seen[0] == seen[1]
     assert seen[0][0] == [b"notify-keyspace-events", b"AKE"]
+
+
+_ROLLBACK_GET = ("maxmemory", "hz", "maxmemory-policy", "tls-port", "tls-cluster", "tls-replication",
+                 "hash-max-listpack-entries", "hash-max-ziplist-entries", "dbfilename", "bind")
+
+
+def _rollback_cases(busy_port: int) -> list[tuple[str, ...]]:
+    return [
+        ("maxmemory", "10mb", "tls-port", "16999"),                 # apply of tls-port fails
+        ("MAXMEMORY", "20mb", "HZ", "bogus"),                       # set of hz fails: named in lowercase
+        ("maxmemory", "10mb", "TLS-Replication", "yes", "tls-cluster", "yes"),  # one apply, named by the first
+        ("tls-cert-file", "/x", "maxmemory", "20mb"),               # applyTlsCfg with TLS off succeeds
+        ("tls-cert-file", "", "tls-port", "0"),                     # tls-port unchanged: not applied
+        ("maxmemory", "30mb", "port", str(busy_port)),              # updatePort cannot listen
+        ("hz", "20", "maxmemory", "30mb", "bind", "127.0.0.1 -::1", "port", str(busy_port)),
+        ("hash-max-ziplist-entries", "5", "hash-max-listpack-entries", "6"),  # an alias is its own config
+        ("hash-max-ziplist-entries", "bogus", "maxmemory", "1mb"),
+        ("maxmemory-policy", "allkeys-lru", "maxmemory-policy", "noeviction"),
+        ("maxmemory", "40mb", "dir", "/nonexistent/dir", "maxmemory-policy", "bogus"),  # dir's chdir is the set
+        ("maxmemory-policy", "bogus", "dir", "/nonexistent/dir"),
+        ("dbfilename", "x.rdb", "maxmemory", "bogus"),
+    ]
+
+
+def test_config_set_rolls_back_every_parameter_as_redis(tmp_path):
+    """configSetCommand: values set in order (a failed set restores the ones before it), apply
+    functions run once after all are set (a failed apply restores all): replies and CONFIG
+    GET afterwards equal redis-server's."""
+    busy = socket.create_server(("127.0.0.1", 0))
+    theirs = RealRedis("--enable-protected-configs", "yes", dir=str(tmp_path))
+    try:
+        with pyredis.Server(port=0, enable_protected_configs="yes", dir=str(tmp_path)) as ours:
+            a, b = RawClient("127.0.0.1", ours.port), RawClient("127.0.0.1", theirs.port)
+            for args in _rollback_cases(busy.getsockname()[1]):
+                x, y = a.call("CONFIG", "SET", *args), b.call("CONFIG", "SET", *args)
+                assert x == y, (args, x, y)
+                for name in _ROLLBACK_GET:
+                    assert a.call("CONFIG", "GET", name) == b.call("CONFIG", "GET", name), (args, name)
+                assert a.call("PING") == b.call("PING")  # still served on the old port
+            a.close()
+            b.close()
+    finally:
+        busy.close()
+        theirs.stop()
+
+
+def test_config_set_port_moves_the_listener():
+    """updatePort: CONFIG SET port listens on the new port and closes the old one."""
+    with pyredis.Server(port=0) as ours:
+        c = RawClient("127.0.0.1", ours.port)
+        new = socket.create_server(("127.0.0.1", 0))
+        port = new.getsockname()[1]
+        new.close()
+        assert c.call("CONFIG", "SET", "port", str(port)) == b"OK"
+        assert c.call("CONFIG", "GET", "port") == [b"port", str(port).encode()]
+        d = RawClient("127.0.0.1", port)
+        assert d.call("PING") == b"PONG"
+        assert c.call("PING") == b"PONG"  # connections made before stay
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", ours.port), timeout=2).close()
+        assert d.call("CONFIG", "SET", "port", str(ours.port)) == b"OK"
+        e = RawClient("127.0.0.1", ours.port)
+        assert e.call("PING") == b"PONG"
+        for x in (c, d, e):
+            x.close()

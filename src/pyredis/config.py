@@ -611,12 +611,38 @@ def _quote(word: str) -> str:
     return "".join(out)
 
 
+# Directives whose CONFIG SET runs one of Redis's apply functions (config.c's apply_fn),
+# run once per CONFIG SET after every value is set, and only when the value changed.
+APPLY_FN: dict[str, str] = {"port": "port", "bind": "bind", "tls-port": "tls-port"}
+for _n in ("tls-session-cache-size", "tls-session-cache-timeout", "tls-cluster", "tls-replication",
+           "tls-prefer-server-ciphers", "tls-session-caching", "tls-cert-file", "tls-key-file", "tls-key-file-pass",
+           "tls-client-cert-file", "tls-client-key-file", "tls-client-key-file-pass", "tls-dh-params-file",
+           "tls-ca-cert-file", "tls-ca-cert-dir", "tls-protocols", "tls-ciphers", "tls-ciphersuites"):
+    APPLY_FN[_n] = "tls"
+_TLS_FAILED = "Unable to update TLS configuration. Check server logs."
+
+
+def _apply_tls(cfg: Config) -> None:
+    """applyTlsCfg: pyredis has no TLS, so enabling it fails as redis-server does without certificates."""
+    if cfg["tls-port"] or cfg["tls-replication"] or cfg["tls-cluster"]:
+        raise ValueError(_TLS_FAILED)
+
+
+def _apply_tls_port(cfg: Config) -> None:
+    """applyTLSPort: TLS must be configured first, which it never is in pyredis."""
+    raise ValueError(_TLS_FAILED)
+
+
 class Config:
     def __init__(self) -> None:
         self.values: dict[str, Any] = {}
         for d in DIRECTIVES:
             self.values[d.name] = _copy(d.default)
         self.hooks: dict[str, list[Callable[[Any], None]]] = {}
+        # Redis's apply functions by APPLY_FN name: fn(config) raises ValueError(reply text)
+        # when the new values cannot take effect. The server registers "port" and "bind".
+        self.appliers: dict[str, Callable[[Config], None]] = {"tls": _apply_tls, "tls-port": _apply_tls_port}
+        self.log: Callable[[str, str], None] = lambda level, msg: None  # the server's log
         self.config_file: str | None = None  # absolute path of the file given at startup
         self._save_seen = False
 
@@ -718,11 +744,14 @@ class Config:
         self._store(d, v)
 
     def set_many(self, pairs: list[tuple[str, str]], allow_protected: bool = False) -> None:
-        """CONFIG SET: validate every pair, then set them all, or none.
+        """CONFIG SET as Redis's configSetCommand: check every name, then set the values in
+        order (a value that fails to parse or set restores the ones set before it), then run
+        the apply functions of the changed directives once each (APPLY_FN); an apply that
+        fails restores every value and re-applies. All or nothing.
 
         Raises ConfigError whose text is the whole error reply (without the leading "ERR ")."""
         err_name = err_text = None
-        chosen: list[tuple[str, Directive]] = []
+        chosen: list[Directive] = []
         seen: set[str] = set()
         for name, _ in pairs:
             lname = name.lower()
@@ -736,40 +765,57 @@ class Config:
                     err_name, err_text = name, "can't set immutable config"
                 elif d.protected and not allow_protected:
                     err_name, err_text = name, "can't set protected config"
-                elif lname in seen:
+                elif lname in seen:  # an alias is a config of its own for this check, as in Redis
                     err_name, err_text = name, "duplicate parameter"
             seen.add(lname)
-            chosen.append((name, d))
+            chosen.append(d)
         if err_name is not None:
             raise ConfigError(f"CONFIG SET failed (possibly related to argument '{err_name}') - {err_text}")
-        new: list[tuple[Directive, Any]] = []
-        for (name, d), (_, text) in zip(chosen, pairs):
+        # Redis names the config as it looked it up (lowercase; an alias under its own name).
+        names = [n.lower() for n, _ in pairs]
+        old = [_copy(self.values[d.name]) for d in chosen]
+        applies: list[tuple[str, int]] = []  # (apply function, index of the first config using it)
+        for i, (d, (_, text)) in enumerate(zip(chosen, pairs)):
             try:
-                new.append((d, self.parse_value(d, text)))
-            except ValueError as e:
-                raise ConfigError(f"CONFIG SET failed (possibly related to argument '{name}') - {e}") from None
-        old = [(d, self.values[d.name]) for d, _ in new]
-        done = 0
-        try:
-            for d, v in new:
+                v = self.parse_value(d, text)
+                changed = v != self.values[d.name]
                 if d.name == "dir":
                     try:
                         os.chdir(v)
                     except OSError as e:
                         raise ValueError(e.strerror) from None
                 self._store(d, v)
-                if d.name.startswith("tls-") and (self.values["tls-port"] or self.values["tls-replication"]
-                                                  or self.values["tls-cluster"]):
-                    # pyredis has no TLS: enabling it fails as redis-server does without certificates.
-                    raise ValueError("Unable to update TLS configuration. Check server logs.")
-                done += 1
-        except ValueError as e:  # an apply step refused the value: restore everything
-            for d, v in old:
-                try:
-                    self._store(d, v)
-                except ValueError:
-                    self.values[d.name] = v
-            raise ConfigError(f"CONFIG SET failed (possibly related to argument '{chosen[done][0]}') - {e}") from None
+            except ValueError as e:
+                self._restore(chosen[: i + 1], old[: i + 1], [])
+                raise ConfigError(f"CONFIG SET failed (possibly related to argument '{names[i]}') - {e}") from None
+            fn = APPLY_FN.get(d.name)
+            if changed and fn is not None and all(fn != f for f, _ in applies):
+                applies.append((fn, i))
+        for fn, i in applies:
+            try:
+                self.appliers[fn](self)
+            except ValueError as e:
+                self.log("warning", f"Failed applying new configuration. Possibly related to new {names[i]} setting. "
+                                    "Restoring previous settings.")
+                self._restore(chosen, old, applies)
+                raise ConfigError(f"CONFIG SET failed (possibly related to argument '{names[i]}') - {e}") from None
+
+    def _restore(self, chosen: list[Directive], old: list[Any], applies: list[tuple[str, int]]) -> None:
+        """restoreBackupConfig: the old values back, then their apply functions again."""
+        for d, v in zip(chosen, old):
+            try:
+                if d.name == "dir":
+                    os.chdir(v)
+                self._store(d, v)
+            except (ValueError, OSError) as e:
+                self.values[d.name] = v
+                self.log("warning", f"Failed restoring failed CONFIG SET command. Error setting {d.name} to "
+                                    f"'{self.render_value(d, v)}': {e}")
+        for fn, _ in applies:
+            try:
+                self.appliers[fn](self)
+            except ValueError as e:
+                self.log("warning", f"Failed applying restored failed CONFIG SET command: {e}")
 
     def get(self, pattern: str) -> dict[str, str]:
         """CONFIG GET <pattern>: an exact name answers under the name as given."""

@@ -295,10 +295,13 @@ def test_subscribe_streams_messages(pyredis_server, pyredis_client, mode):
     port = str(pyredis_server.port)
     outputs = []
     for tool in (PYREDIS_CLI, REDIS_CLI):
+        deadline = time.time() + 10
+        while pyredis_client.pubsub_numsub("news")[0][1] != 0:  # the previous tool is gone
+            assert time.time() < deadline
+            time.sleep(0.02)
         proc = subprocess.Popen([tool, "-p", port, *mode, "subscribe", "news"], stdout=subprocess.PIPE)
         out = b""
         try:
-            deadline = time.time() + 10
             while pyredis_client.pubsub_numsub("news")[0][1] == 0:
                 assert time.time() < deadline
                 time.sleep(0.02)

@@ -270,3 +270,60 @@ def test_random_mixed_sequences(diff):
             diff.check("GET", k)
     for k in keys:
         diff.check("GET", k)
+
+
+def _changes(client) -> int:
+    info = client.call("INFO", "persistence")
+    info = info[4:] if info.startswith(b"txt:") else info
+    return int(info.split(b"rdb_changes_since_last_save:")[1].split(b"\r\n")[0])
+
+
+# (command, propagated?) in order on a fresh key: a write that changes no bit is no change
+# for Redis (setbitCommand / bitfieldGeneric count dirty only for a changed or grown value).
+_DIRTY_SEQUENCE = [
+    (("SETBIT", "k", "7", "1"), True),          # created
+    (("SETBIT", "k", "7", "1"), False),         # same bit
+    (("SETBIT", "k", "6", "0"), False),
+    (("SETBIT", "k", "6", "1"), True),
+    (("SETBIT", "k", "100", "0"), True),        # grows the string
+    (("BITFIELD", "k", "SET", "u8", "0", "3"), False),   # byte 0 is already 3
+    (("BITFIELD", "k", "SET", "u8", "0", "3", "SET", "i4", "8", "0"), False),
+    (("BITFIELD", "k", "INCRBY", "u8", "0", "0"), False),
+    (("BITFIELD", "k", "INCRBY", "u8", "0", "1"), True),
+    (("BITFIELD", "k", "SET", "u8", "0", "4", "SET", "u8", "8", "1"), True),   # one of two changes
+    (("BITFIELD", "k", "OVERFLOW", "FAIL", "INCRBY", "u2", "0", "9"), False),  # refused write
+    (("BITFIELD", "k", "OVERFLOW", "SAT", "INCRBY", "u8", "0", "1000"), True),
+    (("BITFIELD", "k", "OVERFLOW", "SAT", "INCRBY", "u8", "0", "1000"), False),  # already saturated
+    (("BITFIELD", "k", "SET", "u8", "1000", "0"), True),  # grows
+    (("BITFIELD", "k", "GET", "u8", "0"), False),
+    (("BITFIELD", "n", "OVERFLOW", "FAIL", "SET", "u2", "0", "9"), False),  # new key, nothing written
+    (("BITFIELD", "m", "SET", "u8", "0", "0"), True),  # new key
+]
+
+
+def test_setbit_bitfield_dirty_only_on_change(diff):
+    """rdb_changes_since_last_save moves as in redis-server."""
+    for cmd, _ in _DIRTY_SEQUENCE:
+        before = (_changes(diff.ours), _changes(diff.theirs))
+        diff.check(*cmd)
+        after = (_changes(diff.ours), _changes(diff.theirs))
+        assert after[0] - before[0] == after[1] - before[1], (cmd, before, after)
+    diff.check("GET", "k")
+    diff.check("EXISTS", "n", "m")
+
+
+def test_setbit_bitfield_propagate_only_on_change():
+    from effects import Effects
+    from pyredis.core.client import Client
+    from pyredis.core.dispatch import execute
+    from pyredis.core.state import ServerState
+
+    state = ServerState()
+    c = Client(state)
+    for cmd, propagated in _DIRTY_SEQUENCE:
+        argv = [a.encode() for a in cmd]
+        dirty = state.dirty
+        with Effects(state, argv_only=True) as log:
+            execute(c, argv)
+        assert log == ([argv] if propagated else []), cmd
+        assert (state.dirty > dirty) == propagated, cmd

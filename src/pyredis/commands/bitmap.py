@@ -403,6 +403,9 @@ def _bitfield(ctx: Client, key: bytes, args: tuple, ro: bool):
     old = _read_string(ctx, key)
     size = (highest >> 3) + 1
     buf = bytearray(old) if old is not None else bytearray()
+    # lookupStringForBitCommand's dirty: the key is created or grows; otherwise a write
+    # counts (dirty, propagation) only where it changes the stored value.
+    grown = old is None or len(buf) < size
     if len(buf) < size:
         buf.extend(bytes(size - len(buf)))
     if old is None:
@@ -446,8 +449,10 @@ def _bitfield(ctx: Client, key: bytes, args: tuple, ro: bool):
         else:
             out.append(retval)
             _set_bits(buf, offset, bits, newval)
-            changes += 1
-    db.set(key, bytes(buf), True)
+            if grown or oldval != newval:
+                changes += 1
+    if changes or grown:
+        db.set(key, bytes(buf), True)
     if changes:
         ctx.touched(key)
         if changes > 1:

@@ -38,10 +38,11 @@ def pfadd(ctx: Client, key: bytes, *elements: bytes):
         buf = bytearray(_hll_value(v))
         updated = 0
     if elements:
-        r = hll.add(buf, elements, ctx.server.config["hll-sparse-max-bytes"])
-        if r is None:
+        n, buf, ok = hll.add(buf, elements, ctx.server.config["hll-sparse-max-bytes"])
+        if not ok:
+            if n:  # Redis changed the value in place before meeting the corruption (not counted as a write)
+                db.set(key, bytes(buf), True)
             raise CommandError(hll.INVALID_ERR)
-        n, buf = r
         updated += n
     if not updated:
         return 0
@@ -226,10 +227,9 @@ def pfselftest(ctx: Client):
     n = 0
     while n < 100000:
         batch = [b"%d:%d" % (seed, n + i) for i in range(checkpoint - n)]
-        r = hll.add(buf, batch, ctx.server.config["hll-sparse-max-bytes"])
-        if r is None:
+        _, buf, ok = hll.add(buf, batch, ctx.server.config["hll-sparse-max-bytes"])
+        if not ok:
             raise CommandError("TESTFAILED Corrupted HLL")
-        buf = r[1]
         n = checkpoint
         card = hll.count_histogram(hll.histogram(buf))
         abserr = abs(card - n)

@@ -256,7 +256,7 @@ def _sec_stats(state) -> list[tuple[str, Any]]:
         ("pubsubshard_channels", n_shard),
         ("latest_fork_usec", 0),
         ("total_forks", 0),
-        ("migrate_cached_sockets", 0),
+        ("migrate_cached_sockets", len(state.migrate_sockets)),
         ("slave_expires_tracked_keys", 0),
         ("active_defrag_hits", 0),
         ("active_defrag_misses", 0),

@@ -27,8 +27,10 @@ FLAG_ORDER = [
     "may_replicate", "sentinel", "only_sentinel", "no_mandatory_keys", "protected",
     "no_async_loading", "no_multi", "movablekeys", "allow_busy", "module_no_cluster",
 ]
-# Commands a configuration option may forbid (Redis's CMD_PROTECTED), with that option.
-PROTECTED_BY = {"debug": "enable-debug-command", "module": "enable-module-command"}
+# Commands a configuration option may forbid (Redis's CMD_PROTECTED), with that option: a
+# command (all its subcommands) or one subcommand (MODULE LIST and HELP are not protected).
+PROTECTED_BY = {"debug": "enable-debug-command", "module|load": "enable-module-command",
+                "module|loadex": "enable-module-command", "module|unload": "enable-module-command"}
 
 # Bit order of Redis's ACL categories (COMMAND INFO and ACL CAT print them in this order).
 ACL_ORDER = [
@@ -78,7 +80,7 @@ class CommandSpec:
         self.argskip = 2 if "|" in self.fullname else 1  # handler args start after name (and subcommand)
         self.getkeys = getkeys
         # Redis's CMD_PROTECTED (not shown by COMMAND INFO): the option that must allow it.
-        self.protected_by = PROTECTED_BY.get(self.fullname.split("|")[0])
+        self.protected_by = PROTECTED_BY.get(self.fullname) or PROTECTED_BY.get(self.fullname.split("|")[0])
         for f in ("write", "readonly", "denyoom", "noscript", "no_auth", "loading", "stale",
                   "fast", "blocking", "admin", "pubsub", "no_multi", "allow_busy", "may_replicate"):
             setattr(self, f, f in flag_set)

@@ -145,6 +145,10 @@ class ServerState:
         self.server = None
         # Timers and deferred work (core/scheduler.py), set by the server; None without a loop.
         self.scheduler = None
+        # MIGRATE's cached connections, host:port -> connection (commands/migrate.py; its cron
+        # closes the idle ones; INFO migrate_cached_sockets).
+        self.migrate_sockets: dict = {}
+        self.migrate_cron = None
 
 
     # --- the rare gates of dispatch.execute --------------------------------------------------

@@ -33,6 +33,7 @@ API:
 from __future__ import annotations
 
 import math
+import re
 import struct
 
 HLL_P = 14
@@ -160,30 +161,57 @@ def _zero_run(seq: bytearray, length: int) -> None:
         seq.append(length - 1)
 
 
+# Sparse opcodes expanded to register bytes without a per-opcode Python loop: every byte of
+# the opcode stream is a one-byte opcode (ZERO, VAL) except the XZERO opcodes (first byte
+# 0x40..0x7f) and the byte after each. XZERO starts are found among the bytes in 0x40..0x7f:
+# such a byte starts an XZERO unless it is the second byte of the XZERO just before it.
+_EXPAND = [bytes(((v >> 2) & 0x1F) + 1 for _ in range((v & 3) + 1)) if v & 0x80 else
+           (b"" if v & 0x40 else bytes((v & 0x3F) + 1)) for v in range(256)]
+_XZERO_BYTE = re.compile(rb"[\x40-\x7f]")
+
+
+def _xzero_starts(data) -> list[int]:
+    out = []
+    second = -1
+    for m in _XZERO_BYTE.finditer(data):
+        q = m.start()
+        if q != second:
+            out.append(q)
+            second = q + 1
+    return out
+
+
+def _expand(data, starts: list[int]) -> bytes:
+    """The opcodes' runs as register bytes, in order, stopping once they pass HLL_REGISTERS
+    (the value is corrupted then, whatever follows)."""
+    parts = []
+    total = 0
+    pos = 0
+    n = len(data)
+    get = _EXPAND.__getitem__
+    for x in (*starts, n):
+        if x > pos:
+            part = b"".join(map(get, data[pos:x]))
+            parts.append(part)
+            total += len(part)
+        if x == n or total > HLL_REGISTERS:
+            break
+        run = (((data[x] & 0x3F) << 8) | (data[x + 1] if x + 1 < n else 0)) + 1  # past the end reads 0
+        parts.append(bytes(run))
+        total += run
+        pos = x + 2
+        if total > HLL_REGISTERS:
+            break
+    return b"".join(parts)
+
+
 def sparse_registers(buf) -> bytearray | None:
-    """Raw registers of a sparse HLL (hllMerge's walk); None when the runs do not add up."""
-    raw = bytearray(HLL_REGISTERS)
-    end = len(buf)
-    p = HDR
-    i = 0
-    while p < end:
-        c = buf[p]
-        if c & 0x80:
-            runlen = (c & 3) + 1
-            if runlen + i > HLL_REGISTERS:
-                return None
-            raw[i:i + runlen] = bytes((((c >> 2) & 0x1F) + 1,)) * runlen
-            i += runlen
-            p += 1
-        elif c & 0x40:
-            i += (((c & 0x3F) << 8) | (buf[p + 1] if p + 1 < end else 0)) + 1
-            p += 2
-        else:
-            i += (c & 0x3F) + 1
-            p += 1
-    if i != HLL_REGISTERS:
-        return None
-    return raw
+    """Raw registers of a sparse HLL as hllMerge / hllSparseToDense read them; None when
+    corrupted: the runs must cover exactly the 16384 registers (redis-server 7.0.15 refuses a
+    VAL opcode past the last register, so nothing may follow a complete run)."""
+    data = bytes(buf[HDR:])
+    raw = _expand(data, _xzero_starts(data))
+    return bytearray(raw) if len(raw) == HLL_REGISTERS else None
 
 
 def sparse_to_dense(buf) -> bytearray | None:
@@ -311,8 +339,10 @@ def sparse_set(buf: bytearray, index: int, count: int, max_bytes: int, hint: lis
     return 1, dense
 
 
-def add(buf: bytearray, elements, max_bytes: int):
-    """hllAdd for each element -> (number of updates, buf), or None when corrupted."""
+def add(buf: bytearray, elements, max_bytes: int) -> tuple[int, bytearray, bool]:
+    """hllAdd for each element -> (number of updates, buf, ok). ok is False when an element
+    met a corrupted HLL: as in Redis, the updates made for the elements before it stay in
+    buf (pfaddCommand returns its error with the value already changed)."""
     updated = 0
     enc = buf[4]
     hint = [HDR, 0, -1]
@@ -324,13 +354,13 @@ def add(buf: bytearray, elements, max_bytes: int):
         elif enc == SPARSE:
             r, buf = sparse_set(buf, index, count, max_bytes, hint)
             if r < 0:
-                return None
+                return updated, buf, False
             if r:
                 updated += 1
                 enc = buf[4]
         else:
-            return None
-    return updated, buf
+            return updated, buf, False
+    return updated, buf, True
 
 
 # --- counting -------------------------------------------------------------------------------
@@ -345,31 +375,15 @@ def raw_histogram(raw) -> list[int]:
 
 
 def histogram(buf) -> list[int] | None:
-    """The register histogram (hllDenseRegHisto / hllSparseRegHisto); None: invalid sparse."""
+    """The register histogram (hllDenseRegHisto / hllSparseRegHisto); None: invalid sparse
+    (hllSparseRegHisto checks only that the runs add up to exactly 16384 registers)."""
     if buf[4] == DENSE:
         return raw_histogram(dense_registers(buf))
-    hist = [0] * 64
-    end = len(buf)
-    p = HDR
-    idx = 0
-    while p < end:
-        c = buf[p]
-        if c & 0x80:
-            runlen = (c & 3) + 1
-            hist[((c >> 2) & 0x1F) + 1] += runlen
-            p += 1
-        elif c & 0x40:
-            runlen = (((c & 0x3F) << 8) | (buf[p + 1] if p + 1 < end else 0)) + 1
-            hist[0] += runlen
-            p += 2
-        else:
-            runlen = (c & 0x3F) + 1
-            hist[0] += runlen
-            p += 1
-        idx += runlen
-    if idx != HLL_REGISTERS:
+    data = bytes(buf[HDR:])
+    raw = _expand(data, _xzero_starts(data))
+    if len(raw) != HLL_REGISTERS:
         return None
-    return hist
+    return raw_histogram(raw)
 
 
 def _sigma(x: float) -> float:
@@ -413,5 +427,15 @@ def count_histogram(hist) -> int:
     return int(f + 1 if e - f >= 0.5 else f)
 
 
+_LOW7 = int.from_bytes(b"\x80" * HLL_REGISTERS, "little")
+_ONES = int.from_bytes(b"\x01" * HLL_REGISTERS, "little")
+
+
 def merge_max(a: bytearray, b) -> bytearray:
-    return bytearray(map(max, a, b))
+    """Registerwise max of two raw register arrays (values < 64), with big-int lane arithmetic:
+    in each byte lane 0x80 + a - b keeps bit 7 exactly when a >= b."""
+    x = int.from_bytes(a, "little")
+    y = int.from_bytes(b, "little")
+    ge = (((x | _LOW7) - y) >> 7) & _ONES
+    mask = ge * 0xFF
+    return bytearray(((x & mask) | (y & ~mask & (_ONES * 0xFF))).to_bytes(HLL_REGISTERS, "little"))

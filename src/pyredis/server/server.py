@@ -15,8 +15,10 @@ API:
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import signal
+import socket
 import sys
 import time
 
@@ -47,6 +49,8 @@ class RedisServer:
         self.cronloops = 0
         self._logfile = None
         self.disconnect_hooks: list = [self.state.pubsub.drop_client, self.state.tracking.client_gone]
+        self.listeners: dict[tuple[str, int], object] = {}  # (host, port) -> asyncio server or _Pending
+        self.config.log = self.log
         self.shutdown_hooks: list = []
 
     # --- logging ---------------------------------------------------------------------
@@ -82,12 +86,7 @@ class RedisServer:
             self.log("warning", f"Fatal error loading the DB: {e}. Exiting.")
             raise StartupError(str(e)) from None
         port = cfg["port"]
-        binds = cfg["bind"] or ["127.0.0.1", "-::1"]
-        for addr in binds:
-            optional = addr.startswith("-")
-            host = addr.lstrip("-")
-            if host == "*":
-                host = "0.0.0.0"
+        for host, optional in self._bind_addresses():
             try:
                 srv = await loop.create_server(
                     lambda: Connection(self), host, port or self.port, reuse_address=True,
@@ -100,13 +99,54 @@ class RedisServer:
             self.servers.append(srv)
             if not self.port:
                 self.port = srv.sockets[0].getsockname()[1]
+            self.listeners[(host, self.port)] = srv
         if not self.servers:
             raise OSError("Failed listening on any address")
         self.state.tcp_port = self.port
         cfg.values["port"] = self.port
+        cfg.appliers["port"] = lambda c: self._change_listeners("Unable to listen on this port. Check server logs.")
+        cfg.appliers["bind"] = lambda c: self._change_listeners("Failed to bind to specified addresses.")
         self._schedule_cron()
         self.log("notice", f"pyredis {__version__} (Redis {REDIS_VERSION} compatible) started, port={self.port}, pid={os.getpid()}")
         self.log("notice", "Ready to accept connections tcp")
+
+    def _bind_addresses(self) -> list[tuple[str, bool]]:
+        """The bind directive as (host, optional) pairs ("-addr" may be unavailable)."""
+        out = []
+        for addr in self.config["bind"] or ["127.0.0.1", "-::1"]:
+            host = addr.lstrip("-")
+            out.append(("0.0.0.0" if host == "*" else host, addr.startswith("-")))
+        return out
+
+    def _change_listeners(self, error: str) -> None:
+        """CONFIG SET port / bind (Redis's updatePort and applyBind): listen on the configured
+        addresses and port (none for port 0), keeping the sockets that stay, closing the
+        others. ValueError(error) when a required address cannot be bound: the old
+        listeners are then untouched, which is where Redis's rollback brings it back."""
+        port = self.config["port"]
+        wanted = [] if port == 0 else [((h, port), opt) for h, opt in self._bind_addresses()]
+        fresh: dict[tuple[str, int], socket.socket] = {}
+        for key, optional in wanted:
+            if key in self.listeners or key in fresh:
+                continue
+            try:
+                fresh[key] = socket.create_server(key, family=socket.AF_INET6 if ":" in key[0] else socket.AF_INET,
+                                                  backlog=self.config["tcp-backlog"])
+            except OSError as e:
+                if optional and e.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT, errno.EPROTONOSUPPORT):
+                    continue
+                self.log("warning", f"Warning: Could not create server TCP listening socket {key[0]}:{key[1]}: "
+                                    f"bind: {e.strerror}")
+                for sock in fresh.values():
+                    sock.close()
+                raise ValueError(error) from None
+        keep = {key for key, _ in wanted}
+        for key in [k for k in self.listeners if k not in keep]:
+            self.listeners.pop(key).close()
+        for key, sock in fresh.items():
+            self.listeners[key] = _Pending(self, sock)
+        if wanted:
+            self.state.tcp_port = port
 
     def _schedule_cron(self) -> None:
         hz = max(1, min(500, self.config["hz"] or 10))
@@ -161,6 +201,8 @@ class RedisServer:
                 self.log("warning", f"Error during shutdown: {e!r}")
         for srv in self.servers:
             srv.close()
+        for srv in self.listeners.values():
+            srv.close()
         for conn in list(self.connections.values()):
             conn.close()
         for srv in self.servers:
@@ -178,6 +220,34 @@ class RedisServer:
         self.connections.pop(client.id, None)
         for hook in self.disconnect_hooks:
             hook(client)
+
+
+class _Pending:
+    """A listening socket bound by CONFIG SET port/bind, served once its asyncio server starts
+    (connections wait in the kernel's backlog meanwhile)."""
+
+    def __init__(self, srv: RedisServer, sock: socket.socket) -> None:
+        self.sock = sock
+        self.server = None
+        self.closed = False
+        loop = asyncio.get_running_loop()
+        self.task = loop.create_task(loop.create_server(lambda: Connection(srv), sock=sock))
+        self.task.add_done_callback(self._started)
+
+    def _started(self, task: asyncio.Task) -> None:
+        if task.cancelled() or task.exception() is not None:
+            return
+        self.server = task.result()
+        if self.closed:
+            self.server.close()
+
+    def close(self) -> None:
+        self.closed = True
+        if self.server is not None:
+            self.server.close()
+        elif not self.task.done():
+            self.task.cancel()
+            self.sock.close()
 
 
 class StartupError(Exception):
