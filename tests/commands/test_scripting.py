@@ -435,6 +435,46 @@ def test_sandbox(sdiff):
     run_cases(sdiff, SANDBOX)
 
 
+# Tricks against the sandbox, as Redis 7.0 answers them (readonly tables, no binary chunks).
+SANDBOX_TRICKS = [
+    "local mt = getmetatable(_G) return type(mt)",
+    "local mt = getmetatable(_G) mt.__index = nil return 1",
+    "local mt = getmetatable(_G) mt.x = 1 return 1",
+    "return type(getmetatable(_G).__index)",
+    "return type(loadstring(string.dump(function() return 1 end)))",
+    "local f, e = loadstring(string.dump(function() return 1 end)) return {tostring(f), e}",
+    "local f, e = loadstring(string.dump(function() return 1 end), 'chunk') return {tostring(f), e}",
+    "return getmetatable('').__index == string",
+    "return rawequal(string, getmetatable('').__index)",
+    "getmetatable('').__index = nil return 1",
+    "getmetatable('').x = 1 return 1",
+    "getmetatable('').__index.upper = nil return 1",
+    "local s = string s.upper = nil",
+    "return ('abc'):upper()",
+    "return getmetatable()",
+    "return getmetatable(redis.call)",
+    "return getmetatable(cjson.null)",
+    "local x = getmetatable(1) return x",
+    "return load(1)",
+    "return load()",
+    "return {load(function() return nil end)}",
+    "return {loadstring()}",
+    "return redis.call('XREAD', 'BLOCK', '0', 'streams', 's', '$')",
+    "return redis.call('xread', 'block', '0', 'streams', 's', '$')",
+    "return string.sub(tostring(redis.call), 1, 12)",
+    "return string.sub(tostring(cjson.encode), 1, 12)",
+    "return setmetatable(_G, {})",
+    "rawset(_G, 'y', 1)",
+    "return rawget(_G, 'redis') ~= nil",
+]
+
+
+def test_sandbox_tricks(sdiff):
+    for body in SANDBOX_TRICKS:
+        sdiff.check(E, body, "0")
+    sdiff.check(E, "return ('still'):upper()", "0")  # the string metatable survived the tricks
+
+
 def test_redis_api(sdiff):
     run_cases(sdiff, REDIS_API)
 

@@ -124,7 +124,24 @@ class RedisLib:
             b"random": self._random, b"randomseed": self._randomseed,
             b"register": self._register, b"killmsg": self._killmsg,
             b"co_create": self._co_create, b"co_wrap": self._co_wrap,
+            b"getmetatable": self._getmetatable, b"load": self._load, b"loadstring": self._loadstring,
         }
+
+    def _loadstring(self, *args):
+        s = args[0] if args else None
+        if not isinstance(s, (bytes, int, float)) or isinstance(s, bool):
+            raise_str("bad argument #1 to 'loadstring' (string expected, got %s)" % _lua_typename_nv(args, 0))
+        return self.e.lua_sandbox_loadstring(*args[:2])
+
+    def _load(self, *args):
+        if not args or lua_type(args[0]) != "function":
+            raise_str("bad argument #1 to 'load' (function expected, got %s)" % _lua_typename_nv(args, 0))
+        return self.e.lua_sandbox_load(*args[:2])
+
+    def _getmetatable(self, *args):
+        if not args:
+            raise_str("bad argument #1 to 'getmetatable' (value expected)")
+        return self.e.lua_metatable_of(args[0])
 
     def _err(self, text: str | bytes) -> bytes:
         if isinstance(text, str):
@@ -259,8 +276,8 @@ class RedisLib:
         if spec.name_bytes == b"xread" or spec.name_bytes == b"xreadgroup":
             for x in args[1:]:
                 if x.lower() == b"block":
-                    return False, self._err("%s command is not allowed with BLOCK option from scripts"
-                                            % spec.name.upper())
+                    return False, self._err(b"%s command is not allowed with BLOCK option from scripts"
+                                            % args[0])  # as the script spelled it
                 if x.lower() == b"streams":
                     break
         c.resp = run.resp

@@ -50,16 +50,33 @@ end
 S.rawset = py.rawset
 S.setmetatable = py.setmetatable
 local G  -- the protected globals every script sees
-S.loadstring = function(s, name)
+-- Redis's Lua cannot load precompiled chunks: their first byte is a syntax error there.
+local function chunkid(source)  -- luaO_chunkid (LUA_IDSIZE 60) of a chunk name
+  local c = source:sub(1, 1)
+  if c == '=' or c == '@' then return source:sub(2, 60) end
+  local text = source:match('^[^%z]*')
+  local len = #text
+  if len > 43 then len = 43 end
+  local nl = text:find('\n', 1, true)
+  if nl and nl - 1 < len then len = nl - 1 end
+  if len < #text then return '[string "' .. text:sub(1, len) .. '..."]' end
+  return '[string "' .. text .. '"]'
+end
+local function sandbox_loadstring(s, name)
+  if _type(s) == 'string' and s:byte(1) == 27 then
+    return nil, chunkid(_type(name) == 'string' and name or s) .. ":1: unexpected symbol near 'char(27)'"
+  end
   local f, e = _loadstring(s, name)
   if f then _setfenv(f, G) end
   return f, e
 end
-S.load = function(fn, name)
+S.loadstring = py.loadstring  -- checks its argument in Python (a C function for Lua)
+local function sandbox_load(fn, name)
   local f, e = _load(fn, name)
   if f then _setfenv(f, G) end
   return f, e
 end
+S.load = py.load  -- checks its argument in Python (a C function for Lua), then sandbox_load
 -- pcall turns error tables into their err string (Redis 7.0 luaRedisPcall)
 local unwrap = py.unwrap
 local function pcall_fix(ok, ...)
@@ -208,6 +225,13 @@ S.coroutine = protect(co)
 local str = copy(string)
 if not str.gfind then str.gfind = string.gmatch end
 S.string = protect(str)
+-- Strings' metatable is Redis's readonly one: its __index is the scripts' `string`, and
+-- getmetatable('') hands out a read-only view of it.
+local string_mt = _getmetatable('')
+string_mt.__index = S.string
+local string_mt_view = protect(string_mt)
+local metatable_of  -- below, once the Python functions are known
+S.getmetatable = py.getmetatable  -- checks its argument in Python (a C function for Lua), then metatable_of
 local mth = copy(math)
 if not mth.mod then mth.mod = math.fmod end
 mth.random = py.random
@@ -240,6 +264,15 @@ end
 
 -- Python callables exposed as library functions look like C functions to scripts
 local pyfuncs = _setmetatable({}, {__mode = 'k'})
+local pyfunc_addr = _setmetatable({}, {__mode = 'k'})
+-- getmetatable as scripts see it: the engine's own userdata (Python functions, cjson.null)
+-- have none, as C functions and lightuserdata in Redis.
+metatable_of = function(v)
+  if _type(v) == 'userdata' then return nil end
+  local mt = _getmetatable(v)
+  if mt == string_mt then return string_mt_view end
+  return mt
+end
 local cjnull = py.libs.cjson.null
 local function mark(t) for _, v in _next, t do if _type(v) == 'userdata' and v ~= cjnull then pyfuncs[v] = true end end end
 for _, t in _next, {R, mth, S, co, py.libs.bit, py.libs.cjson, py.libs.cmsgpack, py.libs.struct} do mark(t) end
@@ -253,11 +286,15 @@ end
 S.tostring = function(...)
   if _select('#', ...) == 0 then argerr(1, 'tostring', 'value expected') end
   local v = ...
-  if pyfuncs[v] then return 'function: builtin: ' .. _tostring(v):sub(11) end
+  if pyfuncs[v] then  -- an address as Lua prints a C function's: that of a table kept for it
+    local t = pyfunc_addr[v]
+    if not t then t = {} pyfunc_addr[v] = t end
+    return 'function: ' .. _tostring(t):sub(8)
+  end
   return _tostring(v)
 end
 
-local G_mt = {__index = S, __newindex = ro_newindex, __metatable = {}}
+local G_mt = {__index = S, __newindex = ro_newindex, __metatable = protect({__index = nonexistent})}
 G = _setmetatable({}, G_mt)
 real_of[G] = S
 S._G = G
@@ -365,4 +402,5 @@ local function set_mt(t, m) return _setmetatable(t, m) end
 return {start = start, compile = compile, set_keys = set_keys, set_loading = set_loading,
         classify = classify, pairs_of = pairs_of, G = G, is_proxy = is_proxy, raw_set = raw_set,
         set_mt = set_mt, get_real = get_real, slice = slice, co_create = user_co_create,
+        metatable_of = metatable_of, sandbox_load = sandbox_load, sandbox_loadstring = sandbox_loadstring,
         is_lua_function = is_lua_function, make_wrap = make_wrap}

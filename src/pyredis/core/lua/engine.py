@@ -129,7 +129,8 @@ class LuaEngine:
         self.G, self.lua_is_proxy, self.lua_rawset = boot[b"G"], boot[b"is_proxy"], boot[b"raw_set"]
         self.lua_setmetatable, self.lua_real_of, self.lua_slice = boot[b"set_mt"], boot[b"get_real"], boot[b"slice"]
         self.lua_co_create, self.lua_is_lua_function = boot[b"co_create"], boot[b"is_lua_function"]
-        self.lua_make_wrap = boot[b"make_wrap"]
+        self.lua_make_wrap, self.lua_metatable_of = boot[b"make_wrap"], boot[b"metatable_of"]
+        self.lua_sandbox_load, self.lua_sandbox_loadstring = boot[b"sandbox_load"], boot[b"sandbox_loadstring"]
         unproxy_box[0] = rt.eval("function(isp, rs) return function(t) return isp(t) and rs(t) or t end end")(
             self.lua_is_proxy, self.lua_real_of)
         # The address of Lua's own hook dispatcher (ldblib's hookf), read once; the lua_State
