@@ -839,3 +839,21 @@ def test_error_stats(pyredis_srv, real_redis):
         results.append((replies, sorted(x for x in lines if x.startswith("errorstat_")),
                         [x for x in stats if x.startswith("total_error_replies")]))
     assert results[0] == results[1]
+
+
+FROZEN_TIME = [
+    (E, "redis.call('set', 'fk', 'v', 'px', 30) local n = 0 while n < 3000000 do n = n + 1 end "
+        "return {redis.call('get', 'fk'), redis.call('exists', 'fk'), redis.call('pttl', 'fk') > 0}", "0"),
+    (E, "redis.call('set', 'fk2', 'v', 'px', 30) local n = 0 while n < 3000000 do n = n + 1 end "
+        "return redis.call('del', 'fk2')", "0"),
+    (E, "redis.call('set', 'fk3', 'v', 'px', 30) local n = 0 while n < 3000000 do n = n + 1 end "
+        "redis.call('set', 'fk3', 'w', 'keepttl') return redis.call('get', 'fk3')", "0"),
+]
+
+
+def test_time_is_frozen_inside_a_script(sdiff):
+    """A key that expires while the script runs is still there for the script (Redis 7.0
+    evaluates expiry at the script's start time); it is gone afterwards."""
+    run_cases(sdiff, FROZEN_TIME)
+    time.sleep(0.1)
+    sdiff.check("EXISTS", "fk", "fk2", "fk3")
