@@ -378,3 +378,39 @@ def test_query_buffer_limit_while_blocked(qbuf_pair):
             s.close()
         results.append((out, closed, time.time() - t < 4))
     assert results[0] == results[1] == (b"", True, True)
+
+
+def _cross_protocol_outcomes(port: int) -> list[bytes]:
+    import socket as _s
+
+    out = []
+    for data in (b"POST / HTTP/1.1\r\nHost: x\r\n\r\nSET xprotocol-body b\r\n", b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+                 b"PING\r\nHost: x\r\nPING\r\n", b"*1\r\n$5\r\nHost:\r\n", b"post\r\n", b"PING\r\n"):
+        s = _s.create_connection(("127.0.0.1", port))
+        s.sendall(data)
+        s.settimeout(1)
+        got = b""
+        try:
+            while True:
+                d = s.recv(4096)
+                if not d:
+                    got += b"<closed>"
+                    break
+                got += d
+        except _s.timeout:
+            got += b"<open>"
+        s.close()
+        out.append(got)
+    return out
+
+
+def test_cross_protocol_requests_close_the_connection(pyredis_srv, real_redis):
+    """A web page making a browser send POST / Host: to the server: the connection is dropped
+    with no reply at all (not even for the requests before it in the same read), and nothing
+    of the request body runs -- as Redis's securityWarningCommand."""
+    import redis as _redis
+
+    ours = _cross_protocol_outcomes(pyredis_srv.port)
+    assert ours == _cross_protocol_outcomes(real_redis.port)
+    assert ours[0] == b"<closed>"
+    assert _redis.Redis(port=pyredis_srv.port).get("xprotocol-body") is None  # the body's SET never ran

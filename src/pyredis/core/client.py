@@ -22,7 +22,7 @@ class Client:
     __slots__ = (
         "id", "server", "db", "resp", "name", "lib_name", "lib_ver", "authenticated", "user",
         "addr", "laddr", "fd", "ctime", "last_interaction", "last_cmd", "argv",
-        "flags", "close_after_reply", "write_push", "kill", "multi", "watched", "dirty_cas",
+        "flags", "close_after_reply", "abort", "write_push", "kill", "multi", "watched", "dirty_cas",
         "subscriptions", "psubscriptions", "ssubscriptions", "in_exec", "blocked",
         "reply_mode", "no_evict", "no_touch", "tracking", "parser_limits", "extra", "propagate_as", "multi_error", "after_reply",
     )
@@ -46,6 +46,7 @@ class Client:
         self.argv: list[bytes] = []
         self.flags = ""
         self.close_after_reply = False
+        self.abort = False  # close without sending what is pending (freeClientAsync)
         # Set by the connection: sends an out-of-band message (pub/sub, invalidation).
         self.write_push: Callable[[object], None] | None = None
         # Set by the connection: closes it (CLIENT KILL).

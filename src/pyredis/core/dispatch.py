@@ -201,13 +201,19 @@ def replay(c: Client, argv: list[bytes]):
 # --- the steps ----------------------------------------------------------------------------------
 def cross_protocol(c: Client):
     """A request that starts like HTTP (`POST ...`, `Host: ...`): a browser driven by a web
-    page talking to the server. Redis closes the connection without a reply and logs it."""
-    srv = c.server.server
-    if srv is not None:
-        srv.log("warning", "Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: "
-                "commands to Redis. This is likely due to an attacker attempting to use Cross Protocol "
-                "Scripting to compromise your Redis instance. Connection aborted.")
+    page talking to the server. Redis frees the client at once: no reply, not even the
+    replies of the requests before it in the same read; logged at most once a minute."""
+    state = c.server
+    now = time.time()
+    if abs(now - state.security_warned_at) > 60:
+        state.security_warned_at = now
+        srv = state.server
+        if srv is not None:
+            srv.log("warning", "Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: "
+                    "commands to Redis. This is likely due to an attacker attempting to use Cross Protocol "
+                    "Scripting to compromise your Redis instance. Connection aborted.")
     c.close_after_reply = True
+    c.abort = True
     from ..protocol.replies import NO_REPLY
 
     return NO_REPLY

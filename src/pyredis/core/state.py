@@ -148,6 +148,7 @@ class ServerState:
         # MIGRATE's cached connections, host:port -> connection (commands/migrate.py; its cron
         # closes the idle ones; INFO migrate_cached_sockets).
         self.migrate_sockets: dict = {}
+        self.security_warned_at = 0.0  # the cross-protocol warning is logged once a minute
         self.migrate_cron = None
 
 

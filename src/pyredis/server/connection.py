@@ -140,6 +140,9 @@ class Connection(asyncio.Protocol):
             c.close_after_reply = True
             self.srv.log("verbose", f"Protocol error ({error}) from client: id={c.id} addr={c.addr}")
         self.out = None
+        if c.abort:  # the client is dropped with nothing more sent (a cross-protocol request)
+            self.close()
+            return
         if out:
             self._write(b"".join(out))
         if c.close_after_reply:
