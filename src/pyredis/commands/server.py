@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ..core.client import Client
 from ..core.spec import command
-from ..errors import SYNTAX, CommandError
+from ..errors import BUSY_EVAL, BUSY_FUNCTION, SYNTAX, CommandError
 from ..protocol.replies import NO_REPLY, OK
 
 # --- TIME, LASTSAVE, ROLE, REPLICAOF ------------------------------------------------------
@@ -89,6 +89,9 @@ def shutdown(ctx: Client, *args: bytes):
     state = ctx.server
     if abort:
         raise CommandError("ERR No shutdown in progress.")
+    run = state.busy_script
+    if run is not None and save is not False:  # only NOSAVE while a script is busy: never persist half of it
+        raise CommandError(BUSY_EVAL if run.is_eval else BUSY_FUNCTION)
     if state.persistence is not None:
         from ..errors import PersistenceError
 

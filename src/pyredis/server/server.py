@@ -44,6 +44,7 @@ class RedisServer:
         self.connections: dict[int, Connection] = {}
         self._stop: asyncio.Event | None = None
         self._cron_handle: asyncio.TimerHandle | None = None
+        self._shutdown_signal = False  # SIGTERM/SIGINT received: shut down from the cron
         self.active_expiry = ActiveExpiry()
         self.group_commit = GroupCommit(self.state)
         self.cronloops = 0
@@ -159,17 +160,22 @@ class RedisServer:
         self.cronloops += 1
         if not state.time_frozen:
             state.now_cache = state.clock_ms()
+        # While a script runs past busy-reply-threshold, Redis's serverCron does not run (only
+        # its whileBlockedCron): no expiry, no save points, no rewrite, no signalled shutdown
+        # -- nothing may persist or change a half-run script's writes.
+        busy = state.busy_script is not None
         try:
-            if state.active_expire_enabled and not state.time_frozen:  # not under a busy script
-                self.active_expiry.cycle(state.dbs, state.now_ms, self.config["hz"] or 10,
-                                         self.config["active-expire-effort"])
-            state.stats.expired_stale_perc = self.active_expiry.stale_perc
-            state.stats.expired_time_cap_reached_count = self.active_expiry.time_cap_reached
-            for handler in state.hz_cron_handlers:
-                handler()
+            if not busy:
+                if state.active_expire_enabled and not state.time_frozen:
+                    self.active_expiry.cycle(state.dbs, state.now_ms, self.config["hz"] or 10,
+                                             self.config["active-expire-effort"])
+                state.stats.expired_stale_perc = self.active_expiry.stale_perc
+                state.stats.expired_time_cap_reached_count = self.active_expiry.time_cap_reached
+                for handler in state.hz_cron_handlers:
+                    handler()
         except Exception as e:  # pragma: no cover - the cron must survive a bug in a handler
             self.log("warning", f"cron error: {e!r}")
-        if state.shutdown_requested is not None:
+        if state.shutdown_requested is not None or (self._shutdown_signal and not busy):
             self.request_shutdown()
         if self._stop is not None and not self._stop.is_set():
             self._schedule_cron()
@@ -177,6 +183,17 @@ class RedisServer:
     def request_shutdown(self) -> None:
         if self._stop is not None:
             self._stop.set()
+
+    def on_signal(self, sig: int) -> None:
+        """SIGTERM / SIGINT (Redis's sigShutdownHandler): shut down from the cron, once no
+        script is running; a second SIGINT exits at once."""
+        if self._shutdown_signal and sig == signal.SIGINT:
+            self.log("warning", "You insist... exiting now.")
+            os._exit(1)
+        name = {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM"}.get(sig)
+        self.log("warning", f"Received {name} scheduling shutdown..." if name
+                 else "Received shutdown signal, scheduling shutdown...")
+        self._shutdown_signal = True
 
     async def serve(self) -> None:
         assert self._stop is not None
@@ -270,8 +287,8 @@ async def run_until_stopped(srv: RedisServer, ready=None) -> None:
         ready()
     loop = asyncio.get_running_loop()
     try:
-        loop.add_signal_handler(signal.SIGINT, srv.request_shutdown)
-        loop.add_signal_handler(signal.SIGTERM, srv.request_shutdown)
+        loop.add_signal_handler(signal.SIGINT, srv.on_signal, signal.SIGINT)
+        loop.add_signal_handler(signal.SIGTERM, srv.on_signal, signal.SIGTERM)
     except (RuntimeError, ValueError):
         pass  # not the main thread (embedded server)
     await srv.serve()
