@@ -111,13 +111,13 @@ class Background:
         self.last_bgsave_try = time.time()
         self.dirty_at_fork = state.dirty
         self.child_start = time.time()
-        self.child_tmp = os.path.join(paths.data_dir(self.cfg), f"temp-{os.getpid()}.rdb")
+        self.child_tmp = ""  # temp-<child pid>.rdb, known once forked
 
         def work() -> None:
             rdb.write_rdb_file(path, rdb.rdb_chunks(state, funcs), state.config["rdbchecksum"])
 
         try:
-            pid = self._fork(work)
+            pid = self._fork(work, lambda: rdb.temp_path(path, os.getpid()))
         except OSError as e:
             self.last_bgsave_ok = False
             self.log("warning", f"Can't save in background: fork: {e.strerror}")
@@ -126,6 +126,7 @@ class Background:
         if pid:
             self.child_pid = pid
             self.child_type = "rdb"
+            self.child_tmp = rdb.temp_path(path, pid)
         else:
             self._rdb_done(True)
 
@@ -140,6 +141,11 @@ class Background:
         else:
             self.log("warning", "Background saving error")
             self.last_bgsave_ok = False
+            if self.child_tmp:  # a child that died before it could (rdbRemoveTempFile)
+                try:
+                    os.unlink(self.child_tmp)
+                except OSError:
+                    pass
         self.on_status()
         self.dirty_at_fork = 0
 
@@ -188,7 +194,7 @@ class Background:
         self.log("notice", "Background AOF rewrite finished successfully")
 
     # --- children ----------------------------------------------------------------------------
-    def _fork(self, work: Callable[[], None]) -> int:
+    def _fork(self, work: Callable[[], None], tmp_in_child: Callable[[], str] | None = None) -> int:
         """Run work() in a forked child; returns the child pid (0 when done in the foreground).
         Everything the child needs must already be imported (another thread may hold the
         import lock at fork time in embedded servers): this module imports it all at the top."""
@@ -196,13 +202,12 @@ class Background:
             work()
             return 0
         parent = os.getpid()
-        tmp = self.child_tmp
         pid = os.fork()
         if pid == 0:
             code = 0
             try:
                 _close_inherited_sockets()
-                _exit_with_parent(parent, tmp)
+                _exit_with_parent(parent, tmp_in_child() if tmp_in_child is not None else self.child_tmp)
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
                 work()
             except BaseException:

@@ -20,6 +20,7 @@ import os
 import signal
 import socket
 import sys
+import threading
 import time
 
 from ..config import Config
@@ -79,7 +80,7 @@ class RedisServer:
         from ..errors import PersistenceError
         from ..persistence.manager import Persistence
 
-        self.persistence = Persistence(self.state, self.log)
+        self.persistence = Persistence(self.state, self.log, self.fatal)
         self.state.hz_cron_handlers.append(self.persistence.cron)
         try:
             self.persistence.load_on_startup()
@@ -183,6 +184,19 @@ class RedisServer:
     def request_shutdown(self) -> None:
         if self._stop is not None:
             self._stop.set()
+
+    def fatal(self, msg: str) -> None:
+        """An error the server cannot survive without breaking a promise (an AOF write or
+        fsync failing under appendfsync always): log it and exit(1) at once, as Redis does,
+        without flushing anything more. An embedded server (in a thread of another program)
+        stops instead of taking its host process down."""
+        self.log("warning", msg)
+        if threading.current_thread() is threading.main_thread():
+            os._exit(1)
+        for conn in list(self.connections.values()):
+            if conn.transport is not None:
+                conn.transport.abort()
+        self.request_shutdown()
 
     def on_signal(self, sig: int) -> None:
         """SIGTERM / SIGINT (Redis's sigShutdownHandler): shut down from the cron, once no
