@@ -182,6 +182,15 @@ class RequestParser:
     def pending(self) -> int:
         return len(self._buf) - self._pos
 
+    def release(self) -> None:
+        """The connection is gone: free what is buffered now (a bulk announced at 400 MB and
+        cut off after 60 MB), not when a garbage collection happens to run."""
+        self._buf = bytearray()
+        self._pos = 0
+        self._argv = []
+        if self._reader is not None:
+            self._reader = hiredis.Reader()
+
     def feed(self, data: bytes) -> tuple[list[list[bytes]], str | None]:
         lim = self.limits
         if (

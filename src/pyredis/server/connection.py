@@ -248,6 +248,19 @@ class Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         self.srv.client_gone(self.client)
+        self._release()
+
+    def _release(self) -> None:
+        """Nothing of a closed connection outlives it: buffers are freed now, and the links
+        between the client and this protocol object are cut (no reference cycle waiting for
+        the cyclic collector to free megabytes of input)."""
+        self.parser.release()
+        self.pending.clear()
+        self.out = None
+        c = self.client
+        c.write_push = None
+        c.kill = None
+        c.argv = []
 
     def flush_deferred(self) -> None:
         """Called by the group commit once the AOF is on disk."""
@@ -263,6 +276,7 @@ class Connection(asyncio.Protocol):
             if self.transport is not None:
                 self.transport.close()
             self.srv.client_gone(self.client)
+            self._release()
 
 
 def _fmt_addr(a) -> str:
