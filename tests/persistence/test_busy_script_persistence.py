@@ -5,31 +5,15 @@ and after SHUTDOWN NOSAVE a restart finds none of its writes -- compared with re
 from __future__ import annotations
 
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 
 from conftest import REDIS_SERVER, require_binary
 from lua_soak import Conn, _free_port
+from procs import start, stop
 
 SCRIPT = "redis.call('set', 'partial', '1') local i = 0 while true do i = i + 1 end"
-
-
-def _start(cmd: list[str], port: int) -> subprocess.Popen:
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 30
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
-                s.sendall(b"PING\r\n")
-                if s.recv(16).startswith((b"+PONG", b"-LOADING")):
-                    return proc
-        except OSError:
-            pass
-        assert proc.poll() is None and time.time() < deadline, "server did not start"
-        time.sleep(0.05)
 
 
 def _scenario(binary: str | None) -> list:
@@ -38,7 +22,7 @@ def _scenario(binary: str | None) -> list:
     base = [binary] if binary else [sys.executable, "-m", "pyredis"]
     cmd = [*base, "--port", str(port), "--bind", "127.0.0.1", "--dir", d, "--appendonly", "yes",
            "--save", "1 1", "--busy-reply-threshold", "100"]
-    proc = _start(cmd, port)
+    proc = start(cmd, port)
     out: list = []
     try:
         a, b = Conn(port), Conn(port, timeout=10)
@@ -56,18 +40,12 @@ def _scenario(binary: str | None) -> list:
         out.append(proc.wait(15) is not None)
         a.close()
         b.close()
-        proc = _start(cmd, port)
+        proc = start(cmd, port)
         c = Conn(port)
         out.append(c.call("MGET", "before", "partial"))
         c.close()
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop(proc)
     return out
 
 

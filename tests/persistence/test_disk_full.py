@@ -15,7 +15,6 @@ import glob
 import os
 import resource
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,7 @@ import time
 
 from conftest import REDIS_SERVER, require_binary
 from lua_soak import Conn, _free_port
+from procs import start, stop
 
 UNLIMITED = (resource.RLIM_INFINITY, resource.RLIM_INFINITY)
 
@@ -39,31 +39,6 @@ def _ignore_sigxfsz() -> None:
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
 
-def _start(cmd, port, out=subprocess.DEVNULL):
-    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_ignore_sigxfsz)
-    deadline = time.time() + 30
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
-                s.sendall(b"PING\r\n")
-                if s.recv(16).startswith(b"+PONG"):
-                    return proc
-        except OSError:
-            pass
-        assert proc.poll() is None and time.time() < deadline, "server did not start"
-        time.sleep(0.05)
-
-
-def _stop(proc):
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 def _incr_size(d: str) -> int:
     return sum(os.path.getsize(p) for p in glob.glob(os.path.join(d, "appendonlydir", "*.incr.aof")))
 
@@ -75,7 +50,7 @@ def _everysec(binary: str | None) -> tuple[list, int]:
     # the log goes to a pipe: a log file would hit the file-size limit too
     cmd = [*base, "--port", str(port), "--bind", "127.0.0.1", "--dir", d, "--save", "", "--appendonly", "yes",
            "--appendfsync", "everysec"]
-    proc = _start(cmd, port, subprocess.PIPE)
+    proc = start(cmd, port, subprocess.PIPE, preexec_fn=_ignore_sigxfsz)
     out: list = []
     try:
         c = Conn(port)
@@ -101,13 +76,13 @@ def _everysec(binary: str | None) -> tuple[list, int]:
         c.close()
         log = proc.communicate(timeout=15)[0]
         errors = log.count(b"Error writing to the AOF file") + log.count(b"Short write while writing to the AOF")
-        proc = _start(cmd, port)  # the AOF loads: no partial command inside
+        proc = start(cmd, port, preexec_fn=_ignore_sigxfsz)  # the AOF loads: no partial command inside
         c = Conn(port)
         found = c.call("EXISTS", *acked)
         c.close()
         return out + [found == b":%d\r\n" % len(acked)], errors
     finally:
-        _stop(proc)
+        stop(proc)
 
 
 def test_full_disk_everysec_as_redis():
@@ -126,7 +101,7 @@ def _always(binary: str | None) -> tuple[int, bool]:
     base = [binary] if binary else [sys.executable, "-m", "pyredis"]
     cmd = [*base, "--port", str(port), "--bind", "127.0.0.1", "--dir", d, "--save", "", "--appendonly", "yes",
            "--appendfsync", "always"]
-    proc = _start(cmd, port, subprocess.PIPE)
+    proc = start(cmd, port, subprocess.PIPE, preexec_fn=_ignore_sigxfsz)
     try:
         c = Conn(port, timeout=10)
         c.call("SET", "k", "v")
@@ -137,7 +112,7 @@ def _always(binary: str | None) -> tuple[int, bool]:
         exited = b"Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting..." in log
         return proc.returncode, exited
     finally:
-        _stop(proc)
+        stop(proc)
 
 
 def test_full_disk_always_exits_as_redis():
@@ -151,7 +126,7 @@ def _failed_bgsave(binary: str | None) -> list:
     base = [binary] if binary else [sys.executable, "-m", "pyredis"]
     cmd = [*base, "--port", str(port), "--bind", "127.0.0.1", "--dir", d, "--save", "", "--appendonly", "no",
            "--enable-debug-command", "yes"]
-    proc = _start(cmd, port, subprocess.PIPE)
+    proc = start(cmd, port, subprocess.PIPE, preexec_fn=_ignore_sigxfsz)
     out: list = []
     try:
         c = Conn(port, timeout=10)
@@ -169,7 +144,7 @@ def _failed_bgsave(binary: str | None) -> list:
         _limit(proc.pid, resource.RLIM_INFINITY)
         c.close()
     finally:
-        _stop(proc)
+        stop(proc)
     return out
 
 

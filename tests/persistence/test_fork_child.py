@@ -7,29 +7,13 @@ from __future__ import annotations
 
 import glob
 import os
-import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import time
 
 from lua_soak import Conn, _free_port
-
-
-def _start(cmd, port):
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 30
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
-                s.sendall(b"PING\r\n")
-                if s.recv(16).startswith(b"+PONG"):
-                    return proc
-        except OSError:
-            pass
-        assert proc.poll() is None and time.time() < deadline, "server did not start"
-        time.sleep(0.05)
+from procs import start, stop
 
 
 def _children(pid: int) -> list[int]:
@@ -53,7 +37,7 @@ def test_parent_killed_during_bgsave():
     port = _free_port()
     cmd = [sys.executable, "-m", "pyredis", "--port", str(port), "--bind", "127.0.0.1", "--dir", d,
            "--save", "", "--appendonly", "no", "--enable-debug-command", "yes"]
-    proc = _start(cmd, port)
+    proc = start(cmd, port)
     try:
         c = Conn(port)
         c.call("DEBUG", "POPULATE", "400000", "key", "200")  # a save that takes a while
@@ -75,8 +59,6 @@ def test_parent_killed_during_bgsave():
             assert time.time() < deadline, "the fork child outlived its parent"
             time.sleep(0.05)
         assert not glob.glob(os.path.join(d, "temp-*.rdb"))
-        proc = _start(cmd, port)
+        proc = start(cmd, port)
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(15)
+        stop(proc)

@@ -23,7 +23,7 @@ from ...protocol.replies import ErrorReply
 from ..dispatch import call as _dcall
 from ..dispatch import resolve as _resolve
 from . import hook
-from .bridge import LuaRaise, fmt14, lua_str2number, lua_tostring, push_error_text, raise_str
+from .bridge import LuaRaise, fmt14, lua_str2number, lua_tostring, push_error_text, raise_str, typename
 
 if TYPE_CHECKING:
     from .engine import LuaEngine
@@ -87,19 +87,7 @@ def _lua_number(v):
 
 
 def _lua_typename_nv(args, i: int) -> str:
-    return _lua_typename(args[i]) if i < len(args) else "no value"
-
-
-def _lua_typename(v) -> str:
-    if v is None:
-        return "nil"
-    if isinstance(v, bool):
-        return "boolean"
-    if isinstance(v, (int, float)):
-        return "number"
-    if isinstance(v, bytes):
-        return "string"
-    return lua_type(v) or "userdata"
+    return typename(args[i]) if i < len(args) else "no value"
 
 
 _MAY_REPLICATE = frozenset([b"publish", b"spublish", b"pfcount"])
@@ -380,7 +368,7 @@ class RedisLib:
         if n == 1:
             u = _lua_number(args[0])
             if u is None:
-                raise_str(_argmsg(1, "random", "number expected, got " + _lua_typename(args[0])))
+                raise_str(_argmsg(1, "random", "number expected, got " + typename(args[0])))
             u = int(u)
             if u < 1:
                 raise_str(_argmsg(1, "random", "interval is empty"))
@@ -388,10 +376,10 @@ class RedisLib:
         if n == 2:
             lo = _lua_number(args[0])
             if lo is None:
-                raise_str(_argmsg(1, "random", "number expected, got " + _lua_typename(args[0])))
+                raise_str(_argmsg(1, "random", "number expected, got " + typename(args[0])))
             hi = _lua_number(args[1])
             if hi is None:
-                raise_str(_argmsg(2, "random", "number expected, got " + _lua_typename(args[1])))
+                raise_str(_argmsg(2, "random", "number expected, got " + typename(args[1])))
             lo, hi = int(lo), int(hi)
             if lo > hi:
                 raise_str(_argmsg(2, "random", "interval is empty"))
@@ -402,7 +390,7 @@ class RedisLib:
         v = _lua_number(args[0]) if args else None
         if v is None:
             raise_str(_argmsg(1, "randomseed", "number expected, got "
-                                  + (_lua_typename(args[0]) if args else "no value")))
+                                  + (typename(args[0]) if args else "no value")))
         _RAND.seed(int(v))
         return None
 
