@@ -266,6 +266,18 @@ def _parse_title_template(text: str) -> str:
     return text
 
 
+def _parse_octal_perm(text: str) -> int:
+    """unixsocketperm: strtoll(text, 8) over the whole text (an empty text reads as 0)."""
+    t = text.strip(" \t\n\v\f\r") if text[:1].isspace() else text
+    digits = t[1:] if t[:1] in "+-" else t
+    if digits and not all(c in "01234567" for c in digits):
+        raise ValueError("argument couldn't be parsed as an octal number")
+    v = int(t, 8) if digits else 0
+    if v < 0 or v > 0o777:
+        raise ValueError("argument must be between 0 and 511 inclusive")
+    return v
+
+
 def _clamp_hz(v: int) -> int:
     return max(1, min(500, v))
 
@@ -280,13 +292,13 @@ _d("bind-source-addr", "string", "")
 _d("port", "int", 6379, lo=0, hi=65535)
 _d("tls-port", "int", 0, lo=0, hi=65535)
 _d("unixsocket", "string", "", mutable=False)
-_d("unixsocketperm", "int", 0, mutable=False, hi=0o777)
+_d("unixsocketperm", "special", 0, mutable=False, parse=_parse_octal_perm, render=lambda v: "%o" % v)
 _d("protected-mode", "bool", True)
 _d("tcp-backlog", "int", 511, mutable=False, **_I)
 _d("tcp-keepalive", "int", 300, **_I)
 _d("timeout", "int", 0, **_I)
 _d("socket-mark-id", "int", 0, mutable=False, hi=UINT_MAX)
-# TLS (accepted and shown; pyredis does not speak TLS)
+# TLS (server/tls.py; what pyredis does not implement warns: server/server.py NOT_IMPLEMENTED)
 _d("tls-cert-file", "string", "")
 _d("tls-key-file", "string", "")
 _d("tls-key-file-pass", "string", "")
@@ -619,6 +631,13 @@ class Config:
         self.hooks: dict[str, list[Callable[[Any], None]]] = {}
         self.config_file: str | None = None  # absolute path of the file given at startup
         self._save_seen = False
+        # Redis's apply functions: (names, fn, volatile names) run once per CONFIG SET after
+        # every value is stored (on_apply).
+        self.appliers: list[tuple[frozenset[str], Callable[[], None], frozenset[str]]] = []
+        # rename-command lines, in order: (old, new, line number, line) -- applied to the
+        # command table by core/state.py, which knows the commands.
+        self.renames: list[tuple[str, str, int, str]] = []
+        self._lineno = 0
 
     def __getitem__(self, name: str) -> Any:
         return self.values[TABLE[name].name]
@@ -633,6 +652,12 @@ class Config:
 
     def on_change(self, name: str, hook: Callable[[Any], None]) -> None:
         self.hooks.setdefault(TABLE[name].name, []).append(hook)
+
+    def on_apply(self, names, fn: Callable[[], None], volatile=()) -> None:
+        """fn() once after a CONFIG SET changed any of `names` (a `volatile` one even when set to
+        the same value: a certificate path reloads the file), as Redis's apply functions. fn
+        raises ValueError(text) to refuse: every value of that CONFIG SET is restored."""
+        self.appliers.append((frozenset(names), fn, frozenset(volatile)))
 
     # --- values ------------------------------------------------------------------------
     def parse_value(self, d: Directive, text: str) -> Any:
@@ -750,6 +775,7 @@ class Config:
                 raise ConfigError(f"CONFIG SET failed (possibly related to argument '{name}') - {e}") from None
         old = [(d, self.values[d.name]) for d, _ in new]
         done = 0
+        ran: list[Callable[[], None]] = []
         try:
             for d, v in new:
                 if d.name == "dir":
@@ -758,18 +784,27 @@ class Config:
                     except OSError as e:
                         raise ValueError(e.strerror) from None
                 self._store(d, v)
-                if d.name.startswith("tls-") and (self.values["tls-port"] or self.values["tls-replication"]
-                                                  or self.values["tls-cluster"]):
-                    # pyredis has no TLS: enabling it fails as redis-server does without certificates.
-                    raise ValueError("Unable to update TLS configuration. Check server logs.")
                 done += 1
+            # the apply functions of what changed, each once, named after its first directive
+            for i, ((d, v), (_, was)) in enumerate(zip(new, old)):
+                for names, fn, volatile in self.appliers:
+                    if d.name in names and fn not in ran and (v != was or d.name in volatile):
+                        ran.append(fn)
+                        done = i
+                        fn()
         except ValueError as e:  # an apply step refused the value: restore everything
             for d, v in old:
                 try:
                     self._store(d, v)
                 except ValueError:
                     self.values[d.name] = v
-            raise ConfigError(f"CONFIG SET failed (possibly related to argument '{chosen[done][0]}') - {e}") from None
+            for fn in ran:
+                try:
+                    fn()  # back to the previous settings, as Redis's restoreBackupConfig
+                except ValueError:
+                    pass
+            # Redis names the directive as its table does (set_configs[i]->name), not as typed
+            raise ConfigError(f"CONFIG SET failed (possibly related to argument '{new[done][0].name}') - {e}") from None
 
     def get(self, pattern: str) -> dict[str, str]:
         """CONFIG GET <pattern>: an exact name answers under the name as given."""
@@ -798,9 +833,10 @@ class Config:
                 lines[-1].append(a)
             else:
                 raise ConfigError(f"Invalid argument '{a}'")
-        for words in lines:
+        for i, words in enumerate(lines, 1):
             if len(words) == 1:
                 words.append("")  # `--save ""` arrives as `--save` with an empty word
+            self._lineno = i
             self._apply_words(words, " ".join(words))
 
     def load_file(self, path: str) -> None:
@@ -820,6 +856,7 @@ class Config:
             if not words:
                 continue
             try:
+                self._lineno = lineno
                 self._apply_words(words, s)
             except ConfigError as e:
                 raise ConfigError(f"Reading the configuration file, at line {lineno}\n>>> '{s}'\n{e}") from None
@@ -830,8 +867,11 @@ class Config:
             for p in words[1:]:
                 self.load_file(p)
             return
-        if name in ("rename-command", "user", "loadmodule", "sentinel"):
-            return  # accepted; ACL users and renames are handled elsewhere or not at all
+        if name == "rename-command" and len(words) == 3:
+            self.renames.append((words[1], words[2], self._lineno, line))
+            return
+        if name in ("user", "loadmodule", "sentinel"):
+            return  # accepted; ACL users are handled elsewhere or not at all
         d = TABLE.get(name)
         if d is None:
             raise ConfigError("Bad directive or wrong number of arguments")

@@ -145,6 +145,13 @@ class ServerState:
         self.server = None
         # Timers and deferred work (core/scheduler.py), set by the server; None without a loop.
         self.scheduler = None
+        # This server's command table when rename-command is configured (core/rename.py);
+        # None: the process-wide core/spec.py TABLE, and dispatch's lookup stays as it is.
+        self.commands = None
+        if self.config.renames:
+            from .rename import renamed_table
+
+            self.commands = renamed_table(self.config.renames)
 
 
     # --- the rare gates of dispatch.execute --------------------------------------------------
