@@ -90,6 +90,14 @@ def pyredis_srv(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def certs(tmp_path_factory):
+    """A throwaway CA and certificates (trustme) in a temporary folder: tls_env.Certs."""
+    from tls_env import Certs
+
+    return Certs(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="session")
 def real_redis():
     rr = RealRedis()
     yield rr

@@ -13,7 +13,6 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
 import trustme
 
 from conftest import REDIS_SERVER, free_port, require_binary
@@ -54,11 +53,6 @@ class Certs:
         if client_cert:
             ctx.load_cert_chain(str(self.client_cert), str(self.client_key))
         return ctx
-
-
-@pytest.fixture(scope="session")
-def certs(tmp_path_factory):
-    return Certs(tmp_path_factory.mktemp("tls"))
 
 
 class TLSRawClient(RawClient):
@@ -181,5 +175,5 @@ def free_ports(n: int) -> list[int]:
     return out
 
 
-__all__ = ["Certs", "certs", "TLSRawClient", "both_servers", "run_server_expect_exit", "warning_lines", "free_ports",
+__all__ = ["Certs", "TLSRawClient", "both_servers", "run_server_expect_exit", "warning_lines", "free_ports",
            "Proc", "os"]

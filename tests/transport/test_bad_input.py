@@ -11,7 +11,7 @@ import ssl
 
 import pytest
 
-from tls_env import TLSRawClient, both_servers, certs, free_ports, warning_lines  # noqa: F401
+from tls_env import TLSRawClient, both_servers, free_ports, warning_lines
 
 
 def _hello(seed: int) -> bytes:

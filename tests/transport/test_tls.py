@@ -14,7 +14,7 @@ import pytest
 import redis
 
 from conftest import REDIS_SERVER, require_binary
-from tls_env import TLSRawClient, both_servers, certs, free_ports, run_server_expect_exit, warning_lines  # noqa: F401
+from tls_env import TLSRawClient, both_servers, free_ports, run_server_expect_exit, warning_lines
 
 REDIS_CLI = shutil.which("redis-cli")
 PYREDIS_CLI = str(Path(sys.executable).parent / "pyredis-cli")

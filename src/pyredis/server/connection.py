@@ -65,7 +65,8 @@ class Connection(asyncio.Protocol):
                 except OSError:
                     pass
         if self.kind == "unix":
-            self.peer = self.local = cfg["unixsocket"] + ":0"  # Redis shows the socket's path for both
+            # Redis shows "path:0" for both, cut to its address buffer (NET_ADDR_STR_LEN, 78 with NUL)
+            self.peer = self.local = (cfg["unixsocket"] + ":0")[:77]
             self.srv.log("verbose", f"Accepted connection to {cfg['unixsocket']}")
         else:
             try:
