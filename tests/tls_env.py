@@ -15,7 +15,7 @@ from pathlib import Path
 
 import trustme
 
-from conftest import REDIS_SERVER, free_port, require_binary
+from conftest import REDIS_SERVER, free_port, require_binary, stop_process
 from resp import RawClient
 
 
@@ -103,13 +103,7 @@ class Proc:
         return self.proc.poll() is None
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         if self.proc.stdout:
             self.proc.stdout.close()
 
