@@ -225,3 +225,25 @@ def test_not_implemented_tls_directives_warn(tmp_path, certs):
         text = log.read_text()
         assert "tls-cluster is set but not implemented by pyredis" in text
         assert "tls-client-cert-file is set but not implemented by pyredis" in text
+
+
+def test_encrypted_key_with_tls_key_file_pass(tmp_path, certs):
+    from cryptography.hazmat.primitives import serialization
+
+    import pyredis
+
+    key = serialization.load_pem_private_key(certs.key.read_bytes(), None)
+    enc = tmp_path / "enc.key"
+    enc.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                      serialization.BestAvailableEncryption(b"s3cret")))
+    (port,) = free_ports(1)
+    with pyredis.Server(port=0, tls_port=port, tls_cert_file=str(certs.cert), tls_key_file=str(enc),
+                        tls_key_file_pass="s3cret", tls_auth_clients="no"):
+        assert _connects(port, certs.context())
+    require_binary(REDIS_SERVER, "redis-server")
+    for which in ("redis", "pyredis"):  # a wrong password: refused (never a prompt on the terminal)
+        rc, log = run_server_expect_exit(which, ["--port", "0", "--tls-port", str(port), "--tls-cert-file",
+                                                 str(certs.cert), "--tls-key-file", str(enc), "--tls-key-file-pass",
+                                                 "wrong", "--tls-auth-clients", "no"], tmp_path / which)
+        lines = warning_lines(log)
+        assert rc == 1 and lines[0].startswith(f"Failed to load private key: {enc}: "), lines

@@ -64,6 +64,8 @@ def _reason(e: BaseException) -> str:
     if isinstance(e, ssl.SSLError):
         if e.reason:
             return e.reason.lower().replace("_", " ")
+        if "PEM lib" in str(e):  # Python does not pass OpenSSL's reason on here
+            return "cannot decode the PEM key (not a key, or a wrong tls-key-file-pass)"
         return str(e)
     if isinstance(e, OSError) and e.strerror:
         return e.strerror
