@@ -247,3 +247,36 @@ def test_settings_precedence(tmp_path, monkeypatch):
     assert (s.port, s.password, s.appendonly, s.appendfsync) == (7002, "fromtoml", False, "always")
     s = load_settings(None, {"port": 7003, "password": "fromcli", "data_dir": str(tmp_path / "d")})
     assert (s.port, s.password, s.data_dir) == (7003, "fromcli", tmp_path / "d")
+
+
+def test_start_env_tls_makes_a_ca_once_and_serves_rediss(project):
+    (project.root / "pyredis.conf").write_text("unixsocket dev.sock\nunixsocketperm 700\n")
+    out = cli(project.root, "start-env", "--tls")
+    assert out.returncode == 0, out.stderr + out.stdout
+    ca = project.root / ".pyredis" / "data" / "tls" / "ca.crt"
+    assert f"rediss://localhost:{project.port}" in out.stdout
+    assert f"trust the CA {ca}  (new)" in out.stdout
+    sock = project.root / ".pyredis" / "data" / "dev.sock"
+    assert f"unix://{sock}" in out.stdout
+    r = project.client(ssl=True, ssl_ca_certs=str(ca))
+    assert r.set("k", "v") and r.get("k") == "v"
+    r.close()
+    u = redis.Redis(unix_socket_path=str(sock), decode_responses=True)
+    assert u.get("k") == "v"
+    u.close()
+    # plain text on the TLS port is refused, the service keeps running
+    with pytest.raises(redis.ConnectionError):
+        project.client(socket_timeout=2).ping()
+    st = cli(project.root, "status")
+    assert st.returncode == 0 and f"rediss://localhost:{project.port}" in st.stdout and str(ca) in st.stdout
+    assert cli(project.root, "health").stdout.strip() == "PONG"
+    assert cli(project.root, "redis-cli", "get", "k").stdout.strip() == "v"
+    ca_bytes, key_mode = ca.read_bytes(), (ca.parent / "ca.key").stat().st_mode & 0o777
+    assert key_mode == 0o600
+    assert cli(project.root, "stop-env").returncode == 0
+    # a second start reuses the CA clients already trust
+    out = cli(project.root, "start-env", "--tls")
+    assert out.returncode == 0 and "(new)" not in out.stdout and ca.read_bytes() == ca_bytes
+    r = project.client(ssl=True, ssl_ca_certs=str(ca))
+    assert r.get("k") == "v"
+    r.close()

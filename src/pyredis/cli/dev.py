@@ -35,7 +35,7 @@ from ..version import REDIS_VERSION, __version__
 DEFAULT_PORT = 6380
 STATE_DIR = ".pyredis"
 TOOL_KEYS = {"port", "bind", "data-dir", "password", "appendonly", "appendfsync", "loglevel", "conf",
-             "start-timeout"}
+             "start-timeout", "tls"}
 
 
 # --- settings --------------------------------------------------------------------------------
@@ -51,7 +51,17 @@ class Settings:
     loglevel: str = "notice"
     conf: Path | None = None
     start_timeout: float = 60.0
+    tls: bool = False  # serve TLS only on `port`, with the service's own CA (cli/certs.py)
+    unixsocket: str | None = None  # from pyredis.conf
     sources: list[str] = field(default_factory=list)
+
+    @property
+    def tls_dir(self) -> Path:
+        return self.data_dir / "tls"
+
+    @property
+    def ca_file(self) -> Path:
+        return self.tls_dir / "ca.crt"
 
     @property
     def state_dir(self) -> Path:
@@ -72,13 +82,21 @@ class Settings:
 
     @property
     def url(self) -> str:
-        return f"redis://localhost:{self.port}"
+        return f"{'rediss' if self.tls else 'redis'}://localhost:{self.port}"
+
+    @property
+    def unix_url(self) -> str | None:
+        if not self.unixsocket:
+            return None
+        # a relative path is the server's: relative to its working folder, the data folder
+        return f"unix://{self.data_dir / self.unixsocket}"
 
     def client(self, timeout: float = 2.0):
         import redis
 
+        tls = {"ssl": True, "ssl_ca_certs": str(self.ca_file)} if self.tls else {}
         return redis.Redis(host=self.host, port=self.port, password=self.password, socket_timeout=timeout,
-                           socket_connect_timeout=timeout, decode_responses=True)
+                           socket_connect_timeout=timeout, decode_responses=True, **tls)
 
 
 def find_root(start: Path) -> Path:
@@ -138,6 +156,8 @@ def load_settings(project_dir: str | None, overrides: dict[str, Any]) -> Setting
             s.loglevel = str(table["loglevel"])
         if "start-timeout" in table:
             s.start_timeout = float(table["start-timeout"])
+        if "tls" in table:
+            s.tls = _truthy(table["tls"])
     for k, v in overrides.items():
         if v is None:
             continue
@@ -175,6 +195,8 @@ def _apply_conf(s: Settings, path: Path) -> None:
         s.appendonly = bool(cfg["appendonly"])
     if cfg["appendfsync"] != defaults["appendfsync"]:
         s.appendfsync = str(cfg["appendfsync"])
+    if cfg["unixsocket"]:
+        s.unixsocket = cfg["unixsocket"]
 
 
 # --- processes -------------------------------------------------------------------------------
@@ -218,13 +240,17 @@ def read_pid(s: Settings) -> int | None:
     return pid
 
 
-def running_port(pid: int) -> int | None:
-    """The --port a running service was started with (its command line)."""
+def _running_arg(pid: int, name: str) -> int | None:
     args = proc_cmdline(pid).split()
     for i, a in enumerate(args[:-1]):
-        if a == "--port" and args[i + 1].isdigit():
+        if a == name and args[i + 1].isdigit():
             return int(args[i + 1])
     return None
+
+
+def running_port(pid: int) -> int | None:
+    """The port a running service was started with (its command line: --tls-port when TLS)."""
+    return _running_arg(pid, "--tls-port") or _running_arg(pid, "--port")
 
 
 def _follow_running(s: Settings, pid: int | None) -> None:
@@ -233,6 +259,7 @@ def _follow_running(s: Settings, pid: int | None) -> None:
         port = running_port(pid)
         if port and port != s.port:
             s.port = port
+        s.tls = bool(_running_arg(pid, "--tls-port"))
 
 
 def port_holders(port: int) -> list[tuple[int, str]]:
@@ -341,9 +368,11 @@ def dev() -> None:
 @click.option("--bind", default=None, help="Addresses to listen on (default 127.0.0.1).")
 @click.option("--timeout", "start_timeout", type=float, default=None,
               help="Seconds to wait for PONG (default 60; loading a large AOF takes time).")
-def start_env(project_dir, port, password, data_dir, bind, start_timeout) -> None:
+@click.option("--tls", "tls", is_flag=True, default=None,
+              help="Serve TLS (rediss://) with a local CA made under the data folder (once, then reused).")
+def start_env(project_dir, port, password, data_dir, bind, start_timeout, tls) -> None:
     """Start the service in the background and wait until it answers PING."""
-    s = _settings(project_dir, port, password, data_dir=data_dir, bind=bind, start_timeout=start_timeout)
+    s = _settings(project_dir, port, password, data_dir=data_dir, bind=bind, start_timeout=start_timeout, tls=tls)
     pid = read_pid(s)
     if pid is not None:
         _follow_running(s, pid)
@@ -383,7 +412,17 @@ def start_env(project_dir, port, password, data_dir, bind, start_timeout) -> Non
         else:
             cmd.append("-")
         stdin_conf = f"requirepass {_quote(s.password)}\n".encode()
-    cmd += ["--port", str(s.port), "--bind", *s.bind.split(), "--dir", str(s.data_dir),
+    certs = None
+    if s.tls:
+        from .certs import ensure_dev_certs
+
+        certs = ensure_dev_certs(s.tls_dir, [h.lstrip("-") for h in s.bind.split() if h.lstrip("-") not in ("*", "::*")])
+        # TLS only, on the service's port; clients trust the CA, no client certificates
+        cmd += ["--port", "0", "--tls-port", str(s.port), "--tls-cert-file", str(certs.cert),
+                "--tls-key-file", str(certs.key), "--tls-ca-cert-file", str(certs.ca), "--tls-auth-clients", "no"]
+    else:
+        cmd += ["--port", str(s.port)]
+    cmd += ["--bind", *s.bind.split(), "--dir", str(s.data_dir),
             "--appendonly", "yes" if s.appendonly else "no", "--appendfsync", s.appendfsync,
             "--pidfile", str(s.pidfile), "--logfile", str(s.logfile), "--loglevel", s.loglevel,
             "--daemonize", "no"]
@@ -421,7 +460,13 @@ def start_env(project_dir, port, password, data_dir, bind, start_timeout) -> Non
     click.echo(" ready")
     click.secho(f"✔ pyredis {__version__} (Redis {REDIS_VERSION} compatible) is running (PID {proc.pid})", fg="green")
     click.echo(f"  URL: {s.url}" + ("  (password required: requirepass)" if s.password else ""))
-    click.echo(f"  Check: pyredis-cli -p {s.port} ping   # PONG")
+    if s.unix_url:
+        click.echo(f"  Unix socket: {s.unix_url}")
+    if certs is not None:
+        click.echo(f"  TLS: trust the CA {certs.ca}" + ("  (new)" if certs.created else ""))
+        click.echo(f"  Check: pyredis-cli --tls --cacert {certs.ca} -p {s.port} ping   # PONG")
+    else:
+        click.echo(f"  Check: pyredis-cli -p {s.port} ping   # PONG")
 
 
 def _quote(v: str) -> str:
@@ -522,7 +567,8 @@ def status(project_dir, port, password, as_json) -> None:
     pid = read_pid(s)
     if port is None:
         _follow_running(s, pid)
-    out: dict[str, Any] = {"running": False, "pid": pid, "port": s.port, "url": s.url,
+    out: dict[str, Any] = {"running": False, "pid": pid, "port": s.port, "url": s.url, "tls": s.tls,
+                           "ca_file": str(s.ca_file) if s.tls else None, "unix_url": s.unix_url,
                            "data_dir": str(s.data_dir), "log": str(s.logfile)}
     err = None
     if pid is not None:
@@ -558,6 +604,8 @@ def status(project_dir, port, password, as_json) -> None:
             ("Persistence", (f"AOF on (appendfsync {s.appendfsync}, last write {out['aof_last_write']})"
                              if out["aof_enabled"] else "AOF off")
              + (", rewrite in progress" if out["aof_rewrite_in_progress"] else "")),
+            *([("TLS", f"on (trust the CA {s.ca_file})")] if s.tls else []),
+            *([("Unix socket", s.unix_url)] if s.unix_url else []),
             ("Data folder", f"{s.data_dir} ({_folder_size_h(out['data_bytes'])})"),
             ("Log", str(s.logfile)),
         ]
@@ -652,7 +700,10 @@ def redis_cli(project_dir, args) -> None:
     from . import client
 
     s = load_settings(project_dir, {})
+    _follow_running(s, read_pid(s))
     argv = ["-h", s.host, "-p", str(s.port)]
+    if s.tls:
+        argv += ["--tls", "--cacert", str(s.ca_file)]
     if s.password:
         argv += ["-a", s.password, "--no-auth-warning"]
     sys.exit(client.main(argv + list(args)))

@@ -58,18 +58,24 @@ def reference() -> dict:
     return _REF
 
 
-def _lookup_full(name: bytes) -> CommandSpec | None:
+def _table(ctx: Client) -> dict[bytes, CommandSpec]:
+    """The server's command table: TABLE, or its own copy under rename-command (core/rename.py)."""
+    t = ctx.server.commands
+    return TABLE if t is None else t
+
+
+def _lookup_full(ctx: Client, name: bytes) -> CommandSpec | None:
     """A command or `parent|sub` subcommand by name (case-insensitive)."""
     name = name.lower()
     if b"|" in name:
         parent, _, sub = name.partition(b"|")
-        spec = TABLE.get(parent)
+        spec = _table(ctx).get(parent)
         return spec.subcommands.get(sub) if spec is not None else None
-    return TABLE.get(name)
+    return _table(ctx).get(name)
 
 
-def _resolve_argv(argv: list[bytes] | tuple[bytes, ...]) -> CommandSpec | None:
-    spec = TABLE.get(argv[0].lower())
+def _resolve_argv(ctx: Client, argv: list[bytes] | tuple[bytes, ...]) -> CommandSpec | None:
+    spec = _table(ctx).get(argv[0].lower())
     if spec is not None and spec.subcommands:
         if len(argv) < 2:
             return spec  # the arity check will refuse it
@@ -152,7 +158,7 @@ def command_(ctx: Client, *args: bytes):
     """Returns detailed information about all commands."""
     if args:  # unknown subcommand (subcommands are dispatched by the table)
         raise CommandError("ERR unknown subcommand '%s'. Try COMMAND HELP." % args[0].decode("utf-8", "replace")[:128])
-    return [command_info(s) for s in TABLE.values()]
+    return [command_info(s) for s in _table(ctx).values()]
 
 
 # COMMAND has both a plain form and subcommands: the table dispatches subcommands only when
@@ -163,7 +169,7 @@ def command_(ctx: Client, *args: bytes):
          complexity="O(1)")
 def command_count(ctx: Client):
     """Returns a count of commands."""
-    return len(TABLE)
+    return len(_table(ctx))
 
 
 @command("COMMAND|INFO", arity=-2, flags="loading stale", group="server", acl="connection", since="2.8.13",
@@ -171,10 +177,10 @@ def command_count(ctx: Client):
 def command_info_(ctx: Client, *names: bytes):
     """Returns information about one, multiple or all commands."""
     if not names:
-        return [command_info(s) for s in TABLE.values()]
+        return [command_info(s) for s in _table(ctx).values()]
     out = []
     for n in names:
-        spec = _lookup_full(n)
+        spec = _lookup_full(ctx, n)
         out.append(command_info(spec) if spec is not None else None)
     return out
 
@@ -184,10 +190,10 @@ def command_info_(ctx: Client, *names: bytes):
 def command_docs_(ctx: Client, *names: bytes):
     """Returns documentary information about one, multiple or all commands."""
     if not names:
-        return {s.fullname.encode(): command_docs(s) for s in TABLE.values()}
+        return {s.fullname.encode(): command_docs(s) for s in _table(ctx).values()}
     out = {}
     for n in names:
-        spec = _lookup_full(n)
+        spec = _lookup_full(ctx, n)
         if spec is not None:
             out[spec.fullname.encode()] = command_docs(spec)
     return out
@@ -209,7 +215,8 @@ def _list_filter(kind: bytes, value: bytes):
          complexity="O(N) where N is the total number of Redis commands")
 def command_list(ctx: Client, *args: bytes):
     """Returns a list of command names."""
-    specs = all_specs()
+    specs = all_specs() if ctx.server.commands is None else [
+        x for s in ctx.server.commands.values() for x in (s, *s.subcommands.values())]
     if args:
         if len(args) != 3 or args[0].upper() != b"FILTERBY":
             raise CommandError(SYNTAX)
@@ -228,8 +235,8 @@ def _only_not_keys(spec: CommandSpec) -> bool:
     return bool(specs) and all({"+": "not_key"} in ks.get("flags", {"~": []})["~"] for ks in specs)
 
 
-def _getkeys_common(argv: tuple[bytes, ...]) -> tuple[CommandSpec, list[int]]:
-    spec = _resolve_argv(argv)
+def _getkeys_common(ctx: Client, argv: tuple[bytes, ...]) -> tuple[CommandSpec, list[int]]:
+    spec = _resolve_argv(ctx, argv)
     if spec is None or (spec.subcommands and spec.handler is None):
         raise CommandError("ERR Invalid command specified")
     if (spec.getkeys is None and spec.first_key <= 0) or _only_not_keys(spec):
@@ -250,7 +257,7 @@ def _getkeys_common(argv: tuple[bytes, ...]) -> tuple[CommandSpec, list[int]]:
          complexity="O(N) where N is the number of arguments to the command")
 def command_getkeys(ctx: Client, *argv: bytes):
     """Extracts the key names from an arbitrary command."""
-    _, positions = _getkeys_common(argv)
+    _, positions = _getkeys_common(ctx, argv)
     return [argv[i] for i in positions]
 
 
@@ -307,7 +314,7 @@ def _keyspec_positions(ks: dict, argv: tuple[bytes, ...]) -> list[int]:
          since="7.0.0", complexity="O(N) where N is the number of arguments to the command")
 def command_getkeysandflags(ctx: Client, *argv: bytes):
     """Extracts the key names and access flags for an arbitrary command."""
-    spec, positions = _getkeys_common(argv)
+    spec, positions = _getkeys_common(ctx, argv)
     # Key specs flagged variable_flags: Redis's getkeys procs decide from the arguments.
     if spec.fullname == "set":
         get = any(a.upper() == b"GET" for a in argv[3:])

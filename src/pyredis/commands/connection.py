@@ -173,6 +173,8 @@ def client_info_line(c: Client) -> bytes:
         flags = "P"
     if c.blocked is not None:
         flags = "b"
+    if c.unix_socket:  # Redis's order puts U after the state flags above
+        flags = "U" if flags == "N" else flags + "U"
     sub = len(c.subscriptions)
     psub = len(c.psubscriptions)
     ssub = len(c.ssubscriptions)

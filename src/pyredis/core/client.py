@@ -25,6 +25,7 @@ class Client:
         "flags", "close_after_reply", "abort", "write_push", "kill", "multi", "watched", "dirty_cas",
         "subscriptions", "psubscriptions", "ssubscriptions", "in_exec", "blocked",
         "reply_mode", "no_evict", "no_touch", "tracking", "parser_limits", "extra", "propagate_as", "multi_error", "after_reply",
+        "unix_socket",
     )
 
     def __init__(self, server: ServerState, addr: str = "", laddr: str = "", fd: int = -1) -> None:
@@ -40,6 +41,7 @@ class Client:
         self.addr = addr
         self.laddr = laddr
         self.fd = fd
+        self.unix_socket = False  # connected through `unixsocket` (CLIENT LIST flag U; local)
         self.ctime = time.time()
         self.last_interaction = self.ctime
         self.last_cmd = b"NULL"

@@ -99,12 +99,15 @@ def reject(c: Client, text: str | bytes, spec: CommandSpec | None = None) -> Err
     return _error_reply(c, text)
 
 
-def resolve(argv: list[bytes]) -> CommandSpec | CommandError:
-    """Find the spec for argv, checking arity; an error (unknown command, wrong arity) otherwise."""
+def resolve(argv: list[bytes], table: dict[bytes, CommandSpec] | None = None) -> CommandSpec | CommandError:
+    """Find the spec for argv, checking arity; an error (unknown command, wrong arity) otherwise.
+    `table`: a server's renamed table (state.commands), when it has one."""
+    if table is None:
+        table = TABLE
     name = argv[0]
-    spec = TABLE.get(name)
+    spec = table.get(name)
     if spec is None:
-        spec = TABLE.get(name.lower())
+        spec = table.get(name.lower())
         if spec is None:
             return unknown_command(argv)
     if spec.subcommands:
@@ -129,13 +132,18 @@ _BY_SPELLING: dict[bytes, CommandSpec] = {}
 
 def execute(c: Client, argv: list[bytes]):
     # lookup + arity, the common case (a known top-level command) inlined: this is the hot path
-    spec = _BY_SPELLING.get(argv[0])
-    if spec is None:
-        spec = TABLE.get(argv[0].lower())
-        if spec is not None and len(_BY_SPELLING) < 4096:
-            _BY_SPELLING[argv[0]] = spec
+    state = c.server
+    table = state.commands  # None unless rename-command: then this server's own table
+    if table is None:
+        spec = _BY_SPELLING.get(argv[0])
+        if spec is None:
+            spec = TABLE.get(argv[0].lower())
+            if spec is not None and len(_BY_SPELLING) < 4096:
+                _BY_SPELLING[argv[0]] = spec
+    else:
+        spec = table.get(argv[0].lower())
     if spec is None or spec.subcommands:
-        spec = resolve(argv)
+        spec = resolve(argv, table)
         if type(spec) is CommandError:
             if argv[0].lower() in _CROSS_PROTOCOL:
                 return cross_protocol(c)
@@ -156,7 +164,7 @@ def execute(c: Client, argv: list[bytes]):
     # no_multi
     if c.multi is not None and spec.no_multi and spec.name_bytes not in _MULTI_IMMEDIATE:
         return reject(c, NOT_IN_MULTI, spec)
-    gates = c.server.gates
+    gates = state.gates
     if gates & _BEFORE_PUBSUB:
         err = gates_before_pubsub(c, spec, gates)
         if err is not None:
@@ -179,8 +187,8 @@ def execute(c: Client, argv: list[bytes]):
         c.multi.append((spec, argv))
         return QUEUED
     reply = call(c, spec, argv)
-    bl = c.server.blocking
-    if bl is not None and bl.ready and not c.server.time_frozen:
+    bl = state.blocking
+    if bl is not None and bl.ready and not state.time_frozen:
         bl.handle_ready()  # serve clients blocked on keys this command wrote
     return reply
 
@@ -189,7 +197,7 @@ def replay(c: Client, argv: list[bytes]):
     """A command read back from the AOF (Redis's loadSingleAppendOnlyFile): no gate applies
     (the command was accepted when it was written; the server is loading), MULTI queues as
     for a client so that EXEC replays the transaction."""
-    spec = resolve(argv)
+    spec = resolve(argv, c.server.commands)
     if type(spec) is CommandError:
         return ErrorReply(spec.text)
     if c.multi is not None and spec.name_bytes not in _MULTI_IMMEDIATE:
@@ -226,7 +234,7 @@ def protected_allowed(c: Client, option: str) -> bool:
         return True
     if v == "local":
         host = c.addr.rsplit(":", 1)[0]
-        return host in ("127.0.0.1", "::1", "[::1]") or c.addr.startswith("/") or c.fd == -1
+        return host in ("127.0.0.1", "::1", "[::1]") or c.unix_socket or c.fd == -1
     return False
 
 

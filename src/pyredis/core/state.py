@@ -150,6 +150,13 @@ class ServerState:
         self.migrate_sockets: dict = {}
         self.security_warned_at = 0.0  # the cross-protocol warning is logged once a minute
         self.migrate_cron = None
+        # This server's command table when rename-command is configured (core/rename.py);
+        # None: the process-wide core/spec.py TABLE, and dispatch's lookup stays as it is.
+        self.commands = None
+        if self.config.renames:
+            from .rename import renamed_table
+
+            self.commands = renamed_table(self.config.renames)
 
 
     # --- the rare gates of dispatch.execute --------------------------------------------------

@@ -248,7 +248,7 @@ class RedisLib:
                 args.append(b"%.17g" % a)
             else:
                 return False, self._err("Lua redis lib command arguments must be strings or integers")
-        spec = _resolve(args)
+        spec = _resolve(args, self.e.state.commands)
         if type(spec) is CommandError:
             if spec.text.startswith(b"ERR wrong number"):
                 return False, self._err("Wrong number of args calling Redis command from script")
@@ -355,7 +355,7 @@ class RedisLib:
         if not args:
             raise self._raise("Please specify at least one argument for this redis lib call")
         argv = [a if isinstance(a, bytes) else lua_tostring(a) for a in args]
-        spec = _resolve(argv)
+        spec = _resolve(argv, self.e.state.commands)
         if type(spec) is CommandError:
             raise self._raise("Invalid command passed to redis.acl_check_cmd()")
         return True
