@@ -12,7 +12,7 @@ from ..keyspace.hash import RHash, new_hash
 from ..keyspace.scan import EMPTY_SCAN, parse_cursor, scan_reply
 from ..protocol.parser import string2ll
 from ..protocol.replies import OK
-from ._longdouble import format_ld_human, ld_add, parse_ld
+from ..core.longdouble import format_ld_human, ld_add, parse_ld
 
 _I64_MIN = -(1 << 63)
 _I64_MAX = (1 << 63) - 1

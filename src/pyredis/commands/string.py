@@ -25,7 +25,7 @@ from ..errors import (
 )
 from ..protocol.parser import string2ll
 from ..protocol.replies import OK
-from ._longdouble import format_ld_human, ld_add, parse_ld
+from ..core.longdouble import format_ld_human, ld_add, parse_ld
 
 LLONG_MAX = (1 << 63) - 1
 LLONG_MIN = -(1 << 63)
