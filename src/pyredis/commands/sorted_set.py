@@ -12,12 +12,30 @@ from __future__ import annotations
 import math
 import random
 
-from ..core.args import to_int
+from ..core.args import (
+    LONG_MAX,
+    Options,
+    add_new,
+    clamp_range,
+    lookup_as,
+    to_int,
+    to_positive_int,
+    to_range_int,
+)
 from ..core.blocking import Blocked, may_block, parse_timeout, propagate
 from ..core.client import Client
 from ..core.notify import NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_ZSET
 from ..core.spec import command
-from ..errors import NOT_FLOAT, SYNTAX, WRONGTYPE, CommandError
+from ..errors import (
+    COUNT_NOT_POSITIVE,
+    LIMIT_NEGATIVE,
+    NOT_FLOAT,
+    NUMKEYS_NOT_POSITIVE,
+    SYNTAX,
+    VALUE_OUT_OF_RANGE,
+    WRONGTYPE,
+    CommandError,
+)
 from ..keyspace.scan import EMPTY_SCAN, parse_cursor, scan_reply
 from ..keyspace.zset import (
     listpack_score,
@@ -39,19 +57,14 @@ except ImportError:  # pragma: no cover - the set module is written in parallel
 
 from sortedcontainers import SortedList
 
-_LONG_MAX = (1 << 63) - 1
 NAN_ERR = "ERR resulting score is not a number (NaN)"
 NOT_FLOAT_RANGE = "ERR min or max is not a float"
 NOT_LEX_RANGE = "ERR min or max not valid string range item"
-POSITIVE = "ERR value is out of range, must be positive"
 _isnan = math.isnan
 
 
 def _read(ctx: Client, key: bytes) -> ZSet | None:
-    v = ctx.db.lookup(key)
-    if v is None or type(v) is ZSet:
-        return v
-    raise CommandError(WRONGTYPE)
+    return lookup_as(ctx, key, ZSet)
 
 
 def _emit(items, withscores: bool, resp: int) -> list:
@@ -171,18 +184,14 @@ def _zadd_generic(ctx: Client, key: bytes, args: tuple, incr: bool):
         if s is None:
             raise CommandError(NOT_FLOAT)
         pairs.append((s, args[j + 1]))
-    db = ctx.db
-    zs = db.lookup(key)
+    zs = _read(ctx, key)
     cfg = ctx.server.config.values
     if zs is None:
         if xx:
             return None if incr else 0
         entries = cfg["zset-max-listpack-entries"]
         zs = ZSet(entries != 0 and len(pairs[0][1]) <= cfg["zset-max-listpack-value"])
-        db.add(key, zs)
-        ctx.notify(NOTIFY_NEW, b"new", key)
-    elif type(zs) is not ZSet:
-        raise CommandError(WRONGTYPE)
+        add_new(ctx, key, zs)
     scores = zs.scores
     added = updated = processed = 0
     score = 0.0
@@ -225,15 +234,11 @@ def zadd(ctx: Client, key: bytes, *args: bytes):
 
 
 def _zadd_one(ctx: Client, key: bytes, s: float, m: bytes) -> int:
-    db = ctx.db
-    zs = db.lookup(key)
+    zs = _read(ctx, key)
     cfg = ctx.server.config.values
     if zs is None:
         zs = ZSet(cfg["zset-max-listpack-entries"] != 0 and len(m) <= cfg["zset-max-listpack-value"])
-        db.add(key, zs)
-        ctx.notify(NOTIFY_NEW, b"new", key)
-    elif type(zs) is not ZSet:
-        raise CommandError(WRONGTYPE)
+        add_new(ctx, key, zs)
     cur = zs.scores.get(m)
     if cur is None:
         zs.add_checked(m, s, cfg)
@@ -442,28 +447,19 @@ def _zrange_generic(ctx: Client, args: tuple, ks: int, dst: bytes | None, rtype:
         rng = parse_lex_range(mi, ma)
         if rng is None:
             raise CommandError(NOT_LEX_RANGE)
-    db = ctx.db
-    zs = db.lookup(args[ks])
+    zs = _read(ctx, args[ks])
     if zs is None:
         if dst is not None:
             _store_empty(ctx, dst)
             return 0
         return []
-    if type(zs) is not ZSet:
-        raise CommandError(WRONGTYPE)
     if rtype == _RANK:
         llen = len(zs.scores)
-        if start < 0:
-            start += llen
-        if end < 0:
-            end += llen
-        if start < 0:
-            start = 0
-        if start > end or start >= llen:
+        r = clamp_range(start, end, llen)
+        if r is None:
             items = []
         else:
-            if end >= llen:
-                end = llen - 1
+            start, end = r
             if rev:
                 items = list(zs.sl.islice(llen - 1 - end, llen - start, reverse=True))
             else:
@@ -551,18 +547,10 @@ def _zremrange(ctx: Client, key: bytes, a: bytes, b: bytes, rtype: int):
     if zs is None:
         return 0
     if rtype == _RANK:
-        llen = len(zs.scores)
-        if start < 0:
-            start += llen
-        if end < 0:
-            end += llen
-        if start < 0:
-            start = 0
-        if start > end or start >= llen:
+        r = clamp_range(start, end, len(zs.scores))
+        if r is None:
             return 0
-        if end >= llen:
-            end = llen - 1
-        lo, hi = start, end + 1
+        lo, hi = r[0], r[1] + 1
     elif rtype == _SCORE:
         lo, hi = zs.score_bounds(*rng)
     else:
@@ -636,17 +624,13 @@ def _pop_reply(key: bytes, items: list, emitkey: bool, nested: bool) -> list:
 
 def _zpop_generic(ctx: Client, keys, maxp: bool, emitkey: bool, count: int, nested: bool, nil_when_empty: bool):
     """genericZpopCommand. Returns (reply, key popped from or None)."""
-    db = ctx.db
     zs = None
     key = None
     for k in keys:
-        v = db.lookup(k)
-        if v is None:
-            continue
-        if type(v) is not ZSet:
-            raise CommandError(WRONGTYPE)
-        zs, key = v, k
-        break
+        zs = _read(ctx, k)
+        if zs is not None:
+            key = k
+            break
     if zs is None:
         return (NULL_ARRAY if nil_when_empty else []), None
     if count == 0:
@@ -664,9 +648,7 @@ def _zpop_cmd(ctx: Client, key: bytes, rest: tuple, maxp: bool):
         raise CommandError(SYNTAX)
     count = -1
     if rest:
-        count = to_int(rest[0], POSITIVE)
-        if count < 0:
-            raise CommandError(POSITIVE)
+        count = to_positive_int(rest[0])
     reply, _ = _zpop_generic(ctx, (key,), maxp, False, count, ctx.resp > 2 and count != -1, False)
     return reply
 
@@ -689,9 +671,7 @@ def _pop_name(maxp: bool) -> bytes:
 
 def _zmpop_parse(args: tuple, numidx: int):
     """zmpopGenericCommand's parsing: (keys, maxp, count)."""
-    numkeys = to_int(args[numidx], "ERR numkeys should be greater than 0")
-    if numkeys < 1:
-        raise CommandError("ERR numkeys should be greater than 0")
+    numkeys = to_range_int(args[numidx], 1, LONG_MAX, NUMKEYS_NOT_POSITIVE)
     where_idx = numidx + numkeys + 1
     if where_idx >= len(args):
         raise CommandError(SYNTAX)
@@ -703,18 +683,12 @@ def _zmpop_parse(args: tuple, numidx: int):
     else:
         raise CommandError(SYNTAX)
     count = -1
-    j = where_idx + 1
-    n = len(args)
-    while j < n:
-        more = n - 1 - j
-        if count == -1 and args[j].lower() == b"count" and more:
-            j += 1
-            count = to_int(args[j], "ERR count should be greater than 0")
-            if count < 1:
-                raise CommandError("ERR count should be greater than 0")
+    o = Options(args, where_idx + 1)
+    while o:
+        if o.next_upper() == b"COUNT" and count == -1 and o.has_more():
+            count = to_range_int(o.value(), 1, LONG_MAX, COUNT_NOT_POSITIVE)
         else:
             raise CommandError(SYNTAX)
-        j += 1
     if count == -1:
         count = 1
     return args[numidx + 1:where_idx], maxp, count
@@ -752,14 +726,9 @@ def _serve_blocked(maxp: bool, count: int, nested: bool):
 def _blocking_zpop(ctx: Client, keys, maxp: bool, timeout_arg: bytes, count: int, nested: bool):
     """blockingGenericZpopCommand."""
     timeout = parse_timeout(timeout_arg)
-    db = ctx.db
     for k in keys:
-        v = db.lookup(k)
-        if v is None:
-            continue
-        if type(v) is not ZSet:
-            raise CommandError(WRONGTYPE)
-        if not v.scores:
+        v = _read(ctx, k)
+        if v is None or not v.scores:
             continue
         reply, _ = _zpop_generic(ctx, (k,), maxp, True, count, nested, False)
         if count == -1:
@@ -799,15 +768,12 @@ def bzmpop(ctx: Client, *args: bytes):
 def zrandmember(ctx: Client, key: bytes, *rest: bytes):
     """Returns one or more random members from a sorted set."""
     if rest:
-        lv = to_int(rest[0])
-        if lv < -_LONG_MAX:
-            raise CommandError("ERR value is out of range, value must between -9223372036854775807 and "
-                               "9223372036854775807")
+        lv = to_range_int(rest[0], -LONG_MAX, LONG_MAX)
         if len(rest) > 2 or (len(rest) == 2 and rest[1].lower() != b"withscores"):
             raise CommandError(SYNTAX)
         withscores = len(rest) == 2
-        if withscores and (lv < -(_LONG_MAX // 2) or lv > _LONG_MAX // 2):
-            raise CommandError("ERR value is out of range")
+        if withscores and (lv < -(LONG_MAX // 2) or lv > LONG_MAX // 2):
+            raise CommandError(VALUE_OUT_OF_RANGE)
         return _zrandmember_count(ctx, key, lv, withscores)
     zs = _read(ctx, key)
     if zs is None:
@@ -921,9 +887,7 @@ def _zsetop(ctx: Client, args: tuple, numidx: int, op: int, dst: bytes | None, c
             withscores = True
             j += 1
         elif card_only and remaining >= 2 and o == b"limit":
-            limit = to_int(args[j + 1], "ERR LIMIT can't be negative")
-            if limit < 0:
-                raise CommandError("ERR LIMIT can't be negative")
+            limit = to_positive_int(args[j + 1], LIMIT_NEGATIVE)
             j += 2
         else:
             raise CommandError(SYNTAX)
