@@ -19,7 +19,7 @@ from ..core.args import to_int
 from ..core.client import Client
 from ..core.notify import NOTIFY_GENERIC, NOTIFY_LIST, NOTIFY_NEW
 from ..core.spec import command
-from ..errors import SYNTAX, WRONGTYPE, CommandError
+from ..errors import SYNTAX, WRONGTYPE, CommandError, _cstr
 from ..keyspace.hash import RHash
 from ..keyspace.list import RList
 from ..keyspace.set import RSet, ordered
@@ -85,11 +85,6 @@ def _in_script(ctx: Client) -> bool:
     from ..core.lua import called_from_script
 
     return called_from_script(ctx)
-
-
-def _cstr(b: bytes) -> bytes:
-    z = b.find(b"\0")
-    return b if z < 0 else b[:z]
 
 
 def _sort(ctx: Client, key: bytes, args: tuple, readonly: bool):
