@@ -22,14 +22,6 @@ _I64_MAX = (1 << 63) - 1
 _MAX_REPEATS = 1 << 27
 
 
-def _read(ctx: Client, key: bytes) -> RHash | None:
-    return lookup_as(ctx, key, RHash)
-
-
-def _write(ctx: Client, key: bytes) -> RHash:
-    """hashTypeLookupWriteOrCreate."""
-    return lookup_or_create(ctx, key, RHash, new_hash)
-
 
 def _set_one(ctx: Client, h: RHash, field: bytes, value: bytes) -> None:
     """hashTypeSet: long field/value or too many fields convert a listpack."""
@@ -47,7 +39,7 @@ def hset(ctx: Client, key: bytes, *args: bytes):
     n = len(args)
     if n & 1:
         raise wrong_arity("hset")
-    h = _write(ctx, key)
+    h = lookup_or_create(ctx, key, RHash, new_hash)
     before = len(h)
     if n == 2:
         f, v = args
@@ -82,7 +74,7 @@ def hmset(ctx: Client, key: bytes, *args: bytes):
 @command("HSETNX", arity=4, flags="write denyoom fast", keys=(1, 1, 1), group="hash", since="2.0.0")
 def hsetnx(ctx: Client, key: bytes, field: bytes, value: bytes):
     """Sets the value of a field in a hash only when the field doesn't exist."""
-    h = _write(ctx, key)
+    h = lookup_or_create(ctx, key, RHash, new_hash)
     if field in h:
         return 0
     _set_one(ctx, h, field, value)
@@ -94,14 +86,14 @@ def hsetnx(ctx: Client, key: bytes, field: bytes, value: bytes):
 @command("HGET", arity=3, flags="readonly fast", keys=(1, 1, 1), group="hash", since="2.0.0")
 def hget(ctx: Client, key: bytes, field: bytes):
     """Returns the value of a field in a hash."""
-    h = _read(ctx, key)
+    h = lookup_as(ctx, key, RHash)
     return None if h is None else h.get(field)
 
 
 @command("HMGET", arity=-3, flags="readonly fast", keys=(1, 1, 1), group="hash", since="2.0.0")
 def hmget(ctx: Client, key: bytes, *fields: bytes):
     """Returns the values of all fields in a hash."""
-    h = _read(ctx, key)
+    h = lookup_as(ctx, key, RHash)
     if h is None:
         return [None] * len(fields)
     g = h.get
@@ -111,7 +103,7 @@ def hmget(ctx: Client, key: bytes, *fields: bytes):
 @command("HDEL", arity=-3, flags="write fast", keys=(1, 1, 1), group="hash", since="2.0.0")
 def hdel(ctx: Client, key: bytes, *fields: bytes):
     """Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain."""
-    h = _read(ctx, key)
+    h = lookup_as(ctx, key, RHash)
     if h is None:
         return 0
     n = 0
@@ -136,14 +128,14 @@ def hdel(ctx: Client, key: bytes, *fields: bytes):
 @command("HLEN", arity=2, flags="readonly fast", keys=(1, 1, 1), group="hash", since="2.0.0")
 def hlen(ctx: Client, key: bytes):
     """Returns the number of fields in a hash."""
-    h = _read(ctx, key)
+    h = lookup_as(ctx, key, RHash)
     return 0 if h is None else len(h)
 
 
 @command("HSTRLEN", arity=3, flags="readonly fast", keys=(1, 1, 1), group="hash", since="3.2.0")
 def hstrlen(ctx: Client, key: bytes, field: bytes):
     """Returns the length of the value of a field."""
-    h = _read(ctx, key)
+    h = lookup_as(ctx, key, RHash)
     if h is None:
         return 0
     v = h.get(field)
@@ -153,28 +145,28 @@ def hstrlen(ctx: Client, key: bytes, field: bytes):
 @command("HEXISTS", arity=3, flags="readonly fast", keys=(1, 1, 1), group="hash", since="2.0.0")
 def hexists(ctx: Client, key: bytes, field: bytes):
     """Determines whether a field exists in a hash."""
-    h = _read(ctx, key)
+    h = lookup_as(ctx, key, RHash)
     return 1 if h is not None and field in h else 0
 
 
 @command("HKEYS", arity=2, flags="readonly", keys=(1, 1, 1), group="hash", since="2.0.0")
 def hkeys(ctx: Client, key: bytes):
     """Returns all fields in a hash."""
-    h = _read(ctx, key)
+    h = lookup_as(ctx, key, RHash)
     return [] if h is None else list(h)
 
 
 @command("HVALS", arity=2, flags="readonly", keys=(1, 1, 1), group="hash", since="2.0.0")
 def hvals(ctx: Client, key: bytes):
     """Returns all values in a hash."""
-    h = _read(ctx, key)
+    h = lookup_as(ctx, key, RHash)
     return [] if h is None else list(h.values())
 
 
 @command("HGETALL", arity=2, flags="readonly", keys=(1, 1, 1), group="hash", since="2.0.0")
 def hgetall(ctx: Client, key: bytes):
     """Returns all fields and values in a hash."""
-    h = _read(ctx, key)
+    h = lookup_as(ctx, key, RHash)
     return {} if h is None else dict(h)
 
 
@@ -182,7 +174,7 @@ def hgetall(ctx: Client, key: bytes):
 def hincrby(ctx: Client, key: bytes, field: bytes, increment: bytes):
     """Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist."""
     incr = to_int(increment)
-    h = _write(ctx, key)
+    h = lookup_or_create(ctx, key, RHash, new_hash)
     cur = h.get(field)
     old = 0 if cur is None else to_int(cur, "ERR hash value is not an integer")
     new = old + incr
@@ -200,7 +192,7 @@ def hincrbyfloat(ctx: Client, key: bytes, field: bytes, increment: bytes):
     incr = to_long_double(increment)
     if type(incr) is str:  # inf
         raise CommandError("ERR value is NaN or Infinity")
-    h = _write(ctx, key)
+    h = lookup_or_create(ctx, key, RHash, new_hash)
     cur = h.get(field)
     if cur is None:
         new = incr
@@ -221,7 +213,7 @@ def hincrbyfloat(ctx: Client, key: bytes, field: bytes, increment: bytes):
 def hrandfield(ctx: Client, key: bytes, *args: bytes):
     """Returns one or more random fields from a hash."""
     if not args:
-        h = _read(ctx, key)
+        h = lookup_as(ctx, key, RHash)
         if h is None:
             return None
         return random.choice(list(h))
@@ -233,7 +225,7 @@ def hrandfield(ctx: Client, key: bytes, *args: bytes):
         withvalues = True
         if count < -(LONG_MAX // 2) or count > LONG_MAX // 2:
             raise CommandError(VALUE_OUT_OF_RANGE)
-    h = _read(ctx, key)
+    h = lookup_as(ctx, key, RHash)
     if h is None or count == 0:
         return []
     size = len(h)
@@ -260,7 +252,7 @@ def hrandfield(ctx: Client, key: bytes, *args: bytes):
 def hscan(ctx: Client, key: bytes, cursor: bytes, *options: bytes):
     """Iterates over fields and values of a hash."""
     cur = parse_cursor(cursor)
-    h = _read(ctx, key)
+    h = lookup_as(ctx, key, RHash)
     if h is None:
         return EMPTY_SCAN
     return scan_reply(ctx, (ctx.db.id, key, id(h)), cur, options, lambda: list(h), small=not h.ht,

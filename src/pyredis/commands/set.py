@@ -36,9 +36,6 @@ def _rand_member(s: RSet) -> bytes:
     return next(islice(s, random.randrange(n), None))
 
 
-def _read(ctx: Client, key: bytes) -> RSet | None:
-    return lookup_as(ctx, key, RSet)
-
 
 @command("SADD", arity=-3, flags="write denyoom fast", keys=(1, 1, 1), group="set", since="1.0.0")
 def sadd(ctx: Client, key: bytes, *members: bytes):
@@ -65,7 +62,7 @@ def sadd(ctx: Client, key: bytes, *members: bytes):
 @command("SREM", arity=-3, flags="write fast", keys=(1, 1, 1), group="set", since="1.0.0")
 def srem(ctx: Client, key: bytes, *members: bytes):
     """Removes one or more members from a set. Deletes the set if the last member was removed."""
-    s = _read(ctx, key)
+    s = lookup_as(ctx, key, RSet)
     if s is None:
         return 0
     n = len(s)
@@ -87,7 +84,7 @@ def srem(ctx: Client, key: bytes, *members: bytes):
 @command("SMEMBERS", arity=2, flags="readonly", keys=(1, 1, 1), group="set", since="1.0.0")
 def smembers(ctx: Client, key: bytes):
     """Returns all members of a set."""
-    s = _read(ctx, key)
+    s = lookup_as(ctx, key, RSet)
     if s is None:
         return SetReply()
     return SetReply(ordered(s))
@@ -96,14 +93,14 @@ def smembers(ctx: Client, key: bytes):
 @command("SISMEMBER", arity=3, flags="readonly fast", keys=(1, 1, 1), group="set", since="1.0.0")
 def sismember(ctx: Client, key: bytes, member: bytes):
     """Determines whether a member belongs to a set."""
-    s = _read(ctx, key)
+    s = lookup_as(ctx, key, RSet)
     return 1 if s is not None and member in s else 0
 
 
 @command("SMISMEMBER", arity=-3, flags="readonly fast", keys=(1, 1, 1), group="set", since="6.2.0")
 def smismember(ctx: Client, key: bytes, *members: bytes):
     """Determines whether multiple members belong to a set."""
-    s = _read(ctx, key)
+    s = lookup_as(ctx, key, RSet)
     if s is None:
         return [0] * len(members)
     return [1 if m in s else 0 for m in members]
@@ -112,7 +109,7 @@ def smismember(ctx: Client, key: bytes, *members: bytes):
 @command("SCARD", arity=2, flags="readonly fast", keys=(1, 1, 1), group="set", since="1.0.0")
 def scard(ctx: Client, key: bytes):
     """Returns the number of members in a set."""
-    s = _read(ctx, key)
+    s = lookup_as(ctx, key, RSet)
     return 0 if s is None else len(s)
 
 
@@ -123,7 +120,7 @@ def spop(ctx: Client, key: bytes, *args: bytes):
         if len(args) > 1:
             raise CommandError(SYNTAX)
         count = to_positive_int(args[0])
-        s = _read(ctx, key)
+        s = lookup_as(ctx, key, RSet)
         if s is None or count == 0:
             return SetReply()
         size = len(s)
@@ -145,7 +142,7 @@ def spop(ctx: Client, key: bytes, *args: bytes):
         srems = [[b"SREM", key, m] for m in popped]
         ctx.propagate_as = srems  # dispatch wraps several effects in MULTI/EXEC
         return SetReply(popped)
-    s = _read(ctx, key)
+    s = lookup_as(ctx, key, RSet)
     if s is None:
         return None
     m = _rand_member(s)
@@ -163,14 +160,14 @@ def spop(ctx: Client, key: bytes, *args: bytes):
 def srandmember(ctx: Client, key: bytes, *args: bytes):
     """Get one or multiple random members from a set."""
     if not args:
-        s = _read(ctx, key)
+        s = lookup_as(ctx, key, RSet)
         if s is None:
             return None
         return _rand_member(s)
     if len(args) > 1:
         raise CommandError(SYNTAX)
     count = to_range_int(args[0], -LONG_MAX, LONG_MAX)
-    s = _read(ctx, key)
+    s = lookup_as(ctx, key, RSet)
     if s is None or count == 0:
         return []
     if count < 0:
@@ -352,7 +349,7 @@ def sdiffstore(ctx: Client, destination: bytes, *keys: bytes):
 def sscan(ctx: Client, key: bytes, cursor: bytes, *options: bytes):
     """Iterates over members of a set."""
     cur = parse_cursor(cursor)
-    s = _read(ctx, key)
+    s = lookup_as(ctx, key, RSet)
     if s is None:
         return EMPTY_SCAN
     return scan_reply(ctx, (ctx.db.id, key, id(s)), cur, options, lambda: ordered(s), small=s.intset,

@@ -63,9 +63,6 @@ NOT_LEX_RANGE = "ERR min or max not valid string range item"
 _isnan = math.isnan
 
 
-def _read(ctx: Client, key: bytes) -> ZSet | None:
-    return lookup_as(ctx, key, ZSet)
-
 
 def _emit(items, withscores: bool, resp: int) -> list:
     """(score, member) pairs -> the reply of a range command."""
@@ -184,7 +181,7 @@ def _zadd_generic(ctx: Client, key: bytes, args: tuple, incr: bool):
         if s is None:
             raise CommandError(NOT_FLOAT)
         pairs.append((s, args[j + 1]))
-    zs = _read(ctx, key)
+    zs = lookup_as(ctx, key, ZSet)
     cfg = ctx.server.config.values
     if zs is None:
         if xx:
@@ -234,7 +231,7 @@ def zadd(ctx: Client, key: bytes, *args: bytes):
 
 
 def _zadd_one(ctx: Client, key: bytes, s: float, m: bytes) -> int:
-    zs = _read(ctx, key)
+    zs = lookup_as(ctx, key, ZSet)
     cfg = ctx.server.config.values
     if zs is None:
         zs = ZSet(cfg["zset-max-listpack-entries"] != 0 and len(m) <= cfg["zset-max-listpack-value"])
@@ -260,7 +257,7 @@ def zincrby(ctx: Client, key: bytes, *args: bytes):
 @command("ZREM", arity=-3, flags="write fast", keys=(1, 1, 1), group="sorted_set", since="1.2.0")
 def zrem(ctx: Client, key: bytes, *members: bytes):
     """Removes one or more members from a sorted set. Deletes the sorted set if all members were removed."""
-    zs = _read(ctx, key)
+    zs = lookup_as(ctx, key, ZSet)
     if zs is None:
         return 0
     n = 0
@@ -282,14 +279,14 @@ def zrem(ctx: Client, key: bytes, *members: bytes):
 @command("ZCARD", arity=2, flags="readonly fast", keys=(1, 1, 1), group="sorted_set", since="1.2.0")
 def zcard(ctx: Client, key: bytes):
     """Returns the number of members in a sorted set."""
-    zs = _read(ctx, key)
+    zs = lookup_as(ctx, key, ZSet)
     return 0 if zs is None else len(zs.scores)
 
 
 @command("ZSCORE", arity=3, flags="readonly fast", keys=(1, 1, 1), group="sorted_set", since="1.2.0")
 def zscore(ctx: Client, key: bytes, member: bytes):
     """Returns the score of a member in a sorted set."""
-    zs = _read(ctx, key)
+    zs = lookup_as(ctx, key, ZSet)
     if zs is None:
         return None
     s = zs.scores.get(member)
@@ -299,7 +296,7 @@ def zscore(ctx: Client, key: bytes, member: bytes):
 @command("ZMSCORE", arity=-3, flags="readonly fast", keys=(1, 1, 1), group="sorted_set", since="6.2.0")
 def zmscore(ctx: Client, key: bytes, *members: bytes):
     """Returns the score of one or more members in a sorted set."""
-    zs = _read(ctx, key)
+    zs = lookup_as(ctx, key, ZSet)
     if zs is None:
         return [None] * len(members)
     get = zs.scores.get
@@ -311,7 +308,7 @@ def zmscore(ctx: Client, key: bytes, *members: bytes):
 
 
 def _zrank(ctx: Client, key: bytes, member: bytes, reverse: bool):
-    zs = _read(ctx, key)
+    zs = lookup_as(ctx, key, ZSet)
     if zs is None:
         return None
     r = zs.rank(member)
@@ -338,7 +335,7 @@ def zcount(ctx: Client, key: bytes, mn: bytes, mx: bytes):
     r = parse_score_range(mn, mx)
     if r is None:
         raise CommandError(NOT_FLOAT_RANGE)
-    zs = _read(ctx, key)
+    zs = lookup_as(ctx, key, ZSet)
     if zs is None:
         return 0
     lo, hi = zs.score_bounds(*r)
@@ -351,7 +348,7 @@ def zlexcount(ctx: Client, key: bytes, mn: bytes, mx: bytes):
     r = parse_lex_range(mn, mx)
     if r is None:
         raise CommandError(NOT_LEX_RANGE)
-    zs = _read(ctx, key)
+    zs = lookup_as(ctx, key, ZSet)
     if zs is None:
         return 0
     lo, hi = zs.lex_bounds(r)
@@ -447,7 +444,7 @@ def _zrange_generic(ctx: Client, args: tuple, ks: int, dst: bytes | None, rtype:
         rng = parse_lex_range(mi, ma)
         if rng is None:
             raise CommandError(NOT_LEX_RANGE)
-    zs = _read(ctx, args[ks])
+    zs = lookup_as(ctx, args[ks], ZSet)
     if zs is None:
         if dst is not None:
             _store_empty(ctx, dst)
@@ -543,7 +540,7 @@ def _zremrange(ctx: Client, key: bytes, a: bytes, b: bytes, rtype: int):
         rng = parse_lex_range(a, b)
         if rng is None:
             raise CommandError(NOT_LEX_RANGE)
-    zs = _read(ctx, key)
+    zs = lookup_as(ctx, key, ZSet)
     if zs is None:
         return 0
     if rtype == _RANK:
@@ -627,7 +624,7 @@ def _zpop_generic(ctx: Client, keys, maxp: bool, emitkey: bool, count: int, nest
     zs = None
     key = None
     for k in keys:
-        zs = _read(ctx, k)
+        zs = lookup_as(ctx, k, ZSet)
         if zs is not None:
             key = k
             break
@@ -727,7 +724,7 @@ def _blocking_zpop(ctx: Client, keys, maxp: bool, timeout_arg: bytes, count: int
     """blockingGenericZpopCommand."""
     timeout = parse_timeout(timeout_arg)
     for k in keys:
-        v = _read(ctx, k)
+        v = lookup_as(ctx, k, ZSet)
         if v is None or not v.scores:
             continue
         reply, _ = _zpop_generic(ctx, (k,), maxp, True, count, nested, False)
@@ -775,7 +772,7 @@ def zrandmember(ctx: Client, key: bytes, *rest: bytes):
         if withscores and (lv < -(LONG_MAX // 2) or lv > LONG_MAX // 2):
             raise CommandError(VALUE_OUT_OF_RANGE)
         return _zrandmember_count(ctx, key, lv, withscores)
-    zs = _read(ctx, key)
+    zs = lookup_as(ctx, key, ZSet)
     if zs is None:
         return None
     sl = zs.sl
@@ -783,7 +780,7 @@ def zrandmember(ctx: Client, key: bytes, *rest: bytes):
 
 
 def _zrandmember_count(ctx: Client, key: bytes, lv: int, withscores: bool):
-    zs = _read(ctx, key)
+    zs = lookup_as(ctx, key, ZSet)
     if zs is None:
         return []
     sl = zs.sl
@@ -812,7 +809,7 @@ _lp_score = listpack_score
 def zscan(ctx: Client, key: bytes, cursor: bytes, *options: bytes):
     """Iterates over members and scores of a sorted set."""
     cur = parse_cursor(cursor)
-    zs = _read(ctx, key)
+    zs = lookup_as(ctx, key, ZSet)
     if zs is None:
         return EMPTY_SCAN
     scores = zs.scores

@@ -23,6 +23,7 @@ from ..protocol.replies import NULL_ARRAY, OK, Simple
 from ..util import string2ll
 
 INVALID_ID = "ERR Invalid stream ID specified as stream command argument"
+_NOGROUP_FOR_KEY = b"NOGROUP No such consumer group '%s' for key name '%s'"
 _ID_NOT_GREATER = "ERR The ID specified in XADD is equal or smaller than the target stream top item"
 _WS = b" \t\n\v\f\r"
 
@@ -765,7 +766,7 @@ def _xgroup_common(ctx: Client, sub: str, key: bytes, gname: bytes, opts: tuple,
                                "want to use the MKSTREAM option to create an empty stream automatically.")
         g = s.groups.get(gname) if s.groups else None
         if g is None and sub in ("setid", "createconsumer", "delconsumer"):
-            raise CommandError(b"NOGROUP No such consumer group '%s' for key name '%s'" % (gname, key))
+            raise CommandError(_NOGROUP_FOR_KEY % (gname, key))
     return s, g, mkstream, entries_read
 
 
@@ -1184,7 +1185,7 @@ def xinfo_consumers(ctx: Client, key: bytes, gname: bytes):
     s = lookup_existing(ctx, key, Stream)
     g = s.groups.get(gname) if s.groups else None
     if g is None:
-        raise CommandError(b"NOGROUP No such consumer group '%s' for key name '%s'" % (gname, key))
+        raise CommandError(_NOGROUP_FOR_KEY % (gname, key))
     now = ctx.now
     out = []
     for c in g.sorted_consumers():
