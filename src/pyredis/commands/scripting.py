@@ -11,7 +11,7 @@ from ..errors import BUSY_FUNCTION as _BUSY_FUNCTION
 from ..core.spec import command, container
 from ..errors import NOT_INTEGER, SCRIPT_WRITE_IN_RO, TOO_MANY_KEYS, CommandError
 from ..protocol.replies import OK, Simple
-from ..util import split_shell_words, string2ll
+from ..util import sdssplitargs, string2ll
 
 NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL."
 UNKILLABLE = ("UNKILLABLE Sorry the script already executed write commands against the dataset. "
@@ -60,7 +60,7 @@ def _shebang(body: bytes):
     end = body.find(b"\n")
     if end < 0:
         raise CommandError("ERR Invalid script shebang")
-    parts = split_shell_words(body[:end])
+    parts = sdssplitargs(body[:end])
     if not parts:
         raise CommandError("ERR Invalid engine in script shebang")
     if parts[0] != b"#!lua":
