@@ -10,6 +10,7 @@ from pyredis.core.args import (
     LONG_MAX,
     Options,
     check_type,
+    clamp_ends,
     clamp_index,
     clamp_range,
     to_float,
@@ -72,6 +73,13 @@ def test_floats():
 ])
 def test_clamp_range(start, end, n, want):
     assert clamp_range(start, end, n) == want
+
+
+def test_clamp_ends():
+    assert clamp_ends(-3, -1, 5) == (2, 4)
+    assert clamp_ends(-10, -7, 5) == (0, 0)
+    assert clamp_ends(2, 100, 5) == (2, 4)
+    assert clamp_ends(3, 1, 5) == (3, 1)  # empty
 
 
 def test_clamp_index():

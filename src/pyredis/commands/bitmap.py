@@ -8,7 +8,7 @@ bitops.c, because it decides which error wins.
 
 from __future__ import annotations
 
-from ..core.args import lookup_as, to_int, to_range_int
+from ..core.args import clamp_ends, lookup_as, to_int, to_range_int
 from ..core.client import Client
 from ..core.notify import NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_STRING
 from ..core.spec import command
@@ -98,16 +98,7 @@ def _bitrange(start: int, end: int, totlen: int, isbit: bool):
     with start/end in bytes and the masks of the bits outside the range in the edge bytes."""
     if isbit:
         totlen <<= 3
-    if start < 0:
-        start += totlen
-    if end < 0:
-        end += totlen
-    if start < 0:
-        start = 0
-    if end < 0:
-        end = 0
-    if end >= totlen:
-        end = totlen - 1
+    start, end = clamp_ends(start, end, totlen)
     first_mask = last_mask = 0
     if isbit and start <= end:
         first_mask = ~((1 << (8 - (start & 7))) - 1) & 0xFF

@@ -8,7 +8,7 @@ decides which error wins when several apply.
 
 from __future__ import annotations
 
-from ..core.args import Options, lookup_as, to_int, to_long_double
+from ..core.args import Options, clamp_ends, lookup_as, to_int, to_long_double
 from ..core.client import Client
 from ..core.notify import NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_STRING
 from ..core.spec import command
@@ -427,16 +427,7 @@ def getrange(ctx: Client, key: bytes, start: bytes, end: bytes):
     if s < 0 and e < 0 and s > e:
         return b""
     n = len(v)
-    if s < 0:
-        s += n
-    if e < 0:
-        e += n
-    if s < 0:
-        s = 0
-    if e < 0:
-        e = 0
-    if e >= n:
-        e = n - 1
+    s, e = clamp_ends(s, e, n)
     if s > e or n == 0:
         return b""
     return v[s:e + 1]

@@ -12,6 +12,7 @@ Numbers (object.c):
 
 Ranges and indexes (the normalisation LRANGE, LTRIM, ZRANGE and LINDEX share):
     clamp_range(start, end, n) -> (start, end) | None   negative from the end, clipped; None: empty
+    clamp_ends(start, end, n) -> (start, end)           GETRANGE/BITCOUNT's: both clipped to [0, n-1]
     clamp_index(i, n) -> i | None                       negative from the end; None: out of range
 
 Typed lookups (db.c's lookupKey* + checkType; WRONGTYPE for a value of another type):
@@ -108,6 +109,22 @@ def clamp_range(start: int, end: int, n: int) -> tuple[int, int] | None:
         start = 0
     if start > end or start >= n:
         return None
+    if end >= n:
+        end = n - 1
+    return start, end
+
+
+def clamp_ends(start: int, end: int, n: int) -> tuple[int, int]:
+    """The start/end normalisation of GETRANGE, BITCOUNT, BITPOS: negative indexes count from
+    the end, both are clipped to [0, n-1]; the range is empty when start > end."""
+    if start < 0:
+        start += n
+    if end < 0:
+        end += n
+    if start < 0:
+        start = 0
+    if end < 0:
+        end = 0
     if end >= n:
         end = n - 1
     return start, end
