@@ -102,16 +102,12 @@ def clamp_range(start: int, end: int, n: int) -> tuple[int, int] | None:
     count from the end, start is clipped to 0 and end to n-1; None when the range is empty
     (start > end or start >= n)."""
     if start < 0:
-        start += n
+        start = max(start + n, 0)
     if end < 0:
         end += n
-    if start < 0:
-        start = 0
     if start > end or start >= n:
         return None
-    if end >= n:
-        end = n - 1
-    return start, end
+    return start, min(end, n - 1)
 
 
 def clamp_ends(start: int, end: int, n: int) -> tuple[int, int]:
@@ -121,13 +117,7 @@ def clamp_ends(start: int, end: int, n: int) -> tuple[int, int]:
         start += n
     if end < 0:
         end += n
-    if start < 0:
-        start = 0
-    if end < 0:
-        end = 0
-    if end >= n:
-        end = n - 1
-    return start, end
+    return max(start, 0), min(max(end, 0), n - 1)
 
 
 def clamp_index(i: int, n: int) -> int | None:
