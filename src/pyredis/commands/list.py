@@ -19,6 +19,7 @@ from ..core.args import (
     clamp_range,
     lookup_as,
     lookup_existing,
+    mpop_count,
     to_int,
     to_positive_int,
     to_range_int,
@@ -29,7 +30,7 @@ from ..core.blocking import propagate as propagate_served
 from ..core.client import Client
 from ..core.notify import NOTIFY_GENERIC, NOTIFY_LIST
 from ..core.spec import command
-from ..errors import COUNT_NOT_POSITIVE, NUMKEYS_NOT_POSITIVE, OUT_OF_RANGE, SYNTAX, CommandError, wrong_arity
+from ..errors import NUMKEYS_NOT_POSITIVE, OUT_OF_RANGE, SYNTAX, CommandError, wrong_arity
 from ..keyspace.list import RList
 from ..protocol.parser import string2ll
 from ..protocol.replies import NULL_ARRAY, OK
@@ -402,15 +403,7 @@ def _parse_mpop(args: tuple[bytes, ...]):
     if where_idx >= len(args):
         raise CommandError(SYNTAX)
     left = _where(args[where_idx])
-    count = -1
-    o = Options(args, where_idx + 1)
-    while o:
-        if o.next_upper() == b"COUNT" and count == -1 and o.has_more():
-            count = to_range_int(o.value(), 1, LONG_MAX, COUNT_NOT_POSITIVE)
-        else:
-            raise CommandError(SYNTAX)
-    if count == -1:
-        count = 1
+    count = mpop_count(args, where_idx + 1)
     return args[1:where_idx], left, count
 
 

@@ -14,10 +14,10 @@ import random
 
 from ..core.args import (
     LONG_MAX,
-    Options,
     add_new,
     clamp_range,
     lookup_as,
+    mpop_count,
     to_int,
     to_positive_int,
     to_range_int,
@@ -27,7 +27,6 @@ from ..core.client import Client
 from ..core.notify import NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_ZSET
 from ..core.spec import command
 from ..errors import (
-    COUNT_NOT_POSITIVE,
     LIMIT_NEGATIVE,
     NOT_FLOAT,
     NUMKEYS_NOT_POSITIVE,
@@ -679,15 +678,7 @@ def _zmpop_parse(args: tuple, numidx: int):
         maxp = True
     else:
         raise CommandError(SYNTAX)
-    count = -1
-    o = Options(args, where_idx + 1)
-    while o:
-        if o.next_upper() == b"COUNT" and count == -1 and o.has_more():
-            count = to_range_int(o.value(), 1, LONG_MAX, COUNT_NOT_POSITIVE)
-        else:
-            raise CommandError(SYNTAX)
-    if count == -1:
-        count = 1
+    count = mpop_count(args, where_idx + 1)
     return args[numidx + 1:where_idx], maxp, count
 
 

@@ -24,13 +24,14 @@ Typed lookups (db.c's lookupKey* + checkType; WRONGTYPE for a value of another t
 
 Option tails:
     opts = Options(args); while opts: tok = opts.next_upper(); ... opts.value() / opts.int_value()
+    mpop_count(args, start) -> count        the [COUNT count] tail of LMPOP/BLMPOP/ZMPOP/BZMPOP
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..errors import NO_SUCH_KEY, NOT_FLOAT, NOT_INTEGER, POSITIVE, SYNTAX, WRONGTYPE, CommandError
+from ..errors import COUNT_NOT_POSITIVE, NO_SUCH_KEY, NOT_FLOAT, NOT_INTEGER, POSITIVE, SYNTAX, WRONGTYPE, CommandError
 from ..util import parse_double, string2ll
 from .longdouble import parse_ld
 from .notify import NOTIFY_NEW
@@ -219,3 +220,16 @@ class Options:
     def int_value(self, err: str = NOT_INTEGER) -> int:
         """The next argument as an int64 (getLongLongFromObjectOrReply)."""
         return to_int(self.value(), err)
+
+
+def mpop_count(args: tuple[bytes, ...] | list[bytes], start: int) -> int:
+    """The optional `COUNT count` tail of LMPOP/BLMPOP/ZMPOP/BZMPOP (1 when absent): given at
+    most once, in 1..LONG_MAX; anything else is a syntax error."""
+    count = -1
+    o = Options(args, start)
+    while o:
+        if o.next_upper() == b"COUNT" and count == -1 and o.has_more():
+            count = to_range_int(o.value(), 1, LONG_MAX, COUNT_NOT_POSITIVE)
+        else:
+            raise CommandError(SYNTAX)
+    return 1 if count == -1 else count
