@@ -14,6 +14,7 @@ import random
 
 from ..core.args import (
     LONG_MAX,
+    Options,
     add_new,
     clamp_range,
     lookup_as,
@@ -402,26 +403,22 @@ def _zrange_generic(ctx: Client, args: tuple, ks: int, dst: bytes | None, rtype:
     offset = 0
     limit = -1
     withscores = False
-    n = len(args)
-    j = ks + 3
-    while j < n:
-        left = n - j - 1
-        o = args[j].lower()
-        if dst is None and o == b"withscores":
+    o = Options(args, ks + 3)
+    while o:
+        opt = o.next_upper()
+        if dst is None and opt == b"WITHSCORES":
             withscores = True
-        elif o == b"limit" and left >= 2:
-            offset = to_int(args[j + 1])
-            limit = to_int(args[j + 2])
-            j += 2
-        elif direction == _AUTO and o == b"rev":
+        elif opt == b"LIMIT" and o.has_more(2):
+            offset = o.int_value()
+            limit = o.int_value()
+        elif direction == _AUTO and opt == b"REV":
             direction = _REV
-        elif rtype == _AUTO and o == b"bylex":
+        elif rtype == _AUTO and opt == b"BYLEX":
             rtype = _LEX
-        elif rtype == _AUTO and o == b"byscore":
+        elif rtype == _AUTO and opt == b"BYSCORE":
             rtype = _SCORE
         else:
             raise CommandError(SYNTAX)
-        j += 1
     if rtype == _AUTO:
         rtype = _RANK
     rev = direction == _REV

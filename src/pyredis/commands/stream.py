@@ -1050,18 +1050,15 @@ def xautoclaim(ctx: Client, key: bytes, gname: bytes, cname: bytes, minidle_arg:
     start = interval_start(start_arg)
     count = 100
     justid = False
-    j = 0
-    while j < len(opts):
-        more = len(opts) - 1 - j
-        o = opts[j].lower()
-        if o == b"count" and more:
-            count = to_range_int(opts[j + 1], 1, LONG_MAX // 16, COUNT_NOT_GT_ZERO)
-            j += 1
-        elif o == b"justid":
+    o = Options(opts)
+    while o:
+        opt = o.next_upper()
+        if opt == b"COUNT" and o.has_more():
+            count = to_range_int(o.value(), 1, LONG_MAX // 16, COUNT_NOT_GT_ZERO)
+        elif opt == b"JUSTID":
             justid = True
         else:
             raise CommandError(SYNTAX)
-        j += 1
     s, g = _group_of(ctx, key, gname)
     if count * 16 > 80 << 40:
         # ztrymalloc(count * sizeof(streamID)) fails (the limit seen with jemalloc on Linux x86-64)
@@ -1123,20 +1120,17 @@ def xsetid(ctx: Client, key: bytes, id_arg: bytes, *opts: bytes):
     eid = strict_id(id_arg)
     entries_added = -1
     max_xdel = 0
-    i = 0
-    while i < len(opts):
-        more = len(opts) - 1 - i
-        o = opts[i].lower()
-        if o == b"entriesadded" and more:
-            entries_added = to_int(opts[i + 1])
+    o = Options(opts)
+    while o:
+        opt = o.next_upper()
+        if opt == b"ENTRIESADDED" and o.has_more():
+            entries_added = o.int_value()
             if entries_added < 0:
                 raise CommandError("ERR entries_added must be positive")
-            i += 2
-        elif o == b"maxdeletedid" and more:
-            max_xdel = strict_id(opts[i + 1])
+        elif opt == b"MAXDELETEDID" and o.has_more():
+            max_xdel = strict_id(o.value())
             if eid < max_xdel:
                 raise CommandError("ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id")
-            i += 2
         else:
             raise CommandError(SYNTAX)
     s = lookup_existing(ctx, key, Stream)
