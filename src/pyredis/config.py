@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .util import glob_match, sdscatrepr
+from .util import sdssplitargs_str as split_args  # Redis splits config lines with sdssplitargs
 
 MEMORY_UNITS = {"b": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2, "g": 1000**3, "gb": 1024**3}
 LLONG_MAX = 2**63 - 1
@@ -522,69 +523,6 @@ def _copy(v: Any) -> Any:
     if isinstance(v, list):
         return list(v)
     return v
-
-
-_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "a": "\a"}
-_HEX = "0123456789abcdefABCDEF"
-
-
-def split_args(line: str) -> list[str] | None:
-    """sdssplitargs: words separated by spaces; "double quotes" with C escapes (\\xHH...),
-    'single quotes' with only \\' escaped. None when quotes are unbalanced or a closing
-    quote is not followed by a space."""
-    out: list[str] = []
-    i, n = 0, len(line)
-    while True:
-        while i < n and line[i].isspace():
-            i += 1
-        if i >= n:
-            return out
-        cur = bytearray()
-        inq = insq = False
-        while True:
-            if inq:
-                if i >= n:
-                    return None
-                c = line[i]
-                if c == "\\" and i + 3 < n and line[i + 1] == "x" and line[i + 2] in _HEX and line[i + 3] in _HEX:
-                    cur.append(int(line[i + 2:i + 4], 16))
-                    i += 3
-                elif c == "\\" and i + 1 < n:
-                    i += 1
-                    cur += _ESCAPES.get(line[i], line[i]).encode("utf-8", "surrogateescape")
-                elif c == '"':
-                    if i + 1 < n and not line[i + 1].isspace():
-                        return None
-                    i += 1
-                    break
-                else:
-                    cur += c.encode("utf-8", "surrogateescape")
-            elif insq:
-                if i >= n:
-                    return None
-                c = line[i]
-                if c == "\\" and i + 1 < n and line[i + 1] == "'":
-                    i += 1
-                    cur += b"'"
-                elif c == "'":
-                    if i + 1 < n and not line[i + 1].isspace():
-                        return None
-                    i += 1
-                    break
-                else:
-                    cur += c.encode("utf-8", "surrogateescape")
-            else:
-                if i >= n or line[i].isspace():
-                    break
-                c = line[i]
-                if c == '"':
-                    inq = True
-                elif c == "'":
-                    insq = True
-                else:
-                    cur += c.encode("utf-8", "surrogateescape")
-            i += 1
-        out.append(cur.decode("utf-8", "surrogateescape"))
 
 
 def _mem_units(v: int) -> str:

@@ -60,7 +60,21 @@ OFFSET_RANGE = "ERR offset is out of range"
 STRING_TOO_LONG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
 INCR_FLOAT_NAN = "ERR increment would produce NaN or Infinity"
 TIMEOUT_NOT_FLOAT = "ERR timeout is not a float or out of range"
+TIMEOUT_NOT_INTEGER = "ERR timeout is not an integer or out of range"
 TIMEOUT_NEGATIVE = "ERR timeout is negative"
+# getPositiveLongFromObjectOrReply's text (both failures)
+POSITIVE = "ERR value is out of range, must be positive"
+# a count too large for the reply (HRANDFIELD, SRANDMEMBER, ZRANDMEMBER)
+VALUE_OUT_OF_RANGE = "ERR value is out of range"
+NUMKEYS_NOT_POSITIVE = "ERR numkeys should be greater than 0"
+TOO_MANY_KEYS = "ERR Number of keys can't be greater than number of args"
+# the COUNT of LMPOP/BLMPOP/ZMPOP/BZMPOP
+COUNT_NOT_POSITIVE = "ERR count should be greater than 0"
+# the COUNT of GEOSEARCH/GEORADIUS and XAUTOCLAIM
+COUNT_NOT_GT_ZERO = "ERR COUNT must be > 0"
+LIMIT_NEGATIVE = "ERR LIMIT can't be negative"
+BAD_PAYLOAD = "ERR DUMP payload version or checksum are wrong"
+SCRIPT_WRITE_IN_RO = "ERR Can not execute a script with write flag using *_ro command."
 
 
 def wrong_arity(name: str) -> CommandError:

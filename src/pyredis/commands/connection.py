@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ..core.args import to_int
+from ..core.args import LONG_MAX, to_int, to_range_int
 from ..core.client import Client
 from ..core.spec import command, container
-from ..errors import INVALID_DB, NOPASS, NOT_INTEGER, SYNTAX, WRONGPASS, CommandError
+from ..errors import INVALID_DB, NOPASS, NOT_INTEGER, SYNTAX, TIMEOUT_NOT_INTEGER, WRONGPASS, CommandError
 from ..protocol.replies import OK, PONG, Push, Simple
 from ..version import REDIS_VERSION, __version__
 
@@ -36,7 +36,7 @@ def quit_(ctx: Client, *args: bytes):
 @command("SELECT", arity=2, flags="loading stale fast", group="connection")
 def select(ctx: Client, index: bytes):
     """Changes the selected database."""
-    dbid = to_int(index, "ERR value is not an integer or out of range")
+    dbid = to_int(index)
     if dbid < 0 or dbid >= len(ctx.server.dbs):
         raise CommandError(INVALID_DB)
     ctx.select(dbid)
@@ -92,9 +92,7 @@ def hello(ctx: Client, *args: bytes):
     ver = None
     i = 0
     if args:
-        v = to_int_or_none(args[0])
-        if v is None:
-            raise CommandError("ERR Protocol version is not an integer or out of range")
+        v = to_int(args[0], "ERR Protocol version is not an integer or out of range")
         if v < 2 or v > 3:
             raise CommandError("NOPROTO unsupported protocol version")
         ver = v
@@ -124,12 +122,6 @@ def hello(ctx: Client, *args: bytes):
     if ver is not None:
         ctx.resp = ver
     return _hello_map(ctx)
-
-
-def to_int_or_none(b: bytes) -> int | None:
-    from ..util import string2ll
-
-    return string2ll(b)
 
 
 def validate_client_name(name: bytes) -> None:
@@ -229,29 +221,31 @@ def client_list(ctx: Client, *args: bytes):
     while i < len(args):
         opt = args[i].upper()
         if opt == b"TYPE" and i + 1 < len(args):
-            t = args[i + 1].lower()
-            if t not in (b"normal", b"master", b"replica", b"slave", b"pubsub"):
-                raise CommandError("ERR Unknown client type '%s'" % args[i + 1].decode("utf-8", "replace"))
-            if t == b"pubsub":
-                clients = [c for c in clients if c.subscription_count]
-            elif t == b"normal":
-                clients = [c for c in clients if not c.subscription_count]
-            else:
-                clients = []
+            keep = _type_filter(args[i + 1])
+            clients = [c for c in clients if keep(c)]
             i += 2
         elif opt == b"ID" and i + 1 < len(args):
             ids = set()
             for a in args[i + 1:]:
-                v = to_int_or_none(a)
-                if v is None or v <= 0:
-                    raise CommandError("ERR Invalid client ID")
-                ids.add(v)
+                ids.add(to_range_int(a, 1, LONG_MAX, "ERR Invalid client ID"))
             clients = [c for c in clients if c.id in ids]
             i = len(args)
         else:
             raise CommandError(SYNTAX)
     clients.sort(key=lambda c: c.id)
     return Verbatim(b"".join(client_info_line(c) + b"\n" for c in clients))
+
+
+def _type_filter(arg: bytes):
+    """The TYPE of CLIENT LIST and CLIENT KILL as a predicate on clients."""
+    t = arg.lower()
+    if t not in (b"normal", b"master", b"replica", b"slave", b"pubsub"):
+        raise CommandError("ERR Unknown client type '%s'" % arg.decode("utf-8", "replace"))
+    if t == b"pubsub":
+        return lambda c: bool(c.subscription_count)
+    if t == b"normal":
+        return lambda c: not c.subscription_count
+    return lambda c: False  # no replicas, no master
 
 
 @command("CLIENT|KILL", arity=-3, flags="admin noscript loading stale", group="connection", since="2.4.0")
@@ -271,9 +265,7 @@ def client_kill(ctx: Client, *args: bytes):
     for i in range(0, len(args), 2):
         opt, val = args[i].upper(), args[i + 1]
         if opt == b"ID":
-            v = to_int_or_none(val)
-            if v is None or v <= 0:
-                raise CommandError("ERR client-id should be greater than 0")
+            v = to_range_int(val, 1, LONG_MAX, "ERR client-id should be greater than 0")
             filters.append(lambda c, v=v: c.id == v)
         elif opt == b"ADDR":
             filters.append(lambda c, v=val.decode(): c.addr == v)
@@ -282,15 +274,7 @@ def client_kill(ctx: Client, *args: bytes):
         elif opt == b"USER":
             filters.append(lambda c, v=val: c.user == v)
         elif opt == b"TYPE":
-            t = val.lower()
-            if t not in (b"normal", b"master", b"replica", b"slave", b"pubsub"):
-                raise CommandError("ERR Unknown client type '%s'" % val.decode("utf-8", "replace"))
-            if t == b"pubsub":
-                filters.append(lambda c: bool(c.subscription_count))
-            elif t == b"normal":
-                filters.append(lambda c: not c.subscription_count)
-            else:
-                filters.append(lambda c: False)
+            filters.append(_type_filter(val))
         elif opt == b"SKIPME":
             s = val.lower()
             if s == b"yes":
@@ -352,7 +336,7 @@ def client_reply(ctx: Client, mode: bytes):
 @command("CLIENT|PAUSE", arity=-3, flags="admin noscript loading stale", group="connection", since="3.0.0")
 def client_pause(ctx: Client, timeout: bytes, *mode: bytes):
     """Suspends commands processing (accepted; pyredis answers OK without pausing)."""
-    to_int(timeout, "ERR timeout is not an integer or out of range")
+    to_int(timeout, TIMEOUT_NOT_INTEGER)
     return OK
 
 
@@ -398,9 +382,7 @@ def client_tracking(ctx: Client, mode: bytes, *options: bytes):
         o = options[i].upper()
         more = i + 1 < len(options)
         if o == b"REDIRECT" and more:
-            rid = to_int_or_none(options[i + 1])
-            if rid is None:
-                raise CommandError(NOT_INTEGER)
+            rid = to_int(options[i + 1])
             if rid not in ctx.server.clients:
                 raise CommandError("ERR The client ID you want redirect to does not exist")
             opts.redirect = rid

@@ -11,6 +11,7 @@ debug.py (DEBUG), memory.py (MEMORY), slowlog.py (SLOWLOG, LATENCY, MONITOR), pe
 
 from __future__ import annotations
 
+from ..core.args import to_range_int
 from ..core.client import Client
 from ..core.spec import command
 from ..errors import BUSY_EVAL, BUSY_FUNCTION, SYNTAX, CommandError
@@ -41,11 +42,7 @@ def role(ctx: Client):
 def _replicaof(ctx: Client, host: bytes, port: bytes):
     if host.lower() == b"no" and port.lower() == b"one":
         return OK
-    from ..util import string2ll
-
-    p = string2ll(port)
-    if p is None or p < 0 or p > 65535:
-        raise CommandError("ERR Invalid master port")
+    to_range_int(port, 0, 65535, "ERR Invalid master port")
     raise CommandError("ERR pyredis does not support replication: only REPLICAOF NO ONE is accepted")
 
 
