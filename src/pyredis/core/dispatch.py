@@ -153,19 +153,15 @@ def execute(c: Client, argv: list[bytes]):
         if (a > 0 and len(argv) != a) or len(argv) < -a:
             return reject(c, wrong_arity(spec.fullname).text, spec)
     c.last_cmd = spec.name_bytes  # CLIENT LIST's cmd=: set at lookup, as Redis's c->lastcmd
-    # protected
-    if spec.protected_by is not None:
-        err = protected(c, spec)
+    multi = c.multi
+    # protected, auth, no_multi: one test on the common path (an authenticated client outside
+    # MULTI running an unprotected command), the steps in order otherwise
+    if spec.protected_by is not None or multi is not None or not c.authenticated:
+        err = guard(c, spec, multi)
         if err is not None:
             return reject(c, err, spec)
-    # auth
-    if not c.authenticated and not spec.no_auth:
-        return reject(c, NOAUTH, spec)
-    # no_multi
-    if c.multi is not None and spec.no_multi and spec.name_bytes not in _MULTI_IMMEDIATE:
-        return reject(c, NOT_IN_MULTI, spec)
     gates = state.gates
-    if gates & _BEFORE_PUBSUB:
+    if gates and gates & _BEFORE_PUBSUB:
         err = gates_before_pubsub(c, spec, gates)
         if err is not None:
             return reject(c, err, spec)
@@ -178,13 +174,13 @@ def execute(c: Client, argv: list[bytes]):
                 % spec.fullname,
                 spec,
             )
-    if gates & _AFTER_PUBSUB:
+    if gates and gates & _AFTER_PUBSUB:
         err = gates_after_pubsub(c, spec, gates)
         if err is not None:
             return reject(c, err, spec)
     # queue
-    if c.multi is not None and spec.name_bytes not in _MULTI_IMMEDIATE:
-        c.multi.append((spec, argv))
+    if multi is not None and spec.name_bytes not in _MULTI_IMMEDIATE:
+        multi.append((spec, argv))
         return QUEUED
     reply = call(c, spec, argv)
     bl = state.blocking
@@ -225,6 +221,19 @@ def cross_protocol(c: Client):
     from ..protocol.replies import NO_REPLY
 
     return NO_REPLY
+
+
+def guard(c: Client, spec: CommandSpec, multi) -> str | None:
+    """The protected, auth and no_multi steps, in that order."""
+    if spec.protected_by is not None:
+        err = protected(c, spec)
+        if err is not None:
+            return err
+    if not c.authenticated and not spec.no_auth:
+        return NOAUTH
+    if multi is not None and spec.no_multi and spec.name_bytes not in _MULTI_IMMEDIATE:
+        return NOT_IN_MULTI
+    return None
 
 
 def protected_allowed(c: Client, option: str) -> bool:
