@@ -645,6 +645,8 @@ class Config:
         self.log: Callable[[str, str], None] = lambda level, msg: None  # the server's log
         self.config_file: str | None = None  # absolute path of the file given at startup
         self._save_seen = False
+        # `user <name> <rules...>` lines (core/acl.py loads them at start-up), words as bytes
+        self.user_lines: list[list[bytes]] = []
 
     def __getitem__(self, name: str) -> Any:
         return self.values[TABLE[name].name]
@@ -876,8 +878,15 @@ class Config:
             for p in words[1:]:
                 self.load_file(p)
             return
-        if name in ("rename-command", "user", "loadmodule", "sentinel"):
-            return  # accepted; ACL users and renames are handled elsewhere or not at all
+        if name == "user" and len(words) >= 2:
+            bwords = [w.encode("utf-8", "surrogateescape") for w in words]
+            if any(u[1] == bwords[1] for u in self.user_lines):
+                raise ConfigError("Error in user declaration '%s': Duplicate user found. A user can only be "
+                                  "defined once in config files" % words[1])
+            self.user_lines.append(bwords)
+            return
+        if name in ("rename-command", "loadmodule", "sentinel"):
+            return  # accepted; renames are handled elsewhere or not at all
         d = TABLE.get(name)
         if d is None:
             raise ConfigError("Bad directive or wrong number of arguments")

@@ -78,6 +78,13 @@ class RedisServer:
         from ..errors import PersistenceError
         from ..persistence.manager import Persistence
 
+        from ..core.acl import StartupRefused
+
+        try:  # ACL users of the configuration or the aclfile (Redis's ACLLoadUsersAtStartup)
+            self.state.acl.load_at_startup()
+        except StartupRefused as e:
+            self.log("warning", str(e))
+            raise StartupError(str(e)) from None
         self.persistence = Persistence(self.state, self.log)
         self.state.hz_cron_handlers.append(self.persistence.cron)
         try:
