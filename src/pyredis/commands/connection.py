@@ -100,7 +100,7 @@ def hello(ctx: Client, *args: bytes):
     if username is not None and not ctx.server.acl.authenticate(ctx, username, password, ctx.argv[0]):
         raise CommandError(WRONGPASS)
     if not ctx.authenticated:
-        raise CommandError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+        raise CommandError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
     if name is not None:
         validate_client_name(name)
         ctx.name = name
