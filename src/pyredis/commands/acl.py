@@ -22,7 +22,7 @@ from ..core.acl import (
 )
 from ..core.args import to_int
 from ..core.client import Client
-from ..core.spec import ACL_ORDER, all_specs, command, container
+from ..core.spec import ACL_ORDER, command, container
 from ..errors import CommandError
 from ..protocol.replies import OK, Double, SetReply
 from ._server_common import help_reply
@@ -33,12 +33,14 @@ _ADMIN = "admin noscript loading stale"
 _NOT_INT = "ERR value is not an integer or out of range"
 
 
-def _s(b: bytes) -> str:
-    return b.decode("utf-8", "replace")
+def _s(b: bytes) -> bytes:
+    """An argument in an error text: a C string there (it ends at a NUL byte), newlines
+    turned into spaces as addReplyErrorFormat does."""
+    return b.split(b"\0", 1)[0].replace(b"\r", b" ").replace(b"\n", b" ")
 
 
 def _syntax(ctx: Client) -> CommandError:
-    return CommandError("ERR unknown subcommand or wrong number of arguments for '%s'. Try ACL HELP."
+    return CommandError(b"ERR unknown subcommand or wrong number of arguments for '%s'. Try ACL HELP."
                         % _s(ctx.argv[1]))
 
 
@@ -49,11 +51,11 @@ def acl_setuser(ctx: Client, username: bytes, *rules: bytes):
         raise CommandError("ERR Usernames can't contain spaces or null characters")
     merged, bad = merge_selector_args(list(rules))
     if merged is None:
-        raise CommandError("ERR Unmatched parenthesis in acl selector starting at '%s'." % _s(ctx.argv[bad]))
+        raise CommandError(b"ERR Unmatched parenthesis in acl selector starting at '%s'." % _s(rules[bad]))
     try:
         ctx.server.acl.set_user(username, merged)
     except RuleError as e:
-        raise CommandError("ERR Error in ACL SETUSER modifier '%s': %s" % (_s(e.op), e)) from None
+        raise CommandError(b"ERR Error in ACL SETUSER modifier '%s': %s" % (_s(e.op), str(e).encode())) from None
     return OK
 
 
@@ -138,9 +140,8 @@ def acl_cat(ctx: Client, *args: bytes):
         raise _syntax(ctx)
     cat = args[0].decode("latin-1").lower()
     if cat not in ACL_ORDER:
-        raise CommandError("ERR Unknown category '%s'" % _s(args[0][:128]))
-    bits()  # the table is complete
-    return [s.fullname.encode() for s in all_specs() if cat in s.acl]
+        raise CommandError(b"ERR Unknown category '%s'" % _s(args[0][:128]))
+    return [s.fullname.encode() for s in bits().specs if cat in s.acl]
 
 
 @command("ACL|GENPASS", arity=-2, flags="noscript loading stale", group="server", since="6.0.0")
@@ -181,11 +182,11 @@ def acl_dryrun(ctx: Client, username: bytes, *argv: bytes):
     """Simulates the execution of a command by a user, without executing the command."""
     u = ctx.server.acl.users.get(username)
     if u is None:
-        raise CommandError("ERR User '%s' not found" % _s(username))
+        raise CommandError(b"ERR User '%s' not found" % _s(username))
     argv_l = list(argv)
     spec = lookup_argv(argv_l)
     if spec is None:
-        raise CommandError("ERR Command '%s' not found" % _s(argv[0]))
+        raise CommandError(b"ERR Command '%s' not found" % _s(argv[0]))
     n = len(argv_l)
     if (spec.arity > 0 and spec.arity != n) or n < -spec.arity:
         raise CommandError("ERR wrong number of arguments for '%s' command" % spec.fullname)
@@ -231,5 +232,5 @@ def acl_help(ctx: Client):
         "WHOAMI",
         "    Return the current connection username.",
         "HELP",
-        "    Print this help.",
+        "    Prints this help.",
     ])

@@ -85,13 +85,38 @@ def _valid_hash(h: bytes) -> bool:
 
 
 # --- the command bits -------------------------------------------------------------------
+class KnownCommand:
+    """A command of Redis 7.0.15 that pyredis does not run (replication internals). ACL rules
+    may name it and ACL CAT lists it, as in Redis: ACL files written for Redis (a replica's
+    user with +psync +replconf) load unchanged, and since Redis picks the categories that
+    describe a user by counting every command of a category, rules render as Redis renders
+    them only when the counts are Redis's. Running it is still an unknown command."""
+
+    __slots__ = ("fullname", "acl", "subcommands", "parent")
+
+    def __init__(self, name: str, cats: str) -> None:
+        self.fullname, self.acl, self.subcommands, self.parent = name, cats.split(), {}, None
+
+
+_KNOWN = [("failover", "admin slow dangerous"), ("psync", "admin slow dangerous"),
+          ("replconf", "admin slow dangerous"), ("restore-asking", "keyspace write slow dangerous"),
+          ("sync", "admin slow dangerous")]
+
+
+def known_commands() -> list[KnownCommand]:
+    """The commands of _KNOWN the table does not declare (yet)."""
+    return [KnownCommand(n, c) for n, c in _KNOWN if n.encode() not in TABLE]
+
+
 class _Bits:
     """One bit per command and subcommand of the table (built once: the table is fixed after
     import), the masks of each category, and the closure each `+cmd` sets (a command with all
     its subcommands, as ACLChangeSelectorPerm)."""
 
     def __init__(self) -> None:
-        specs = all_specs()
+        self.known = {k.fullname.encode(): k for k in known_commands()}
+        specs = all_specs() + list(self.known.values())
+        self.specs = specs
         self.index = {id(s): i for i, s in enumerate(specs)}
         n = len(specs)
         self.future = 1 << n
@@ -114,7 +139,7 @@ class _Bits:
                 ch |= self.closure[id(s)]
             self.change[cat] = ch
         self.count = {cat: len(v) for cat, v in self.member_specs.items()}
-        self.top = list(TABLE.values())
+        self.top = list(TABLE.values()) + list(self.known.values())
         self.ntop = len(TABLE)
 
     def bit(self, spec) -> int:
@@ -137,6 +162,8 @@ def lookup_command(name: bytes):
     if len(parts) > 2:
         return None
     base = TABLE.get(parts[0].lower())
+    if base is None and len(parts) == 1:
+        return bits().known.get(parts[0].lower())
     if len(parts) == 1 or base is None:
         return base
     if not base.subcommands:
@@ -207,7 +234,9 @@ class Selector:
             self.firstargs.pop(id(s), None)
 
     def apply(self, op: bytes) -> None:
-        low = op.lower()
+        # names and keywords are C strings in Redis: they end at a NUL byte
+        cstr = op.split(b"\0", 1)[0]
+        low = cstr.lower()
         if low in (b"allkeys", b"~*"):
             self.allkeys = True
             self.patterns = []
@@ -270,13 +299,13 @@ class Selector:
                 self.channels.append(pat)
             self.allchannels = False
         elif op[:1] == b"+" and op[1:2] != b"@":
-            if b"|" not in op:
-                spec = lookup_command(op[1:])
+            if b"|" not in cstr:
+                spec = lookup_command(cstr[1:])
                 if spec is None:
                     raise RuleError("ENOENT")
                 self._change(spec, True)
                 return
-            name, _, sub = op[1:].rpartition(b"|")
+            name, _, sub = cstr[1:].rpartition(b"|")
             spec = lookup_command(name)
             if spec is None:
                 raise RuleError("ENOENT")
@@ -285,7 +314,7 @@ class Selector:
             if not sub:
                 raise RuleError("EINVAL")
             if spec.subcommands:
-                spec = lookup_command(op[1:])
+                spec = lookup_command(cstr[1:])
                 if spec is None:
                     raise RuleError("ENOENT")
                 self._change(spec, True)
@@ -294,12 +323,12 @@ class Selector:
                 if not any(a.lower() == sub.lower() for a in allowed):
                     allowed.append(sub)
         elif op[:1] == b"-" and op[1:2] != b"@":
-            spec = lookup_command(op[1:])
+            spec = lookup_command(cstr[1:])
             if spec is None:
                 raise RuleError("ENOENT")
             self._change(spec, False)
         elif op[:1] in (b"+", b"-") and op[1:2] == b"@":
-            cat = _category(op[2:])
+            cat = _category(cstr[2:])
             if cat is None:
                 raise RuleError("ENOENT")
             self._category(cat, op[:1] == b"+")
@@ -487,7 +516,7 @@ class User:
         """ACLSetUser: one rule (RuleError when refused)."""
         if not op:
             return
-        low = op.lower()
+        low = op.split(b"\0", 1)[0].lower()  # keywords are C strings in Redis
         if low == b"on":
             self.enabled = True
         elif low == b"off":
@@ -523,7 +552,7 @@ class User:
         elif op[:1] == b"(" and op[-1:] == b")":
             from ..config import split_args
 
-            words = split_args(op[1:-1].decode("latin-1")) or []
+            words = split_args(op[1:-1].split(b"\0", 1)[0].decode("latin-1")) or []
             s = Selector(False, allchannels)
             for w in words:
                 s.apply(w.encode("latin-1"))
@@ -583,7 +612,7 @@ def merge_selector_args(args: list[bytes]) -> tuple[list[bytes] | None, int]:
     cur: bytes | None = None
     start = -1
     for j, op in enumerate(args):
-        if cur is None and op[:1] == b"(" and op[-1:] != b")":
+        if op[:1] == b"(" and op[-1:] != b")":  # (an opening inside a selector restarts it)
             cur, start = op, j
             continue
         if cur is not None:

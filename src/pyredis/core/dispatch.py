@@ -174,9 +174,10 @@ def execute(c: Client, argv: list[bytes]):
         err = gates_after_pubsub(c, spec, gates)
         if err is not None:
             return reject(c, err, spec)
-    # queue
+    # queue (a transaction already doomed keeps nothing, as Redis's queueMultiCommand)
     if c.multi is not None and spec.name_bytes not in _MULTI_IMMEDIATE:
-        c.multi.append((spec, argv))
+        if not c.multi_error and not c.dirty_cas:
+            c.multi.append((spec, argv))
         return QUEUED
     reply = call(c, spec, argv)
     bl = c.server.blocking
