@@ -759,3 +759,36 @@ def test_acl_gate_only_while_a_user_is_restricted():
     assert not state.gates & GATE_ACL
     state.acl.set_user(b"default", [b"resetkeys", b"~a"])
     assert state.gates & GATE_ACL
+
+
+def test_secrets_are_redacted_in_slowlog_and_monitor(acl):
+    acl.check("ACL", "SETUSER", "u", "on", ">pw", "+@all", "~*", "&*")
+    mon = acl.client()
+    mon.both("MONITOR")
+    c = acl.client()
+    for cmd in (("CONFIG", "SET", "slowlog-log-slower-than", "0"), ("SLOWLOG", "RESET"), ("AUTH", "u", "pw"),
+                ("AUTH", "pw"), ("HELLO", "2", "AUTH", "u", "pw", "SETNAME", "n"), ("ACL", "SETUSER", "v", ">vpw"),
+                ("CONFIG", "SET", "requirepass", "", "maxmemory", "0"),
+                ("MIGRATE", "127.0.0.1", "1", "k", "0", "10", "AUTH", "mpw"),
+                ("MIGRATE", "127.0.0.1", "1", "k", "0", "10", "AUTH2", "mu", "mpw"),
+                ("CONFIG", "SET", "slowlog-log-slower-than", "10000")):
+        c.both(*cmd)
+    a, b = acl.both("SLOWLOG", "GET", "20")
+    assert [e[3] for e in a] == [e[3] for e in b]
+    assert not any(b"pw" in x for e in a for x in e[3])
+    time.sleep(0.2)
+    a, b = mon.ours.read_raw_available(0.5), mon.theirs.read_raw_available(0.5)
+
+    def cmds(raw: bytes) -> list[bytes]:
+        return [ln.split(b"] ", 1)[1] for ln in raw.split(b"\r\n") if b"] " in ln]
+
+    assert cmds(a) == cmds(b) and b"pw" not in a, (a, b)
+
+
+def test_masteruser_and_acl_configs(acl):
+    for cmd in (("CONFIG", "SET", "masteruser", "repl"), ("CONFIG", "GET", "masteruser"),
+                ("CONFIG", "SET", "masteruser", ""), ("CONFIG", "GET", "acl*"), ("CONFIG", "SET", "acllog-max-len", "-1"),
+                ("CONFIG", "SET", "acl-pubsub-default", "bad"), ("CONFIG", "SET", "aclfile", "x"),
+                ("CONFIG", "GET", "requirepass")):
+        acl.check(*cmd, norm=lambda r: sorted(zip(r[::2], r[1::2])) if isinstance(r, list) else
+                  sorted(r.items()) if isinstance(r, Map) else r)

@@ -19,6 +19,7 @@ from ..core.acl import (
     has_spaces,
     lookup_argv,
     merge_selector_args,
+    redact,
 )
 from ..core.args import to_int
 from ..core.client import Client
@@ -47,6 +48,7 @@ def _syntax(ctx: Client) -> CommandError:
 @command("ACL|SETUSER", arity=-3, flags=_ADMIN, group="server", since="6.0.0")
 def acl_setuser(ctx: Client, username: bytes, *rules: bytes):
     """Creates and modifies an ACL user and its rules."""
+    redact(ctx, *range(2, len(ctx.argv)))
     if has_spaces(username):
         raise CommandError("ERR Usernames can't contain spaces or null characters")
     merged, bad = merge_selector_args(list(rules))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..core.acl import redact
 from ..core.args import to_int
 from ..core.client import Client, client_info_line
 from ..core.spec import command, container
@@ -48,6 +49,7 @@ def auth(ctx: Client, *args: bytes):
     """Authenticates the connection."""
     if len(args) > 2:
         raise CommandError(SYNTAX)
+    redact(ctx, 1, 2)
     acl = ctx.server.acl
     if len(args) == 1:
         if acl.default.nopass:
@@ -90,6 +92,7 @@ def hello(ctx: Client, *args: bytes):
         opt = args[i].upper()
         more = len(args) - i - 1
         if opt == b"AUTH" and more >= 2:
+            redact(ctx, i + 2, i + 3)
             username, password = args[i + 1], args[i + 2]
             i += 3
         elif opt == b"SETNAME" and more >= 1:

@@ -71,6 +71,18 @@ class RuleError(Exception):
         super().__init__(RULE_ERRORS.get(code, "Wrong format"))
 
 
+REDACTED = b"(redacted)"
+
+
+def redact(c: Client, *positions: int) -> None:
+    """redactClientCommandArgument: a secret argument (a password) shows as "(redacted)" in
+    SLOWLOG and MONITOR, which read the command's argv after it ran."""
+    argv = c.argv
+    for i in positions:
+        if i < len(argv):
+            argv[i] = REDACTED
+
+
 def has_spaces(s: bytes) -> bool:
     """ACLStringHasSpaces: whitespace or NUL (not allowed in user names and patterns)."""
     return any(b in _SPACES for b in s)

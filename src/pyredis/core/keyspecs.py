@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+
 _REF: dict | None = None
 
 
