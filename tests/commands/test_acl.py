@@ -792,3 +792,30 @@ def test_masteruser_and_acl_configs(acl):
                 ("CONFIG", "GET", "requirepass")):
         acl.check(*cmd, norm=lambda r: sorted(zip(r[::2], r[1::2])) if isinstance(r, list) else
                   sorted(r.items()) if isinstance(r, Map) else r)
+
+
+def test_config_rewrite_writes_the_users(tmp_path):
+    ours_dir, theirs_dir = tmp_path / "ours", tmp_path / "theirs"
+    ours_dir.mkdir()
+    theirs_dir.mkdir()
+    base = "# users\nuser alice on >pw ~a* +get\nhz 10\nuser bob off\n"
+    (ours_dir / "redis.conf").write_text(base)
+    (theirs_dir / "redis.conf").write_text(base)
+    from test_config import _RealWithConfigFile
+
+    real = _RealWithConfigFile(str(theirs_dir / "redis.conf"), str(theirs_dir))
+    try:
+        with pyredis.Server(port=0, config_file=str(ours_dir / "redis.conf"), dir=str(ours_dir)) as srv:
+            p = Pair(srv.port, real.port)
+            p.check("ACL", "SETUSER", "carol", "on", "nopass", "(~c* +set)")
+            p.check("ACL", "DELUSER", "alice")
+            p.check("CONFIG", "REWRITE")
+            p.close()
+
+            def users(path):
+                return [norm_rules(ln.encode()) for ln in path.read_text().splitlines() if ln.startswith("user ")]
+
+            assert users(ours_dir / "redis.conf") == users(theirs_dir / "redis.conf")
+            assert users(ours_dir / "redis.conf")[0].startswith(b"user bob off")
+    finally:
+        real.stop()

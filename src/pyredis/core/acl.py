@@ -686,6 +686,7 @@ class Acl:
         self.update_default_password(cfg["requirepass"])
         cfg.on_change("requirepass", self.update_default_password)
         cfg.on_change("acllog-max-len", lambda v: self._trim_log())
+        cfg.rewrite_users = self.config_lines
 
     @property
     def pubsub_default(self) -> bool:
@@ -931,6 +932,14 @@ class Acl:
             if name != b"default":
                 self.drop_user_clients(u)
         self.update_gate()
+
+    def config_lines(self) -> list[str]:
+        """rewriteConfigUserOption: CONFIG REWRITE writes every user as a `user` line, none
+        when the users live in an aclfile."""
+        if self.state.config["aclfile"]:
+            return []
+        return [(b"user " + u.name + b" " + u.describe()).decode("utf-8", "surrogateescape")
+                for u in self.sorted_users()]
 
     def load_file(self, path: str) -> str | None:
         try:
