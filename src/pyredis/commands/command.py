@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.client import Client
-from ..core.keyspecs import keyspec_positions, reference
+from ..core.keyspecs import keyspec_positions, native_flags, reference
 from ..core.spec import TABLE, CommandSpec, all_specs, command
 from ..errors import SYNTAX, CommandError
 from ..protocol.replies import SetReply, Simple
@@ -246,24 +246,8 @@ def command_getkeysandflags(ctx: Client, *argv: bytes):
     """Extracts the key names and access flags for an arbitrary command."""
     spec, positions = _getkeys_common(argv)
     # Key specs flagged variable_flags: Redis's getkeys procs decide from the arguments.
-    if spec.fullname == "set":
-        get = any(a.upper() == b"GET" for a in argv[3:])
-        fl = [b"RW", b"access", b"update"] if get else [b"OW", b"update"]
-        return [[argv[1], SetReply(Simple(f) for f in fl)]]
-    if spec.fullname == "bitfield":
-        write = False  # read-only only when every operation is a well-formed GET/OVERFLOW
-        i, n = 2, len(argv)
-        while i < n:
-            op, rem = argv[i].upper(), n - i - 1
-            if op == b"GET" and rem >= 2:
-                i += 3
-            elif op == b"OVERFLOW" and rem >= 1:
-                i += 2
-            else:
-                write = True
-                break
-        fl = [b"RW", b"access", b"update"] if write else [b"RO", b"access"]
-        return [[argv[1], SetReply(Simple(f) for f in fl)]]
+    if spec.fullname in ("set", "bitfield"):
+        return [[argv[1], SetReply(Simple(f.encode()) for f in native_flags(spec, argv, 1, 1))]]
     ref = reference()["info"].get(spec.fullname)
     flags_at: dict[int, SetReply] = {}
     if ref is not None:

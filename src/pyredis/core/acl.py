@@ -96,6 +96,15 @@ def _valid_hash(h: bytes) -> bool:
     return len(h) == 64 and all(c in b"0123456789abcdef" for c in h)
 
 
+def _rule_hash(op: bytes, cleartext_mark: bytes) -> bytes:
+    """The SHA-256 a password rule names: `>pass`/`<pass` hash the text, `#hash`/`!hash` give it."""
+    if op[:1] == cleartext_mark:
+        return hash_password(op[1:])
+    if not _valid_hash(op[1:]):
+        raise RuleError("EBADMSG")
+    return op[1:]
+
+
 # --- the command bits -------------------------------------------------------------------
 class KnownCommand:
     """A command of Redis 7.0.15 that pyredis does not run (replication internals). ACL rules
@@ -542,22 +551,12 @@ class User:
             self.nopass = False
             self.passwords = []
         elif op[:1] in (b">", b"#"):
-            if op[:1] == b">":
-                h = hash_password(op[1:])
-            else:
-                h = op[1:]
-                if not _valid_hash(h):
-                    raise RuleError("EBADMSG")
+            h = _rule_hash(op, b">")
             if h not in self.passwords:
                 self.passwords.append(h)
             self.nopass = False
         elif op[:1] in (b"<", b"!"):
-            if op[:1] == b"<":
-                h = hash_password(op[1:])
-            else:
-                h = op[1:]
-                if not _valid_hash(h):
-                    raise RuleError("EBADMSG")
+            h = _rule_hash(op, b"<")
             if h not in self.passwords:
                 raise RuleError("ENODEV")
             self.passwords.remove(h)
@@ -809,39 +808,39 @@ class Acl:
         return [self.users[k] for k in sorted(self.users)]
 
     # --- permission checks -----------------------------------------------------------------
-    def check(self, c: Client, spec, argv) -> str | None:
-        """dispatch's acl step: None, or the NOPERM error (the denial is logged)."""
+    def _denied(self, c: Client, spec, argv, context: bytes | None) -> int:
+        """The check of the client's user (OK, or the denial, logged in `context`; the
+        client's own context, toplevel or multi, when None)."""
         u = c.acl_user
         if u.full:
-            return None
+            return OK
         r, pos = check_user(u, spec, argv)
+        if r != OK:
+            if context is None:
+                context = CTX_MULTI if c.multi is not None else CTX_TOPLEVEL
+            self.log_entry(c, r, context, self._object(r, spec, argv, pos), None)
+        return r
+
+    def check(self, c: Client, spec, argv) -> str | None:
+        """dispatch's acl step: None, or the NOPERM error (the denial is logged)."""
+        r = self._denied(c, spec, argv, None)
         if r == OK:
             return None
-        self.log_entry(c, r, CTX_MULTI if c.multi is not None else CTX_TOPLEVEL,
-                       self._object(r, spec, argv, pos), None)
         text = NOPERM_TEXT[r]
         return text % spec.fullname if r == DENIED_CMD else text
 
     def exec_check(self, c: Client, spec, argv) -> str | None:
-        u = c.acl_user
-        if u.full:
-            return None
-        r, pos = check_user(u, spec, argv)
+        """EXEC runs a queued command only if the user may still run it."""
+        r = self._denied(c, spec, argv, CTX_MULTI)
         if r == OK:
             return None
-        self.log_entry(c, r, CTX_MULTI, self._object(r, spec, argv, pos), None)
         return ("NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC "
                 "call. This command is no longer allowed for the following reason: " + EXEC_REASONS[r])
 
     def script_check(self, c: Client, spec, argv) -> str | None:
-        u = c.acl_user
-        if u.full:
-            return None
-        r, pos = check_user(u, spec, argv)
-        if r == OK:
-            return None
-        self.log_entry(c, r, CTX_LUA, self._object(r, spec, argv, pos), None)
-        return "The user executing the script " + SCRIPT_REASONS[r]
+        """redis.call / redis.pcall: the script's caller's permissions."""
+        r = self._denied(c, spec, argv, CTX_LUA)
+        return None if r == OK else "The user executing the script " + SCRIPT_REASONS[r]
 
     @staticmethod
     def _object(r: int, spec, argv, pos: int) -> bytes:

@@ -121,7 +121,7 @@ _READ = ("RO", "access")
 _OW = ("OW", "update")
 
 
-def _native_flags(spec, argv, pos: int, first: int) -> tuple[str, ...]:
+def native_flags(spec, argv, pos: int, first: int) -> tuple[str, ...]:
     """The flags Redis's getkeys procs report where key specs are not reliable."""
     name = spec.fullname
     if name == "set":
@@ -167,5 +167,5 @@ def keys_and_flags(spec, argv) -> list[tuple[int, tuple[str, ...]]]:
                 continue
             for p in keyspec_positions(ks, argv):
                 at.setdefault(p, fl)
-        return [(p, at.get(p) or _native_flags(spec, argv, p, first)) for p in positions]
-    return [(p, _native_flags(spec, argv, p, first)) for p in positions]
+        return [(p, at.get(p) or native_flags(spec, argv, p, first)) for p in positions]
+    return [(p, native_flags(spec, argv, p, first)) for p in positions]
