@@ -743,22 +743,30 @@ def test_garbage_rules_and_auth_payloads(servers, rules, auth):
 
 
 # --- the cost of the acl step -------------------------------------------------------------------
-def test_acl_gate_only_while_a_user_is_restricted():
-    from pyredis.core.dispatch import GATE_ACL
+def test_acl_gate_only_while_a_client_is_restricted():
+    """The acl step costs nothing (GATE_ACL off) unless a connected client's user is restricted."""
+    import pyredis.commands  # noqa: F401
+    from pyredis.core.client import Client
+    from pyredis.core.dispatch import GATE_ACL, execute
     from pyredis.core.state import ServerState
 
-    import pyredis.commands  # noqa: F401
-
     state = ServerState()
+    c = Client(state)
+    state.clients[c.id] = c
     assert not state.gates & GATE_ACL and state.acl.default.full
-    state.acl.set_user(b"u", [b"on", b"+@all", b"~*", b"&*"])
-    assert not state.gates & GATE_ACL
-    state.acl.set_user(b"u", [b"-debug"])
+    state.acl.set_user(b"u", [b"on", b"nopass", b"-lolwut", b"~*"])
+    assert not state.gates & GATE_ACL  # a restricted user, but nobody uses it
+    assert execute(c, [b"AUTH", b"u", b"x"]) == b"OK"
     assert state.gates & GATE_ACL
-    state.acl.delete_user(b"u")
-    assert not state.gates & GATE_ACL
-    state.acl.set_user(b"default", [b"resetkeys", b"~a"])
+    assert execute(c, [b"LOLWUT"]).startswith(b"NOPERM")
+    state.acl.set_user(b"u", [b"+@all", b"&*"])
+    assert not state.gates & GATE_ACL  # u is full now
+    state.acl.set_user(b"u", [b"resetkeys"])
     assert state.gates & GATE_ACL
+    del state.clients[c.id]  # the client left: cron turns the gate off
+    state.acl._gate_checked = 0.0
+    state.acl._cron()
+    assert not state.gates & GATE_ACL
 
 
 def test_secrets_are_redacted_in_slowlog_and_monitor(acl):

@@ -20,8 +20,8 @@ plus the "future commands" bit only `+@all` sets), first-arg exceptions, key pat
 read/write flags, channel patterns, and extra selectors.
 
 Cost: a user that may run every command on every key and channel (`User.full`) needs no
-check. dispatch's `acl` step runs only while some user is not full (GATE_ACL, kept by
-Acl.update_gate), and then only for clients whose user is not full.
+check. dispatch's `acl` step runs only while some connected client has a user that is not full
+(GATE_ACL, kept by Acl.update_gate), and then only for the clients whose user is not full.
 """
 
 from __future__ import annotations
@@ -686,6 +686,8 @@ class Acl:
         cfg.on_change("requirepass", self.update_default_password)
         cfg.on_change("acllog-max-len", lambda v: self._trim_log())
         cfg.rewrite_users = self.config_lines
+        self._gate_checked = 0.0
+        state.hz_cron_handlers.append(self._cron)
 
     @property
     def pubsub_default(self) -> bool:
@@ -709,9 +711,24 @@ class Acl:
         self.update_gate()
 
     def update_gate(self) -> None:
+        """GATE_ACL on while some connected client has a restricted user (recomputed after
+        every change of the users, and each second by cron once such clients have left)."""
         from .dispatch import GATE_ACL
 
-        self.state.set_gate(GATE_ACL, not all(u.full for u in self.users.values()))
+        self._gate_checked = time.monotonic()
+        self.state.set_gate(GATE_ACL, any(not c.acl_user.full for c in self.state.clients.values()))
+
+    def _client_user_changed(self, c: Client) -> None:
+        if not c.acl_user.full:
+            from .dispatch import GATE_ACL
+
+            self.state.set_gate(GATE_ACL, True)
+
+    def _cron(self) -> None:
+        from .dispatch import GATE_ACL
+
+        if self.state.gates & GATE_ACL and time.monotonic() - self._gate_checked >= 1.0:
+            self.update_gate()
 
     # --- clients -------------------------------------------------------------------------
     def set_default_auth(self, c: Client) -> None:
@@ -721,6 +738,7 @@ class Acl:
         c.acl_user = d
         c.user = d.name
         c.authenticated = d.nopass and d.enabled
+        self._client_user_changed(c)
 
     def auth_required(self) -> bool:
         """authRequired for a client not authenticated: the default user needs a password."""
@@ -734,6 +752,7 @@ class Acl:
             c.authenticated = True
             c.acl_user = u
             c.user = u.name
+            self._client_user_changed(c)
             return True
         self.log_entry(c, DENIED_AUTH, CTX_MULTI if c.multi is not None else CTX_TOPLEVEL, argv0, username)
         return False
