@@ -827,3 +827,15 @@ def test_config_rewrite_writes_the_users(tmp_path):
             assert users(ours_dir / "redis.conf")[0].startswith(b"user bob off")
     finally:
         real.stop()
+
+
+def test_sort_by_and_get_need_unrestricted_read_access(acl):
+    c = _user(acl, "+@all", "~l*", "%R~*")
+    acl.check("RPUSH", "l", "2", "1")
+    for cmd in (("SORT", "l", "GET", "#"), ("SORT", "l", "BY", "w_*"), ("SORT_RO", "l", "GET", "x*")):
+        c.check(*cmd)
+    acl.check("ACL", "SETUSER", "u", "resetkeys", "~l*", "(~* +sort)")
+    for cmd in (("SORT", "l", "GET", "#"), ("SORT", "l", "BY", "nosort"), ("SORT", "l", "BY", "w_*"),
+                ("SORT_RO", "l", "GET", "#"), ("SORT", "l", "GET", "#", "BAD"),
+                ("EVAL", "return redis.pcall('sort', 'l', 'get', '#')", "0")):
+        c.check(*cmd)

@@ -15,6 +15,7 @@ Like Redis, SORT converts a listpack sorted set to the skiplist encoding.
 
 from __future__ import annotations
 
+from ..core.acl import unrestricted_key_access
 from ..core.args import to_int
 from ..core.client import Client
 from ..core.notify import NOTIFY_GENERIC, NOTIFY_LIST, NOTIFY_NEW
@@ -118,8 +119,12 @@ def _sort(ctx: Client, key: bytes, args: tuple, readonly: bool):
             sortby = args[j + 1]
             if b"*" not in _cstr(sortby):
                 dontsort = True
+            elif not unrestricted_key_access(ctx):  # a pattern reads keys ACL rules cannot see
+                raise CommandError("ERR BY option of SORT denied due to insufficient ACL permissions.")
             j += 1
         elif o == b"get" and left >= 1:
+            if not unrestricted_key_access(ctx):
+                raise CommandError("ERR GET option of SORT denied due to insufficient ACL permissions.")
             getops.append(args[j + 1])
             j += 1
         else:

@@ -652,6 +652,21 @@ def check_user(user: User, spec, argv) -> tuple[int, int]:
     return relevant, last
 
 
+def unrestricted_key_access(c: Client) -> bool:
+    """ACLUserCheckCmdWithUnrestrictedKeyAccess for the command c runs (SORT's BY and GET
+    patterns read keys no argument names): a selector that allows the command may read `*`."""
+    user = c.acl_user
+    if user.full:
+        return True
+    spec = lookup_argv(c.argv)
+    keys = _Keys(spec, c.argv)
+    for s in user.selectors:
+        if s.check_cmd(spec, c.argv, keys)[0] == OK and (
+                s.allkeys or any(p == b"*" and f & READ for p, f in s.patterns)):
+            return True
+    return False
+
+
 NOPERM_TEXT = {
     DENIED_CMD: "NOPERM this user has no permissions to run the '%s' command",
     DENIED_KEY: "NOPERM this user has no permissions to access one of the keys used as arguments",
