@@ -295,6 +295,7 @@ def test_hello_auth_with_users(acl):
 
 def test_requirepass_is_the_default_users_password(acl):
     c = acl.client()
+    c.check("PING")  # connected (accepted by the server) before the password is set
     acl.check("CONFIG", "SET", "requirepass", "secret")
     acl.check("ACL", "GETUSER", "default")
     acl.check("ACL", "LIST")
@@ -303,7 +304,7 @@ def test_requirepass_is_the_default_users_password(acl):
     for cmd in (("PING",), ("AUTH", "bad"), ("AUTH", "default", "bad"), ("AUTH", "secret"), ("PING",)):
         n.check(*cmd)
     late = acl.client()
-    late.check("GET", "x")
+    late.check("GET", "x")  # NOAUTH
     acl.check("CONFIG", "SET", "requirepass", "")
     late.check("GET", "x")  # the default user needs no password any more
     late.check("AUTH", "x")
