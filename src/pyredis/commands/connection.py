@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from ..core.acl import redact
 from ..core.args import LONG_MAX, to_int, to_range_int
-from ..core.client import Client
+from ..core.client import Client, client_info_line
 from ..core.spec import command, container
 from ..errors import INVALID_DB, NOPASS, NOT_INTEGER, SYNTAX, TIMEOUT_NOT_INTEGER, WRONGPASS, CommandError
 from ..protocol.replies import OK, PONG, Push, Simple
@@ -43,34 +44,21 @@ def select(ctx: Client, index: bytes):
     return OK
 
 
-def check_password(ctx: Client, username: bytes, password: bytes) -> bool:
-    """The default user only until ACL users arrive: its password is `requirepass`."""
-    checker = ctx.server.acl_authenticate
-    if checker is not None:
-        return checker(ctx, username, password)
-    required = ctx.server.config["requirepass"]
-    if username != b"default":
-        return False
-    if not required:
-        return True
-    return password == required.encode()
-
-
 @command("AUTH", arity=-2, flags="noscript loading stale fast no_auth allow_busy", group="connection")
 def auth(ctx: Client, *args: bytes):
     """Authenticates the connection."""
     if len(args) > 2:
         raise CommandError(SYNTAX)
+    redact(ctx, 1, 2)
+    acl = ctx.server.acl
     if len(args) == 1:
-        if not ctx.server.config["requirepass"] and ctx.server.acl_authenticate is None:
+        if acl.default.nopass:
             raise CommandError(NOPASS)
         username, password = b"default", args[0]
     else:
         username, password = args
-    if not check_password(ctx, username, password):
+    if not acl.authenticate(ctx, username, password, ctx.argv[0]):
         raise CommandError(WRONGPASS)
-    ctx.authenticated = True
-    ctx.user = username
     return OK
 
 
@@ -102,6 +90,7 @@ def hello(ctx: Client, *args: bytes):
         opt = args[i].upper()
         more = len(args) - i - 1
         if opt == b"AUTH" and more >= 2:
+            redact(ctx, i + 2, i + 3)
             username, password = args[i + 1], args[i + 2]
             i += 3
         elif opt == b"SETNAME" and more >= 1:
@@ -109,13 +98,10 @@ def hello(ctx: Client, *args: bytes):
             i += 2
         else:
             raise CommandError("ERR Syntax error in HELLO option '%s'" % args[i].decode("utf-8", "replace"))
-    if username is not None:
-        if not check_password(ctx, username, password):
-            raise CommandError(WRONGPASS)
-        ctx.authenticated = True
-        ctx.user = username
+    if username is not None and not ctx.server.acl.authenticate(ctx, username, password, ctx.argv[0]):
+        raise CommandError(WRONGPASS)
     if not ctx.authenticated:
-        raise CommandError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+        raise CommandError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
     if name is not None:
         validate_client_name(name)
         ctx.name = name
@@ -145,42 +131,12 @@ def reset(ctx: Client):
     ctx.reply_mode = "on"
     ctx.no_evict = False
     ctx.no_touch = False
-    ctx.user = b"default"
-    ctx.authenticated = not ctx.server.config["requirepass"]
+    ctx.server.acl.set_default_auth(ctx)
     return Simple(b"RESET")
 
 
 # --- CLIENT ----------------------------------------------------------------------------
 container("CLIENT", group="connection", summary="A container for client connection commands.", since="2.4.0")
-
-
-def client_info_line(c: Client) -> bytes:
-    import time as _t
-
-    now = _t.time()
-    flags = "N"
-    if c.multi is not None:
-        flags = "x"
-    if c.subscription_count:
-        flags = "P"
-    if c.blocked is not None:
-        flags = "b"
-    if c.unix_socket:  # Redis's order puts U after the state flags above
-        flags = "U" if flags == "N" else flags + "U"
-    sub = len(c.subscriptions)
-    psub = len(c.psubscriptions)
-    ssub = len(c.ssubscriptions)
-    multi = len(c.multi) if c.multi is not None else -1
-    fields = [
-        f"id={c.id}", f"addr={c.addr}", f"laddr={c.laddr}", f"fd={c.fd}",
-        f"name={c.name.decode('utf-8', 'replace')}", f"age={int(now - c.ctime)}",
-        f"idle={int(now - c.last_interaction)}", f"flags={flags}", f"db={c.db.id}",
-        f"sub={sub}", f"psub={psub}", f"ssub={ssub}", f"multi={multi}", "qbuf=0", "qbuf-free=0",
-        "argv-mem=0", "multi-mem=0", "rbs=1024", "rbp=0", "obl=0", "oll=0", "omem=0",
-        "tot-mem=1024", "events=r", f"cmd={c.last_cmd.decode()}", f"user={c.user.decode('utf-8', 'replace')}",
-        "redir=-1", f"resp={c.resp}",
-    ]
-    return " ".join(fields).encode()
 
 
 @command("CLIENT|ID", arity=2, flags="noscript loading stale", group="connection", since="5.0.0")
@@ -272,7 +228,10 @@ def client_kill(ctx: Client, *args: bytes):
         elif opt == b"LADDR":
             filters.append(lambda c, v=val.decode(): c.laddr == v)
         elif opt == b"USER":
-            filters.append(lambda c, v=val: c.user == v)
+            u = ctx.server.acl.users.get(val)
+            if u is None:
+                raise CommandError("ERR No such user '%s'" % val.decode("utf-8", "replace"))
+            filters.append(lambda c, u=u: c.acl_user is u)
         elif opt == b"TYPE":
             filters.append(_type_filter(val))
         elif opt == b"SKIPME":

@@ -8,7 +8,7 @@ The steps, in Redis 7.0's order (each one a function below, named after what it 
     auth        NOAUTH
     no_multi    a command MULTI cannot queue (inside MULTI)
   --- the rare steps: skipped with one test while state.gates is 0 ---
-    acl         NOPERM                                  (GATE_ACL: the security work fills it)
+    acl         NOPERM                                  (GATE_ACL: core/acl.py, while some user is restricted)
     oom         -OOM ... maxmemory                       (GATE_OOM: the memory work fills it)
     misconf     -MISCONF: a failed save or AOF write     (GATE_DISK: state.disk_error)
     readonly    -READONLY on a read-only replica         (GATE_READONLY: replication)
@@ -91,9 +91,9 @@ def reject(c: Client, text: str | bytes, spec: CommandSpec | None = None) -> Err
         text = text.encode()
     if c.multi is not None:
         c.multi_error = True
-        if spec is not None and spec.name_bytes == b"exec":
-            spec.rejected_calls += 1
-            return _error_reply(c, exec_abort_reply(c, text))
+    if spec is not None and spec.name_bytes == b"exec":  # even outside MULTI, as Redis
+        spec.rejected_calls += 1
+        return _error_reply(c, exec_abort_reply(c, text))
     if spec is not None:
         spec.rejected_calls += 1
     return _error_reply(c, text)
@@ -162,7 +162,7 @@ def execute(c: Client, argv: list[bytes]):
             return reject(c, err, spec)
     gates = state.gates
     if gates and gates & _BEFORE_PUBSUB:
-        err = gates_before_pubsub(c, spec, gates)
+        err = gates_before_pubsub(c, spec, gates, argv)
         if err is not None:
             return reject(c, err, spec)
     # pubsub
@@ -178,9 +178,10 @@ def execute(c: Client, argv: list[bytes]):
         err = gates_after_pubsub(c, spec, gates)
         if err is not None:
             return reject(c, err, spec)
-    # queue
+    # queue (a transaction already doomed keeps nothing, as Redis's queueMultiCommand)
     if multi is not None and spec.name_bytes not in _MULTI_IMMEDIATE:
-        multi.append((spec, argv))
+        if not c.multi_error and not c.dirty_cas:
+            multi.append((spec, argv))
         return QUEUED
     reply = call(c, spec, argv)
     bl = state.blocking
@@ -229,7 +230,7 @@ def guard(c: Client, spec: CommandSpec, multi) -> str | None:
         err = protected(c, spec)
         if err is not None:
             return err
-    if not c.authenticated and not spec.no_auth:
+    if not c.authenticated and not spec.no_auth and c.server.acl.auth_required():
         return NOAUTH
     if multi is not None and spec.no_multi and spec.name_bytes not in _MULTI_IMMEDIATE:
         return NOT_IN_MULTI
@@ -257,9 +258,13 @@ def protected(c: Client, spec: CommandSpec) -> str | None:
             "the server." % (name, option))
 
 
-def gates_before_pubsub(c: Client, spec: CommandSpec, gates: int) -> str | bytes | None:
+def gates_before_pubsub(c: Client, spec: CommandSpec, gates: int, argv: list[bytes]) -> str | bytes | None:
     state = c.server
-    # acl (GATE_ACL) and oom (GATE_OOM) come first, when the security and memory work add them
+    if gates & GATE_ACL and not c.acl_user.full:  # acl: a client whose user is restricted
+        err = state.acl.check(c, spec, argv)
+        if err is not None:
+            return err
+    # oom (GATE_OOM) comes next, when the memory work adds it
     if gates & GATE_DISK and (spec.write or spec.name_bytes == b"ping"):  # misconf
         err = state.disk_error()
         if err is not None:

@@ -110,8 +110,10 @@ class ServerState:
         # core/blocking.BlockingManager and core/transactions.WatchRegistry, created on first use.
         self.blocking = None
         self.watching = None
-        # Replaced by the ACL subsystem: (client, username, password) -> bool.
-        self.acl_authenticate = None
+        # Users, permissions and the ACL log (core/acl.py); keeps GATE_ACL.
+        from .acl import Acl
+
+        self.acl = Acl(self)
         from .pubsub import PubSub
 
         self.pubsub = PubSub(self)
