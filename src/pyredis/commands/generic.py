@@ -370,7 +370,9 @@ def _ttl(ctx: Client, key: bytes, ms: bool, absolute: bool) -> int:
     expire = db.get_expire(key)
     if expire is None:
         return -1
-    ttl = expire if absolute else expire - ctx.server.now_ms
+    # Redis 7.0 measures against mstime(), not the command's (or script's) frozen time: inside
+    # a long script a key can report TTL 0 and still exist
+    ttl = expire if absolute else expire - ctx.server.clock_ms()
     if ttl < 0:
         ttl = 0
     return ttl if ms else (ttl + 500) // 1000
