@@ -125,25 +125,18 @@ def resolve(argv: list[bytes], table: dict[bytes, CommandSpec] | None = None) ->
     return spec
 
 
-# Exact-spelling cache in front of TABLE (clients send "SET", "set", "Set"...): bounded, since
-# only spellings of existing commands are added.
-_BY_SPELLING: dict[bytes, CommandSpec] = {}
-
-
 def execute(c: Client, argv: list[bytes]):
     # lookup + arity, the common case (a known top-level command) inlined: this is the hot path
     state = c.server
-    table = state.commands  # None unless rename-command: then this server's own table
-    if table is None:
-        spec = _BY_SPELLING.get(argv[0])
-        if spec is None:
-            spec = TABLE.get(argv[0].lower())
-            if spec is not None and len(_BY_SPELLING) < 4096:
-                _BY_SPELLING[argv[0]] = spec
-    else:
-        spec = table.get(argv[0].lower())
+    spelling = state.spelling  # exact spellings of this server's table (spec.SPELLINGS)
+    spec = spelling.get(argv[0])
+    if spec is None:
+        table = state.commands  # None unless rename-command: then this server's own table
+        spec = (TABLE if table is None else table).get(argv[0].lower())
+        if spec is not None and len(spelling) < 4096:
+            spelling[argv[0]] = spec
     if spec is None or spec.subcommands:
-        spec = resolve(argv, table)
+        spec = resolve(argv, state.commands)
         if type(spec) is CommandError:
             if argv[0].lower() in _CROSS_PROTOCOL:
                 return cross_protocol(c)
@@ -160,22 +153,13 @@ def execute(c: Client, argv: list[bytes]):
         err = guard(c, spec, multi)
         if err is not None:
             return reject(c, err, spec)
-    gates = state.gates
-    if gates and gates & _BEFORE_PUBSUB:
-        err = gates_before_pubsub(c, spec, gates, argv)
+    if state.gates:  # a rare gate is on (GATE_* bits): the steps around pubsub in order
+        err = gated(c, spec, argv, state.gates)
         if err is not None:
             return reject(c, err, spec)
     # pubsub
-    if c.resp == 2 and (c.subscriptions or c.psubscriptions or c.ssubscriptions):
-        if spec.name_bytes not in _PUBSUB_ALLOWED:
-            return reject(
-                c,
-                "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
-                % spec.fullname,
-                spec,
-            )
-    if gates and gates & _AFTER_PUBSUB:
-        err = gates_after_pubsub(c, spec, gates)
+    elif (c.subscriptions or c.psubscriptions or c.ssubscriptions) and c.resp == 2:
+        err = pubsub_refusal(spec)
         if err is not None:
             return reject(c, err, spec)
     # queue (a transaction already doomed keeps nothing, as Redis's queueMultiCommand)
@@ -256,6 +240,29 @@ def protected(c: Client, spec: CommandSpec) -> str | None:
     return ('ERR %s command not allowed. If the %s option is set to "local", you can run it from a local '
             "connection, otherwise you need to set this option in the configuration file, and then restart "
             "the server." % (name, option))
+
+
+def pubsub_refusal(spec: CommandSpec) -> str | None:
+    """A RESP2 client in subscribed mode may run only the pub/sub commands, PING, QUIT, RESET."""
+    if spec.name_bytes in _PUBSUB_ALLOWED:
+        return None
+    return ("ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed "
+            "in this context" % spec.fullname)
+
+
+def gated(c: Client, spec: CommandSpec, argv: list[bytes], gates: int) -> str | bytes | None:
+    """The gates before pubsub (acl, oom, misconf), pubsub, the gates after it (loading, busy)."""
+    if gates & _BEFORE_PUBSUB:
+        err = gates_before_pubsub(c, spec, gates, argv)
+        if err is not None:
+            return err
+    if (c.subscriptions or c.psubscriptions or c.ssubscriptions) and c.resp == 2:
+        err = pubsub_refusal(spec)
+        if err is not None:
+            return err
+    if gates & _AFTER_PUBSUB:
+        return gates_after_pubsub(c, spec, gates)
+    return None
 
 
 def gates_before_pubsub(c: Client, spec: CommandSpec, gates: int, argv: list[bytes]) -> str | bytes | None:

@@ -161,6 +161,11 @@ def declare(spec: CommandSpec) -> CommandSpec:
     return spec
 
 
+# Exact-spelling cache in front of TABLE, filled by core/dispatch.py (clients send "SET",
+# "set", "Set"...): bounded, since only spellings of existing commands are added.
+SPELLINGS: dict[bytes, CommandSpec] = {}
+
+
 def lookup(name: bytes) -> CommandSpec | None:
     spec = TABLE.get(name)
     if spec is None:

@@ -155,10 +155,16 @@ class ServerState:
         # This server's command table when rename-command is configured (core/rename.py);
         # None: the process-wide core/spec.py TABLE, and dispatch's lookup stays as it is.
         self.commands = None
+        # dispatch's cache of exact spellings ("GET", "get", "Get") -> spec: the process-wide
+        # one for the shared TABLE, this server's own under rename-command
+        from .spec import SPELLINGS
+
+        self.spelling: dict = SPELLINGS
         if self.config.renames:
             from .rename import renamed_table
 
             self.commands = renamed_table(self.config.renames)
+            self.spelling = {}
 
 
     # --- the rare gates of dispatch.execute --------------------------------------------------
