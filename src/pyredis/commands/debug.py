@@ -278,8 +278,12 @@ def _value_digest(db, key: bytes, v, d: bytes = _ZERO20) -> bytes:
         for m, score in v.scores.items():
             d = _xor(d, _mix(_mix(_ZERO20, m), (b"%.17g" % score)))
     elif t == b"hash":
+        ttls = v.ttls
         for f, val in v.items():
-            d = _xor(d, _mix(_mix(_ZERO20, f), val))
+            el = _mix(_mix(_ZERO20, f), val)
+            if ttls and f in ttls:  # a field with a deadline (Redis 7.4)
+                el = _xor(el, b"!!hexpire!!")
+            d = _xor(d, el)
     elif t == b"stream":
         from ..keyspace.stream import digest_parts
 

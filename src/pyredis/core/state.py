@@ -36,6 +36,7 @@ class Stats:
         self.total_commands_processed = 0
         self.rejected_connections = 0
         self.expired_keys = 0
+        self.expired_subkeys = 0  # hash fields deleted by their deadline (Redis 7.4)
         self.expired_stale_perc = 0.0
         self.expired_time_cap_reached_count = 0
         self.evicted_keys = 0
@@ -76,6 +77,7 @@ class ServerState:
         for db in self.dbs:
             db.stats = self.stats
             db.on_miss = self._on_miss
+            db.on_fields_expired = self._on_fields_expired
         self.dirty = 0  # changes since the last save
         self.lastsave = int(time.time())
         self.start_time = time.time()
@@ -266,6 +268,24 @@ class ServerState:
             notify(self, NOTIFY_EXPIRED, b"expired", key, db.id)
         for hook in self.expire_hooks:
             hook(db, key)
+
+    def _on_fields_expired(self, db: Database, key: bytes, fields: list[bytes], deleted: bool) -> None:
+        """Hash fields the active expiry deleted (hashTypeExpire): each propagated as its own
+        HDEL, one `hexpired` event for the hash (and `del` when it was emptied), the key
+        signalled as modified."""
+        self.stats.expired_subkeys += len(fields)
+        prop = self.propagation
+        if prop.active:
+            for f in fields:
+                prop.emit(db.id, [b"HDEL", key, f])
+        if self.notify_flags:
+            from .notify import NOTIFY_GENERIC, NOTIFY_HASH, notify
+
+            notify(self, NOTIFY_HASH, b"hexpired", key, db.id)
+            if deleted:
+                notify(self, NOTIFY_GENERIC, b"del", key, db.id)
+        if self.key_change_hooks:
+            self.signal_modified(db, key)
 
     def _propagate_expired(self, db: Database, key: bytes) -> None:
         """An expired key is replicated / written to the AOF as an explicit DEL (UNLINK

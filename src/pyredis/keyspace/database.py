@@ -12,16 +12,29 @@ API:
     db.delete(key) -> bool
     db.set_expire(key, when_ms) / db.get_expire(key) -> ms | None / db.persist(key)
     db.expire_if_needed(key) -> bool
+    db.hfe_register(key, h, when) / db.hfe_unregister(key, h)
+                                            # the index of hashes with expiring fields
+
+Hash-field expiration (Redis 7.4): `hexpires` maps the key of each hash registered for the
+active expiry of its fields to the deadline it is registered under (Redis's db->hexpires,
+mirrored in the hash's `hmin`, keyspace/hash.py); `hheap` orders them, entries that no longer
+match `hexpires` being skipped when they come up. A key deleted, overwritten or expired
+leaves the index with it; a hash stored with a registration (RENAME, MOVE, COPY, RESTORE)
+joins it under its key. Both stay empty, and cost one test, while no hash has expiring
+fields.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable
+
+from .hash import RHash
 
 
 class Database:
     __slots__ = ("id", "data", "expires", "clock_ms", "on_expire", "avg_ttl", "expired_keys", "stats",
-                 "counting", "on_miss")
+                 "counting", "on_miss", "hexpires", "hheap", "on_fields_expired")
 
     def __init__(self, dbid: int, clock_ms: Callable[[], int], on_expire: Callable[[Database, bytes], None]) -> None:
         self.id = dbid
@@ -34,6 +47,11 @@ class Database:
         self.counting = False
         self.on_miss = None  # keyspace "keymiss" events (class m), installed by ServerState
         self.avg_ttl = 0
+        self.hexpires: dict[bytes, int] = {}
+        self.hheap: list[tuple[int, bytes]] = []
+        # (db, key, fields, hash_deleted): fields the active expiry removed (ServerState
+        # counts, notifies and propagates them)
+        self.on_fields_expired = None
 
     def __len__(self) -> int:
         return len(self.data)
@@ -70,22 +88,52 @@ class Database:
     def _expire(self, key: bytes) -> None:
         del self.data[key]
         del self.expires[key]
+        if self.hexpires:
+            self.hexpires.pop(key, None)
         self.on_expire(self, key)
 
     def set(self, key: bytes, value, keepttl: bool = False) -> None:
         self.data[key] = value
         if not keepttl and self.expires:
             self.expires.pop(key, None)
+        if self.hexpires and key in self.hexpires:
+            self._hfe_replaced(key, value)
 
     def add(self, key: bytes, value) -> None:
         self.data[key] = value
+        if value.__class__ is RHash and value.hmin is not None:
+            self.hfe_register(key, value, value.hmin)
 
     def delete(self, key: bytes) -> bool:
         if self.data.pop(key, None) is None:
             return False
         if self.expires:
             self.expires.pop(key, None)
+        if self.hexpires:
+            self.hexpires.pop(key, None)
         return True
+
+    # --- the index of hashes with expiring fields ----------------------------------------
+    def hfe_register(self, key: bytes, h: RHash, when: int) -> None:
+        """(Re-)register the hash stored at key under `when` (hashTypeAddToExpires)."""
+        h.hmin = when
+        self.hexpires[key] = when
+        heap = self.hheap
+        heapq.heappush(heap, (when, key))
+        if len(heap) > 64 and len(heap) > 2 * len(self.hexpires):
+            # drop the stale entries once they outnumber the live ones
+            self.hheap = [(w, k) for k, w in self.hexpires.items()]
+            heapq.heapify(self.hheap)
+
+    def hfe_unregister(self, key: bytes, h: RHash) -> None:
+        h.hmin = None
+        self.hexpires.pop(key, None)
+
+    def _hfe_replaced(self, key: bytes, value) -> None:
+        """set() stored `value` over a registered hash."""
+        del self.hexpires[key]
+        if value.__class__ is RHash and value.hmin is not None:
+            self.hfe_register(key, value, value.hmin)
 
     def set_expire(self, key: bytes, when_ms: int) -> None:
         self.expires[key] = when_ms
@@ -100,8 +148,12 @@ class Database:
         n = len(self.data)
         self.data = {}
         self.expires = {}
+        self.hexpires = {}
+        self.hheap = []
         return n
 
     def swap_with(self, other: Database) -> None:
         self.data, other.data = other.data, self.data
         self.expires, other.expires = other.expires, self.expires
+        self.hexpires, other.hexpires = other.hexpires, self.hexpires
+        self.hheap, other.hheap = other.hheap, self.hheap

@@ -2,7 +2,9 @@
 created. With aof-use-rdb-preamble yes the base is an RDB file (rdb/); otherwise it is the
 dataset as commands (also the reference for what a rewrite must reproduce): function libraries
 as FUNCTION LOAD, then per database SELECT and the commands rebuilding each key, expiries as
-PEXPIREAT with absolute times.
+PEXPIREAT with absolute times. A hash with field deadlines is written as Redis 7.4's
+rewriteHashObject does: HMSET field by field, each followed by HPEXPIREAT ... FIELDS 1 field
+when the field has a deadline (expired or not: a load keeps it, the expiry deletes it later).
 
 Streams come out as Redis's rewriteStreamObject writes them: XADDs (or the `XADD key MAXLEN 0
 0-1 x y` trick for an empty stream), XSETID with ENTRIESADDED/MAXDELETEDID, XGROUP CREATE
@@ -40,6 +42,14 @@ def _value_commands(key: bytes, v):
         items = list(v)
         for i in range(0, len(items), BATCH):
             yield [b"SADD", key, *items[i : i + BATCH]]
+    elif t == b"hash" and v.hmin is not None:
+        # registered for field expiry: field by field, each deadline as HPEXPIREAT (Redis 7.4)
+        ttls = v.ttls
+        for f, x in v.items():
+            yield [b"HMSET", key, f, x]
+            when = ttls.get(f)
+            if when is not None:
+                yield [b"HPEXPIREAT", key, b"%d" % when, b"FIELDS", b"1", f]
     elif t == b"hash":
         items = list(v.items())
         for i in range(0, len(items), BATCH):

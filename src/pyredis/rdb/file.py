@@ -26,6 +26,7 @@ import time
 from .base import (MAX_READ_VERSION, OP_AUX, OP_EOF, OP_EXPIRETIME, OP_EXPIRETIME_MS, OP_FREQ, OP_FUNCTION2,
                    OP_FUNCTION_PRE_GA, OP_IDLE, OP_MODULE_AUX, OP_RESIZEDB, OP_SELECTDB, RDB_VERSION, RdbError,
                    Reader, crc64, enc_len, enc_string)
+from ..keyspace.hash import RHash
 from .objects import encode_object, read_object
 
 def rdb_chunks(state, functions: list[bytes] | None = None, aux_extra: dict[bytes, bytes] | None = None):
@@ -211,9 +212,13 @@ def load_bytes(data: bytes, state, source: str = "RDB", skip_expired: bool = Tru
         if expire_at is not None and skip_expired and expire_at <= now:
             info.expired_skipped += 1
         elif _nonempty(value):
+            if db.hexpires:
+                db.hexpires.pop(key, None)  # a key of the dataset merged into replaced
             db.data[key] = value
             if expire_at is not None:
                 db.expires[key] = expire_at
+            if type(value) is RHash and value.hmin is not None:
+                db.hfe_register(key, value, value.hmin)  # a hash with field deadlines
             info.keys += 1
         expire_at = None
     if info.version >= 5:
