@@ -46,13 +46,16 @@ def free_port() -> int:
 
 
 class RealRedis:
-    """A redis-server started on a free loopback port; stopped by stop()."""
+    """A redis-server started on a free loopback port; stopped by stop(). `binary`: another
+    server than the packaged one (an oracle of ../shared/oracles)."""
 
-    def __init__(self, *extra: str, dir: str | None = None) -> None:
-        require_binary(REDIS_SERVER, "redis-server")
+    def __init__(self, *extra: str, dir: str | None = None, binary: str | None = None) -> None:
+        if binary is None:
+            require_binary(REDIS_SERVER, "redis-server")
+        binary = binary or REDIS_SERVER
         self.port = free_port()
         self.dir = dir or tempfile.mkdtemp(prefix="real-redis-")
-        args = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+        args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
                 "--appendonly", "no", "--dir", self.dir, "--daemonize", "no", "--loglevel", "warning",
                 "--enable-debug-command", "yes", *extra]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

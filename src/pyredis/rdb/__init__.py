@@ -1,5 +1,5 @@
-"""RDB: Redis's snapshot format, written at version 10 (Redis 7.0) and read up to version 11
-(Redis 7.2, Valkey 7.2/8). One format serves RDB files, the RDB preamble of AOF base files,
+"""RDB: Redis's snapshot format, written at version 10 (Redis 7.0) and read up to version 12
+(Redis 7.2 and 7.4, Valkey 7.2/8). One format serves RDB files, the RDB preamble of AOF base files,
 DUMP/RESTORE and FUNCTION DUMP/RESTORE payloads and DEBUG's serialized lengths.
 
 Layering: this package depends on keyspace (the value types) and the leaves only, so commands

@@ -19,7 +19,7 @@ import lzf
 from ..util import string2ll
 
 RDB_VERSION = 10
-MAX_READ_VERSION = 11
+MAX_READ_VERSION = 12  # Redis 7.4 (its hashes with field deadlines: types 22-25)
 
 # object types
 T_STRING, T_LIST, T_SET, T_ZSET, T_HASH, T_ZSET_2 = 0, 1, 2, 3, 4, 5

@@ -1,7 +1,7 @@
 """Whole RDB files: written as Redis 7.0 writes them (version 10: aux fields, function
 libraries as FUNCTION2 records, then each database with its keys and expiry times, EOF and a
-CRC-64), read up to version 11 (Redis 7.2, Valkey 7.2/8). The same layout is the RDB preamble of
-an AOF base file.
+CRC-64), read up to version 12 (Redis 7.2 and 7.4, Valkey 7.2/8). The same layout is the RDB
+preamble of an AOF base file.
 
 API:
     rdb_chunks(state, functions, aux_extra) -> iterator of bytes   # the file, streamed
