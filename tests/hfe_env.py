@@ -9,20 +9,19 @@
                   switches it back on
     other74       a second connection on each server (conftest.Other)
     ORACLE_74     the redis-server 7.4.1 binary, or None (the tests skip, CI fails)
-    start_pyredis74(dir, *args) / start_redis74(dir, *args) -> (proc, port)
-                  servers in subprocesses, for persistence tests (stop them with procs.stop)
+    redis74(*args, dir=...) -> conftest.RealRedis      redis-server 7.4.1 on a data folder
+    pyredis74(dir=..., **config) -> pyredis.Server      pyredis in 7.4 mode, in a subprocess
+                                                        (start it with `with` or .start())
 """
 
 from __future__ import annotations
 
 import os
-import sys
 
 import pytest
 
 import pyredis
-from conftest import Differential, Other, RealRedis, free_port, require_binary
-from procs import start
+from conftest import Differential, Other, RealRedis, require_binary
 from resp import RawClient
 
 _ORACLES = os.environ.get("PYREDIS_ORACLES") or os.path.join(
@@ -31,7 +30,6 @@ _BIN = os.path.join(_ORACLES, "redis-7.4.1", "redis-server")
 ORACLE_74 = _BIN if os.path.exists(_BIN) else None
 # What makes pyredis behave as Redis 7.4 (the compat-version directive's value)
 MODE_74: dict[str, str] = {}
-MODE_74_ARGS: list[str] = []
 
 
 def require_74() -> str:
@@ -82,17 +80,9 @@ def other74(diff74, pyredis74_srv, real_redis74):
     o.close()
 
 
-def start_pyredis74(data_dir: str, *args: str):
-    """pyredis-server in 7.4 mode in a subprocess, on a free loopback port."""
-    port = free_port()
-    cmd = [sys.executable, "-m", "pyredis", "--port", str(port), "--bind", "127.0.0.1", "--dir", data_dir,
-           "--enable-debug-command", "yes", *MODE_74_ARGS, *args]
-    return start(cmd, port), port
+def redis74(*args: str, dir: str) -> RealRedis:
+    return RealRedis(*args, dir=dir, binary=require_74())
 
 
-def start_redis74(data_dir: str, *args: str):
-    """redis-server 7.4.1 in a subprocess, on a free loopback port."""
-    port = free_port()
-    cmd = [require_74(), "--port", str(port), "--bind", "127.0.0.1", "--dir", data_dir, "--save", "",
-           "--enable-debug-command", "yes", "--daemonize", "no", *args]
-    return start(cmd, port), port
+def pyredis74(dir: str, **config: str) -> pyredis.Server:
+    return pyredis.Server(port=0, subprocess=True, dir=dir, enable_debug_command="yes", **MODE_74, **config)
