@@ -213,3 +213,7 @@ def other(diff, pyredis_srv, real_redis):
     o = Other(diff, pyredis_srv, real_redis)
     yield o
     o.close()
+
+
+# Redis 7.4's oracle beside a pyredis in 7.4 mode (imported last: hfe_env uses the classes above)
+from hfe_env import diff74, other74, pyredis74_srv, real_redis74  # noqa: E402, F401

@@ -1,7 +1,7 @@
 """Fixtures for the hash-field expiration tests: redis-server 7.4.1 (the oracle of
 ../shared/oracles) and a pyredis in 7.4 mode, side by side.
 
-    from hfe_env import diff74, other74, pyredis74_srv, real_redis74  # noqa: F401 (fixtures)
+(conftest.py imports the fixtures, so every test can ask for them.)
 
     diff74        a Differential (conftest.py) over RESP2 and RESP3, both servers flushed, with
                   active expiry switched off for the test (DEBUG SET-ACTIVE-EXPIRE 0) so that

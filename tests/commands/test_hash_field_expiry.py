@@ -15,8 +15,6 @@ import time
 
 import pytest
 
-from hfe_env import diff74, other74, pyredis74_srv, real_redis74  # noqa: F401  (fixtures)
-
 FAR = 4_102_444_800_000  # 2100-01-01, in ms
 LONG = "x" * 65
 WRONGTYPE = b"WRONGTYPE Operation against a key holding the wrong kind of value"
