@@ -492,3 +492,82 @@ def test_dump_restore_both_ways(diff74, big):
         if not big:
             assert dst.call("HGETALL", "r") == d.theirs.call("HGETALL", "h")
         dst.call("DEL", "r")
+
+
+# --- WATCH, tracking and the dirty counter --------------------------------------------------
+
+def test_watch_sees_fields_expire(diff74, other74):
+    """A field deleted by its deadline modifies the hash: a transaction watching it fails,
+    whether a command met the field (lazy) or the active expiry reclaimed it; a field that is
+    merely past its deadline does not."""
+    d = diff74
+    d.check("HSET", "h", "a", "1", "b", "2", "c", "3")
+    d.check("WATCH", "h")
+    _expire_now(d, "h", "a")  # the HPEXPIRE itself touches h
+    d.check("MULTI")
+    d.check("HLEN", "h")
+    d.check("EXEC")
+    d.check("WATCH", "h")
+    time.sleep(0.01)
+    d.check("MULTI")
+    d.check("HGETALL", "h")
+    d.check("EXEC")  # past its deadline, not deleted: no change
+    d.check("WATCH", "h")
+    other74.check("HGET", "h", "a")  # another client meets it: deleted
+    d.check("MULTI")
+    d.check("HLEN", "h")
+    d.check("EXEC")
+    d.check("HPEXPIRE", "h", "1", "FIELDS", "1", "b")
+    d.check("WATCH", "h")
+    d.active_expiry()
+    deadline = time.time() + 5
+    while time.time() < deadline and (d.ours.call("HLEN", "h") != 1 or d.theirs.call("HLEN", "h") != 1):
+        time.sleep(0.02)
+    d.active_expiry(False)
+    d.check("MULTI")
+    d.check("HLEN", "h")
+    d.check("EXEC")
+
+
+def test_dirty_counter(diff74):
+    d = diff74
+
+    def changes():
+        def pick(info):
+            line = [x for x in info.decode().split("\r\n") if x.startswith("rdb_changes_since_last_save")][0]
+            return int(line.split(":")[1])
+
+        return tuple(pick(x) for x in d.both("INFO", "persistence"))
+
+    base = changes()
+    d.check("HSET", "h", "a", "1", "b", "2", "c", "3", "d", "4")
+    d.check("HPEXPIREAT", "h", str(FAR), "FIELDS", "3", "a", "b", "nosuch")
+    d.check("HPEXPIREAT", "h", str(FAR), "NX", "FIELDS", "2", "a", "b")
+    d.check("HPEXPIRE", "h", "0", "FIELDS", "2", "a", "c")
+    d.check("HPERSIST", "h", "FIELDS", "2", "b", "d")
+    d.check("HPERSIST", "h", "FIELDS", "1", "b")
+    _expire_now(d, "h", "d")
+    d.check("HGET", "h", "d")
+    ours, theirs = changes()
+    assert ours - base[0] == theirs - base[1] == 10
+
+
+def test_active_expiry_reclaims_fields(diff74):
+    d = diff74
+    _hash(d, "small", 3)
+    _hash(d, "big", 3, big=True)
+    d.check("HSET", "gone", "a", "1", "b", "2")
+    d.check("HPEXPIRE", "small", "1", "FIELDS", "2", "f0", "f1")
+    d.check("HPEXPIRE", "big", "1", "FIELDS", "3", "f0", "f1", "long")
+    d.check("HPEXPIRE", "gone", "1", "FIELDS", "2", "a", "b")
+    d.check("HPEXPIREAT", "big", str(FAR), "FIELDS", "1", "f2")
+    d.active_expiry()
+    deadline = time.time() + 5
+    while time.time() < deadline and (d.ours.call("EXISTS", "gone") or d.theirs.call("EXISTS", "gone")):
+        time.sleep(0.02)
+    d.active_expiry(False)
+    for k in ("small", "big", "gone"):
+        d.check("HLEN", k)  # nothing left past its deadline: HLEN counts only the live fields
+        d.check("HGETALL", k)
+        d.check("EXISTS", k)
+    d.check("HPEXPIRETIME", "big", "FIELDS", "2", "f2", "f1")
