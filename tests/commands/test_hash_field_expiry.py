@@ -3,10 +3,11 @@ HPEXPIRE, HEXPIREAT, HPEXPIREAT, HTTL, HPTTL, HEXPIRETIME, HPEXPIRETIME, HPERSIS
 reply codes and errors - and what every other hash command does with fields that have a
 deadline or are past it, over RESP2 and RESP3.
 
-Active expiry is off in `diff74` (DEBUG SET-ACTIVE-EXPIRE 0): a field past its deadline stays
-until a command meets it, on both servers, so each command's own handling shows. Deadlines in
-the past are reached with HPEXPIRE 1 and a 10 ms sleep; deadlines compared by value are
-absolute (HPEXPIREAT) so both servers hold the same ones.
+The tests run in 7.4 mode against redis-server 7.4.1 (the `modes` marker). Active expiry is
+off in `diff74` (DEBUG SET-ACTIVE-EXPIRE 0): a field past its deadline stays until a command
+meets it, on both servers, so each command's own handling shows. Deadlines in the past are
+reached with HPEXPIRE 1 and a 10 ms sleep; deadlines compared by value are absolute
+(HPEXPIREAT) so both servers hold the same ones.
 """
 
 from __future__ import annotations
@@ -15,11 +16,31 @@ import time
 
 import pytest
 
+pytestmark = pytest.mark.modes("7.4")
+
 FAR = 4_102_444_800_000  # 2100-01-01, in ms
 LONG = "x" * 65
 WRONGTYPE = b"WRONGTYPE Operation against a key holding the wrong kind of value"
 SETTERS = ("HEXPIRE", "HPEXPIRE", "HEXPIREAT", "HPEXPIREAT")
 GETTERS = ("HTTL", "HPTTL", "HEXPIRETIME", "HPEXPIRETIME")
+
+
+@pytest.fixture
+def diff74(diff):
+    """`diff` with active expiry off on both servers for the test."""
+    diff.check("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    yield diff
+    diff.both("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+    diff.both("CONFIG", "SET", "notify-keyspace-events", "")
+
+
+@pytest.fixture
+def other74(other):
+    return other
+
+
+def _active_expiry(diff, on: bool = True) -> None:
+    diff.check("DEBUG", "SET-ACTIVE-EXPIRE", "1" if on else "0")
 
 
 def _expire_now(diff, key, *fields):
@@ -428,7 +449,7 @@ def _events(server_port, script, flags="KEA", sleep_after=()):
         sub.close()
 
 
-def test_keyspace_events(pyredis74_srv, real_redis74):
+def test_keyspace_events(pyredis_srv, real_redis):
     script = [("HSET", "h", "a", "1", "b", "2", "c", "3", "d", "4", "e", "5"),
               ("HEXPIRE", "h", "100", "FIELDS", "2", "a", "nosuch"),  # hexpire
               ("HEXPIRE", "h", "100", "NX", "FIELDS", "1", "a"),  # nothing
@@ -458,8 +479,8 @@ def test_keyspace_events(pyredis74_srv, real_redis74):
               ("HPEXPIRE", "x", "0", "FIELDS", "1", "a")]
     sleeps = {i for i, cmd in enumerate(script) if cmd[0] == "HPEXPIRE" and cmd[2] == "1"}
     for flags in ("KEA", "Kh", "Eg", "KEhgn"):
-        ours = _events(pyredis74_srv.port, script, flags, sleeps)
-        theirs = _events(real_redis74.port, script, flags, sleeps)
+        ours = _events(pyredis_srv.port, script, flags, sleeps)
+        theirs = _events(real_redis.port, script, flags, sleeps)
         assert ours == theirs, flags
 
 
@@ -519,11 +540,11 @@ def test_watch_sees_fields_expire(diff74, other74):
     d.check("EXEC")
     d.check("HPEXPIRE", "h", "1", "FIELDS", "1", "b")
     d.check("WATCH", "h")
-    d.active_expiry()
+    _active_expiry(d)
     deadline = time.time() + 5
     while time.time() < deadline and (d.ours.call("HLEN", "h") != 1 or d.theirs.call("HLEN", "h") != 1):
         time.sleep(0.02)
-    d.active_expiry(False)
+    _active_expiry(d, False)
     d.check("MULTI")
     d.check("HLEN", "h")
     d.check("EXEC")
@@ -561,11 +582,11 @@ def test_active_expiry_reclaims_fields(diff74):
     d.check("HPEXPIRE", "big", "1", "FIELDS", "3", "f0", "f1", "long")
     d.check("HPEXPIRE", "gone", "1", "FIELDS", "2", "a", "b")
     d.check("HPEXPIREAT", "big", str(FAR), "FIELDS", "1", "f2")
-    d.active_expiry()
+    _active_expiry(d)
     deadline = time.time() + 5
     while time.time() < deadline and (d.ours.call("EXISTS", "gone") or d.theirs.call("EXISTS", "gone")):
         time.sleep(0.02)
-    d.active_expiry(False)
+    _active_expiry(d, False)
     for k in ("small", "big", "gone"):
         d.check("HLEN", k)  # nothing left past its deadline: HLEN counts only the live fields
         d.check("HGETALL", k)

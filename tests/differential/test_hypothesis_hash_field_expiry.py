@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 import time
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
@@ -282,10 +283,11 @@ class HashFieldExpiry(RuleBasedStateMachine):
             self._final(k)
 
 
-def test_hash_field_expiry_state_machine(pyredis74_srv, real_redis74):
+@pytest.mark.modes("7.4")
+def test_hash_field_expiry_state_machine(pyredis_srv, real_redis):
     class Machine(HashFieldExpiry):
-        ours_port = pyredis74_srv.port
-        theirs_port = real_redis74.port
+        ours_port = pyredis_srv.port
+        theirs_port = real_redis.port
 
     examples = int(os.environ.get("PYREDIS_HYPOTHESIS_EXAMPLES", "300")) // 2
     run_state_machine_as_test(Machine, settings=settings(

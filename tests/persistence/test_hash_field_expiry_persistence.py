@@ -14,7 +14,17 @@ import time
 import pytest
 import redis
 
-from hfe_env import ORACLE_74, pyredis74, redis74, require_74
+import pyredis
+from conftest import RealRedis, oracle_binary
+
+def pyredis74(dir: str, **config: str) -> pyredis.Server:
+    """pyredis in 7.4 mode in a subprocess (start it with `with` or .start())."""
+    return pyredis.Server(port=0, subprocess=True, dir=dir, enable_debug_command="yes", compat_version="7.4",
+                          **config)
+
+
+def redis74(*args: str, dir: str) -> RealRedis:
+    return RealRedis(*args, dir=dir, mode="7.4")
 
 FAR = 4_102_444_800_000  # 2100-01-01, in ms
 
@@ -116,7 +126,6 @@ def _run_script(r: redis.Redis) -> None:
 
 
 def test_aof_receives_what_redis_propagates(tmp_path):
-    require_74()
     ours_dir, theirs_dir = tmp_path / "ours", tmp_path / "theirs"
     ours_dir.mkdir()
     theirs_dir.mkdir()
@@ -178,7 +187,6 @@ def _state(r: redis.Redis) -> dict:
 
 
 def test_rdb_files_both_ways(tmp_path):
-    require_74()
     a, b = tmp_path / "a", tmp_path / "b"
     a.mkdir()
     b.mkdir()
@@ -208,13 +216,12 @@ def test_rdb_files_both_ways(tmp_path):
 
 
 def test_redis_check_rdb_accepts_pyredis_files(tmp_path):
-    require_74()
     with pyredis74(dir=str(tmp_path)) as srv:
         r = redis.Redis.from_url(srv.url)
         _fill(r)
         r.save()
         r.close()
-    tool = os.path.join(os.path.dirname(ORACLE_74), "redis-check-rdb")
+    tool = os.path.join(os.path.dirname(oracle_binary("7.4")), "redis-check-rdb")
     out = subprocess.run([tool, str(tmp_path / "dump.rdb")], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and "RDB looks OK!" in out.stdout, out.stdout + out.stderr
 
@@ -223,7 +230,6 @@ def test_redis_check_rdb_accepts_pyredis_files(tmp_path):
 def test_aof_files_both_ways(tmp_path, preamble):
     """An AOF (a rewrite, with or without RDB preamble, then more commands) written by either
     server loads into the same dataset on both."""
-    require_74()
     args = ["--appendonly", "yes", "--aof-use-rdb-preamble", preamble]
     cfg = {"appendonly": "yes", "aof_use_rdb_preamble": preamble}
     starts = {"pyredis": lambda d: pyredis74(dir=d, **cfg).start(), "redis": lambda d: redis74(*args, dir=d)}
@@ -264,7 +270,6 @@ def _wait_rewrite(r: redis.Redis) -> None:
 
 
 def test_rewrite_without_preamble_is_redis_commands(tmp_path):
-    require_74()
     a, b = tmp_path / "a", tmp_path / "b"
     a.mkdir()
     b.mkdir()

@@ -8,7 +8,7 @@ from ..core.client import Client, client_info_line
 from ..core.spec import command, container
 from ..errors import INVALID_DB, NOPASS, NOT_INTEGER, SYNTAX, TIMEOUT_NOT_INTEGER, WRONGPASS, CommandError
 from ..protocol.replies import OK, PONG, Push, Simple
-from ..version import REDIS_VERSION, __version__
+from ..version import __version__
 
 
 @command("PING", arity=-1, flags="fast", group="connection", since="1.0.0")
@@ -63,9 +63,10 @@ def auth(ctx: Client, *args: bytes):
 
 
 def _hello_map(ctx: Client) -> dict:
+    compat = ctx.server.compat
     return {
-        b"server": b"redis",
-        b"version": REDIS_VERSION.encode(),
+        b"server": compat.server_name.encode(),
+        b"version": compat.version.encode(),
         b"proto": ctx.resp,
         b"id": ctx.id,
         b"mode": b"standalone",

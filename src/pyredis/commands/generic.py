@@ -572,7 +572,8 @@ def dbsize(ctx: Client):
 
 # --- WAIT ----------------------------------------------------------------------------------
 
-@command("WAIT", arity=3, flags="noscript", group="generic", acl="connection", since="3.0.0")
+@command("WAIT", arity=3, flags="noscript", group="generic", acl="connection", since="3.0.0",
+         changed={"7.2": dict(flags=""), ("7.4", "valkey-8.0"): dict(flags="blocking")})
 def wait(ctx: Client, numreplicas: bytes, timeout: bytes):
     """Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed."""
     n = to_int(numreplicas)

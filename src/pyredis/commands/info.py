@@ -19,7 +19,7 @@ from typing import Any
 from ..core.client import Client
 from ..core.spec import all_specs, command
 from ..protocol.replies import Verbatim
-from ..version import REDIS_VERSION, __version__
+from ..version import __version__
 from ._server_common import metrics, rss_bytes
 
 # --- INFO ---------------------------------------------------------------------------------
@@ -53,23 +53,28 @@ _TITLES = {"cpu": "CPU", "commandstats": "Commandstats", "errorstats": "Errorsta
 
 def _sec_server(state) -> list[tuple[str, Any]]:
     cfg = state.config
+    compat = state.compat
     now = time.time()
     uptime = int(now - state.start_time)
     u = platform.uname()
     srv = state.server
     cron_hz = cfg["hz"]
-    return [
-        ("redis_version", REDIS_VERSION),
-        ("pyredis_version", __version__),
+    head: list[tuple[str, Any]] = [("redis_version", compat.redis_version), ("pyredis_version", __version__)]
+    if compat.valkey:  # Valkey keeps redis_version (the Redis release it forked from) for clients
+        head += [("server_name", "valkey"), ("valkey_version", compat.valkey_version)]
+    out = head + [
         ("redis_git_sha1", "00000000"),
         ("redis_git_dirty", 0),
         ("redis_build_id", "0"),
-        ("redis_mode", "standalone"),
+        ("server_mode" if compat.valkey else "redis_mode", "standalone"),
         ("os", f"{u.system} {u.release} {u.machine}"),
         ("arch_bits", 64 if sys.maxsize > 2**32 else 32),
         ("monotonic_clock", "POSIX clock_gettime"),
         ("multiplexing_api", "epoll" if sys.platform.startswith("linux") else "kqueue"),
-        ("atomicvar_api", "c11-builtin"),
+    ]
+    if not compat.valkey:
+        out.append(("atomicvar_api", "c11-builtin"))
+    out += [
         ("gcc_version", "0.0.0"),
         ("process_id", os.getpid()),
         ("process_supervised", "no"),
@@ -85,6 +90,29 @@ def _sec_server(state) -> list[tuple[str, Any]]:
         ("config_file", cfg.config_file or ""),
         ("io_threads_active", 0),
     ]
+    if compat.valkey:
+        out.append(("availability_zone", cfg["availability-zone"] if "availability-zone" in cfg.values else ""))
+    if compat.at_least("7.2"):
+        out += _listeners(state)
+    return out
+
+
+def _listeners(state) -> list[tuple[str, Any]]:
+    """Redis 7.2's listener<N> lines (getListensInfoString): N is the connection type's index
+    (tcp 0, unix 1, tls 2), then name, each bound address and the port."""
+    cfg = state.config
+    srv = state.server
+    out = []
+    port = srv.port if srv is not None else cfg["port"]
+    tls_port = getattr(srv, "tls_port", 0) if srv is not None else cfg["tls-port"]
+    binds = "".join(f",bind={b}" for b in cfg["bind"])
+    if port:
+        out.append(("listener0", f"name=tcp{binds},port={port}"))
+    if cfg["unixsocket"]:
+        out.append(("listener1", f"name=unix,bind={cfg['unixsocket']}"))
+    if tls_port:
+        out.append(("listener2", f"name=tls{binds},port={tls_port}"))
+    return out
 
 
 def _sec_clients(state) -> list[tuple[str, Any]]:

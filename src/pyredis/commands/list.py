@@ -464,13 +464,15 @@ def _blocking_pop(ctx: Client, keys, left: bool, timeout_arg: bytes):
     return Blocked(keys, timeout, _served_pop(left), NULL_ARRAY)
 
 
-@command("BLPOP", arity=-3, flags="write noscript blocking", keys=(1, -2, 1), group="list", since="2.0.0")
+@command("BLPOP", arity=-3, flags="write noscript blocking", keys=(1, -2, 1), group="list", since="2.0.0",
+         changed={"7.2": dict(flags="write blocking")})
 def blpop(ctx: Client, *args: bytes):
     """Removes and returns the first element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped."""
     return _blocking_pop(ctx, args[:-1], True, args[-1])
 
 
-@command("BRPOP", arity=-3, flags="write noscript blocking", keys=(1, -2, 1), group="list", since="2.0.0")
+@command("BRPOP", arity=-3, flags="write noscript blocking", keys=(1, -2, 1), group="list", since="2.0.0",
+         changed={"7.2": dict(flags="write blocking")})
 def brpop(ctx: Client, *args: bytes):
     """Removes and returns the last element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped."""
     return _blocking_pop(ctx, args[:-1], False, args[-1])
@@ -514,7 +516,8 @@ def _blocking_move(ctx: Client, src: bytes, dst: bytes, from_left: bool, to_left
     return v
 
 
-@command("BLMOVE", arity=6, flags="write denyoom noscript blocking", keys=(1, 2, 1), group="list", since="6.2.0")
+@command("BLMOVE", arity=6, flags="write denyoom noscript blocking", keys=(1, 2, 1), group="list", since="6.2.0",
+         changed={"7.2": dict(flags="write denyoom blocking")})
 def blmove(ctx: Client, src: bytes, dst: bytes, wherefrom: bytes, whereto: bytes, timeout: bytes):
     """Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was moved."""
     f = _where(wherefrom)
@@ -522,7 +525,8 @@ def blmove(ctx: Client, src: bytes, dst: bytes, wherefrom: bytes, whereto: bytes
     return _blocking_move(ctx, src, dst, f, t, timeout, False)
 
 
-@command("BRPOPLPUSH", arity=4, flags="write denyoom noscript blocking", keys=(1, 2, 1), group="list", since="2.2.0")
+@command("BRPOPLPUSH", arity=4, flags="write denyoom noscript blocking", keys=(1, 2, 1), group="list", since="2.2.0",
+         changed={"7.2": dict(flags="write denyoom blocking")})
 def brpoplpush(ctx: Client, src: bytes, dst: bytes, timeout: bytes):
     """Pops an element from a list, pushes it to another list and returns it. Block until an element is available otherwise. Deletes the list if the last element was popped."""
     return _blocking_move(ctx, src, dst, False, True, timeout, True)

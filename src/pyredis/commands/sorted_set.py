@@ -35,6 +35,7 @@ from ..errors import (
     VALUE_OUT_OF_RANGE,
     WRONGTYPE,
     CommandError,
+    wrong_arity,
 )
 from ..keyspace.scan import EMPTY_SCAN, parse_cursor, scan_reply
 from ..keyspace.zset import (
@@ -307,26 +308,39 @@ def zmscore(ctx: Client, key: bytes, *members: bytes):
     return out
 
 
-def _zrank(ctx: Client, key: bytes, member: bytes, reverse: bool):
+def _zrank(ctx: Client, key: bytes, member: bytes, reverse: bool, opts: tuple[bytes, ...]):
+    """zrankGenericCommand. WITHSCORE is Redis 7.2's: the 7.0 table's arity (3) never lets it
+    through, the 7.2 one (-3) does."""
+    if len(opts) > 1:
+        raise wrong_arity("zrevrank" if reverse else "zrank")
+    withscore = False
+    if opts:
+        if opts[0].lower() != b"withscore":
+            raise CommandError(SYNTAX)
+        withscore = True
+    miss = NULL_ARRAY if withscore else None
     zs = lookup_as(ctx, key, ZSet)
     if zs is None:
-        return None
+        return miss
     r = zs.rank(member)
     if r is None:
-        return None
-    return len(zs.scores) - 1 - r if reverse else r
+        return miss
+    rank = len(zs.scores) - 1 - r if reverse else r
+    return [rank, Double(zs.scores[member])] if withscore else rank
 
 
-@command("ZRANK", arity=3, flags="readonly fast", keys=(1, 1, 1), group="sorted_set", since="2.0.0")
-def zrank(ctx: Client, key: bytes, member: bytes):
+@command("ZRANK", arity=3, flags="readonly fast", keys=(1, 1, 1), group="sorted_set", since="2.0.0",
+         changed={"7.2": dict(arity=-3)})
+def zrank(ctx: Client, key: bytes, member: bytes, *opts: bytes):
     """Returns the index of a member in a sorted set ordered by ascending scores."""
-    return _zrank(ctx, key, member, False)
+    return _zrank(ctx, key, member, False, opts)
 
 
-@command("ZREVRANK", arity=3, flags="readonly fast", keys=(1, 1, 1), group="sorted_set", since="2.0.0")
-def zrevrank(ctx: Client, key: bytes, member: bytes):
+@command("ZREVRANK", arity=3, flags="readonly fast", keys=(1, 1, 1), group="sorted_set", since="2.0.0",
+         changed={"7.2": dict(arity=-3)})
+def zrevrank(ctx: Client, key: bytes, member: bytes, *opts: bytes):
     """Returns the index of a member in a sorted set ordered by descending scores."""
-    return _zrank(ctx, key, member, True)
+    return _zrank(ctx, key, member, True, opts)
 
 
 @command("ZCOUNT", arity=4, flags="readonly fast", keys=(1, 1, 1), group="sorted_set", since="2.0.0")
@@ -727,14 +741,16 @@ def _blocking_zpop(ctx: Client, keys, maxp: bool, timeout_arg: bytes, count: int
 
 
 @command("BZPOPMIN", arity=-3, flags="write noscript blocking fast", keys=(1, -2, 1), group="sorted_set",
-         since="5.0.0")
+         since="5.0.0",
+         changed={"7.2": dict(flags="write blocking fast")})
 def bzpopmin(ctx: Client, *args: bytes):
     """Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped."""
     return _blocking_zpop(ctx, args[:-1], False, args[-1], -1, False)
 
 
 @command("BZPOPMAX", arity=-3, flags="write noscript blocking fast", keys=(1, -2, 1), group="sorted_set",
-         since="5.0.0")
+         since="5.0.0",
+         changed={"7.2": dict(flags="write blocking fast")})
 def bzpopmax(ctx: Client, *args: bytes):
     """Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member available otherwise.  Deletes the sorted set if the last element was popped."""
     return _blocking_zpop(ctx, args[:-1], True, args[-1], -1, False)

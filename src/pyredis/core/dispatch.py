@@ -101,7 +101,7 @@ def reject(c: Client, text: str | bytes, spec: CommandSpec | None = None) -> Err
 
 def resolve(argv: list[bytes], table: dict[bytes, CommandSpec] | None = None) -> CommandSpec | CommandError:
     """Find the spec for argv, checking arity; an error (unknown command, wrong arity) otherwise.
-    `table`: a server's renamed table (state.commands), when it has one."""
+    `table`: the server's table (state.commands); every declared command without one."""
     if table is None:
         table = TABLE
     name = argv[0]
@@ -128,11 +128,10 @@ def resolve(argv: list[bytes], table: dict[bytes, CommandSpec] | None = None) ->
 def execute(c: Client, argv: list[bytes]):
     # lookup + arity, the common case (a known top-level command) inlined: this is the hot path
     state = c.server
-    spelling = state.spelling  # exact spellings of this server's table (spec.SPELLINGS)
+    spelling = state.spelling  # exact spellings of this server's table (its mode's, or its own)
     spec = spelling.get(argv[0])
     if spec is None:
-        table = state.commands  # None unless rename-command: then this server's own table
-        spec = (TABLE if table is None else table).get(argv[0].lower())
+        spec = state.commands.get(argv[0].lower())  # the mode's table (core/commandtable.py)
         if spec is not None and len(spelling) < 4096:
             spelling[argv[0]] = spec
     if spec is None or spec.subcommands:

@@ -20,6 +20,7 @@ from ..clock import Clock
 from ..config import Config
 from ..keyspace.database import Database
 from ..keyspace.scan import ScanCursors
+from ..version import compat_for
 
 if TYPE_CHECKING:
     from .client import Client
@@ -154,19 +155,16 @@ class ServerState:
         self.migrate_sockets: dict = {}
         self.security_warned_at = 0.0  # the cross-protocol warning is logged once a minute
         self.migrate_cron = None
-        # This server's command table when rename-command is configured (core/rename.py);
-        # None: the process-wide core/spec.py TABLE, and dispatch's lookup stays as it is.
-        self.commands = None
-        # dispatch's cache of exact spellings ("GET", "get", "Get") -> spec: the process-wide
-        # one for the shared TABLE, this server's own under rename-command
-        from .spec import SPELLINGS
+        # Which release this server answers as (compat-version, version.py): decided once here.
+        self.compat = compat_for(self.config["compat-version"])
+        # This server's command table: its mode's (core/commandtable.py, shared by the servers
+        # of the mode), or its own copy under rename-command (core/rename.py).
+        from .commandtable import server_table, spelling_cache
 
-        self.spelling: dict = SPELLINGS
-        if self.config.renames:
-            from .rename import renamed_table
-
-            self.commands = renamed_table(self.config.renames)
-            self.spelling = {}
+        self.commands = server_table(self.compat, self.config.renames)
+        # dispatch's cache of exact spellings ("GET", "get", "Get") -> spec: the mode's shared
+        # one, this server's own under rename-command
+        self.spelling: dict = {} if self.config.renames else spelling_cache(self.compat)
 
 
     # --- the rare gates of dispatch.execute --------------------------------------------------

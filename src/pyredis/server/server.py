@@ -26,7 +26,7 @@ import time
 from ..config import Config
 from ..core.state import ServerState
 from ..keyspace.expiry import ActiveExpiry
-from ..version import REDIS_VERSION, __version__
+from ..version import __version__
 from . import tls
 from .connection import Connection, tls_reason
 from .group_commit import GroupCommit
@@ -141,7 +141,9 @@ class RedisServer:
             cfg.on_change(name, lambda _v, name=name: self._warn_not_implemented(only=name))
         self._warn_not_implemented()
         self._schedule_cron()
-        self.log("notice", f"pyredis {__version__} (Redis {REDIS_VERSION} compatible) started, "
+        compat = self.state.compat
+        self.log("notice", f"pyredis {__version__} ({compat.server_name.capitalize()} {compat.version} compatible: "
+                 f"compat-version {compat.mode}) started, "
                  f"port={self.port or self.tls_port}, pid={os.getpid()}")
         self.log("notice", "Ready to accept connections")
 

@@ -39,7 +39,6 @@ from ...protocol.replies import (
     Verbatim,
     VerbatimFormatted,
 )
-from ...version import REDIS_VERSION, REDIS_VERSION_NUM
 from . import hook
 from .api import KILL_MSG, RedisLib
 from .bridge import LuaRaise, c_llong, lua_callable, lua_tostring, push_error_text, sanitize
@@ -117,7 +116,7 @@ class LuaEngine:
         self.api = RedisLib(self)
         pyt = rt.table_from({
             **{k: lua_callable(f, self._log_bug) for k, f in self.api.callables().items()},
-            b"version": REDIS_VERSION.encode(), b"version_num": REDIS_VERSION_NUM,
+            b"version": state.compat.redis_version.encode(), b"version_num": state.compat.redis_version_num,
             b"libs": rt.table_from(lib_tables),
         })
         # anchor(v): the same Lua value, held by a wrapper bound to the main lua_State (which
