@@ -12,11 +12,12 @@ from __future__ import annotations
 import random
 from itertools import islice
 
-from ..core.args import Options, to_int, to_int32
+from ..core.args import Options, to_int, to_int32, to_positive_int, to_range_int
 from ..core.blocking import Blocked, may_block, parse_timeout
 from ..core.client import Client
 from ..core.notify import NOTIFY_GENERIC, NOTIFY_NEW
 from ..core.spec import command, container
+from ..core.waitaof import request_acks, waitaof_block
 from ..errors import _cstr, _error_line, INVALID_DB, INVALID_EXPIRE, NO_SUCH_KEY, SYNTAX, CommandError
 from ..keyspace.scan import parse_cursor, parse_scan_options
 from ..keyspace.types import copy_value, encoding, type_name
@@ -583,8 +584,28 @@ def wait(ctx: Client, numreplicas: bytes, timeout: bytes):
     # like a primary whose replicas never answer; CLIENT UNBLOCK ends the wait too.
     if n <= 0 or not may_block(ctx):
         return 0
+    request_acks(ctx.server)
     return Blocked((), t, _never_ready, 0)
 
 
 def _never_ready(ctx: Client, key: bytes):
     return None
+
+
+@command("WAITAOF", arity=4, flags="noscript", group="generic", acl="connection", since="7.2.0",
+         changed={("7.4", "valkey-8.0"): dict(flags="blocking")})
+def waitaof(ctx: Client, numlocal: bytes, numreplicas: bytes, timeout: bytes):
+    """Blocks until all of the preceding write commands sent by the connection are written to the append-only file of the master and/or replicas."""
+    nlocal = to_range_int(numlocal, 0, 1)
+    nrepl = to_positive_int(numreplicas)
+    t = parse_timeout(timeout, seconds=False)
+    state = ctx.server
+    if nlocal and not state.config["appendonly"]:
+        raise CommandError("ERR WAITAOF cannot be used when numlocal is set but appendonly is disabled.")
+    # [the local fsync done, replicas that fsynced]: at once when it is already true (or inside
+    # MULTI / a script), else when the AOF has the client's writes (core/waitaof.py), or at the
+    # timeout; a standalone server has no replica to count.
+    acklocal = 1 if state.fsynced_reploff >= ctx.woff else 0
+    if (nrepl == 0 and acklocal >= nlocal) or not may_block(ctx):
+        return [acklocal, 0]
+    return waitaof_block(ctx, nlocal, nrepl, t)

@@ -321,7 +321,8 @@ def _sec_replication(state) -> list[tuple[str, Any]]:
         ("master_failover_state", "no-failover"),
         ("master_replid", _replid(state)),
         ("master_replid2", "0" * 40),
-        ("master_repl_offset", 0),
+        # 7.2 counts it with no replica once the AOF is on (for WAITAOF: core/waitaof.py)
+        ("master_repl_offset", state.repl_offset if state.compat.at_least("7.2") else 0),
         ("second_repl_offset", -1),
         ("repl_backlog_active", 0),
         ("repl_backlog_size", state.config["repl-backlog-size"]),

@@ -24,7 +24,7 @@ class Client:
         "addr", "laddr", "fd", "ctime", "last_interaction", "last_cmd", "argv",
         "flags", "close_after_reply", "abort", "write_push", "kill", "multi", "watched", "dirty_cas",
         "subscriptions", "psubscriptions", "ssubscriptions", "in_exec", "blocked",
-        "reply_mode", "no_evict", "no_touch", "tracking", "parser_limits", "extra", "propagate_as", "multi_error", "after_reply",
+        "reply_mode", "no_evict", "no_touch", "woff", "tracking", "parser_limits", "extra", "propagate_as", "multi_error", "after_reply",
         "unix_socket",
         "acl_user",
     )
@@ -66,6 +66,9 @@ class Client:
         self.reply_mode = "on"
         self.no_evict = False
         self.no_touch = False
+        # the replication offset after this client's last propagated write (Redis's c->woff;
+        # WAITAOF waits for the AOF to fsync that far: core/waitaof.py)
+        self.woff = 0
         self.tracking = None
         self.parser_limits = None
         self.extra: dict = {}

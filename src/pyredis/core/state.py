@@ -78,6 +78,12 @@ class ServerState:
             db.stats = self.stats
             db.on_miss = self._on_miss
         self.dirty = 0  # changes since the last save
+        # WAITAOF (core/waitaof.py): Redis's master_repl_offset (commands fed to the AOF), the
+        # offset the AOF has fsynced (-1: no AOF), and the clients waiting for it
+        self.repl_offset = 0
+        self.fsynced_reploff = 0 if self.config["appendonly"] else -1
+        self.aof_waiters: dict = {}
+        self.ack_requested = False  # a GETACK is due before the loop sleeps (waitaof.request_acks)
         self.lastsave = int(time.time())
         self.start_time = time.time()
         self.pid = os.getpid()
