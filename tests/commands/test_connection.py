@@ -309,8 +309,6 @@ def test_client_subcommand_errors(diff):
         diff.check(*cmd)
 
 
-@pytest.mark.xfail(strict=True, reason="pyredis bug: CLIENT HELP lists the subcommands without Redis 7.0's "
-                                       "description lines")
 def test_client_help(diff):
     diff.check("CLIENT", "HELP")
     diff.check("CLIENT", "help")
@@ -382,8 +380,6 @@ def test_client_info_cmd_field(both):
     assert both(sc) == ["client|info", "exec", "ping"]
 
 
-@pytest.mark.xfail(strict=True, reason="pyredis bug: CLIENT INFO/LIST flags= shows one letter only: no 'e' "
-                                       "(NO-EVICT) nor 't' (TRACKING), and redir= stays -1 while tracking")
 def test_client_info_flags_of_no_evict_and_tracking(both):
     def sc(env):
         c, other = env.client(), env.client()

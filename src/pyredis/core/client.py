@@ -26,7 +26,7 @@ class Client:
         "subscriptions", "psubscriptions", "ssubscriptions", "in_exec", "blocked",
         "reply_mode", "no_evict", "no_touch", "woff", "tracking", "parser_limits", "extra", "propagate_as", "multi_error", "after_reply",
         "unix_socket",
-        "acl_user",
+        "acl_user", "net_in", "net_out", "ncalls",
     )
 
     def __init__(self, server: ServerState, addr: str = "", laddr: str = "", fd: int = -1) -> None:
@@ -69,6 +69,11 @@ class Client:
         # the replication offset after this client's last propagated write (Redis's c->woff;
         # WAITAOF waits for the AOF to fsync that far: core/waitaof.py)
         self.woff = 0
+        # Valkey 8's CLIENT LIST tot-net-in/tot-net-out/tot-cmds: bytes read and written by the
+        # connection, commands called (each command of an EXEC included)
+        self.net_in = 0
+        self.net_out = 0
+        self.ncalls = 0
         self.tracking = None
         self.parser_limits = None
         self.extra: dict = {}
@@ -109,29 +114,63 @@ class Client:
         return len(self.subscriptions) + len(self.psubscriptions) + len(self.ssubscriptions)
 
 
+def client_flags(c: Client) -> str:
+    """CLIENT LIST flags=, in Redis's order (catClientInfoString)."""
+    f = ""
+    if c.subscription_count:
+        f += "P"
+    if c.multi is not None:
+        f += "x"
+    if c.blocked is not None:
+        f += "b"
+    t = c.tracking
+    if t is not None:
+        f += "t"
+        if t.bcast:
+            f += "B"
+    if c.dirty_cas:
+        f += "d"
+    if c.unix_socket:
+        f += "U"
+    if c.no_evict:
+        f += "e"
+    if c.no_touch:  # only ever set from 7.2 on (CLIENT NO-TOUCH)
+        f += "T"
+    return f or "N"
+
+
+def compat_client_fields(c: Client) -> tuple[list[str], list[str]]:
+    """What later releases add to the CLIENT LIST line: (the fields after multi=, the fields
+    after resp=). 7.2: lib-name, lib-ver (CLIENT SETINFO); 7.4 and Valkey 8: watch= (keys
+    WATCHed); Valkey 8: tot-net-in, tot-net-out, tot-cmds."""
+    compat = c.server.compat
+    mid: list[str] = []
+    tail: list[str] = []
+    if compat.at_least("7.4", "valkey-8.0"):
+        # a touched WATCH forgets its keys (touchWatchedKey's unwatchAllKeys): EXEC fails anyway
+        mid.append(f"watch={len(c.watched) if c.watched and not c.dirty_cas else 0}")
+    if compat.at_least("7.2"):
+        tail += [f"lib-name={c.lib_name.decode('utf-8', 'replace')}", f"lib-ver={c.lib_ver.decode('utf-8', 'replace')}"]
+    if compat.valkey:
+        tail += [f"tot-net-in={c.net_in}", f"tot-net-out={c.net_out}", f"tot-cmds={c.ncalls}"]
+    return mid, tail
+
+
 def client_info_line(c: Client) -> bytes:
     """catClientInfoString: the line CLIENT LIST / CLIENT INFO / the ACL log show."""
     now = time.time()
-    flags = "N"
-    if c.multi is not None:
-        flags = "x"
-    if c.subscription_count:
-        flags = "P"
-    if c.blocked is not None:
-        flags = "b"
-    if c.unix_socket:  # Redis's order puts U after the state flags above
-        flags = "U" if flags == "N" else flags + "U"
     sub = len(c.subscriptions)
     psub = len(c.psubscriptions)
     ssub = len(c.ssubscriptions)
     multi = len(c.multi) if c.multi is not None else -1
+    mid, tail = compat_client_fields(c)
     fields = [
         f"id={c.id}", f"addr={c.addr}", f"laddr={c.laddr}", f"fd={c.fd}",
         f"name={c.name.decode('utf-8', 'replace')}", f"age={int(now - c.ctime)}",
-        f"idle={int(now - c.last_interaction)}", f"flags={flags}", f"db={c.db.id}",
-        f"sub={sub}", f"psub={psub}", f"ssub={ssub}", f"multi={multi}", "qbuf=0", "qbuf-free=0",
+        f"idle={int(now - c.last_interaction)}", f"flags={client_flags(c)}", f"db={c.db.id}",
+        f"sub={sub}", f"psub={psub}", f"ssub={ssub}", f"multi={multi}", *mid, "qbuf=0", "qbuf-free=0",
         "argv-mem=0", "multi-mem=0", "rbs=1024", "rbp=0", "obl=0", "oll=0", "omem=0",
         "tot-mem=1024", "events=r", f"cmd={c.last_cmd.decode()}", f"user={c.user.decode('utf-8', 'replace')}",
-        "redir=-1", f"resp={c.resp}",
+        f"redir={-1 if c.tracking is None else c.tracking.redirect}", f"resp={c.resp}", *tail,
     ]
     return " ".join(fields).encode()

@@ -319,6 +319,7 @@ def call(c: Client, spec: CommandSpec, argv: list[bytes]):
     # stats
     spec.usec += dur
     spec.calls += 1
+    c.ncalls += 1
     server.stats.total_commands_processed += 1
     # slowlog: the arguments as the client sent them (propagation may rewrite, argv stays);
     # a command that blocked is logged when it is served (blocking.served_after)

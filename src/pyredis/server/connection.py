@@ -120,6 +120,7 @@ class Connection(asyncio.Protocol):
             return
         stats = self.state.stats
         stats.total_net_input_bytes += len(data)
+        self.client.net_in += len(data)
         stats.total_reads_processed += 1
         cmds, error = self.parser.feed(data)
         if self.closed:
@@ -209,6 +210,8 @@ class Connection(asyncio.Protocol):
     def _send(self, data: bytes) -> None:
         if self.transport is not None and not self.closed:
             self.state.stats.total_net_output_bytes += len(data)
+            if self.client is not None:
+                self.client.net_out += len(data)
             self.state.stats.total_writes_processed += 1
             self.transport.write(data)
 
