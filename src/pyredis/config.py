@@ -572,6 +572,12 @@ class Config:
         self.values: dict[str, Any] = {}
         for d in DIRECTIVES:
             self.values[d.name] = _copy(d.default)
+        # PYREDIS_COMPAT_VERSION: the mode of a server whose configuration does not say (a
+        # test suite written against one release, a container image); the directive wins
+        self.env_defaults: dict[str, Any] = {}
+        env = os.environ.get("PYREDIS_COMPAT_VERSION")
+        if env in MODES:
+            self.values["compat-version"] = self.env_defaults["compat-version"] = env
         self.hooks: dict[str, list[Callable[[Any], None]]] = {}
         self.config_file: str | None = None  # absolute path of the file given at startup
         self._save_seen = False
@@ -914,7 +920,7 @@ class Config:
         for d in DIRECTIVES:
             if d.name in done or (d.hidden and not d.pyredis):
                 continue
-            if force_all or self.values[d.name] != d.default:
+            if force_all or self.values[d.name] != self.env_defaults.get(d.name, d.default):
                 extra.extend(self._lines_for(d))
         extra.extend(users or [])
         if extra:

@@ -17,7 +17,7 @@ from ..core.blocking import propagate as propagate_served
 from ..core.client import Client
 from ..core.notify import NOTIFY_STREAM
 from ..core.spec import command, container
-from ..errors import COUNT_NOT_GT_ZERO, SYNTAX, CommandError, wrong_arity
+from ..errors import COUNT_NOT_GT_ZERO, SYNTAX, WRONGTYPE, CommandError, wrong_arity
 from ..keyspace.stream import INVALID_READ, MAX_ID, U64, Consumer, Group, Nack, Stream, fmt_id
 from ..protocol.replies import NULL_ARRAY, OK, Simple
 from ..util import string2ll
@@ -623,16 +623,28 @@ def _xread(ctx: Client, group_mode: bool):
         if gname is None:
             return Blocked(list(keys), timeout, retry, NULL_ARRAY)
         _install_deletion_hooks(ctx.server)
-        return Blocked(list(keys), timeout, retry, NULL_ARRAY, deleted=_stream_gone)
+        return Blocked(list(keys), timeout, retry, NULL_ARRAY, deleted=_stream_gone(gname))
     return NULL_ARRAY
 
 
 _GONE = "UNBLOCKED the stream key no longer exists"
 
 
-def _stream_gone(ctx: Client, key: bytes):
-    """7.0.15 unblocks XREADGROUP clients whose stream was deleted (XREAD ones keep waiting)."""
-    raise CommandError(_GONE)
+def _no_group(key: bytes, gname: bytes) -> CommandError:
+    return CommandError(b"NOGROUP No such key '%s' or consumer group '%s' in XREADGROUP with GROUP option"
+                        % (key, gname))
+
+
+def _stream_gone(gname: bytes):
+    """XREADGROUP clients whose stream was deleted are unblocked (XREAD ones keep waiting):
+    7.0.15 with its UNBLOCKED error; 7.2 runs the command again, which finds no key."""
+
+    def gone(ctx: Client, key: bytes):
+        if ctx.server.compat.at_least("7.2"):
+            raise _no_group(key, gname)
+        raise CommandError(_GONE)
+
+    return gone
 
 
 def _install_deletion_hooks(state) -> None:
@@ -673,14 +685,17 @@ def _served_read(ids: dict, count: int, gname, cname, noack: bool):
     def retry(ctx: Client, key: bytes):
         s = ctx.db.lookup(key)
         if type(s) is not Stream:
-            if gname is not None and s is not None:
-                raise CommandError(_GONE)  # overwritten by another type
+            if gname is not None and s is not None:  # overwritten by another type
+                # 7.2 runs the command again, which finds the wrong type
+                raise CommandError(WRONGTYPE if ctx.server.compat.at_least("7.2") else _GONE)
             return None
         gt = ids[key]
         g = None
         if gname is not None:
             g = s.groups.get(gname) if s.groups else None
             if g is None:
+                if ctx.server.compat.at_least("7.2"):
+                    raise _no_group(key, gname)
                 raise CommandError("NOGROUP the consumer group this client was blocked on no longer exists")
             gt = ids[key] = g.last_id
         if s.last_id <= gt:

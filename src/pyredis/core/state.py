@@ -31,6 +31,9 @@ class Stats:
 
     def __init__(self) -> None:
         self.reset()
+        # 7.2's acl_access_denied_auth/cmd/key/channel: ACL denials by reason (core/acl.py's
+        # reason codes, counted where the ACL LOG gets its entry); CONFIG RESETSTAT keeps them
+        self.acl_denied = [0, 0, 0, 0, 0]
 
     def reset(self) -> None:
         self.total_connections_received = 0
