@@ -259,7 +259,10 @@ _FUNCTION_HELP = [
 @command("FUNCTION|HELP", arity=2, flags="loading stale", group="scripting", since="7.0.0")
 def function_help(ctx: Client):
     """Show helpful text about the different subcommands."""
-    return [Simple(x.encode()) for x in _FUNCTION_HELP]
+    lines = _FUNCTION_HELP
+    if ctx.server.compat.at_least("7.4", "valkey-8.0"):  # LIST no longer mentions the description
+        lines = [x for x in lines if x != "    * Library description"]
+    return [Simple(x.encode()) for x in lines]
 
 
 # --- FCALL -------------------------------------------------------------------------------

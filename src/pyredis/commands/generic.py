@@ -116,7 +116,7 @@ def keys_(ctx: Client, pattern: bytes):
 @command("SCAN", arity=-2, flags="readonly", group="generic", since="2.8.0")
 def scan(ctx: Client, cursor: bytes, *options: bytes):
     """Iterates over the key names in the database."""
-    cur = parse_cursor(cursor)
+    cur = parse_cursor(cursor, ctx.server.compat.at_least("7.4", "valkey-8.0"))
     count, pattern, typ = parse_scan_options(options, True)
     db = ctx.db
     nxt, batch = ctx.server.scan_cursors.scan(("db", db.id), db.data.keys, cur, count)
@@ -372,8 +372,12 @@ def _ttl(ctx: Client, key: bytes, ms: bool, absolute: bool) -> int:
     if expire is None:
         return -1
     # Redis 7.0 measures against mstime(), not the command's (or script's) frozen time: inside
-    # a long script a key can report TTL 0 and still exist
-    ttl = expire if absolute else expire - ctx.server.clock_ms()
+    # a long script a key can report TTL 0 and still exist; 7.2 (commandTimeSnapshot) uses the
+    # frozen time
+    if absolute:
+        ttl = expire
+    else:
+        ttl = expire - (ctx.now if ctx.server.compat.at_least("7.2") else ctx.server.clock_ms())
     if ttl < 0:
         ttl = 0
     return ttl if ms else (ttl + 500) // 1000
@@ -578,7 +582,7 @@ def dbsize(ctx: Client):
 def wait(ctx: Client, numreplicas: bytes, timeout: bytes):
     """Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed."""
     n = to_int(numreplicas)
-    t = parse_timeout(timeout, seconds=False)
+    t = parse_timeout(timeout, seconds=False, ctx=ctx)
     # A standalone server has no replica to acknowledge anything: 0 at once when nothing
     # is asked for (or inside MULTI), otherwise block until the timeout (forever for 0),
     # like a primary whose replicas never answer; CLIENT UNBLOCK ends the wait too.
@@ -598,7 +602,7 @@ def waitaof(ctx: Client, numlocal: bytes, numreplicas: bytes, timeout: bytes):
     """Blocks until all of the preceding write commands sent by the connection are written to the append-only file of the master and/or replicas."""
     nlocal = to_range_int(numlocal, 0, 1)
     nrepl = to_positive_int(numreplicas)
-    t = parse_timeout(timeout, seconds=False)
+    t = parse_timeout(timeout, seconds=False, ctx=ctx)
     state = ctx.server
     if nlocal and not state.config["appendonly"]:
         raise CommandError("ERR WAITAOF cannot be used when numlocal is set but appendonly is disabled.")

@@ -251,7 +251,7 @@ def hrandfield(ctx: Client, key: bytes, *args: bytes):
 @command("HSCAN", arity=-3, flags="readonly", keys=(1, 1, 1), group="hash", since="2.8.0")
 def hscan(ctx: Client, key: bytes, cursor: bytes, *options: bytes):
     """Iterates over fields and values of a hash."""
-    cur = parse_cursor(cursor)
+    cur = parse_cursor(cursor, ctx.server.compat.at_least("7.4", "valkey-8.0"))
     h = lookup_as(ctx, key, RHash)
     if h is None:
         return EMPTY_SCAN

@@ -244,4 +244,9 @@ _SCRIPT_HELP = [
 @command("SCRIPT|HELP", arity=2, flags="loading stale", group="scripting", since="5.0.0")
 def script_help(ctx: Client):
     """Show helpful text about the different subcommands."""
-    return [Simple(x.encode()) for x in _SCRIPT_HELP]
+    lines = _SCRIPT_HELP
+    if ctx.server.compat.valkey:  # Valkey 8 rewraps FLUSH's text and has SCRIPT SHOW
+        lines = lines[:7] + ["    When called without the optional mode argument, the behavior is determined",
+                             "     by the lazyfree-lazy-user-flush configuration directive. Valid modes are:"] + \
+            lines[9:-2] + ["SHOW <sha1>", "    Show a script from the scripts cache."] + lines[-2:]
+    return [Simple(x.encode()) for x in lines]

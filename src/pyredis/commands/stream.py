@@ -520,10 +520,11 @@ def _xread(ctx: Client, group_mode: bool):
         more = n - i - 1
         o = argv[i].lower()
         if o == b"block" and more:
-            if _in_script(ctx):
+            if _in_script(ctx) and not ctx.server.compat.at_least("7.4", "valkey-8.0"):
+                # (7.4 and Valkey 8 run it from scripts without blocking)
                 raise CommandError(b"ERR %s command is not allowed with BLOCK option from scripts" % argv[0])
             i += 1
-            timeout = parse_timeout(argv[i], seconds=False)
+            timeout = parse_timeout(argv[i], seconds=False, ctx=ctx)
         elif o == b"count" and more:
             i += 1
             count = to_int(argv[i])

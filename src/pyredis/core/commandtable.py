@@ -44,10 +44,30 @@ def _changes(spec: CommandSpec, compat: Compat) -> dict[str, Any]:
     return out
 
 
+_OLD_HELP_END = b"    Prints this help."
+_HELP_WRAPPERS: dict[int, Any] = {}
+
+
+def _help_72(handler):
+    """7.2's addReplyHelp ends every HELP with "Print this help." (7.0: "Prints")."""
+    w = _HELP_WRAPPERS.get(id(handler))
+    if w is None:
+        def w(ctx, *args):
+            out = handler(ctx, *args)
+            if type(out) is list and out and out[-1] == _OLD_HELP_END:
+                out = out[:-1] + [type(out[-1])(b"    Print this help.")]
+            return out
+
+        _HELP_WRAPPERS[id(handler)] = w
+    return w
+
+
 def _for_mode(spec: CommandSpec, compat: Compat) -> CommandSpec | None:
     if not compat.has(spec.since, spec.valkey):
         return None
     ch = _changes(spec, compat)
+    if spec.fullname.endswith("|help") and spec.handler is not None and compat.at_least("7.2"):
+        ch.setdefault("handler", _help_72(spec.handler))
     v = spec.variant(**ch) if ch else spec
     if spec.subcommands:
         subs = {}

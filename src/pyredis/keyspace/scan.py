@@ -95,9 +95,13 @@ class ScanCursors:
         return len(self._snaps)
 
 
-def parse_cursor(arg: bytes) -> int:
+def parse_cursor(arg: bytes, ull: bool = False) -> int:
     """strtoul(arg, &end, 10) with Redis's checks: no leading space, nothing after the
-    digits, no overflow. '' is cursor 0 and '-N' wraps around, as in Redis."""
+    digits, no overflow. '' is cursor 0 and '-N' wraps around, as in Redis. ull=True: Redis
+    7.4's (and Valkey 8's) string2ull instead: a strict integer must not be negative,
+    anything else goes to strtoull (leading spaces, '+', '-N' wrapping, '' refused)."""
+    if ull:
+        return _string2ull(arg)
     if not arg:
         return 0
     if arg[0] in _SPACE:
@@ -105,6 +109,23 @@ def parse_cursor(arg: bytes) -> int:
     neg = arg[0] == 45
     digits = arg[1:] if arg[0] in (43, 45) else arg
     if not digits or not digits.isdigit():
+        raise CommandError(INVALID_CURSOR)
+    v = int(digits)
+    if v >= _ULONG:
+        raise CommandError(INVALID_CURSOR)
+    return (_ULONG - v) % _ULONG if neg else v
+
+
+def _string2ull(arg: bytes) -> int:
+    ll = string2ll(arg)
+    if ll is not None:
+        if ll < 0:
+            raise CommandError(INVALID_CURSOR)
+        return ll
+    body = arg.lstrip(_SPACE)
+    neg = body[:1] == b"-"
+    digits = body[1:] if body[:1] in (b"+", b"-") else body
+    if not arg or not digits or not digits.isdigit():
         raise CommandError(INVALID_CURSOR)
     v = int(digits)
     if v >= _ULONG:

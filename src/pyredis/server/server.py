@@ -29,6 +29,7 @@ from ..keyspace.expiry import ActiveExpiry
 from ..version import __version__
 from . import tls
 from .connection import Connection, tls_reason
+from ..protocol.encoder import use_short_doubles
 from .group_commit import GroupCommit
 from .scheduler import LoopScheduler
 
@@ -90,6 +91,8 @@ class RedisServer:
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         self.state.scheduler = LoopScheduler(loop)
+        # 7.2's double formatting for everything this loop's thread formats (protocol/encoder.py)
+        use_short_doubles(self.state.compat.at_least("7.2"))
         self._stop = asyncio.Event()
         cfg = self.config
         from ..errors import PersistenceError

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from lupa.lua51 import lua_type
 
 from ...errors import CommandError
+from ...protocol.encoder import format_double
 from ...protocol.replies import ErrorReply
 from ..dispatch import call as _dcall
 from ..dispatch import resolve as _resolve
@@ -245,7 +246,7 @@ class RedisLib:
             if ta is bytes:
                 args.append(a)
             elif ta is int or ta is float:  # lupa gives integral numbers as int: format the double
-                args.append(b"%.17g" % a)
+                args.append(format_double(a))  # %.17g; 7.2: d2string
             else:
                 return False, self._err("Lua redis lib command arguments must be strings or integers")
         spec = _resolve(args, self.e.state.commands)
@@ -266,7 +267,8 @@ class RedisLib:
             run.dirty = True
         c = run.client
         state = self.e.state
-        if spec.name_bytes == b"xread" or spec.name_bytes == b"xreadgroup":
+        if (spec.name_bytes == b"xread" or spec.name_bytes == b"xreadgroup") and not state.compat.at_least("7.4", "valkey-8.0"):
+            # (7.4 and Valkey 8 run it without blocking instead)
             for x in args[1:]:
                 if x.lower() == b"block":
                     return False, self._err(b"%s command is not allowed with BLOCK option from scripts"
@@ -319,7 +321,8 @@ class RedisLib:
                 raise self._raise("First argument must be a number (log level).")
         level = int(level)
         if level < 0 or level > 3:
-            raise self._raise("Invalid debug level.")
+            raise self._raise("Invalid log level." if self.e.state.compat.at_least("7.4", "valkey-8.0")
+                              else "Invalid debug level.")
         parts = []
         for a in args[1:]:
             if isinstance(a, bytes):
@@ -346,7 +349,8 @@ class RedisLib:
 
     def _set_repl(self, *args):
         if len(args) != 1:
-            raise self._raise("redis.set_repl() requires two arguments.")
+            raise self._raise("redis.set_repl() requires one argument." if self.e.state.compat.at_least("7.2")
+                              else "redis.set_repl() requires two arguments.")
         v = _lua_number(args[0])
         n = int(v) if v is not None else 0
         if n & ~3:

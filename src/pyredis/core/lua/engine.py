@@ -122,7 +122,8 @@ class LuaEngine:
         # anchor(v): the same Lua value, held by a wrapper bound to the main lua_State (which
         # lives as long as the runtime) instead of the coroutine it was received in.
         self.anchor = rt.eval("function(v) return v end")
-        boot = rt.execute(_BOOT, pyt, kind.encode())
+        boot = self.boot = rt.execute(_BOOT, pyt, kind.encode(), self.state.compat.at_least("7.2"),
+                                         self.state.compat.at_least("7.4", "valkey-8.0"))
         self.lua_start, self.lua_compile, self.lua_set_keys = boot[b"start"], boot[b"compile"], boot[b"set_keys"]
         self.lua_set_loading, self.lua_classify, self.lua_pairs = boot[b"set_loading"], boot[b"classify"], boot[b"pairs_of"]
         self.G, self.lua_is_proxy, self.lua_rawset = boot[b"G"], boot[b"is_proxy"], boot[b"raw_set"]
@@ -150,6 +151,8 @@ class LuaEngine:
     def flush(self) -> None:
         """SCRIPT FLUSH: forget the cached scripts (globals are read-only, nothing else to reset)."""
         self.scripts.clear()
+        if self.state.compat.at_least("7.2"):
+            self.boot[b"reset_strings"]()
         self.rt.execute("collectgarbage()")
 
     def compile(self, body: bytes, chunkname: bytes):
@@ -303,6 +306,8 @@ class LuaEngine:
             msg = b"ERR " + lua_tostring(err)
         if src is not None and line is not None:
             msg = msg + b" script: " + name + b", on " + src + b":" + b"%d" % line + b"."
+        if self.state.compat.at_least("7.2"):  # 7.2 sends the error as the script raised it
+            return msg
         return sanitize(msg)
 
     # --- Lua value -> reply -----------------------------------------------------------
