@@ -79,3 +79,33 @@ def test_info_acl_denials(both):
     if out[-2]:
         assert out[-2] == {"acl_access_denied_auth": 2, "acl_access_denied_cmd": 2, "acl_access_denied_key": 2,
                            "acl_access_denied_channel": 1}
+
+
+def test_commandstats_of_changed_commands(diff):
+    """Commands a later release declares differently (ZRANK, WAIT...) count in commandstats
+    like any other, and CONFIG RESETSTAT clears them."""
+    c = diff.check
+    c("CONFIG", "RESETSTAT")
+    c("ZADD", "z", "1", "a")
+    for _ in range(3):
+        c("ZRANK", "z", "a")
+    c("ZREVRANK", "z", "a", "WITHSCORE")
+    c("WAIT", "0", "0")
+    c("CLIENT", "SETINFO", "LIB-NAME", "x")
+    c("XADD", "s", "1-1", "f", "v")
+    c("XREAD", "STREAMS", "s", "0")
+    a, b = diff.both("INFO", "commandstats")
+
+    def stats(text):
+        text = bytes(text).decode()
+        out = {}
+        for line in text.split("\r\n"):
+            if line.startswith("cmdstat_"):
+                name, _, rest = line.partition(":")
+                fields = dict(kv.split("=") for kv in rest.split(","))
+                out[name] = (fields["calls"], fields["rejected_calls"], fields["failed_calls"])
+        return out
+
+    sa, sb = stats(a), stats(b)
+    assert sa == sb
+    assert sa["cmdstat_zrank"][0] == "3"

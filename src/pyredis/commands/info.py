@@ -17,7 +17,8 @@ import time
 from typing import Any
 
 from ..core.client import Client
-from ..core.spec import all_specs, command
+from ..core.commandtable import table_specs
+from ..core.spec import command
 from ..protocol.replies import Verbatim
 from ..version import __version__
 from ._server_common import metrics, rss_bytes
@@ -347,7 +348,7 @@ def _sec_cpu(state) -> list[tuple[str, Any]]:
 
 def _sec_commandstats(state) -> list[tuple[str, Any]]:
     out = []
-    for spec in all_specs():
+    for spec in table_specs(state.commands):  # the mode's variants hold their own counters
         if spec.calls or spec.failed_calls or spec.rejected_calls:
             per = spec.usec / spec.calls if spec.calls else 0.0
             out.append((f"cmdstat_{spec.fullname}",
@@ -412,7 +413,7 @@ def _eventloop_fields(state) -> list[tuple[str, Any]]:
     # pyredis's asyncio loop has no cycle counter of its own: a cycle per read or write
     # handled, and the commands' time as the loop's (an approximation: see README)
     st = state.stats
-    cmd_usec = sum(s.usec for s in all_specs())
+    cmd_usec = sum(s.usec for s in table_specs(state.commands))
     cycles = st.total_reads_processed + st.total_writes_processed
     return [("eventloop_cycles", cycles), ("eventloop_duration_sum", cmd_usec),
             ("eventloop_duration_cmd_sum", cmd_usec),

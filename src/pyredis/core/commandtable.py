@@ -19,6 +19,7 @@ API:
     mode_specs(compat) -> [CommandSpec]                 # commands and subcommands of the mode
     server_table(compat, renames) -> dict[bytes, CommandSpec]   # raises ConfigError (rename)
     spelling_cache(compat) -> dict                      # dispatch's exact-spelling cache of the mode
+    table_specs(table) -> [CommandSpec]                 # what a server runs (its stats live there)
 """
 
 from __future__ import annotations
@@ -105,6 +106,19 @@ def mode_specs(compat: Compat) -> list[CommandSpec]:
         out.append(spec)
         out.extend(spec.subcommands.values())
     return out
+
+
+def table_specs(table: dict[bytes, CommandSpec]) -> list[CommandSpec]:
+    """The specs a server runs (its table's commands and subcommands, variants included), in
+    the order of every declared command: what INFO commandstats and CONFIG RESETSTAT read."""
+    from .spec import all_specs
+
+    mine: dict[str, CommandSpec] = {}
+    for spec in table.values():
+        mine.setdefault(spec.fullname, spec)
+        for sub in spec.subcommands.values():
+            mine.setdefault(sub.fullname, sub)
+    return [mine[s.fullname] for s in all_specs() if s.fullname in mine]
 
 
 def spelling_cache(compat: Compat) -> dict:
