@@ -95,3 +95,15 @@ def test_scan_cursor_parsing(diff, cursor):
     c("ZSCAN", "z", cursor)
     c("FLUSHALL")
     c("SCAN", cursor)
+
+
+def test_script_show(diff):
+    """Valkey 8's SCRIPT SHOW (an unknown subcommand before)."""
+    c = diff.check
+    sha = c("SCRIPT", "LOAD", "return 'shown'")
+    c("SCRIPT", "SHOW", sha)
+    c("SCRIPT", "SHOW", sha.upper())
+    c("SCRIPT", "SHOW", "0" * 40)
+    c("SCRIPT", "SHOW")
+    c("SCRIPT", "SHOW", sha, "x")
+    c("EVAL", "return server ~= nil and server.VALKEY_VERSION or redis.REDIS_VERSION", "0")

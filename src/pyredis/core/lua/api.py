@@ -94,6 +94,16 @@ def _lua_typename_nv(args, i: int) -> str:
 _MAY_REPLICATE = frozenset([b"publish", b"spublish", b"pfcount"])
 
 
+# Valkey 8's own wording of these (the others: `redis.` read `server.`)
+_VALKEY_TEXTS = {
+    b"Unknown Redis command called from script": b"Unknown command called from script",
+    b"Lua redis lib command arguments must be strings or integers": b"Command arguments must be strings or integers",
+    b"Wrong number of args calling Redis command from script": b"Wrong number of args calling command from script",
+    b"Please specify at least one argument for this redis lib call":
+        b"Please specify at least one argument for this call",
+}
+
+
 class RedisLib:
     """The callables of one engine (self.e): redis.* and the coroutine plumbing."""
 
@@ -135,6 +145,8 @@ class RedisLib:
     def _err(self, text: str | bytes) -> bytes:
         if isinstance(text, str):
             text = text.encode()
+        if self.e.state.compat.valkey:  # Valkey names its scripting API `server`
+            text = _VALKEY_TEXTS.get(text) or text.replace(b"redis.", b"server.")
         return push_error_text(text)
 
     def _raise(self, text: str | bytes) -> LuaRaise:

@@ -259,7 +259,11 @@ end
 R.LOG_DEBUG = 0; R.LOG_VERBOSE = 1; R.LOG_NOTICE = 2; R.LOG_WARNING = 3
 R.REPL_NONE = 0; R.REPL_AOF = 1; R.REPL_SLAVE = 2; R.REPL_REPLICA = 2; R.REPL_ALL = 3
 R.REDIS_VERSION = py.version; R.REDIS_VERSION_NUM = py.version_num
+if py.valkey_version then  -- Valkey: its own version, and `server` naming the same table
+  R.SERVER_NAME = 'valkey'; R.VALKEY_VERSION = py.valkey_version; R.VALKEY_VERSION_NUM = py.valkey_version_num
+end
 S.redis = protect(R)
+if py.valkey_version then S.server = S.redis end
 
 if KIND == 'eval' then
   S.__redis__err__handler = function(err)
@@ -315,6 +319,7 @@ local LR = {log = R.log, LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WAR
 LR.register_function = py.register
 _setmetatable(LR, {__index = nonexistent})
 local LS = {redis = protect(LR)}
+if py.valkey_version then LS.server = LS.redis end
 _setmetatable(LS, {__index = nonexistent})
 R.register_function = nil
 

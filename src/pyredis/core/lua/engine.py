@@ -60,6 +60,11 @@ _DEEP_SLOTS = 200  # past this, the reply is handed to the encoder as Deep (no r
 
 
 # --- a running script ------------------------------------------------------------------------
+def _version_num(v: str) -> int:
+    a, b, c = (int(x) for x in v.split("."))
+    return (a << 16) | (b << 8) | c
+
+
 class ScriptRun:
     __slots__ = (
         "engine", "client", "name", "is_eval", "read_only", "t0", "threshold", "killed", "dirty",
@@ -118,6 +123,8 @@ class LuaEngine:
             **{k: lua_callable(f, self._log_bug) for k, f in self.api.callables().items()},
             b"version": state.compat.redis_version.encode(), b"version_num": state.compat.redis_version_num,
             b"libs": rt.table_from(lib_tables),
+            **({b"valkey_version": state.compat.valkey_version.encode(),
+                b"valkey_version_num": _version_num(state.compat.valkey_version)} if state.compat.valkey else {}),
         })
         # anchor(v): the same Lua value, held by a wrapper bound to the main lua_State (which
         # lives as long as the runtime) instead of the coroutine it was received in.
