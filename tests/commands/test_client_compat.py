@@ -148,3 +148,16 @@ def test_client_kill_maxage(diff, other):
     assert a == b
     if diff.mode in ("7.4", "valkey-8.0"):
         assert a == 1
+
+
+def test_names_with_nul(diff):
+    """7.2 checks names and library attributes as C strings: up to the first NUL."""
+    c = diff.check
+    c("CLIENT", "SETNAME", "a\x00b")
+    c("CLIENT", "SETNAME", "a\x00 b")
+    c("CLIENT", "GETNAME")
+    c("CLIENT", "SETINFO", "LIB-NAME", "x\x00 y")
+    c("CLIENT", "SETINFO", "LIB-VER", " \x00y")
+    a, b = diff.both("HELLO", "2", "SETNAME", "n\x00 m")  # (its reply has the connection id)
+    assert type(a) is type(b)
+    c("CLIENT", "GETNAME")

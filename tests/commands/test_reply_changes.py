@@ -107,3 +107,18 @@ def test_script_show(diff):
     c("SCRIPT", "SHOW")
     c("SCRIPT", "SHOW", sha, "x")
     c("EVAL", "return server ~= nil and server.VALKEY_VERSION or redis.REDIS_VERSION", "0")
+
+
+def test_hscan_novalues(diff):
+    c = diff.check
+    c("HSET", "h", "a", "1", "b", "2", "ab", "3")
+    for opts in (("NOVALUES",), ("novalues", "MATCH", "a*"), ("MATCH", "novalues"), ("NOVALUES", "NOVALUES"),
+                 ("COUNT", "5", "NOVALUES"), ("NOVALUES", "COUNT"), ("NOVALUE",)):
+        c("HSCAN", "h", "0", *opts)
+    c("HSCAN", "nokey", "0", "NOVALUES")
+    c("SSCAN", "h", "0", "NOVALUES")
+    c("SADD", "s", "1")
+    c("SSCAN", "s", "0", "NOVALUES")
+    c("ZADD", "z", "1", "m")
+    c("ZSCAN", "z", "0", "NOVALUES")
+    c("SCAN", "0", "NOVALUES")

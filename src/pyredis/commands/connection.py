@@ -104,16 +104,21 @@ def hello(ctx: Client, *args: bytes):
     if username is not None and not ctx.server.acl.authenticate(ctx, username, password, ctx.argv[0]):
         raise CommandError(WRONGPASS)
     if not ctx.authenticated:
-        raise CommandError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+        proto = "<proto> " if ctx.server.compat.at_least("7.2") else ""
+        raise CommandError("NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+                           f"HELLO {proto}AUTH <user> <pass> option can be used to authenticate the client and "
+                           "select the RESP protocol version at the same time")
     if name is not None:
-        validate_client_name(name)
+        validate_client_name(name, ctx.server.compat.at_least("7.2"))
         ctx.name = name
     if ver is not None:
         ctx.resp = ver
     return _hello_map(ctx)
 
 
-def validate_client_name(name: bytes) -> None:
+def validate_client_name(name: bytes, later: bool = False) -> None:
+    if later:  # 7.2 checks the name as a C string: up to its first NUL
+        name = name.split(b"\0", 1)[0]
     for c in name:
         if c < 33 or c > 126:
             raise CommandError("ERR Client names cannot contain spaces, newlines or special characters.")
@@ -151,7 +156,7 @@ def client_id(ctx: Client):
 @command("CLIENT|SETNAME", arity=3, flags="noscript loading stale", group="connection", since="2.6.9")
 def client_setname(ctx: Client, name: bytes):
     """Sets the connection name."""
-    validate_client_name(name)
+    validate_client_name(name, ctx.server.compat.at_least("7.2"))
     ctx.name = name
     return OK
 
@@ -411,7 +416,7 @@ def client_setinfo(ctx: Client, attr: bytes, value: bytes):
     a = attr.lower()
     if a not in (b"lib-name", b"lib-ver"):
         raise CommandError(b"ERR Unrecognized option '%s'" % attr)
-    for ch in value:
+    for ch in value.split(b"\0", 1)[0]:  # (a C string: up to its first NUL)
         if ch < 33 or ch > 126:
             raise CommandError(b"ERR %s cannot contain spaces, newlines or special characters." % attr)
     if a == b"lib-name":

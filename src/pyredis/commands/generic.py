@@ -117,7 +117,7 @@ def keys_(ctx: Client, pattern: bytes):
 def scan(ctx: Client, cursor: bytes, *options: bytes):
     """Iterates over the key names in the database."""
     cur = parse_cursor(cursor, ctx.server.compat.at_least("7.4", "valkey-8.0"))
-    count, pattern, typ = parse_scan_options(options, True)
+    count, pattern, typ = parse_scan_options(options, True, ctx.server.compat.at_least("7.4", "valkey-8.0"))
     db = ctx.db
     nxt, batch = ctx.server.scan_cursors.scan(("db", db.id), db.data.keys, cur, count)
     if pattern is not None:

@@ -133,9 +133,10 @@ def _string2ull(arg: bytes) -> int:
     return (_ULONG - v) % _ULONG if neg else v
 
 
-def parse_scan_options(args, allow_type: bool) -> tuple[int, bytes | None, bytes | None]:
+def parse_scan_options(args, allow_type: bool, novalues_known: bool = False) -> tuple[int, bytes | None, bytes | None]:
     """MATCH / COUNT (/ TYPE for SCAN) as scanGenericCommand parses them: (count, pattern or
-    None for no filtering, type name or None)."""
+    None for no filtering, type name or None). novalues_known: a 7.4+ server, which knows
+    HSCAN's NOVALUES and says so to the other SCANs."""
     count = 10
     pattern = typ = None
     i, n = 0, len(args)
@@ -155,6 +156,8 @@ def parse_scan_options(args, allow_type: bool) -> tuple[int, bytes | None, bytes
                 pattern = None
         elif opt == b"type" and allow_type and more:
             typ = args[i + 1]
+        elif opt == b"novalues" and novalues_known:
+            raise CommandError("ERR NOVALUES option can only be used in HSCAN")
         else:
             raise CommandError(SYNTAX)
         i += 2
@@ -164,7 +167,7 @@ def parse_scan_options(args, allow_type: bool) -> tuple[int, bytes | None, bytes
 def scan_reply(ctx, owner: object, cursor: int, options, members: Callable[[], Iterable[bytes]], *,
                small: bool, contains: Callable[[bytes], bool],
                value: Callable[[bytes], bytes] | None = None) -> list:
-    count, pattern, _ = parse_scan_options(options, False)
+    count, pattern, _ = parse_scan_options(options, False, ctx.server.compat.at_least("7.4", "valkey-8.0"))
     if small:
         batch = list(members())
         nxt = 0
