@@ -218,7 +218,14 @@ class Connection(asyncio.Protocol):
     def write_push(self, reply) -> None:
         """Send an out-of-band message (pub/sub message, invalidation) to this client."""
         if self.out is not None:
-            encode_into(reply, self.client.resp, self.out)
+            c = self.client
+            if self.state.compat.at_least("7.2") and self.state.current_client is c:
+                # 7.2 sends what a command pushes to its own client after the command's reply
+                if c.after_reply is None:
+                    c.after_reply = []
+                c.after_reply.append(reply)
+                return
+            encode_into(reply, c.resp, self.out)
             return
         out: list[bytes] = []
         encode_into(reply, self.client.resp, out)
