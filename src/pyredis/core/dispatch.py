@@ -76,6 +76,9 @@ _PUBSUB_ALLOWED = frozenset(
 )
 # Commands that are executed, not queued, inside MULTI.
 _MULTI_IMMEDIATE = frozenset([b"exec", b"discard", b"multi", b"watch", b"quit", b"reset"])
+# Run inside MULTI even when flagged no_multi (Valkey 8 flags MULTI and WATCH, which then get
+# the generic "not allowed inside a transaction" where Redis has their own errors)
+_NO_MULTI_EXEMPT = frozenset([b"exec", b"discard", b"quit", b"reset"])
 _CROSS_PROTOCOL = (b"post", b"host:")
 
 
@@ -215,7 +218,7 @@ def guard(c: Client, spec: CommandSpec, multi) -> str | None:
             return err
     if not c.authenticated and not spec.no_auth and c.server.acl.auth_required():
         return NOAUTH
-    if multi is not None and spec.no_multi and spec.name_bytes not in _MULTI_IMMEDIATE:
+    if multi is not None and spec.no_multi and spec.name_bytes not in _NO_MULTI_EXEMPT:
         return NOT_IN_MULTI
     return None
 
