@@ -122,3 +122,36 @@ def test_hscan_novalues(diff):
     c("ZADD", "z", "1", "m")
     c("ZSCAN", "z", "0", "NOVALUES")
     c("SCAN", "0", "NOVALUES")
+
+
+def test_set_with_a_past_deadline(diff):
+    """Valkey 8 deletes the key (a `del` event) where Redis stores it already expired."""
+    c = diff.check
+    c("CONFIG", "SET", "notify-keyspace-events", "KEA")
+    try:
+        sub = diff.ours.__class__("127.0.0.1", diff.ours.sock.getpeername()[1]), \
+            diff.theirs.__class__("127.0.0.1", diff.theirs.sock.getpeername()[1])
+        for s in sub:
+            s.call("PSUBSCRIBE", "__keyevent@0__:*")
+        c("SET", "k", "v")
+        c("SET", "k", "v2", "PXAT", "1")
+        c("EXISTS", "k")
+        c("SET", "q", "v", "PXAT", "1")
+        c("SET", "k", "v")
+        c("SET", "k", "v3", "EXAT", "1", "GET")
+        c("SET", "k", "v4", "PXAT", "1", "NX")
+        c("DBSIZE")
+        c("PUBLISH", "__keyevent@0__:end", "x")
+        events = []
+        for s in sub:
+            got = []
+            while True:
+                m = s.read()
+                got.append(m)
+                if m[2] == b"__keyevent@0__:end":
+                    break
+            events.append(got)
+            s.close()
+        assert events[0] == events[1]
+    finally:
+        c("CONFIG", "SET", "notify-keyspace-events", "")
