@@ -89,7 +89,8 @@ def _sec_server(state) -> list[tuple[str, Any]]:
 
 def _sec_clients(state) -> list[tuple[str, Any]]:
     clients = state.clients.values()
-    blocked = sum(1 for c in clients if c.blocked is not None)
+    blocked = sum(1 for c in clients if c.blocked is not None)  # CLIENT PAUSE's held ones too
+    timed = sum(1 for c in clients if c.blocked is not None and c.blocked.deadline)
     tracking = sum(1 for c in clients if c.tracking)
     return [
         ("connected_clients", len(state.clients)),
@@ -99,7 +100,7 @@ def _sec_clients(state) -> list[tuple[str, Any]]:
         ("client_recent_max_output_buffer", 0),
         ("blocked_clients", blocked),
         ("tracking_clients", tracking),
-        ("clients_in_timeout_table", blocked),
+        ("clients_in_timeout_table", timed),
     ]
 
 

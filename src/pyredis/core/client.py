@@ -25,7 +25,7 @@ class Client:
         "flags", "close_after_reply", "abort", "write_push", "kill", "multi", "watched", "dirty_cas",
         "subscriptions", "psubscriptions", "ssubscriptions", "in_exec", "blocked",
         "reply_mode", "no_evict", "no_touch", "tracking", "parser_limits", "extra", "propagate_as", "multi_error", "after_reply",
-        "unix_socket",
+        "unix_socket", "io",
     )
 
     def __init__(self, server: ServerState, addr: str = "", laddr: str = "", fd: int = -1) -> None:
@@ -53,6 +53,9 @@ class Client:
         self.write_push: Callable[[object], None] | None = None
         # Set by the connection: closes it (CLIENT KILL).
         self.kill: Callable[[], None] | None = None
+        # Set by the connection: () -> its buffers (qbuf, qbuf-free, obl, omem, events), for
+        # CLIENT LIST and the memory limits (core/clients.py); None for clients without one.
+        self.io: Callable[[], tuple] | None = None
         self.multi: list | None = None  # queued commands while in MULTI
         self.multi_error = False  # a command was rejected while queueing: EXEC aborts
         self.watched: set | None = None

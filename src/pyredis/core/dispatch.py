@@ -17,7 +17,7 @@ The steps, in Redis 7.0's order (each one a function below, named after what it 
   --- rare again ---
     loading     -LOADING while the dataset loads         (GATE_LOADING)
     busy        -BUSY while a script runs too long        (GATE_BUSY: state.busy_script)
-    pause       CLIENT PAUSE holds the client             (GATE_PAUSE: the clients work fills it)
+    pause       CLIENT PAUSE holds the client             (GATE_PAUSE: state.pause, core/pause.py)
   ---
     queue       inside MULTI: +QUEUED
     call        the handler, then the after-call effects (call() below)
@@ -182,6 +182,8 @@ def execute(c: Client, argv: list[bytes]):
         err = gates_after_pubsub(c, spec, gates)
         if err is not None:
             return reject(c, err, spec)
+        if gates & GATE_PAUSE and state.pause.holds(c, spec, argv):  # pause
+            return state.pause.hold(c, argv)
     # queue
     if c.multi is not None and spec.name_bytes not in _MULTI_IMMEDIATE:
         c.multi.append((spec, argv))

@@ -149,6 +149,10 @@ class ServerState:
         # closes the idle ones; INFO migrate_cached_sockets).
         self.migrate_sockets: dict = {}
         self.security_warned_at = 0.0  # the cross-protocol warning is logged once a minute
+        # CLIENT PAUSE (core/pause.py): dispatch's pause step, expiry held while paused.
+        from .pause import ClientPause
+
+        self.pause = ClientPause(self)
         self.migrate_cron = None
         # This server's command table when rename-command is configured (core/rename.py);
         # None: the process-wide core/spec.py TABLE, and dispatch's lookup stays as it is.

@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 class Database:
     __slots__ = ("id", "data", "expires", "clock_ms", "on_expire", "avg_ttl", "expired_keys", "stats",
-                 "counting", "on_miss")
+                 "counting", "on_miss", "keep_expired")
 
     def __init__(self, dbid: int, clock_ms: Callable[[], int], on_expire: Callable[[Database, bytes], None]) -> None:
         self.id = dbid
@@ -34,6 +34,9 @@ class Database:
         self.counting = False
         self.on_miss = None  # keyspace "keymiss" events (class m), installed by ServerState
         self.avg_ttl = 0
+        # While clients are paused (CLIENT PAUSE) an expired key reads as missing but is not
+        # deleted: the dataset stays as it is (Redis's expireIfNeeded).
+        self.keep_expired = False
 
     def __len__(self) -> int:
         return len(self.data)
@@ -68,6 +71,8 @@ class Database:
         return False
 
     def _expire(self, key: bytes) -> None:
+        if self.keep_expired:
+            return
         del self.data[key]
         del self.expires[key]
         self.on_expire(self, key)

@@ -19,6 +19,7 @@ from ..core.blocking import Blocked
 from ..core.blocking import manager as blocking_manager
 from ..core.client import Client
 from ..core.dispatch import execute
+from ..core.pause import Rerun
 from ..errors import DENIED_PROTECTED_MODE
 from ..protocol.encoder import encode_into
 from ..protocol.parser import Limits, RequestParser
@@ -27,10 +28,12 @@ from ..protocol.replies import MultiReply, NoReply
 if TYPE_CHECKING:
     from .server import RedisServer
 
+_now = time.time
+
 
 class Connection(asyncio.Protocol):
     __slots__ = ("srv", "state", "transport", "client", "parser", "pending", "paused", "closed",
-                 "out", "deferred", "queued_bytes", "kind", "peer", "local", "fd")
+                 "out", "deferred", "queued_bytes", "kind", "peer", "local", "fd", "batch", "reading_paused")
 
     def __init__(self, srv: RedisServer, kind: str = "tcp") -> None:
         self.srv = srv
@@ -48,6 +51,10 @@ class Connection(asyncio.Protocol):
         # produced meanwhile (a PUBLISH to ourselves, SUBSCRIBE confirmations) join this batch
         # so they keep their order relative to the replies.
         self.out: list[bytes] | None = None
+        # The requests being executed: the bytes of this read, or the requests drained after a
+        # blocked command (CLIENT LIST qbuf: Redis's query buffer while it executes)
+        self.batch: bytes | list | None = None
+        self.reading_paused = False  # the transport's buffer is full: events without r
 
     # --- asyncio callbacks --------------------------------------------------------------
     def admit(self, sock, transport: asyncio.BaseTransport | None) -> bool:
@@ -111,6 +118,7 @@ class Connection(asyncio.Protocol):
         self.parser = RequestParser(limits)
         c.write_push = self.write_push
         c.kill = self.close
+        c.io = self.io
         state.clients[c.id] = c
         self.srv.connections[c.id] = self
         state.stats.total_connections_received += 1
@@ -118,6 +126,7 @@ class Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.client is None:  # refused at accept: what it sends is not read
             return
+        self.client.last_interaction = _now()  # readQueryFromClient: c->lastinteraction
         stats = self.state.stats
         stats.total_net_input_bytes += len(data)
         stats.total_reads_processed += 1
@@ -135,11 +144,13 @@ class Connection(asyncio.Protocol):
                 self.srv.log("warning", "Closing client that reached max query buffer length")
                 self.close()
             return
+        self.batch = data
         self._run(cmds, error)
         while self.parser.stalled and not self.closed and not self.paused:
             # unauthenticated client: the parser handed out one request; run the next one
             cmds, error = self.parser.feed(b"")
             self._run(cmds, error)
+        self.batch = None
         if not self.closed and self.parser.pending > self.parser.limits.query_buffer_limit:
             self.srv.log("warning", "Closing client that reached max query buffer length")
             self.close()
@@ -204,6 +215,7 @@ class Connection(asyncio.Protocol):
 
     def _send(self, data: bytes) -> None:
         if self.transport is not None and not self.closed:
+            self.client.last_interaction = _now()  # _writeToClient: c->lastinteraction
             self.state.stats.total_net_output_bytes += len(data)
             self.state.stats.total_writes_processed += 1
             self.transport.write(data)
@@ -246,12 +258,15 @@ class Connection(asyncio.Protocol):
             self.close()
 
     def resume(self, reply) -> None:
-        """The blocked command finished with `reply`: send it and run what queued behind it."""
+        """The blocked command finished with `reply`: send it and run what queued behind it.
+        A client held by CLIENT PAUSE is released with Rerun: its command runs again first."""
         self.paused = False
         self.queued_bytes = 0
         c = self.client
         mode = c.reply_mode  # CLIENT REPLY OFF/SKIP applies to the blocked command's reply too
-        if mode == "on":
+        if type(reply) is Rerun:
+            self.pending.appendleft(reply.argv)
+        elif mode == "on":
             out: list[bytes] = []
             encode_into(reply, c.resp, out)
             self._write(b"".join(out))
@@ -270,12 +285,15 @@ class Connection(asyncio.Protocol):
             error = None
             if cmds and cmds[-1][:1] == [b"\x00protocol-error"]:
                 error = cmds.pop()[1].decode("latin-1")
+            self.batch = cmds
             self._run(cmds, error)
+            self.batch = None
 
     def pause_writing(self) -> None:
         if self.transport is not None:
             try:
                 self.transport.pause_reading()
+                self.reading_paused = True
             except RuntimeError:
                 pass
 
@@ -283,8 +301,27 @@ class Connection(asyncio.Protocol):
         if self.transport is not None and not self.closed:
             try:
                 self.transport.resume_reading()
+                self.reading_paused = False
             except RuntimeError:
                 pass
+
+    def io(self) -> tuple[int, int, int, int, str]:
+        """This client's buffers for CLIENT LIST and the memory limits (core/clients.py):
+        (qbuf, qbuf-free, obl, omem, events)."""
+        parser = self.parser
+        b = self.batch
+        qbuf = parser.pending + (len(b) if type(b) is bytes else resp_size(b) if b else 0)
+        if self.pending:
+            qbuf += resp_size(self.pending)
+        obl = 0
+        if self.out:
+            obl += sum(map(len, self.out))
+        if self.deferred:
+            obl += sum(map(len, self.deferred))
+        t = self.transport
+        omem = t.get_write_buffer_size() if t is not None and not self.closed else 0
+        events = ("" if self.reading_paused else "r") + ("w" if omem else "")
+        return qbuf, parser.spare, obl, omem, events
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -320,6 +357,18 @@ class Connection(asyncio.Protocol):
             if self.client is not None:
                 self.srv.client_gone(self.client)
                 self._release()
+
+
+def resp_size(requests) -> int:
+    """The bytes of requests (lists of arguments) in RESP's multibulk encoding."""
+    n = 0
+    for argv in requests:
+        if argv[:1] == [b"\x00protocol-error"]:
+            continue
+        n += 3 + len(str(len(argv)))
+        for a in argv:
+            n += 5 + len(str(len(a))) + len(a)
+    return n
 
 
 def protected_mode_refuses(state, peer: str) -> bool:

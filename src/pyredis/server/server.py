@@ -317,7 +317,8 @@ class RedisServer:
         busy = state.busy_script is not None
         try:
             if not busy:
-                if state.active_expire_enabled and not state.time_frozen:
+                # (not while clients are paused: the dataset stays as it is, core/pause.py)
+                if state.active_expire_enabled and not state.time_frozen and not state.pause.paused():
                     self.active_expiry.cycle(state.dbs, state.now_ms, self.config["hz"] or 10,
                                              self.config["active-expire-effort"])
                 state.stats.expired_stale_perc = self.active_expiry.stale_perc
