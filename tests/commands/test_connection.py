@@ -653,3 +653,56 @@ def test_client_pause_write_holds_writes_until_it_ends(both):
             env.admin.call("CLIENT", "UNPAUSE")
 
     assert both(sc) == [b"OK", None, None, b"OK", b"OK", b"v"]
+
+
+def test_client_list_flags_combined(both):
+    """flags= with several letters, in Redis's order (O P x b t R B d c U r e), seen by
+    another client: MONITOR, WATCH made dirty, MULTI, subscriptions (RESP3 may run anything),
+    blocking, tracking with a broken redirect."""
+    def sc(env):
+        c, admin, victim = env.client(), env.client(), env.client()
+        cid, vid = c.call("CLIENT", "ID"), victim.call("CLIENT", "ID")
+        out = []
+
+        def flags():
+            return [field(listed(admin, cid), f).replace(str(vid), "<victim>") for f in ("flags", "redir", "sub")]
+
+        c.call("WATCH", "w")
+        admin.call("SET", "w", "1")
+        out.append(flags())  # d
+        c.call("MULTI")
+        c.call("PING")
+        out.append(flags())  # x d
+        c.call("DISCARD")
+        c.call("CLIENT", "NO-EVICT", "ON")
+        c.call("CLIENT", "TRACKING", "ON", "REDIRECT", str(vid))
+        c.call("GET", "tk")
+        victim.close()
+        env.clients.remove(victim)
+        wait_gone(admin, vid)
+        admin.call("SET", "tk", "1")  # the invalidation finds the target gone: R
+        c.send(encode_command(["PING"]))
+        while c.read() != b"PONG":  # RESP3: the tracking-redir-broken push first
+            pass
+        out.append(flags())  # t R e
+        if env.resp == 3:
+            c.call("SUBSCRIBE", "ch")
+            c.call("MULTI")
+            out.append(flags())  # P x t R e
+            c.call("DISCARD")
+            c.call("UNSUBSCRIBE", "ch")
+        c.call("CLIENT", "TRACKING", "OFF")
+        c.call("CLIENT", "TRACKING", "ON", "BCAST")
+        c.send(encode_command(["BLPOP", "nokey", "0"]))
+        deadline = time.monotonic() + 5
+        while "b" not in flags()[0]:
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
+        out.append(flags())  # b t B e
+        admin.call("CLIENT", "UNBLOCK", str(cid))
+        c.read()
+        c.call("MONITOR")
+        out.append(flags())  # O t B e
+        return out
+
+    both(sc)
