@@ -247,7 +247,7 @@ def _sec_stats(state) -> list[tuple[str, Any]]:
         ("expired_time_cap_reached_count", st.expired_time_cap_reached_count),
         ("expire_cycle_cpu_milliseconds", 0),
         ("evicted_keys", st.evicted_keys),
-        ("evicted_clients", 0),
+        ("evicted_clients", state.client_limits.evicted),
         ("total_eviction_exceeded_time", 0),
         ("current_eviction_exceeded_time", 0),
         ("keyspace_hits", st.keyspace_hits),

@@ -153,6 +153,11 @@ class ServerState:
         from .pause import ClientPause
 
         self.pause = ClientPause(self)
+        # Output buffer limits, client eviction, idle timeouts (core/clients.py).
+        from .clients import ClientLimits
+
+        self.client_limits = ClientLimits(self)
+        self.hz_cron_handlers.append(self.client_limits.cron)
         self.migrate_cron = None
         # This server's command table when rename-command is configured (core/rename.py);
         # None: the process-wide core/spec.py TABLE, and dispatch's lookup stays as it is.

@@ -199,6 +199,10 @@ class RequestParser:
     def pending(self) -> int:
         return len(self._buf) - self._pos
 
+    def head(self, n: int) -> bytes:
+        """The first n unparsed bytes (the log line of a client over the query buffer limit)."""
+        return bytes(self._buf[self._pos:self._pos + n])
+
     @property
     def spare(self) -> int:
         """Bytes the reference parser's buffer has allocated beyond what it holds (CLIENT LIST

@@ -18,12 +18,14 @@ from typing import TYPE_CHECKING
 from ..core.blocking import Blocked
 from ..core.blocking import manager as blocking_manager
 from ..core.client import Client
+from ..core.clients import client_info_line
 from ..core.dispatch import execute
 from ..core.pause import Rerun
 from ..errors import DENIED_PROTECTED_MODE
 from ..protocol.encoder import encode_into
 from ..protocol.parser import Limits, RequestParser
 from ..protocol.replies import MultiReply, NoReply
+from ..util import sdscatrepr
 
 if TYPE_CHECKING:
     from .server import RedisServer
@@ -71,6 +73,8 @@ class Connection(asyncio.Protocol):
                     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 except OSError:
                     pass
+                if cfg["tcp-keepalive"] > 0:
+                    keepalive(sock, cfg["tcp-keepalive"])
         if self.kind == "unix":
             # Redis shows "path:0" for both, cut to its address buffer (NET_ADDR_STR_LEN, 78 with NUL)
             self.peer = self.local = (cfg["unixsocket"] + ":0")[:77]
@@ -119,6 +123,7 @@ class Connection(asyncio.Protocol):
         c.write_push = self.write_push
         c.kill = self.close
         c.io = self.io
+        self.set_buffer_limits()
         state.clients[c.id] = c
         self.srv.connections[c.id] = self
         state.stats.total_connections_received += 1
@@ -141,8 +146,9 @@ class Connection(asyncio.Protocol):
             # buffer, and counts toward client-query-buffer-limit.
             self.queued_bytes += len(data)
             if self.queued_bytes + self.parser.pending > self.parser.limits.query_buffer_limit:
-                self.srv.log("warning", "Closing client that reached max query buffer length")
-                self.close()
+                self._query_buffer_over(data)
+            elif self.state.client_limits.evict_limit:
+                self._client_memory()
             return
         self.batch = data
         self._run(cmds, error)
@@ -151,17 +157,66 @@ class Connection(asyncio.Protocol):
             cmds, error = self.parser.feed(b"")
             self._run(cmds, error)
         self.batch = None
-        if not self.closed and self.parser.pending > self.parser.limits.query_buffer_limit:
-            self.srv.log("warning", "Closing client that reached max query buffer length")
-            self.close()
+        if self.closed:
+            return
+        if self.parser.pending > self.parser.limits.query_buffer_limit:
+            self._query_buffer_over(self.parser.head(64))
+        elif self.state.client_limits.evict_limit:
+            self._client_memory()
+
+    def _query_buffer_over(self, head: bytes) -> None:
+        """client-query-buffer-limit: Redis's log line (the client, its first unparsed bytes)."""
+        info = client_info_line(self.client).decode("utf-8", "replace")
+        self.srv.log("warning", f"Closing client that reached max query buffer length: {info} "
+                     f"(qbuf initial bytes: {sdscatrepr(head[:64])})")
+        self.close(abort=True)
+
+    def _client_memory(self) -> None:
+        """maxmemory-clients: this client's memory after its read, then evictClients."""
+        limits = self.state.client_limits
+        limits.update(self.client)
+        limits.evict()
+
+    def _obuf_over(self, pending: int) -> bool:
+        """client-output-buffer-limit (closeClientOnOutputBufferLimitReached, async): the
+        replies of this read not yet written (`pending`) and what the transport holds."""
+        t = self.transport
+        size = pending + (t.get_write_buffer_size() if t is not None else 0)
+        if not size or not self.state.client_limits.obuf_exceeded(self.client, size):
+            return False
+        info = client_info_line(self.client).decode("utf-8", "replace")
+        self.srv.log("warning", f"Client {info} scheduled to be closed ASAP for overcoming of output buffer limits.")
+        self.close(abort=True)
+        return True
+
+    def set_buffer_limits(self) -> None:
+        """Backpressure (reading stops while the transport holds more than its high-water
+        mark) must not hide a normal client's output buffer limit: with one set, the mark sits
+        above it so the limit is what ends a client that does not read."""
+        t = self.transport
+        if t is None or self.closed:
+            return
+        hard, soft, _secs = self.state.config["client-output-buffer-limit"]["normal"]
+        try:
+            t.set_write_buffer_limits(high=max(hard, soft) + 1 if hard or soft else None)
+        except (AttributeError, NotImplementedError, RuntimeError):
+            pass
 
     def _run(self, cmds, error: str | None) -> None:
         c = self.client
         out: list[bytes] = []
         self.out = out
         n = 0
+        # (a subscriber's replies are checked by write_push and at the end of the read)
+        check = self.state.client_limits.obuf_normal and not c.subscription_count
+        mark = size = 0
         for argv in cmds:
             n += 1
+            if check:  # client-output-buffer-limit: the replies so far and the transport's
+                size += sum(map(len, out[mark:]))
+                mark = len(out)
+                if self._obuf_over(size):
+                    break
             reply = execute(c, argv)
             if type(reply) is Blocked:
                 self.paused = True
@@ -180,8 +235,15 @@ class Connection(asyncio.Protocol):
                 c.reply_mode = "on"
             elif mode == "skip_next":
                 c.reply_mode = "skip"
-            if c.close_after_reply or self.paused:
+            if c.close_after_reply or self.paused or self.closed:
                 break
+        if out and not self.closed:
+            limits = self.state.client_limits
+            if limits.obuf_pubsub if c.subscription_count else limits.obuf_normal:
+                self._obuf_over(sum(map(len, out)))
+        if self.closed:
+            self.out = None
+            return
         if self.paused and n < len(cmds):
             self.pending.extend(cmds[n:])
             if error:
@@ -228,34 +290,16 @@ class Connection(asyncio.Protocol):
         out: list[bytes] = []
         encode_into(reply, self.client.resp, out)
         self._write(b"".join(out))
-        if self.transport is not None and not self.closed:
-            self._check_output_limit()
-
-    def _check_output_limit(self) -> None:
-        """client-output-buffer-limit for pub/sub clients: a subscriber that does not read is
-        disconnected once its pending output passes the hard limit, or stays over the soft
-        limit for soft-seconds, instead of growing server memory without bound."""
-        c = self.client
-        if not c.subscription_count:
+        if self.transport is None or self.closed:
             return
-        hard, soft, soft_secs = self.state.config["client-output-buffer-limit"]["pubsub"]
-        size = self.transport.get_write_buffer_size()
-        now = time.monotonic()
-        over = False
-        if hard and size >= hard:
-            over = True
-        elif soft and size >= soft:
-            since = c.extra.get("obuf_soft_since")
-            if since is None:
-                c.extra["obuf_soft_since"] = now
-            elif now - since >= soft_secs:
-                over = True
-        else:
-            c.extra.pop("obuf_soft_since", None)
-        if over:
-            self.srv.log("warning", f"Client id={c.id} addr={c.addr} scheduled to be closed ASAP for overcoming of output buffer limits.")
-            self.transport.abort()
-            self.close()
+        limits = self.state.client_limits
+        if limits.obuf_on and self._obuf_over(sum(map(len, self.deferred)) if self.deferred else 0):
+            return
+        if limits.evict_limit:
+            limits.update(self.client)
+            sched = self.state.scheduler
+            if sched is not None:
+                sched.before_sleep(limits.evict)
 
     def resume(self, reply) -> None:
         """The blocked command finished with `reply`: send it and run what queued behind it.
@@ -347,16 +391,34 @@ class Connection(asyncio.Protocol):
         if data:
             self._send(b"".join(data))
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
+        """Close the connection; `abort`: at once, dropping the output not yet sent (a client
+        over its output buffer limit, or evicted), as Redis's freeClient."""
         if not self.closed:
             if self.deferred is not None:
                 self.srv.group_commit.release(self)
             self.closed = True
             if self.transport is not None:
-                self.transport.close()
+                if abort:
+                    self.transport.abort()
+                else:
+                    self.transport.close()
             if self.client is not None:
                 self.srv.client_gone(self.client)
                 self._release()
+
+
+def keepalive(sock, interval: int) -> None:
+    """tcp-keepalive on an accepted socket (Redis's anetKeepAlive): probes after `interval`
+    idle seconds, then every interval/3 seconds, 3 unanswered probes drop the peer."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        if hasattr(socket, "TCP_KEEPIDLE"):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, interval)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, max(1, interval // 3))
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 3)
+    except OSError:
+        pass
 
 
 def resp_size(requests) -> int:

@@ -67,7 +67,8 @@ class RedisServer:
         self.group_commit = GroupCommit(self.state)
         self.cronloops = 0
         self._logfile = None
-        self.disconnect_hooks: list = [self.state.pubsub.drop_client, self.state.tracking.client_gone]
+        self.disconnect_hooks: list = [self.state.pubsub.drop_client, self.state.tracking.client_gone,
+                                       self.state.client_limits.forget]
         self.shutdown_hooks: list = []
 
     # --- logging ---------------------------------------------------------------------
@@ -404,6 +405,11 @@ class RedisServer:
         if self._logfile is not None:
             self._logfile.close()
             self._logfile = None
+
+    def obuf_limits_changed(self) -> None:
+        """CONFIG SET client-output-buffer-limit: every connection's backpressure mark."""
+        for conn in list(self.connections.values()):
+            conn.set_buffer_limits()
 
     def client_gone(self, client) -> None:
         self.state.clients.pop(client.id, None)
