@@ -18,7 +18,6 @@ import time
 import tracemalloc
 from contextlib import contextmanager
 
-import pytest
 
 import pyredis
 from conftest import RealRedis
