@@ -18,7 +18,6 @@ import time
 import tracemalloc
 from contextlib import contextmanager
 
-
 import pyredis
 from conftest import RealRedis
 from resp import RawClient, encode_command
