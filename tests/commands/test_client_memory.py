@@ -448,3 +448,23 @@ def _read_all(s: socket.socket) -> bytes:
         pass
     s.close()
     return out
+
+
+def test_info_recent_max_buffers(both):
+    """client_recent_max_input_buffer / output_buffer: a partial 300 KB request and 20 MB of
+    unread messages show in the peaks within a few seconds (clientsCron's once a second)."""
+    def sc(env):
+        admin, big, sub = env.client(), env.client(), env.client()
+        sub.call("SUBSCRIBE", "peak")
+        big.send(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$400000\r\n" + b"x" * 300_000)
+        for _ in range(100):  # 20 MB: more than the socket buffers take
+            admin.call("PUBLISH", "peak", "m" * 200_000)
+        deadline = time.monotonic() + 5
+        while True:
+            i = int(stat(admin, "clients", "client_recent_max_input_buffer"))
+            o = int(stat(admin, "clients", "client_recent_max_output_buffer"))
+            if (i >= 300_000 and o > 0) or time.monotonic() > deadline:
+                return [i >= 300_000, o > 0]
+            time.sleep(0.05)
+
+    assert both(sc) == [True, True]

@@ -96,8 +96,9 @@ def _sec_clients(state) -> list[tuple[str, Any]]:
         ("connected_clients", len(state.clients)),
         ("cluster_connections", 0),
         ("maxclients", state.config["maxclients"]),
-        ("client_recent_max_input_buffer", 0),
-        ("client_recent_max_output_buffer", 0),
+        # the largest client buffers of the last 8 seconds (core/clients.py, clientsCron)
+        ("client_recent_max_input_buffer", state.client_limits.recent_peaks()[0]),
+        ("client_recent_max_output_buffer", state.client_limits.recent_peaks()[1]),
         ("blocked_clients", blocked),
         ("tracking_clients", tracking),
         ("clients_in_timeout_table", timed),
