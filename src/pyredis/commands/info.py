@@ -329,6 +329,25 @@ def _sec_commandstats(state) -> list[tuple[str, Any]]:
     return out
 
 
+def _sec_latencystats(state) -> list[tuple[str, Any]]:
+    """latency_percentiles_usec_<command>: the latency-tracking-info-percentiles of every
+    command's latency histogram (core/latency.py), while latency-tracking is on."""
+    from ..core.latency import fold, format_percentile
+
+    if not state.config["latency-tracking"]:
+        return []
+    percentiles = state.config["latency-tracking-info-percentiles"]
+    out = []
+    for spec in all_specs():
+        hist = fold(spec)
+        if hist is None or not hist.total:
+            continue
+        out.append((f"latency_percentiles_usec_{spec.fullname}",
+                    ",".join("p%s=%.3f" % (format_percentile(p), hist.value_at_percentile(p) / 1000.0)
+                             for p in percentiles)))
+    return out
+
+
 def _sec_errorstats(state) -> list[tuple[str, Any]]:
     return [(f"errorstat_{k}", f"count={v}") for k, v in state.stats.errorstats.items()]
 
@@ -358,7 +377,7 @@ _SECTIONS = {
     "server": _sec_server, "clients": _sec_clients, "memory": _sec_memory,
     "persistence": _sec_persistence, "stats": _sec_stats, "replication": _sec_replication,
     "cpu": _sec_cpu, "modules": lambda s: [], "commandstats": _sec_commandstats,
-    "errorstats": _sec_errorstats, "latencystats": lambda s: [],
+    "errorstats": _sec_errorstats, "latencystats": _sec_latencystats,
     "cluster": lambda s: [("cluster_enabled", 0)], "keyspace": _sec_keyspace,
 }
 

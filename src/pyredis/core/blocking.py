@@ -400,6 +400,10 @@ def served_after(c: Client, marker: Blocked, usec: int) -> None:
     total = marker.usec + usec
     spec.usec += total
     state = c.server
+    if state.latency_tracking:
+        spec.lat.append(total)
+    if state.latency_us:
+        state.latency.add_if_needed("command-unblocking", usec // 1000)
     if total >= state.slowlog_threshold >= 0:
         state.slowlog_push(c, spec, marker.argv, total)
 

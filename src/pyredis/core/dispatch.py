@@ -26,8 +26,9 @@ A gate that is off costs nothing but the `state.gates` test: subsystems switch t
 state.set_gate(bit, on) and keep what the step reads on the ServerState (no process-global
 tables: two servers in one process do not see each other's gates).
 
-After the call, in one place and in this order: command stats, slowlog (the argv as the
-client sent it), MONITOR (core/monitor.py), client-side-caching bookkeeping, propagation
+After the call, in one place and in this order: command stats, the latency monitor's command
+event and the command's latency histogram (core/latency.py), slowlog (the argv as the client
+sent it), MONITOR (core/monitor.py), client-side-caching bookkeeping, propagation
 (core/propagate.py: the effects of the call, MULTI/EXEC-wrapped once), then serving the
 clients blocked on keys this command wrote.
 
@@ -302,12 +303,19 @@ def call(c: Client, spec: CommandSpec, argv: list[bytes]):
     spec.usec += dur
     spec.calls += 1
     server.stats.total_commands_processed += 1
+    # latency monitor: the command / fast-command event (core/latency.py)
+    if server.latency_us and dur >= server.latency_us:
+        server.latency.add("fast-command" if spec.fast else "command", dur // 1000)
     # slowlog: the arguments as the client sent them (propagation may rewrite, argv stays);
-    # a command that blocked is logged when it is served (blocking.served_after)
+    # a command that blocked is logged when it is served (blocking.served_after), and its
+    # latency histogram gets it then too
     if type(reply) is Blocked:
         reply.spec, reply.argv, reply.usec, reply.t0 = spec, argv, dur, t0
-    elif dur >= server.slowlog_threshold >= 0:
-        server.slowlog_push(c, spec, argv, dur)
+    else:
+        if server.latency_tracking:
+            spec.lat.append(dur)
+        if dur >= server.slowlog_threshold >= 0:
+            server.slowlog_push(c, spec, argv, dur)
     # monitor
     if server.monitors:
         from .monitor import feed

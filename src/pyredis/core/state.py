@@ -158,6 +158,18 @@ class ServerState:
 
         self.client_limits = ClientLimits(self)
         self.hz_cron_handlers.append(self.client_limits.cron)
+        # The latency monitor and latency-tracking (core/latency.py); dispatch tests
+        # latency_us (the threshold in us, 0: off) and latency_tracking for every command.
+        from .latency import LatencyMonitor, fold_all
+
+        self.latency = LatencyMonitor(self)
+        self.latency_us = self.latency.threshold_us
+        self.config.on_change("latency-monitor-threshold", lambda v: setattr(self, "latency_us", v * 1000))
+        self.latency_tracking = self.config["latency-tracking"]
+        self.config.on_change("latency-tracking", lambda v: setattr(self, "latency_tracking", v))
+        from .spec import all_specs
+
+        self.hz_cron_handlers.append(lambda: fold_all(all_specs()))
         self.migrate_cron = None
         # This server's command table when rename-command is configured (core/rename.py);
         # None: the process-wide core/spec.py TABLE, and dispatch's lookup stays as it is.

@@ -320,8 +320,11 @@ class RedisServer:
             if not busy:
                 # (not while clients are paused: the dataset stays as it is, core/pause.py)
                 if state.active_expire_enabled and not state.time_frozen and not state.pause.paused():
+                    t0 = time.perf_counter()
                     self.active_expiry.cycle(state.dbs, state.now_ms, self.config["hz"] or 10,
                                              self.config["active-expire-effort"])
+                    if state.latency_us:
+                        state.latency.add_if_needed("expire-cycle", int((time.perf_counter() - t0) * 1000))
                 state.stats.expired_stale_perc = self.active_expiry.stale_perc
                 state.stats.expired_time_cap_reached_count = self.active_expiry.time_cap_reached
                 for handler in state.hz_cron_handlers:
