@@ -232,8 +232,8 @@ def test_aof_write_event(tmp_path):
     from conftest import RealRedis
     from resp import RawClient
 
-    theirs = RealRedis("--appendonly", "yes", "--latency-monitor-threshold", "1", dir=str(tmp_path / "r")) \
-        if (tmp_path / "r").mkdir() is None else None
+    (tmp_path / "r").mkdir()
+    theirs = RealRedis("--appendonly", "yes", "--latency-monitor-threshold", "1", dir=str(tmp_path / "r"))
     try:
         (tmp_path / "p").mkdir()
         with pyredis.Server(port=0, appendonly="yes", latency_monitor_threshold="1", dir=str(tmp_path / "p")) as ours:
