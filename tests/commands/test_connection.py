@@ -454,7 +454,9 @@ def test_client_kill_errors(diff):
                  ("ID", "99999999999999999999"), ("ID", "999999"), ("ID", "1", "extra"), ("TYPE", "foo"),
                  ("TYPE", "master"), ("TYPE", "replica"), ("TYPE", "slave"), ("foo", "bar"), ("SKIPME", "maybe"),
                  ("ID", "999999", "SKIPME", "maybe"), ("ID", "999999", "SKIPME", "NO"), ("ID", "999999", "ID", "x"),
-                 ("ADDR", "1.2.3.4:5"), ("LADDR", "1.2.3.4:5"), ("MAXAGE", "1"), ("USER", "default", "ID", "999999")):
+                 ("ADDR", "1.2.3.4:5"), ("LADDR", "1.2.3.4:5"), ("MAXAGE", "1"), ("USER", "default", "ID", "999999"),
+                 ("ID", "x", "SKIPME"), ("TYPE", "foo", "ID"), ("SKIPME", "maybe", "ID"), ("ID", "999999", "TYPE"),
+                 ("ADDR", "1.2.3.4:5", "LADDR"), ("id", "999999", "type", "NORMAL", "skipme", "YES")):
         diff.check("CLIENT", "KILL", *args)
 
 

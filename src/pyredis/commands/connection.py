@@ -221,16 +221,20 @@ def client_kill(ctx: Client, *args: bytes):
     """Terminates open connections."""
     clients = ctx.server.clients
     if len(args) == 1:
-        for c in list(clients.values()):
-            if c.addr == args[0].decode("utf-8", "replace"):
-                _kill(ctx, c)
-                return OK
-        raise CommandError("ERR No such client")
-    if len(args) % 2:
-        raise CommandError(SYNTAX)
+        # the old form: every client from that address (all the unix socket's: "path:0"),
+        # the caller included
+        addr = args[0].decode("utf-8", "replace")
+        victims = [c for c in clients.values() if c.addr == addr]
+        for c in victims:
+            _kill(ctx, c)
+        if not victims:
+            raise CommandError("ERR No such client")
+        return OK
     filters = []
     skipme = True
     for i in range(0, len(args), 2):
+        if i + 1 == len(args):  # an option without its value, once the ones before it are read
+            raise CommandError(SYNTAX)
         opt, val = args[i].upper(), args[i + 1]
         if opt == b"ID":
             v = to_range_int(val, 1, LONG_MAX, "ERR client-id should be greater than 0")
