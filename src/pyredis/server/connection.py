@@ -35,7 +35,8 @@ _now = time.time
 
 class Connection(asyncio.Protocol):
     __slots__ = ("srv", "state", "transport", "client", "parser", "pending", "paused", "closed",
-                 "out", "deferred", "queued_bytes", "kind", "peer", "local", "fd", "batch", "reading_paused")
+                 "out", "deferred", "queued_bytes", "kind", "peer", "local", "fd", "batch", "reading_paused",
+                 "limits")
 
     def __init__(self, srv: RedisServer, kind: str = "tcp") -> None:
         self.srv = srv
@@ -57,6 +58,7 @@ class Connection(asyncio.Protocol):
         # blocked command (CLIENT LIST qbuf: Redis's query buffer while it executes)
         self.batch: bytes | list | None = None
         self.reading_paused = False  # the transport's buffer is full: events without r
+        self.limits = srv.state.client_limits  # output buffer limits, client eviction
 
     # --- asyncio callbacks --------------------------------------------------------------
     def admit(self, sock, transport: asyncio.BaseTransport | None) -> bool:
@@ -147,7 +149,7 @@ class Connection(asyncio.Protocol):
             self.queued_bytes += len(data)
             if self.queued_bytes + self.parser.pending > self.parser.limits.query_buffer_limit:
                 self._query_buffer_over(data)
-            elif self.state.client_limits.evict_limit:
+            elif self.limits.evict_limit:
                 self._client_memory()
             return
         self.batch = data
@@ -161,7 +163,7 @@ class Connection(asyncio.Protocol):
             return
         if self.parser.pending > self.parser.limits.query_buffer_limit:
             self._query_buffer_over(self.parser.head(64))
-        elif self.state.client_limits.evict_limit:
+        elif self.limits.evict_limit:
             self._client_memory()
 
     def _query_buffer_over(self, head: bytes) -> None:
@@ -173,7 +175,7 @@ class Connection(asyncio.Protocol):
 
     def _client_memory(self) -> None:
         """maxmemory-clients: this client's memory after its read, then evictClients."""
-        limits = self.state.client_limits
+        limits = self.limits
         limits.update(self.client)
         limits.evict()
 
@@ -182,7 +184,7 @@ class Connection(asyncio.Protocol):
         replies of this read not yet written (`pending`) and what the transport holds."""
         t = self.transport
         size = pending + (t.get_write_buffer_size() if t is not None else 0)
-        if not size or not self.state.client_limits.obuf_exceeded(self.client, size):
+        if not size or not self.limits.obuf_exceeded(self.client, size):
             return False
         info = client_info_line(self.client).decode("utf-8", "replace")
         self.srv.log("warning", f"Client {info} scheduled to be closed ASAP for overcoming of output buffer limits.")
@@ -208,7 +210,7 @@ class Connection(asyncio.Protocol):
         self.out = out
         n = 0
         # (a subscriber's replies are checked by write_push and at the end of the read)
-        check = self.state.client_limits.obuf_normal and not c.subscription_count
+        check = self.limits.obuf_normal and not c.subscription_count
         mark = size = 0
         for argv in cmds:
             n += 1
@@ -235,12 +237,10 @@ class Connection(asyncio.Protocol):
                 c.reply_mode = "on"
             elif mode == "skip_next":
                 c.reply_mode = "skip"
-            if c.close_after_reply or self.paused or self.closed:
+            if c.close_after_reply or self.paused:
                 break
-        if out and not self.closed:
-            limits = self.state.client_limits
-            if limits.obuf_pubsub if c.subscription_count else limits.obuf_normal:
-                self._obuf_over(sum(map(len, out)))
+        if check and out and not self.closed:
+            self._obuf_over(sum(map(len, out)))
         if self.closed:
             self.out = None
             return
@@ -292,7 +292,7 @@ class Connection(asyncio.Protocol):
         self._write(b"".join(out))
         if self.transport is None or self.closed:
             return
-        limits = self.state.client_limits
+        limits = self.limits
         if limits.obuf_on and self._obuf_over(sum(map(len, self.deferred)) if self.deferred else 0):
             return
         if limits.evict_limit:
