@@ -86,8 +86,12 @@ class Client:
         self.db = self.server.dbs[dbid]
 
     def touched(self, key: bytes, db: Database | None = None) -> None:
-        """A write changed `key`: count it for SAVE points and signal WATCH/tracking."""
+        """A write changed `key`: count it for SAVE points, re-estimate a collection changed in
+        place (used_memory), and signal WATCH/tracking."""
         self.server.dirty += 1
+        d = db or self.db
+        if key in d.sizes:
+            d.resized(key)
         if self.server.key_change_hooks:
             self.server.signal_modified(db or self.db, key)
 
