@@ -19,7 +19,7 @@ from ..core.spec import command, container
 from ..errors import BUSY_EVAL, CommandError
 from ..protocol.replies import OK, SetReply, Simple
 from ..util import glob_match
-from .scripting import kill_script, numkeys_keys, split_args
+from .scripting import check_script_oom, kill_script, numkeys_keys, split_args
 
 
 def _subcommand_syntax(ctx: Client) -> CommandError:
@@ -273,7 +273,10 @@ def _fcall(ctx: Client, name: bytes, numkeys: bytes, rest: tuple, ro: bool):
     no_writes = "no-writes" in fi.flags
     if ro and not no_writes:
         raise CommandError("ERR Can not execute a script with write flag using *_ro command.")
-    return function_engine(ctx.server).run(ctx, fi.fn, keys, args, fi.name, False, ro or no_writes)
+    allow_oom = "allow-oom" in fi.flags
+    check_script_oom(ctx, no_writes or allow_oom)
+    return function_engine(ctx.server).run(ctx, fi.fn, keys, args, fi.name, False, ro or no_writes,
+                                           allow_oom=allow_oom)
 
 
 _FCALL_FLAGS = "noscript stale skip_monitor no_mandatory_keys"

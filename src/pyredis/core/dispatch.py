@@ -9,7 +9,7 @@ The steps, in Redis 7.0's order (each one a function below, named after what it 
     no_multi    a command MULTI cannot queue (inside MULTI)
   --- the rare steps: skipped with one test while state.gates is 0 ---
     acl         NOPERM                                  (GATE_ACL: the security work fills it)
-    oom         -OOM ... maxmemory                       (GATE_OOM: the memory work fills it)
+    oom         -OOM ... maxmemory: evict, refuse denyoom (GATE_OOM: maxmemory set; core/evict.py)
     misconf     -MISCONF: a failed save or AOF write     (GATE_DISK: state.disk_error)
     readonly    -READONLY on a read-only replica         (GATE_READONLY: replication)
   ---
@@ -158,7 +158,7 @@ def execute(c: Client, argv: list[bytes]):
         return reject(c, NOT_IN_MULTI, spec)
     gates = c.server.gates
     if gates & _BEFORE_PUBSUB:
-        err = gates_before_pubsub(c, spec, gates)
+        err = gates_before_pubsub(c, spec, gates, argv)
         if err is not None:
             return reject(c, err, spec)
     # pubsub
@@ -240,9 +240,13 @@ def protected(c: Client, spec: CommandSpec) -> str | None:
             "the server." % (name, option))
 
 
-def gates_before_pubsub(c: Client, spec: CommandSpec, gates: int) -> str | bytes | None:
+def gates_before_pubsub(c: Client, spec: CommandSpec, gates: int, argv: list[bytes]) -> str | bytes | None:
     state = c.server
-    # acl (GATE_ACL) and oom (GATE_OOM) come first, when the security and memory work add them
+    # acl (GATE_ACL) comes first, when the security work adds it
+    if gates & GATE_OOM:  # oom
+        err = state.evictor.oom_check(c, spec, argv)
+        if err is not None:
+            return err
     if gates & GATE_DISK and (spec.write or spec.name_bytes == b"ping"):  # misconf
         err = state.disk_error()
         if err is not None:
