@@ -71,6 +71,8 @@ def config_resetstat(ctx: Client):
     """Resets the server's statistics."""
     state = ctx.server
     state.stats.reset()
+    state.evictor.reset_stats()
+    state.lazyfree.freed_objects = 0
     for spec in all_specs():
         spec.calls = spec.usec = spec.rejected_calls = spec.failed_calls = 0
     metrics(state).reset()

@@ -185,16 +185,17 @@ def _serialized_length(v, config=None) -> int:
 
 
 def _debug_object(ctx: Client, key: bytes) -> Simple:
-    v = ctx.db.lookup(key)
+    db = ctx.db
+    v = db.lookup_notouch(key)  # dictFind: the key's access time stays as it was
     if v is None:
         raise CommandError(NO_SUCH_KEY)
     enc = value_encoding(v, ctx.server.config).decode()
-    lru = (ctx.now // 1000) & ((1 << 24) - 1)
+    lru = db.lru.get(key, db.lru_now)  # the raw robj lru field (the LFU field under LFU)
     refcount = 1
     if enc == "int" and 0 <= int(v) < 10000:
         refcount = 2147483647  # a shared integer object (OBJ_SHARED_REFCOUNT)
     text = (f"Value at:0x{id(v):x} refcount:{refcount} encoding:{enc} serializedlength:{_serialized_length(v, ctx.server.config)} "
-            f"lru:{lru} lru_seconds_idle:0")
+            f"lru:{lru} lru_seconds_idle:{db.idle_ms(key) // 1000}")
     if enc == "quicklist":
         lp = lp_bytes(v)
         nodes = max(1, -(-lp // 8192))  # nodes of about 8 KB (list-max-listpack-size -2)
