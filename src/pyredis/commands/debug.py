@@ -434,7 +434,7 @@ def debug_clock(ctx: Client, *args: bytes):
         DEBUG CLOCK GET                 the clock's reading in ms since the epoch (integer)
 
     Everything time-based reads `state.clock`: expiry (lazy and active), TTL/PTTL, TIME,
-    EXPIRETIME, stream ids, blocking deadlines. Like every DEBUG subcommand it needs
+    EXPIRETIME, stream ids, blocking deadlines, the LRU/LFU clocks (OBJECT IDLETIME / FREQ). Like every DEBUG subcommand it needs
     `enable-debug-command yes` (or `local` for loopback connections). It is not in DEBUG
     HELP, which stays redis-server's text.
     """
@@ -461,6 +461,7 @@ def debug_clock(ctx: Client, *args: bytes):
         raise CommandError(_CLOCK_USAGE)
     # The command's own time (and what the next lookups in this event-loop turn compare with).
     state.now_cache = clock.ms()
+    state.evictor.update_clocks()  # the LRU and LFU clocks follow at once, not at the next cron
     _rearm_blocked(state)
     return OK
 

@@ -116,10 +116,12 @@ def _set_generic(ctx: Client, flags: int, key: bytes, value: bytes, expire: byte
     db = ctx.db
     old = None
     if flags & _GET:
-        old = db.lookup(key)
+        old = db.lookup(key)  # getGenericCommand's read...
         if old is not None and type(old) is not bytes:
             raise CommandError(WRONGTYPE)
         found = old is not None
+        if found and db.lfu is not None:
+            db.lookup(key)  # ...then lookupKeyWrite: two accesses for the LFU counter
     else:
         found = db.lookup(key) is not None
     if (flags & _NX and found) or (flags & _XX and not found):
@@ -153,9 +155,9 @@ def get(ctx: Client, key: bytes):
          summary="Set the string value of a key", since="1.0.0", complexity="O(1)")
 def set_(ctx: Client, key: bytes, value: bytes, *options: bytes):
     if not options:
-        if ctx.server.notify_flags:
-            return _set_generic(ctx, 0, key, value, None, "set")
         db = ctx.db
+        if ctx.server.notify_flags or db.lfu is not None:  # events; LFU: lookupKeyWrite's touch
+            return _set_generic(ctx, 0, key, value, None, "set")
         if db.expires:  # lookupKeyWrite: an expired key is first expired (stats, DEL propagated)
             db.expire_if_needed(key)
         db.set(key, value)
@@ -214,12 +216,14 @@ def mset(ctx: Client, *args: bytes):
     db = ctx.db
     dbset = db.set
     touched = ctx.touched
-    if ctx.server.notify_flags:
+    notify = ctx.server.notify_flags
+    if notify or db.lfu is not None:  # events; LFU: setKey's lookupKeyWrite touches the key
         for i in range(0, n, 2):
             k = args[i]
             new = db.lookup(k) is None
             dbset(k, args[i + 1])
-            _notify(ctx, k, new, NOTIFY_STRING, b"set")
+            if notify:
+                _notify(ctx, k, new, NOTIFY_STRING, b"set")
             touched(k)
         return OK
     expire_if_needed = db.expire_if_needed if db.expires else None
