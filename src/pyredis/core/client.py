@@ -25,6 +25,7 @@ class Client:
         "flags", "close_after_reply", "abort", "write_push", "kill", "multi", "watched", "dirty_cas",
         "subscriptions", "psubscriptions", "ssubscriptions", "in_exec", "blocked",
         "reply_mode", "no_evict", "no_touch", "tracking", "parser_limits", "extra", "propagate_as", "multi_error", "after_reply",
+        "multi_denyoom",
     )
 
     def __init__(self, server: ServerState, addr: str = "", laddr: str = "", fd: int = -1) -> None:
@@ -53,6 +54,7 @@ class Client:
         self.kill: Callable[[], None] | None = None
         self.multi: list | None = None  # queued commands while in MULTI
         self.multi_error = False  # a command was rejected while queueing: EXEC aborts
+        self.multi_denyoom = False  # a queued command is denyoom (Redis's mstate.cmd_flags): EXEC is
         self.watched: set | None = None
         self.dirty_cas = False
         self.subscriptions: set[bytes] = set()

@@ -53,6 +53,7 @@ from ..errors import (
 from ..protocol.replies import QUEUED, ErrorReply
 from .blocking import Blocked
 from .client import Client
+from .evict import SCRIPT_COMMANDS, denyoom
 from .spec import TABLE, CommandSpec
 from .transactions import exec_abort_reply
 
@@ -176,6 +177,12 @@ def execute(c: Client, argv: list[bytes]):
             return reject(c, err, spec)
     # queue
     if c.multi is not None and spec.name_bytes not in _MULTI_IMMEDIATE:
+        if not c.multi:
+            c.multi_denyoom = False
+        # mstate.cmd_flags: EXEC is denyoom if a command was when queued (a script's flags as
+        # known then)
+        if not c.multi_denyoom and (spec.denyoom or spec.name_bytes in SCRIPT_COMMANDS):
+            c.multi_denyoom = denyoom(c.server, spec, argv)
         c.multi.append((spec, argv))
         return QUEUED
     reply = call(c, spec, argv)

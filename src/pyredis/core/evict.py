@@ -42,18 +42,21 @@ from operator import itemgetter
 from ..errors import OOM
 from ..keyspace.dictsample import random_key, sample_keys
 from ..keyspace.lru import LFU, estimate_idle_ms, lfu_minutes, lru_clock
-from ..keyspace.memsize import BUCKET, ENTRY, dict_buckets, key_size, string_size
+from ..keyspace.memsize import BUCKET, ENTRY, key_size, string_size
 
 EVPOOL_SIZE = 16
 EVICT_OK, EVICT_RUNNING, EVICT_FAIL = 0, 1, 2
 ULLONG_MAX = (1 << 64) - 1
 
 # What redis-server 7.0 allocates before any key or client (INFO used_memory_startup, measured
-# with jemalloc 5.3: 868,944 bytes plus 448 per database), and per connected client (its
-# struct, the 16 KB reply buffer and a query buffer: 17.9 KB idle, ~21 KB after traffic).
+# with jemalloc 5.3: 868,944 bytes plus 448 per database), and per connected client: about
+# 38 KB while it is active (its query and reply buffers, 16 KB each, and the struct), 2.3 KB
+# once clientsCron has shrunk the buffers of a client idle for 2 seconds.
 STARTUP_BASE = 868_944
 STARTUP_PER_DB = 448
-CLIENT_BYTES = 20_000
+CLIENT_ACTIVE = 38_000
+CLIENT_IDLE = 2_300
+CLIENT_IDLE_AFTER = 2.0
 
 _idle_of = itemgetter(0)
 
@@ -81,6 +84,8 @@ class Evictor:
         self.exceeded_since = 0.0  # monotonic seconds when used memory went over the limit
         self.total_exceeded_us = 0
         self.peak = 0
+        self.clients_mem = 0
+        self.clients_seen = 0
         self.lfu = LFU(cfg["lfu-log-factor"], cfg["lfu-decay-time"])
         self.maxmemory = 0
         self.policy = ""
@@ -98,6 +103,13 @@ class Evictor:
 
         self.maxmemory = v
         self.state.set_gate(GATE_OOM, v != 0)
+        for db in self.state.dbs:
+            db.expand_allowed = self.expand_allowed if v else None
+
+    def expand_allowed(self, more: int, fill: float) -> bool:
+        """dictExpandAllowed: below a fill of 1.618 a dict does not grow when the new bucket
+        array would take used memory over maxmemory."""
+        return fill > 1.618 or self.counted_memory() + more <= self.maxmemory
 
     def _maxmemory_changed(self, v: int) -> None:
         """updateMaxmemory: warn when already over, start evicting in the background."""
@@ -139,13 +151,25 @@ class Evictor:
         """Keys, values, entries and buckets of every database."""
         total = 0
         for db in self.in_use:
-            n = len(db.data)
-            e = len(db.expires)
-            total += db.used + ENTRY * (n + e) + BUCKET * (dict_buckets(n) + dict_buckets(e))
+            total += db.used + ENTRY * (len(db.data) + len(db.expires)) + BUCKET * (db.slots + db.eslots)
         return total
 
     def clients_memory(self) -> int:
-        return CLIENT_BYTES * len(self.state.clients)
+        """The clients' buffers as of the last cron tick (clientsCron's figures), plus the
+        clients connected since at the active rate."""
+        n = len(self.state.clients)
+        if n > self.clients_seen:
+            return self.clients_mem + (n - self.clients_seen) * CLIENT_ACTIVE
+        return self.clients_mem
+
+    def _count_clients(self) -> None:
+        now = time.time()
+        mem = 0
+        clients = self.state.clients.values()
+        for c in clients:
+            mem += CLIENT_ACTIVE if now - c.last_interaction < CLIENT_IDLE_AFTER else CLIENT_IDLE
+        self.clients_mem = mem
+        self.clients_seen = len(clients)
 
     def used_memory(self) -> int:
         return self.startup + self.dataset() + self.clients_memory() + self.state.lazyfree.pending_bytes
@@ -155,6 +179,7 @@ class Evictor:
         dataset (per database with keys: Redis's own arithmetic, 24-byte entries, 8 per
         bucket, 16 per key for its robj), and the derived dataset figures."""
         st = self.state
+        self._count_clients()
         used = self.used_memory()
         if used > self.peak:
             self.peak = used
@@ -167,8 +192,8 @@ class Evictor:
             if not n:
                 continue
             e = len(db.expires)
-            main = n * 24 + dict_buckets(n) * 8 + n * 16
-            expires = e * 24 + dict_buckets(e) * 8
+            main = n * 24 + db.slots * 8 + n * 16
+            expires = e * 24 + db.eslots * 8
             dbs.append((db.id, main, expires))
             total += main + expires
             keys += n
@@ -180,8 +205,12 @@ class Evictor:
                 "peak_perc": used * 100.0 / self.peak if self.peak else 100.0}
 
     def cron(self) -> None:
-        """Every cron tick: the access clocks, and the peak (serverCron's stat_peak_memory)."""
+        """Every cron tick: the access clocks, the dicts' shrinking (databasesCron) and the
+        peak (serverCron's stat_peak_memory)."""
         self.update_clocks()
+        self._count_clients()
+        for db in self.in_use:
+            db.resize_tables()
         used = self.used_memory()
         if used > self.peak:
             self.peak = used
@@ -360,6 +389,7 @@ class Evictor:
 _MULTI_NEVER_OOM = frozenset([b"exec", b"discard", b"quit", b"reset"])
 _EVALS = frozenset([b"eval", b"eval_ro", b"evalsha", b"evalsha_ro"])
 _FCALLS = frozenset([b"fcall", b"fcall_ro"])
+SCRIPT_COMMANDS = _EVALS | _FCALLS  # their flags are the script's
 
 
 def denyoom(state, spec, argv: list[bytes], c=None) -> bool:
@@ -368,9 +398,9 @@ def denyoom(state, spec, argv: list[bytes], c=None) -> bool:
     unless allow-oom or no-writes), or the command's own when there are none."""
     name = spec.name_bytes
     if name == b"exec":
-        if c is None or not c.multi:
+        if c is None or not c.multi or c.multi_error:  # a doomed MULTI queues nothing in Redis
             return spec.denyoom
-        return any(denyoom(state, s, a) for s, a in c.multi)
+        return c.multi_denyoom  # as the queued commands were when queued
     if name in _EVALS or name in _FCALLS:
         flags = script_flags(state, name, argv)
         if flags is None:

@@ -46,7 +46,7 @@ LAZYFREE_THRESHOLD = 64
 class Database:
     __slots__ = ("id", "data", "expires", "clock_ms", "on_expire", "avg_ttl", "expired_keys", "stats",
                  "counting", "on_miss", "lru", "lru_now", "lfu", "used", "sizes", "free_async",
-                 "lazy_expire", "lazy_server_del", "in_use")
+                 "lazy_expire", "lazy_server_del", "in_use", "slots", "eslots", "expand_allowed")
 
     def __init__(self, dbid: int, clock_ms: Callable[[], int], on_expire: Callable[[Database, bytes], None]) -> None:
         self.id = dbid
@@ -68,6 +68,13 @@ class Database:
         self.lazy_expire = False
         self.lazy_server_del = False
         self.in_use: list | None = None  # the server's databases in use: joined with the first key
+        # The bucket counts Redis's two dicts would have (used_memory: 8 bytes each): they
+        # double when full, unless expand_allowed(extra bytes, fill ratio) says no (Redis's
+        # dictExpandAllowed under maxmemory; forced past a fill of 1.618), and shrink in the
+        # cron (resize_tables).
+        self.slots = 0
+        self.eslots = 0
+        self.expand_allowed: Callable[[int, float], bool] | None = None
 
     def __len__(self) -> int:
         return len(self.data)
@@ -156,8 +163,11 @@ class Database:
         if old is None:
             self.used += key_size(key) + size
             self.lru[key] = self.lru_now if self.lfu is None else self.lfu.initial()
-            if len(self.data) == 1:
-                self._join()
+            n = len(self.data)
+            if n > self.slots:
+                self.slots = self._grown(n, self.slots)
+                if n == 1:
+                    self._join()
             return
         if type(old) is bytes:
             size -= string_size(old)
@@ -187,8 +197,28 @@ class Database:
         if lru is None:
             lru = self.lru_now if self.lfu is None else self.lfu.initial()
         self.lru[key] = lru
-        if len(self.data) == 1:
-            self._join()
+        n = len(self.data)
+        if n > self.slots:
+            self.slots = self._grown(n, self.slots)
+            if n == 1:
+                self._join()
+
+    def _grown(self, n: int, slots: int) -> int:
+        """_dictExpandIfNeeded for a dict that now holds n entries in `slots` buckets."""
+        if slots == 0:
+            return 4  # DICT_HT_INITIAL_SIZE
+        new = 1 << (n - 1).bit_length()
+        allowed = self.expand_allowed
+        if allowed is not None and not allowed(8 * (new - slots), (n - 1) / slots):
+            return slots
+        return new
+
+    def resize_tables(self) -> None:
+        """tryResizeHashTables (the cron): a dict filled below 10% shrinks to fit."""
+        for attr, n in (("slots", len(self.data)), ("eslots", len(self.expires))):
+            slots = getattr(self, attr)
+            if slots > 4 and n * 100 // slots < 10:
+                setattr(self, attr, max(4, 1 << (n - 1).bit_length()) if n else 0)
 
     def _join(self) -> None:
         if self.in_use is not None and self not in self.in_use:
@@ -253,7 +283,11 @@ class Database:
         return False
 
     def set_expire(self, key: bytes, when_ms: int) -> None:
-        self.expires[key] = when_ms
+        expires = self.expires
+        expires[key] = when_ms
+        n = len(expires)
+        if n > self.eslots:
+            self.eslots = self._grown(n, self.eslots)
 
     def get_expire(self, key: bytes) -> int | None:
         return self.expires.get(key)
@@ -271,12 +305,13 @@ class Database:
         self.lru = {}
         self.sizes = {}
         self.used = 0
+        self.slots = self.eslots = 0
         if lazy and self.free_async is not None:
             self.free_async(old, n, nbytes)
         return n
 
     def swap_with(self, other: Database) -> None:
-        for name in ("data", "expires", "lru", "sizes", "used"):
+        for name in ("data", "expires", "lru", "sizes", "used", "slots", "eslots"):
             a, b = getattr(self, name), getattr(other, name)
             setattr(self, name, b)
             setattr(other, name, a)

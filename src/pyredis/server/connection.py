@@ -25,6 +25,8 @@ from ..protocol.replies import MultiReply, NoReply
 if TYPE_CHECKING:
     from .server import RedisServer
 
+_now = time.time
+
 
 class Connection(asyncio.Protocol):
     __slots__ = ("srv", "state", "transport", "client", "parser", "pending", "paused", "closed",
@@ -77,6 +79,7 @@ class Connection(asyncio.Protocol):
             self.close()
 
     def data_received(self, data: bytes) -> None:
+        self.client.last_interaction = _now()  # readQueryFromClient: c->lastinteraction
         stats = self.state.stats
         stats.total_net_input_bytes += len(data)
         stats.total_reads_processed += 1

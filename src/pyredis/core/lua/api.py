@@ -312,6 +312,7 @@ class RedisLib:
         # denyoom command (after a write it cannot stop half way)
         if (spec.denyoom and state.pre_command_oom and not run.allow_oom and not run.dirty
                 and state.config["maxmemory"] and not state.loading):
+            spec.rejected_calls += 1  # incrCommandStatsOnError(ERROR_COMMAND_REJECTED)
             return False, self._err(b"-" + OOM.encode())
         if spec.write:
             run.dirty = True
