@@ -504,7 +504,20 @@ _SUBCOMMANDS: dict[bytes, tuple[int, int | None, Callable[..., Any]]] = {
     b"STRINGMATCH-TEST": (0, 0, _debug_stringmatch_test),
     b"SDSLEN": (1, 1, _debug_sdslen),
     b"CLOCK": (0, None, debug_clock),  # pyredis's own: checks its arguments itself; not in DEBUG HELP
+    b"LAZYFREE": (0, 0, lambda ctx: debug_lazyfree(ctx)),  # pyredis's own; not in DEBUG HELP
 }
+
+
+def debug_lazyfree(ctx: Client):
+    """DEBUG LAZYFREE (pyredis's own): the lazy free's figures (core/lazyfree.py) - what INFO
+    shows, plus the bytes still to free, the slices run so far, the most elements one slice
+    freed, and the per-slice limit."""
+    from ..core.lazyfree import SLICE_UNITS
+
+    lf = ctx.server.lazyfree
+    return {b"pending-objects": lf.pending_objects, b"freed-objects": lf.freed_objects,
+            b"pending-bytes": lf.pending_bytes, b"slices": lf.slices, b"max-slice-units": lf.max_slice_units,
+            b"slice-units-limit": SLICE_UNITS}
 
 
 @command("DEBUG", arity=-2, flags="admin noscript loading stale", group="server", since="1.0.0",

@@ -49,7 +49,7 @@ _getrefcount = sys.getrefcount
 class _Item:
     """One object being freed: its containers still to empty, the work done so far."""
 
-    __slots__ = ("obj", "objects", "parts", "total", "done", "bytes", "checked")
+    __slots__ = ("obj", "objects", "parts", "total", "done", "bytes", "checked", "last_child")
 
     def __init__(self, obj, objects: int, nbytes: int) -> None:
         self.obj = obj
@@ -59,6 +59,9 @@ class _Item:
         self.done = 0
         self.bytes = nbytes
         self.checked = False
+        # the last large value found in this table and queued on its own: the table's objects
+        # are pending until it is freed too (Redis frees a flushed table in one job)
+        self.last_child: _Item | None = None
 
 
 def _parts(obj) -> list:
@@ -145,24 +148,29 @@ class LazyFree:
                 if not c:
                     parts.pop()
                     continue
-                k = self._drain(c, min(256, budget - n))
+                k = self._drain(item, c, min(256, budget - n))
                 n += k
                 item.done += k
                 if time.perf_counter() - t0 > seconds:
                     budget = n  # out of time: stop after this step
             if not parts:
                 items.popleft()
-                self.pending_objects -= item.objects
-                self.freed_objects += item.objects
-                self.pending_bytes -= item.bytes
-                item.obj = None
+                child = item.last_child
+                if child is not None and child.obj is not None:  # not freed yet: it carries the count
+                    child.objects += item.objects
+                    child.bytes += item.bytes
+                else:
+                    self.pending_objects -= item.objects
+                    self.freed_objects += item.objects
+                    self.pending_bytes -= item.bytes
+                item.obj = item.last_child = None
             elif item.bytes and item.total:
                 left = item.bytes * max(0, item.total - item.done) // item.total
                 self.pending_bytes -= item.bytes - left
                 item.bytes = left
         return n
 
-    def _drain(self, c, k: int) -> int:
+    def _drain(self, item: _Item, c, k: int) -> int:
         """Pop up to k elements of container c; a large value popped from a table is queued
         as an item of its own (it is not dropped in one go). Returns the work done."""
         if type(c) is list and c and type(c[-1]) is list:  # SortedList's sublists
@@ -179,5 +187,8 @@ class LazyFree:
             if table:
                 v = x[1]
                 if type(v) is not bytes and type(v) is not int and free_effort(v) > LAZYFREE_THRESHOLD:
-                    self.items.append(_Item(v, 0, 0))
+                    nbytes = min(item.bytes, value_size(v))
+                    item.bytes -= nbytes
+                    child = item.last_child = _Item(v, 0, nbytes)
+                    self.items.append(child)
         return k
