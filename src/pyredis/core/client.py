@@ -97,6 +97,13 @@ class Client:
         if self.server.key_change_hooks:
             self.server.signal_modified(db or self.db, key)
 
+    def resized(self, key: bytes, db: Database | None = None) -> None:
+        """A collection changed in place by a command that does not signal the key (Redis
+        does not call signalModifiedKey for it: consumer groups, LTRIM...): re-estimate it."""
+        d = db or self.db
+        if key in d.sizes:
+            d.resized(key)
+
     def notify(self, type_: int, event: bytes, key: bytes, db: Database | None = None) -> None:
         """Keyspace notification for a change made by this command (see core/notify.py)."""
         if self.server.notify_flags & type_:
