@@ -192,6 +192,7 @@ def test_eviction_pool_matches_evictionPoolPopulate(monkeypatch):
     import pyredis.core.evict as evict
 
     st = _FakeState(5).st
+    st.evictor.samples = 5
     ev: Evictor = st.evictor
     ev._policy("volatile-ttl")  # the pool score is then ULLONG_MAX - the key's expire time
     db = st.dbs[0]
@@ -206,9 +207,10 @@ def test_eviction_pool_matches_evictionPoolPopulate(monkeypatch):
         monkeypatch.setattr(evict, "sample_keys", lambda d, n, rand, keys=keys: keys)
         ev._populate(db, db.expires)
         C_evictionPoolPopulate(ref, [(evict.ULLONG_MAX - whens[k], k) for k in keys])
-        ours = [(idle, key) for idle, key, _ in ev.pool]
+        ours = [(idle, key) for idle, (key, _) in zip(ev.pool_idle, ev.pool)]
         assert ours == [e for e in ref if e is not None], batch
         if rnd.random() < 0.3 and ev.pool:  # the best entry taken for eviction
             ev.pool.pop()
+            ev.pool_idle.pop()
             last = max(i for i, e in enumerate(ref) if e is not None)
             ref[last] = None

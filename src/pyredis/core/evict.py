@@ -37,11 +37,10 @@ from __future__ import annotations
 import random
 import time
 from bisect import bisect_left
-from operator import itemgetter
 
 from ..errors import OOM
 from ..keyspace.dictsample import random_key, sample_keys
-from ..keyspace.lru import LFU, estimate_idle_ms, lfu_minutes, lru_clock
+from ..keyspace.lru import LFU, LRU_CLOCK_MAX, lfu_minutes, lru_clock
 from ..keyspace.memsize import BUCKET, ENTRY, key_size, string_size
 
 EVPOOL_SIZE = 16
@@ -58,9 +57,6 @@ CLIENT_ACTIVE = 38_000
 CLIENT_IDLE = 2_300
 CLIENT_IDLE_AFTER = 2.0
 
-_idle_of = itemgetter(0)
-
-
 def tenacity_limit_us(tenacity: int) -> float:
     """evictionTimeLimitUs: 50 us per point up to 10, then +15% per point; 100 is unlimited."""
     if tenacity <= 10:
@@ -76,8 +72,10 @@ class Evictor:
         cfg = state.config
         self.startup = STARTUP_BASE + STARTUP_PER_DB * len(state.dbs)
         self.in_use: list = state.dbs_in_use
-        # the eviction pool: [idle, key, dbid] in ascending idle, at most EVPOOL_SIZE entries
-        self.pool: list[list] = []
+        # the eviction pool, at most EVPOOL_SIZE entries in ascending score ("idle": idle time,
+        # 255 - LFU counter, or ULLONG_MAX - expire time): the scores and (key, dbid) pairs
+        self.pool_idle: list[int] = []
+        self.pool: list[tuple] = []
         self.next_db = 0
         self.timer_running = False
         self.rand = random.random
@@ -93,6 +91,8 @@ class Evictor:
         self._maxmemory(cfg["maxmemory"])
         cfg.on_change("maxmemory", self._maxmemory_changed)
         cfg.on_change("maxmemory-policy", self._policy)
+        self.samples = cfg["maxmemory-samples"]
+        cfg.on_change("maxmemory-samples", lambda v: setattr(self, "samples", v))
         cfg.on_change("lfu-log-factor", lambda v: setattr(self.lfu, "log_factor", v))
         cfg.on_change("lfu-decay-time", lambda v: setattr(self.lfu, "decay_time", v))
         self.update_clocks()
@@ -132,6 +132,7 @@ class Evictor:
         for db in self.state.dbs:
             db.lfu = lfu
         self.pool.clear()
+        self.pool_idle.clear()
 
     def update_clocks(self) -> None:
         """The LRU clock (seconds, 24 bits) and the LFU minute clock, from the server clock:
@@ -316,38 +317,44 @@ class Evictor:
             if not total:
                 return None
             while pool:
-                _, key, dbid = pool.pop()
+                key, dbid = pool.pop()
+                self.pool_idle.pop()
                 db = dbs[dbid]
                 if key in (db.data if allkeys else db.expires):
                     return db, key
                 # a ghost (deleted since it was sampled): try the next one
 
     def _populate(self, db, d: dict) -> None:
-        """evictionPoolPopulate: maxmemory-samples keys of d into the pool."""
-        pool = self.pool
+        """evictionPoolPopulate: maxmemory-samples keys of d into the pool. The pool is two
+        parallel lists in ascending score: pool_idle (the scores) and pool ([key, dbid])."""
+        keys = sample_keys(d, self.samples, self.rand)
         kind = self.kind
         if kind == "lru":
             clock = db.lru_now
-            lru = db.lru
+            get = db.lru.get
+            scores = []
+            for key in keys:
+                t = get(key, clock)
+                scores.append((clock - t if clock >= t else clock + LRU_CLOCK_MAX - t) * 1000)
         elif kind == "lfu":
-            lru = db.lru
+            get = db.lru.get
             counter = self.lfu.counter
-        else:
+            scores = [255 - counter(get(key, 0)) for key in keys]
+        else:  # volatile-ttl: the sooner the expire the better
             expires = db.expires
-        for key in sample_keys(d, self.state.config["maxmemory-samples"], self.rand):
-            if kind == "lru":
-                idle = estimate_idle_ms(clock, lru.get(key, clock))
-            elif kind == "lfu":
-                idle = 255 - counter(lru.get(key, 0))
-            else:  # volatile-ttl: the sooner the expire the better
-                idle = ULLONG_MAX - expires[key]
-            k = bisect_left(pool, idle, key=_idle_of)
-            if k == 0 and len(pool) >= EVPOOL_SIZE:
-                continue  # worse than the worst we have, and no room
-            if len(pool) >= EVPOOL_SIZE:
-                del pool[0]  # drop the entry with the smallest idle, insert left of k
+            scores = [ULLONG_MAX - expires[key] for key in keys]
+        idles = self.pool_idle
+        pool = self.pool
+        dbid = db.id
+        for key, idle in zip(keys, scores):
+            k = bisect_left(idles, idle)
+            if len(idles) >= EVPOOL_SIZE:
+                if k == 0:
+                    continue  # worse than the worst we have, and no room
+                del idles[0], pool[0]  # drop the entry with the smallest score, insert left of k
                 k -= 1
-            pool.insert(k, [idle, key, db.id])
+            idles.insert(k, idle)
+            pool.insert(k, (key, dbid))
 
     def _evict(self, db, key: bytes, lazy: bool) -> int:
         """Delete one key as eviction does; returns the bytes it freed in the model."""

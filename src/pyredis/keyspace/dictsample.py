@@ -56,18 +56,28 @@ def _key_at(first: int, size: int, off: int, i: int):
     return None if not p else _obj_at(p)
 
 
+_u64_at = ctypes.c_uint64.from_address
+_U64P = ctypes.POINTER(ctypes.c_uint64)
+_cast = ctypes.cast
+
+
 def _fast_sample(d: dict, count: int, rand) -> list:
     if not d:
         return []
-    first, size, off, n = _table(d)
+    keys = _u64_at(id(d) + _OFF_MA_KEYS).value
+    word = _u64_at(keys + _P).value  # dk_log2_size, dk_log2_index_bytes, dk_kind, ...
+    n = _u64_at(keys + _OFF_NENTRIES).value
+    general = (word >> 16) & 0xFF == 0
+    step, off = (3, 1) if general else (2, 0)  # entries as words; me_key's word
+    entries = _cast(keys + _OFF_INDICES + (1 << ((word >> 8) & 0xFF)), _U64P)
     out = []
     tries = 0
     limit = count * 10 + 16  # a dict of holes (many deletions) cannot loop for long
     while len(out) < count and tries < limit:
         tries += 1
-        k = _key_at(first, size, off, int(rand() * n))
-        if k is not None:
-            out.append(k)
+        p = entries[int(rand() * n) * step + off]
+        if p:
+            out.append(_obj_at(p))
     if not out:  # very sparse: take the first live keys
         for k in d:
             out.append(k)
