@@ -398,3 +398,46 @@ def test_eviction_steps_are_bounded_by_tenacity():
     ev.timer_running = False
     before = st.stats.evicted_keys
     assert ev.perform() == EVICT_OK and st.stats.evicted_keys - before > 16
+
+
+def test_eviction_under_many_clients():
+    """Twenty clients write at once into a 2 MB limit: every write succeeds, used_memory (polled
+    from another connection all along) stays within 5% of the limit, and the evictions match
+    Redis's within 6%."""
+    import threading
+
+    limit = 2 * 1024 * 1024
+    with _pair("--maxmemory", str(limit), "--maxmemory-policy", "allkeys-lru") as (ours, real, a, b):
+        results = {}
+        for name, port in (("pyredis", ours.port), ("redis", real.port)):
+            errors: list = []
+            peak = [0]
+            done = threading.Event()
+
+            def writer(n: int, port=port, errors=errors) -> None:
+                c = RawClient("127.0.0.1", port)
+                out = _pipeline(c, [("SET", f"c{n}:key:{i}", "v" * 100) for i in range(2000)], batch=50)
+                errors.extend(x for x in out if isinstance(x, Err))
+                c.close()
+
+            def monitor(port=port, peak=peak, done=done) -> None:
+                c = RawClient("127.0.0.1", port)
+                while not done.is_set():
+                    peak[0] = max(peak[0], int(_info(c)["used_memory"]))
+                    time.sleep(0.01)
+                c.close()
+
+            mon = threading.Thread(target=monitor)
+            mon.start()
+            writers = [threading.Thread(target=writer, args=(n,)) for n in range(20)]
+            for t in writers:
+                t.start()
+            for t in writers:
+                t.join()
+            done.set()
+            mon.join()
+            c = a if name == "pyredis" else b
+            results[name] = (errors, peak[0], int(_info(c)["evicted_keys"]), c.call("DBSIZE"))
+        for errors, peak, evicted, keys in results.values():
+            assert not errors and peak <= limit * 1.05 and evicted + keys == 40000, results
+        assert _close(results["pyredis"][2], results["redis"][2], 0.06), results

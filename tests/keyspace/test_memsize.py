@@ -123,6 +123,7 @@ def test_incremental_estimate_equals_a_walk_of_the_dataset():
                 pass  # WRONGTYPE and the like: the point is the bookkeeping
         st = s.state
         for db in st.dbs[:2]:
+            db.refresh()
             assert db.used == walk_used(db), db.id
             assert set(db.lru) == set(db.data), db.id
             assert set(db.sizes) <= set(db.data), db.id

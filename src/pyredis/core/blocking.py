@@ -341,8 +341,7 @@ class BlockingManager:
                         if reply is None:
                             continue
                         served_after(c, w.marker, (_perf() - t0) // 1000)
-                        if key in db.sizes:  # popped in place: re-estimate (used_memory)
-                            db.resized(key)
+                        db.resized(key)  # popped in place: re-estimate it (used_memory)
                         self._finish(w, reply)
                         if db.lookup(key) is None:
                             break

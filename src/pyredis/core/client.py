@@ -93,7 +93,7 @@ class Client:
         self.server.dirty += 1
         d = db or self.db
         if key in d.sizes:
-            d.resized(key)
+            d.stale.add(key)
         if self.server.key_change_hooks:
             self.server.signal_modified(db or self.db, key)
 

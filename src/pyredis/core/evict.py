@@ -152,6 +152,8 @@ class Evictor:
         """Keys, values, entries and buckets of every database."""
         total = 0
         for db in self.in_use:
+            if db.stale:
+                db.refresh()
             total += db.used + ENTRY * (len(db.data) + len(db.expires)) + BUCKET * (db.slots + db.eslots)
         return total
 

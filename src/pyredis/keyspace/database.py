@@ -27,7 +27,7 @@ API:
     db.set(key, value, keepttl=False)       # replaces value; clears the TTL unless keepttl
     db.add(key, value)                      # key known to be absent
     db.delete(key, lazy=None) -> bool          # lazy: None = lazyfree-lazy-server-del
-    db.resized(key)                         # a collection changed in place: re-estimate it
+    db.resized(key) / db.refresh()          # a collection changed in place / re-estimate the changed
     db.set_expire(key, when_ms) / db.get_expire(key) -> ms | None / db.persist(key)
     db.expire_if_needed(key) -> bool
     db.flush(lazy=False) -> int / db.swap_with(other)
@@ -46,7 +46,7 @@ LAZYFREE_THRESHOLD = 64
 class Database:
     __slots__ = ("id", "data", "expires", "clock_ms", "on_expire", "avg_ttl", "expired_keys", "stats",
                  "counting", "on_miss", "lru", "lru_now", "lfu", "used", "sizes", "free_async",
-                 "lazy_expire", "lazy_server_del", "in_use", "slots", "eslots", "expand_allowed")
+                 "lazy_expire", "lazy_server_del", "in_use", "slots", "eslots", "expand_allowed", "stale")
 
     def __init__(self, dbid: int, clock_ms: Callable[[], int], on_expire: Callable[[Database, bytes], None]) -> None:
         self.id = dbid
@@ -64,6 +64,7 @@ class Database:
         self.lfu = None
         self.used = 0
         self.sizes: dict[bytes, int] = {}
+        self.stale: set[bytes] = set()  # collections changed since `sizes` recorded them
         self.free_async: Callable[[object, int], None] | None = None  # (value or old table, objects)
         self.lazy_expire = False
         self.lazy_server_del = False
@@ -225,11 +226,20 @@ class Database:
             self.in_use.append(self)
 
     def resized(self, key: bytes) -> None:
-        """A collection at key changed in place: replace its recorded estimate."""
+        """A collection at key changed in place: its estimate is taken again at the next
+        refresh() (a push onto a long list costs a set insertion, not an estimate)."""
         if key in self.sizes:
-            v = self.data.get(key)
-            if v is not None:
-                self.used += self._record(key, v)
+            self.stale.add(key)
+
+    def refresh(self) -> None:
+        """Re-estimate the collections changed since their estimate was recorded; `used` is
+        exact again (what used_memory reads first)."""
+        sizes = self.sizes
+        data = self.data
+        for key in self.stale:
+            if key in sizes:
+                self.used += self._record(key, data[key])
+        self.stale.clear()
 
     def _remove(self, key: bytes, lazy: bool):
         """Take key out of data (not expires), keeping `used`, `lru` and `sizes` in step."""
@@ -304,6 +314,7 @@ class Database:
         self.expires = {}
         self.lru = {}
         self.sizes = {}
+        self.stale = set()
         self.used = 0
         self.slots = self.eslots = 0
         if lazy and self.free_async is not None:
@@ -311,7 +322,7 @@ class Database:
         return n
 
     def swap_with(self, other: Database) -> None:
-        for name in ("data", "expires", "lru", "sizes", "used", "slots", "eslots"):
+        for name in ("data", "expires", "lru", "sizes", "stale", "used", "slots", "eslots"):
             a, b = getattr(self, name), getattr(other, name)
             setattr(self, name, b)
             setattr(other, name, a)

@@ -19,9 +19,9 @@ of Redis's encodings is modelled and rounded to jemalloc's size classes:
 Elements are summed exactly while a collection is in a compact encoding (a listpack holds
 at most a few hundred short elements: one C-level pass); for the large encodings the
 element sizes are averaged over a few elements and multiplied by the length, as
-objectComputeSize does. A value's estimate is taken when it is stored and again after every
-command that modifies it in place (Database.resized, called from ctx.touched), never by
-walking the dataset. benchmarks/memory.py compares the result with redis-server's
+objectComputeSize does. A value's estimate is taken when it is stored and again once it was
+modified in place (Database.resized marks it, Database.refresh re-estimates before
+used_memory is read), never by walking the dataset. benchmarks/memory.py compares the result with redis-server's
 used_memory per type.
 
 API:
@@ -215,5 +215,5 @@ def free_effort(v) -> int:
 
 def walk_used(db) -> int:
     """Database.used recomputed from scratch (a walk of every key): what the incremental
-    figure must equal. For tests and DEBUG, never on a hot path."""
+    figure must equal once db.refresh() has run. For tests, never on a hot path."""
     return sum(key_size(k) + value_size(v) for k, v in db.data.items())

@@ -1,0 +1,121 @@
+"""Freeing a large value while another client is served: DEL (synchronous) and UNLINK (lazy
+free) of a million-member set, pyredis next to redis-server.
+
+    uv run python benchmarks/lazyfree.py [--members 1000000] [--markdown]
+
+For each server (pinned to CPU 0, this process on CPU 1) and each command, a set of
+--members members is built, a second connection starts sending PINGs back to back (timing
+each), the set is deleted, and the PINGs continue until INFO's lazyfree_pending_objects is
+back to 0 (and for at least 0.5 s). Reported: how long the DEL/UNLINK call itself took, and
+the slowest and 99th-percentile PING while the value was being freed. pyredis frees a lazily
+deleted value in slices of at most 2048 members between the requests of other clients
+(core/lazyfree.py); Redis frees it in a background thread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import sys
+import threading
+import time
+
+import hiredis
+
+from _servers import ServerProc
+
+
+def encode(args) -> bytes:
+    return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
+
+
+def call(sock: socket.socket, reader, *args: bytes):
+    sock.sendall(encode(args))
+    while True:
+        r = reader.gets()
+        if r is not False:
+            return r
+        reader.feed(sock.recv(1 << 20))
+
+
+def pending(port: int) -> int:
+    s = socket.create_connection(("127.0.0.1", port))
+    info = call(s, hiredis.Reader(), b"INFO", b"memory")
+    s.close()
+    return int(info.split(b"lazyfree_pending_objects:")[1].split(b"\r\n")[0])
+
+
+def run(srv: ServerProc, cmd: bytes, members: int) -> dict:
+    s = socket.create_connection(("127.0.0.1", srv.port))
+    rd = hiredis.Reader()
+    for start in range(0, members, 10000):
+        call(s, rd, b"SADD", b"big", *[b"m%d" % i for i in range(start, min(members, start + 10000))])
+    lat: list[float] = []
+    stop = threading.Event()
+
+    def pinger() -> None:
+        p = socket.create_connection(("127.0.0.1", srv.port))
+        prd = hiredis.Reader()
+        while not stop.is_set():
+            t = time.perf_counter()
+            call(p, prd, b"PING")
+            lat.append(time.perf_counter() - t)
+        p.close()
+
+    th = threading.Thread(target=pinger)
+    th.start()
+    time.sleep(0.2)
+    n0 = len(lat)
+    t = time.perf_counter()
+    call(s, rd, cmd, b"big")
+    took = time.perf_counter() - t
+    t_end = time.perf_counter() + 0.5
+    while pending(srv.port) or time.perf_counter() < t_end:
+        time.sleep(0.01)
+    stop.set()
+    th.join()
+    s.close()
+    during = sorted(lat[n0:])
+    return {"cmd_ms": took * 1000, "max_ms": during[-1] * 1000, "p99_ms": during[int(len(during) * 0.99)] * 1000,
+            "pings": len(during)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--members", type=int, default=1_000_000)
+    ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--python", default=sys.executable)
+    ap.add_argument("--redis-server", default="redis-server")
+    ap.add_argument("--no-pin", action="store_true")
+    args = ap.parse_args(argv)
+    if not args.no_pin and shutil.which("taskset"):
+        os.sched_setaffinity(0, {1})
+    rows = []
+    for name, argv0 in (("redis", [args.redis_server]), ("pyredis", [args.python, "-m", "pyredis"])):
+        for cmd in (b"DEL", b"UNLINK"):
+            srv = ServerProc(name, argv0, None if args.no_pin else 0)
+            try:
+                r = run(srv, cmd, args.members)
+            finally:
+                srv.stop()
+            rows.append([name, cmd.decode(), f"{args.members:,}", f"{r['cmd_ms']:.1f}", f"{r['max_ms']:.1f}",
+                         f"{r['p99_ms']:.2f}", f"{r['pings']:,}"])
+            print(" ".join(rows[-1]), file=sys.stderr, flush=True)
+    header = ["server", "command", "set members", "command ms", "slowest PING ms", "p99 PING ms", "PINGs timed"]
+    if args.markdown:
+        print("| " + " | ".join(header) + " |")
+        print("|---|---|" + "---:|" * (len(header) - 2))
+        for row in rows:
+            print("| " + " | ".join(row) + " |")
+    else:
+        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+        print("  ".join(h.rjust(w) for h, w in zip(header, widths)))
+        for row in rows:
+            print("  ".join(c.rjust(w) for c, w in zip(row, widths)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
