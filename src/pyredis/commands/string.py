@@ -363,6 +363,11 @@ def _incr(ctx: Client, key: bytes, incr: int):
         new = old + incr
         if new > LLONG_MAX or new < LLONG_MIN:
             raise CommandError(OVERFLOW)
+        db.replace_int(key, v, b"%d" % new)
+        ctx.touched(key)
+        if ctx.server.notify_flags:
+            _notify(ctx, key, False, NOTIFY_STRING, b"incrby")
+        return new
     db.set(key, b"%d" % new, True)
     ctx.touched(key)
     if ctx.server.notify_flags:
@@ -391,6 +396,11 @@ def incr(ctx: Client, key: bytes):
         if new == LLONG_MAX:
             raise CommandError(OVERFLOW)
         new += 1
+        db.replace_int(key, v, b"%d" % new)
+        ctx.touched(key)
+        if ctx.server.notify_flags:
+            _notify(ctx, key, False, NOTIFY_STRING, b"incrby")
+        return new
     db.set(key, b"%d" % new, True)
     ctx.touched(key)
     if ctx.server.notify_flags:

@@ -91,9 +91,9 @@ class Client:
         """A write changed `key`: count it for SAVE points, re-estimate a collection changed in
         place (used_memory), and signal WATCH/tracking."""
         self.server.dirty += 1
-        d = db or self.db
-        if key in d.sizes:
-            d.stale.add(key)
+        sizes = (db or self.db).sizes
+        if key in sizes:  # a collection changed in place: re-estimated when read (used_memory)
+            (db or self.db).stale.add(key)
         if self.server.key_change_hooks:
             self.server.signal_modified(db or self.db, key)
 

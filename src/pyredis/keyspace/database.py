@@ -25,6 +25,7 @@ API:
     db.lookup(key) -> value | None          # lazy expiry applied, access time touched
     db.lookup_notouch(key) -> value | None  # the same without the touch (TTL, TYPE, ...)
     db.set(key, value, keepttl=False)       # replaces value; clears the TTL unless keepttl
+    db.replace_int(key, old, new)           # a looked-up integer replaced, TTL kept (INCR)
     db.add(key, value)                      # key known to be absent
     db.delete(key, lazy=None) -> bool          # lazy: None = lazyfree-lazy-server-del
     db.resized(key) / db.refresh()          # a collection changed in place / re-estimate the changed
@@ -141,21 +142,31 @@ class Database:
         self.on_expire(self, key)
 
     # --- writes ------------------------------------------------------------------------
-    def set(self, key: bytes, value, keepttl: bool = False) -> None:
+    def set(self, key: bytes, value, keepttl: bool = False, _bytes=bytes, _len=len, _price=string_size) -> None:
         data = self.data
         old = data.get(key)
         data[key] = value
-        if type(old) is bytes and type(value) is bytes:
+        if old.__class__ is _bytes and value.__class__ is _bytes:
             # the hot path (a string over a string): same length and same int-ness, same price
-            n = len(value)
-            if n != len(old) or (n < 20 and value.isdigit() != old.isdigit()):
-                self.used += string_size(value) - string_size(old)
+            n = _len(value)
+            if n != _len(old) or (n < 20 and value.isdigit() is not old.isdigit()):
+                self.used += _price(value) - _price(old)
             if self.lfu is None:  # a new object: the access time is now (LFU: dbOverwrite keeps it)
                 self.lru[key] = self.lru_now
-        else:
-            self._set_slow(key, value, old)
+            if not keepttl and self.expires:
+                self.expires.pop(key, None)
+            return
+        self._set_slow(key, value, old)
         if not keepttl and self.expires:
             self.expires.pop(key, None)
+
+    def replace_int(self, key: bytes, old: bytes, new: bytes) -> None:
+        """INCR and the like: a canonical integer over the integer `old` the caller just looked
+        up (which touched the key), the TTL kept. Non-negative integers are priced alike (the
+        robj alone, keyspace/memsize.py), so only a sign can change the price."""
+        self.data[key] = new
+        if new[0] == 45 or old[0] == 45:  # b"-"
+            self.used += string_size(new) - string_size(old)
 
     def _set_slow(self, key: bytes, value, old) -> None:
         # a collection's estimate is recorded in `sizes` (_record returns the change over
