@@ -66,6 +66,13 @@ _COMMANDS = [
 ]
 
 
+def _idle(diff, key: str, lo: int) -> None:
+    """OBJECT IDLETIME on both servers, each in [lo, lo + 1]: the LRU clock ticks once a second,
+    and the two servers' ticks need not fall between the same two commands."""
+    ours, theirs = diff.both("OBJECT", "IDLETIME", key)
+    assert lo <= ours <= lo + 1 and lo <= theirs <= lo + 1, (ours, theirs)
+
+
 def _freqs(client, keys):
     return [client.call("OBJECT", "FREQ", k) for k in keys]
 
@@ -94,7 +101,7 @@ def test_object_freq_and_idletime_errors_follow_the_policy(diff):
         with diff.config("maxmemory-policy", policy):
             diff.check("OBJECT", "FREQ", "k")  # ERR An LFU maxmemory policy is not selected...
             diff.check("OBJECT", "FREQ", "nokey")  # null: the key is looked up first
-            assert diff.check("OBJECT", "IDLETIME", "k") in (0, 1)
+            _idle(diff, "k", 0)
     for policy in ("allkeys-lfu", "volatile-lfu"):
         with diff.config("maxmemory-policy", policy):
             diff.check("OBJECT", "IDLETIME", "k")  # ERR An LFU maxmemory policy is selected...
@@ -119,7 +126,7 @@ def test_idle_time_is_not_reset_by_notouch_reads(diff):
     ours, theirs = diff.both("OBJECT", "IDLETIME", "k")
     assert ours >= 2 and theirs >= 2
     diff.check("GET", "k")
-    assert diff.check("OBJECT", "IDLETIME", "k") == 0
+    _idle(diff, "k", 0)
     ours, theirs = diff.both("OBJECT", "IDLETIME", "other")
     assert ours >= 2 and theirs >= 2
 
@@ -128,7 +135,7 @@ def test_restore_idletime_and_freq(diff):
     diff.check("SET", "src", "value")
     payload = diff.ours.call("DUMP", "src")
     diff.check("RESTORE", "a", "0", payload, "IDLETIME", "1000")
-    assert diff.check("OBJECT", "IDLETIME", "a") in (1000, 1001)
+    _idle(diff, "a", 1000)
     with diff.config("maxmemory-policy", "allkeys-lfu"):
         diff.check("RESTORE", "b", "0", payload, "FREQ", "42")
         assert diff.check("OBJECT", "FREQ", "b") == 42
@@ -136,7 +143,7 @@ def test_restore_idletime_and_freq(diff):
         assert diff.check("OBJECT", "FREQ", "c") == 5
     with diff.config("maxmemory-policy", "allkeys-lru"):
         diff.check("RESTORE", "d", "0", payload, "FREQ", "42")  # ignored under LRU
-        assert diff.check("OBJECT", "IDLETIME", "d") == 0
+        _idle(diff, "d", 0)
 
 
 @pytest.mark.parametrize("policy", ["allkeys-lru", "volatile-lfu"])
@@ -171,11 +178,12 @@ def test_idle_time_follows_the_server_clock(r):
     r.set("k", "v")
     r.execute_command("DEBUG", "CLOCK", "ADVANCE", "3600000")
     try:
-        assert r.object("idletime", "k") == 3600
+        idle = r.object("idletime", "k")
+        assert idle in (3600, 3601)  # (a real second may pass meanwhile)
         assert r.ttl("k") == -1 and r.type("k") == b"string" and r.exists("k") == 1
-        assert r.object("idletime", "k") == 3600
+        assert r.object("idletime", "k") in (idle, idle + 1)
         r.get("k")
-        assert r.object("idletime", "k") == 0
+        assert r.object("idletime", "k") in (0, 1)
     finally:
         r.execute_command("DEBUG", "CLOCK", "RESET")
 
@@ -189,7 +197,7 @@ def test_lfu_counter_decays_with_the_minute_clock(r):
             r.get("k")
         assert r.object("freq", "k") == 25
         r.execute_command("DEBUG", "CLOCK", "ADVANCE", str(10 * 60_000))  # lfu-decay-time 1: -1 a minute
-        assert r.object("freq", "k") == 15
+        assert r.object("freq", "k") in (14, 15)  # (a real minute boundary may pass meanwhile)
         r.config_set("lfu-decay-time", "0")  # no decay
         r.execute_command("DEBUG", "CLOCK", "ADVANCE", str(60 * 60_000))
         assert r.object("freq", "k") == 25
