@@ -35,6 +35,7 @@ from __future__ import annotations
 import sys
 import time
 from collections import deque
+from itertools import repeat, starmap
 
 from ..keyspace.memsize import free_effort, value_size
 from ..keyspace.stream import Stream
@@ -49,10 +50,11 @@ _getrefcount = sys.getrefcount
 class _Item:
     """One object being freed: its containers still to empty, the work done so far."""
 
-    __slots__ = ("obj", "objects", "parts", "total", "done", "bytes", "checked", "last_child")
+    __slots__ = ("obj", "objects", "parts", "total", "done", "bytes", "checked", "last_child", "table")
 
-    def __init__(self, obj, objects: int, nbytes: int) -> None:
+    def __init__(self, obj, objects: int, nbytes: int, table: bool = False) -> None:
         self.obj = obj
+        self.table = table  # a database's key table: its large values are queued on their own
         self.objects = objects
         self.parts: list | None = None
         self.total = 1
@@ -95,14 +97,14 @@ class LazyFree:
         self.max_slice_units = 0
         self._scheduled = False
 
-    def free(self, obj, objects: int = 1, nbytes: int | None = None) -> None:
-        """Queue obj (a value, or a database's old key table standing for `objects` keys)."""
+    def free(self, obj, objects: int = 1, nbytes: int | None = None, table: bool = False) -> None:
+        """Queue obj: a value, or (table) a database's old key table standing for `objects` keys."""
         if nbytes is None:
             nbytes = value_size(obj) if objects == 1 and type(obj) is not dict else 0
         if self.state.scheduler is None:
             self.freed_objects += objects
             return  # no event loop: the caller's reference was the last one
-        self.items.append(_Item(obj, objects, nbytes))
+        self.items.append(_Item(obj, objects, nbytes, table))
         self.pending_objects += objects
         self.pending_bytes += nbytes
         self._schedule()
@@ -148,7 +150,7 @@ class LazyFree:
                 if not c:
                     parts.pop()
                     continue
-                k = self._drain(item, c, min(256, budget - n))
+                k = self._drain(item, c, min(512, budget - n))
                 n += k
                 item.done += k
                 if time.perf_counter() - t0 > seconds:
@@ -171,24 +173,27 @@ class LazyFree:
         return n
 
     def _drain(self, item: _Item, c, k: int) -> int:
-        """Pop up to k elements of container c; a large value popped from a table is queued
-        as an item of its own (it is not dropped in one go). Returns the work done."""
+        """Pop up to k elements of container c (a C-level loop: starmap over pop); a large
+        value popped from a database's table is queued as an item of its own (it is not
+        dropped in one go). Returns the work done."""
         if type(c) is list and c and type(c[-1]) is list:  # SortedList's sublists
             done = 0
             while c and done < k:
                 done += len(c.pop()) or 1
             return done
-        pop = c.popitem if isinstance(c, dict) else c.pop
-        table = isinstance(c, dict)
-        for i in range(k):
-            if not c:
-                return i
-            x = pop()
-            if table:
-                v = x[1]
-                if type(v) is not bytes and type(v) is not int and free_effort(v) > LAZYFREE_THRESHOLD:
-                    nbytes = min(item.bytes, value_size(v))
-                    item.bytes -= nbytes
-                    child = item.last_child = _Item(v, 0, nbytes)
-                    self.items.append(child)
-        return k
+        n = min(k, len(c))
+        if not item.table:
+            _consume(starmap(c.popitem if isinstance(c, dict) else c.pop, repeat((), n)), maxlen=0)
+            return n
+        popped = list(starmap(c.popitem, repeat((), n)))
+        for v in [v for _, v in popped if v.__class__ is not bytes]:
+            if free_effort(v) > LAZYFREE_THRESHOLD:
+                nbytes = min(item.bytes, value_size(v))
+                item.bytes -= nbytes
+                child = item.last_child = _Item(v, 0, nbytes)
+                self.items.append(child)
+        del popped
+        return n
+
+
+_consume = deque

@@ -66,7 +66,8 @@ class Database:
         self.used = 0
         self.sizes: dict[bytes, int] = {}
         self.stale: set[bytes] = set()  # collections changed since `sizes` recorded them
-        self.free_async: Callable[[object, int], None] | None = None  # (value or old table, objects)
+        # (value or old table, objects[, bytes, is a table]): the lazy free
+        self.free_async: Callable[..., None] | None = None
         self.lazy_expire = False
         self.lazy_server_del = False
         self.in_use: list | None = None  # the server's databases in use: joined with the first key
@@ -329,7 +330,7 @@ class Database:
         self.used = 0
         self.slots = self.eslots = 0
         if lazy and self.free_async is not None:
-            self.free_async(old, n, nbytes)
+            self.free_async(old, n, nbytes, True)
         return n
 
     def swap_with(self, other: Database) -> None:
