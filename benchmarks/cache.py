@@ -33,7 +33,7 @@ import time
 
 import hiredis
 
-from _servers import ServerProc
+from _servers import ServerProc, add_server_args, print_table
 
 sys.path.insert(0, __file__.rsplit("/benchmarks/", 1)[0] + "/src")
 from pyredis.config import parse_memory  # noqa: E402
@@ -159,10 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--zipf", type=float, default=0.99)
     ap.add_argument("--pipeline", type=int, default=100)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--markdown", action="store_true")
-    ap.add_argument("--python", default=sys.executable)
-    ap.add_argument("--redis-server", default="redis-server")
-    ap.add_argument("--no-pin", action="store_true")
+    add_server_args(ap)
     args = ap.parse_args(argv)
     limit = parse_memory(args.maxmemory)
     value = b"v" * args.value_size
@@ -200,16 +197,7 @@ def main(argv: list[str] | None = None) -> int:
                      f"x{res['pyredis']['cpu_us'] / res['redis']['cpu_us']:.2f}"])
     header = ["policy", "server", "hit ratio", "hit ratio (2nd half)", "evicted keys", "keys at end",
               "peak used_memory", "peak vs maxmemory", "requests/s", "CPU us/command"]
-    if args.markdown:
-        print("| " + " | ".join(header) + " |")
-        print("|---|---|" + "---:|" * (len(header) - 2))
-        for row in rows:
-            print("| " + " | ".join(row) + " |")
-    else:
-        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-        print("  ".join(h.rjust(w) for h, w in zip(header, widths)))
-        for row in rows:
-            print("  ".join(c.rjust(w) for c, w in zip(row, widths)))
+    print_table(header, rows, args.markdown, 2)
     return 0
 
 

@@ -23,7 +23,7 @@ import time
 
 import hiredis
 
-from _servers import ServerProc
+from _servers import ServerProc, add_server_args, print_table
 
 
 def encode(args) -> bytes:
@@ -90,10 +90,7 @@ def run(srv: ServerProc, cmd: bytes, members: int) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--members", type=int, default=1_000_000)
-    ap.add_argument("--markdown", action="store_true")
-    ap.add_argument("--python", default=sys.executable)
-    ap.add_argument("--redis-server", default="redis-server")
-    ap.add_argument("--no-pin", action="store_true")
+    add_server_args(ap)
     args = ap.parse_args(argv)
     if not args.no_pin and shutil.which("taskset"):
         os.sched_setaffinity(0, {1})
@@ -109,16 +106,7 @@ def main(argv: list[str] | None = None) -> int:
                          f"{r['p99_ms']:.2f}", f"{r['pings']:,}"])
             print(" ".join(rows[-1]), file=sys.stderr, flush=True)
     header = ["server", "command", "set members", "command ms", "slowest PING ms", "p99 PING ms", "PINGs timed"]
-    if args.markdown:
-        print("| " + " | ".join(header) + " |")
-        print("|---|---|" + "---:|" * (len(header) - 2))
-        for row in rows:
-            print("| " + " | ".join(row) + " |")
-    else:
-        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-        print("  ".join(h.rjust(w) for h, w in zip(header, widths)))
-        for row in rows:
-            print("  ".join(c.rjust(w) for c, w in zip(row, widths)))
+    print_table(header, rows, args.markdown, 2)
     return 0
 
 

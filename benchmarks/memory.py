@@ -26,7 +26,7 @@ import time
 
 import hiredis
 
-from _servers import ServerProc, start_pair
+from _servers import ServerProc, add_server_args, print_table, start_pair
 
 WORKLOADS = {
     "string": lambda i: (b"SET", b"key:%d" % i, b"v" * 10),
@@ -104,10 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--keys", "-n", type=int, default=1_000_000)
     ap.add_argument("--types", default=",".join(WORKLOADS), help="comma-separated: " + ", ".join(WORKLOADS))
-    ap.add_argument("--markdown", action="store_true")
-    ap.add_argument("--python", default=sys.executable)
-    ap.add_argument("--redis-server", default="redis-server")
-    ap.add_argument("--no-pin", action="store_true")
+    add_server_args(ap)
     args = ap.parse_args(argv)
     header = ["type", "keys", "redis used_memory B/key", "pyredis used_memory B/key", "pyredis/redis",
               "redis RSS B/key", "pyredis RSS B/key", "redis load s", "pyredis load s"]
@@ -123,16 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append([name, f"{args.keys:,}", f"{r['used']:.1f}", f"{p['used']:.1f}", f"{p['used'] / r['used']:.3f}",
                      f"{r['rss']:.0f}", f"{p['rss']:.0f}", f"{r['load_s']:.1f}", f"{p['load_s']:.1f}"])
         print(" ".join(rows[-1]), file=sys.stderr, flush=True)
-    if args.markdown:
-        print("| " + " | ".join(header) + " |")
-        print("|---|" + "---:|" * (len(header) - 1))
-        for row in rows:
-            print("| " + " | ".join(row) + " |")
-    else:
-        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-        print("  ".join(h.rjust(w) for h, w in zip(header, widths)))
-        for row in rows:
-            print("  ".join(c.rjust(w) for c, w in zip(row, widths)))
+    print_table(header, rows, args.markdown, 1)
     return 0
 
 

@@ -24,18 +24,6 @@ OOM = b"OOM command not allowed when used memory > 'maxmemory'."
 
 
 # --- the oom step, on the shared servers ------------------------------------------------------
-@contextmanager
-def _set_from(other, name: str, value: str):
-    """CONFIG SET from the other connection (the one under test is inside MULTI)."""
-    old = other.theirs.call("CONFIG", "GET", name)
-    old = old[1] if isinstance(old, list) else list(old.values())[0]
-    other.check("CONFIG", "SET", name, value)
-    try:
-        yield
-    finally:
-        other.check("CONFIG", "SET", name, old)
-
-
 def test_oom_refuses_denyoom_commands(diff):
     diff.check("SET", "k", "v")
     diff.check("RPUSH", "l", "a")
@@ -142,7 +130,7 @@ def test_oom_flag_checked_when_the_script_runs(diff, other):
     diff.check("EVALSHA", sha, "0")
     diff.check("GET", "k")
     other.check("SCRIPT", "LOAD", body)
-    with _set_from(other, "maxmemory", "1"):
+    with other.config("maxmemory", "1"):
         diff.check("EXEC")  # [-OOM allow-oom flag is not set on the script..., nil]
 
 
@@ -154,7 +142,7 @@ def test_watched_key_evicted_aborts_exec(diff, other):
     diff.check("WATCH", "w")
     diff.check("MULTI")
     diff.check("GET", "pad1")
-    with _set_from(other, "maxmemory-policy", "volatile-ttl"), _set_from(other, "maxmemory", "1"):
+    with other.config("maxmemory-policy", "volatile-ttl"), other.config("maxmemory", "1"):
         other.check("EXISTS", "w")  # evicted on the way
         diff.check("EXEC")  # nil: the transaction saw w change
 

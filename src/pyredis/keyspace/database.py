@@ -104,19 +104,14 @@ class Database:
 
     def lookup_notouch(self, key: bytes):
         """lookupKeyReadWithFlags(LOOKUP_NOTOUCH): expiry and hit/miss counting, no touch."""
-        v = self.data.get(key)
-        if v is not None:
-            if self.expires:
-                when = self.expires.get(key)
-                if when is not None and when < self.clock_ms():
-                    self._expire(key)
-                    return self._missed(key)
-            if self.counting:
-                self.stats.keyspace_hits += 1
-            return v
-        if self.counting:
+        if self.expires and self.expire_if_needed(key):
             return self._missed(key)
-        return None
+        v = self.data.get(key)
+        if v is None:
+            return self._missed(key)
+        if self.counting:
+            self.stats.keyspace_hits += 1
+        return v
 
     def _missed(self, key: bytes) -> None:
         # INFO keyspace_hits/misses, counted for read-only commands as Redis's lookupKeyRead
