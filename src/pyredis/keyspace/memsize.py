@@ -170,10 +170,12 @@ def _stream_size(s: Stream) -> int:
     nodes = s.nodes
     k = len(nodes)
     size = ROBJ + 80 + 32 + 48 * k + 16  # robj, stream, rax and its nodes (about one per listpack)
-    if k <= SAMPLES:
+    if k <= 64:
         size += sum(n.alloc for n in nodes)
-    else:
-        size += sum(n.alloc for n in islice(nodes, SAMPLES)) * (k - 1) // SAMPLES + nodes[-1].alloc
+    else:  # the nodes' listpacks, from 64 spread over the stream (the first ones are not typical)
+        step = (k - 1) // 64
+        picked = nodes[0:k - 1:step]
+        size += sum(n.alloc for n in picked) * (k - 1) // len(picked) + nodes[-1].alloc
     if s.groups:
         for g in s.groups.values():
             # streamCG + its PEL rax; a NACK (24 -> 32) and two rax entries per pending id;
