@@ -80,7 +80,7 @@ def _sec_server(state) -> list[tuple[str, Any]]:
         ("uptime_in_days", uptime // 86400),
         ("hz", cron_hz),
         ("configured_hz", cron_hz),
-        ("lru_clock", (int(now * 1000) // 1000) & ((1 << 24) - 1)),
+        ("lru_clock", state.dbs[0].lru_now),  # server.lruclock (the cron's, as OBJECT IDLETIME reads it)
         ("executable", os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else sys.executable),
         ("config_file", cfg.config_file or ""),
         ("io_threads_active", 0),
