@@ -228,6 +228,12 @@ class BlockingManager:
     def block(self, c: Client, marker: Blocked, resume) -> None:
         """Register client `c` (already paused by its connection) as waiting; `resume(reply)`
         sends the final reply and lets the connection go on."""
+        if marker.spec is None and c.argv:
+            # dispatch.call stamps markers of commands declared may_block (spec.MAY_BLOCK);
+            # for any other, only the first run's duration is lost, not the stats
+            from .spec import TABLE
+
+            marker.spec, marker.argv = TABLE.get(c.argv[0].lower()), c.argv
         dbid = c.db.id
         keys = []
         seen = set()

@@ -128,13 +128,12 @@ def resolve(argv: list[bytes], table: dict[bytes, CommandSpec] | None = None) ->
 def execute(c: Client, argv: list[bytes]):
     # lookup + arity, the common case (a known top-level command) inlined: this is the hot path
     state = c.server
-    spelling = state.spelling  # exact spellings of this server's table (spec.SPELLINGS)
-    spec = spelling.get(argv[0])
+    spec = state.spelling.get(argv[0])  # exact spellings of this server's table (spec.SPELLINGS)
     if spec is None:
         table = state.commands  # None unless rename-command: then this server's own table
         spec = (TABLE if table is None else table).get(argv[0].lower())
-        if spec is not None and len(spelling) < 4096:
-            spelling[argv[0]] = spec
+        if spec is not None and len(state.spelling) < 4096:
+            state.spelling[argv[0]] = spec
     if spec is None or spec.subcommands:
         spec = resolve(argv, state.commands)
         if type(spec) is CommandError:
@@ -323,7 +322,7 @@ def call(c: Client, spec: CommandSpec, argv: list[bytes]):
     server.stats.total_commands_processed += 1
     # slowlog: the arguments as the client sent them (propagation may rewrite, argv stays);
     # a command that blocked is logged when it is served (blocking.served_after)
-    if type(reply) is Blocked:
+    if spec.may_block and type(reply) is Blocked:
         reply.spec, reply.argv, reply.usec, reply.t0 = spec, argv, dur, t0
     elif dur >= server.slowlog_threshold >= 0:
         server.slowlog_push(c, spec, argv, dur)
