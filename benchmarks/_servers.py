@@ -76,8 +76,10 @@ class ServerProc:
 
 
 def start_pair(python: str = sys.executable, redis_server: str = "redis-server",
-               cpu: int | None = 0) -> tuple[ServerProc, ServerProc]:
-    redis = ServerProc("redis", [redis_server], cpu)
+               cpu: int | None = 0, baseline_python: str | None = None) -> tuple[ServerProc, ServerProc]:
+    """(reference, pyredis): the reference is redis-server, or another pyredis (baseline_python
+    -m pyredis) for a no-regression comparison; it keeps the name "redis" in the results."""
+    redis = ServerProc("redis", [baseline_python, "-m", "pyredis"] if baseline_python else [redis_server], cpu)
     try:
         ours = ServerProc("pyredis", [python, "-m", "pyredis"], cpu)
     except Exception:

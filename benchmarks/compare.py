@@ -60,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
     ap.add_argument("--python", default=sys.executable, help="interpreter that runs `-m pyredis`")
     ap.add_argument("--redis-server", default="redis-server")
+    ap.add_argument("--baseline-python", default=None,
+                    help="measure against `PY -m pyredis` (another checkout's interpreter) instead of redis-server: "
+                         "a no-regression check of pyredis against an earlier version, in the same run")
     ap.add_argument("--no-pin", action="store_true", help="do not pin with taskset")
     ap.add_argument("--timeout", type=float, default=600)
     args = ap.parse_args(argv)
@@ -69,7 +72,11 @@ def main(argv: list[str] | None = None) -> int:
     tests = [t.strip() for t in args.tests.split(",") if t.strip()]
     pipelines = [int(p) for p in args.pipeline.split(",")]
 
-    redis, ours = start_pair(args.python, args.redis_server, server_cpu)
+    if args.baseline_python:
+        redis, ours = start_pair(args.python, args.redis_server, server_cpu, baseline_python=args.baseline_python)
+    else:
+        redis, ours = start_pair(args.python, args.redis_server, server_cpu)
+    ref = "baseline" if args.baseline_python else "redis"
     # results[(pipeline, row)][server] = list of (rps, cpu_us)
     results: dict[tuple[int, str], dict[str, list[tuple[float, float]]]] = {}
     order: list[tuple[int, str]] = []
@@ -92,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         redis.stop()
         ours.stop()
 
-    header = ["test", "pipeline", "redis rps", "pyredis rps", "pyredis/redis", "redis µs CPU/req", "pyredis µs CPU/req"]
+    header = ["test", "pipeline", f"{ref} rps", "pyredis rps", f"pyredis/{ref}", f"{ref} µs CPU/req", "pyredis µs CPU/req"]
     table = []
     for key in order:
         r, p = results[key]["redis"], results[key]["pyredis"]

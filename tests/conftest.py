@@ -72,13 +72,18 @@ class RealRedis:
         self.url = f"redis://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, 10)
+
+
+def stop_process(proc: subprocess.Popen, timeout: float = 15) -> None:
+    """SIGTERM, then SIGKILL after `timeout` seconds: a server a test started ends with it."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 @pytest.fixture(scope="session")
@@ -87,6 +92,14 @@ def pyredis_srv(tmp_path_factory):
     data = tmp_path_factory.mktemp("pyredis-data")
     with pyredis.Server(port=0, enable_debug_command="yes", dir=str(data)) as s:
         yield s
+
+
+@pytest.fixture(scope="session")
+def certs(tmp_path_factory):
+    """A throwaway CA and certificates (trustme) in a temporary folder: tls_env.Certs."""
+    from tls_env import Certs
+
+    return Certs(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture(scope="session")

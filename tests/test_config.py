@@ -505,10 +505,25 @@ def test_failed_apply_rolls_back_and_reruns_hooks():
     cfg = Config()
     seen = []
     cfg.on_change("slowlog-log-slower-than", seen.append)
-    with pytest.raises(ConfigError, match="Unable to update TLS configuration"):
-        cfg.set_many([("slowlog-log-slower-than", "5"), ("tls-port", "6380")])
-    assert cfg["slowlog-log-slower-than"] == 10000 and cfg["tls-port"] == 0
+    applied = []
+
+    def apply_tls():  # as the server's: refuses while tls-port is set without certificates
+        applied.append(cfg["tls-port"])
+        if cfg["tls-port"]:
+            raise ValueError("Unable to update TLS configuration. Check server logs.")
+
+    cfg.on_apply(["tls-port", "tls-cert-file"], apply_tls)
+    with pytest.raises(ConfigError, match="argument 'tls-port'.*Unable to update TLS configuration"):
+        cfg.set_many([("slowlog-log-slower-than", "5"), ("TLS-PORT", "6380"), ("tls-cert-file", "x")])
+    assert cfg["slowlog-log-slower-than"] == 10000 and cfg["tls-port"] == 0 and cfg["tls-cert-file"] == ""
     assert seen == [5, 10000]
+    assert applied == [6380, 0]  # once for both directives, then again with the old values
+    applied.clear()
+    cfg.set_many([("tls-cert-file", "")])  # unchanged and not volatile: no apply
+    assert applied == []
+    cfg.on_apply(["tls-key-file"], apply_tls, volatile=["tls-key-file"])
+    cfg.set_many([("tls-key-file", "")])  # volatile: the file is read again
+    assert applied == [0]
 
 
 def test_failed_tls_multi_set_matches_redis(diff):

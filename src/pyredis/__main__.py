@@ -40,7 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     from .server.server import RedisServer, StartupError, install_event_loop_policy, run_until_stopped
 
     install_event_loop_policy()
-    srv = RedisServer(cfg)
+    try:
+        srv = RedisServer(cfg)
+    except ConfigError as e:  # rename-command names a command the table does not have
+        sys.stderr.write(f"\n*** FATAL CONFIG FILE ERROR (pyredis {__version__}, Redis {REDIS_VERSION}) ***\n{e}\n")
+        return 1
     from .server import crash
 
     crash.install(srv)  # a fatal signal leaves a crash report in the log

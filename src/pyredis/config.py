@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .util import glob_match, sdscatrepr
+from .util import sdssplitargs_str as split_args  # Redis splits config lines with sdssplitargs
 
 MEMORY_UNITS = {"b": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2, "g": 1000**3, "gb": 1024**3}
 LLONG_MAX = 2**63 - 1
@@ -266,6 +267,18 @@ def _parse_title_template(text: str) -> str:
     return text
 
 
+def _parse_octal_perm(text: str) -> int:
+    """unixsocketperm: strtoll(text, 8) over the whole text (an empty text reads as 0)."""
+    t = text.strip(" \t\n\v\f\r") if text[:1].isspace() else text
+    digits = t[1:] if t[:1] in "+-" else t
+    if digits and not all(c in "01234567" for c in digits):
+        raise ValueError("argument couldn't be parsed as an octal number")
+    v = int(t, 8) if digits else 0
+    if v < 0 or v > 0o777:
+        raise ValueError("argument must be between 0 and 511 inclusive")
+    return v
+
+
 def _clamp_hz(v: int) -> int:
     return max(1, min(500, v))
 
@@ -280,13 +293,13 @@ _d("bind-source-addr", "string", "")
 _d("port", "int", 6379, lo=0, hi=65535)
 _d("tls-port", "int", 0, lo=0, hi=65535)
 _d("unixsocket", "string", "", mutable=False)
-_d("unixsocketperm", "int", 0, mutable=False, hi=0o777)
+_d("unixsocketperm", "special", 0, mutable=False, parse=_parse_octal_perm, render=lambda v: "%o" % v)
 _d("protected-mode", "bool", True)
 _d("tcp-backlog", "int", 511, mutable=False, **_I)
 _d("tcp-keepalive", "int", 300, **_I)
 _d("timeout", "int", 0, **_I)
 _d("socket-mark-id", "int", 0, mutable=False, hi=UINT_MAX)
-# TLS (accepted and shown; pyredis does not speak TLS)
+# TLS (server/tls.py; what pyredis does not implement warns: server/server.py NOT_IMPLEMENTED)
 _d("tls-cert-file", "string", "")
 _d("tls-key-file", "string", "")
 _d("tls-key-file-pass", "string", "")
@@ -512,69 +525,6 @@ def _copy(v: Any) -> Any:
     return v
 
 
-_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "a": "\a"}
-_HEX = "0123456789abcdefABCDEF"
-
-
-def split_args(line: str) -> list[str] | None:
-    """sdssplitargs: words separated by spaces; "double quotes" with C escapes (\\xHH...),
-    'single quotes' with only \\' escaped. None when quotes are unbalanced or a closing
-    quote is not followed by a space."""
-    out: list[str] = []
-    i, n = 0, len(line)
-    while True:
-        while i < n and line[i].isspace():
-            i += 1
-        if i >= n:
-            return out
-        cur = bytearray()
-        inq = insq = False
-        while True:
-            if inq:
-                if i >= n:
-                    return None
-                c = line[i]
-                if c == "\\" and i + 3 < n and line[i + 1] == "x" and line[i + 2] in _HEX and line[i + 3] in _HEX:
-                    cur.append(int(line[i + 2:i + 4], 16))
-                    i += 3
-                elif c == "\\" and i + 1 < n:
-                    i += 1
-                    cur += _ESCAPES.get(line[i], line[i]).encode("utf-8", "surrogateescape")
-                elif c == '"':
-                    if i + 1 < n and not line[i + 1].isspace():
-                        return None
-                    i += 1
-                    break
-                else:
-                    cur += c.encode("utf-8", "surrogateescape")
-            elif insq:
-                if i >= n:
-                    return None
-                c = line[i]
-                if c == "\\" and i + 1 < n and line[i + 1] == "'":
-                    i += 1
-                    cur += b"'"
-                elif c == "'":
-                    if i + 1 < n and not line[i + 1].isspace():
-                        return None
-                    i += 1
-                    break
-                else:
-                    cur += c.encode("utf-8", "surrogateescape")
-            else:
-                if i >= n or line[i].isspace():
-                    break
-                c = line[i]
-                if c == '"':
-                    inq = True
-                elif c == "'":
-                    insq = True
-                else:
-                    cur += c.encode("utf-8", "surrogateescape")
-            i += 1
-        out.append(cur.decode("utf-8", "surrogateescape"))
-
-
 def _mem_units(v: int) -> str:
     """rewriteConfigFormatMemory: the largest of gb/mb/kb that divides v exactly."""
     if v > 0:
@@ -611,40 +561,25 @@ def _quote(word: str) -> str:
     return "".join(out)
 
 
-# Directives whose CONFIG SET runs one of Redis's apply functions (config.c's apply_fn),
-# run once per CONFIG SET after every value is set, and only when the value changed.
-APPLY_FN: dict[str, str] = {"port": "port", "bind": "bind", "tls-port": "tls-port"}
-for _n in ("tls-session-cache-size", "tls-session-cache-timeout", "tls-cluster", "tls-replication",
-           "tls-prefer-server-ciphers", "tls-session-caching", "tls-cert-file", "tls-key-file", "tls-key-file-pass",
-           "tls-client-cert-file", "tls-client-key-file", "tls-client-key-file-pass", "tls-dh-params-file",
-           "tls-ca-cert-file", "tls-ca-cert-dir", "tls-protocols", "tls-ciphers", "tls-ciphersuites"):
-    APPLY_FN[_n] = "tls"
-_TLS_FAILED = "Unable to update TLS configuration. Check server logs."
-
-
-def _apply_tls(cfg: Config) -> None:
-    """applyTlsCfg: pyredis has no TLS, so enabling it fails as redis-server does without certificates."""
-    if cfg["tls-port"] or cfg["tls-replication"] or cfg["tls-cluster"]:
-        raise ValueError(_TLS_FAILED)
-
-
-def _apply_tls_port(cfg: Config) -> None:
-    """applyTLSPort: TLS must be configured first, which it never is in pyredis."""
-    raise ValueError(_TLS_FAILED)
-
-
 class Config:
     def __init__(self) -> None:
         self.values: dict[str, Any] = {}
         for d in DIRECTIVES:
             self.values[d.name] = _copy(d.default)
         self.hooks: dict[str, list[Callable[[Any], None]]] = {}
-        # Redis's apply functions by APPLY_FN name: fn(config) raises ValueError(reply text)
-        # when the new values cannot take effect. The server registers "port" and "bind".
-        self.appliers: dict[str, Callable[[Config], None]] = {"tls": _apply_tls, "tls-port": _apply_tls_port}
-        self.log: Callable[[str, str], None] = lambda level, msg: None  # the server's log
         self.config_file: str | None = None  # absolute path of the file given at startup
         self._save_seen = False
+        # Redis's apply functions: (names, fn, volatile names) run once per CONFIG SET after
+        # every value is stored (on_apply).
+        self.appliers: list[tuple[frozenset[str], Callable[[], None], frozenset[str]]] = []
+        # rename-command lines, in order: (old, new, line number, line) -- applied to the
+        # command table by core/state.py, which knows the commands.
+        self.renames: list[tuple[str, str, int, str]] = []
+        self._lineno = 0
+        # `user <name> <rules...>` lines (core/acl.py loads them at start-up), words as bytes
+        self.user_lines: list[list[bytes]] = []
+        # Set by core/acl.py: the `user` lines CONFIG REWRITE writes (none with an aclfile)
+        self.rewrite_users: Callable[[], list[str]] | None = None
 
     def __getitem__(self, name: str) -> Any:
         return self.values[TABLE[name].name]
@@ -659,6 +594,12 @@ class Config:
 
     def on_change(self, name: str, hook: Callable[[Any], None]) -> None:
         self.hooks.setdefault(TABLE[name].name, []).append(hook)
+
+    def on_apply(self, names, fn: Callable[[], None], volatile=()) -> None:
+        """fn() once after a CONFIG SET changed any of `names` (a `volatile` one even when set to
+        the same value: a certificate path reloads the file), as Redis's apply functions. fn
+        raises ValueError(text) to refuse: every value of that CONFIG SET is restored."""
+        self.appliers.append((frozenset(names), fn, frozenset(volatile)))
 
     # --- values ------------------------------------------------------------------------
     def parse_value(self, d: Directive, text: str) -> Any:
@@ -744,14 +685,11 @@ class Config:
         self._store(d, v)
 
     def set_many(self, pairs: list[tuple[str, str]], allow_protected: bool = False) -> None:
-        """CONFIG SET as Redis's configSetCommand: check every name, then set the values in
-        order (a value that fails to parse or set restores the ones set before it), then run
-        the apply functions of the changed directives once each (APPLY_FN); an apply that
-        fails restores every value and re-applies. All or nothing.
+        """CONFIG SET: validate every pair, then set them all, or none.
 
         Raises ConfigError whose text is the whole error reply (without the leading "ERR ")."""
         err_name = err_text = None
-        chosen: list[Directive] = []
+        chosen: list[tuple[str, Directive]] = []
         seen: set[str] = set()
         for name, _ in pairs:
             lname = name.lower()
@@ -765,57 +703,55 @@ class Config:
                     err_name, err_text = name, "can't set immutable config"
                 elif d.protected and not allow_protected:
                     err_name, err_text = name, "can't set protected config"
-                elif lname in seen:  # an alias is a config of its own for this check, as in Redis
+                elif lname in seen:
                     err_name, err_text = name, "duplicate parameter"
             seen.add(lname)
-            chosen.append(d)
+            chosen.append((name, d))
         if err_name is not None:
             raise ConfigError(f"CONFIG SET failed (possibly related to argument '{err_name}') - {err_text}")
-        # Redis names the config as it looked it up (lowercase; an alias under its own name).
-        names = [n.lower() for n, _ in pairs]
-        old = [_copy(self.values[d.name]) for d in chosen]
-        applies: list[tuple[str, int]] = []  # (apply function, index of the first config using it)
-        for i, (d, (_, text)) in enumerate(zip(chosen, pairs)):
-            try:
+        # Redis names a failing directive as its own table entry does (an alias is an entry of its
+        # own), i.e. as typed, in lowercase.
+        names = [name.lower() for name, _ in chosen]
+        new: list[tuple[Directive, Any]] = []
+        old: list[tuple[Directive, Any]] = []
+        ran: list[Callable[[], None]] = []
+        failed = 0
+        try:
+            # set each value in order: a set that fails (a value that does not parse, dir's
+            # chdir) stops there and restores the ones before it
+            for i, ((_, d), (_, text)) in enumerate(zip(chosen, pairs)):
+                failed = i
                 v = self.parse_value(d, text)
-                changed = v != self.values[d.name]
+                was = self.values[d.name]
                 if d.name == "dir":
                     try:
                         os.chdir(v)
                     except OSError as e:
                         raise ValueError(e.strerror) from None
                 self._store(d, v)
-            except ValueError as e:
-                self._restore(chosen[: i + 1], old[: i + 1], [])
-                raise ConfigError(f"CONFIG SET failed (possibly related to argument '{names[i]}') - {e}") from None
-            fn = APPLY_FN.get(d.name)
-            if changed and fn is not None and all(fn != f for f, _ in applies):
-                applies.append((fn, i))
-        for fn, i in applies:
-            try:
-                self.appliers[fn](self)
-            except ValueError as e:
-                self.log("warning", f"Failed applying new configuration. Possibly related to new {names[i]} setting. "
-                                    "Restoring previous settings.")
-                self._restore(chosen, old, applies)
-                raise ConfigError(f"CONFIG SET failed (possibly related to argument '{names[i]}') - {e}") from None
-
-    def _restore(self, chosen: list[Directive], old: list[Any], applies: list[tuple[str, int]]) -> None:
-        """restoreBackupConfig: the old values back, then their apply functions again."""
-        for d, v in zip(chosen, old):
-            try:
-                if d.name == "dir":
-                    os.chdir(v)
-                self._store(d, v)
-            except (ValueError, OSError) as e:
-                self.values[d.name] = v
-                self.log("warning", f"Failed restoring failed CONFIG SET command. Error setting {d.name} to "
-                                    f"'{self.render_value(d, v)}': {e}")
-        for fn, _ in applies:
-            try:
-                self.appliers[fn](self)
-            except ValueError as e:
-                self.log("warning", f"Failed applying restored failed CONFIG SET command: {e}")
+                new.append((d, v))
+                old.append((d, was))
+            # the apply functions of what changed, each once, named after its first directive
+            for i, ((d, v), (_, was)) in enumerate(zip(new, old)):
+                for anames, fn, volatile in self.appliers:
+                    if d.name in anames and fn not in ran and (v != was or d.name in volatile):
+                        ran.append(fn)
+                        failed = i
+                        fn()
+        except ValueError as e:  # restore everything set, and re-apply (restoreBackupConfig)
+            for d, v in reversed(old):
+                try:
+                    if d.name == "dir":
+                        os.chdir(v)
+                    self._store(d, v)
+                except (ValueError, OSError):
+                    self.values[d.name] = v
+            for fn in ran:
+                try:
+                    fn()
+                except ValueError:
+                    pass
+            raise ConfigError(f"CONFIG SET failed (possibly related to argument '{names[failed]}') - {e}") from None
 
     def get(self, pattern: str) -> dict[str, str]:
         """CONFIG GET <pattern>: an exact name answers under the name as given."""
@@ -844,9 +780,10 @@ class Config:
                 lines[-1].append(a)
             else:
                 raise ConfigError(f"Invalid argument '{a}'")
-        for words in lines:
+        for i, words in enumerate(lines, 1):
             if len(words) == 1:
                 words.append("")  # `--save ""` arrives as `--save` with an empty word
+            self._lineno = i
             self._apply_words(words, " ".join(words))
 
     def load_file(self, path: str) -> None:
@@ -866,6 +803,7 @@ class Config:
             if not words:
                 continue
             try:
+                self._lineno = lineno
                 self._apply_words(words, s)
             except ConfigError as e:
                 raise ConfigError(f"Reading the configuration file, at line {lineno}\n>>> '{s}'\n{e}") from None
@@ -876,8 +814,18 @@ class Config:
             for p in words[1:]:
                 self.load_file(p)
             return
-        if name in ("rename-command", "user", "loadmodule", "sentinel"):
-            return  # accepted; ACL users and renames are handled elsewhere or not at all
+        if name == "rename-command" and len(words) == 3:
+            self.renames.append((words[1], words[2], self._lineno, line))
+            return
+        if name == "user" and len(words) >= 2:
+            bwords = [w.encode("utf-8", "surrogateescape") for w in words]
+            if any(u[1] == bwords[1] for u in self.user_lines):
+                raise ConfigError("Error in user declaration '%s': Duplicate user found. A user can only be "
+                                  "defined once in config files" % words[1])
+            self.user_lines.append(bwords)
+            return
+        if name in ("loadmodule", "sentinel"):
+            return  # accepted; modules and sentinel are not supported
         d = TABLE.get(name)
         if d is None:
             raise ConfigError("Bad directive or wrong number of arguments")
@@ -930,6 +878,8 @@ class Config:
             old_lines = []
         out: list[str] = []
         done: set[str] = set()
+        # `user` lines: the current ACL users take the places of the old lines, in order
+        users = list(self.rewrite_users()) if self.rewrite_users is not None else None
         marker = "# Generated by CONFIG REWRITE"
         for line in old_lines:
             s = line.strip()
@@ -941,6 +891,9 @@ class Config:
             words = split_args(s)
             if words is None:
                 out.append(line)
+                continue
+            if users is not None and words and words[0].lower() == "user":
+                out.append(users.pop(0) if users else "")
                 continue
             d = TABLE.get(words[0].lower()) if words else None
             if d is None:
@@ -957,6 +910,7 @@ class Config:
                 continue
             if force_all or self.values[d.name] != d.default:
                 extra.extend(self._lines_for(d))
+        extra.extend(users or [])
         if extra:
             if out and out[-1].strip():
                 out.append("")

@@ -5,6 +5,7 @@
     with Server(port=0, subprocess=True, dir=tmp):     # separate process (kill -9 tests)
         ...
 Config directives are keyword arguments with '_' for '-': Server(appendonly="yes").
+port=0 picks a free port; port=None opens no plain TCP port (TLS or unix socket only).
 """
 
 from __future__ import annotations
@@ -36,11 +37,12 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 class Server:
-    def __init__(self, port: int = 0, host: str = "127.0.0.1", subprocess: bool = False,
+    def __init__(self, port: int | None = 0, host: str = "127.0.0.1", subprocess: bool = False,
                  config_file: str | None = None, **config: Any) -> None:
         self.host = host
         self.requested_port = port
         self.port = port
+        self.tls_port = int(config.get("tls_port", 0) or 0)
         self.use_subprocess = subprocess
         self.config_file = config_file
         self.config = dict(config)
@@ -77,13 +79,14 @@ class Server:
         cfg = Config()
         if self.config_file:
             cfg.load_file(self.config_file)
-        cfg.load_args(_directive_args({**self.config, "port": self.port}))
+        cfg.load_args(_directive_args({**self.config, "port": self.port or 0}))
         # A thread cannot chdir for itself: persistence resolves files against an absolute dir.
         cfg.values["dir"] = os.path.abspath(cfg["dir"] or ".")
         os.makedirs(cfg["dir"], exist_ok=True)
         from . import commands  # noqa: F401  (registers the command table)
 
-        self._srv = RedisServer(cfg)
+        # port=0 (the default): a free port; port=None: no plain TCP listener (Redis's port 0)
+        self._srv = RedisServer(cfg, free_port=self.requested_port == 0)
         ready = threading.Event()
 
         def run() -> None:
@@ -109,6 +112,7 @@ class Server:
         if self.error is not None:
             raise self.error
         self.port = self._srv.port
+        self.tls_port = self._srv.tls_port
 
     def _start_subprocess(self) -> None:
         if not self.port:

@@ -1,5 +1,6 @@
 """Small pure helpers shared by every layer: Redis's glob matching, number parsing and
-sdssplitargs-style word splitting."""
+sdssplitargs word splitting (the bytes splitter lives in protocol/parser.py, below this layer,
+because the inline protocol needs it)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import math
 import re
 from functools import lru_cache
 
-from .protocol.parser import string2ll
+from .protocol.parser import sdssplitargs, string2ll
 
-__all__ = ["glob_match", "string2ll", "parse_double", "compile_glob", "sdscatrepr", "split_shell_words"]
+__all__ = ["glob_match", "string2ll", "parse_double", "compile_glob", "sdscatrepr", "sdssplitargs", "sdssplitargs_str", "lp_backlen_size"]
 
 
 def _lower(c: int) -> int:
@@ -187,68 +188,23 @@ def sdscatrepr(s: bytes) -> str:
     return "".join(out)
 
 
-def split_shell_words(line: bytes) -> list[bytes] | None:
-    """sdssplitargs: whitespace separated words with "..." and '...' quoting; None if unbalanced."""
-    out: list[bytes] = []
-    i = 0
-    n = len(line)
-    while True:
-        while i < n and line[i:i + 1].isspace():
-            i += 1
-        if i >= n:
-            return out
-        cur = bytearray()
-        inq = insq = False
-        while True:
-            if inq:
-                if i >= n:
-                    return None
-                ch = line[i:i + 1]
-                if ch == b"\\" and i + 1 < n:
-                    nx = line[i + 1:i + 2]
-                    if nx == b"x" and i + 3 < n:
-                        try:
-                            cur.append(int(line[i + 2:i + 4], 16))
-                            i += 4
-                            continue
-                        except ValueError:
-                            pass
-                    cur += {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"a": b"\a"}.get(nx, nx)
-                    i += 2
-                    continue
-                if ch == b'"':
-                    if i + 1 < n and not line[i + 1:i + 2].isspace():
-                        return None
-                    i += 1
-                    break
-                cur += ch
-                i += 1
-            elif insq:
-                if i >= n:
-                    return None
-                ch = line[i:i + 1]
-                if ch == b"\\" and line[i + 1:i + 2] == b"'":
-                    cur += b"'"
-                    i += 2
-                    continue
-                if ch == b"'":
-                    if i + 1 < n and not line[i + 1:i + 2].isspace():
-                        return None
-                    i += 1
-                    break
-                cur += ch
-                i += 1
-            else:
-                if i >= n:
-                    break
-                ch = line[i:i + 1]
-                if ch.isspace():
-                    break
-                if ch == b'"':
-                    inq = True
-                elif ch == b"'":
-                    insq = True
-                else:
-                    cur += ch
-                i += 1
-        out.append(bytes(cur))
+def sdssplitargs_str(line: str) -> list[str] | None:
+    """sdssplitargs for text read as str (redis.conf, the AOF manifest): the line's UTF-8
+    bytes (surrogate escapes for undecodable bytes) are split and each word decoded back."""
+    words = sdssplitargs(line.encode("utf-8", "surrogateescape"))
+    if words is None:
+        return None
+    return [w.decode("utf-8", "surrogateescape") for w in words]
+
+
+def lp_backlen_size(n: int) -> int:
+    """The bytes a listpack entry's back-length takes for an entry of n bytes (lpEncodeBacklen)."""
+    if n <= 127:
+        return 1
+    if n < 16383:
+        return 2
+    if n < 2097151:
+        return 3
+    if n < 268435455:
+        return 4
+    return 5

@@ -211,6 +211,22 @@ def test_split_args():
     assert split_args("   ") == []
 
 
+@needs_redis_cli
+def test_stdin_line_splitting_edges(pyredis_server):
+    """redis-cli splits a line with the server's sdssplitargs (cliSplitArgs): \\v and \\f stay
+    inside a word, `\\x` without two hex digits is a plain `x`, a NUL ends the line."""
+    port = str(pyredis_server.port)
+    script = b'ECHO a\x0bb\nECHO a\x0cb\nECHO "x\\x 1"\nECHO "\\x41\\x4a"\n'
+    for mode in ([], ["--no-raw"]):
+        ours = run(PYREDIS_CLI, "-p", port, *mode, stdin=script)
+        theirs = run(REDIS_CLI, "-p", port, *mode, stdin=script)
+        assert ours.stdout == theirs.stdout and ours.returncode == theirs.returncode, (ours.stdout, theirs.stdout)
+    from pyredis.cli.client import split_args
+
+    assert split_args("get a\x0bb") == [b"get", b"a\x0bb"]
+    assert split_args("get a\x00b") == [b"get", b"a"]
+
+
 def test_tty_format_units():
     from pyredis.cli.client import Reply
     from pyredis.cli.printer import format_raw, format_tty

@@ -247,3 +247,94 @@ def test_settings_precedence(tmp_path, monkeypatch):
     assert (s.port, s.password, s.appendonly, s.appendfsync) == (7002, "fromtoml", False, "always")
     s = load_settings(None, {"port": 7003, "password": "fromcli", "data_dir": str(tmp_path / "d")})
     assert (s.port, s.password, s.data_dir) == (7003, "fromcli", tmp_path / "d")
+
+
+def test_start_env_tls_makes_a_ca_once_and_serves_rediss(project):
+    (project.root / "pyredis.conf").write_text("unixsocket dev.sock\nunixsocketperm 700\n")
+    out = cli(project.root, "start-env", "--tls")
+    assert out.returncode == 0, out.stderr + out.stdout
+    ca = project.root / ".pyredis" / "data" / "tls" / "ca.crt"
+    assert f"rediss://localhost:{project.port}" in out.stdout
+    assert f"trust the CA {ca}  (new)" in out.stdout
+    sock = project.root / ".pyredis" / "data" / "dev.sock"
+    assert f"unix://{sock}" in out.stdout
+    r = project.client(ssl=True, ssl_ca_certs=str(ca))
+    assert r.set("k", "v") and r.get("k") == "v"
+    r.close()
+    u = redis.Redis(unix_socket_path=str(sock), decode_responses=True)
+    assert u.get("k") == "v"
+    u.close()
+    # plain text on the TLS port is refused, the service keeps running
+    with pytest.raises(redis.ConnectionError):
+        project.client(socket_timeout=2).ping()
+    st = cli(project.root, "status")
+    assert st.returncode == 0 and f"rediss://localhost:{project.port}" in st.stdout and str(ca) in st.stdout
+    assert cli(project.root, "health").stdout.strip() == "PONG"
+    assert cli(project.root, "redis-cli", "get", "k").stdout.strip() == "v"
+    ca_bytes, key_mode = ca.read_bytes(), (ca.parent / "ca.key").stat().st_mode & 0o777
+    assert key_mode == 0o600
+    assert cli(project.root, "stop-env").returncode == 0
+    # a second start reuses the CA clients already trust
+    out = cli(project.root, "start-env", "--tls")
+    assert out.returncode == 0 and "(new)" not in out.stdout and ca.read_bytes() == ca_bytes
+    r = project.client(ssl=True, ssl_ca_certs=str(ca))
+    assert r.get("k") == "v"
+    r.close()
+
+
+def _acl_project(tmp_path, extra: str) -> Project:
+    port = free_port()
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(f'[project]\nname = "app"\n[tool.pyredis.dev]\nport = {port}\n' + extra)
+    return Project(root, port)
+
+
+def test_acl_users_in_pyproject(tmp_path):
+    proj = _acl_project(tmp_path, 'users = ["default off", "admin on >adm-pw ~* &* +@all", '
+                                  '"app on >app-pw ~app:* +@read +@write -@dangerous"]\n'
+                                  'username = "admin"\npassword = "adm-pw"\n')
+    try:
+        out = cli(proj.root, "start-env")
+        assert out.returncode == 0, out.stderr
+        assert "app-pw" not in Path(f"/proc/{proj.pid()}/cmdline").read_text()  # users go on stdin
+        with pytest.raises(redis.AuthenticationError):
+            proj.client().ping()
+        app = proj.client(username="app", password="app-pw")
+        assert app.set("app:1", "x") and app.get("app:1") == "x"
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            app.get("other")
+        admin = proj.client(username="admin", password="adm-pw")
+        assert admin.acl_whoami() == "admin"
+        st = cli(proj.root, "status")
+        assert st.returncode == 0, st.stderr
+        assert "Auth:        on (password required; ACL users: default, admin, app)" in st.stdout
+        js = cli(proj.root, "status", "--json")
+        assert '"auth": "on"' in js.stdout
+        assert cli(proj.root, "health").stdout == "PONG\n"
+        assert cli(proj.root, "redis-cli", "acl", "whoami").stdout == "admin\n"
+    finally:
+        pid = proj.pid()
+        cli(proj.root, "stop-env", "--force", "--timeout", "10")
+        _kill_leftover(pid)
+
+
+def test_aclfile_in_pyproject_and_auth_off(tmp_path):
+    proj = _acl_project(tmp_path, 'aclfile = "users.acl"\n')
+    (proj.root / "users.acl").write_text("user default on nopass ~* &* +@all\nuser bob on >b ~* +get\n")
+    try:
+        out = cli(proj.root, "start-env")
+        assert out.returncode == 0, out.stderr
+        st = cli(proj.root, "status")
+        assert "Auth:        off (no password needed)" in st.stdout, st.stdout
+        c = proj.client()
+        assert c.acl_users() == ["bob", "default"]
+        c.acl_setuser("carol", enabled=True, nopass=True)
+        assert c.execute_command("ACL", "SAVE") in ("OK", b"OK", True)
+        assert "user carol on nopass" in (proj.root / "users.acl").read_text()
+        c.config_set("requirepass", "now")
+        assert "Auth:        on (password required; aclfile" in cli(proj.root, "status", "--password", "now").stdout
+    finally:
+        pid = proj.pid()
+        cli(proj.root, "stop-env", "--force", "--timeout", "10", "--password", "now")
+        _kill_leftover(pid)

@@ -11,7 +11,8 @@ import pytest
 
 from effects import Effects
 
-from pyredis.commands._longdouble import format_ld_human, ld_add, parse_ld
+import pyredis.commands  # noqa: F401  (fills the command table TABLE)
+from pyredis.core.longdouble import format_ld_human, ld_add, parse_ld
 from pyredis.core.spec import TABLE
 
 LLONG_MAX = 2**63 - 1

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pyredis.protocol.parser import Limits, RequestParser, split_args, string2ll
+from pyredis.protocol.parser import Limits, RequestParser, sdssplitargs, string2ll
 
 
 def enc(*args: bytes) -> bytes:
@@ -344,7 +344,7 @@ SPLIT = [
 
 @pytest.mark.parametrize("line,want", SPLIT, ids=[repr(x) for x, _ in SPLIT])
 def test_split_args(line, want):
-    assert split_args(line) == want
+    assert sdssplitargs(line) == want
 
 
 def test_inline_line_ends():

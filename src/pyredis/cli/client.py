@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from ..util import sdscatrepr
+from ..util import sdscatrepr, sdssplitargs
 from ..version import REDIS_VERSION, __version__
 from .printer import as_text, print_reply
 
@@ -170,63 +170,9 @@ def encode_command(args: list[bytes]) -> bytes:
 
 # --- argument splitting (sdssplitargs, for the prompt and stdin lines) ------------------------
 def split_args(line: str) -> list[bytes] | None:
-    """Split a command line like redis-cli: "double quotes" with \\n \\xHH escapes, 'single
-    quotes' with only \\' escaped. None for unbalanced quotes."""
-    data = line.encode("utf-8", "surrogateescape")
-    args: list[bytes] = []
-    i, n = 0, len(data)
-    hexd = b"0123456789abcdefABCDEF"
-    while True:
-        while i < n and data[i:i + 1].isspace():
-            i += 1
-        if i >= n:
-            return args
-        cur = bytearray()
-        inq = insq = False
-        while True:
-            c = data[i:i + 1]
-            if inq:
-                if not c:
-                    return None
-                if c == b"\\" and data[i + 1:i + 2] == b"x" and len(data[i + 2:i + 4]) == 2 \
-                        and all(x in hexd for x in data[i + 2:i + 4]):
-                    cur.append(int(data[i + 2:i + 4], 16))
-                    i += 3
-                elif c == b"\\" and i + 1 < n:
-                    i += 1
-                    e = data[i:i + 1]
-                    cur += {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"a": b"\a"}.get(e, e)
-                elif c == b'"':
-                    if i + 1 < n and not data[i + 1:i + 2].isspace():
-                        return None
-                    i += 1
-                    break
-                else:
-                    cur += c
-            elif insq:
-                if not c:
-                    return None
-                if c == b"\\" and data[i + 1:i + 2] == b"'":
-                    i += 1
-                    cur += b"'"
-                elif c == b"'":
-                    if i + 1 < n and not data[i + 1:i + 2].isspace():
-                        return None
-                    i += 1
-                    break
-                else:
-                    cur += c
-            else:
-                if not c or c.isspace():
-                    break
-                if c == b'"':
-                    inq = True
-                elif c == b"'":
-                    insq = True
-                else:
-                    cur += c
-            i += 1
-        args.append(bytes(cur))
+    """A prompt or stdin line split as redis-cli does: with the server's sdssplitargs
+    (redis-cli.c cliSplitArgs; its Lua debugger's verbatim `eval` is not supported here)."""
+    return sdssplitargs(line.encode("utf-8", "surrogateescape"))
 
 
 # --- connection ----------------------------------------------------------------------------

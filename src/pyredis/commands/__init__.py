@@ -1,7 +1,7 @@
 """One module per Redis command group. Importing this package registers every command.
 
 Every module here is imported (in name order), so a new module needs no entry; modules whose
-name starts with "_" (_server_common, _longdouble) are helpers and are left to their users.
+name starts with "_" (_server_common) are helpers and are left to their users.
 """
 
 import importlib

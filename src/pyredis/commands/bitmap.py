@@ -8,10 +8,11 @@ bitops.c, because it decides which error wins.
 
 from __future__ import annotations
 
+from ..core.args import clamp_ends, lookup_as, to_int, to_range_int
 from ..core.client import Client
 from ..core.notify import NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_STRING
 from ..core.spec import command
-from ..errors import NOT_INTEGER, SYNTAX, WRONGTYPE, CommandError
+from ..errors import SYNTAX, CommandError
 from ..protocol.parser import string2ll
 
 BIT_OFFSET_ERR = "ERR bit offset is not an integer or out of range"
@@ -30,27 +31,11 @@ def _s64(x: int) -> int:
 def _bit_offset(ctx: Client, arg: bytes, hash_: bool = False, bits: int = 0) -> int:
     """getBitOffsetFromArgument."""
     usehash = hash_ and bits > 0 and arg[:1] == b"#"
-    v = string2ll(arg[1:] if usehash else arg)
-    if v is None:
-        raise CommandError(BIT_OFFSET_ERR)
+    v = to_int(arg[1:] if usehash else arg, BIT_OFFSET_ERR)
     if usehash:
         v = _s64(v * bits)
     if v < 0 or (v >> 3) >= ctx.server.config["proto-max-bulk-len"]:
         raise CommandError(BIT_OFFSET_ERR)
-    return v
-
-
-def _read_string(ctx: Client, key: bytes):
-    v = ctx.db.lookup(key)
-    if v is not None and type(v) is not bytes:
-        raise CommandError(WRONGTYPE)
-    return v
-
-
-def _long(arg: bytes) -> int:
-    v = string2ll(arg)
-    if v is None:
-        raise CommandError(NOT_INTEGER)
     return v
 
 
@@ -60,10 +45,8 @@ def _long(arg: bytes) -> int:
          complexity="O(1)")
 def setbit(ctx: Client, key: bytes, offset: bytes, value: bytes):
     bitoffset = _bit_offset(ctx, offset)
-    on = string2ll(value)
-    if on is None or on & ~1:
-        raise CommandError("ERR bit is not an integer or out of range")
-    old = _read_string(ctx, key)
+    on = to_range_int(value, 0, 1, "ERR bit is not an integer or out of range")
+    old = lookup_as(ctx, key, bytes)
     byte = bitoffset >> 3
     bit = 7 - (bitoffset & 7)
     db = ctx.db
@@ -100,7 +83,7 @@ def setbit(ctx: Client, key: bytes, offset: bytes, value: bytes):
          complexity="O(1)")
 def getbit(ctx: Client, key: bytes, offset: bytes):
     bitoffset = _bit_offset(ctx, offset)
-    v = _read_string(ctx, key)
+    v = lookup_as(ctx, key, bytes)
     if v is None:
         return 0
     byte = bitoffset >> 3
@@ -115,16 +98,7 @@ def _bitrange(start: int, end: int, totlen: int, isbit: bool):
     with start/end in bytes and the masks of the bits outside the range in the edge bytes."""
     if isbit:
         totlen <<= 3
-    if start < 0:
-        start += totlen
-    if end < 0:
-        end += totlen
-    if start < 0:
-        start = 0
-    if end < 0:
-        end = 0
-    if end >= totlen:
-        end = totlen - 1
+    start, end = clamp_ends(start, end, totlen)
     first_mask = last_mask = 0
     if isbit and start <= end:
         first_mask = ~((1 << (8 - (start & 7))) - 1) & 0xFF
@@ -146,14 +120,14 @@ def _bit_unit(arg: bytes) -> bool:
 @command("BITCOUNT", arity=-2, flags="readonly", keys=(1, 1, 1), group="bitmap", since="2.6.0",
          summary="Count set bits in a string", complexity="O(N)")
 def bitcount(ctx: Client, key: bytes, *args: bytes):
-    p = _read_string(ctx, key)
+    p = lookup_as(ctx, key, bytes)
     if p is None:
         return 0
     n = len(args)
     first_mask = last_mask = 0
     if n == 2 or n == 3:
-        start = _long(args[0])
-        end = _long(args[1])
+        start = to_int(args[0])
+        end = to_int(args[1])
         if start < 0 and end < 0 and start > end:
             return 0
         isbit = _bit_unit(args[2]) if n == 3 else False
@@ -175,23 +149,21 @@ def bitcount(ctx: Client, key: bytes, *args: bytes):
 @command("BITPOS", arity=-3, flags="readonly", keys=(1, 1, 1), group="bitmap", since="2.8.7",
          summary="Find first bit set or clear in a string", complexity="O(N)")
 def bitpos(ctx: Client, key: bytes, bit_arg: bytes, *args: bytes):
-    bit = _long(bit_arg)
+    bit = to_int(bit_arg)
     if bit != 0 and bit != 1:
         raise CommandError("ERR The bit argument must be 1 or 0.")
-    p = ctx.db.lookup(key)
+    p = lookup_as(ctx, key, bytes)
     if p is None:
         return -1 if bit else 0
-    if type(p) is not bytes:
-        raise CommandError(WRONGTYPE)
     n = len(args)
     end_given = False
     first_mask = last_mask = 0
     strlen = len(p)
     if 1 <= n <= 3:
-        start = _long(args[0])
+        start = to_int(args[0])
         isbit = _bit_unit(args[2]) if n == 3 else False
         if n >= 2:
-            end = _long(args[1])
+            end = to_int(args[1])
             end_given = True
         else:
             end = (strlen << 3) + 7 if isbit else strlen - 1
@@ -230,12 +202,10 @@ def bitop(ctx: Client, op: bytes, dest: bytes, *srckeys: bytes):
     vals = []
     maxlen = 0
     for k in srckeys:
-        v = db.lookup(k)
+        v = lookup_as(ctx, k, bytes)
         if v is None:
             vals.append(b"")
             continue
-        if type(v) is not bytes:
-            raise CommandError(WRONGTYPE)
         vals.append(v)
         if len(v) > maxlen:
             maxlen = len(v)
@@ -384,12 +354,12 @@ def _bitfield(ctx: Client, key: bytes, args: tuple, ro: bool):
             readonly = False
             if highest < offset + bits - 1:
                 highest = offset + bits - 1
-            i64 = _long(args[j + 3])
+            i64 = to_int(args[j + 3])
         ops.append((opcode, offset, i64, owtype, bits, sign))
         j += 3 if opcode == _GET else 4
     db = ctx.db
     if readonly:
-        src = _read_string(ctx, key)
+        src = lookup_as(ctx, key, bytes)
         out = []
         for _op, offset, _v, _ow, bits, sign in ops:
             if src is None:
@@ -400,7 +370,7 @@ def _bitfield(ctx: Client, key: bytes, args: tuple, ro: bool):
         return out
     if ro:
         raise CommandError("ERR BITFIELD_RO only supports the GET subcommand")
-    old = _read_string(ctx, key)
+    old = lookup_as(ctx, key, bytes)
     size = (highest >> 3) + 1
     buf = bytearray(old) if old is not None else bytearray()
     # lookupStringForBitCommand's dirty: the key is created or grows; otherwise a write

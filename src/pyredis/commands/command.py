@@ -14,19 +14,17 @@ redis-server 7.0.15's own COMMAND output by tests/data/capture_command_docs.py.
 
 from __future__ import annotations
 
-import json
-import os
 from typing import Any
 
 from ..core.client import Client
+from ..core.keyspecs import keyspec_positions, native_flags, reference
 from ..core.spec import TABLE, CommandSpec, all_specs, command
 from ..errors import SYNTAX, CommandError
 from ..protocol.replies import SetReply, Simple
 from ..util import glob_match
 from ._server_common import help_reply
 
-# --- reference data (COMMAND DOCS text, key specs, tips) ----------------------------------
-_REF: dict | None = None
+# --- reference data (COMMAND DOCS text, key specs, tips): core/keyspecs.reference() ---------
 
 
 def _decode(v: Any) -> Any:
@@ -46,30 +44,24 @@ def _decode(v: Any) -> Any:
     return v
 
 
-def reference() -> dict:
-    global _REF
-    if _REF is None:
-        path = os.path.join(os.path.dirname(os.path.dirname(__file__)), "core", "command_docs.json")
-        try:
-            with open(path, encoding="utf-8") as f:
-                _REF = json.load(f)
-        except OSError:
-            _REF = {"docs": {}, "info": {}}
-    return _REF
+def _table(ctx: Client) -> dict[bytes, CommandSpec]:
+    """The server's command table: TABLE, or its own copy under rename-command (core/rename.py)."""
+    t = ctx.server.commands
+    return TABLE if t is None else t
 
 
-def _lookup_full(name: bytes) -> CommandSpec | None:
+def _lookup_full(ctx: Client, name: bytes) -> CommandSpec | None:
     """A command or `parent|sub` subcommand by name (case-insensitive)."""
     name = name.lower()
     if b"|" in name:
         parent, _, sub = name.partition(b"|")
-        spec = TABLE.get(parent)
+        spec = _table(ctx).get(parent)
         return spec.subcommands.get(sub) if spec is not None else None
-    return TABLE.get(name)
+    return _table(ctx).get(name)
 
 
-def _resolve_argv(argv: list[bytes] | tuple[bytes, ...]) -> CommandSpec | None:
-    spec = TABLE.get(argv[0].lower())
+def _resolve_argv(ctx: Client, argv: list[bytes] | tuple[bytes, ...]) -> CommandSpec | None:
+    spec = _table(ctx).get(argv[0].lower())
     if spec is not None and spec.subcommands:
         if len(argv) < 2:
             return spec  # the arity check will refuse it
@@ -152,7 +144,7 @@ def command_(ctx: Client, *args: bytes):
     """Returns detailed information about all commands."""
     if args:  # unknown subcommand (subcommands are dispatched by the table)
         raise CommandError("ERR unknown subcommand '%s'. Try COMMAND HELP." % args[0].decode("utf-8", "replace")[:128])
-    return [command_info(s) for s in TABLE.values()]
+    return [command_info(s) for s in _table(ctx).values()]
 
 
 # COMMAND has both a plain form and subcommands: the table dispatches subcommands only when
@@ -163,7 +155,7 @@ def command_(ctx: Client, *args: bytes):
          complexity="O(1)")
 def command_count(ctx: Client):
     """Returns a count of commands."""
-    return len(TABLE)
+    return len(_table(ctx))
 
 
 @command("COMMAND|INFO", arity=-2, flags="loading stale", group="server", acl="connection", since="2.8.13",
@@ -171,10 +163,10 @@ def command_count(ctx: Client):
 def command_info_(ctx: Client, *names: bytes):
     """Returns information about one, multiple or all commands."""
     if not names:
-        return [command_info(s) for s in TABLE.values()]
+        return [command_info(s) for s in _table(ctx).values()]
     out = []
     for n in names:
-        spec = _lookup_full(n)
+        spec = _lookup_full(ctx, n)
         out.append(command_info(spec) if spec is not None else None)
     return out
 
@@ -184,10 +176,10 @@ def command_info_(ctx: Client, *names: bytes):
 def command_docs_(ctx: Client, *names: bytes):
     """Returns documentary information about one, multiple or all commands."""
     if not names:
-        return {s.fullname.encode(): command_docs(s) for s in TABLE.values()}
+        return {s.fullname.encode(): command_docs(s) for s in _table(ctx).values()}
     out = {}
     for n in names:
-        spec = _lookup_full(n)
+        spec = _lookup_full(ctx, n)
         if spec is not None:
             out[spec.fullname.encode()] = command_docs(spec)
     return out
@@ -209,7 +201,8 @@ def _list_filter(kind: bytes, value: bytes):
          complexity="O(N) where N is the total number of Redis commands")
 def command_list(ctx: Client, *args: bytes):
     """Returns a list of command names."""
-    specs = all_specs()
+    specs = all_specs() if ctx.server.commands is None else [
+        x for s in ctx.server.commands.values() for x in (s, *s.subcommands.values())]
     if args:
         if len(args) != 3 or args[0].upper() != b"FILTERBY":
             raise CommandError(SYNTAX)
@@ -228,8 +221,8 @@ def _only_not_keys(spec: CommandSpec) -> bool:
     return bool(specs) and all({"+": "not_key"} in ks.get("flags", {"~": []})["~"] for ks in specs)
 
 
-def _getkeys_common(argv: tuple[bytes, ...]) -> tuple[CommandSpec, list[int]]:
-    spec = _resolve_argv(argv)
+def _getkeys_common(ctx: Client, argv: tuple[bytes, ...]) -> tuple[CommandSpec, list[int]]:
+    spec = _resolve_argv(ctx, argv)
     if spec is None or (spec.subcommands and spec.handler is None):
         raise CommandError("ERR Invalid command specified")
     if (spec.getkeys is None and spec.first_key <= 0) or _only_not_keys(spec):
@@ -250,90 +243,25 @@ def _getkeys_common(argv: tuple[bytes, ...]) -> tuple[CommandSpec, list[int]]:
          complexity="O(N) where N is the number of arguments to the command")
 def command_getkeys(ctx: Client, *argv: bytes):
     """Extracts the key names from an arbitrary command."""
-    _, positions = _getkeys_common(argv)
+    _, positions = _getkeys_common(ctx, argv)
     return [argv[i] for i in positions]
-
-
-def _keyspec_positions(ks: dict, argv: tuple[bytes, ...]) -> list[int]:
-    """Evaluate one captured key spec (begin_search + find_keys) over argv."""
-    n = len(argv)
-    bs = ks.get("begin_search", {})
-    spec = bs.get("spec", {})
-    if bs.get("type") == "index":
-        first = spec["index"]
-    elif bs.get("type") == "keyword":
-        kw = spec["keyword"].encode().lower()
-        start = spec["startfrom"]
-        first = -1
-        if start >= 0:
-            for i in range(start, n):
-                if argv[i].lower() == kw:
-                    first = i + 1
-                    break
-        else:
-            for i in range(n + start, 0, -1):
-                if argv[i].lower() == kw:
-                    first = i + 1
-                    break
-        if first < 0:
-            return []
-    else:
-        return []
-    fk = ks.get("find_keys", {})
-    fs = fk.get("spec", {})
-    if fk.get("type") == "range":
-        lastkey, step, limit = fs["lastkey"], fs["keystep"], fs["limit"]
-        if lastkey >= 0:
-            last = first + lastkey
-        elif limit <= 1:
-            last = n + lastkey
-        else:
-            last = first + ((n - first) // limit + lastkey)
-        return [i for i in range(first, min(last, n - 1) + 1, step)]
-    if fk.get("type") == "keynum":
-        idx = first + fs["keynumidx"]
-        if idx >= n:
-            return []
-        try:
-            num = int(argv[idx])
-        except ValueError:
-            return []
-        start = first + fs["firstkey"]
-        return [start + j * fs["keystep"] for j in range(num) if start + j * fs["keystep"] < n]
-    return []
 
 
 @command("COMMAND|GETKEYSANDFLAGS", arity=-4, flags="loading stale", group="server", acl="connection",
          since="7.0.0", complexity="O(N) where N is the number of arguments to the command")
 def command_getkeysandflags(ctx: Client, *argv: bytes):
     """Extracts the key names and access flags for an arbitrary command."""
-    spec, positions = _getkeys_common(argv)
+    spec, positions = _getkeys_common(ctx, argv)
     # Key specs flagged variable_flags: Redis's getkeys procs decide from the arguments.
-    if spec.fullname == "set":
-        get = any(a.upper() == b"GET" for a in argv[3:])
-        fl = [b"RW", b"access", b"update"] if get else [b"OW", b"update"]
-        return [[argv[1], SetReply(Simple(f) for f in fl)]]
-    if spec.fullname == "bitfield":
-        write = False  # read-only only when every operation is a well-formed GET/OVERFLOW
-        i, n = 2, len(argv)
-        while i < n:
-            op, rem = argv[i].upper(), n - i - 1
-            if op == b"GET" and rem >= 2:
-                i += 3
-            elif op == b"OVERFLOW" and rem >= 1:
-                i += 2
-            else:
-                write = True
-                break
-        fl = [b"RW", b"access", b"update"] if write else [b"RO", b"access"]
-        return [[argv[1], SetReply(Simple(f) for f in fl)]]
+    if spec.fullname in ("set", "bitfield"):
+        return [[argv[1], SetReply(Simple(f.encode()) for f in native_flags(spec, argv, 1, 1))]]
     ref = reference()["info"].get(spec.fullname)
     flags_at: dict[int, SetReply] = {}
     if ref is not None:
         for ks in ref["key_specs"]["~"]:
             fl = SetReply(Simple(f["+"].encode()) for f in ks.get("flags", {"~": []})["~"]
                           if f["+"] not in ("variable_flags", "incomplete"))
-            for p in _keyspec_positions(ks, argv):
+            for p in keyspec_positions(ks, argv):
                 flags_at.setdefault(p, fl)
     return [[argv[i], flags_at.get(i, SetReply())] for i in positions]
 

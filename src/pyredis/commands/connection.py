@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from ..core.args import to_int
-from ..core.client import Client
+from ..core.acl import redact
+from ..core.args import LONG_MAX, to_int, to_range_int
+from ..core.client import Client, client_info_line
 from ..core.spec import command, container
-from ..errors import INVALID_DB, NOPASS, NOT_INTEGER, SYNTAX, WRONGPASS, CommandError
+from ..errors import INVALID_DB, NOPASS, NOT_INTEGER, SYNTAX, TIMEOUT_NOT_INTEGER, WRONGPASS, CommandError
 from ..protocol.replies import OK, PONG, Push, Simple
 from ..version import REDIS_VERSION, __version__
 
@@ -36,24 +37,11 @@ def quit_(ctx: Client, *args: bytes):
 @command("SELECT", arity=2, flags="loading stale fast", group="connection")
 def select(ctx: Client, index: bytes):
     """Changes the selected database."""
-    dbid = to_int(index, "ERR value is not an integer or out of range")
+    dbid = to_int(index)
     if dbid < 0 or dbid >= len(ctx.server.dbs):
         raise CommandError(INVALID_DB)
     ctx.select(dbid)
     return OK
-
-
-def check_password(ctx: Client, username: bytes, password: bytes) -> bool:
-    """The default user only until ACL users arrive: its password is `requirepass`."""
-    checker = ctx.server.acl_authenticate
-    if checker is not None:
-        return checker(ctx, username, password)
-    required = ctx.server.config["requirepass"]
-    if username != b"default":
-        return False
-    if not required:
-        return True
-    return password == required.encode()
 
 
 @command("AUTH", arity=-2, flags="noscript loading stale fast no_auth allow_busy", group="connection")
@@ -61,16 +49,16 @@ def auth(ctx: Client, *args: bytes):
     """Authenticates the connection."""
     if len(args) > 2:
         raise CommandError(SYNTAX)
+    redact(ctx, 1, 2)
+    acl = ctx.server.acl
     if len(args) == 1:
-        if not ctx.server.config["requirepass"] and ctx.server.acl_authenticate is None:
+        if acl.default.nopass:
             raise CommandError(NOPASS)
         username, password = b"default", args[0]
     else:
         username, password = args
-    if not check_password(ctx, username, password):
+    if not acl.authenticate(ctx, username, password, ctx.argv[0]):
         raise CommandError(WRONGPASS)
-    ctx.authenticated = True
-    ctx.user = username
     return OK
 
 
@@ -92,9 +80,7 @@ def hello(ctx: Client, *args: bytes):
     ver = None
     i = 0
     if args:
-        v = to_int_or_none(args[0])
-        if v is None:
-            raise CommandError("ERR Protocol version is not an integer or out of range")
+        v = to_int(args[0], "ERR Protocol version is not an integer or out of range")
         if v < 2 or v > 3:
             raise CommandError("NOPROTO unsupported protocol version")
         ver = v
@@ -104,6 +90,7 @@ def hello(ctx: Client, *args: bytes):
         opt = args[i].upper()
         more = len(args) - i - 1
         if opt == b"AUTH" and more >= 2:
+            redact(ctx, i + 2, i + 3)
             username, password = args[i + 1], args[i + 2]
             i += 3
         elif opt == b"SETNAME" and more >= 1:
@@ -111,25 +98,16 @@ def hello(ctx: Client, *args: bytes):
             i += 2
         else:
             raise CommandError("ERR Syntax error in HELLO option '%s'" % args[i].decode("utf-8", "replace"))
-    if username is not None:
-        if not check_password(ctx, username, password):
-            raise CommandError(WRONGPASS)
-        ctx.authenticated = True
-        ctx.user = username
+    if username is not None and not ctx.server.acl.authenticate(ctx, username, password, ctx.argv[0]):
+        raise CommandError(WRONGPASS)
     if not ctx.authenticated:
-        raise CommandError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+        raise CommandError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
     if name is not None:
         validate_client_name(name)
         ctx.name = name
     if ver is not None:
         ctx.resp = ver
     return _hello_map(ctx)
-
-
-def to_int_or_none(b: bytes) -> int | None:
-    from ..util import string2ll
-
-    return string2ll(b)
 
 
 def validate_client_name(name: bytes) -> None:
@@ -153,40 +131,12 @@ def reset(ctx: Client):
     ctx.reply_mode = "on"
     ctx.no_evict = False
     ctx.no_touch = False
-    ctx.user = b"default"
-    ctx.authenticated = not ctx.server.config["requirepass"]
+    ctx.server.acl.set_default_auth(ctx)
     return Simple(b"RESET")
 
 
 # --- CLIENT ----------------------------------------------------------------------------
 container("CLIENT", group="connection", summary="A container for client connection commands.", since="2.4.0")
-
-
-def client_info_line(c: Client) -> bytes:
-    import time as _t
-
-    now = _t.time()
-    flags = "N"
-    if c.multi is not None:
-        flags = "x"
-    if c.subscription_count:
-        flags = "P"
-    if c.blocked is not None:
-        flags = "b"
-    sub = len(c.subscriptions)
-    psub = len(c.psubscriptions)
-    ssub = len(c.ssubscriptions)
-    multi = len(c.multi) if c.multi is not None else -1
-    fields = [
-        f"id={c.id}", f"addr={c.addr}", f"laddr={c.laddr}", f"fd={c.fd}",
-        f"name={c.name.decode('utf-8', 'replace')}", f"age={int(now - c.ctime)}",
-        f"idle={int(now - c.last_interaction)}", f"flags={flags}", f"db={c.db.id}",
-        f"sub={sub}", f"psub={psub}", f"ssub={ssub}", f"multi={multi}", "qbuf=0", "qbuf-free=0",
-        "argv-mem=0", "multi-mem=0", "rbs=1024", "rbp=0", "obl=0", "oll=0", "omem=0",
-        "tot-mem=1024", "events=r", f"cmd={c.last_cmd.decode()}", f"user={c.user.decode('utf-8', 'replace')}",
-        "redir=-1", f"resp={c.resp}",
-    ]
-    return " ".join(fields).encode()
 
 
 @command("CLIENT|ID", arity=2, flags="noscript loading stale", group="connection", since="5.0.0")
@@ -227,29 +177,31 @@ def client_list(ctx: Client, *args: bytes):
     while i < len(args):
         opt = args[i].upper()
         if opt == b"TYPE" and i + 1 < len(args):
-            t = args[i + 1].lower()
-            if t not in (b"normal", b"master", b"replica", b"slave", b"pubsub"):
-                raise CommandError("ERR Unknown client type '%s'" % args[i + 1].decode("utf-8", "replace"))
-            if t == b"pubsub":
-                clients = [c for c in clients if c.subscription_count]
-            elif t == b"normal":
-                clients = [c for c in clients if not c.subscription_count]
-            else:
-                clients = []
+            keep = _type_filter(args[i + 1])
+            clients = [c for c in clients if keep(c)]
             i += 2
         elif opt == b"ID" and i + 1 < len(args):
             ids = set()
             for a in args[i + 1:]:
-                v = to_int_or_none(a)
-                if v is None or v <= 0:
-                    raise CommandError("ERR Invalid client ID")
-                ids.add(v)
+                ids.add(to_range_int(a, 1, LONG_MAX, "ERR Invalid client ID"))
             clients = [c for c in clients if c.id in ids]
             i = len(args)
         else:
             raise CommandError(SYNTAX)
     clients.sort(key=lambda c: c.id)
     return Verbatim(b"".join(client_info_line(c) + b"\n" for c in clients))
+
+
+def _type_filter(arg: bytes):
+    """The TYPE of CLIENT LIST and CLIENT KILL as a predicate on clients."""
+    t = arg.lower()
+    if t not in (b"normal", b"master", b"replica", b"slave", b"pubsub"):
+        raise CommandError("ERR Unknown client type '%s'" % arg.decode("utf-8", "replace"))
+    if t == b"pubsub":
+        return lambda c: bool(c.subscription_count)
+    if t == b"normal":
+        return lambda c: not c.subscription_count
+    return lambda c: False  # no replicas, no master
 
 
 @command("CLIENT|KILL", arity=-3, flags="admin noscript loading stale", group="connection", since="2.4.0")
@@ -269,26 +221,19 @@ def client_kill(ctx: Client, *args: bytes):
     for i in range(0, len(args), 2):
         opt, val = args[i].upper(), args[i + 1]
         if opt == b"ID":
-            v = to_int_or_none(val)
-            if v is None or v <= 0:
-                raise CommandError("ERR client-id should be greater than 0")
+            v = to_range_int(val, 1, LONG_MAX, "ERR client-id should be greater than 0")
             filters.append(lambda c, v=v: c.id == v)
         elif opt == b"ADDR":
             filters.append(lambda c, v=val.decode(): c.addr == v)
         elif opt == b"LADDR":
             filters.append(lambda c, v=val.decode(): c.laddr == v)
         elif opt == b"USER":
-            filters.append(lambda c, v=val: c.user == v)
+            u = ctx.server.acl.users.get(val)
+            if u is None:
+                raise CommandError("ERR No such user '%s'" % val.decode("utf-8", "replace"))
+            filters.append(lambda c, u=u: c.acl_user is u)
         elif opt == b"TYPE":
-            t = val.lower()
-            if t not in (b"normal", b"master", b"replica", b"slave", b"pubsub"):
-                raise CommandError("ERR Unknown client type '%s'" % val.decode("utf-8", "replace"))
-            if t == b"pubsub":
-                filters.append(lambda c: bool(c.subscription_count))
-            elif t == b"normal":
-                filters.append(lambda c: not c.subscription_count)
-            else:
-                filters.append(lambda c: False)
+            filters.append(_type_filter(val))
         elif opt == b"SKIPME":
             s = val.lower()
             if s == b"yes":
@@ -350,7 +295,7 @@ def client_reply(ctx: Client, mode: bytes):
 @command("CLIENT|PAUSE", arity=-3, flags="admin noscript loading stale", group="connection", since="3.0.0")
 def client_pause(ctx: Client, timeout: bytes, *mode: bytes):
     """Suspends commands processing (accepted; pyredis answers OK without pausing)."""
-    to_int(timeout, "ERR timeout is not an integer or out of range")
+    to_int(timeout, TIMEOUT_NOT_INTEGER)
     return OK
 
 
@@ -396,9 +341,7 @@ def client_tracking(ctx: Client, mode: bytes, *options: bytes):
         o = options[i].upper()
         more = i + 1 < len(options)
         if o == b"REDIRECT" and more:
-            rid = to_int_or_none(options[i + 1])
-            if rid is None:
-                raise CommandError(NOT_INTEGER)
+            rid = to_int(options[i + 1])
             if rid not in ctx.server.clients:
                 raise CommandError("ERR The client ID you want redirect to does not exist")
             opts.redirect = rid

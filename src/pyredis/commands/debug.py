@@ -15,6 +15,7 @@ import struct
 import time
 from typing import Any, Callable
 
+from ..core.args import to_int, to_positive_int
 from ..core.client import Client
 from ..core.spec import command
 from ..errors import NO_SUCH_KEY, CommandError
@@ -301,18 +302,11 @@ def dataset_digest(state) -> bytes:
     return final
 
 
-def _positive(b: bytes) -> int:
-    v = string2ll(b)
-    if v is None or v < 0:  # getPositiveLongFromObjectOrReply has one text for both
-        raise CommandError("ERR value is out of range, must be positive")
-    return v
-
-
 def _debug_populate(ctx: Client, count: bytes, prefix: bytes = b"key", size: bytes | None = None):
     """DEBUG POPULATE: keys <prefix>:<n> holding value:<n> (cut or zero-padded to size);
     existing keys are skipped; nothing is propagated."""
-    keys = _positive(count)
-    valsize = _positive(size) if size is not None else 0
+    keys = to_positive_int(count)
+    valsize = to_positive_int(size) if size is not None else 0
     db = ctx.db
     state = ctx.server
     for j in range(keys):
@@ -416,13 +410,6 @@ def _debug_sdslen(ctx: Client, key: bytes):
 _CLOCK_USAGE = "ERR DEBUG CLOCK <FREEZE|ADVANCE ms|SET unix-ms|RESUME|RESET|GET>"
 
 
-def _ms(arg: bytes) -> int:
-    v = string2ll(arg)
-    if v is None:
-        raise CommandError("ERR value is not an integer or out of range")
-    return v
-
-
 def debug_clock(ctx: Client, *args: bytes):
     """DEBUG CLOCK: moves the server clock (clock.py's state.clock).
 
@@ -454,9 +441,9 @@ def debug_clock(ctx: Client, *args: bytes):
         clock.resume()
         clock.set(int(time.time() * 1000))
     elif op == b"ADVANCE" and n == 2:
-        clock.advance(_ms(args[1]))
+        clock.advance(to_int(args[1]))
     elif op == b"SET" and n == 2:
-        clock.set(_ms(args[1]))
+        clock.set(to_int(args[1]))
     else:
         raise CommandError(_CLOCK_USAGE)
     # The command's own time (and what the next lookups in this event-loop turn compare with).

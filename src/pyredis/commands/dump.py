@@ -3,10 +3,10 @@ so a payload from Redis restores into pyredis and back."""
 
 from __future__ import annotations
 
-from ..core.args import to_int
+from ..core.args import Options, to_int
 from ..core.client import Client
 from ..core.spec import command
-from ..errors import SYNTAX, CommandError
+from ..errors import BAD_PAYLOAD, SYNTAX, CommandError
 from ..rdb import RdbError, dump_payload, restore_payload
 from ..protocol.replies import OK
 
@@ -26,27 +26,23 @@ def restore(ctx: Client, key: bytes, ttl_arg: bytes, payload: bytes, *options: b
     """Creates a key from the serialized representation of a value."""
     replace = absttl = False
     idle = freq = -1
-    i = 0
-    while i < len(options):
-        o = options[i].upper()
-        more = i + 1 < len(options)
-        if o == b"REPLACE":
+    o = Options(options)
+    while o:
+        opt = o.next_upper()
+        if opt == b"REPLACE":
             replace = True
-        elif o == b"ABSTTL":
+        elif opt == b"ABSTTL":
             absttl = True
-        elif o == b"IDLETIME" and more and freq == -1:
-            i += 1
-            idle = to_int(options[i])
+        elif opt == b"IDLETIME" and o.has_more() and freq == -1:
+            idle = o.int_value()
             if idle < 0:
                 raise CommandError("ERR Invalid IDLETIME value, must be >= 0")
-        elif o == b"FREQ" and more and idle == -1:
-            i += 1
-            freq = to_int(options[i])
+        elif opt == b"FREQ" and o.has_more() and idle == -1:
+            freq = o.int_value()
             if freq < 0 or freq > 255:
                 raise CommandError("ERR Invalid FREQ value, must be >= 0 and <= 255")
         else:
             raise CommandError(SYNTAX)
-        i += 1
     ttl = to_int(ttl_arg)
     if ttl < 0:
         raise CommandError("ERR Invalid TTL value, must be >= 0")
@@ -58,7 +54,7 @@ def restore(ctx: Client, key: bytes, ttl_arg: bytes, payload: bytes, *options: b
     except RdbError as e:
         text = str(e)
         if "version or checksum" in text:
-            raise CommandError("ERR DUMP payload version or checksum are wrong") from None
+            raise CommandError(BAD_PAYLOAD) from None
         raise CommandError("ERR Bad data format") from None
     when = None
     if ttl:

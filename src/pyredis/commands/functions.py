@@ -16,10 +16,10 @@ from ..core.functions import Functions, Library, create_library, registry
 from ..core.lua import current_run, function_engine
 from ..core.monitor import feed_now
 from ..core.spec import command, container
-from ..errors import BUSY_EVAL, CommandError
+from ..errors import BAD_PAYLOAD, BUSY_EVAL, SCRIPT_WRITE_IN_RO, CommandError
 from ..protocol.replies import OK, SetReply, Simple
 from ..util import glob_match
-from .scripting import check_script_oom, kill_script, numkeys_keys, split_args
+from .scripting import check_script_oom, keys_and_args, kill_script, numkeys_keys
 
 
 def _subcommand_syntax(ctx: Client) -> CommandError:
@@ -176,7 +176,7 @@ def function_restore(ctx: Client, payload: bytes, *args: bytes):
             raise CommandError("ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.")
     if (len(payload) < 10 or int.from_bytes(payload[-10:-8], "little") > RDB_VERSION
             or crc64(payload[:-8]) != int.from_bytes(payload[-8:], "little")):
-        raise CommandError("ERR DUMP payload version or checksum are wrong")
+        raise CommandError(BAD_PAYLOAD)
     state = ctx.server
     rd = Reader(payload[:-10])
     new = Functions()
@@ -269,10 +269,10 @@ def _fcall(ctx: Client, name: bytes, numkeys: bytes, rest: tuple, ro: bool):
     fi = registry(ctx.server).functions.get(name.lower())
     if fi is None:
         raise CommandError("ERR Function not found")
-    keys, args = split_args(numkeys, rest, "ERR Bad number of keys provided")
+    keys, args = keys_and_args(numkeys, rest, "ERR Bad number of keys provided")
     no_writes = "no-writes" in fi.flags
     if ro and not no_writes:
-        raise CommandError("ERR Can not execute a script with write flag using *_ro command.")
+        raise CommandError(SCRIPT_WRITE_IN_RO)
     allow_oom = "allow-oom" in fi.flags
     check_script_oom(ctx, no_writes or allow_oom)
     return function_engine(ctx.server).run(ctx, fi.fn, keys, args, fi.name, False, ro or no_writes,

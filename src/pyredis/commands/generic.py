@@ -12,30 +12,21 @@ from __future__ import annotations
 import random
 from itertools import islice
 
-from ..core.blocking import Blocked, may_block
+from ..core.args import Options, to_int, to_int32
+from ..core.blocking import Blocked, may_block, parse_timeout
 from ..core.client import Client
 from ..core.notify import NOTIFY_GENERIC, NOTIFY_NEW
 from ..core.spec import command, container
-from ..errors import _cstr, _error_line, INVALID_DB, INVALID_EXPIRE, NO_SUCH_KEY, NOT_INTEGER, SYNTAX, CommandError
+from ..errors import _cstr, _error_line, INVALID_DB, INVALID_EXPIRE, NO_SUCH_KEY, SYNTAX, CommandError
 from ..keyspace.scan import parse_cursor, parse_scan_options
 from ..keyspace.types import copy_value, encoding, type_name
 from ..protocol.parser import string2ll
 from ..protocol.replies import OK, Simple
 from ..util import compile_glob
 
-INT_MIN, INT_MAX = -(2**31), 2**31 - 1
-LLONG_MIN, LLONG_MAX = -(2**63), 2**63 - 1
+INT_MAX = 2**31 - 1
+LLONG_MAX = 2**63 - 1
 SAME_OBJECT = "ERR source and destination objects are the same"
-
-
-def _get_int(arg: bytes, err: str | None = None) -> int:
-    """getIntFromObjectOrReply: an int64 that must also fit an int."""
-    v = string2ll(arg)
-    if v is None:
-        raise CommandError(err or NOT_INTEGER)
-    if v < INT_MIN or v > INT_MAX:
-        raise CommandError(err or "ERR value is out of range, value must between -2147483648 and 2147483647")
-    return v
 
 
 def _db_by_index(ctx: Client, dbid: int):
@@ -244,7 +235,7 @@ def renamenx(ctx: Client, src: bytes, dst: bytes):
 def move(ctx: Client, key: bytes, dbarg: bytes):
     """Moves a key to another database."""
     src = ctx.db
-    dst = _db_by_index(ctx, _get_int(dbarg))
+    dst = _db_by_index(ctx, to_int32(dbarg))
     if dst is src:
         raise CommandError(SAME_OBJECT)
     v = src.lookup(key)
@@ -271,17 +262,15 @@ def copy_(ctx: Client, src_key: bytes, dst_key: bytes, *options: bytes):
     """Copies the value of a key to a new key."""
     src = dst = ctx.db
     replace = False
-    i, n = 0, len(options)
-    while i < n:
-        opt = options[i].lower()
-        if opt == b"replace":
+    o = Options(options)
+    while o:
+        opt = o.next_upper()
+        if opt == b"REPLACE":
             replace = True
-        elif opt == b"db" and i + 1 < n:
-            dst = _db_by_index(ctx, _get_int(options[i + 1]))
-            i += 1
+        elif opt == b"DB" and o.has_more():
+            dst = _db_by_index(ctx, to_int32(o.value()))
         else:
             raise CommandError(SYNTAX)
-        i += 1
     if src is dst and src_key == dst_key:
         raise CommandError(SAME_OBJECT)
     v = src.lookup(src_key)
@@ -324,9 +313,7 @@ def _expire_generic(ctx: Client, key: bytes, param: bytes, options: tuple[bytes,
     server = ctx.server
     now = server.now_ms
     basetime = now if relative else 0
-    when = string2ll(param)
-    if when is None:
-        raise CommandError(NOT_INTEGER)
+    when = to_int(param)
     if seconds:
         if when > LLONG_MAX // 1000 or when < -(LLONG_MAX // 1000):
             raise CommandError(INVALID_EXPIRE % name)
@@ -392,7 +379,9 @@ def _ttl(ctx: Client, key: bytes, ms: bool, absolute: bool) -> int:
     expire = db.get_expire(key)
     if expire is None:
         return -1
-    ttl = expire if absolute else expire - ctx.server.now_ms
+    # Redis 7.0 measures against mstime(), not the command's (or script's) frozen time: inside
+    # a long script a key can report TTL 0 and still exist
+    ttl = expire if absolute else expire - ctx.server.clock_ms()
     if ttl < 0:
         ttl = 0
     return ttl if ms else (ttl + 500) // 1000
@@ -571,8 +560,8 @@ def flushall(ctx: Client, *args: bytes):
 @command("SWAPDB", arity=3, flags="write fast", group="server", acl="keyspace dangerous", since="4.0.0")
 def swapdb(ctx: Client, index1: bytes, index2: bytes):
     """Swaps two Redis databases."""
-    id1 = _get_int(index1, "ERR invalid first DB index")
-    id2 = _get_int(index2, "ERR invalid second DB index")
+    id1 = to_int32(index1, "ERR invalid first DB index")
+    id2 = to_int32(index2, "ERR invalid second DB index")
     dbs = ctx.server.dbs
     if id1 < 0 or id1 >= len(dbs) or id2 < 0 or id2 >= len(dbs):
         raise CommandError(INVALID_DB)
@@ -597,14 +586,8 @@ def dbsize(ctx: Client):
 @command("WAIT", arity=3, flags="noscript", group="generic", acl="connection", since="3.0.0")
 def wait(ctx: Client, numreplicas: bytes, timeout: bytes):
     """Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed."""
-    n = string2ll(numreplicas)
-    if n is None:
-        raise CommandError(NOT_INTEGER)
-    t = string2ll(timeout)
-    if t is None:
-        raise CommandError("ERR timeout is not an integer or out of range")
-    if t < 0:
-        raise CommandError("ERR timeout is negative")
+    n = to_int(numreplicas)
+    t = parse_timeout(timeout, seconds=False)
     # A standalone server has no replica to acknowledge anything: 0 at once when nothing
     # is asked for (or inside MULTI), otherwise block until the timeout (forever for 0),
     # like a primary whose replicas never answer; CLIENT UNBLOCK ends the wait too.

@@ -9,37 +9,23 @@ sorted-set order, filtered by the shape, then optionally sorted by distance.
 
 from __future__ import annotations
 
+from ..core.args import lookup_as, to_float, to_int
 from ..core.client import Client
 from ..core.notify import NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_ZSET
 from ..core.spec import command
-from ..errors import NOT_FLOAT, NOT_INTEGER, SYNTAX, WRONGTYPE, CommandError
+from ..errors import COUNT_NOT_GT_ZERO, SYNTAX, CommandError, _cstr
 from ..keyspace import geohash as gh
 from ..keyspace.zset import ZSet, make_zset
 from ..protocol.replies import NULL_ARRAY, DoubleText
-from ..util import parse_double, string2ll
 from .sorted_set import _zadd_generic
 
 _UNITS = {b"m": 1.0, b"km": 1000.0, b"ft": 0.3048, b"mi": 1609.34}
 
 
-def _zset(ctx: Client, key: bytes):
-    v = ctx.db.lookup(key)
-    if v is not None and type(v) is not ZSet:
-        raise CommandError(WRONGTYPE)
-    return v
-
-
-def _double(arg: bytes, err: str = NOT_FLOAT) -> float:
-    v = parse_double(arg)
-    if v is None:
-        raise CommandError(err)
-    return v
-
-
 def _lonlat(a: bytes, b: bytes) -> tuple[float, float]:
     """extractLongLatOrReply."""
-    x = _double(a)
-    y = _double(b)
+    x = to_float(a)
+    y = to_float(b)
     if x < gh.LONG_MIN or x > gh.LONG_MAX or y < gh.LAT_MIN or y > gh.LAT_MAX:
         raise CommandError(b"ERR invalid longitude,latitude pair %s,%s" % (_pct_f(x), _pct_f(y)))
     return x, y
@@ -110,7 +96,7 @@ def geoadd(ctx: Client, key: bytes, *args: bytes):
          summary="Returns longitude and latitude of members of a geospatial index",
          complexity="O(N) where N is the number of members requested.")
 def geopos(ctx: Client, key: bytes, *members: bytes):
-    zs = _zset(ctx, key)
+    zs = lookup_as(ctx, key, ZSet)
     out = []
     scores = zs.scores if zs is not None else {}
     for m in members:
@@ -128,7 +114,7 @@ def geodist(ctx: Client, key: bytes, m1: bytes, m2: bytes, *rest: bytes):
         to_meter = _unit(rest[0])
     elif rest:
         raise CommandError(SYNTAX)
-    zs = _zset(ctx, key)
+    zs = lookup_as(ctx, key, ZSet)
     if zs is None:
         return None
     s1 = zs.scores.get(m1)
@@ -144,7 +130,7 @@ def geodist(ctx: Client, key: bytes, m1: bytes, m2: bytes, *rest: bytes):
          summary="Returns members of a geospatial index as standard geohash strings",
          complexity="O(log(N)) for each member requested, where N is the number of elements in the sorted set.")
 def geohash_(ctx: Client, key: bytes, *members: bytes):
-    zs = _zset(ctx, key)
+    zs = lookup_as(ctx, key, ZSet)
     scores = zs.scores if zs is not None else {}
     out = []
     for m in members:
@@ -158,7 +144,7 @@ _COORDS, _MEMBER, _NOSTORE, _SEARCH, _SEARCHSTORE = 1, 2, 4, 8, 16
 
 
 def _distance_arg(a: bytes, unit: bytes):
-    d = _double(a, "ERR need numeric radius")
+    d = to_float(a, "ERR need numeric radius")
     if d < 0:
         raise CommandError("ERR radius cannot be negative")
     return d, _unit(unit)
@@ -175,7 +161,7 @@ def _georadius(ctx: Client, argv: tuple, src_idx: int, flags: int):
     """georadiusGeneric. argv[0] is the command name."""
     storekey = None
     storedist = False
-    zs = _zset(ctx, argv[src_idx])
+    zs = lookup_as(ctx, argv[src_idx], ZSet)
     shape = gh.Shape()
     if flags & _COORDS:
         base = 6
@@ -214,11 +200,9 @@ def _georadius(ctx: Client, argv: tuple, src_idx: int, flags: int):
         elif a == b"desc":
             sort = -1
         elif a == b"count" and rem >= 1:
-            count = string2ll(argv[i + 1])
-            if count is None:
-                raise CommandError(NOT_INTEGER)
+            count = to_int(argv[i + 1])
             if count <= 0:
-                raise CommandError("ERR COUNT must be > 0")
+                raise CommandError(COUNT_NOT_GT_ZERO)
             i += 1
         elif a in (b"store", b"storedist") and rem >= 1 and not flags & (_NOSTORE | _SEARCH):
             storekey = argv[i + 1]
@@ -241,8 +225,8 @@ def _georadius(ctx: Client, argv: tuple, src_idx: int, flags: int):
             byradius = True
             i += 2
         elif a == b"bybox" and rem >= 3 and flags & _SEARCH and not byradius:
-            w = _double(argv[i + 1], "ERR need numeric width")
-            h = _double(argv[i + 2], "ERR need numeric height")
+            w = to_float(argv[i + 1], "ERR need numeric width")
+            h = to_float(argv[i + 2], "ERR need numeric height")
             if h < 0 or w < 0:
                 raise CommandError("ERR height or width cannot be negative")
             shape.conversion = _unit(argv[i + 3])
@@ -325,11 +309,6 @@ def _name(ctx: Client, default: bytes) -> bytes:
     if argv and argv[0].lower() == default:
         return argv[0]
     return default
-
-
-def _cstr(b: bytes) -> bytes:
-    z = b.find(b"\0")
-    return b if z < 0 else b[:z]
 
 
 def _search(zs: ZSet, shape: gh.Shape, limit: int) -> list:

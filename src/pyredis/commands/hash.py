@@ -4,45 +4,23 @@ from __future__ import annotations
 
 import random
 
+from ..core.args import LONG_MAX, lookup_as, lookup_or_create, to_int, to_long_double, to_range_int
 from ..core.client import Client
-from ..core.notify import NOTIFY_GENERIC, NOTIFY_HASH, NOTIFY_NEW
+from ..core.longdouble import format_ld_human, ld_add
+from ..core.notify import NOTIFY_GENERIC, NOTIFY_HASH
 from ..core.spec import command
-from ..errors import NOT_FLOAT, NOT_INTEGER, OVERFLOW, SYNTAX, WRONGTYPE, CommandError, wrong_arity
+from ..errors import INCR_FLOAT_NAN, OVERFLOW, SYNTAX, VALUE_OUT_OF_RANGE, CommandError, wrong_arity
 from ..keyspace.hash import RHash, new_hash
 from ..keyspace.scan import EMPTY_SCAN, parse_cursor, scan_reply
-from ..protocol.parser import string2ll
 from ..protocol.replies import OK
-from ._longdouble import format_ld_human, ld_add, parse_ld
 
 _I64_MIN = -(1 << 63)
 _I64_MAX = (1 << 63) - 1
-_LONG_MAX = _I64_MAX
 # A negative count asks for that many picks with repetition. Redis streams them, so beyond a
 # few hundred million it never finishes anyway; pyredis would build the list in memory first,
 # so it refuses such counts instead of exhausting the machine's memory.
 _MAX_REPEATS = 1 << 27
-_RANGE_ERR = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
 
-
-def _read(ctx: Client, key: bytes) -> RHash | None:
-    h = ctx.db.lookup(key)
-    if h is None or type(h) is RHash:
-        return h
-    raise CommandError(WRONGTYPE)
-
-
-def _write(ctx: Client, key: bytes) -> RHash:
-    """hashTypeLookupWriteOrCreate."""
-    db = ctx.db
-    h = db.lookup(key)
-    if h is None:
-        h = new_hash()
-        db.add(key, h)
-        ctx.notify(NOTIFY_NEW, b"new", key)
-        return h
-    if type(h) is not RHash:
-        raise CommandError(WRONGTYPE)
-    return h
 
 
 def _set_one(ctx: Client, h: RHash, field: bytes, value: bytes) -> None:
@@ -61,15 +39,7 @@ def hset(ctx: Client, key: bytes, *args: bytes):
     n = len(args)
     if n & 1:
         raise wrong_arity("hset")
-    db = ctx.db
-    h = db.lookup(key)
-    if h is None:
-        h = RHash()
-        h.ht = False
-        db.add(key, h)
-        ctx.notify(NOTIFY_NEW, b"new", key)
-    elif type(h) is not RHash:
-        raise CommandError(WRONGTYPE)
+    h = lookup_or_create(ctx, key, RHash, new_hash)
     before = len(h)
     if n == 2:
         f, v = args
@@ -104,7 +74,7 @@ def hmset(ctx: Client, key: bytes, *args: bytes):
 @command("HSETNX", arity=4, flags="write denyoom fast", keys=(1, 1, 1), group="hash", since="2.0.0")
 def hsetnx(ctx: Client, key: bytes, field: bytes, value: bytes):
     """Sets the value of a field in a hash only when the field doesn't exist."""
-    h = _write(ctx, key)
+    h = lookup_or_create(ctx, key, RHash, new_hash)
     if field in h:
         return 0
     _set_one(ctx, h, field, value)
@@ -116,18 +86,14 @@ def hsetnx(ctx: Client, key: bytes, field: bytes, value: bytes):
 @command("HGET", arity=3, flags="readonly fast", keys=(1, 1, 1), group="hash", since="2.0.0")
 def hget(ctx: Client, key: bytes, field: bytes):
     """Returns the value of a field in a hash."""
-    h = ctx.db.lookup(key)
-    if h is None:
-        return None
-    if type(h) is not RHash:
-        raise CommandError(WRONGTYPE)
-    return h.get(field)
+    h = lookup_as(ctx, key, RHash)
+    return None if h is None else h.get(field)
 
 
 @command("HMGET", arity=-3, flags="readonly fast", keys=(1, 1, 1), group="hash", since="2.0.0")
 def hmget(ctx: Client, key: bytes, *fields: bytes):
     """Returns the values of all fields in a hash."""
-    h = _read(ctx, key)
+    h = lookup_as(ctx, key, RHash)
     if h is None:
         return [None] * len(fields)
     g = h.get
@@ -137,7 +103,7 @@ def hmget(ctx: Client, key: bytes, *fields: bytes):
 @command("HDEL", arity=-3, flags="write fast", keys=(1, 1, 1), group="hash", since="2.0.0")
 def hdel(ctx: Client, key: bytes, *fields: bytes):
     """Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain."""
-    h = _read(ctx, key)
+    h = lookup_as(ctx, key, RHash)
     if h is None:
         return 0
     n = 0
@@ -162,14 +128,14 @@ def hdel(ctx: Client, key: bytes, *fields: bytes):
 @command("HLEN", arity=2, flags="readonly fast", keys=(1, 1, 1), group="hash", since="2.0.0")
 def hlen(ctx: Client, key: bytes):
     """Returns the number of fields in a hash."""
-    h = _read(ctx, key)
+    h = lookup_as(ctx, key, RHash)
     return 0 if h is None else len(h)
 
 
 @command("HSTRLEN", arity=3, flags="readonly fast", keys=(1, 1, 1), group="hash", since="3.2.0")
 def hstrlen(ctx: Client, key: bytes, field: bytes):
     """Returns the length of the value of a field."""
-    h = _read(ctx, key)
+    h = lookup_as(ctx, key, RHash)
     if h is None:
         return 0
     v = h.get(field)
@@ -179,45 +145,38 @@ def hstrlen(ctx: Client, key: bytes, field: bytes):
 @command("HEXISTS", arity=3, flags="readonly fast", keys=(1, 1, 1), group="hash", since="2.0.0")
 def hexists(ctx: Client, key: bytes, field: bytes):
     """Determines whether a field exists in a hash."""
-    h = _read(ctx, key)
+    h = lookup_as(ctx, key, RHash)
     return 1 if h is not None and field in h else 0
 
 
 @command("HKEYS", arity=2, flags="readonly", keys=(1, 1, 1), group="hash", since="2.0.0")
 def hkeys(ctx: Client, key: bytes):
     """Returns all fields in a hash."""
-    h = _read(ctx, key)
+    h = lookup_as(ctx, key, RHash)
     return [] if h is None else list(h)
 
 
 @command("HVALS", arity=2, flags="readonly", keys=(1, 1, 1), group="hash", since="2.0.0")
 def hvals(ctx: Client, key: bytes):
     """Returns all values in a hash."""
-    h = _read(ctx, key)
+    h = lookup_as(ctx, key, RHash)
     return [] if h is None else list(h.values())
 
 
 @command("HGETALL", arity=2, flags="readonly", keys=(1, 1, 1), group="hash", since="2.0.0")
 def hgetall(ctx: Client, key: bytes):
     """Returns all fields and values in a hash."""
-    h = _read(ctx, key)
+    h = lookup_as(ctx, key, RHash)
     return {} if h is None else dict(h)
 
 
 @command("HINCRBY", arity=4, flags="write denyoom fast", keys=(1, 1, 1), group="hash", since="2.0.0")
 def hincrby(ctx: Client, key: bytes, field: bytes, increment: bytes):
     """Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist."""
-    incr = string2ll(increment)
-    if incr is None:
-        raise CommandError(NOT_INTEGER)
-    h = _write(ctx, key)
+    incr = to_int(increment)
+    h = lookup_or_create(ctx, key, RHash, new_hash)
     cur = h.get(field)
-    if cur is None:
-        old = 0
-    else:
-        old = string2ll(cur)
-        if old is None:
-            raise CommandError("ERR hash value is not an integer")
+    old = 0 if cur is None else to_int(cur, "ERR hash value is not an integer")
     new = old + incr
     if new > _I64_MAX or new < _I64_MIN:
         raise CommandError(OVERFLOW)
@@ -230,22 +189,18 @@ def hincrby(ctx: Client, key: bytes, field: bytes, increment: bytes):
 @command("HINCRBYFLOAT", arity=4, flags="write denyoom fast", keys=(1, 1, 1), group="hash", since="2.6.0")
 def hincrbyfloat(ctx: Client, key: bytes, field: bytes, increment: bytes):
     """Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist."""
-    incr = parse_ld(increment)
-    if incr is None:
-        raise CommandError(NOT_FLOAT)
+    incr = to_long_double(increment)
     if type(incr) is str:  # inf
         raise CommandError("ERR value is NaN or Infinity")
-    h = _write(ctx, key)
+    h = lookup_or_create(ctx, key, RHash, new_hash)
     cur = h.get(field)
     if cur is None:
         new = incr
     else:
-        old = parse_ld(cur)
-        if old is None:
-            raise CommandError("ERR hash value is not a float")
+        old = to_long_double(cur, "ERR hash value is not a float")
         new = None if type(old) is str else ld_add(old, incr)
     if new is None:
-        raise CommandError("ERR increment would produce NaN or Infinity")
+        raise CommandError(INCR_FLOAT_NAN)
     text = format_ld_human(new)
     _set_one(ctx, h, field, text)
     ctx.touched(key)
@@ -254,39 +209,29 @@ def hincrbyfloat(ctx: Client, key: bytes, field: bytes, increment: bytes):
     return text
 
 
-def _range_long(arg: bytes) -> int:
-    """getRangeLongFromObjectOrReply(-LONG_MAX, LONG_MAX)."""
-    v = string2ll(arg)
-    if v is None:
-        raise CommandError(NOT_INTEGER)
-    if v < -_LONG_MAX:
-        raise CommandError(_RANGE_ERR)
-    return v
-
-
 @command("HRANDFIELD", arity=-2, flags="readonly", keys=(1, 1, 1), group="hash", since="6.2.0")
 def hrandfield(ctx: Client, key: bytes, *args: bytes):
     """Returns one or more random fields from a hash."""
     if not args:
-        h = _read(ctx, key)
+        h = lookup_as(ctx, key, RHash)
         if h is None:
             return None
         return random.choice(list(h))
-    count = _range_long(args[0])
+    count = to_range_int(args[0], -LONG_MAX, LONG_MAX)
     withvalues = False
     if len(args) > 2 or (len(args) == 2 and args[1].lower() != b"withvalues"):
         raise CommandError(SYNTAX)
     if len(args) == 2:
         withvalues = True
-        if count < -(_LONG_MAX // 2) or count > _LONG_MAX // 2:
-            raise CommandError("ERR value is out of range")
-    h = _read(ctx, key)
+        if count < -(LONG_MAX // 2) or count > LONG_MAX // 2:
+            raise CommandError(VALUE_OUT_OF_RANGE)
+    h = lookup_as(ctx, key, RHash)
     if h is None or count == 0:
         return []
     size = len(h)
     if count < 0:
         if count < -_MAX_REPEATS:
-            raise CommandError("ERR value is out of range")
+            raise CommandError(VALUE_OUT_OF_RANGE)
         fields = random.choices(list(h), k=-count)
     elif count >= size:
         fields = list(h)
@@ -307,7 +252,7 @@ def hrandfield(ctx: Client, key: bytes, *args: bytes):
 def hscan(ctx: Client, key: bytes, cursor: bytes, *options: bytes):
     """Iterates over fields and values of a hash."""
     cur = parse_cursor(cursor)
-    h = _read(ctx, key)
+    h = lookup_as(ctx, key, RHash)
     if h is None:
         return EMPTY_SCAN
     return scan_reply(ctx, (ctx.db.id, key, id(h)), cur, options, lambda: list(h), small=not h.ht,

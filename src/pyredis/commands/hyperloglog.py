@@ -7,18 +7,18 @@ checks (register packing, estimator error within 5 sigma up to 100k elements).
 
 from __future__ import annotations
 
+from ..core.args import check_type
 from ..core.client import Client
 from ..core.notify import NOTIFY_NEW, NOTIFY_STRING
 from ..core.spec import command
-from ..errors import WRONGTYPE, CommandError
+from ..errors import CommandError
 from ..keyspace import hll
 from ..protocol.replies import OK
 
 
 def _hll_value(v) -> bytes:
     """isHLLObjectOrReply for an existing value."""
-    if type(v) is not bytes:
-        raise CommandError(WRONGTYPE)
+    check_type(v, bytes)
     if not hll.is_hll(v):
         raise CommandError(hll.WRONGTYPE_ERR)
     return v

@@ -10,43 +10,30 @@ from __future__ import annotations
 
 from itertools import islice
 
+from ..core.args import (
+    LONG_MAX,
+    LONG_MIN,
+    Options,
+    add_new,
+    clamp_index,
+    clamp_range,
+    lookup_as,
+    lookup_existing,
+    mpop_count,
+    to_int,
+    to_positive_int,
+    to_range_int,
+)
 from ..core.blocking import Blocked, may_block, parse_timeout
 from ..core.blocking import manager as blocking_manager
 from ..core.blocking import propagate as propagate_served
 from ..core.client import Client
-from ..core.notify import NOTIFY_GENERIC, NOTIFY_LIST, NOTIFY_NEW
+from ..core.notify import NOTIFY_GENERIC, NOTIFY_LIST
 from ..core.spec import command
-from ..errors import NO_SUCH_KEY, NOT_INTEGER, OUT_OF_RANGE, SYNTAX, WRONGTYPE, CommandError
+from ..errors import NUMKEYS_NOT_POSITIVE, OUT_OF_RANGE, SYNTAX, CommandError, wrong_arity
 from ..keyspace.list import RList
 from ..protocol.parser import string2ll
 from ..protocol.replies import NULL_ARRAY, OK
-
-LONG_MAX = (1 << 63) - 1
-LONG_MIN = -(1 << 63)
-_POSITIVE = "ERR value is out of range, must be positive"
-
-
-def _int(b: bytes, err: str = NOT_INTEGER) -> int:
-    v = string2ll(b)
-    if v is None:
-        raise CommandError(err)
-    return v
-
-
-def _range_long(b: bytes, lo: int, hi: int, msg: str) -> int:
-    """getRangeLongFromObjectOrReply with a message for both failures."""
-    v = string2ll(b)
-    if v is None or v < lo or v > hi:
-        raise CommandError(msg)
-    return v
-
-
-def _get_list(ctx: Client, key: bytes):
-    v = ctx.db.lookup(key)
-    if v is None or type(v) is RList:
-        return v
-    raise CommandError(WRONGTYPE)
-
 
 def _where(b: bytes) -> bool:
     """getListPositionFromObjectOrReply: True for LEFT (head)."""
@@ -74,16 +61,12 @@ def _signal(ctx: Client, key: bytes) -> None:
 
 # --- pushes ---------------------------------------------------------------------------
 def _push(ctx: Client, key: bytes, values: tuple[bytes, ...], left: bool, create: bool) -> int:
-    db = ctx.db
-    lst = db.lookup(key)
+    lst = lookup_as(ctx, key, RList)
     if lst is None:
         if not create:
             return 0
         lst = RList()
-        db.add(key, lst)
-        ctx.notify(NOTIFY_NEW, b"new", key)
-    elif type(lst) is not RList:
-        raise CommandError(WRONGTYPE)
+        add_new(ctx, key, lst)
     if left:
         lst.extendleft(values)
     else:
@@ -127,16 +110,14 @@ def _pop_n(lst: RList, left: bool, n: int) -> list[bytes]:
 def _pop(ctx: Client, args: tuple[bytes, ...], left: bool):
     key = args[0]
     if len(args) > 2:
-        raise CommandError("ERR wrong number of arguments for '%s' command" % ("lpop" if left else "rpop"))
+        raise wrong_arity("lpop" if left else "rpop")
     hascount = len(args) == 2
     count = 0
     if hascount:
-        count = _range_long(args[1], 0, LONG_MAX, _POSITIVE)
-    lst = ctx.db.lookup(key)
+        count = to_positive_int(args[1])
+    lst = lookup_as(ctx, key, RList)
     if lst is None:
         return NULL_ARRAY if hascount else None
-    if type(lst) is not RList:
-        raise CommandError(WRONGTYPE)
     if hascount and not count:
         return []
     if not hascount:
@@ -169,29 +150,23 @@ def rpop(ctx: Client, *args: bytes):
 @command("LLEN", arity=2, flags="readonly fast", keys=(1, 1, 1), group="list")
 def llen(ctx: Client, key: bytes):
     """Returns the length of a list."""
-    lst = _get_list(ctx, key)
+    lst = lookup_as(ctx, key, RList)
     return 0 if lst is None else len(lst)
 
 
 @command("LRANGE", arity=4, flags="readonly", keys=(1, 1, 1), group="list")
 def lrange(ctx: Client, key: bytes, start: bytes, stop: bytes):
     """Returns a range of elements from a list."""
-    s = _int(start)
-    e = _int(stop)
-    lst = _get_list(ctx, key)
+    s = to_int(start)
+    e = to_int(stop)
+    lst = lookup_as(ctx, key, RList)
     if lst is None:
         return []
     n = len(lst)
-    if s < 0:
-        s += n
-    if e < 0:
-        e += n
-    if s < 0:
-        s = 0
-    if s > e or s >= n:
+    r = clamp_range(s, e, n)
+    if r is None:
         return []
-    if e >= n:
-        e = n - 1
+    s, e = r
     if s == 0 and e == n - 1:
         return list(lst)
     if s > n - 1 - e:  # closer to the tail: walk backwards
@@ -204,16 +179,11 @@ def lrange(ctx: Client, key: bytes, start: bytes, stop: bytes):
 @command("LINDEX", arity=3, flags="readonly", keys=(1, 1, 1), group="list")
 def lindex(ctx: Client, key: bytes, index: bytes):
     """Returns an element from a list by its index."""
-    lst = _get_list(ctx, key)
+    lst = lookup_as(ctx, key, RList)
     if lst is None:
         return None
-    i = _int(index)
-    n = len(lst)
-    if i < 0:
-        i += n
-    if i < 0 or i >= n:
-        return None
-    return lst[i]
+    i = clamp_index(to_int(index), len(lst))
+    return None if i is None else lst[i]
 
 
 @command("LPOS", arity=-3, flags="readonly", keys=(1, 1, 1), group="list", since="6.0.6")
@@ -222,38 +192,30 @@ def lpos(ctx: Client, key: bytes, element: bytes, *opts: bytes):
     rank = 1
     count = -1
     maxlen = 0
-    i = 0
-    n = len(opts)
-    while i < n:
-        opt = opts[i].upper()
-        more = n - 1 - i
-        if opt == b"RANK" and more:
-            i += 1
-            rank = _int(opts[i])
+    o = Options(opts)
+    while o:
+        opt = o.next_upper()
+        if opt == b"RANK" and o.has_more():
+            rank = o.int_value()
             if rank == 0:
                 raise CommandError(
                     "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... "
                     "or use negative to start from the end of the list")
-        elif opt == b"COUNT" and more:
-            i += 1
-            count = _range_long(opts[i], 0, LONG_MAX, "ERR COUNT can't be negative")
-        elif opt == b"MAXLEN" and more:
-            i += 1
-            maxlen = _range_long(opts[i], 0, LONG_MAX, "ERR MAXLEN can't be negative")
+        elif opt == b"COUNT" and o.has_more():
+            count = to_positive_int(o.value(), "ERR COUNT can't be negative")
+        elif opt == b"MAXLEN" and o.has_more():
+            maxlen = to_positive_int(o.value(), "ERR MAXLEN can't be negative")
         else:
             raise CommandError(SYNTAX)
-        i += 1
     forward = True
     if rank < 0:
         forward = False
         rank = -rank  # LLONG_MIN stays negative in C: every match then qualifies
         if rank > LONG_MAX:
             rank = LONG_MIN
-    lst = ctx.db.lookup(key)
+    lst = lookup_as(ctx, key, RList)
     if lst is None:
         return [] if count != -1 else None
-    if type(lst) is not RList:
-        raise CommandError(WRONGTYPE)
     llen = len(lst)
     it = iter(lst) if forward else reversed(lst)
     if maxlen:
@@ -281,16 +243,9 @@ def lpos(ctx: Client, key: bytes, element: bytes, *opts: bytes):
 @command("LSET", arity=4, flags="write denyoom", keys=(1, 1, 1), group="list")
 def lset(ctx: Client, key: bytes, index: bytes, element: bytes):
     """Sets the value of an element in a list by its index."""
-    lst = ctx.db.lookup(key)
-    if lst is None:
-        raise CommandError(NO_SUCH_KEY)
-    if type(lst) is not RList:
-        raise CommandError(WRONGTYPE)
-    i = _int(index)
-    n = len(lst)
-    if i < 0:
-        i += n
-    if i < 0 or i >= n:
+    lst = lookup_existing(ctx, key, RList)
+    i = clamp_index(to_int(index), len(lst))
+    if i is None:
         raise CommandError(OUT_OF_RANGE)
     lst[i] = element
     ctx.touched(key)
@@ -308,11 +263,9 @@ def linsert(ctx: Client, key: bytes, where: bytes, pivot: bytes, element: bytes)
         after = False
     else:
         raise CommandError(SYNTAX)
-    lst = ctx.db.lookup(key)
+    lst = lookup_as(ctx, key, RList)
     if lst is None:
         return 0
-    if type(lst) is not RList:
-        raise CommandError(WRONGTYPE)
     try:
         i = lst.index(pivot)
     except ValueError:
@@ -326,12 +279,10 @@ def linsert(ctx: Client, key: bytes, where: bytes, pivot: bytes, element: bytes)
 @command("LREM", arity=4, flags="write", keys=(1, 1, 1), group="list")
 def lrem(ctx: Client, key: bytes, count: bytes, element: bytes):
     """Removes elements from a list. Deletes the list if the last element was removed."""
-    c = _int(count)
-    lst = ctx.db.lookup(key)
+    c = to_int(count)
+    lst = lookup_as(ctx, key, RList)
     if lst is None:
         return 0
-    if type(lst) is not RList:
-        raise CommandError(WRONGTYPE)
     removed = 0
     if c == 0:
         n = len(lst)
@@ -368,26 +319,14 @@ def lrem(ctx: Client, key: bytes, count: bytes, element: bytes):
 @command("LTRIM", arity=4, flags="write", keys=(1, 1, 1), group="list")
 def ltrim(ctx: Client, key: bytes, start: bytes, stop: bytes):
     """Removes elements from both ends a list. Deletes the list if all elements were trimmed."""
-    s = _int(start)
-    e = _int(stop)
-    lst = ctx.db.lookup(key)
+    s = to_int(start)
+    e = to_int(stop)
+    lst = lookup_as(ctx, key, RList)
     if lst is None:
         return OK
-    if type(lst) is not RList:
-        raise CommandError(WRONGTYPE)
     n = len(lst)
-    if s < 0:
-        s += n
-    if e < 0:
-        e += n
-    if s < 0:
-        s = 0
-    if s > e or s >= n:
-        ltrim_n, rtrim_n = n, 0
-    else:
-        if e >= n:
-            e = n - 1
-        ltrim_n, rtrim_n = s, n - e - 1
+    r = clamp_range(s, e, n)
+    ltrim_n, rtrim_n = (n, 0) if r is None else (r[0], n - r[1] - 1)
     if ltrim_n + rtrim_n == n:
         lst.clear()
     else:
@@ -412,8 +351,7 @@ def _push_moved(ctx: Client, dst: bytes, dlist, value: bytes, to_left: bool) -> 
     """The destination half of LMOVE/BLMOVE: create the list if needed, push, signal, notify."""
     if dlist is None:
         dlist = RList()
-        ctx.db.add(dst, dlist)
-        ctx.notify(NOTIFY_NEW, b"new", dst)
+        add_new(ctx, dst, dlist)
     if to_left:
         dlist.appendleft(value)
     else:
@@ -425,15 +363,10 @@ def _push_moved(ctx: Client, dst: bytes, dlist, value: bytes, to_left: bool) -> 
 def _move(ctx: Client, src: bytes, dst: bytes, from_left: bool, to_left: bool):
     """lmoveGenericCommand: the moved element, or None when the source is missing.
     Raises WRONGTYPE for a source or destination of another type."""
-    db = ctx.db
-    slist = db.lookup(src)
+    slist = lookup_as(ctx, src, RList)
     if slist is None:
         return None
-    if type(slist) is not RList:
-        raise CommandError(WRONGTYPE)
-    dlist = db.lookup(dst)
-    if dlist is not None and type(dlist) is not RList:
-        raise CommandError(WRONGTYPE)
+    dlist = lookup_as(ctx, dst, RList)
     value = slist.popleft() if from_left else slist.pop()
     _push_moved(ctx, dst, dlist, value, to_left)
     ctx.notify(NOTIFY_LIST, b"lpop" if from_left else b"rpop", src)
@@ -466,23 +399,12 @@ def _mpop_keys(argv: list[bytes], idx: int) -> list[int]:
 
 def _parse_mpop(args: tuple[bytes, ...]):
     """lmpopGenericCommand's parsing: (keys, left, count)."""
-    numkeys = _range_long(args[0], 1, LONG_MAX, "ERR numkeys should be greater than 0")
+    numkeys = to_range_int(args[0], 1, LONG_MAX, NUMKEYS_NOT_POSITIVE)
     where_idx = numkeys + 1
     if where_idx >= len(args):
         raise CommandError(SYNTAX)
     left = _where(args[where_idx])
-    count = -1
-    j = where_idx + 1
-    n = len(args)
-    while j < n:
-        if count == -1 and args[j].upper() == b"COUNT" and j + 1 < n:
-            j += 1
-            count = _range_long(args[j], 1, LONG_MAX, "ERR count should be greater than 0")
-        else:
-            raise CommandError(SYNTAX)
-        j += 1
-    if count == -1:
-        count = 1
+    count = mpop_count(args, where_idx + 1)
     return args[1:where_idx], left, count
 
 
@@ -501,14 +423,10 @@ def _mpop_from(ctx: Client, key: bytes, lst: RList, left: bool, count: int) -> l
 def lmpop(ctx: Client, *args: bytes):
     """Returns multiple elements from a list after removing them. Deletes the list if the last element was popped."""
     keys, left, count = _parse_mpop(args)
-    db = ctx.db
     for key in keys:
-        lst = db.lookup(key)
-        if lst is None:
-            continue
-        if type(lst) is not RList:
-            raise CommandError(WRONGTYPE)
-        return _mpop_from(ctx, key, lst, left, count)
+        lst = lookup_as(ctx, key, RList)
+        if lst is not None:
+            return _mpop_from(ctx, key, lst, left, count)
     return NULL_ARRAY
 
 
@@ -532,13 +450,10 @@ def _served_pop(left: bool):
 
 def _blocking_pop(ctx: Client, keys, left: bool, timeout_arg: bytes):
     timeout = parse_timeout(timeout_arg)
-    db = ctx.db
     for key in keys:
-        lst = db.lookup(key)
+        lst = lookup_as(ctx, key, RList)
         if lst is None:
             continue
-        if type(lst) is not RList:
-            raise CommandError(WRONGTYPE)
         v = lst.popleft() if left else lst.pop()
         ctx.notify(NOTIFY_LIST, b"lpop" if left else b"rpop", key)
         _deleted_if_empty(ctx, key, lst)
@@ -568,9 +483,7 @@ def _served_move(dst: bytes, from_left: bool, to_left: bool, as_rpoplpush: bool)
         slist = db.lookup(key)
         if type(slist) is not RList or not slist:
             return None
-        dlist = db.lookup(dst)
-        if dlist is not None and type(dlist) is not RList:
-            raise CommandError(WRONGTYPE)  # the client is unblocked with the error
+        dlist = lookup_as(ctx, dst, RList)  # WRONGTYPE: the client is unblocked with the error
         value = slist.popleft() if from_left else slist.pop()
         _push_moved(ctx, dst, dlist, value, to_left)  # wakes waiters on dst (BLMOVE chains)
         if as_rpoplpush:
@@ -588,9 +501,7 @@ def _served_move(dst: bytes, from_left: bool, to_left: bool, as_rpoplpush: bool)
 def _blocking_move(ctx: Client, src: bytes, dst: bytes, from_left: bool, to_left: bool,
                    timeout_arg: bytes, as_rpoplpush: bool):
     timeout = parse_timeout(timeout_arg)
-    slist = ctx.db.lookup(src)
-    if slist is not None and type(slist) is not RList:
-        raise CommandError(WRONGTYPE)
+    slist = lookup_as(ctx, src, RList)
     if slist is None:
         if not may_block(ctx):
             return None
@@ -639,14 +550,10 @@ def blmpop(ctx: Client, timeout_arg: bytes, *args: bytes):
     """Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped."""
     keys, left, count = _parse_mpop(args)
     timeout = parse_timeout(timeout_arg)
-    db = ctx.db
     for key in keys:
-        lst = db.lookup(key)
-        if lst is None:
-            continue
-        if type(lst) is not RList:
-            raise CommandError(WRONGTYPE)
-        return _mpop_from(ctx, key, lst, left, count)
+        lst = lookup_as(ctx, key, RList)
+        if lst is not None:
+            return _mpop_from(ctx, key, lst, left, count)
     if not may_block(ctx):
         return NULL_ARRAY
     return Blocked(keys, timeout, _served_mpop(left, count), NULL_ARRAY)
@@ -666,7 +573,7 @@ def client_unblock(ctx: Client, client_id: bytes, *reason: bytes):
             error = True
         elif r != b"TIMEOUT":
             raise CommandError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
-    cid = _int(client_id)
+    cid = to_int(client_id)
     if ctx.server.blocking is None:
         return 0
     return 1 if blocking_manager(ctx.server).unblock_client(cid, error) else 0

@@ -9,9 +9,10 @@ model for its serializedlength and quicklist fields.
 
 from __future__ import annotations
 
+from ..core.args import Options
 from ..core.client import Client
 from ..core.spec import command, container
-from ..errors import NOT_INTEGER, SYNTAX, CommandError
+from ..errors import SYNTAX, CommandError
 from ..keyspace.stream import je_size
 from ..keyspace.types import encoding as value_encoding
 from ..protocol.replies import OK, Double, Verbatim
@@ -148,18 +149,12 @@ def approx_size(v, samples: int = 5, config=None) -> int:
 def memory_usage(ctx: Client, key: bytes, *args: bytes):
     """Estimates the memory usage of a key."""
     samples = 5
-    i = 0
-    while i < len(args):
-        if args[i].upper() == b"SAMPLES" and i + 1 < len(args):
-            from ..util import string2ll
-
-            v = string2ll(args[i + 1])
-            if v is None:
-                raise CommandError(NOT_INTEGER)
-            if v < 0:
+    o = Options(args)
+    while o:
+        if o.next_upper() == b"SAMPLES" and o.has_more():
+            samples = o.int_value()
+            if samples < 0:
                 raise CommandError(SYNTAX)
-            samples = v
-            i += 2
         else:
             raise CommandError(SYNTAX)
     v = ctx.db.data.get(key)  # dictFind: no expiry check, no access-time touch

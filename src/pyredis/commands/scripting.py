@@ -3,13 +3,14 @@ core/lua."""
 
 from __future__ import annotations
 
+from ..core.args import to_int
 from ..core.client import Client
 from ..core.monitor import feed_now
 from ..core.lua import FLAG_ALLOW_OOM, FLAG_NO_WRITES, current_run, engine, parse_shebang, sha1hex
 from ..errors import OOM_SCRIPT
 from ..errors import BUSY_FUNCTION as _BUSY_FUNCTION
 from ..core.spec import command, container
-from ..errors import CommandError
+from ..errors import NOT_INTEGER, SCRIPT_WRITE_IN_RO, TOO_MANY_KEYS, CommandError
 from ..protocol.replies import OK, Simple
 from ..util import string2ll
 
@@ -41,12 +42,11 @@ def numkeys_keys(argv: list[bytes]) -> list[int]:
     return list(range(3, 3 + n))
 
 
-def split_args(numkeys: bytes, rest: tuple, bad: str = "ERR value is not an integer or out of range"):
-    n = string2ll(numkeys)
-    if n is None:
-        raise CommandError(bad)
+def keys_and_args(numkeys: bytes, rest: tuple, bad: str = NOT_INTEGER):
+    """evalGenericCommand's numkeys: (keys, args) of the arguments after it."""
+    n = to_int(numkeys, bad)
     if n > len(rest):
-        raise CommandError("ERR Number of keys can't be greater than number of args")
+        raise CommandError(TOO_MANY_KEYS)
     if n < 0:
         raise CommandError("ERR Number of keys can't be negative")
     return list(rest[:n]), list(rest[n:])
@@ -68,13 +68,13 @@ def load_script(ctx: Client, body: bytes) -> tuple[bytes, ScriptEntry]:
 
 
 def _run(ctx: Client, sha: bytes, entry: ScriptEntry, numkeys: bytes, rest: tuple, ro: bool):
-    keys, args = split_args(numkeys, rest)
+    keys, args = keys_and_args(numkeys, rest)
     read_only = ro
     allow_oom = False
     if not entry.compat:
         if not entry.flags & FLAG_NO_WRITES:
             if ro:
-                raise CommandError("ERR Can not execute a script with write flag using *_ro command.")
+                raise CommandError(SCRIPT_WRITE_IN_RO)
         else:
             read_only = True
         check_script_oom(ctx, entry.flags & (FLAG_ALLOW_OOM | FLAG_NO_WRITES))
@@ -93,7 +93,7 @@ def check_script_oom(ctx: Client, allowed: int) -> None:
 def _eval(ctx: Client, body: bytes, numkeys: bytes, rest: tuple, ro: bool):
     if ctx.server.monitors:  # before the script's own commands, as evalCommand
         feed_now(ctx, ctx.argv)
-    split_args(numkeys, rest)
+    keys_and_args(numkeys, rest)
     sha, entry = load_script(ctx, body)
     return _run(ctx, sha, entry, numkeys, rest, ro)
 
@@ -103,7 +103,7 @@ def _evalsha(ctx: Client, sha: bytes, numkeys: bytes, rest: tuple, ro: bool):
         feed_now(ctx, ctx.argv)
     if len(sha) != 40:
         raise CommandError(NOSCRIPT)
-    split_args(numkeys, rest)
+    keys_and_args(numkeys, rest)
     sha = sha.lower()
     entry = engine(ctx.server).scripts.get(sha)
     if entry is None:

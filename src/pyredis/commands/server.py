@@ -11,9 +11,10 @@ debug.py (DEBUG), memory.py (MEMORY), slowlog.py (SLOWLOG, LATENCY, MONITOR), pe
 
 from __future__ import annotations
 
+from ..core.args import to_range_int
 from ..core.client import Client
 from ..core.spec import command
-from ..errors import SYNTAX, CommandError
+from ..errors import BUSY_EVAL, BUSY_FUNCTION, SYNTAX, CommandError
 from ..protocol.replies import NO_REPLY, OK
 
 # --- TIME, LASTSAVE, ROLE, REPLICAOF ------------------------------------------------------
@@ -41,11 +42,7 @@ def role(ctx: Client):
 def _replicaof(ctx: Client, host: bytes, port: bytes):
     if host.lower() == b"no" and port.lower() == b"one":
         return OK
-    from ..util import string2ll
-
-    p = string2ll(port)
-    if p is None or p < 0 or p > 65535:
-        raise CommandError("ERR Invalid master port")
+    to_range_int(port, 0, 65535, "ERR Invalid master port")
     raise CommandError("ERR pyredis does not support replication: only REPLICAOF NO ONE is accepted")
 
 
@@ -89,6 +86,9 @@ def shutdown(ctx: Client, *args: bytes):
     state = ctx.server
     if abort:
         raise CommandError("ERR No shutdown in progress.")
+    run = state.busy_script
+    if run is not None and save is not False:  # only NOSAVE while a script is busy: never persist half of it
+        raise CommandError(BUSY_EVAL if run.is_eval else BUSY_FUNCTION)
     if state.persistence is not None:
         from ..errors import PersistenceError
 

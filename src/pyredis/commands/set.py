@@ -5,20 +5,27 @@ from __future__ import annotations
 import random
 from itertools import islice
 
+from ..core.args import (
+    LONG_MAX,
+    Options,
+    add_new,
+    check_type,
+    lookup_as,
+    lookup_or_create,
+    to_positive_int,
+    to_range_int,
+)
 from ..core.client import Client
 from ..core.notify import NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_SET
 from ..core.spec import command
-from ..errors import NOT_INTEGER, SYNTAX, WRONGTYPE, CommandError
+from ..errors import LIMIT_NEGATIVE, NUMKEYS_NOT_POSITIVE, SYNTAX, TOO_MANY_KEYS, VALUE_OUT_OF_RANGE, CommandError
 from ..keyspace.scan import EMPTY_SCAN, parse_cursor, scan_reply
 from ..keyspace.set import RSet, intset_of, new_set, ordered
 from ..protocol.parser import string2ll
 from ..protocol.replies import SetReply
 
-_LONG_MAX = (1 << 63) - 1
 # SRANDMEMBER with a negative count: see commands/hash.py (HRANDFIELD).
 _MAX_REPEATS = 1 << 27
-_RANGE_ERR = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
-_POSITIVE_ERR = "ERR value is out of range, must be positive"
 
 
 def _rand_member(s: RSet) -> bytes:
@@ -29,24 +36,11 @@ def _rand_member(s: RSet) -> bytes:
     return next(islice(s, random.randrange(n), None))
 
 
-def _read(ctx: Client, key: bytes) -> RSet | None:
-    s = ctx.db.lookup(key)
-    if s is None or type(s) is RSet:
-        return s
-    raise CommandError(WRONGTYPE)
-
 
 @command("SADD", arity=-3, flags="write denyoom fast", keys=(1, 1, 1), group="set", since="1.0.0")
 def sadd(ctx: Client, key: bytes, *members: bytes):
     """Adds one or more members to a set. Creates the key if it doesn't exist."""
-    db = ctx.db
-    s = db.lookup(key)
-    if s is None:
-        s = new_set(members[0])
-        db.add(key, s)
-        ctx.notify(NOTIFY_NEW, b"new", key)
-    elif type(s) is not RSet:
-        raise CommandError(WRONGTYPE)
+    s = lookup_or_create(ctx, key, RSet, lambda: new_set(members[0]))
     if s.intset:
         added = s.add_members(members, ctx.server.config)
     else:
@@ -68,7 +62,7 @@ def sadd(ctx: Client, key: bytes, *members: bytes):
 @command("SREM", arity=-3, flags="write fast", keys=(1, 1, 1), group="set", since="1.0.0")
 def srem(ctx: Client, key: bytes, *members: bytes):
     """Removes one or more members from a set. Deletes the set if the last member was removed."""
-    s = _read(ctx, key)
+    s = lookup_as(ctx, key, RSet)
     if s is None:
         return 0
     n = len(s)
@@ -90,7 +84,7 @@ def srem(ctx: Client, key: bytes, *members: bytes):
 @command("SMEMBERS", arity=2, flags="readonly", keys=(1, 1, 1), group="set", since="1.0.0")
 def smembers(ctx: Client, key: bytes):
     """Returns all members of a set."""
-    s = _read(ctx, key)
+    s = lookup_as(ctx, key, RSet)
     if s is None:
         return SetReply()
     return SetReply(ordered(s))
@@ -99,14 +93,14 @@ def smembers(ctx: Client, key: bytes):
 @command("SISMEMBER", arity=3, flags="readonly fast", keys=(1, 1, 1), group="set", since="1.0.0")
 def sismember(ctx: Client, key: bytes, member: bytes):
     """Determines whether a member belongs to a set."""
-    s = _read(ctx, key)
+    s = lookup_as(ctx, key, RSet)
     return 1 if s is not None and member in s else 0
 
 
 @command("SMISMEMBER", arity=-3, flags="readonly fast", keys=(1, 1, 1), group="set", since="6.2.0")
 def smismember(ctx: Client, key: bytes, *members: bytes):
     """Determines whether multiple members belong to a set."""
-    s = _read(ctx, key)
+    s = lookup_as(ctx, key, RSet)
     if s is None:
         return [0] * len(members)
     return [1 if m in s else 0 for m in members]
@@ -115,7 +109,7 @@ def smismember(ctx: Client, key: bytes, *members: bytes):
 @command("SCARD", arity=2, flags="readonly fast", keys=(1, 1, 1), group="set", since="1.0.0")
 def scard(ctx: Client, key: bytes):
     """Returns the number of members in a set."""
-    s = _read(ctx, key)
+    s = lookup_as(ctx, key, RSet)
     return 0 if s is None else len(s)
 
 
@@ -125,10 +119,8 @@ def spop(ctx: Client, key: bytes, *args: bytes):
     if args:
         if len(args) > 1:
             raise CommandError(SYNTAX)
-        count = string2ll(args[0])
-        if count is None or count < 0:
-            raise CommandError(_POSITIVE_ERR)
-        s = _read(ctx, key)
+        count = to_positive_int(args[0])
+        s = lookup_as(ctx, key, RSet)
         if s is None or count == 0:
             return SetReply()
         size = len(s)
@@ -150,7 +142,7 @@ def spop(ctx: Client, key: bytes, *args: bytes):
         srems = [[b"SREM", key, m] for m in popped]
         ctx.propagate_as = srems  # dispatch wraps several effects in MULTI/EXEC
         return SetReply(popped)
-    s = _read(ctx, key)
+    s = lookup_as(ctx, key, RSet)
     if s is None:
         return None
     m = _rand_member(s)
@@ -168,23 +160,19 @@ def spop(ctx: Client, key: bytes, *args: bytes):
 def srandmember(ctx: Client, key: bytes, *args: bytes):
     """Get one or multiple random members from a set."""
     if not args:
-        s = _read(ctx, key)
+        s = lookup_as(ctx, key, RSet)
         if s is None:
             return None
         return _rand_member(s)
     if len(args) > 1:
         raise CommandError(SYNTAX)
-    count = string2ll(args[0])
-    if count is None:
-        raise CommandError(NOT_INTEGER)
-    if count < -_LONG_MAX:
-        raise CommandError(_RANGE_ERR)
-    s = _read(ctx, key)
+    count = to_range_int(args[0], -LONG_MAX, LONG_MAX)
+    s = lookup_as(ctx, key, RSet)
     if s is None or count == 0:
         return []
     if count < 0:
         if count < -_MAX_REPEATS:
-            raise CommandError("ERR value is out of range")
+            raise CommandError(VALUE_OUT_OF_RANGE)
         return random.choices(tuple(s), k=-count)
     if count >= len(s):
         return ordered(s)
@@ -199,8 +187,8 @@ def smove(ctx: Client, source: bytes, destination: bytes, member: bytes):
     dst = db.lookup(destination)
     if src is None:
         return 0
-    if type(src) is not RSet or (dst is not None and type(dst) is not RSet):
-        raise CommandError(WRONGTYPE)
+    check_type(src, RSet)
+    check_type(dst, RSet)
     if src is dst:
         return 1 if member in src else 0
     if member not in src:
@@ -212,8 +200,7 @@ def smove(ctx: Client, source: bytes, destination: bytes, member: bytes):
         ctx.notify(NOTIFY_GENERIC, b"del", source)
     if dst is None:
         dst = new_set(member)
-        db.add(destination, dst)
-        ctx.notify(NOTIFY_NEW, b"new", destination)
+        add_new(ctx, destination, dst)
     ctx.touched(source)
     if dst.add_members((member,), ctx.server.config):
         ctx.touched(destination)
@@ -223,14 +210,7 @@ def smove(ctx: Client, source: bytes, destination: bytes, member: bytes):
 
 def _lookup_sets(ctx: Client, keys) -> list:
     """Every key looked up and type-checked (missing keys are None), as Redis does before computing."""
-    db = ctx.db
-    out = []
-    for k in keys:
-        s = db.lookup(k)
-        if s is not None and type(s) is not RSet:
-            raise CommandError(WRONGTYPE)
-        out.append(s)
-    return out
+    return [lookup_as(ctx, k, RSet) for k in keys]
 
 
 def _inter(sets: list, limit: int = 0) -> list | None:
@@ -284,19 +264,14 @@ def _sintercard_keys(argv: list[bytes]) -> list[int]:
 @command("SINTERCARD", arity=-3, flags="readonly", group="set", since="7.0.0", getkeys=_sintercard_keys)
 def sintercard(ctx: Client, numkeys: bytes, *args: bytes):
     """Returns the number of members of the intersect of multiple sets."""
-    n = string2ll(numkeys)
-    if n is None or n < 1:
-        raise CommandError("ERR numkeys should be greater than 0")
+    n = to_range_int(numkeys, 1, LONG_MAX, NUMKEYS_NOT_POSITIVE)
     if n > len(args):
-        raise CommandError("ERR Number of keys can't be greater than number of args")
+        raise CommandError(TOO_MANY_KEYS)
     limit = 0
-    i = n
-    while i < len(args):
-        if args[i].lower() == b"limit" and i + 1 < len(args):
-            limit = string2ll(args[i + 1])
-            if limit is None or limit < 0:
-                raise CommandError("ERR LIMIT can't be negative")
-            i += 2
+    o = Options(args, n)
+    while o:
+        if o.next_upper() == b"LIMIT" and o.has_more():
+            limit = to_positive_int(o.value(), LIMIT_NEGATIVE)
         else:
             raise CommandError(SYNTAX)
     res = _inter(_lookup_sets(ctx, args[:n]), limit)
@@ -374,7 +349,7 @@ def sdiffstore(ctx: Client, destination: bytes, *keys: bytes):
 def sscan(ctx: Client, key: bytes, cursor: bytes, *options: bytes):
     """Iterates over members of a set."""
     cur = parse_cursor(cursor)
-    s = _read(ctx, key)
+    s = lookup_as(ctx, key, RSet)
     if s is None:
         return EMPTY_SCAN
     return scan_reply(ctx, (ctx.db.id, key, id(s)), cur, options, lambda: ordered(s), small=s.intset,

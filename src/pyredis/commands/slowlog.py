@@ -10,6 +10,7 @@ LATENCY is minimal: the latency monitor never records, as with latency-monitor-t
 from __future__ import annotations
 
 
+from ..core.args import LONG_MAX, to_range_int
 from ..core.client import Client
 from ..core.spec import command, container
 from ..errors import CommandError
@@ -28,12 +29,7 @@ def slowlog_get(ctx: Client, *args: bytes):
     if len(args) > 1:
         raise CommandError("ERR unknown subcommand or wrong number of arguments for 'GET'. Try SLOWLOG HELP.")
     if args:
-        from ..util import string2ll
-
-        v = string2ll(args[0])
-        if v is None or v < -1:
-            raise CommandError("ERR count should be greater than or equal to -1")
-        count = v
+        count = to_range_int(args[0], -1, LONG_MAX, "ERR count should be greater than or equal to -1")
     log = ctx.server.slowlog
     entries = list(log) if count == -1 else list(log)[:count]
     return [[e[0], e[1], e[2], list(e[3]), e[4], e[5]] for e in entries]

@@ -15,11 +15,12 @@ Like Redis, SORT converts a listpack sorted set to the skiplist encoding.
 
 from __future__ import annotations
 
-from ..core.args import to_int
+from ..core.acl import unrestricted_key_access
+from ..core.args import Options
 from ..core.client import Client
 from ..core.notify import NOTIFY_GENERIC, NOTIFY_LIST, NOTIFY_NEW
 from ..core.spec import command
-from ..errors import SYNTAX, WRONGTYPE, CommandError
+from ..errors import SYNTAX, WRONGTYPE, CommandError, _cstr
 from ..keyspace.hash import RHash
 from ..keyspace.list import RList
 from ..keyspace.set import RSet, ordered
@@ -87,44 +88,37 @@ def _in_script(ctx: Client) -> bool:
     return called_from_script(ctx)
 
 
-def _cstr(b: bytes) -> bytes:
-    z = b.find(b"\0")
-    return b if z < 0 else b[:z]
-
-
 def _sort(ctx: Client, key: bytes, args: tuple, readonly: bool):
     desc = alpha = dontsort = False
     limit_start, limit_count = 0, -1
     storekey = sortby = None
     getops: list[bytes] = []
-    j, n = 0, len(args)
-    while j < n:
-        left = n - j - 1
-        o = args[j].lower()
-        if o == b"asc":
+    o = Options(args)
+    while o:
+        opt = o.next_upper()
+        if opt == b"ASC":
             desc = False
-        elif o == b"desc":
+        elif opt == b"DESC":
             desc = True
-        elif o == b"alpha":
+        elif opt == b"ALPHA":
             alpha = True
-        elif o == b"limit" and left >= 2:
-            limit_start = to_int(args[j + 1])
-            limit_count = to_int(args[j + 2])
-            j += 2
-        elif not readonly and o == b"store" and left >= 1:
-            storekey = args[j + 1]
-            j += 1
-        elif o == b"by" and left >= 1:
-            sortby = args[j + 1]
+        elif opt == b"LIMIT" and o.has_more(2):
+            limit_start = o.int_value()
+            limit_count = o.int_value()
+        elif not readonly and opt == b"STORE" and o.has_more():
+            storekey = o.value()
+        elif opt == b"BY" and o.has_more():
+            sortby = o.value()
             if b"*" not in _cstr(sortby):
                 dontsort = True
-            j += 1
-        elif o == b"get" and left >= 1:
-            getops.append(args[j + 1])
-            j += 1
+            elif not unrestricted_key_access(ctx):  # a pattern reads keys ACL rules cannot see
+                raise CommandError("ERR BY option of SORT denied due to insufficient ACL permissions.")
+        elif opt == b"GET" and o.has_more():
+            if not unrestricted_key_access(ctx):
+                raise CommandError("ERR GET option of SORT denied due to insufficient ACL permissions.")
+            getops.append(o.value())
         else:
             raise CommandError(SYNTAX)
-        j += 1
 
     db = ctx.db
     sortval = db.lookup(key)

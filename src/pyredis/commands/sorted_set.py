@@ -12,12 +12,30 @@ from __future__ import annotations
 import math
 import random
 
-from ..core.args import to_int
+from ..core.args import (
+    LONG_MAX,
+    Options,
+    add_new,
+    clamp_range,
+    lookup_as,
+    mpop_count,
+    to_int,
+    to_positive_int,
+    to_range_int,
+)
 from ..core.blocking import Blocked, may_block, parse_timeout, propagate
 from ..core.client import Client
 from ..core.notify import NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_ZSET
 from ..core.spec import command
-from ..errors import NOT_FLOAT, SYNTAX, WRONGTYPE, CommandError
+from ..errors import (
+    LIMIT_NEGATIVE,
+    NOT_FLOAT,
+    NUMKEYS_NOT_POSITIVE,
+    SYNTAX,
+    VALUE_OUT_OF_RANGE,
+    WRONGTYPE,
+    CommandError,
+)
 from ..keyspace.scan import EMPTY_SCAN, parse_cursor, scan_reply
 from ..keyspace.zset import (
     listpack_score,
@@ -39,19 +57,11 @@ except ImportError:  # pragma: no cover - the set module is written in parallel
 
 from sortedcontainers import SortedList
 
-_LONG_MAX = (1 << 63) - 1
 NAN_ERR = "ERR resulting score is not a number (NaN)"
 NOT_FLOAT_RANGE = "ERR min or max is not a float"
 NOT_LEX_RANGE = "ERR min or max not valid string range item"
-POSITIVE = "ERR value is out of range, must be positive"
 _isnan = math.isnan
 
-
-def _read(ctx: Client, key: bytes) -> ZSet | None:
-    v = ctx.db.lookup(key)
-    if v is None or type(v) is ZSet:
-        return v
-    raise CommandError(WRONGTYPE)
 
 
 def _emit(items, withscores: bool, resp: int) -> list:
@@ -171,18 +181,14 @@ def _zadd_generic(ctx: Client, key: bytes, args: tuple, incr: bool):
         if s is None:
             raise CommandError(NOT_FLOAT)
         pairs.append((s, args[j + 1]))
-    db = ctx.db
-    zs = db.lookup(key)
+    zs = lookup_as(ctx, key, ZSet)
     cfg = ctx.server.config.values
     if zs is None:
         if xx:
             return None if incr else 0
         entries = cfg["zset-max-listpack-entries"]
         zs = ZSet(entries != 0 and len(pairs[0][1]) <= cfg["zset-max-listpack-value"])
-        db.add(key, zs)
-        ctx.notify(NOTIFY_NEW, b"new", key)
-    elif type(zs) is not ZSet:
-        raise CommandError(WRONGTYPE)
+        add_new(ctx, key, zs)
     scores = zs.scores
     added = updated = processed = 0
     score = 0.0
@@ -225,15 +231,11 @@ def zadd(ctx: Client, key: bytes, *args: bytes):
 
 
 def _zadd_one(ctx: Client, key: bytes, s: float, m: bytes) -> int:
-    db = ctx.db
-    zs = db.lookup(key)
+    zs = lookup_as(ctx, key, ZSet)
     cfg = ctx.server.config.values
     if zs is None:
         zs = ZSet(cfg["zset-max-listpack-entries"] != 0 and len(m) <= cfg["zset-max-listpack-value"])
-        db.add(key, zs)
-        ctx.notify(NOTIFY_NEW, b"new", key)
-    elif type(zs) is not ZSet:
-        raise CommandError(WRONGTYPE)
+        add_new(ctx, key, zs)
     cur = zs.scores.get(m)
     if cur is None:
         zs.add_checked(m, s, cfg)
@@ -255,7 +257,7 @@ def zincrby(ctx: Client, key: bytes, *args: bytes):
 @command("ZREM", arity=-3, flags="write fast", keys=(1, 1, 1), group="sorted_set", since="1.2.0")
 def zrem(ctx: Client, key: bytes, *members: bytes):
     """Removes one or more members from a sorted set. Deletes the sorted set if all members were removed."""
-    zs = _read(ctx, key)
+    zs = lookup_as(ctx, key, ZSet)
     if zs is None:
         return 0
     n = 0
@@ -277,14 +279,14 @@ def zrem(ctx: Client, key: bytes, *members: bytes):
 @command("ZCARD", arity=2, flags="readonly fast", keys=(1, 1, 1), group="sorted_set", since="1.2.0")
 def zcard(ctx: Client, key: bytes):
     """Returns the number of members in a sorted set."""
-    zs = _read(ctx, key)
+    zs = lookup_as(ctx, key, ZSet)
     return 0 if zs is None else len(zs.scores)
 
 
 @command("ZSCORE", arity=3, flags="readonly fast", keys=(1, 1, 1), group="sorted_set", since="1.2.0")
 def zscore(ctx: Client, key: bytes, member: bytes):
     """Returns the score of a member in a sorted set."""
-    zs = _read(ctx, key)
+    zs = lookup_as(ctx, key, ZSet)
     if zs is None:
         return None
     s = zs.scores.get(member)
@@ -294,7 +296,7 @@ def zscore(ctx: Client, key: bytes, member: bytes):
 @command("ZMSCORE", arity=-3, flags="readonly fast", keys=(1, 1, 1), group="sorted_set", since="6.2.0")
 def zmscore(ctx: Client, key: bytes, *members: bytes):
     """Returns the score of one or more members in a sorted set."""
-    zs = _read(ctx, key)
+    zs = lookup_as(ctx, key, ZSet)
     if zs is None:
         return [None] * len(members)
     get = zs.scores.get
@@ -306,7 +308,7 @@ def zmscore(ctx: Client, key: bytes, *members: bytes):
 
 
 def _zrank(ctx: Client, key: bytes, member: bytes, reverse: bool):
-    zs = _read(ctx, key)
+    zs = lookup_as(ctx, key, ZSet)
     if zs is None:
         return None
     r = zs.rank(member)
@@ -333,7 +335,7 @@ def zcount(ctx: Client, key: bytes, mn: bytes, mx: bytes):
     r = parse_score_range(mn, mx)
     if r is None:
         raise CommandError(NOT_FLOAT_RANGE)
-    zs = _read(ctx, key)
+    zs = lookup_as(ctx, key, ZSet)
     if zs is None:
         return 0
     lo, hi = zs.score_bounds(*r)
@@ -346,7 +348,7 @@ def zlexcount(ctx: Client, key: bytes, mn: bytes, mx: bytes):
     r = parse_lex_range(mn, mx)
     if r is None:
         raise CommandError(NOT_LEX_RANGE)
-    zs = _read(ctx, key)
+    zs = lookup_as(ctx, key, ZSet)
     if zs is None:
         return 0
     lo, hi = zs.lex_bounds(r)
@@ -401,26 +403,22 @@ def _zrange_generic(ctx: Client, args: tuple, ks: int, dst: bytes | None, rtype:
     offset = 0
     limit = -1
     withscores = False
-    n = len(args)
-    j = ks + 3
-    while j < n:
-        left = n - j - 1
-        o = args[j].lower()
-        if dst is None and o == b"withscores":
+    o = Options(args, ks + 3)
+    while o:
+        opt = o.next_upper()
+        if dst is None and opt == b"WITHSCORES":
             withscores = True
-        elif o == b"limit" and left >= 2:
-            offset = to_int(args[j + 1])
-            limit = to_int(args[j + 2])
-            j += 2
-        elif direction == _AUTO and o == b"rev":
+        elif opt == b"LIMIT" and o.has_more(2):
+            offset = o.int_value()
+            limit = o.int_value()
+        elif direction == _AUTO and opt == b"REV":
             direction = _REV
-        elif rtype == _AUTO and o == b"bylex":
+        elif rtype == _AUTO and opt == b"BYLEX":
             rtype = _LEX
-        elif rtype == _AUTO and o == b"byscore":
+        elif rtype == _AUTO and opt == b"BYSCORE":
             rtype = _SCORE
         else:
             raise CommandError(SYNTAX)
-        j += 1
     if rtype == _AUTO:
         rtype = _RANK
     rev = direction == _REV
@@ -442,28 +440,19 @@ def _zrange_generic(ctx: Client, args: tuple, ks: int, dst: bytes | None, rtype:
         rng = parse_lex_range(mi, ma)
         if rng is None:
             raise CommandError(NOT_LEX_RANGE)
-    db = ctx.db
-    zs = db.lookup(args[ks])
+    zs = lookup_as(ctx, args[ks], ZSet)
     if zs is None:
         if dst is not None:
             _store_empty(ctx, dst)
             return 0
         return []
-    if type(zs) is not ZSet:
-        raise CommandError(WRONGTYPE)
     if rtype == _RANK:
         llen = len(zs.scores)
-        if start < 0:
-            start += llen
-        if end < 0:
-            end += llen
-        if start < 0:
-            start = 0
-        if start > end or start >= llen:
+        r = clamp_range(start, end, llen)
+        if r is None:
             items = []
         else:
-            if end >= llen:
-                end = llen - 1
+            start, end = r
             if rev:
                 items = list(zs.sl.islice(llen - 1 - end, llen - start, reverse=True))
             else:
@@ -547,22 +536,14 @@ def _zremrange(ctx: Client, key: bytes, a: bytes, b: bytes, rtype: int):
         rng = parse_lex_range(a, b)
         if rng is None:
             raise CommandError(NOT_LEX_RANGE)
-    zs = _read(ctx, key)
+    zs = lookup_as(ctx, key, ZSet)
     if zs is None:
         return 0
     if rtype == _RANK:
-        llen = len(zs.scores)
-        if start < 0:
-            start += llen
-        if end < 0:
-            end += llen
-        if start < 0:
-            start = 0
-        if start > end or start >= llen:
+        r = clamp_range(start, end, len(zs.scores))
+        if r is None:
             return 0
-        if end >= llen:
-            end = llen - 1
-        lo, hi = start, end + 1
+        lo, hi = r[0], r[1] + 1
     elif rtype == _SCORE:
         lo, hi = zs.score_bounds(*rng)
     else:
@@ -636,17 +617,13 @@ def _pop_reply(key: bytes, items: list, emitkey: bool, nested: bool) -> list:
 
 def _zpop_generic(ctx: Client, keys, maxp: bool, emitkey: bool, count: int, nested: bool, nil_when_empty: bool):
     """genericZpopCommand. Returns (reply, key popped from or None)."""
-    db = ctx.db
     zs = None
     key = None
     for k in keys:
-        v = db.lookup(k)
-        if v is None:
-            continue
-        if type(v) is not ZSet:
-            raise CommandError(WRONGTYPE)
-        zs, key = v, k
-        break
+        zs = lookup_as(ctx, k, ZSet)
+        if zs is not None:
+            key = k
+            break
     if zs is None:
         return (NULL_ARRAY if nil_when_empty else []), None
     if count == 0:
@@ -664,9 +641,7 @@ def _zpop_cmd(ctx: Client, key: bytes, rest: tuple, maxp: bool):
         raise CommandError(SYNTAX)
     count = -1
     if rest:
-        count = to_int(rest[0], POSITIVE)
-        if count < 0:
-            raise CommandError(POSITIVE)
+        count = to_positive_int(rest[0])
     reply, _ = _zpop_generic(ctx, (key,), maxp, False, count, ctx.resp > 2 and count != -1, False)
     return reply
 
@@ -689,9 +664,7 @@ def _pop_name(maxp: bool) -> bytes:
 
 def _zmpop_parse(args: tuple, numidx: int):
     """zmpopGenericCommand's parsing: (keys, maxp, count)."""
-    numkeys = to_int(args[numidx], "ERR numkeys should be greater than 0")
-    if numkeys < 1:
-        raise CommandError("ERR numkeys should be greater than 0")
+    numkeys = to_range_int(args[numidx], 1, LONG_MAX, NUMKEYS_NOT_POSITIVE)
     where_idx = numidx + numkeys + 1
     if where_idx >= len(args):
         raise CommandError(SYNTAX)
@@ -702,21 +675,7 @@ def _zmpop_parse(args: tuple, numidx: int):
         maxp = True
     else:
         raise CommandError(SYNTAX)
-    count = -1
-    j = where_idx + 1
-    n = len(args)
-    while j < n:
-        more = n - 1 - j
-        if count == -1 and args[j].lower() == b"count" and more:
-            j += 1
-            count = to_int(args[j], "ERR count should be greater than 0")
-            if count < 1:
-                raise CommandError("ERR count should be greater than 0")
-        else:
-            raise CommandError(SYNTAX)
-        j += 1
-    if count == -1:
-        count = 1
+    count = mpop_count(args, where_idx + 1)
     return args[numidx + 1:where_idx], maxp, count
 
 
@@ -752,14 +711,9 @@ def _serve_blocked(maxp: bool, count: int, nested: bool):
 def _blocking_zpop(ctx: Client, keys, maxp: bool, timeout_arg: bytes, count: int, nested: bool):
     """blockingGenericZpopCommand."""
     timeout = parse_timeout(timeout_arg)
-    db = ctx.db
     for k in keys:
-        v = db.lookup(k)
-        if v is None:
-            continue
-        if type(v) is not ZSet:
-            raise CommandError(WRONGTYPE)
-        if not v.scores:
+        v = lookup_as(ctx, k, ZSet)
+        if v is None or not v.scores:
             continue
         reply, _ = _zpop_generic(ctx, (k,), maxp, True, count, nested, False)
         if count == -1:
@@ -799,17 +753,14 @@ def bzmpop(ctx: Client, *args: bytes):
 def zrandmember(ctx: Client, key: bytes, *rest: bytes):
     """Returns one or more random members from a sorted set."""
     if rest:
-        lv = to_int(rest[0])
-        if lv < -_LONG_MAX:
-            raise CommandError("ERR value is out of range, value must between -9223372036854775807 and "
-                               "9223372036854775807")
+        lv = to_range_int(rest[0], -LONG_MAX, LONG_MAX)
         if len(rest) > 2 or (len(rest) == 2 and rest[1].lower() != b"withscores"):
             raise CommandError(SYNTAX)
         withscores = len(rest) == 2
-        if withscores and (lv < -(_LONG_MAX // 2) or lv > _LONG_MAX // 2):
-            raise CommandError("ERR value is out of range")
+        if withscores and (lv < -(LONG_MAX // 2) or lv > LONG_MAX // 2):
+            raise CommandError(VALUE_OUT_OF_RANGE)
         return _zrandmember_count(ctx, key, lv, withscores)
-    zs = _read(ctx, key)
+    zs = lookup_as(ctx, key, ZSet)
     if zs is None:
         return None
     sl = zs.sl
@@ -817,7 +768,7 @@ def zrandmember(ctx: Client, key: bytes, *rest: bytes):
 
 
 def _zrandmember_count(ctx: Client, key: bytes, lv: int, withscores: bool):
-    zs = _read(ctx, key)
+    zs = lookup_as(ctx, key, ZSet)
     if zs is None:
         return []
     sl = zs.sl
@@ -846,7 +797,7 @@ _lp_score = listpack_score
 def zscan(ctx: Client, key: bytes, cursor: bytes, *options: bytes):
     """Iterates over members and scores of a sorted set."""
     cur = parse_cursor(cursor)
-    zs = _read(ctx, key)
+    zs = lookup_as(ctx, key, ZSet)
     if zs is None:
         return EMPTY_SCAN
     scores = zs.scores
@@ -921,9 +872,7 @@ def _zsetop(ctx: Client, args: tuple, numidx: int, op: int, dst: bytes | None, c
             withscores = True
             j += 1
         elif card_only and remaining >= 2 and o == b"limit":
-            limit = to_int(args[j + 1], "ERR LIMIT can't be negative")
-            if limit < 0:
-                raise CommandError("ERR LIMIT can't be negative")
+            limit = to_positive_int(args[j + 1], LIMIT_NEGATIVE)
             j += 2
         else:
             raise CommandError(SYNTAX)

@@ -13,18 +13,20 @@ import functools
 
 from itertools import islice
 
-from ..core.args import to_int
+from ..core.args import LONG_MAX, Options, lookup_as, lookup_existing, to_int, to_range_int
 from ..core.blocking import Blocked, may_block, parse_timeout
 from ..core.blocking import propagate as propagate_served
 from ..core.client import Client
 from ..core.notify import NOTIFY_STREAM
 from ..core.spec import command, container
-from ..errors import NO_SUCH_KEY, SYNTAX, WRONGTYPE, CommandError, wrong_arity
+from ..errors import COUNT_NOT_GT_ZERO, SYNTAX, CommandError, wrong_arity
 from ..keyspace.stream import INVALID_READ, MAX_ID, U64, Consumer, Group, Nack, Stream, fmt_id
 from ..protocol.replies import NULL_ARRAY, OK, Simple
 from ..util import string2ll
 
 INVALID_ID = "ERR Invalid stream ID specified as stream command argument"
+_NOGROUP_FOR_KEY = b"NOGROUP No such consumer group '%s' for key name '%s'"
+_ID_NOT_GREATER = "ERR The ID specified in XADD is equal or smaller than the target stream top item"
 _WS = b" \t\n\v\f\r"
 
 
@@ -94,11 +96,34 @@ def parse_interval(arg: bytes, missing_seq: int) -> tuple[int, bool]:
     return parse_id(arg, missing_seq)[0], False
 
 
-def _get_stream(ctx: Client, key: bytes) -> Stream | None:
-    s = ctx.db.lookup(key)
-    if s is not None and type(s) is not Stream:
-        raise CommandError(WRONGTYPE)
-    return s
+def interval_start(arg: bytes) -> int:
+    """The first id of an interval (XRANGE, XPENDING, XAUTOCLAIM): `(id` starts after it."""
+    start, exclusive = parse_interval(arg, 0)
+    if exclusive:
+        if start == MAX_ID:
+            raise CommandError("ERR invalid start ID for the interval")
+        start += 1
+    return start
+
+
+def interval_end(arg: bytes) -> int:
+    """The last id of an interval: `(id` ends before it."""
+    end, exclusive = parse_interval(arg, U64)
+    if exclusive:
+        if end == 0:
+            raise CommandError("ERR invalid end ID for the interval")
+        end -= 1
+    return end
+
+
+def _group_of(ctx: Client, key: bytes, gname: bytes) -> tuple[Stream, Group]:
+    """The stream and its consumer group; NOGROUP when either is missing (XPENDING, XCLAIM,
+    XAUTOCLAIM)."""
+    s = lookup_as(ctx, key, Stream)
+    g = s.groups.get(gname) if s is not None and s.groups else None
+    if g is None:
+        raise CommandError(b"NOGROUP No such key '%s' or consumer group '%s'" % (key, gname))
+    return s, g
 
 
 def _entries(s: Stream, ids: list[int]) -> list:
@@ -236,15 +261,12 @@ def xadd(ctx: Client, key: bytes, *args: bytes):
         raise wrong_arity("xadd")
     if t is not None and t.id_given and t.seq_given and t.id == 0:
         raise CommandError("ERR The ID specified in XADD must be greater than 0-0")
-    db = ctx.db
-    s = db.lookup(key)
+    s = lookup_as(ctx, key, Stream)
     if s is None:
         if t is not None and t.nomk:
             return None
         s = Stream()
-        db.add(key, s)
-    elif type(s) is not Stream:
-        raise CommandError(WRONGTYPE)
+        ctx.db.add(key, s)
     last = s.last_id
     if last == MAX_ID:
         raise CommandError("ERR The stream has exhausted the last possible ID, unable to add more items")
@@ -255,12 +277,12 @@ def xadd(ctx: Client, key: bytes, *args: bytes):
         new = t.id
     elif last >> 64 == t.id >> 64:
         if last & U64 == U64:
-            raise CommandError("ERR The ID specified in XADD is equal or smaller than the target stream top item")
+            raise CommandError(_ID_NOT_GREATER)
         new = last + 1
     else:
         new = t.id
     if new <= last:
-        raise CommandError("ERR The ID specified in XADD is equal or smaller than the target stream top item")
+        raise CommandError(_ID_NOT_GREATER)
     fields = tuple(argv[fpos:])
     if sum(map(len, fields)) > 1 << 30:
         raise CommandError("ERR Elements are too large to be stored")
@@ -294,7 +316,7 @@ def xadd(ctx: Client, key: bytes, *args: bytes):
 def xtrim(ctx: Client, key: bytes, *args: bytes):
     """Deletes messages from the beginning of a stream."""
     _, t = _parse_add_trim(ctx, ctx.argv, False)
-    s = _get_stream(ctx, key)
+    s = lookup_as(ctx, key, Stream)
     if s is None:
         return 0
     deleted = _do_trim(s, t)
@@ -310,32 +332,21 @@ def xtrim(ctx: Client, key: bytes, *args: bytes):
 @command("XLEN", arity=2, flags="readonly fast", keys=(1, 1, 1), group="stream", since="5.0.0")
 def xlen(ctx: Client, key: bytes):
     """Return the number of messages in a stream."""
-    s = _get_stream(ctx, key)
+    s = lookup_as(ctx, key, Stream)
     return 0 if s is None else len(s.ids)
 
 
 def _xrange(ctx: Client, key: bytes, start_arg: bytes, end_arg: bytes, opts: tuple, rev: bool):
-    start, sx = parse_interval(start_arg, 0)
-    if sx:
-        if start == MAX_ID:
-            raise CommandError("ERR invalid start ID for the interval")
-        start += 1
-    end, ex = parse_interval(end_arg, U64)
-    if ex:
-        if end == 0:
-            raise CommandError("ERR invalid end ID for the interval")
-        end -= 1
+    start = interval_start(start_arg)
+    end = interval_end(end_arg)
     count = -1
-    j = 0
-    while j < len(opts):
-        if opts[j].lower() == b"count" and j + 1 < len(opts):
-            count = to_int(opts[j + 1])
-            if count < 0:
-                count = 0
-            j += 2
+    o = Options(opts)
+    while o:
+        if o.next_upper() == b"COUNT" and o.has_more():
+            count = max(o.int_value(), 0)
         else:
             raise CommandError(SYNTAX)
-    s = _get_stream(ctx, key)
+    s = lookup_as(ctx, key, Stream)
     if s is None:
         return []
     if count == 0:
@@ -358,7 +369,7 @@ def xrevrange(ctx: Client, key: bytes, end: bytes, start: bytes, *opts: bytes):
 @command("XDEL", arity=-3, flags="write fast", keys=(1, 1, 1), group="stream", since="5.0.0")
 def xdel(ctx: Client, key: bytes, *id_args: bytes):
     """Returns the number of messages after removing them from a stream."""
-    s = _get_stream(ctx, key)
+    s = lookup_as(ctx, key, Stream)
     if s is None:
         return 0
     ids = [strict_id(a) for a in id_args]
@@ -576,9 +587,7 @@ def _xread(ctx: Client, group_mode: bool):
     for j in range(nstreams):
         key = keys[j]
         arg = argv[streams_arg + nstreams + j]
-        s = db.lookup(key)
-        if s is not None and type(s) is not Stream:
-            raise CommandError(WRONGTYPE)
+        s = lookup_as(ctx, key, Stream)
         g = None
         if gname is not None:
             g = s.groups.get(gname) if s is not None and s.groups else None
@@ -776,7 +785,7 @@ def _xgroup_common(ctx: Client, sub: str, key: bytes, gname: bytes, opts: tuple,
                 i += 2
             else:
                 raise _xgroup_syntax(argv[1])
-    s = _get_stream(ctx, key)
+    s = lookup_as(ctx, key, Stream)
     g = None
     if not mkstream:
         if s is None:
@@ -784,7 +793,7 @@ def _xgroup_common(ctx: Client, sub: str, key: bytes, gname: bytes, opts: tuple,
                                "want to use the MKSTREAM option to create an empty stream automatically.")
         g = s.groups.get(gname) if s.groups else None
         if g is None and sub in ("setid", "createconsumer", "delconsumer"):
-            raise CommandError(b"NOGROUP No such consumer group '%s' for key name '%s'" % (gname, key))
+            raise CommandError(_NOGROUP_FOR_KEY % (gname, key))
     return s, g, mkstream, entries_read
 
 
@@ -889,7 +898,7 @@ def xgroup_help(ctx: Client):
 @_resizing(_key_at(1))
 def xack(ctx: Client, key: bytes, gname: bytes, *id_args: bytes):
     """Returns the number of messages that were successfully acknowledged by the consumer group member of a stream."""
-    s = _get_stream(ctx, key)
+    s = lookup_as(ctx, key, Stream)
     g = s.groups.get(gname) if s is not None and s.groups else None
     if g is None:
         return 0
@@ -924,22 +933,11 @@ def xpending(ctx: Client, key: bytes, gname: bytes, *args: bytes):
         count = to_int(args[si + 2])
         if count < 0:
             count = 0
-        start, sx = parse_interval(args[si], 0)
-        if sx:
-            if start == MAX_ID:
-                raise CommandError("ERR invalid start ID for the interval")
-            start += 1
-        end, ex = parse_interval(args[si + 1], U64)
-        if ex:
-            if end == 0:
-                raise CommandError("ERR invalid end ID for the interval")
-            end -= 1
+        start = interval_start(args[si])
+        end = interval_end(args[si + 1])
         if si + 3 < len(args):
             cname = args[si + 3]
-    s = _get_stream(ctx, key)
-    g = s.groups.get(gname) if s is not None and s.groups else None
-    if g is None:
-        raise CommandError(b"NOGROUP No such key '%s' or consumer group '%s'" % (key, gname))
+    s, g = _group_of(ctx, key, gname)
     if argc == 3:
         pel = g.pel
         if not pel:
@@ -977,10 +975,7 @@ def _entry_or_none(s: Stream, eid: int):
 @_resizing(_key_at(1))
 def xclaim(ctx: Client, key: bytes, gname: bytes, cname: bytes, minidle_arg: bytes, *args: bytes):
     """Changes, or acquires, ownership of a message in a consumer group, as if the message was delivered a consumer group member."""
-    s = _get_stream(ctx, key)
-    g = s.groups.get(gname) if s is not None and s.groups else None
-    if g is None:
-        raise CommandError(b"NOGROUP No such key '%s' or consumer group '%s'" % (key, gname))
+    s, g = _group_of(ctx, key, gname)
     minidle = to_int(minidle_arg, "ERR Invalid min-idle-time argument for XCLAIM")
     if minidle < 0:
         minidle = 0
@@ -1087,32 +1082,19 @@ def xautoclaim(ctx: Client, key: bytes, gname: bytes, cname: bytes, minidle_arg:
     minidle = to_int(minidle_arg, "ERR Invalid min-idle-time argument for XAUTOCLAIM")
     if minidle < 0:
         minidle = 0
-    start, sx = parse_interval(start_arg, 0)
-    if sx:
-        if start == MAX_ID:
-            raise CommandError("ERR invalid start ID for the interval")
-        start += 1
+    start = interval_start(start_arg)
     count = 100
     justid = False
-    j = 0
-    while j < len(opts):
-        more = len(opts) - 1 - j
-        o = opts[j].lower()
-        if o == b"count" and more:
-            v = string2ll(opts[j + 1])
-            if v is None or v < 1 or v > (1 << 63) // 16 - 1:
-                raise CommandError("ERR COUNT must be > 0")
-            count = v
-            j += 1
-        elif o == b"justid":
+    o = Options(opts)
+    while o:
+        opt = o.next_upper()
+        if opt == b"COUNT" and o.has_more():
+            count = to_range_int(o.value(), 1, LONG_MAX // 16, COUNT_NOT_GT_ZERO)
+        elif opt == b"JUSTID":
             justid = True
         else:
             raise CommandError(SYNTAX)
-        j += 1
-    s = _get_stream(ctx, key)
-    g = s.groups.get(gname) if s is not None and s.groups else None
-    if g is None:
-        raise CommandError(b"NOGROUP No such key '%s' or consumer group '%s'" % (key, gname))
+    s, g = _group_of(ctx, key, gname)
     if count * 16 > 80 << 40:
         # ztrymalloc(count * sizeof(streamID)) fails (the limit seen with jemalloc on Linux x86-64)
         raise CommandError("ERR Insufficient memory, failed allocating transient memory, COUNT too high.")
@@ -1174,25 +1156,20 @@ def xsetid(ctx: Client, key: bytes, id_arg: bytes, *opts: bytes):
     eid = strict_id(id_arg)
     entries_added = -1
     max_xdel = 0
-    i = 0
-    while i < len(opts):
-        more = len(opts) - 1 - i
-        o = opts[i].lower()
-        if o == b"entriesadded" and more:
-            entries_added = to_int(opts[i + 1])
+    o = Options(opts)
+    while o:
+        opt = o.next_upper()
+        if opt == b"ENTRIESADDED" and o.has_more():
+            entries_added = o.int_value()
             if entries_added < 0:
                 raise CommandError("ERR entries_added must be positive")
-            i += 2
-        elif o == b"maxdeletedid" and more:
-            max_xdel = strict_id(opts[i + 1])
+        elif opt == b"MAXDELETEDID" and o.has_more():
+            max_xdel = strict_id(o.value())
             if eid < max_xdel:
                 raise CommandError("ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id")
-            i += 2
         else:
             raise CommandError(SYNTAX)
-    s = _get_stream(ctx, key)
-    if s is None:
-        raise CommandError(NO_SUCH_KEY)
+    s = lookup_existing(ctx, key, Stream)
     if s.ids:
         if eid < s.ids[-1]:
             raise CommandError("ERR The ID specified in XSETID is smaller than the target stream top item")
@@ -1226,15 +1203,6 @@ _XINFO_HELP = [
 ]
 
 
-def _xinfo_stream_of(ctx: Client, key: bytes) -> Stream:
-    s = ctx.db.lookup(key)
-    if s is None:
-        raise CommandError(NO_SUCH_KEY)
-    if type(s) is not Stream:
-        raise CommandError(WRONGTYPE)
-    return s
-
-
 @command("XINFO|HELP", arity=2, flags="loading stale", group="stream", since="5.0.0")
 def xinfo_help(ctx: Client):
     """Returns helpful text about the different subcommands."""
@@ -1244,10 +1212,10 @@ def xinfo_help(ctx: Client):
 @command("XINFO|CONSUMERS", arity=4, flags="readonly", keys=(2, 2, 1), group="stream", since="5.0.0")
 def xinfo_consumers(ctx: Client, key: bytes, gname: bytes):
     """Returns a list of the consumers in a consumer group."""
-    s = _xinfo_stream_of(ctx, key)
+    s = lookup_existing(ctx, key, Stream)
     g = s.groups.get(gname) if s.groups else None
     if g is None:
-        raise CommandError(b"NOGROUP No such consumer group '%s' for key name '%s'" % (gname, key))
+        raise CommandError(_NOGROUP_FOR_KEY % (gname, key))
     now = ctx.now
     out = []
     for c in g.sorted_consumers():
@@ -1259,7 +1227,7 @@ def xinfo_consumers(ctx: Client, key: bytes, gname: bytes):
 @command("XINFO|GROUPS", arity=3, flags="readonly", keys=(2, 2, 1), group="stream", since="5.0.0")
 def xinfo_groups(ctx: Client, key: bytes):
     """Returns a list of the consumer groups of a stream."""
-    s = _xinfo_stream_of(ctx, key)
+    s = lookup_existing(ctx, key, Stream)
     out = []
     for g in s.sorted_groups():
         out.append({
@@ -1274,7 +1242,7 @@ def xinfo_groups(ctx: Client, key: bytes):
 @command("XINFO|STREAM", arity=-3, flags="readonly", keys=(2, 2, 1), group="stream", since="5.0.0")
 def xinfo_stream(ctx: Client, key: bytes, *args: bytes):
     """Returns information about a stream."""
-    s = _xinfo_stream_of(ctx, key)
+    s = lookup_existing(ctx, key, Stream)
     full = True
     count = 10
     bad = CommandError(b"ERR unknown subcommand or wrong number of arguments for '%s'. Try XINFO HELP."

@@ -8,12 +8,14 @@ decides which error wins when several apply.
 
 from __future__ import annotations
 
+from ..core.args import Options, clamp_ends, lookup_as, to_int, to_long_double
 from ..core.client import Client
 from ..core.notify import NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_STRING
 from ..core.spec import command
+from ..core.longdouble import format_ld_human, ld_add
 from ..errors import (
+    INCR_FLOAT_NAN,
     INVALID_EXPIRE,
-    NOT_FLOAT,
     NOT_INTEGER,
     OFFSET_RANGE,
     OVERFLOW,
@@ -23,9 +25,7 @@ from ..errors import (
     CommandError,
     wrong_arity,
 )
-from ..protocol.parser import string2ll
 from ..protocol.replies import OK
-from ._longdouble import format_ld_human, ld_add, parse_ld
 
 LLONG_MAX = (1 << 63) - 1
 LLONG_MIN = -(1 << 63)
@@ -42,22 +42,14 @@ def _notify(ctx: Client, key: bytes, new: bool, type_: int, event: bytes) -> Non
     ctx.notify(type_, event, key)
 
 
-def get_string(ctx: Client, key: bytes) -> bytes | None:
-    v = ctx.db.lookup(key)
-    if v is None or type(v) is bytes:
-        return v
-    raise CommandError(WRONGTYPE)
-
-
 def _parse_ext(args: tuple[bytes, ...], for_set: bool):
     """parseExtendedStringArgumentsOrReply: (flags, expire argument or None)."""
     flags = 0
     expire = None
-    i = 0
-    n = len(args)
-    while i < n:
-        opt = args[i].upper()
-        has_next = i + 1 < n
+    o = Options(args)
+    while o:
+        opt = o.next_upper()
+        has_next = o.has_more()
         if opt == b"NX" and for_set and not flags & _XX:
             flags |= _NX
         elif opt == b"XX" and for_set and not flags & _NX:
@@ -70,31 +62,24 @@ def _parse_ext(args: tuple[bytes, ...], for_set: bool):
             flags |= _PERSIST
         elif opt == b"EX" and has_next and not flags & (_KEEPTTL | _PERSIST | _EXAT | _PX | _PXAT):
             flags |= _EX
-            i += 1
-            expire = args[i]
+            expire = o.value()
         elif opt == b"PX" and has_next and not flags & (_KEEPTTL | _PERSIST | _EX | _EXAT | _PXAT):
             flags |= _PX
-            i += 1
-            expire = args[i]
+            expire = o.value()
         elif opt == b"EXAT" and has_next and not flags & (_KEEPTTL | _PERSIST | _EX | _PX | _PXAT):
             flags |= _EXAT
-            i += 1
-            expire = args[i]
+            expire = o.value()
         elif opt == b"PXAT" and has_next and not flags & (_KEEPTTL | _PERSIST | _EX | _EXAT | _PX):
             flags |= _PXAT
-            i += 1
-            expire = args[i]
+            expire = o.value()
         else:
             raise CommandError(SYNTAX)
-        i += 1
     return flags, expire
 
 
 def _expire_ms(ctx: Client, expire: bytes, flags: int, name: str) -> int:
     """getExpireMillisecondsOrReply: the absolute deadline in ms."""
-    ms = string2ll(expire)
-    if ms is None:
-        raise CommandError(NOT_INTEGER)
+    ms = to_int(expire)
     seconds = flags & (_EX | _EXAT)
     if ms <= 0 or (seconds and ms > LLONG_MAX // 1000):
         raise CommandError(INVALID_EXPIRE % name)
@@ -116,9 +101,7 @@ def _set_generic(ctx: Client, flags: int, key: bytes, value: bytes, expire: byte
     db = ctx.db
     old = None
     if flags & _GET:
-        old = db.lookup(key)  # getGenericCommand's read...
-        if old is not None and type(old) is not bytes:
-            raise CommandError(WRONGTYPE)
+        old = lookup_as(ctx, key, bytes)
         found = old is not None
         if found and db.lfu is not None:
             db.lookup(key)  # ...then lookupKeyWrite: two accesses for the LFU counter
@@ -145,7 +128,7 @@ def _set_generic(ctx: Client, flags: int, key: bytes, value: bytes, expire: byte
 @command("GET", arity=2, flags="readonly fast", keys=(1, 1, 1), group="string",
          summary="Get the value of a key", since="1.0.0", complexity="O(1)")
 def get(ctx: Client, key: bytes):
-    v = ctx.db.lookup(key)
+    v = ctx.db.lookup(key)  # lookup_as inlined: GET is the hottest command
     if v is None or type(v) is bytes:
         return v
     raise CommandError(WRONGTYPE)
@@ -262,7 +245,7 @@ def msetnx(ctx: Client, *args: bytes):
          summary="Set the string value of a key and return its old value", since="1.0.0",
          complexity="O(1)")
 def getset(ctx: Client, key: bytes, value: bytes):
-    old = get_string(ctx, key)
+    old = lookup_as(ctx, key, bytes)
     ctx.db.set(key, value)
     ctx.propagate_as = [[b"SET", key, value]]
     if ctx.server.notify_flags:
@@ -274,7 +257,7 @@ def getset(ctx: Client, key: bytes, value: bytes):
 @command("GETDEL", arity=2, flags="write fast", keys=(1, 1, 1), group="string",
          summary="Get the value of a key and delete the key", since="6.2.0", complexity="O(1)")
 def getdel(ctx: Client, key: bytes):
-    old = get_string(ctx, key)
+    old = lookup_as(ctx, key, bytes)
     if old is not None:
         ctx.db.delete(key)
         ctx.propagate_as = [[b"DEL", key]]
@@ -288,7 +271,7 @@ def getdel(ctx: Client, key: bytes):
          complexity="O(1)")
 def getex(ctx: Client, key: bytes, *options: bytes):
     flags, expire = _parse_ext(options, False)
-    v = get_string(ctx, key)
+    v = lookup_as(ctx, key, bytes)
     if v is None:
         return None
     when = 0
@@ -323,13 +306,11 @@ def getex(ctx: Client, key: bytes, *options: bytes):
          "library used by Redis will double the free space available on every reallocation.")
 def append(ctx: Client, key: bytes, value: bytes):
     db = ctx.db
-    old = db.lookup(key)
+    old = lookup_as(ctx, key, bytes)
     if old is None:
         db.set(key, value)
         new = value
     else:
-        if type(old) is not bytes:
-            raise CommandError(WRONGTYPE)
         total = len(old) + len(value)
         if total > ctx.server.config["proto-max-bulk-len"]:
             raise CommandError(STRING_TOO_LONG)
@@ -344,23 +325,18 @@ def append(ctx: Client, key: bytes, value: bytes):
 @command("STRLEN", arity=2, flags="readonly fast", keys=(1, 1, 1), group="string",
          summary="Get the length of the value stored in a key", since="2.2.0", complexity="O(1)")
 def strlen(ctx: Client, key: bytes):
-    v = get_string(ctx, key)
+    v = lookup_as(ctx, key, bytes)
     return 0 if v is None else len(v)
 
 
 def _incr(ctx: Client, key: bytes, incr: int):
     """incrDecrCommand: the TTL of an existing key is kept."""
     db = ctx.db
-    v = db.lookup(key)
+    v = lookup_as(ctx, key, bytes)
     if v is None:
         new = incr
     else:
-        if type(v) is not bytes:
-            raise CommandError(WRONGTYPE)
-        old = string2ll(v)
-        if old is None:
-            raise CommandError(NOT_INTEGER)
-        new = old + incr
+        new = to_int(v) + incr
         if new > LLONG_MAX or new < LLONG_MIN:
             raise CommandError(OVERFLOW)
         db.replace_int(key, v, b"%d" % new)
@@ -379,12 +355,10 @@ def _incr(ctx: Client, key: bytes, incr: int):
          summary="Increment the integer value of a key by one", since="1.0.0", complexity="O(1)")
 def incr(ctx: Client, key: bytes):
     db = ctx.db
-    v = db.lookup(key)
+    v = lookup_as(ctx, key, bytes)
     if v is None:
         new = 1
     else:
-        if type(v) is not bytes:
-            raise CommandError(WRONGTYPE)
         # string2ll, inlined: int() then a canonical-form check (no '+', spaces, '_', leading
         # zeros or "-0"), which is cheaper than validating the digits first.
         try:
@@ -418,19 +392,14 @@ def decr(ctx: Client, key: bytes):
          summary="Increment the integer value of a key by the given amount", since="1.0.0",
          complexity="O(1)")
 def incrby(ctx: Client, key: bytes, increment: bytes):
-    n = string2ll(increment)
-    if n is None:
-        raise CommandError(NOT_INTEGER)
-    return _incr(ctx, key, n)
+    return _incr(ctx, key, to_int(increment))
 
 
 @command("DECRBY", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string",
          summary="Decrement the integer value of a key by the given number", since="1.0.0",
          complexity="O(1)")
 def decrby(ctx: Client, key: bytes, decrement: bytes):
-    n = string2ll(decrement)
-    if n is None:
-        raise CommandError(NOT_INTEGER)
+    n = to_int(decrement)
     if n == LLONG_MIN:
         raise CommandError("ERR decrement would overflow")
     return _incr(ctx, key, -n)
@@ -441,21 +410,12 @@ def decrby(ctx: Client, key: bytes, decrement: bytes):
          complexity="O(1)")
 def incrbyfloat(ctx: Client, key: bytes, increment: bytes):
     db = ctx.db
-    v = db.lookup(key)
-    if v is None:
-        cur = (1, 0, 0)
-    else:
-        if type(v) is not bytes:
-            raise CommandError(WRONGTYPE)
-        cur = parse_ld(v)
-        if cur is None:
-            raise CommandError(NOT_FLOAT)
-    inc = parse_ld(increment)
-    if inc is None:
-        raise CommandError(NOT_FLOAT)
+    v = lookup_as(ctx, key, bytes)
+    cur = (1, 0, 0) if v is None else to_long_double(v)
+    inc = to_long_double(increment)
     total = ld_add(cur, inc)
     if total is None:
-        raise CommandError("ERR increment would produce NaN or Infinity")
+        raise CommandError(INCR_FLOAT_NAN)
     new = format_ld_human(total)
     db.set(key, new, True)
     # Replicated as SET ... KEEPTTL so replicas and the AOF cannot round differently.
@@ -477,28 +437,15 @@ _GETRANGE_COMPLEXITY = (
          summary="Get a substring of the string stored at a key", since="2.4.0",
          complexity=_GETRANGE_COMPLEXITY)
 def getrange(ctx: Client, key: bytes, start: bytes, end: bytes):
-    s = string2ll(start)
-    if s is None:
-        raise CommandError(NOT_INTEGER)
-    e = string2ll(end)
-    if e is None:
-        raise CommandError(NOT_INTEGER)
-    v = get_string(ctx, key)
+    s = to_int(start)
+    e = to_int(end)
+    v = lookup_as(ctx, key, bytes)
     if v is None:
         return b""
     if s < 0 and e < 0 and s > e:
         return b""
     n = len(v)
-    if s < 0:
-        s += n
-    if e < 0:
-        e += n
-    if s < 0:
-        s = 0
-    if e < 0:
-        e = 0
-    if e >= n:
-        e = n - 1
+    s, e = clamp_ends(s, e, n)
     if s > e or n == 0:
         return b""
     return v[s:e + 1]
@@ -518,13 +465,11 @@ def substr(ctx: Client, key: bytes, start: bytes, end: bytes):
          "Usually, this string is very small so the amortized complexity is O(1). Otherwise, "
          "complexity is O(M) with M being the length of the value argument.")
 def setrange(ctx: Client, key: bytes, offset: bytes, value: bytes):
-    off = string2ll(offset)
-    if off is None:
-        raise CommandError(NOT_INTEGER)
+    off = to_int(offset)
     if off < 0:
         raise CommandError(OFFSET_RANGE)
     db = ctx.db
-    old = db.lookup(key)
+    old = lookup_as(ctx, key, bytes)
     vlen = len(value)
     if old is None:
         if vlen == 0:
@@ -534,8 +479,6 @@ def setrange(ctx: Client, key: bytes, offset: bytes, value: bytes):
         new = b"\x00" * off + value
         db.set(key, new)
     else:
-        if type(old) is not bytes:
-            raise CommandError(WRONGTYPE)
         olen = len(old)
         if vlen == 0:
             return olen
@@ -582,26 +525,19 @@ def lcs(ctx: Client, key1: bytes, key2: bytes, *options: bytes):
     b = ob or b""
     getlen = getidx = withmatchlen = False
     minmatchlen = 0
-    i = 0
-    n = len(options)
-    while i < n:
-        opt = options[i].upper()
+    o = Options(options)
+    while o:
+        opt = o.next_upper()
         if opt == b"IDX":
             getidx = True
         elif opt == b"LEN":
             getlen = True
         elif opt == b"WITHMATCHLEN":
             withmatchlen = True
-        elif opt == b"MINMATCHLEN" and i + 1 < n:
-            minmatchlen = string2ll(options[i + 1])
-            if minmatchlen is None:
-                raise CommandError(NOT_INTEGER)
-            if minmatchlen < 0:
-                minmatchlen = 0
-            i += 1
+        elif opt == b"MINMATCHLEN" and o.has_more():
+            minmatchlen = max(o.int_value(), 0)
         else:
             raise CommandError(SYNTAX)
-        i += 1
     if getidx and getlen:
         raise CommandError("ERR If you want both the length and indexes, please just use IDX.")
     alen, blen = len(a), len(b)

@@ -53,8 +53,9 @@ import time
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-from ..errors import TIMEOUT_NEGATIVE, TIMEOUT_NOT_FLOAT, CommandError
+from ..errors import TIMEOUT_NEGATIVE, TIMEOUT_NOT_FLOAT, TIMEOUT_NOT_INTEGER, CommandError
 from ..protocol.replies import NULL_ARRAY, ErrorReply
+from .args import to_int
 
 if TYPE_CHECKING:
     from ..keyspace.database import Database
@@ -154,11 +155,7 @@ def parse_timeout(arg: bytes, seconds: bool = True) -> int:
         if ms > _LLONG_MAX or ms < -_LLONG_MAX - 1:
             raise CommandError(TIMEOUT_NEGATIVE)
     else:
-        from ..util import string2ll
-
-        ms = string2ll(arg)
-        if ms is None:
-            raise CommandError("ERR timeout is not an integer or out of range")
+        ms = to_int(arg, TIMEOUT_NOT_INTEGER)
     if ms < 0:
         raise CommandError(TIMEOUT_NEGATIVE)
     return ms
@@ -231,6 +228,12 @@ class BlockingManager:
     def block(self, c: Client, marker: Blocked, resume) -> None:
         """Register client `c` (already paused by its connection) as waiting; `resume(reply)`
         sends the final reply and lets the connection go on."""
+        if marker.spec is None and c.argv:
+            # dispatch.call stamps markers of commands declared may_block (spec.MAY_BLOCK);
+            # for any other, only the first run's duration is lost, not the stats
+            from .spec import TABLE
+
+            marker.spec, marker.argv = TABLE.get(c.argv[0].lower()), c.argv
         dbid = c.db.id
         keys = []
         seen = set()

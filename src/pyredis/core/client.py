@@ -26,6 +26,8 @@ class Client:
         "subscriptions", "psubscriptions", "ssubscriptions", "in_exec", "blocked",
         "reply_mode", "no_evict", "no_touch", "tracking", "parser_limits", "extra", "propagate_as", "multi_error", "after_reply",
         "multi_denyoom",
+        "unix_socket",
+        "acl_user",
     )
 
     def __init__(self, server: ServerState, addr: str = "", laddr: str = "", fd: int = -1) -> None:
@@ -36,11 +38,12 @@ class Client:
         self.name = b""
         self.lib_name = b""
         self.lib_ver = b""
-        self.user = b"default"
-        self.authenticated = not server.config["requirepass"]
+        # the ACL user (core/acl.py User) and its name; authenticated as Redis's clientSetDefaultAuth
+        server.acl.set_default_auth(self)
         self.addr = addr
         self.laddr = laddr
         self.fd = fd
+        self.unix_socket = False  # connected through `unixsocket` (CLIENT LIST flag U; local)
         self.ctime = time.time()
         self.last_interaction = self.ctime
         self.last_cmd = b"NULL"
@@ -114,3 +117,31 @@ class Client:
     @property
     def subscription_count(self) -> int:
         return len(self.subscriptions) + len(self.psubscriptions) + len(self.ssubscriptions)
+
+
+def client_info_line(c: Client) -> bytes:
+    """catClientInfoString: the line CLIENT LIST / CLIENT INFO / the ACL log show."""
+    now = time.time()
+    flags = "N"
+    if c.multi is not None:
+        flags = "x"
+    if c.subscription_count:
+        flags = "P"
+    if c.blocked is not None:
+        flags = "b"
+    if c.unix_socket:  # Redis's order puts U after the state flags above
+        flags = "U" if flags == "N" else flags + "U"
+    sub = len(c.subscriptions)
+    psub = len(c.psubscriptions)
+    ssub = len(c.ssubscriptions)
+    multi = len(c.multi) if c.multi is not None else -1
+    fields = [
+        f"id={c.id}", f"addr={c.addr}", f"laddr={c.laddr}", f"fd={c.fd}",
+        f"name={c.name.decode('utf-8', 'replace')}", f"age={int(now - c.ctime)}",
+        f"idle={int(now - c.last_interaction)}", f"flags={flags}", f"db={c.db.id}",
+        f"sub={sub}", f"psub={psub}", f"ssub={ssub}", f"multi={multi}", "qbuf=0", "qbuf-free=0",
+        "argv-mem=0", "multi-mem=0", "rbs=1024", "rbp=0", "obl=0", "oll=0", "omem=0",
+        "tot-mem=1024", "events=r", f"cmd={c.last_cmd.decode()}", f"user={c.user.decode('utf-8', 'replace')}",
+        "redir=-1", f"resp={c.resp}",
+    ]
+    return " ".join(fields).encode()

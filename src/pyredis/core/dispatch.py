@@ -8,7 +8,7 @@ The steps, in Redis 7.0's order (each one a function below, named after what it 
     auth        NOAUTH
     no_multi    a command MULTI cannot queue (inside MULTI)
   --- the rare steps: skipped with one test while state.gates is 0 ---
-    acl         NOPERM                                  (GATE_ACL: the security work fills it)
+    acl         NOPERM                                  (GATE_ACL: core/acl.py, while some user is restricted)
     oom         -OOM ... maxmemory: evict, refuse denyoom (GATE_OOM: maxmemory set; core/evict.py)
     misconf     -MISCONF: a failed save or AOF write     (GATE_DISK: state.disk_error)
     readonly    -READONLY on a read-only replica         (GATE_READONLY: replication)
@@ -92,20 +92,23 @@ def reject(c: Client, text: str | bytes, spec: CommandSpec | None = None) -> Err
         text = text.encode()
     if c.multi is not None:
         c.multi_error = True
-        if spec is not None and spec.name_bytes == b"exec":
-            spec.rejected_calls += 1
-            return _error_reply(c, exec_abort_reply(c, text))
+    if spec is not None and spec.name_bytes == b"exec":  # even outside MULTI, as Redis
+        spec.rejected_calls += 1
+        return _error_reply(c, exec_abort_reply(c, text))
     if spec is not None:
         spec.rejected_calls += 1
     return _error_reply(c, text)
 
 
-def resolve(argv: list[bytes]) -> CommandSpec | CommandError:
-    """Find the spec for argv, checking arity; an error (unknown command, wrong arity) otherwise."""
+def resolve(argv: list[bytes], table: dict[bytes, CommandSpec] | None = None) -> CommandSpec | CommandError:
+    """Find the spec for argv, checking arity; an error (unknown command, wrong arity) otherwise.
+    `table`: a server's renamed table (state.commands), when it has one."""
+    if table is None:
+        table = TABLE
     name = argv[0]
-    spec = TABLE.get(name)
+    spec = table.get(name)
     if spec is None:
-        spec = TABLE.get(name.lower())
+        spec = table.get(name.lower())
         if spec is None:
             return unknown_command(argv)
     if spec.subcommands:
@@ -123,20 +126,17 @@ def resolve(argv: list[bytes]) -> CommandSpec | CommandError:
     return spec
 
 
-# Exact-spelling cache in front of TABLE (clients send "SET", "set", "Set"...): bounded, since
-# only spellings of existing commands are added.
-_BY_SPELLING: dict[bytes, CommandSpec] = {}
-
-
 def execute(c: Client, argv: list[bytes]):
     # lookup + arity, the common case (a known top-level command) inlined: this is the hot path
-    spec = _BY_SPELLING.get(argv[0])
+    state = c.server
+    spec = state.spelling.get(argv[0])  # exact spellings of this server's table (spec.SPELLINGS)
     if spec is None:
-        spec = TABLE.get(argv[0].lower())
-        if spec is not None and len(_BY_SPELLING) < 4096:
-            _BY_SPELLING[argv[0]] = spec
+        table = state.commands  # None unless rename-command: then this server's own table
+        spec = (TABLE if table is None else table).get(argv[0].lower())
+        if spec is not None and len(state.spelling) < 4096:
+            state.spelling[argv[0]] = spec
     if spec is None or spec.subcommands:
-        spec = resolve(argv)
+        spec = resolve(argv, state.commands)
         if type(spec) is CommandError:
             if argv[0].lower() in _CROSS_PROTOCOL:
                 return cross_protocol(c)
@@ -146,48 +146,36 @@ def execute(c: Client, argv: list[bytes]):
         if (a > 0 and len(argv) != a) or len(argv) < -a:
             return reject(c, wrong_arity(spec.fullname).text, spec)
     c.last_cmd = spec.name_bytes  # CLIENT LIST's cmd=: set at lookup, as Redis's c->lastcmd
-    # protected
-    if spec.protected_by is not None:
-        err = protected(c, spec)
+    multi = c.multi
+    # protected, auth, no_multi: one test on the common path (an authenticated client outside
+    # MULTI running an unprotected command), the steps in order otherwise
+    if spec.protected_by is not None or multi is not None or not c.authenticated:
+        err = guard(c, spec, multi)
         if err is not None:
             return reject(c, err, spec)
-    # auth
-    if not c.authenticated and not spec.no_auth:
-        return reject(c, NOAUTH, spec)
-    # no_multi
-    if c.multi is not None and spec.no_multi and spec.name_bytes not in _MULTI_IMMEDIATE:
-        return reject(c, NOT_IN_MULTI, spec)
-    gates = c.server.gates
-    if gates & _BEFORE_PUBSUB:
-        err = gates_before_pubsub(c, spec, gates, argv)
+    if state.gates:  # a rare gate is on (GATE_* bits): the steps around pubsub in order
+        err = gated(c, spec, argv, state.gates)
         if err is not None:
             return reject(c, err, spec)
     # pubsub
-    if c.resp == 2 and (c.subscriptions or c.psubscriptions or c.ssubscriptions):
-        if spec.name_bytes not in _PUBSUB_ALLOWED:
-            return reject(
-                c,
-                "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
-                % spec.fullname,
-                spec,
-            )
-    if gates & _AFTER_PUBSUB:
-        err = gates_after_pubsub(c, spec, gates)
+    elif (c.subscriptions or c.psubscriptions or c.ssubscriptions) and c.resp == 2:
+        err = pubsub_refusal(spec)
         if err is not None:
             return reject(c, err, spec)
-    # queue
-    if c.multi is not None and spec.name_bytes not in _MULTI_IMMEDIATE:
-        if not c.multi:
+    # queue (a transaction already doomed keeps nothing, as Redis's queueMultiCommand)
+    if multi is not None and spec.name_bytes not in _MULTI_IMMEDIATE:
+        if not multi:
             c.multi_denyoom = False
-        # mstate.cmd_flags: EXEC is denyoom if a command was when queued (a script's flags as
-        # known then)
-        if not c.multi_denyoom and (spec.denyoom or spec.name_bytes in SCRIPT_COMMANDS):
-            c.multi_denyoom = denyoom(c.server, spec, argv)
-        c.multi.append((spec, argv))
+        if not c.multi_error and not c.dirty_cas:
+            # mstate.cmd_flags: EXEC is denyoom if a command was when queued (a script's flags
+            # as known then)
+            if not c.multi_denyoom and (spec.denyoom or spec.name_bytes in SCRIPT_COMMANDS):
+                c.multi_denyoom = denyoom(state, spec, argv)
+            multi.append((spec, argv))
         return QUEUED
     reply = call(c, spec, argv)
-    bl = c.server.blocking
-    if bl is not None and bl.ready and not c.server.time_frozen:
+    bl = state.blocking
+    if bl is not None and bl.ready and not state.time_frozen:
         bl.handle_ready()  # serve clients blocked on keys this command wrote
     return reply
 
@@ -196,7 +184,7 @@ def replay(c: Client, argv: list[bytes]):
     """A command read back from the AOF (Redis's loadSingleAppendOnlyFile): no gate applies
     (the command was accepted when it was written; the server is loading), MULTI queues as
     for a client so that EXEC replays the transaction."""
-    spec = resolve(argv)
+    spec = resolve(argv, c.server.commands)
     if type(spec) is CommandError:
         return ErrorReply(spec.text)
     if c.multi is not None and spec.name_bytes not in _MULTI_IMMEDIATE:
@@ -226,6 +214,19 @@ def cross_protocol(c: Client):
     return NO_REPLY
 
 
+def guard(c: Client, spec: CommandSpec, multi) -> str | None:
+    """The protected, auth and no_multi steps, in that order."""
+    if spec.protected_by is not None:
+        err = protected(c, spec)
+        if err is not None:
+            return err
+    if not c.authenticated and not spec.no_auth and c.server.acl.auth_required():
+        return NOAUTH
+    if multi is not None and spec.no_multi and spec.name_bytes not in _MULTI_IMMEDIATE:
+        return NOT_IN_MULTI
+    return None
+
+
 def protected_allowed(c: Client, option: str) -> bool:
     """A protected action (DEBUG, MODULE, protected configs) under option = no | yes | local."""
     v = c.server.config[option]
@@ -233,7 +234,7 @@ def protected_allowed(c: Client, option: str) -> bool:
         return True
     if v == "local":
         host = c.addr.rsplit(":", 1)[0]
-        return host in ("127.0.0.1", "::1", "[::1]") or c.addr.startswith("/") or c.fd == -1
+        return host in ("127.0.0.1", "::1", "[::1]") or c.unix_socket or c.fd == -1
     return False
 
 
@@ -247,9 +248,35 @@ def protected(c: Client, spec: CommandSpec) -> str | None:
             "the server." % (name, option))
 
 
+def pubsub_refusal(spec: CommandSpec) -> str | None:
+    """A RESP2 client in subscribed mode may run only the pub/sub commands, PING, QUIT, RESET."""
+    if spec.name_bytes in _PUBSUB_ALLOWED:
+        return None
+    return ("ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed "
+            "in this context" % spec.fullname)
+
+
+def gated(c: Client, spec: CommandSpec, argv: list[bytes], gates: int) -> str | bytes | None:
+    """The gates before pubsub (acl, oom, misconf), pubsub, the gates after it (loading, busy)."""
+    if gates & _BEFORE_PUBSUB:
+        err = gates_before_pubsub(c, spec, gates, argv)
+        if err is not None:
+            return err
+    if (c.subscriptions or c.psubscriptions or c.ssubscriptions) and c.resp == 2:
+        err = pubsub_refusal(spec)
+        if err is not None:
+            return err
+    if gates & _AFTER_PUBSUB:
+        return gates_after_pubsub(c, spec, gates)
+    return None
+
+
 def gates_before_pubsub(c: Client, spec: CommandSpec, gates: int, argv: list[bytes]) -> str | bytes | None:
     state = c.server
-    # acl (GATE_ACL) comes first, when the security work adds it
+    if gates & GATE_ACL and not c.acl_user.full:  # acl: a client whose user is restricted
+        err = state.acl.check(c, spec, argv)
+        if err is not None:
+            return err
     if gates & GATE_OOM:  # oom
         err = state.evictor.oom_check(c, spec, argv)
         if err is not None:
@@ -305,7 +332,7 @@ def call(c: Client, spec: CommandSpec, argv: list[bytes]):
     server.stats.total_commands_processed += 1
     # slowlog: the arguments as the client sent them (propagation may rewrite, argv stays);
     # a command that blocked is logged when it is served (blocking.served_after)
-    if type(reply) is Blocked:
+    if spec.may_block and type(reply) is Blocked:
         reply.spec, reply.argv, reply.usec, reply.t0 = spec, argv, dur, t0
     elif dur >= server.slowlog_threshold >= 0:
         server.slowlog_push(c, spec, argv, dur)

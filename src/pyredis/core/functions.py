@@ -13,7 +13,7 @@ API:
 from __future__ import annotations
 
 from ..errors import CommandError
-from ..util import split_shell_words
+from ..util import sdssplitargs
 from .lua import FunctionInfo, function_engine, valid_name
 
 _BAD_NAME = ("ERR Library names can only contain letters, numbers, or underscores(_) and must be at "
@@ -63,7 +63,7 @@ def _metadata(payload: bytes) -> tuple[bytes, bytes, bytes]:
     end = payload.find(b"\n")
     if end < 0:
         raise CommandError("ERR Invalid library metadata")
-    parts = split_shell_words(payload[:end])
+    parts = sdssplitargs(payload[:end])
     if not parts:
         raise CommandError("ERR Invalid library metadata")
     engine = parts[0][2:]

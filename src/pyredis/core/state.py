@@ -121,8 +121,10 @@ class ServerState:
         # core/blocking.BlockingManager and core/transactions.WatchRegistry, created on first use.
         self.blocking = None
         self.watching = None
-        # Replaced by the ACL subsystem: (client, username, password) -> bool.
-        self.acl_authenticate = None
+        # Users, permissions and the ACL log (core/acl.py); keeps GATE_ACL.
+        from .acl import Acl
+
+        self.acl = Acl(self)
         from .pubsub import PubSub
 
         self.pubsub = PubSub(self)
@@ -161,6 +163,19 @@ class ServerState:
         self.migrate_sockets: dict = {}
         self.security_warned_at = 0.0  # the cross-protocol warning is logged once a minute
         self.migrate_cron = None
+        # This server's command table when rename-command is configured (core/rename.py);
+        # None: the process-wide core/spec.py TABLE, and dispatch's lookup stays as it is.
+        self.commands = None
+        # dispatch's cache of exact spellings ("GET", "get", "Get") -> spec: the process-wide
+        # one for the shared TABLE, this server's own under rename-command
+        from .spec import SPELLINGS
+
+        self.spelling: dict = SPELLINGS
+        if self.config.renames:
+            from .rename import renamed_table
+
+            self.commands = renamed_table(self.config.renames)
+            self.spelling = {}
         # maxmemory (core/evict.py): used_memory, eviction, the oom step; the LRU/LFU clocks.
         # pre_command_oom: the oom step's verdict for the running command (scripts ask it).
         from .evict import Evictor

@@ -21,6 +21,7 @@ import os
 import re
 
 from ..rdb import fsync_dir
+from ..util import sdssplitargs_str
 
 
 class AofFormatError(ValueError):
@@ -71,7 +72,7 @@ class Manifest:
             s = line.strip()
             if not s or s.startswith("#"):
                 continue
-            words = _split(s)
+            words = sdssplitargs_str(s)  # aofLoadManifestFromFile splits with sdssplitargs
             if words is None or len(words) % 2:
                 raise ManifestError(f"Invalid AOF manifest file format in {path} at line {lineno}")
             kv = dict(zip(words[0::2], words[1::2]))
@@ -124,34 +125,6 @@ class Manifest:
         m.curr_base_seq = self.curr_base_seq
         m.curr_incr_seq = self.curr_incr_seq
         return m
-
-
-def _split(s: str) -> list[str] | None:
-    out = []
-    i = 0
-    while i < len(s):
-        if s[i].isspace():
-            i += 1
-            continue
-        if s[i] == '"':
-            j = i + 1
-            buf = []
-            while j < len(s) and s[j] != '"':
-                if s[j] == "\\" and j + 1 < len(s):
-                    j += 1
-                buf.append(s[j])
-                j += 1
-            if j >= len(s):
-                return None
-            out.append("".join(buf))
-            i = j + 1
-        else:
-            j = i
-            while j < len(s) and not s[j].isspace():
-                j += 1
-            out.append(s[i:j])
-            i = j
-    return out
 
 
 def encode_command(argv: list[bytes]) -> bytes:

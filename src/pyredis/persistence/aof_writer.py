@@ -28,6 +28,7 @@ API:
 from __future__ import annotations
 
 import concurrent.futures
+import errno
 import os
 import time
 from typing import Callable
@@ -39,11 +40,14 @@ from .rewrite import write_base
 
 
 class AofWriter:
-    def __init__(self, state: ServerState, log: Callable[[str, str], None], on_status: Callable[[], None]) -> None:
+    def __init__(self, state: ServerState, log: Callable[[str, str], None], on_status: Callable[[], None],
+                 fatal: Callable[[str], None] | None = None) -> None:
         self.state = state
         self.cfg = state.config
         self.log = log
         self.on_status = on_status  # called when the write status changes (ok <-> failing)
+        self.fatal = fatal  # the server cannot go on: appendfsync always and the AOF failed
+        self._last_error_log = 0.0
         self.on = False
         self.fd = -1
         self.buf: list[bytes] = []
@@ -86,11 +90,12 @@ class AofWriter:
         if buf and self.fd >= 0:
             data = b"".join(buf)
             buf.clear()
+            written = 0
             try:
-                view = memoryview(data)
-                while view:
-                    n = os.write(self.fd, view)
-                    view = view[n:]
+                # one write, as Redis: a short write is a failure too (a full disk, a file limit)
+                written = os.write(self.fd, data)
+                if written < len(data):
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
                 self.current_size += len(data)
                 self.unsynced = True
                 if not self.last_write_ok:
@@ -98,11 +103,7 @@ class AofWriter:
                     self.last_write_ok = True
                     self.on_status()
             except OSError as e:
-                self.last_write_ok = False
-                self.last_write_error = e.strerror or str(e)
-                buf.append(data)  # keep it: retried on the next flush
-                self.log("warning", f"Error writing to the AOF file: {self.last_write_error}")
-                self.on_status()
+                self._write_failed(data, written, e)
                 return False
         elif buf and not self.on:
             buf.clear()
@@ -112,6 +113,9 @@ class AofWriter:
             try:
                 os.fsync(self.fd)
             except OSError as e:
+                if self.cfg["appendfsync"] == "always" and self.fatal is not None:
+                    self.fatal("Can't persist AOF for fsync error when the AOF fsync policy is 'always': "
+                               f"{e.strerror or e}. Exiting...")
                 self.last_write_ok = False
                 self.last_write_error = e.strerror or str(e)
                 self.on_status()
@@ -119,6 +123,40 @@ class AofWriter:
             self.unsynced = False
             self.last_fsync = time.monotonic()
         return self.last_write_ok
+
+    def _write_failed(self, data: bytes, written: int, e: OSError) -> None:
+        """flushAppendOnlyFile's error path. A short write is cut off the file again
+        (ftruncate to the size before it), so the next try appends whole commands; if that
+        fails, the part written stays counted and only the rest is retried. Under appendfsync
+        always the server cannot keep its promise (replies wait for the disk): it exits.
+        Otherwise writes are refused with MISCONF until a retry succeeds; the error is
+        logged at most once every 30 seconds."""
+        error = os.strerror(errno.ENOSPC) if written else (e.strerror or str(e))  # Redis reports ENOSPC then
+        now = time.monotonic()
+        can_log = now - self._last_error_log > 30
+        if can_log:
+            self._last_error_log = now
+        if written:
+            if can_log:
+                self.log("warning", f"Short write while writing to the AOF file: (nwritten={written}, "
+                                    f"expected={len(data)})")
+            try:
+                os.ftruncate(self.fd, os.fstat(self.fd).st_size - written)
+                written = 0
+            except OSError as te:
+                if can_log:
+                    self.log("warning", "Could not remove short write from the append-only file. Redis may refuse "
+                                        f"to load the AOF the next time it starts. ftruncate: {te.strerror or te}")
+        elif can_log:
+            self.log("warning", f"Error writing to the AOF file: {error}")
+        if self.cfg["appendfsync"] == "always" and self.fatal is not None:
+            self.fatal("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...")
+        self.current_size += written
+        self.buf.append(data[written:])  # retried on the next flush (the cron tries every second)
+        self.last_write_error = error
+        if self.last_write_ok:
+            self.last_write_ok = False
+            self.on_status()
 
     def fsync_before_reply(self) -> bool:
         """appendfsync always with an open AOF: replies wait for the fsync (server/group_commit.py)."""

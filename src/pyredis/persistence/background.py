@@ -22,8 +22,10 @@ API:
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
+import stat
 import time
 from typing import Callable
 
@@ -109,13 +111,13 @@ class Background:
         self.last_bgsave_try = time.time()
         self.dirty_at_fork = state.dirty
         self.child_start = time.time()
-        self.child_tmp = os.path.join(paths.data_dir(self.cfg), f"temp-{os.getpid()}.rdb")
+        self.child_tmp = ""  # temp-<child pid>.rdb, known once forked
 
         def work() -> None:
             rdb.write_rdb_file(path, rdb.rdb_chunks(state, funcs), state.config["rdbchecksum"])
 
         try:
-            pid = self._fork(work)
+            pid = self._fork(work, lambda: rdb.temp_path(path, os.getpid()))
         except OSError as e:
             self.last_bgsave_ok = False
             self.log("warning", f"Can't save in background: fork: {e.strerror}")
@@ -124,6 +126,7 @@ class Background:
         if pid:
             self.child_pid = pid
             self.child_type = "rdb"
+            self.child_tmp = rdb.temp_path(path, pid)
         else:
             self._rdb_done(True)
 
@@ -138,6 +141,11 @@ class Background:
         else:
             self.log("warning", "Background saving error")
             self.last_bgsave_ok = False
+            if self.child_tmp:  # a child that died before it could (rdbRemoveTempFile)
+                try:
+                    os.unlink(self.child_tmp)
+                except OSError:
+                    pass
         self.on_status()
         self.dirty_at_fork = 0
 
@@ -186,18 +194,20 @@ class Background:
         self.log("notice", "Background AOF rewrite finished successfully")
 
     # --- children ----------------------------------------------------------------------------
-    def _fork(self, work: Callable[[], None]) -> int:
+    def _fork(self, work: Callable[[], None], tmp_in_child: Callable[[], str] | None = None) -> int:
         """Run work() in a forked child; returns the child pid (0 when done in the foreground).
         Everything the child needs must already be imported (another thread may hold the
         import lock at fork time in embedded servers): this module imports it all at the top."""
         if not hasattr(os, "fork"):
             work()
             return 0
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:
             code = 0
             try:
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                _close_inherited_sockets()
+                _exit_with_parent(parent, tmp_in_child() if tmp_in_child is not None else self.child_tmp)
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
                 work()
             except BaseException:
@@ -237,3 +247,40 @@ class Background:
             self._rdb_done(ok)
         else:
             self._aof_rewrite_done(ok)
+
+
+def _close_inherited_sockets() -> None:
+    """First thing in a fork child (Redis's closeChildUnusedResourceAfterFork): close every
+    socket inherited from the server -- listeners and clients -- so that if the parent dies
+    mid-save, new connections are refused rather than accepted and never answered, and the
+    port is free for an immediate restart."""
+    try:
+        fds = [int(x) for x in os.listdir("/proc/self/fd")]
+    except OSError:  # no /proc (not Linux): look at the usual range
+        fds = list(range(3, 4096))
+    for fd in fds:
+        try:
+            if stat.S_ISSOCK(os.fstat(fd).st_mode):
+                os.close(fd)
+        except OSError:
+            pass
+
+
+def _exit_with_parent(parent: int, tmp: str) -> None:
+    """The child ends when its parent does (Linux: PR_SET_PDEATHSIG), removing the temporary
+    file it was writing: nothing is left working for a server that is gone."""
+    def gone(*_args) -> None:
+        if tmp:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+        os._exit(1)
+
+    signal.signal(signal.SIGTERM, gone)
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the check below still covers a dead parent
+        pass
+    if os.getppid() != parent:  # it died before prctl took effect
+        gone()

@@ -16,7 +16,8 @@ state.disk_error is set (disk_error below): dispatch refuses write commands and 
 its MISCONF text, as Redis's writeCommandsDeniedByDiskError.
 
 API:
-    p = Persistence(state, log)       # installs itself as state.persistence; log(level, message)
+    p = Persistence(state, log, fatal)  # installs itself as state.persistence; log(level, message);
+                                        # fatal(message): the server cannot go on (exits)
     p.load_on_startup()               # AOF if appendonly yes, else the RDB file
     p.save() / p.bgsave(schedule)     # SAVE / BGSAVE; PersistenceError (errors.py) when refused
     p.rewrite_aof_background()        # BGREWRITEAOF
@@ -53,12 +54,13 @@ BGSAVE_RETRY_DELAY = 5
 
 
 class Persistence:
-    def __init__(self, state: ServerState, log: Callable[[str, str], None]) -> None:
+    def __init__(self, state: ServerState, log: Callable[[str, str], None],
+                 fatal: Callable[[str], None] | None = None) -> None:
         self.state = state
         self.log = log
         self.cfg = state.config
         state.persistence = self
-        self.aof = AofWriter(state, log, self._refresh_disk_error)
+        self.aof = AofWriter(state, log, self._refresh_disk_error, fatal)
         self.bg = Background(state, log, self.aof, self._refresh_disk_error)
         self.loader = Loader(state, log, self.aof)
         self.cfg.on_change("appendonly", self._appendonly_changed)

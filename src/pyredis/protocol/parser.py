@@ -8,7 +8,7 @@ API:
 Two paths, one behaviour:
   * The pure-Python parser below is the reference: a port of the rules of Redis's
     processInlineBuffer/processMultibulkBuffer (string2ll strictness, 64 KB header limits,
-    `expected '$'`, unauthenticated limits, inline quoting via split_args).
+    `expected '$'`, unauthenticated limits, inline quoting via sdssplitargs).
   * The fast path hands a read that holds only well-formed multibulk requests to hiredis'
     C reader. Its output is checked (every request a non-empty list of bytes, nothing left
     over); anything else - a reply type, an error - re-parses that same read with the
@@ -93,14 +93,28 @@ def string2ll(s: bytes) -> int | None:
 
 _ESCAPES = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("b"): 8, ord("a"): 7}
 _HEX = b"0123456789abcdefABCDEF"
+_SPACE = b" \t\n\v\f\r"  # C's isspace(): skipped between words, allowed after a closing quote
+_WORD_END = b" \t\n\r"  # what ends an unquoted word: not \v nor \f (they stay in the word)
 
 
-def split_args(line: bytes) -> list[bytes] | None:
-    """Redis's sdssplitargs: split an inline request; None on unbalanced quotes."""
+def sdssplitargs(line: bytes) -> list[bytes] | None:
+    """Redis's sdssplitargs (sds.c): the one splitter of the inline protocol, redis.conf lines,
+    the AOF manifest, script shebangs and FUNCTION library metadata, and pyredis-cli's prompt
+    (redis-cli splits with the same function).
+
+    Words are separated by blanks; a word may contain "double quoted" parts with the escapes
+    \\xHH (two hex digits) \\n \\r \\t \\b \\a and \\<any> = <any>, and 'single quoted'
+    parts where only \\' is an escape. A closing quote must be followed by a blank or the end.
+    None for unbalanced quotes or a closing quote followed by something else. The line is a C
+    string: it ends at its first NUL byte.
+    """
+    z = line.find(0)
+    if z >= 0:
+        line = line[:z]
     args: list[bytes] = []
     i, n = 0, len(line)
     while True:
-        while i < n and line[i] in b" \n\r\t\v\f\x00":
+        while i < n and line[i] in _SPACE:
             i += 1
         if i >= n:
             return args
@@ -124,7 +138,7 @@ def split_args(line: bytes) -> list[bytes] | None:
                     i += 1
                     cur.append(_ESCAPES.get(line[i], line[i]))
                 elif c == 34:
-                    if i + 1 < n and line[i + 1] not in b" \n\r\t\v\f\x00":
+                    if i + 1 < n and line[i + 1] not in _SPACE:
                         return None
                     i += 1
                     break
@@ -138,7 +152,7 @@ def split_args(line: bytes) -> list[bytes] | None:
                     i += 1
                     cur.append(39)
                 elif c == 39:
-                    if i + 1 < n and line[i + 1] not in b" \n\r\t\v\f\x00":
+                    if i + 1 < n and line[i + 1] not in _SPACE:
                         return None
                     i += 1
                     break
@@ -148,7 +162,7 @@ def split_args(line: bytes) -> list[bytes] | None:
                 if i >= n:
                     break
                 c = line[i]
-                if c in b" \n\r\t\x00":
+                if c in _WORD_END:
                     i += 1
                     break
                 if c == 34:
@@ -181,6 +195,15 @@ class RequestParser:
     @property
     def pending(self) -> int:
         return len(self._buf) - self._pos
+
+    def release(self) -> None:
+        """The connection is gone: free what is buffered now (a bulk announced at 400 MB and
+        cut off after 60 MB), not when a garbage collection happens to run."""
+        self._buf = bytearray()
+        self._pos = 0
+        self._argv = []
+        if self._reader is not None:
+            self._reader = hiredis.Reader()
 
     def feed(self, data: bytes) -> tuple[list[list[bytes]], str | None]:
         lim = self.limits
@@ -294,7 +317,7 @@ class RequestParser:
                 raise _ProtocolError("too big inline request")
             return False
         end = nl - 1 if nl > pos and buf[nl - 1] == 13 else nl
-        args = split_args(bytes(buf[pos:end]))
+        args = sdssplitargs(bytes(buf[pos:end]))
         if args is None:
             raise _ProtocolError("unbalanced quotes in request")
         self._pos = nl + 1

@@ -24,11 +24,11 @@ from __future__ import annotations
 
 from .base import (MAX_READ_VERSION, OP_FUNCTION2, OP_FUNCTION_PRE_GA, RDB_VERSION, RdbError, Reader, crc64,
                    enc_len, enc_string)
-from .file import RdbInfo, fsync_dir, load, load_bytes, rdb_bytes, rdb_chunks, save, write_rdb_file
+from .file import RdbInfo, fsync_dir, load, load_bytes, rdb_bytes, rdb_chunks, save, temp_path, write_rdb_file
 from .objects import dump_payload, encode_object, read_object, restore_payload
 
 __all__ = [
     "MAX_READ_VERSION", "OP_FUNCTION2", "OP_FUNCTION_PRE_GA", "RDB_VERSION", "RdbError", "RdbInfo", "Reader",
     "crc64", "dump_payload", "enc_len", "enc_string", "encode_object", "fsync_dir", "load", "load_bytes",
-    "rdb_bytes", "rdb_chunks", "read_object", "restore_payload", "save", "write_rdb_file",
+    "rdb_bytes", "rdb_chunks", "read_object", "restore_payload", "save", "temp_path", "write_rdb_file",
 ]

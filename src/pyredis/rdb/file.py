@@ -85,20 +85,34 @@ def rdb_bytes(state, functions: list[bytes] | None = None) -> bytes:
     return data + struct.pack("<Q", crc64(data) if state.config["rdbchecksum"] else 0)
 
 
+def temp_path(path: str, pid: int) -> str:
+    """The temporary file a save by process `pid` writes before renaming it to `path`
+    (Redis's temp-<pid>.rdb, next to the target)."""
+    return os.path.join(os.path.dirname(os.path.abspath(path)), f"temp-{pid}.rdb")
+
+
 def write_rdb_file(path: str, chunks, checksum: bool = True) -> int:
-    """Write chunks + CRC to `path` atomically (temp file, fsync, rename). Returns bytes written."""
-    tmp = f"{path}.tmp-{os.getpid()}"
+    """Write chunks + CRC to `path` atomically (temp file, fsync, rename). Returns bytes written.
+    A failed write (a full disk) removes its temporary file."""
+    tmp = temp_path(path, os.getpid())
     crc = 0
     n = 0
-    with open(tmp, "wb") as f:
-        for chunk in chunks:
-            if checksum:
-                crc = crc64(chunk, crc)
-            f.write(chunk)
-            n += len(chunk)
-        f.write(struct.pack("<Q", crc if checksum else 0))
-        f.flush()
-        os.fsync(f.fileno())
+    try:
+        with open(tmp, "wb") as f:
+            for chunk in chunks:
+                if checksum:
+                    crc = crc64(chunk, crc)
+                f.write(chunk)
+                n += len(chunk)
+            f.write(struct.pack("<Q", crc if checksum else 0))
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
     os.replace(tmp, path)
     fsync_dir(os.path.dirname(os.path.abspath(path)))
     return n + 8

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import time
 from collections import deque
 from typing import TYPE_CHECKING
@@ -18,6 +19,7 @@ from ..core.blocking import Blocked
 from ..core.blocking import manager as blocking_manager
 from ..core.client import Client
 from ..core.dispatch import execute
+from ..errors import DENIED_PROTECTED_MODE
 from ..protocol.encoder import encode_into
 from ..protocol.parser import Limits, RequestParser
 from ..protocol.replies import MultiReply, NoReply
@@ -30,12 +32,14 @@ _now = time.time
 
 class Connection(asyncio.Protocol):
     __slots__ = ("srv", "state", "transport", "client", "parser", "pending", "paused", "closed",
-                 "out", "deferred", "queued_bytes")
+                 "out", "deferred", "queued_bytes", "kind", "peer", "local", "fd")
 
-    def __init__(self, srv: RedisServer) -> None:
+    def __init__(self, srv: RedisServer, kind: str = "tcp") -> None:
         self.srv = srv
         self.state = srv.state
+        self.kind = kind  # the listener: "tcp", "tls" or "unix"
         self.transport: asyncio.Transport | None = None
+        self.client: Client | None = None  # from accept on (TLS: once the handshake is done)
         self.pending: deque[list[bytes]] = deque()  # requests parsed but not yet executed
         self.paused = False  # blocked command in progress: execute nothing more
         self.queued_bytes = 0  # bytes read while paused: Redis's unparsed query buffer
@@ -48,22 +52,61 @@ class Connection(asyncio.Protocol):
         self.out: list[bytes] | None = None
 
     # --- asyncio callbacks --------------------------------------------------------------
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport
+    def admit(self, sock, transport: asyncio.BaseTransport | None) -> bool:
+        """Redis's acceptCommonHandler before the client exists: the addresses, the "Accepted"
+        line, maxclients. A TLS socket comes here before its handshake (transport None): a
+        refusal then says nothing, as in Redis, since nothing can be said before TLS."""
         state = self.state
-        sock = transport.get_extra_info("socket")
-        peer = transport.get_extra_info("peername")
-        local = transport.get_extra_info("sockname")
-        fd = -1
+        cfg = state.config
+        self.fd = -1
         if sock is not None:
-            fd = sock.fileno()
+            self.fd = sock.fileno()
             if sock.family in (socket.AF_INET, socket.AF_INET6):
                 try:
                     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 except OSError:
                     pass
-        c = self.client = Client(state, _fmt_addr(peer), _fmt_addr(local), fd)
+        if self.kind == "unix":
+            # Redis shows "path:0" for both, cut to its address buffer (NET_ADDR_STR_LEN, 78 with NUL)
+            self.peer = self.local = (cfg["unixsocket"] + ":0")[:77]
+            self.srv.log("verbose", f"Accepted connection to {cfg['unixsocket']}")
+        else:
+            try:
+                self.peer, self.local = _fmt_addr(sock.getpeername()), _fmt_addr(sock.getsockname())
+            except OSError:  # the peer is already gone
+                self.peer = self.local = "?:0"
+            self.srv.log("verbose", f"Accepted {_unbracket(self.peer)}")
+        if len(state.clients) >= cfg["maxclients"]:
+            state.stats.rejected_connections += 1
+            if transport is not None:
+                transport.write(b"-ERR max number of clients reached\r\n")
+            self.closed = True
+            if transport is not None:
+                transport.close()
+            else:
+                sock.close()
+            return False
+        return True
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+        if self.kind != "tls" and not self.admit(transport.get_extra_info("socket"), transport):
+            return  # (a TLS socket was admitted before its handshake: server.py's accept loop)
+        self._accepted(transport)
+
+    def _accepted(self, transport: asyncio.BaseTransport) -> None:
+        """Redis's clientAcceptHandler: protected mode, then the client exists."""
+        state = self.state
         cfg = state.config
+        if self.kind != "unix" and protected_mode_refuses(state, self.peer):
+            transport.write(b"-" + DENIED_PROTECTED_MODE.encode() + b"\r\n")
+            state.stats.rejected_connections += 1
+            self.closed = True
+            transport.close()
+            return
+        c = self.client = Client(state, self.peer, self.local, self.fd)
+        if self.kind == "unix":
+            c.unix_socket = True
         limits = Limits(cfg["proto-max-bulk-len"], cfg["client-query-buffer-limit"])
         limits.auth_required = not c.authenticated
         c.parser_limits = limits
@@ -73,12 +116,10 @@ class Connection(asyncio.Protocol):
         state.clients[c.id] = c
         self.srv.connections[c.id] = self
         state.stats.total_connections_received += 1
-        if len(state.clients) > cfg["maxclients"]:
-            state.stats.rejected_connections += 1
-            transport.write(b"-ERR max number of clients reached\r\n")
-            self.close()
 
     def data_received(self, data: bytes) -> None:
+        if self.client is None:  # refused at accept: what it sends is not read
+            return
         self.client.last_interaction = _now()  # readQueryFromClient: c->lastinteraction
         stats = self.state.stats
         stats.total_net_input_bytes += len(data)
@@ -119,18 +160,22 @@ class Connection(asyncio.Protocol):
                 blocking_manager(self.state).block(c, reply, self.resume)
                 break
             mode = c.reply_mode
-            # Pub/sub confirmations (MultiReply) and tracking invalidations are pushes: CLIENT
-            # REPLY OFF/SKIP does not silence them (Redis's CLIENT_PUSHING).
-            if (mode == "on" and type(reply) is not NoReply) or type(reply) is MultiReply:
-                encode_into(reply, c.resp, out)
+            if mode == "on":
+                if type(reply) is not NoReply:
+                    encode_into(reply, c.resp, out)
+            else:
+                # Pub/sub confirmations (MultiReply) and tracking invalidations are pushes:
+                # CLIENT REPLY OFF/SKIP does not silence them (Redis's CLIENT_PUSHING).
+                if type(reply) is MultiReply:
+                    encode_into(reply, c.resp, out)
+                if mode == "skip":
+                    c.reply_mode = "on"
+                elif mode == "skip_next":
+                    c.reply_mode = "skip"
             if c.after_reply:
                 for msg in c.after_reply:
                     encode_into(msg, c.resp, out)
                 c.after_reply = None
-            if mode == "skip":
-                c.reply_mode = "on"
-            elif mode == "skip_next":
-                c.reply_mode = "skip"
             if c.close_after_reply or self.paused:
                 break
         if self.paused and n < len(cmds):
@@ -250,7 +295,21 @@ class Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
-        self.srv.client_gone(self.client)
+        if self.client is not None:
+            self.srv.client_gone(self.client)
+            self._release()
+
+    def _release(self) -> None:
+        """Nothing of a closed connection outlives it: buffers are freed now, and the links
+        between the client and this protocol object are cut (no reference cycle waiting for
+        the cyclic collector to free megabytes of input)."""
+        self.parser.release()
+        self.pending.clear()
+        self.out = None
+        c = self.client
+        c.write_push = None
+        c.kill = None
+        c.argv = []
 
     def flush_deferred(self) -> None:
         """Called by the group commit once the AOF is on disk."""
@@ -265,13 +324,42 @@ class Connection(asyncio.Protocol):
             self.closed = True
             if self.transport is not None:
                 self.transport.close()
-            self.srv.client_gone(self.client)
+            if self.client is not None:
+                self.srv.client_gone(self.client)
+                self._release()
+
+
+def protected_mode_refuses(state, peer: str) -> bool:
+    """protected-mode yes and no password for the default user: only loopback clients (and
+    unix sockets, which never get here) may talk (Redis 7.0 clientAcceptHandler; `bind` plays
+    no part since 7.0)."""
+    if not state.config["protected-mode"] or state.config["requirepass"]:
+        return False
+    host = _unbracket(peer).rsplit(":", 1)[0]
+    return host not in ("127.0.0.1", "::1")
 
 
 def _fmt_addr(a) -> str:
+    """Redis's address string: ip:port, [ipv6]:port."""
     if a is None:
         return ""
     if isinstance(a, tuple):
         host, port = a[0], a[1]
-        return f"{host}:{port}"
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     return str(a) + ":0"
+
+
+def _unbracket(addr: str) -> str:
+    """ip:port as Redis logs it ("Accepted ::1:6379")."""
+    return addr.replace("[", "").replace("]", "") if addr.startswith("[") else addr
+
+
+def tls_reason(e: BaseException) -> str:
+    """A failed handshake as Redis logs it: OpenSSL's reason ("wrong version number")."""
+    if isinstance(e, ssl.SSLError) and e.reason:
+        return e.reason.lower().replace("_", " ")
+    if isinstance(e, asyncio.TimeoutError):
+        return "handshake timed out"
+    if isinstance(e, ConnectionError) or isinstance(e, EOFError):
+        return "unexpected eof while reading"
+    return str(e) or type(e).__name__

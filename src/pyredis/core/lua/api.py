@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING
 from lupa.lua51 import lua_type
 
 from ...errors import OOM, CommandError
-from ...util import split_shell_words
+from ...util import sdssplitargs
 from ...protocol.replies import ErrorReply
 from ..dispatch import call as _dcall
 from ..dispatch import resolve as _resolve
 from . import hook
-from .bridge import LuaRaise, fmt14, lua_str2number, lua_tostring, push_error_text, raise_str
+from .bridge import LuaRaise, fmt14, lua_str2number, lua_tostring, push_error_text, raise_str, typename
 
 if TYPE_CHECKING:
     from .engine import LuaEngine
@@ -65,7 +65,7 @@ def parse_shebang(body: bytes):
     end = body.find(b"\n")
     if end < 0:
         raise CommandError("ERR Invalid script shebang")
-    parts = split_shell_words(body[:end])
+    parts = sdssplitargs(body[:end])
     if not parts:
         raise CommandError("ERR Invalid engine in script shebang")
     if parts[0] != b"#!lua":
@@ -125,19 +125,7 @@ def _lua_number(v):
 
 
 def _lua_typename_nv(args, i: int) -> str:
-    return _lua_typename(args[i]) if i < len(args) else "no value"
-
-
-def _lua_typename(v) -> str:
-    if v is None:
-        return "nil"
-    if isinstance(v, bool):
-        return "boolean"
-    if isinstance(v, (int, float)):
-        return "number"
-    if isinstance(v, bytes):
-        return "string"
-    return lua_type(v) or "userdata"
+    return typename(args[i]) if i < len(args) else "no value"
 
 
 _MAY_REPLICATE = frozenset([b"publish", b"spublish", b"pfcount"])
@@ -298,13 +286,18 @@ class RedisLib:
                 args.append(b"%.17g" % a)
             else:
                 return False, self._err("Lua redis lib command arguments must be strings or integers")
-        spec = _resolve(args)
+        spec = _resolve(args, self.e.state.commands)
         if type(spec) is CommandError:
             if spec.text.startswith(b"ERR wrong number"):
                 return False, self._err("Wrong number of args calling Redis command from script")
             return False, self._err("Unknown Redis command called from script")
         if spec.noscript:
             return False, self._err("This Redis command is not allowed from script")
+        c = run.client
+        if not c.acl_user.full:  # the script runs with its caller's ACL user
+            denied = c.server.acl.script_check(c, spec, args)
+            if denied is not None:
+                return False, self._err(denied)
         if run.read_only and (spec.write or spec.may_replicate or spec.name_bytes in _MAY_REPLICATE):
             return False, self._err("Write commands are not allowed from read-only scripts.")
         state = self.e.state
@@ -411,10 +404,16 @@ class RedisLib:
         if not args:
             raise self._raise("Please specify at least one argument for this redis lib call")
         argv = [a if isinstance(a, bytes) else lua_tostring(a) for a in args]
-        spec = _resolve(argv)
-        if type(spec) is CommandError:
+        from ..acl import OK, check_user, lookup_argv
+
+        spec = lookup_argv(argv, self.e.state.commands)
+        if spec is None:
             raise self._raise("Invalid command passed to redis.acl_check_cmd()")
-        return True
+        run = hook.RUNNING.run
+        if run is None:
+            return True
+
+        return check_user(run.client.acl_user, spec, argv)[0] == OK
 
     def _random(self, *args):
         r = (_RAND.next31() % 2147483647) / 2147483647.0
@@ -424,7 +423,7 @@ class RedisLib:
         if n == 1:
             u = _lua_number(args[0])
             if u is None:
-                raise_str(_argmsg(1, "random", "number expected, got " + _lua_typename(args[0])))
+                raise_str(_argmsg(1, "random", "number expected, got " + typename(args[0])))
             u = int(u)
             if u < 1:
                 raise_str(_argmsg(1, "random", "interval is empty"))
@@ -432,10 +431,10 @@ class RedisLib:
         if n == 2:
             lo = _lua_number(args[0])
             if lo is None:
-                raise_str(_argmsg(1, "random", "number expected, got " + _lua_typename(args[0])))
+                raise_str(_argmsg(1, "random", "number expected, got " + typename(args[0])))
             hi = _lua_number(args[1])
             if hi is None:
-                raise_str(_argmsg(2, "random", "number expected, got " + _lua_typename(args[1])))
+                raise_str(_argmsg(2, "random", "number expected, got " + typename(args[1])))
             lo, hi = int(lo), int(hi)
             if lo > hi:
                 raise_str(_argmsg(2, "random", "interval is empty"))
@@ -446,7 +445,7 @@ class RedisLib:
         v = _lua_number(args[0]) if args else None
         if v is None:
             raise_str(_argmsg(1, "randomseed", "number expected, got "
-                                  + (_lua_typename(args[0]) if args else "no value")))
+                                  + (typename(args[0]) if args else "no value")))
         _RAND.seed(int(v))
         return None
 

@@ -136,8 +136,14 @@ def num(v):
 
 
 def tname(v) -> str:
+    """luaL_typename of an argument, None meaning it is absent ("no value")."""
+    return "no value" if v is None else typename(v)
+
+
+def typename(v) -> str:
+    """Lua's type() name of a value lupa handed to Python."""
     if v is None:
-        return "no value"
+        return "nil"
     if isinstance(v, bool):
         return "boolean"
     if isinstance(v, (int, float)):
