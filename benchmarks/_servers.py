@@ -76,11 +76,37 @@ class ServerProc:
 
 
 def start_pair(python: str = sys.executable, redis_server: str = "redis-server",
-               cpu: int | None = 0) -> tuple[ServerProc, ServerProc]:
-    redis = ServerProc("redis", [redis_server], cpu)
+               cpu: int | None = 0, baseline_python: str | None = None) -> tuple[ServerProc, ServerProc]:
+    """(reference, pyredis): the reference is redis-server, or another pyredis (baseline_python
+    -m pyredis) for a no-regression comparison; it keeps the name "redis" in the results."""
+    redis = ServerProc("redis", [baseline_python, "-m", "pyredis"] if baseline_python else [redis_server], cpu)
     try:
         ours = ServerProc("pyredis", [python, "-m", "pyredis"], cpu)
     except Exception:
         redis.stop()
         raise
     return redis, ours
+
+
+def print_table(header: list[str], rows: list[list[str]], markdown: bool, left: int = 1) -> None:
+    """The result table: Markdown (the first `left` columns left-aligned, the others right), or
+    plain right-aligned columns."""
+    if markdown:
+        print("| " + " | ".join(header) + " |")
+        print("|" + "---|" * left + "---:|" * (len(header) - left))
+        for row in rows:
+            print("| " + " | ".join(row) + " |")
+        return
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    print("  ".join(h.rjust(w) for h, w in zip(header, widths)))
+    for row in rows:
+        print("  ".join(c.rjust(w) for c, w in zip(row, widths)))
+
+
+def add_server_args(ap) -> None:
+    """The options every side-by-side script takes: --markdown, --python, --redis-server, --no-pin."""
+    ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    ap.add_argument("--python", default=sys.executable, help="interpreter for -m pyredis")
+    ap.add_argument("--redis-server", default="redis-server")
+    ap.add_argument("--no-pin", action="store_true", help="no taskset")
+

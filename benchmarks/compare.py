@@ -2,18 +2,12 @@
 
     uv run python benchmarks/compare.py [--tests set,get] [--pipeline 1,16] [--repeats 3]
                                         [--requests 100000] [--clients 50] [--markdown]
-                                        [--baseline-python /other/checkout/.venv/bin/python]
 
 Both servers run with `--save "" --appendonly no` on free loopback ports, pinned to CPU 0;
 redis-benchmark is pinned to CPU 1 (taskset). For every pipeline depth, repeat and test, the
 two servers are measured back to back, alternating which goes first. Reported per test: the
 median requests/s of each server, the ratio pyredis/redis, and each server's CPU time per
 request in microseconds (utime+stime from /proc/PID/stat around each run, median).
-
---baseline-python runs a third server, the pyredis that interpreter imports (another
-checkout's environment, e.g. an earlier commit), in the same rotation: the table then adds its
-requests/s, the ratio pyredis/baseline and its CPU time per request, so a change to the hot
-path is measured against the code before it on the same machine at the same time.
 """
 
 from __future__ import annotations
@@ -65,9 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--clients", "-c", type=int, default=50)
     ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
     ap.add_argument("--python", default=sys.executable, help="interpreter that runs `-m pyredis`")
-    ap.add_argument("--baseline-python", default=None,
-                    help="interpreter of another pyredis checkout, measured alongside (pyredis/baseline)")
     ap.add_argument("--redis-server", default="redis-server")
+    ap.add_argument("--baseline-python", default=None,
+                    help="measure against `PY -m pyredis` (another checkout's interpreter) instead of redis-server: "
+                         "a no-regression check of pyredis against an earlier version, in the same run")
     ap.add_argument("--no-pin", action="store_true", help="do not pin with taskset")
     ap.add_argument("--timeout", type=float, default=600)
     args = ap.parse_args(argv)
@@ -77,40 +72,34 @@ def main(argv: list[str] | None = None) -> int:
     tests = [t.strip() for t in args.tests.split(",") if t.strip()]
     pipelines = [int(p) for p in args.pipeline.split(",")]
 
-    redis, ours = start_pair(args.python, args.redis_server, server_cpu)
-    servers = [redis, ours]
     if args.baseline_python:
-        try:
-            servers.append(ServerProc("baseline", [args.baseline_python, "-m", "pyredis"], server_cpu))
-        except Exception:
-            redis.stop()
-            ours.stop()
-            raise
+        redis, ours = start_pair(args.python, args.redis_server, server_cpu, baseline_python=args.baseline_python)
+    else:
+        redis, ours = start_pair(args.python, args.redis_server, server_cpu)
+    ref = "baseline" if args.baseline_python else "redis"
     # results[(pipeline, row)][server] = list of (rps, cpu_us)
     results: dict[tuple[int, str], dict[str, list[tuple[float, float]]]] = {}
     order: list[tuple[int, str]] = []
     try:
-        for srv in servers:
-            print(f"# {srv.name}: {' '.join(srv.cmdline)}", file=sys.stderr)
+        print(f"# redis: {' '.join(redis.cmdline)}", file=sys.stderr)
+        print(f"# pyredis: {' '.join(ours.cmdline)}", file=sys.stderr)
         for pipeline in pipelines:
             for rep in range(args.repeats):
                 for test in tests:
-                    k = (rep + tests.index(test)) % len(servers)  # who goes first rotates
-                    for srv in servers[k:] + servers[:k]:
+                    pair = (redis, ours) if (rep + tests.index(test)) % 2 == 0 else (ours, redis)
+                    for srv in pair:
                         for name, rps, cpu in run_benchmark(srv, test, args, pipeline, bench_cpu):
                             key = (pipeline, name)
                             if key not in results:
-                                results[key] = {s.name: [] for s in servers}
+                                results[key] = {"redis": [], "pyredis": []}
                                 order.append(key)
                             results[key][srv.name].append((rps, cpu))
                     print(f"# P={pipeline} repeat {rep + 1}/{args.repeats} {test} done", file=sys.stderr)
     finally:
-        for srv in servers:
-            srv.stop()
+        redis.stop()
+        ours.stop()
 
-    header = ["test", "pipeline", "redis rps", "pyredis rps", "pyredis/redis", "redis µs CPU/req", "pyredis µs CPU/req"]
-    if args.baseline_python:
-        header += ["baseline rps", "pyredis/baseline", "baseline µs CPU/req"]
+    header = ["test", "pipeline", f"{ref} rps", "pyredis rps", f"pyredis/{ref}", f"{ref} µs CPU/req", "pyredis µs CPU/req"]
     table = []
     for key in order:
         r, p = results[key]["redis"], results[key]["pyredis"]
@@ -120,16 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         p_rps = statistics.median(x[0] for x in p)
         r_cpu = statistics.median(x[1] for x in r)
         p_cpu = statistics.median(x[1] for x in p)
-        row = [key[1], str(key[0]), fmt_rps(r_rps), fmt_rps(p_rps), f"{p_rps / r_rps:.2f}",
-               f"{r_cpu:.2f}", f"{p_cpu:.2f}"]
-        b = results[key].get("baseline")
-        if args.baseline_python:
-            if b:
-                b_rps = statistics.median(x[0] for x in b)
-                row += [fmt_rps(b_rps), f"{p_rps / b_rps:.2f}", f"{statistics.median(x[1] for x in b):.2f}"]
-            else:
-                row += ["-", "-", "-"]
-        table.append(row)
+        table.append([key[1], str(key[0]), fmt_rps(r_rps), fmt_rps(p_rps), f"{p_rps / r_rps:.2f}",
+                      f"{r_cpu:.2f}", f"{p_cpu:.2f}"])
     if args.markdown:
         print("| " + " | ".join(header) + " |")
         print("|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|")

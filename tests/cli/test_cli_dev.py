@@ -280,3 +280,61 @@ def test_start_env_tls_makes_a_ca_once_and_serves_rediss(project):
     r = project.client(ssl=True, ssl_ca_certs=str(ca))
     assert r.get("k") == "v"
     r.close()
+
+
+def _acl_project(tmp_path, extra: str) -> Project:
+    port = free_port()
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(f'[project]\nname = "app"\n[tool.pyredis.dev]\nport = {port}\n' + extra)
+    return Project(root, port)
+
+
+def test_acl_users_in_pyproject(tmp_path):
+    proj = _acl_project(tmp_path, 'users = ["default off", "admin on >adm-pw ~* &* +@all", '
+                                  '"app on >app-pw ~app:* +@read +@write -@dangerous"]\n'
+                                  'username = "admin"\npassword = "adm-pw"\n')
+    try:
+        out = cli(proj.root, "start-env")
+        assert out.returncode == 0, out.stderr
+        assert "app-pw" not in Path(f"/proc/{proj.pid()}/cmdline").read_text()  # users go on stdin
+        with pytest.raises(redis.AuthenticationError):
+            proj.client().ping()
+        app = proj.client(username="app", password="app-pw")
+        assert app.set("app:1", "x") and app.get("app:1") == "x"
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            app.get("other")
+        admin = proj.client(username="admin", password="adm-pw")
+        assert admin.acl_whoami() == "admin"
+        st = cli(proj.root, "status")
+        assert st.returncode == 0, st.stderr
+        assert "Auth:        on (password required; ACL users: default, admin, app)" in st.stdout
+        js = cli(proj.root, "status", "--json")
+        assert '"auth": "on"' in js.stdout
+        assert cli(proj.root, "health").stdout == "PONG\n"
+        assert cli(proj.root, "redis-cli", "acl", "whoami").stdout == "admin\n"
+    finally:
+        pid = proj.pid()
+        cli(proj.root, "stop-env", "--force", "--timeout", "10")
+        _kill_leftover(pid)
+
+
+def test_aclfile_in_pyproject_and_auth_off(tmp_path):
+    proj = _acl_project(tmp_path, 'aclfile = "users.acl"\n')
+    (proj.root / "users.acl").write_text("user default on nopass ~* &* +@all\nuser bob on >b ~* +get\n")
+    try:
+        out = cli(proj.root, "start-env")
+        assert out.returncode == 0, out.stderr
+        st = cli(proj.root, "status")
+        assert "Auth:        off (no password needed)" in st.stdout, st.stdout
+        c = proj.client()
+        assert c.acl_users() == ["bob", "default"]
+        c.acl_setuser("carol", enabled=True, nopass=True)
+        assert c.execute_command("ACL", "SAVE") in ("OK", b"OK", True)
+        assert "user carol on nopass" in (proj.root / "users.acl").read_text()
+        c.config_set("requirepass", "now")
+        assert "Auth:        on (password required; aclfile" in cli(proj.root, "status", "--password", "now").stdout
+    finally:
+        pid = proj.pid()
+        cli(proj.root, "stop-env", "--force", "--timeout", "10", "--password", "now")
+        _kill_leftover(pid)

@@ -18,7 +18,6 @@ import socket
 import time
 from contextlib import contextmanager
 
-import pytest
 
 from resp import Map, RawClient, encode_command
 
@@ -208,9 +207,6 @@ def test_auth_with_requirepass(both):
     assert out[0].startswith(b"NOAUTH") and out[13] == b"RESET" and out[14].startswith(b"NOAUTH")
 
 
-@pytest.mark.xfail(strict=True, reason="pyredis bug: HELLO before authentication answers Redis 7.2's NOAUTH text "
-                                       "('... the HELLO <proto> AUTH <user> <pass> option ...'); 7.0.15 says "
-                                       "'... the HELLO AUTH <user> <pass> option ...'")
 def test_hello_before_auth_is_refused(both):
     def sc(env):
         with requirepass(env, "pw"):
@@ -460,8 +456,6 @@ def test_client_kill_errors(diff):
         diff.check("CLIENT", "KILL", *args)
 
 
-@pytest.mark.xfail(strict=True, reason="pyredis bug: CLIENT KILL USER <unknown user> kills nobody (:0) where Redis "
-                                       "answers \"ERR No such user '<name>'\"")
 def test_client_kill_user_must_exist(diff):
     diff.check("CLIENT", "KILL", "USER", "nosuchuser")
     diff.check("CLIENT", "KILL", "USER", "nosuchuser", "ID", "999999")

@@ -3,7 +3,7 @@ connection and the server keep working."""
 
 from __future__ import annotations
 
-from pyredis.core import dispatch, spec
+from pyredis.core import spec
 from resp import RawClient
 
 
@@ -20,4 +20,4 @@ def test_handler_exception_becomes_error_reply(pyredis_srv):
         c.close()
     finally:
         del spec.TABLE[b"pyredis-test-boom"]
-        dispatch._BY_SPELLING.pop(b"PYREDIS-TEST-BOOM", None)
+        spec.SPELLINGS.pop(b"PYREDIS-TEST-BOOM", None)

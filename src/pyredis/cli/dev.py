@@ -12,6 +12,12 @@ Settings, lowest to highest precedence: built-in defaults (port 6380, data folde
 .pyredis/data, appendonly yes, appendfsync everysec), a `pyredis.conf` next to the project's
 pyproject.toml (redis.conf syntax, given to the server as its config file), the
 `[tool.pyredis.dev]` table of that pyproject.toml, then command-line options.
+
+ACL users: `users = ["alice on >secret ~app:* +@all -@dangerous"]` in [tool.pyredis.dev]
+(each entry a `user` line of redis.conf, given to the server on stdin, never on its command
+line), or `aclfile = "users.acl"` (ACL LOAD / ACL SAVE then work on that file). The CLI's own
+connection authenticates as `username` / `password` (default user when no username).
+`cli dev status` shows whether the service requires authentication.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from ..version import REDIS_VERSION, __version__
 DEFAULT_PORT = 6380
 STATE_DIR = ".pyredis"
 TOOL_KEYS = {"port", "bind", "data-dir", "password", "appendonly", "appendfsync", "loglevel", "conf",
-             "start-timeout", "tls"}
+             "start-timeout", "tls", "users", "aclfile", "username"}
 
 
 # --- settings --------------------------------------------------------------------------------
@@ -54,6 +60,10 @@ class Settings:
     tls: bool = False  # serve TLS only on `port`, with the service's own CA (cli/certs.py)
     unixsocket: str | None = None  # from pyredis.conf
     sources: list[str] = field(default_factory=list)
+    # ACL: `user` lines for the server, an aclfile, and the user the CLI connects as
+    users: list[str] = field(default_factory=list)
+    aclfile: Path | None = None
+    username: str | None = None
 
     @property
     def tls_dir(self) -> Path:
@@ -95,8 +105,8 @@ class Settings:
         import redis
 
         tls = {"ssl": True, "ssl_ca_certs": str(self.ca_file)} if self.tls else {}
-        return redis.Redis(host=self.host, port=self.port, password=self.password, socket_timeout=timeout,
-                           socket_connect_timeout=timeout, decode_responses=True, **tls)
+        return redis.Redis(host=self.host, port=self.port, username=self.username, password=self.password,
+                           socket_timeout=timeout, socket_connect_timeout=timeout, decode_responses=True, **tls)
 
 
 def find_root(start: Path) -> Path:
@@ -158,6 +168,7 @@ def load_settings(project_dir: str | None, overrides: dict[str, Any]) -> Setting
             s.start_timeout = float(table["start-timeout"])
         if "tls" in table:
             s.tls = _truthy(table["tls"])
+        _apply_acl_keys(s, root, table)
     for k, v in overrides.items():
         if v is None:
             continue
@@ -168,6 +179,17 @@ def load_settings(project_dir: str | None, overrides: dict[str, Any]) -> Setting
         else:
             setattr(s, k, v)
     return s
+
+
+def _apply_acl_keys(s: Settings, root: Path, table: dict[str, Any]) -> None:
+    """users / aclfile / username of [tool.pyredis.dev]."""
+    if "users" in table:
+        users = table["users"]
+        s.users = [users] if isinstance(users, str) else [str(u) for u in users]
+    if "aclfile" in table:
+        s.aclfile = (root / str(table["aclfile"])).resolve()
+    if "username" in table:
+        s.username = str(table["username"]) or None
 
 
 def _apply_conf(s: Settings, path: Path) -> None:
@@ -405,13 +427,14 @@ def start_env(project_dir, port, password, data_dir, bind, start_timeout, tls) -
     stdin_conf = None
     if s.conf is not None:
         cmd.append(str(s.conf))
-    if s.password:
-        # The password goes through stdin, not the process list.
+    secret_lines = _secret_conf_lines(s)
+    if secret_lines:
+        # The password and the ACL users go through stdin, not the process list.
         if s.conf is None:
             cmd.append("/dev/stdin")
         else:
             cmd.append("-")
-        stdin_conf = f"requirepass {_quote(s.password)}\n".encode()
+        stdin_conf = "".join(secret_lines).encode()
     certs = None
     if s.tls:
         from .certs import ensure_dev_certs
@@ -426,6 +449,8 @@ def start_env(project_dir, port, password, data_dir, bind, start_timeout, tls) -
             "--appendonly", "yes" if s.appendonly else "no", "--appendfsync", s.appendfsync,
             "--pidfile", str(s.pidfile), "--logfile", str(s.logfile), "--loglevel", s.loglevel,
             "--daemonize", "no"]
+    if s.aclfile is not None:
+        cmd += ["--aclfile", str(s.aclfile)]
     log_offset = s.logfile.stat().st_size if s.logfile.exists() else 0
     with open(s.logfile, "ab") as log:
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if stdin_conf else subprocess.DEVNULL,
@@ -467,6 +492,30 @@ def start_env(project_dir, port, password, data_dir, bind, start_timeout, tls) -
         click.echo(f"  Check: pyredis-cli --tls --cacert {certs.ca} -p {s.port} ping   # PONG")
     else:
         click.echo(f"  Check: pyredis-cli -p {s.port} ping   # PONG")
+
+
+def _secret_conf_lines(s: Settings) -> list[str]:
+    """requirepass and the `user` lines of the settings, as redis.conf lines."""
+    lines = [f"requirepass {_quote(s.password)}\n"] if s.password and not s.username else []
+    return lines + [f"user {u}\n" for u in s.users]
+
+
+def _auth_state(s: Settings) -> str:
+    """'on' when a connection without credentials is refused (NOAUTH), else 'off'."""
+    import redis
+
+    try:
+        tls = {"ssl": True, "ssl_ca_certs": str(s.ca_file)} if s.tls else {}
+        c = redis.Redis(host=s.host, port=s.port, socket_timeout=2, socket_connect_timeout=2, **tls)
+        try:
+            c.ping()
+            return "off"
+        finally:
+            c.close()
+    except redis.AuthenticationError:
+        return "on"
+    except redis.RedisError as e:
+        return "on" if "NOAUTH" in str(e) or "NOPERM" in str(e) else "unknown"
 
 
 def _quote(v: str) -> str:
@@ -587,7 +636,9 @@ def status(project_dir, port, password, as_json) -> None:
                 aof_rewrite_in_progress=bool(info.get("aof_rewrite_in_progress")),
                 rdb_changes_since_last_save=info.get("rdb_changes_since_last_save"),
                 last_save=info.get("rdb_last_save_time"),
-                data_bytes=_folder_size(s.data_dir))
+                data_bytes=_folder_size(s.data_dir), auth=_auth_state(s),
+                acl_users=[u.split()[0] for u in s.users if u.split()],
+                aclfile=str(s.aclfile) if s.aclfile else None)
     if as_json:
         if err:
             out["error"] = err
@@ -604,6 +655,7 @@ def status(project_dir, port, password, as_json) -> None:
             ("Persistence", (f"AOF on (appendfsync {s.appendfsync}, last write {out['aof_last_write']})"
                              if out["aof_enabled"] else "AOF off")
              + (", rewrite in progress" if out["aof_rewrite_in_progress"] else "")),
+            ("Auth", _auth_line(s, out)),
             *([("TLS", f"on (trust the CA {s.ca_file})")] if s.tls else []),
             *([("Unix socket", s.unix_url)] if s.unix_url else []),
             ("Data folder", f"{s.data_dir} ({_folder_size_h(out['data_bytes'])})"),
@@ -618,6 +670,17 @@ def status(project_dir, port, password, as_json) -> None:
         click.echo(f"  Start it: uv run cli dev start-env   (port {s.port}, data {s.data_dir})")
     if not out["running"]:
         sys.exit(3)
+
+
+def _auth_line(s: Settings, out: dict[str, Any]) -> str:
+    if out["auth"] != "on":
+        return "off (no password needed)" if out["auth"] == "off" else "unknown"
+    how = ["password required"]
+    if out["acl_users"]:
+        how.append("ACL users: " + ", ".join(out["acl_users"]))
+    if out["aclfile"]:
+        how.append(f"aclfile {out['aclfile']}")
+    return "on (" + "; ".join(how) + ")"
 
 
 def _folder_size_h(n: int) -> str:
@@ -704,6 +767,8 @@ def redis_cli(project_dir, args) -> None:
     argv = ["-h", s.host, "-p", str(s.port)]
     if s.tls:
         argv += ["--tls", "--cacert", str(s.ca_file)]
+    if s.username:
+        argv += ["--user", s.username]
     if s.password:
         argv += ["-a", s.password, "--no-auth-warning"]
     sys.exit(client.main(argv + list(args)))

@@ -14,19 +14,17 @@ redis-server 7.0.15's own COMMAND output by tests/data/capture_command_docs.py.
 
 from __future__ import annotations
 
-import json
-import os
 from typing import Any
 
 from ..core.client import Client
+from ..core.keyspecs import keyspec_positions, native_flags, reference
 from ..core.spec import TABLE, CommandSpec, all_specs, command
 from ..errors import SYNTAX, CommandError
 from ..protocol.replies import SetReply, Simple
 from ..util import glob_match
 from ._server_common import help_reply
 
-# --- reference data (COMMAND DOCS text, key specs, tips) ----------------------------------
-_REF: dict | None = None
+# --- reference data (COMMAND DOCS text, key specs, tips): core/keyspecs.reference() ---------
 
 
 def _decode(v: Any) -> Any:
@@ -44,18 +42,6 @@ def _decode(v: Any) -> Any:
                 return SetReply(_decode(x) for x in v["~"])
         return {k.encode(): _decode(x) for k, x in v.items()}
     return v
-
-
-def reference() -> dict:
-    global _REF
-    if _REF is None:
-        path = os.path.join(os.path.dirname(os.path.dirname(__file__)), "core", "command_docs.json")
-        try:
-            with open(path, encoding="utf-8") as f:
-                _REF = json.load(f)
-        except OSError:
-            _REF = {"docs": {}, "info": {}}
-    return _REF
 
 
 def _table(ctx: Client) -> dict[bytes, CommandSpec]:
@@ -261,86 +247,21 @@ def command_getkeys(ctx: Client, *argv: bytes):
     return [argv[i] for i in positions]
 
 
-def _keyspec_positions(ks: dict, argv: tuple[bytes, ...]) -> list[int]:
-    """Evaluate one captured key spec (begin_search + find_keys) over argv."""
-    n = len(argv)
-    bs = ks.get("begin_search", {})
-    spec = bs.get("spec", {})
-    if bs.get("type") == "index":
-        first = spec["index"]
-    elif bs.get("type") == "keyword":
-        kw = spec["keyword"].encode().lower()
-        start = spec["startfrom"]
-        first = -1
-        if start >= 0:
-            for i in range(start, n):
-                if argv[i].lower() == kw:
-                    first = i + 1
-                    break
-        else:
-            for i in range(n + start, 0, -1):
-                if argv[i].lower() == kw:
-                    first = i + 1
-                    break
-        if first < 0:
-            return []
-    else:
-        return []
-    fk = ks.get("find_keys", {})
-    fs = fk.get("spec", {})
-    if fk.get("type") == "range":
-        lastkey, step, limit = fs["lastkey"], fs["keystep"], fs["limit"]
-        if lastkey >= 0:
-            last = first + lastkey
-        elif limit <= 1:
-            last = n + lastkey
-        else:
-            last = first + ((n - first) // limit + lastkey)
-        return [i for i in range(first, min(last, n - 1) + 1, step)]
-    if fk.get("type") == "keynum":
-        idx = first + fs["keynumidx"]
-        if idx >= n:
-            return []
-        try:
-            num = int(argv[idx])
-        except ValueError:
-            return []
-        start = first + fs["firstkey"]
-        return [start + j * fs["keystep"] for j in range(num) if start + j * fs["keystep"] < n]
-    return []
-
-
 @command("COMMAND|GETKEYSANDFLAGS", arity=-4, flags="loading stale", group="server", acl="connection",
          since="7.0.0", complexity="O(N) where N is the number of arguments to the command")
 def command_getkeysandflags(ctx: Client, *argv: bytes):
     """Extracts the key names and access flags for an arbitrary command."""
     spec, positions = _getkeys_common(ctx, argv)
     # Key specs flagged variable_flags: Redis's getkeys procs decide from the arguments.
-    if spec.fullname == "set":
-        get = any(a.upper() == b"GET" for a in argv[3:])
-        fl = [b"RW", b"access", b"update"] if get else [b"OW", b"update"]
-        return [[argv[1], SetReply(Simple(f) for f in fl)]]
-    if spec.fullname == "bitfield":
-        write = False  # read-only only when every operation is a well-formed GET/OVERFLOW
-        i, n = 2, len(argv)
-        while i < n:
-            op, rem = argv[i].upper(), n - i - 1
-            if op == b"GET" and rem >= 2:
-                i += 3
-            elif op == b"OVERFLOW" and rem >= 1:
-                i += 2
-            else:
-                write = True
-                break
-        fl = [b"RW", b"access", b"update"] if write else [b"RO", b"access"]
-        return [[argv[1], SetReply(Simple(f) for f in fl)]]
+    if spec.fullname in ("set", "bitfield"):
+        return [[argv[1], SetReply(Simple(f.encode()) for f in native_flags(spec, argv, 1, 1))]]
     ref = reference()["info"].get(spec.fullname)
     flags_at: dict[int, SetReply] = {}
     if ref is not None:
         for ks in ref["key_specs"]["~"]:
             fl = SetReply(Simple(f["+"].encode()) for f in ks.get("flags", {"~": []})["~"]
                           if f["+"] not in ("variable_flags", "incomplete"))
-            for p in _keyspec_positions(ks, argv):
+            for p in keyspec_positions(ks, argv):
                 flags_at.setdefault(p, fl)
     return [[argv[i], flags_at.get(i, SetReply())] for i in positions]
 

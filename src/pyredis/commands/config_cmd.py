@@ -9,6 +9,7 @@ config at each use (the parser limits of connected clients).
 from __future__ import annotations
 
 from ..config import ConfigError
+from ..core.acl import redact
 from ..core.client import Client
 from ..core.spec import all_specs, command, container
 from ..errors import SYNTAX, CommandError
@@ -54,6 +55,8 @@ def config_set(ctx: Client, *args: bytes):
         raise CommandError(SYNTAX)
     pairs = [(args[i].decode("utf-8", "surrogateescape"), args[i + 1].decode("utf-8", "surrogateescape"))
              for i in range(0, len(args), 2)]
+    # sensitive values (Redis's SENSITIVE_CONFIG) never reach SLOWLOG
+    redact(ctx, *(3 + i for i in range(0, len(args), 2) if args[i].lower() in (b"requirepass", b"masterauth")))
     state = ctx.server
     try:
         state.config.set_many(pairs, allow_protected=protected_allowed(ctx, "enable-protected-configs"))
@@ -73,6 +76,8 @@ def config_resetstat(ctx: Client):
     state.stats.reset()
     from ..core.latency import reset_histogram
 
+    state.evictor.reset_stats()
+    state.lazyfree.freed_objects = 0
     for spec in all_specs():
         spec.calls = spec.usec = spec.rejected_calls = spec.failed_calls = 0
         reset_histogram(spec)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..core.acl import redact
 from ..core.args import LONG_MAX, to_int, to_range_int
 from ..core.client import Client
 from ..core.clients import client_info_line, client_type
@@ -45,34 +46,21 @@ def select(ctx: Client, index: bytes):
     return OK
 
 
-def check_password(ctx: Client, username: bytes, password: bytes) -> bool:
-    """The default user only until ACL users arrive: its password is `requirepass`."""
-    checker = ctx.server.acl_authenticate
-    if checker is not None:
-        return checker(ctx, username, password)
-    required = ctx.server.config["requirepass"]
-    if username != b"default":
-        return False
-    if not required:
-        return True
-    return password == required.encode()
-
-
 @command("AUTH", arity=-2, flags="noscript loading stale fast no_auth allow_busy", group="connection")
 def auth(ctx: Client, *args: bytes):
     """Authenticates the connection."""
     if len(args) > 2:
         raise CommandError(SYNTAX)
+    redact(ctx, 1, 2)
+    acl = ctx.server.acl
     if len(args) == 1:
-        if not ctx.server.config["requirepass"] and ctx.server.acl_authenticate is None:
+        if acl.default.nopass:
             raise CommandError(NOPASS)
         username, password = b"default", args[0]
     else:
         username, password = args
-    if not check_password(ctx, username, password):
+    if not acl.authenticate(ctx, username, password, ctx.argv[0]):
         raise CommandError(WRONGPASS)
-    ctx.authenticated = True
-    ctx.user = username
     return OK
 
 
@@ -104,6 +92,7 @@ def hello(ctx: Client, *args: bytes):
         opt = args[i].upper()
         more = len(args) - i - 1
         if opt == b"AUTH" and more >= 2:
+            redact(ctx, i + 2, i + 3)
             username, password = args[i + 1], args[i + 2]
             i += 3
         elif opt == b"SETNAME" and more >= 1:
@@ -111,13 +100,10 @@ def hello(ctx: Client, *args: bytes):
             i += 2
         else:
             raise CommandError("ERR Syntax error in HELLO option '%s'" % args[i].decode("utf-8", "replace"))
-    if username is not None:
-        if not check_password(ctx, username, password):
-            raise CommandError(WRONGPASS)
-        ctx.authenticated = True
-        ctx.user = username
+    if username is not None and not ctx.server.acl.authenticate(ctx, username, password, ctx.argv[0]):
+        raise CommandError(WRONGPASS)
     if not ctx.authenticated:
-        raise CommandError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+        raise CommandError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
     if name is not None:
         validate_client_name(name)
         ctx.name = name
@@ -146,8 +132,7 @@ def reset(ctx: Client):
     ctx.name = b""
     ctx.reply_mode = "on"
     ctx.no_touch = False  # (CLIENT NO-EVICT stays: Redis 7.0's RESET keeps it)
-    ctx.user = b"default"
-    ctx.authenticated = not ctx.server.config["requirepass"]
+    ctx.server.acl.set_default_auth(ctx)
     return Simple(b"RESET")
 
 
@@ -244,7 +229,10 @@ def client_kill(ctx: Client, *args: bytes):
         elif opt == b"LADDR":
             filters.append(lambda c, v=val.decode(): c.laddr == v)
         elif opt == b"USER":
-            filters.append(lambda c, v=val: c.user == v)
+            u = ctx.server.acl.users.get(val)
+            if u is None:
+                raise CommandError("ERR No such user '%s'" % val.decode("utf-8", "replace"))
+            filters.append(lambda c, u=u: c.acl_user is u)
         elif opt == b"TYPE":
             filters.append(_type_filter(val))
         elif opt == b"SKIPME":

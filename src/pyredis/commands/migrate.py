@@ -21,6 +21,7 @@ import random
 import select
 import socket
 
+from ..core.acl import redact
 from ..core.args import to_int
 from ..core.client import Client
 from ..core.notify import NOTIFY_GENERIC
@@ -215,10 +216,12 @@ def migrate(ctx: Client, host: bytes, port: bytes, key: bytes, db_arg: bytes, ti
                 raise CommandError(SYNTAX)
             i += 1
             password = options[i]
+            redact(ctx, 6 + i)
         elif word == b"auth2":
             if more < 2:
                 raise CommandError(SYNTAX)
             username, password = options[i + 1], options[i + 2]
+            redact(ctx, 6 + i + 1, 6 + i + 2)
             i += 2
         elif word == b"keys":
             if key:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from ..core.args import to_int
 from ..core.client import Client
 from ..core.monitor import feed_now
-from ..core.lua import FLAG_NO_WRITES, current_run, engine, parse_shebang, sha1hex
+from ..core.lua import FLAG_ALLOW_OOM, FLAG_NO_WRITES, current_run, engine, parse_shebang, sha1hex
+from ..errors import OOM_SCRIPT
 from ..errors import BUSY_FUNCTION as _BUSY_FUNCTION
 from ..core.spec import command, container
 from ..errors import NOT_INTEGER, SCRIPT_WRITE_IN_RO, TOO_MANY_KEYS, CommandError
@@ -69,13 +70,24 @@ def load_script(ctx: Client, body: bytes) -> tuple[bytes, ScriptEntry]:
 def _run(ctx: Client, sha: bytes, entry: ScriptEntry, numkeys: bytes, rest: tuple, ro: bool):
     keys, args = keys_and_args(numkeys, rest)
     read_only = ro
+    allow_oom = False
     if not entry.compat:
         if not entry.flags & FLAG_NO_WRITES:
             if ro:
                 raise CommandError(SCRIPT_WRITE_IN_RO)
         else:
             read_only = True
-    return engine(ctx.server).run(ctx, entry.fn, keys, args, sha, True, read_only)
+        check_script_oom(ctx, entry.flags & (FLAG_ALLOW_OOM | FLAG_NO_WRITES))
+        allow_oom = bool(entry.flags & FLAG_ALLOW_OOM)
+    return engine(ctx.server).run(ctx, entry.fn, keys, args, sha, True, read_only, allow_oom=allow_oom)
+
+
+def check_script_oom(ctx: Client, allowed: int) -> None:
+    """scriptPrepareForRun: a script with flags that declares neither allow-oom nor no-writes
+    does not start while the command began over maxmemory (dispatch's oom step)."""
+    state = ctx.server
+    if state.pre_command_oom and state.config["maxmemory"] and not allowed:
+        raise CommandError(OOM_SCRIPT)
 
 
 def _eval(ctx: Client, body: bytes, numkeys: bytes, rest: tuple, ro: bool):

@@ -15,6 +15,7 @@ Like Redis, SORT converts a listpack sorted set to the skiplist encoding.
 
 from __future__ import annotations
 
+from ..core.acl import unrestricted_key_access
 from ..core.args import Options
 from ..core.client import Client
 from ..core.notify import NOTIFY_GENERIC, NOTIFY_LIST, NOTIFY_NEW
@@ -110,7 +111,11 @@ def _sort(ctx: Client, key: bytes, args: tuple, readonly: bool):
             sortby = o.value()
             if b"*" not in _cstr(sortby):
                 dontsort = True
+            elif not unrestricted_key_access(ctx):  # a pattern reads keys ACL rules cannot see
+                raise CommandError("ERR BY option of SORT denied due to insufficient ACL permissions.")
         elif opt == b"GET" and o.has_more():
+            if not unrestricted_key_access(ctx):
+                raise CommandError("ERR GET option of SORT denied due to insufficient ACL permissions.")
             getops.append(o.value())
         else:
             raise CommandError(SYNTAX)
@@ -127,8 +132,9 @@ def _sort(ctx: Client, key: bytes, args: tuple, readonly: bool):
         # Force ALPHA sorting so that the result does not depend on hash order (scripts and
         # replication must see the same thing).
         dontsort, alpha, sortby = False, True, None
-    if t is ZSet:
+    if t is ZSet and sortval.lp:
         sortval.lp = False  # zsetConvert(sortval, OBJ_ENCODING_SKIPLIST)
+        ctx.resized(key)  # a new encoding, not a change Redis signals
 
     vectorlen = len(sortval)
     start = min(max(limit_start, 0), vectorlen)

@@ -14,7 +14,7 @@ from ..core.dispatch import call
 from ..core.spec import command
 from ..core.transactions import EXECABORT, discard_transaction, registry, unwatch_all
 from ..errors import CommandError
-from ..protocol.replies import NULL_ARRAY, OK
+from ..protocol.replies import NULL_ARRAY, OK, ErrorReply
 
 
 @command("MULTI", arity=1, flags="noscript loading stale fast allow_busy", group="transactions", since="1.2.0")
@@ -79,7 +79,13 @@ def exec_(ctx: Client):
     token = prop.capture() if prop.active else 0  # the effects leave as one MULTI/EXEC
     replies = []
     try:
+        acl = server.acl if not ctx.acl_user.full else None
         for spec, argv in queued:
+            denied = acl.exec_check(ctx, spec, argv) if acl is not None else None
+            if denied is not None:  # the user's rules changed since the command was queued
+                server.stats.count_error(denied.encode())
+                replies.append(ErrorReply(denied.encode()))
+                continue
             r = call(ctx, spec, argv)
             if type(r) is Blocked:  # a handler that forgot may_block(): answer as on timeout
                 r = r.timeout_reply

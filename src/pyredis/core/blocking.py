@@ -231,6 +231,12 @@ class BlockingManager:
     def block(self, c: Client, marker: Blocked, resume) -> None:
         """Register client `c` (already paused by its connection) as waiting; `resume(reply)`
         sends the final reply and lets the connection go on."""
+        if marker.spec is None and c.argv:
+            # dispatch.call stamps markers of commands declared may_block (spec.MAY_BLOCK);
+            # for any other, only the first run's duration is lost, not the stats
+            from .spec import TABLE
+
+            marker.spec, marker.argv = TABLE.get(c.argv[0].lower()), c.argv
         dbid = c.db.id
         keys = []
         seen = set()
@@ -341,6 +347,7 @@ class BlockingManager:
                         if reply is None:
                             continue
                         served_after(c, w.marker, (_perf() - t0) // 1000)
+                        db.resized(key)  # popped in place: re-estimate it (used_memory)
                         self._finish(w, reply)
                         if db.lookup(key) is None:
                             break

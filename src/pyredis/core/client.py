@@ -25,7 +25,9 @@ class Client:
         "flags", "close_after_reply", "abort", "write_push", "kill", "multi", "watched", "dirty_cas",
         "subscriptions", "psubscriptions", "ssubscriptions", "in_exec", "blocked",
         "reply_mode", "no_evict", "no_touch", "tracking", "parser_limits", "extra", "propagate_as", "multi_error", "after_reply",
+        "multi_denyoom",
         "unix_socket", "io",
+        "acl_user",
     )
 
     def __init__(self, server: ServerState, addr: str = "", laddr: str = "", fd: int = -1) -> None:
@@ -36,8 +38,8 @@ class Client:
         self.name = b""
         self.lib_name = b""
         self.lib_ver = b""
-        self.user = b"default"
-        self.authenticated = not server.config["requirepass"]
+        # the ACL user (core/acl.py User) and its name; authenticated as Redis's clientSetDefaultAuth
+        server.acl.set_default_auth(self)
         self.addr = addr
         self.laddr = laddr
         self.fd = fd
@@ -58,6 +60,7 @@ class Client:
         self.io: Callable[[], tuple] | None = None
         self.multi: list | None = None  # queued commands while in MULTI
         self.multi_error = False  # a command was rejected while queueing: EXEC aborts
+        self.multi_denyoom = False  # a queued command is denyoom (Redis's mstate.cmd_flags): EXEC is
         self.watched: set | None = None
         self.dirty_cas = False
         self.subscriptions: set[bytes] = set()
@@ -91,10 +94,21 @@ class Client:
         self.db = self.server.dbs[dbid]
 
     def touched(self, key: bytes, db: Database | None = None) -> None:
-        """A write changed `key`: count it for SAVE points and signal WATCH/tracking."""
+        """A write changed `key`: count it for SAVE points, re-estimate a collection changed in
+        place (used_memory), and signal WATCH/tracking."""
         self.server.dirty += 1
+        sizes = (db or self.db).sizes
+        if key in sizes:  # a collection changed in place: re-estimated when read (used_memory)
+            (db or self.db).stale.add(key)
         if self.server.key_change_hooks:
             self.server.signal_modified(db or self.db, key)
+
+    def resized(self, key: bytes, db: Database | None = None) -> None:
+        """A collection changed in place by a command that does not signal the key (Redis
+        does not call signalModifiedKey for it: consumer groups, LTRIM...): re-estimate it."""
+        d = db or self.db
+        if key in d.sizes:
+            d.resized(key)
 
     def notify(self, type_: int, event: bytes, key: bytes, db: Database | None = None) -> None:
         """Keyspace notification for a change made by this command (see core/notify.py)."""

@@ -8,8 +8,8 @@ The steps, in Redis 7.0's order (each one a function below, named after what it 
     auth        NOAUTH
     no_multi    a command MULTI cannot queue (inside MULTI)
   --- the rare steps: skipped with one test while state.gates is 0 ---
-    acl         NOPERM                                  (GATE_ACL: the security work fills it)
-    oom         -OOM ... maxmemory                       (GATE_OOM: the memory work fills it)
+    acl         NOPERM                                  (GATE_ACL: core/acl.py, while some user is restricted)
+    oom         -OOM ... maxmemory: evict, refuse denyoom (GATE_OOM: maxmemory set; core/evict.py)
     misconf     -MISCONF: a failed save or AOF write     (GATE_DISK: state.disk_error)
     readonly    -READONLY on a read-only replica         (GATE_READONLY: replication)
   ---
@@ -54,6 +54,7 @@ from ..errors import (
 from ..protocol.replies import QUEUED, ErrorReply
 from .blocking import Blocked
 from .client import Client
+from .evict import SCRIPT_COMMANDS, denyoom
 from .spec import TABLE, CommandSpec
 from .transactions import exec_abort_reply
 
@@ -92,9 +93,9 @@ def reject(c: Client, text: str | bytes, spec: CommandSpec | None = None) -> Err
         text = text.encode()
     if c.multi is not None:
         c.multi_error = True
-        if spec is not None and spec.name_bytes == b"exec":
-            spec.rejected_calls += 1
-            return _error_reply(c, exec_abort_reply(c, text))
+    if spec is not None and spec.name_bytes == b"exec":  # even outside MULTI, as Redis
+        spec.rejected_calls += 1
+        return _error_reply(c, exec_abort_reply(c, text))
     if spec is not None:
         spec.rejected_calls += 1
     return _error_reply(c, text)
@@ -126,25 +127,17 @@ def resolve(argv: list[bytes], table: dict[bytes, CommandSpec] | None = None) ->
     return spec
 
 
-# Exact-spelling cache in front of TABLE (clients send "SET", "set", "Set"...): bounded, since
-# only spellings of existing commands are added.
-_BY_SPELLING: dict[bytes, CommandSpec] = {}
-
-
 def execute(c: Client, argv: list[bytes]):
     # lookup + arity, the common case (a known top-level command) inlined: this is the hot path
     state = c.server
-    table = state.commands  # None unless rename-command: then this server's own table
-    if table is None:
-        spec = _BY_SPELLING.get(argv[0])
-        if spec is None:
-            spec = TABLE.get(argv[0].lower())
-            if spec is not None and len(_BY_SPELLING) < 4096:
-                _BY_SPELLING[argv[0]] = spec
-    else:
-        spec = table.get(argv[0].lower())
+    spec = state.spelling.get(argv[0])  # exact spellings of this server's table (spec.SPELLINGS)
+    if spec is None:
+        table = state.commands  # None unless rename-command: then this server's own table
+        spec = (TABLE if table is None else table).get(argv[0].lower())
+        if spec is not None and len(state.spelling) < 4096:
+            state.spelling[argv[0]] = spec
     if spec is None or spec.subcommands:
-        spec = resolve(argv, table)
+        spec = resolve(argv, state.commands)
         if type(spec) is CommandError:
             if argv[0].lower() in _CROSS_PROTOCOL:
                 return cross_protocol(c)
@@ -154,40 +147,34 @@ def execute(c: Client, argv: list[bytes]):
         if (a > 0 and len(argv) != a) or len(argv) < -a:
             return reject(c, wrong_arity(spec.fullname).text, spec)
     c.last_cmd = spec.name_bytes  # CLIENT LIST's cmd=: set at lookup, as Redis's c->lastcmd
-    # protected
-    if spec.protected_by is not None:
-        err = protected(c, spec)
+    multi = c.multi
+    # protected, auth, no_multi: one test on the common path (an authenticated client outside
+    # MULTI running an unprotected command), the steps in order otherwise
+    if spec.protected_by is not None or multi is not None or not c.authenticated:
+        err = guard(c, spec, multi)
         if err is not None:
             return reject(c, err, spec)
-    # auth
-    if not c.authenticated and not spec.no_auth:
-        return reject(c, NOAUTH, spec)
-    # no_multi
-    if c.multi is not None and spec.no_multi and spec.name_bytes not in _MULTI_IMMEDIATE:
-        return reject(c, NOT_IN_MULTI, spec)
-    gates = state.gates
-    if gates & _BEFORE_PUBSUB:
-        err = gates_before_pubsub(c, spec, gates)
+    if state.gates:  # a rare gate is on (GATE_* bits): the steps around pubsub in order
+        err = gated(c, spec, argv, state.gates)
         if err is not None:
             return reject(c, err, spec)
-    # pubsub
-    if c.resp == 2 and (c.subscriptions or c.psubscriptions or c.ssubscriptions):
-        if spec.name_bytes not in _PUBSUB_ALLOWED:
-            return reject(
-                c,
-                "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
-                % spec.fullname,
-                spec,
-            )
-    if gates & _AFTER_PUBSUB:
-        err = gates_after_pubsub(c, spec, gates)
-        if err is not None:
-            return reject(c, err, spec)
-        if gates & GATE_PAUSE and state.pause.holds(c, spec, argv):  # pause
+        if state.gates & GATE_PAUSE and state.pause.holds(c, spec, argv):  # pause
             return state.pause.hold(c, argv)
-    # queue
-    if c.multi is not None and spec.name_bytes not in _MULTI_IMMEDIATE:
-        c.multi.append((spec, argv))
+    # pubsub
+    elif (c.subscriptions or c.psubscriptions or c.ssubscriptions) and c.resp == 2:
+        err = pubsub_refusal(spec)
+        if err is not None:
+            return reject(c, err, spec)
+    # queue (a transaction already doomed keeps nothing, as Redis's queueMultiCommand)
+    if multi is not None and spec.name_bytes not in _MULTI_IMMEDIATE:
+        if not multi:
+            c.multi_denyoom = False
+        if not c.multi_error and not c.dirty_cas:
+            # mstate.cmd_flags: EXEC is denyoom if a command was when queued (a script's flags
+            # as known then)
+            if not c.multi_denyoom and (spec.denyoom or spec.name_bytes in SCRIPT_COMMANDS):
+                c.multi_denyoom = denyoom(state, spec, argv)
+            multi.append((spec, argv))
         return QUEUED
     reply = call(c, spec, argv)
     bl = state.blocking
@@ -230,6 +217,19 @@ def cross_protocol(c: Client):
     return NO_REPLY
 
 
+def guard(c: Client, spec: CommandSpec, multi) -> str | None:
+    """The protected, auth and no_multi steps, in that order."""
+    if spec.protected_by is not None:
+        err = protected(c, spec)
+        if err is not None:
+            return err
+    if not c.authenticated and not spec.no_auth and c.server.acl.auth_required():
+        return NOAUTH
+    if multi is not None and spec.no_multi and spec.name_bytes not in _MULTI_IMMEDIATE:
+        return NOT_IN_MULTI
+    return None
+
+
 def protected_allowed(c: Client, option: str) -> bool:
     """A protected action (DEBUG, MODULE, protected configs) under option = no | yes | local."""
     v = c.server.config[option]
@@ -251,9 +251,39 @@ def protected(c: Client, spec: CommandSpec) -> str | None:
             "the server." % (name, option))
 
 
-def gates_before_pubsub(c: Client, spec: CommandSpec, gates: int) -> str | bytes | None:
+def pubsub_refusal(spec: CommandSpec) -> str | None:
+    """A RESP2 client in subscribed mode may run only the pub/sub commands, PING, QUIT, RESET."""
+    if spec.name_bytes in _PUBSUB_ALLOWED:
+        return None
+    return ("ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed "
+            "in this context" % spec.fullname)
+
+
+def gated(c: Client, spec: CommandSpec, argv: list[bytes], gates: int) -> str | bytes | None:
+    """The gates before pubsub (acl, oom, misconf), pubsub, the gates after it (loading, busy)."""
+    if gates & _BEFORE_PUBSUB:
+        err = gates_before_pubsub(c, spec, gates, argv)
+        if err is not None:
+            return err
+    if (c.subscriptions or c.psubscriptions or c.ssubscriptions) and c.resp == 2:
+        err = pubsub_refusal(spec)
+        if err is not None:
+            return err
+    if gates & _AFTER_PUBSUB:
+        return gates_after_pubsub(c, spec, gates)
+    return None
+
+
+def gates_before_pubsub(c: Client, spec: CommandSpec, gates: int, argv: list[bytes]) -> str | bytes | None:
     state = c.server
-    # acl (GATE_ACL) and oom (GATE_OOM) come first, when the security and memory work add them
+    if gates & GATE_ACL and not c.acl_user.full:  # acl: a client whose user is restricted
+        err = state.acl.check(c, spec, argv)
+        if err is not None:
+            return err
+    if gates & GATE_OOM:  # oom
+        err = state.evictor.oom_check(c, spec, argv)
+        if err is not None:
+            return err
     if gates & GATE_DISK and (spec.write or spec.name_bytes == b"ping"):  # misconf
         err = state.disk_error()
         if err is not None:
@@ -309,7 +339,7 @@ def call(c: Client, spec: CommandSpec, argv: list[bytes]):
     # slowlog: the arguments as the client sent them (propagation may rewrite, argv stays);
     # a command that blocked is logged when it is served (blocking.served_after), and its
     # latency histogram gets it then too
-    if type(reply) is Blocked:
+    if spec.may_block and type(reply) is Blocked:
         reply.spec, reply.argv, reply.usec, reply.t0 = spec, argv, dur, t0
     else:
         if server.latency_tracking:

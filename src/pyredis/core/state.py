@@ -70,12 +70,23 @@ class ServerState:
         # Set while EXEC or a script runs: the time stays that of the enclosing command.
         self.time_frozen = 0
         self.dbs = [Database(i, self._now, self._on_expired) for i in range(self.config["databases"])]
+        # The databases that ever held a key (used_memory adds up only these).
+        self.dbs_in_use: list[Database] = []
         self.clients: dict[int, Client] = {}
         self.next_client_id = 1
         self.stats = Stats()
+        # Lazy free (core/lazyfree.py): large deleted values freed in slices between commands.
+        from .lazyfree import LazyFree
+
+        self.lazyfree = LazyFree(self)
         for db in self.dbs:
             db.stats = self.stats
             db.on_miss = self._on_miss
+            db.in_use = self.dbs_in_use
+            db.free_async = self.lazyfree.free
+        for name, attr in (("lazyfree-lazy-expire", "lazy_expire"), ("lazyfree-lazy-server-del", "lazy_server_del")):
+            self._set_db_flag(attr, self.config[name])
+            self.config.on_change(name, lambda v, attr=attr: self._set_db_flag(attr, v))
         self.dirty = 0  # changes since the last save
         self.lastsave = int(time.time())
         self.start_time = time.time()
@@ -110,8 +121,10 @@ class ServerState:
         # core/blocking.BlockingManager and core/transactions.WatchRegistry, created on first use.
         self.blocking = None
         self.watching = None
-        # Replaced by the ACL subsystem: (client, username, password) -> bool.
-        self.acl_authenticate = None
+        # Users, permissions and the ACL log (core/acl.py); keeps GATE_ACL.
+        from .acl import Acl
+
+        self.acl = Acl(self)
         from .pubsub import PubSub
 
         self.pubsub = PubSub(self)
@@ -174,10 +187,27 @@ class ServerState:
         # This server's command table when rename-command is configured (core/rename.py);
         # None: the process-wide core/spec.py TABLE, and dispatch's lookup stays as it is.
         self.commands = None
+        # dispatch's cache of exact spellings ("GET", "get", "Get") -> spec: the process-wide
+        # one for the shared TABLE, this server's own under rename-command
+        from .spec import SPELLINGS
+
+        self.spelling: dict = SPELLINGS
         if self.config.renames:
             from .rename import renamed_table
 
             self.commands = renamed_table(self.config.renames)
+            self.spelling = {}
+        # maxmemory (core/evict.py): used_memory, eviction, the oom step; the LRU/LFU clocks.
+        # pre_command_oom: the oom step's verdict for the running command (scripts ask it).
+        from .evict import Evictor
+
+        self.evictor = Evictor(self)
+        self.pre_command_oom = False
+        self.hz_cron_handlers.append(self.evictor.cron)
+
+    def _set_db_flag(self, attr: str, on: bool) -> None:
+        for db in self.dbs:
+            setattr(db, attr, on)
 
 
     # --- the rare gates of dispatch.execute --------------------------------------------------

@@ -225,18 +225,22 @@ class Connection(asyncio.Protocol):
                 blocking_manager(self.state).block(c, reply, self.resume)
                 break
             mode = c.reply_mode
-            # Pub/sub confirmations (MultiReply) and tracking invalidations are pushes: CLIENT
-            # REPLY OFF/SKIP does not silence them (Redis's CLIENT_PUSHING).
-            if (mode == "on" and type(reply) is not NoReply) or type(reply) is MultiReply:
-                encode_into(reply, c.resp, out)
+            if mode == "on":
+                if type(reply) is not NoReply:
+                    encode_into(reply, c.resp, out)
+            else:
+                # Pub/sub confirmations (MultiReply) and tracking invalidations are pushes:
+                # CLIENT REPLY OFF/SKIP does not silence them (Redis's CLIENT_PUSHING).
+                if type(reply) is MultiReply:
+                    encode_into(reply, c.resp, out)
+                if mode == "skip":
+                    c.reply_mode = "on"
+                elif mode == "skip_next":
+                    c.reply_mode = "skip"
             if c.after_reply:
                 for msg in c.after_reply:
                     encode_into(msg, c.resp, out)
                 c.after_reply = None
-            if mode == "skip":
-                c.reply_mode = "on"
-            elif mode == "skip_next":
-                c.reply_mode = "skip"
             if c.close_after_reply or self.paused:
                 break
         if check and out and not self.closed:

@@ -96,6 +96,13 @@ class RedisServer:
         from ..errors import PersistenceError
         from ..persistence.manager import Persistence
 
+        from ..core.acl import StartupRefused
+
+        try:  # ACL users of the configuration or the aclfile (Redis's ACLLoadUsersAtStartup)
+            self.state.acl.load_at_startup()
+        except StartupRefused as e:
+            self.log("warning", str(e))
+            raise StartupError(str(e)) from None
         self.persistence = Persistence(self.state, self.log, self.fatal)
         self.state.hz_cron_handlers.append(self.persistence.cron)
         # As Redis's initServer: TLS is configured before the data is loaded and the ports opened.

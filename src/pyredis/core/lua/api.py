@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from lupa.lua51 import lua_type
 
-from ...errors import CommandError
+from ...errors import OOM, CommandError
 from ...util import sdssplitargs
 from ...protocol.replies import ErrorReply
 from ..dispatch import call as _dcall
@@ -292,12 +292,23 @@ class RedisLib:
             return False, self._err("Unknown Redis command called from script")
         if spec.noscript:
             return False, self._err("This Redis command is not allowed from script")
+        c = run.client
+        if not c.acl_user.full:  # the script runs with its caller's ACL user
+            denied = c.server.acl.script_check(c, spec, args)
+            if denied is not None:
+                return False, self._err(denied)
         if run.read_only and (spec.write or spec.may_replicate or spec.name_bytes in _MAY_REPLICATE):
             return False, self._err("Write commands are not allowed from read-only scripts.")
+        state = self.e.state
+        # scriptVerifyOOM: over maxmemory when the script began, its first write may not be a
+        # denyoom command (after a write it cannot stop half way)
+        if (spec.denyoom and state.pre_command_oom and not run.allow_oom and not run.dirty
+                and state.config["maxmemory"] and not state.loading):
+            spec.rejected_calls += 1  # incrCommandStatsOnError(ERROR_COMMAND_REJECTED)
+            return False, self._err(b"-" + OOM.encode())
         if spec.write:
             run.dirty = True
         c = run.client
-        state = self.e.state
         if spec.name_bytes == b"xread" or spec.name_bytes == b"xreadgroup":
             for x in args[1:]:
                 if x.lower() == b"block":
@@ -392,10 +403,16 @@ class RedisLib:
         if not args:
             raise self._raise("Please specify at least one argument for this redis lib call")
         argv = [a if isinstance(a, bytes) else lua_tostring(a) for a in args]
-        spec = _resolve(argv, self.e.state.commands)
-        if type(spec) is CommandError:
+        from ..acl import OK, check_user, lookup_argv
+
+        spec = lookup_argv(argv, self.e.state.commands)
+        if spec is None:
             raise self._raise("Invalid command passed to redis.acl_check_cmd()")
-        return True
+        run = hook.RUNNING.run
+        if run is None:
+            return True
+
+        return check_user(run.client.acl_user, spec, argv)[0] == OK
 
     def _random(self, *args):
         r = (_RAND.next31() % 2147483647) / 2147483647.0
