@@ -430,3 +430,29 @@ def test_eviction_under_many_clients():
         for errors, peak, evicted, keys in results.values():
             assert not errors and peak <= limit * 1.05 and evicted + keys == 40000, results
         assert _close(results["pyredis"][2], results["redis"][2], 0.06), results
+
+
+def test_eviction_latency_events_and_pause():
+    """evict.c's latency samples: deleting a large evicted value is an `eviction-del` event and
+    the whole step an `eviction-cycle` one, on both servers; and while clients are paused
+    (CLIENT PAUSE WRITE) nothing is evicted, reads over maxmemory included
+    (isSafeToPerformEvictions), until CLIENT UNPAUSE."""
+    members = [("SADD", "big", *[f"m{j}" for j in range(i, i + 1000)]) for i in range(0, 300_000, 1000)]
+    with _pair("--maxmemory-policy", "allkeys-random") as (_, _, a, b):
+        res = {}
+        for name, c in (("pyredis", a), ("redis", b)):
+            _pipeline(c, members, batch=20)
+            _pipeline(c, [("SET", f"k{i}", "v") for i in range(100)])
+            c.call("CONFIG", "SET", "latency-monitor-threshold", "1")
+            assert c.call("CLIENT", "PAUSE", "100000", "WRITE") == b"OK"
+            assert c.call("CONFIG", "SET", "maxmemory", "1") == b"OK"
+            paused = [c.call("GET", "k1"), int(_info(c)["evicted_keys"]), c.call("DBSIZE")]
+            c.call("CLIENT", "UNPAUSE")  # the next command evicts every key, the big set among them
+            events = sorted(e[0] for e in c.call("LATENCY", "LATEST"))
+            res[name] = (paused, c.call("DBSIZE"), int(_info(c)["evicted_keys"]),
+                         [e for e in events if e.startswith(b"eviction")])
+            c.call("CONFIG", "SET", "maxmemory", "0")
+            c.call("CONFIG", "SET", "latency-monitor-threshold", "0")
+        assert res["pyredis"] == res["redis"], res
+        assert res["redis"][0] == [b"v", 0, 101]
+        assert res["redis"][1:] == (0, 101, [b"eviction-cycle", b"eviction-del"]), res

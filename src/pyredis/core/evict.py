@@ -224,7 +224,11 @@ class Evictor:
     def _safe(self) -> bool:
         """isSafeToPerformEvictions: not while a busy script yields, nor while loading."""
         st = self.state
-        return st.busy_script is None and not st.loading
+        if st.busy_script is not None or st.loading:
+            return False
+        # while clients are paused the dataset stays as it is: no eviction either
+        # (checkClientPauseTimeoutAndReturnIfPaused)
+        return not st.pause.paused()
 
     def perform(self) -> int:
         if not self._safe():
@@ -258,6 +262,9 @@ class Evictor:
                     break
         if result < 0:
             result = EVICT_RUNNING if self.timer_running else EVICT_OK
+        lat = self.state.latency
+        if lat.threshold:
+            lat.add_if_needed("eviction-cycle", int((time.perf_counter() - t0) * 1000))
         return self._metrics(result)
 
     def _metrics(self, result: int) -> int:
@@ -362,7 +369,14 @@ class Evictor:
         size = key_size(key) + ENTRY + (string_size(v) if type(v) is bytes else db.sizes.get(key, 0))
         if key in db.expires:
             size += ENTRY
-        db.delete(key, lazy)
+        del v  # a value deleted in place is freed by the delete (eviction-del measures it)
+        lat = st.latency
+        if lat.threshold:
+            t0 = time.perf_counter()
+            db.delete(key, lazy)
+            lat.add_if_needed("eviction-del", int((time.perf_counter() - t0) * 1000))
+        else:
+            db.delete(key, lazy)
         st.stats.evicted_keys += 1
         st.signal_modified(db, key)
         if st.notify_flags:
