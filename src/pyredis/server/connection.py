@@ -31,12 +31,20 @@ if TYPE_CHECKING:
     from .server import RedisServer
 
 _now = time.time
+_perf = time.perf_counter
+
+# How long one read's requests may run before the connection lets the event loop serve others
+# (the rest wait in `pending` and run in the next iterations): a client pipelining thousands of
+# heavy commands in one read does not stall every other client for the whole batch. Checked
+# every BUDGET_EVERY requests (a read of a few requests never looks at the clock).
+BUDGET_S = 0.01
+BUDGET_EVERY = 16
 
 
 class Connection(asyncio.Protocol):
     __slots__ = ("srv", "state", "transport", "client", "parser", "pending", "paused", "closed",
                  "out", "deferred", "queued_bytes", "kind", "peer", "local", "fd", "batch", "reading_paused",
-                 "limits")
+                 "limits", "drain_scheduled")
 
     def __init__(self, srv: RedisServer, kind: str = "tcp") -> None:
         self.srv = srv
@@ -59,6 +67,7 @@ class Connection(asyncio.Protocol):
         self.batch: bytes | list | None = None
         self.reading_paused = False  # the transport's buffer is full: events without r
         self.limits = srv.state.client_limits  # output buffer limits, client eviction
+        self.drain_scheduled = False  # the rest of a read that ran out of budget runs next
 
     # --- asyncio callbacks --------------------------------------------------------------
     def admit(self, sock, transport: asyncio.BaseTransport | None) -> bool:
@@ -154,7 +163,7 @@ class Connection(asyncio.Protocol):
             return
         self.batch = data
         self._run(cmds, error)
-        while self.parser.stalled and not self.closed and not self.paused:
+        while self.parser.stalled and not self.closed and not self.paused and not self.pending:
             # unauthenticated client: the parser handed out one request; run the next one
             cmds, error = self.parser.feed(b"")
             self._run(cmds, error)
@@ -212,7 +221,12 @@ class Connection(asyncio.Protocol):
         # (a subscriber's replies are checked by write_push and at the end of the read)
         check = self.limits.obuf_normal and not c.subscription_count
         mark = size = 0
+        deadline = _perf() + BUDGET_S
+        yielded = False
         for argv in cmds:
+            if n and not n % BUDGET_EVERY and _perf() > deadline:
+                yielded = True  # out of budget: the rest waits in `pending` (below)
+                break
             n += 1
             if check:  # client-output-buffer-limit: the replies so far and the transport's
                 size += sum(map(len, out[mark:]))
@@ -248,7 +262,7 @@ class Connection(asyncio.Protocol):
         if self.closed:
             self.out = None
             return
-        if self.paused and n < len(cmds):
+        if (self.paused or yielded) and n < len(cmds):
             self.pending.extend(cmds[n:])
             if error:
                 self.pending.append([b"\x00protocol-error", error.encode("latin-1")])
@@ -269,6 +283,13 @@ class Connection(asyncio.Protocol):
             c.parser_limits.auth_required = not c.authenticated
         if self.state.shutdown_requested is not None:
             self.srv.request_shutdown()
+        if yielded and not self.closed and not self.drain_scheduled:
+            self.drain_scheduled = True
+            asyncio.get_running_loop().call_soon(self._drain_next)
+
+    def _drain_next(self) -> None:
+        self.drain_scheduled = False
+        self._drain_pending()
 
     def _write(self, data: bytes) -> None:
         if self.state.aof_buf or self.deferred is not None:
@@ -327,7 +348,7 @@ class Connection(asyncio.Protocol):
 
     def _drain_pending(self) -> None:
         self.queued_bytes = 0
-        while self.pending and not self.paused and not self.closed:
+        while self.pending and not self.paused and not self.closed and not self.drain_scheduled:
             cmds = list(self.pending)
             self.pending.clear()
             error = None
