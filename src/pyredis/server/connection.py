@@ -221,12 +221,18 @@ class Connection(asyncio.Protocol):
         # (a subscriber's replies are checked by write_push and at the end of the read)
         check = self.limits.obuf_normal and not c.subscription_count
         mark = size = 0
-        deadline = _perf() + BUDGET_S
         yielded = False
+        if len(cmds) > BUDGET_EVERY:  # a long read: look at the clock every BUDGET_EVERY requests
+            check_at = BUDGET_EVERY
+            deadline = _perf() + BUDGET_S
+        else:
+            check_at = -1
         for argv in cmds:
-            if n and not n % BUDGET_EVERY and _perf() > deadline:
-                yielded = True  # out of budget: the rest waits in `pending` (below)
-                break
+            if n == check_at:
+                if _perf() > deadline:
+                    yielded = True  # out of budget: the rest waits in `pending` (below)
+                    break
+                check_at += BUDGET_EVERY
             n += 1
             if check:  # client-output-buffer-limit: the replies so far and the transport's
                 size += sum(map(len, out[mark:]))
