@@ -282,7 +282,9 @@ class Connection(asyncio.Protocol):
             self.close()
             return
         if out:
-            self._write(b"".join(out))
+            # a large output (a reply of many elements arrives as joined chunks) goes to the
+            # transport as its pieces, without one more copy of the whole
+            self._write(b"".join(out) if len(out) <= 2048 else out)
         if c.close_after_reply:
             self.close()
         elif c.parser_limits is not None:
@@ -297,8 +299,10 @@ class Connection(asyncio.Protocol):
         self.drain_scheduled = False
         self._drain_pending()
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: bytes | list[bytes]) -> None:
         if self.state.aof_buf or self.deferred is not None:
+            if type(data) is list:
+                data = b"".join(data)
             # Replies leave only after the AOF has the writes they acknowledge; under
             # appendfsync always they also wait for the fsync shared by every client served
             # in this loop iteration (group_commit.py).
@@ -306,12 +310,17 @@ class Connection(asyncio.Protocol):
                 return
         self._send(data)
 
-    def _send(self, data: bytes) -> None:
+    def _send(self, data: bytes | list[bytes]) -> None:
         if self.transport is not None and not self.closed:
             self.client.last_interaction = _now()  # _writeToClient: c->lastinteraction
-            self.state.stats.total_net_output_bytes += len(data)
-            self.state.stats.total_writes_processed += 1
-            self.transport.write(data)
+            stats = self.state.stats
+            stats.total_writes_processed += 1
+            if type(data) is list:
+                stats.total_net_output_bytes += sum(map(len, data))
+                self.transport.writelines(data)
+            else:
+                stats.total_net_output_bytes += len(data)
+                self.transport.write(data)
 
     def write_push(self, reply) -> None:
         """Send an out-of-band message (pub/sub message, invalidation) to this client."""
