@@ -23,6 +23,8 @@ from ..keyspace.types import encoding as value_encoding
 from ..protocol.replies import OK, Double, ErrorReply, SetReply, Simple, Verbatim
 from ..util import string2ll
 from ._server_common import help_reply
+from .debug_stats import (debug_client_eviction, debug_htstats, debug_htstats_key, debug_listpack,
+                          debug_quicklist, debug_structsize)
 from .memory import approx_size, lp_bytes
 
 # --- DEBUG --------------------------------------------------------------------------------
@@ -490,6 +492,12 @@ _SUBCOMMANDS: dict[bytes, tuple[int, int | None, Callable[..., Any]]] = {
     b"PANIC": (0, 0, _debug_panic),
     b"STRINGMATCH-TEST": (0, 0, _debug_stringmatch_test),
     b"SDSLEN": (1, 1, _debug_sdslen),
+    b"HTSTATS": (1, 1, debug_htstats),
+    b"HTSTATS-KEY": (1, 1, debug_htstats_key),
+    b"LISTPACK": (1, 1, debug_listpack),
+    b"QUICKLIST": (1, 2, debug_quicklist),
+    b"STRUCTSIZE": (0, 0, debug_structsize),
+    b"CLIENT-EVICTION": (0, 0, debug_client_eviction),
     b"CLOCK": (0, None, debug_clock),  # pyredis's own: checks its arguments itself; not in DEBUG HELP
     b"LAZYFREE": (0, 0, lambda ctx: debug_lazyfree(ctx)),  # pyredis's own; not in DEBUG HELP
 }
