@@ -163,3 +163,21 @@ def test_names_with_nul(diff):
     a, b = diff.both("HELLO", "2", "SETNAME", "n\x00 m")  # (its reply has the connection id)
     assert type(a) is type(b)
     c("CLIENT", "GETNAME")
+
+
+def test_no_touch_keeps_access_frequency(diff):
+    """With CLIENT NO-TOUCH on (7.2), reads leave a key's LFU counter as it was; TOUCH still
+    counts. (A fresh key's counter goes from 5 to 6 at its first access: probability 1.)"""
+    c = diff.check
+    with diff.config("maxmemory-policy", "allkeys-lfu"):
+        c("SET", "k", "v")
+        c("SET", "j", "v")
+        c("OBJECT", "FREQ", "k")
+        c("CLIENT", "NO-TOUCH", "on")
+        c("GET", "k")
+        c("OBJECT", "FREQ", "k")
+        c("TOUCH", "j")
+        c("OBJECT", "FREQ", "j")
+        c("CLIENT", "NO-TOUCH", "off")
+        c("GET", "k")
+        c("OBJECT", "FREQ", "k")

@@ -305,6 +305,25 @@ def gates_after_pubsub(c: Client, spec: CommandSpec, gates: int) -> str | None:
     return None
 
 
+def _no_touch_call(c: Client, spec: CommandSpec, argv: list[bytes]):
+    """CLIENT NO-TOUCH (Redis 7.2's LOOKUP_NOTOUCH for the client's commands but TOUCH): the
+    keys the command names keep their access time (LRU/LFU); a value it replaced keeps the new
+    one, as a new object has in Redis."""
+    db = c.db
+    data, lru = db.data, db.lru
+    keys = [argv[i] for i in spec.key_positions(argv)]
+    saved = [(k, data[k], lru.get(k)) for k in keys if k in data]
+    try:
+        return spec.handler(c, *argv[spec.argskip:])
+    finally:
+        for k, v, t in saved:
+            if data.get(k) is v:
+                if t is None:
+                    lru.pop(k, None)
+                else:
+                    lru[k] = t
+
+
 # --- call ------------------------------------------------------------------------------------
 def call(c: Client, spec: CommandSpec, argv: list[bytes]):
     """Run one resolved command: the handler, then the after-call effects (stats, slowlog,
@@ -318,7 +337,10 @@ def call(c: Client, spec: CommandSpec, argv: list[bytes]):
     c.db.counting = spec.readonly
     t0 = _perf()
     try:
-        reply = spec.handler(c, *argv[spec.argskip:])
+        if c.no_touch and spec.name_bytes != b"touch":  # CLIENT NO-TOUCH (7.2)
+            reply = _no_touch_call(c, spec, argv)
+        else:
+            reply = spec.handler(c, *argv[spec.argskip:])
     except CommandError as e:
         spec.failed_calls += 1
         reply = _error_reply(c, e.text)
