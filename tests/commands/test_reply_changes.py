@@ -155,3 +155,25 @@ def test_set_with_a_past_deadline(diff):
         assert events[0] == events[1]
     finally:
         c("CONFIG", "SET", "notify-keyspace-events", "")
+
+
+def test_bit_arguments_read_before_the_key(diff):
+    """7.4 (and Valkey 8) check BITCOUNT/BITPOS arguments before looking the key up."""
+    c = diff.check
+    c("RPUSH", "wt", "a")
+    c("SET", "s", "\xff\x00")
+    for key in ("missing", "wt", "s"):
+        for args in (("0",), ("0", "1", "FOO"), ("a", "b"), ("0", "1", "BIT", "x"), ("0", "x"), ("0", "1", "BIT"),
+                     ("0", "-1"), ()):
+            c("BITCOUNT", key, *args)
+        for args in (("1", "x"), ("1", "0", "x"), ("1", "0", "1", "FOO"), ("1", "0", "1", "BIT", "x"), ("0", "0", "1", "BIT"),
+                     ("0", "5"), ("2", "0"), ("1",)):
+            c("BITPOS", key, *args)
+
+
+def test_bitcount_start_alone(diff):
+    c = diff.check
+    c("SET", "s", "xyz")
+    for start in ("0", "1", "-1", "2", "5", "-100", "x"):
+        c("BITCOUNT", "s", start)
+        c("BITCOUNT", "missing", start)
