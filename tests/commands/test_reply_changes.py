@@ -177,3 +177,27 @@ def test_bitcount_start_alone(diff):
     for start in ("0", "1", "-1", "2", "5", "-100", "x"):
         c("BITCOUNT", "s", start)
         c("BITCOUNT", "missing", start)
+
+
+def test_list_encoding(diff):
+    """7.2: a list that fits one quicklist node is a listpack (7.0: always a quicklist)."""
+    c = diff.check
+    c("RPUSH", "l", "a", "1", "-5000", "70000", "x" * 100)
+    c("OBJECT", "ENCODING", "l")
+    for i in range(80):
+        c("RPUSH", "l", "y" * 100)
+        c("OBJECT", "ENCODING", "l")
+    with diff.config("list-max-listpack-size", "4"):
+        c("RPUSH", "c", "1", "2", "3", "4")
+        c("OBJECT", "ENCODING", "c")
+        c("RPUSH", "c", "5")
+        c("OBJECT", "ENCODING", "c")
+        c("LPUSH", "big", "z" * 9000)
+        c("OBJECT", "ENCODING", "big")
+    with diff.config("list-max-listpack-size", "-1"):
+        c("RPUSH", "m", *["w" * 60] * 60)
+        c("OBJECT", "ENCODING", "m")
+        c("RPUSH", "m", *["w" * 60] * 10)
+        c("OBJECT", "ENCODING", "m")
+    c("SORT", "l", "ALPHA", "LIMIT", "0", "3", "STORE", "d")
+    c("OBJECT", "ENCODING", "d")
