@@ -572,6 +572,12 @@ class Config:
         self.values: dict[str, Any] = {}
         for d in DIRECTIVES:
             self.values[d.name] = _copy(d.default)
+        # PYREDIS_COMPAT_VERSION: the mode of a server whose configuration does not say (a
+        # test suite written against one release, a container image); the directive wins
+        self.env_defaults: dict[str, Any] = {}
+        env = os.environ.get("PYREDIS_COMPAT_VERSION")
+        if env in MODES:
+            self.values["compat-version"] = self.env_defaults["compat-version"] = env
         self.hooks: dict[str, list[Callable[[Any], None]]] = {}
         self.config_file: str | None = None  # absolute path of the file given at startup
         self._save_seen = False
@@ -584,6 +590,7 @@ class Config:
         self._lineno = 0
         # `user <name> <rules...>` lines (core/acl.py loads them at start-up), words as bytes
         self.user_lines: list[list[bytes]] = []
+        self.user_line_pos: list[tuple[int, str]] = []  # (line number, line) of each, for errors
         # Set by core/acl.py: the `user` lines CONFIG REWRITE writes (none with an aclfile)
         self.rewrite_users: Callable[[], list[str]] | None = None
 
@@ -829,6 +836,7 @@ class Config:
                 raise ConfigError("Error in user declaration '%s': Duplicate user found. A user can only be "
                                   "defined once in config files" % words[1])
             self.user_lines.append(bwords)
+            self.user_line_pos.append((self._lineno, line))
             return
         if name in ("loadmodule", "sentinel"):
             return  # accepted; modules and sentinel are not supported
@@ -914,7 +922,7 @@ class Config:
         for d in DIRECTIVES:
             if d.name in done or (d.hidden and not d.pyredis):
                 continue
-            if force_all or self.values[d.name] != d.default:
+            if force_all or self.values[d.name] != self.env_defaults.get(d.name, d.default):
                 extra.extend(self._lines_for(d))
         extra.extend(users or [])
         if extra:

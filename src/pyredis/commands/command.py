@@ -299,4 +299,7 @@ _COMMAND_HELP = [
          complexity="O(1)")
 def command_help(ctx: Client):
     """Returns helpful text about the different subcommands."""
-    return help_reply(_COMMAND_HELP)
+    lines = _COMMAND_HELP
+    if ctx.server.compat.valkey:  # Valkey's text does not say "Redis"
+        lines = [x.replace(" Redis command", " command").replace(" Redis server", " server") for x in lines]
+    return help_reply(lines)

@@ -20,9 +20,12 @@ from ..core.client import Client
 from ..core.spec import command
 from ..errors import NO_SUCH_KEY, CommandError
 from ..keyspace.types import encoding as value_encoding
+from ..protocol.encoder import digest_double
 from ..protocol.replies import OK, Double, ErrorReply, SetReply, Simple, Verbatim
 from ..util import string2ll
 from ._server_common import help_reply
+from .debug_stats import (debug_client_eviction, debug_htstats, debug_htstats_key, debug_listpack,
+                          debug_quicklist, debug_structsize)
 from .memory import approx_size, lp_bytes
 
 # --- DEBUG --------------------------------------------------------------------------------
@@ -186,16 +189,17 @@ def _serialized_length(v, config=None) -> int:
 
 
 def _debug_object(ctx: Client, key: bytes) -> Simple:
-    v = ctx.db.lookup(key)
+    db = ctx.db
+    v = db.lookup_notouch(key)  # dictFind: the key's access time stays as it was
     if v is None:
         raise CommandError(NO_SUCH_KEY)
     enc = value_encoding(v, ctx.server.config).decode()
-    lru = (ctx.now // 1000) & ((1 << 24) - 1)
+    lru = db.lru.get(key, db.lru_now)  # the raw robj lru field (the LFU field under LFU)
     refcount = 1
     if enc == "int" and 0 <= int(v) < 10000:
         refcount = 2147483647  # a shared integer object (OBJ_SHARED_REFCOUNT)
     text = (f"Value at:0x{id(v):x} refcount:{refcount} encoding:{enc} serializedlength:{_serialized_length(v, ctx.server.config)} "
-            f"lru:{lru} lru_seconds_idle:0")
+            f"lru:{lru} lru_seconds_idle:{db.idle_ms(key) // 1000}")
     if enc == "quicklist":
         lp = lp_bytes(v)
         nodes = max(1, -(-lp // 8192))  # nodes of about 8 KB (list-max-listpack-size -2)
@@ -276,7 +280,7 @@ def _value_digest(db, key: bytes, v, d: bytes = _ZERO20) -> bytes:
             d = _xor(d, m)
     elif t == b"zset":
         for m, score in v.scores.items():
-            d = _xor(d, _mix(_mix(_ZERO20, m), (b"%.17g" % score)))
+            d = _xor(d, _mix(_mix(_ZERO20, m), digest_double(score)))
     elif t == b"hash":
         ttls = v.ttls
         for f, val in v.items():
@@ -403,7 +407,7 @@ def _debug_sdslen(ctx: Client, key: bytes):
     v = ctx.db.lookup(key)
     if v is None:
         raise CommandError(NO_SUCH_KEY)
-    if type(v) is not bytes:
+    if type(v) is not bytes and type(v) is not bytearray:
         raise CommandError("ERR Not an sds encoded string.")
     return Simple(("key_sds_len:%d, key_sds_avail:0, key_zmalloc: %d, val_sds_len:%d, val_sds_avail:0, "
                    "val_zmalloc: %d" % (len(key), len(key) + 9, len(v), len(v) + 9)).encode())
@@ -424,7 +428,7 @@ def debug_clock(ctx: Client, *args: bytes):
         DEBUG CLOCK GET                 the clock's reading in ms since the epoch (integer)
 
     Everything time-based reads `state.clock`: expiry (lazy and active), TTL/PTTL, TIME,
-    EXPIRETIME, stream ids, blocking deadlines. Like every DEBUG subcommand it needs
+    EXPIRETIME, stream ids, blocking deadlines, the LRU/LFU clocks (OBJECT IDLETIME / FREQ). Like every DEBUG subcommand it needs
     `enable-debug-command yes` (or `local` for loopback connections). It is not in DEBUG
     HELP, which stays redis-server's text.
     """
@@ -451,6 +455,7 @@ def debug_clock(ctx: Client, *args: bytes):
         raise CommandError(_CLOCK_USAGE)
     # The command's own time (and what the next lookups in this event-loop turn compare with).
     state.now_cache = clock.ms()
+    state.evictor.update_clocks()  # the LRU and LFU clocks follow at once, not at the next cron
     _rearm_blocked(state)
     return OK
 
@@ -492,8 +497,27 @@ _SUBCOMMANDS: dict[bytes, tuple[int, int | None, Callable[..., Any]]] = {
     b"PANIC": (0, 0, _debug_panic),
     b"STRINGMATCH-TEST": (0, 0, _debug_stringmatch_test),
     b"SDSLEN": (1, 1, _debug_sdslen),
+    b"HTSTATS": (1, 1, debug_htstats),
+    b"HTSTATS-KEY": (1, 1, debug_htstats_key),
+    b"LISTPACK": (1, 1, debug_listpack),
+    b"QUICKLIST": (1, 2, debug_quicklist),
+    b"STRUCTSIZE": (0, 0, debug_structsize),
+    b"CLIENT-EVICTION": (0, 0, debug_client_eviction),
     b"CLOCK": (0, None, debug_clock),  # pyredis's own: checks its arguments itself; not in DEBUG HELP
+    b"LAZYFREE": (0, 0, lambda ctx: debug_lazyfree(ctx)),  # pyredis's own; not in DEBUG HELP
 }
+
+
+def debug_lazyfree(ctx: Client):
+    """DEBUG LAZYFREE (pyredis's own): the lazy free's figures (core/lazyfree.py) - what INFO
+    shows, plus the bytes still to free, the slices run so far, the most elements one slice
+    freed, and the per-slice limit."""
+    from ..core.lazyfree import SLICE_UNITS
+
+    lf = ctx.server.lazyfree
+    return {b"pending-objects": lf.pending_objects, b"freed-objects": lf.freed_objects,
+            b"pending-bytes": lf.pending_bytes, b"slices": lf.slices, b"max-slice-units": lf.max_slice_units,
+            b"slice-units-limit": SLICE_UNITS}
 
 
 @command("DEBUG", arity=-2, flags="admin noscript loading stale", group="server", since="1.0.0",

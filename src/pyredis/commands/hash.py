@@ -92,6 +92,7 @@ def expire_field(ctx: Client, key: bytes, h: RHash, field: bytes, notify: bool =
             ctx.notify(NOTIFY_GENERIC, b"del", key)
         ctx.db.delete(key)
         deleted = True
+    ctx.db.resized(key)  # used_memory: the hash lost a field
     if state.key_change_hooks:
         state.signal_modified(ctx.db, key)
     return deleted
@@ -139,6 +140,7 @@ def expire_all(ctx: Client, key: bytes, h: RHash) -> bool:
         nxt = h.min_ttl()
         if nxt is not None:
             db.hfe_register(key, h, nxt)
+    db.resized(key)  # used_memory: the hash lost fields
     if state.key_change_hooks:
         state.signal_modified(db, key)
     return deleted
@@ -471,16 +473,30 @@ def hrandfield(ctx: Client, key: bytes, *args: bytes):
 @command("HSCAN", arity=-3, flags="readonly", keys=(1, 1, 1), group="hash", since="2.8.0")
 def hscan(ctx: Client, key: bytes, cursor: bytes, *options: bytes):
     """Iterates over fields and values of a hash."""
-    cur = parse_cursor(cursor)
+    later = ctx.server.compat.at_least("7.4", "valkey-8.0")
+    cur = parse_cursor(cursor, later)
     h = lookup_as(ctx, key, RHash)
     if h is None:
         return EMPTY_SCAN
+    novalues = False
+    if later:  # 7.4's NOVALUES: the fields only (a word of its own among the option pairs)
+        opts: list[bytes] = []
+        i = 0
+        while i < len(options):
+            if options[i].lower() == b"novalues":
+                novalues = True
+                i += 1
+                continue
+            opts += options[i:i + 2]
+            i += 2
+        options = tuple(opts)
+    value = None if novalues else h.__getitem__
     if h.ttls:  # expired fields are skipped, not deleted
         alive = _alive(ctx, h)
         return scan_reply(ctx, (ctx.db.id, key, id(h)), cur, options, lambda: list(filter(alive, h)),
-                          small=not h.ht, contains=lambda f: f in h and alive(f), value=h.__getitem__)
+                          small=not h.ht, contains=lambda f: f in h and alive(f), value=value)
     return scan_reply(ctx, (ctx.db.id, key, id(h)), cur, options, lambda: list(h), small=not h.ht,
-                      contains=h.__contains__, value=h.__getitem__)
+                      contains=h.__contains__, value=value)
 
 
 # --- hash-field expiration (Redis 7.4) ------------------------------------------------------
@@ -559,6 +575,7 @@ def _hexpire_generic(ctx: Client, name: str, key: bytes, when_arg: bytes, rest: 
         out.append(1)
     if updated + deleted:  # hashTypeSetExDone
         state.dirty += updated + deleted
+        db.resized(key)  # used_memory: fields deleted or given a deadline
         if deleted and not h:
             db.delete(key)
             if state.key_change_hooks:

@@ -17,7 +17,8 @@ import time
 from typing import Any
 
 from ..core.client import Client
-from ..core.spec import all_specs, command
+from ..core.commandtable import table_specs
+from ..core.spec import command
 from ..protocol.replies import Verbatim
 from ..version import __version__
 from ._server_common import metrics, rss_bytes
@@ -85,7 +86,7 @@ def _sec_server(state) -> list[tuple[str, Any]]:
         ("uptime_in_days", uptime // 86400),
         ("hz", cron_hz),
         ("configured_hz", cron_hz),
-        ("lru_clock", (int(now * 1000) // 1000) & ((1 << 24) - 1)),
+        ("lru_clock", state.dbs[0].lru_now),  # server.lruclock (the cron's, as OBJECT IDLETIME reads it)
         ("executable", os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else sys.executable),
         ("config_file", cfg.config_file or ""),
         ("io_threads_active", 0),
@@ -117,38 +118,37 @@ def _listeners(state) -> list[tuple[str, Any]]:
 
 def _sec_clients(state) -> list[tuple[str, Any]]:
     clients = state.clients.values()
-    blocked = sum(1 for c in clients if c.blocked is not None)
+    blocked = sum(1 for c in clients if c.blocked is not None)  # CLIENT PAUSE's held ones too
+    timed = sum(1 for c in clients if c.blocked is not None and c.blocked.deadline)
     tracking = sum(1 for c in clients if c.tracking)
     return [
         ("connected_clients", len(state.clients)),
         ("cluster_connections", 0),
         ("maxclients", state.config["maxclients"]),
-        ("client_recent_max_input_buffer", 0),
-        ("client_recent_max_output_buffer", 0),
+        # the largest client buffers of the last 8 seconds (core/clients.py, clientsCron)
+        ("client_recent_max_input_buffer", state.client_limits.recent_peaks()[0]),
+        ("client_recent_max_output_buffer", state.client_limits.recent_peaks()[1]),
         ("blocked_clients", blocked),
         ("tracking_clients", tracking),
-        ("clients_in_timeout_table", blocked),
+        ("clients_in_timeout_table", timed),
     ]
 
 
 def _sec_memory(state) -> list[tuple[str, Any]]:
-    # pyredis has no allocator of its own: used_memory is the process RSS (from
-    # /proc/self/statm), which includes the interpreter; the allocator_* and ratio fields
-    # are derived from it so tools that parse them get consistent numbers.
+    # used_memory is pyredis's estimate of what redis-server would allocate for this state
+    # (core/evict.py, keyspace/memsize.py): the figure maxmemory is compared with. The RSS is
+    # the process's own (the interpreter included), so the fragmentation / RSS-overhead
+    # ratios show how much larger the Python process is than the estimate.
     cfg = state.config
+    ev = state.evictor
+    oh = ev.overhead()
+    used = oh["used"]
     rss = rss_bytes()
-    m = metrics(state)
-    used = rss
-    m.peak_memory = max(m.peak_memory, used)
-    peak = m.peak_memory
-    startup = getattr(state, "_info_startup_memory", None)
-    if startup is None:
-        startup = state._info_startup_memory = used
-    overhead = min(used, startup)
-    dataset = max(0, used - overhead)
+    peak = oh["peak"]
     total_sys = _total_system_memory()
     maxmem = cfg["maxmemory"]
-    net = max(1, used - startup)
+    lf = state.lazyfree
+    rss_ratio = "%.2f" % (rss / used if used else 1.0)
     return [
         ("used_memory", used),
         ("used_memory_human", _human(used)),
@@ -156,14 +156,14 @@ def _sec_memory(state) -> list[tuple[str, Any]]:
         ("used_memory_rss_human", _human(rss)),
         ("used_memory_peak", peak),
         ("used_memory_peak_human", _human(peak)),
-        ("used_memory_peak_perc", "%.2f%%" % (used * 100.0 / peak if peak else 100.0)),
-        ("used_memory_overhead", overhead),
-        ("used_memory_startup", startup),
-        ("used_memory_dataset", dataset),
-        ("used_memory_dataset_perc", "%.2f%%" % (dataset * 100.0 / net if used > startup else 0.0)),
+        ("used_memory_peak_perc", "%.2f%%" % oh["peak_perc"]),
+        ("used_memory_overhead", oh["overhead_total"]),
+        ("used_memory_startup", oh["startup"]),
+        ("used_memory_dataset", oh["dataset"]),
+        ("used_memory_dataset_perc", "%.2f%%" % oh["dataset_perc"]),
         ("allocator_allocated", used),
-        ("allocator_active", rss),
-        ("allocator_resident", rss),
+        ("allocator_active", used),
+        ("allocator_resident", used),
         ("total_system_memory", total_sys),
         ("total_system_memory_human", _human(total_sys)),
         ("used_memory_lua", 32768),
@@ -186,21 +186,21 @@ def _sec_memory(state) -> list[tuple[str, Any]]:
         ("allocator_frag_bytes", 0),
         ("allocator_rss_ratio", "1.00"),
         ("allocator_rss_bytes", 0),
-        ("rss_overhead_ratio", "1.00"),
-        ("rss_overhead_bytes", 0),
-        ("mem_fragmentation_ratio", "1.00"),
-        ("mem_fragmentation_bytes", 0),
+        ("rss_overhead_ratio", rss_ratio),
+        ("rss_overhead_bytes", rss - used),
+        ("mem_fragmentation_ratio", rss_ratio),
+        ("mem_fragmentation_bytes", rss - used),
         ("mem_not_counted_for_evict", 0),
         ("mem_replication_backlog", 0),
         ("mem_total_replication_buffers", 0),
         ("mem_clients_slaves", 0),
-        ("mem_clients_normal", 0),
+        ("mem_clients_normal", oh["clients_normal"]),
         ("mem_cluster_links", 0),
         ("mem_aof_buffer", 0),
         ("mem_allocator", "libc"),
         ("active_defrag_running", 0),
-        ("lazyfree_pending_objects", 0),
-        ("lazyfreed_objects", 0),
+        ("lazyfree_pending_objects", lf.pending_objects),
+        ("lazyfreed_objects", lf.freed_objects),
     ]
 
 
@@ -274,9 +274,9 @@ def _sec_stats(state) -> list[tuple[str, Any]]:
         ("expired_time_cap_reached_count", st.expired_time_cap_reached_count),
         ("expire_cycle_cpu_milliseconds", 0),
         ("evicted_keys", st.evicted_keys),
-        ("evicted_clients", 0),
-        ("total_eviction_exceeded_time", 0),
-        ("current_eviction_exceeded_time", 0),
+        ("evicted_clients", state.client_limits.evicted),
+        ("total_eviction_exceeded_time", (state.evictor.total_exceeded_us + state.evictor.current_exceeded_us()) // 1000),
+        ("current_eviction_exceeded_time", state.evictor.current_exceeded_us() // 1000),
         ("keyspace_hits", st.keyspace_hits),
         ("keyspace_misses", st.keyspace_misses),
         ("pubsub_channels", n_channels),
@@ -321,7 +321,8 @@ def _sec_replication(state) -> list[tuple[str, Any]]:
         ("master_failover_state", "no-failover"),
         ("master_replid", _replid(state)),
         ("master_replid2", "0" * 40),
-        ("master_repl_offset", 0),
+        # 7.2 counts it with no replica once the AOF is on (for WAITAOF: core/waitaof.py)
+        ("master_repl_offset", state.repl_offset if state.compat.at_least("7.2") else 0),
         ("second_repl_offset", -1),
         ("repl_backlog_active", 0),
         ("repl_backlog_size", state.config["repl-backlog-size"]),
@@ -346,12 +347,31 @@ def _sec_cpu(state) -> list[tuple[str, Any]]:
 
 def _sec_commandstats(state) -> list[tuple[str, Any]]:
     out = []
-    for spec in all_specs():
+    for spec in table_specs(state.commands):  # the mode's variants hold their own counters
         if spec.calls or spec.failed_calls or spec.rejected_calls:
             per = spec.usec / spec.calls if spec.calls else 0.0
             out.append((f"cmdstat_{spec.fullname}",
                         f"calls={spec.calls},usec={spec.usec},usec_per_call={per:.2f},"
                         f"rejected_calls={spec.rejected_calls},failed_calls={spec.failed_calls}"))
+    return out
+
+
+def _sec_latencystats(state) -> list[tuple[str, Any]]:
+    """latency_percentiles_usec_<command>: the latency-tracking-info-percentiles of every
+    command's latency histogram (core/latency.py), while latency-tracking is on."""
+    from ..core.latency import fold, format_percentile
+
+    if not state.config["latency-tracking"]:
+        return []
+    percentiles = state.config["latency-tracking-info-percentiles"]
+    out = []
+    for spec in table_specs(state.commands):  # the mode's variants hold their own histograms
+        hist = fold(spec)
+        if hist is None or not hist.total:
+            continue
+        out.append((f"latency_percentiles_usec_{spec.fullname}",
+                    ",".join("p%s=%.3f" % (format_percentile(p), hist.value_at_percentile(p) / 1000.0)
+                             for p in percentiles)))
     return out
 
 
@@ -376,7 +396,10 @@ def _sec_keyspace(state) -> list[tuple[str, Any]]:
                 if when > now:
                     sample.append(when - now)
             avg = int(sum(sample) / len(sample)) if sample else 0
-        out.append((f"db{db.id}", f"keys={n},expires={len(exp)},avg_ttl={avg}"))
+        line = f"keys={n},expires={len(exp)},avg_ttl={avg}"
+        if state.compat.at_least("7.4"):  # hashes with fields that expire (hash-field expiration)
+            line += f",subexpiry={len(getattr(db, 'hexpires', ()))}"
+        out.append((f"db{db.id}", line))
     return out
 
 
@@ -384,9 +407,93 @@ _SECTIONS = {
     "server": _sec_server, "clients": _sec_clients, "memory": _sec_memory,
     "persistence": _sec_persistence, "stats": _sec_stats, "replication": _sec_replication,
     "cpu": _sec_cpu, "modules": lambda s: [], "commandstats": _sec_commandstats,
-    "errorstats": _sec_errorstats, "latencystats": lambda s: [],
+    "errorstats": _sec_errorstats, "latencystats": _sec_latencystats,
     "cluster": lambda s: [("cluster_enabled", 0)], "keyspace": _sec_keyspace,
 }
+
+
+# --- what later releases add ---------------------------------------------------------------
+# Per section: (the field the new ones follow, the modes that have them, fields(state)).
+# Kept apart from the section builders so each mode's INFO is the 7.0 one plus this table.
+def _watching(state) -> list:
+    return [c for c in state.clients.values() if c.watched and not c.dirty_cas]
+
+
+def _blocking_fields(state) -> list[tuple[str, Any]]:
+    from ..core.blocking import manager
+
+    waiters = manager(state).waiters
+    nokey = sum(1 for ws in waiters.values() if any(w.marker.deleted is not None for w in ws))
+    return [("total_blocking_keys", len(waiters)), ("total_blocking_keys_on_nokey", nokey)]
+
+
+def _eventloop_fields(state) -> list[tuple[str, Any]]:
+    # pyredis's asyncio loop has no cycle counter of its own: a cycle per read or write
+    # handled, and the commands' time as the loop's (an approximation: see README)
+    st = state.stats
+    cmd_usec = sum(s.usec for s in table_specs(state.commands))
+    cycles = st.total_reads_processed + st.total_writes_processed
+    return [("eventloop_cycles", cycles), ("eventloop_duration_sum", cmd_usec),
+            ("eventloop_duration_cmd_sum", cmd_usec),
+            ("instantaneous_eventloop_cycles_per_sec", int(metrics(state).rate("ops"))),
+            ("instantaneous_eventloop_duration_usec", 0)]
+
+
+def _acl_fields(state) -> list[tuple[str, Any]]:
+    d = state.stats.acl_denied  # indexed by core/acl.py's reason codes
+    return [("acl_access_denied_auth", d[3]), ("acl_access_denied_cmd", d[1]),
+            ("acl_access_denied_key", d[2]), ("acl_access_denied_channel", d[4])]
+
+
+_R74 = ("7.4", "valkey-8.0")
+_LATER: dict[str, list] = {
+    "clients": [
+        ("tracking_clients", _R74, lambda st: [
+            ("pubsub_clients", sum(1 for c in st.clients.values() if c.subscription_count)),
+            ("watching_clients", len(_watching(st)))]),
+        ("clients_in_timeout_table", _R74, lambda st: [
+            ("total_watched_keys", len({k for c in _watching(st) for k in c.watched}))]),
+        ("clients_in_timeout_table", ("7.2",), _blocking_fields),
+    ],
+    "memory": [
+        ("allocator_resident", _R74, lambda st: [("allocator_muzzy", 0)]),
+        ("mem_allocator", _R74, lambda st: [("mem_overhead_db_hashtable_rehashing", 0)]),
+    ],
+    "stats": [
+        ("sync_partial_err", ("7.4",), lambda st: [("expired_subkeys", getattr(st.stats, "expired_subkeys", 0))]),
+        ("evicted_clients", _R74, lambda st: [("evicted_scripts", 0)]),
+        ("io_threaded_writes_processed", ("valkey-8.0",), lambda st: [
+            ("io_threaded_freed_objects", 0), ("io_threaded_poll_processed", 0),
+            ("io_threaded_total_prefetch_batches", 0), ("io_threaded_total_prefetch_entries", 0)]),
+        ("io_threaded_writes_processed", _R74, lambda st: [
+            ("client_query_buffer_limit_disconnections", getattr(st.stats, "client_query_buffer_limit_disconnections", 0)),
+            ("client_output_buffer_limit_disconnections", getattr(st.stats, "client_output_buffer_limit_disconnections", 0))]),
+        ("reply_buffer_expands", ("7.2",), _eventloop_fields),
+        ("reply_buffer_expands", ("7.2",), _acl_fields),
+    ],
+    "replication": [
+        ("connected_slaves", ("valkey-8.0",), lambda st: [("replicas_waiting_psync", 0)]),
+    ],
+}
+
+
+def _later_fields(state, section: str, fields: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """The section's fields with those of the later releases the mode carries, each group
+    placed after its anchor (after the groups already placed there, in table order)."""
+    compat = state.compat
+    extra: dict[str, list] = {}
+    for anchor, modes, fn in _LATER[section]:
+        if compat.at_least(*modes):
+            extra.setdefault(anchor, []).extend(fn(state))
+    if not extra:
+        return fields
+    out = []
+    for k, v in fields:
+        out.append((k, v))
+        out.extend(extra.pop(k, ()))
+    for rest in extra.values():  # an anchor another builder no longer has: at the end
+        out.extend(rest)
+    return out
 
 
 def info_text(state, args: tuple[bytes, ...] | list[bytes] = ()) -> bytes:
@@ -407,6 +514,8 @@ def info_text(state, args: tuple[bytes, ...] | list[bytes] = ()) -> bytes:
         if name not in wanted:
             continue
         fields = _SECTIONS[name](state)
+        if name in _LATER:
+            fields = _later_fields(state, name, fields)
         for hook in SECTION_HOOKS.get(name, ()):
             extra = hook(state)
             if extra:

@@ -53,6 +53,7 @@ def _deleted_if_empty(ctx: Client, key: bytes, lst: RList) -> None:
 
 def _signal(ctx: Client, key: bytes) -> None:
     """signalModifiedKey without counting a change (LTRIM that removed nothing)."""
+    ctx.resized(key)
     server = ctx.server
     if server.key_change_hooks:
         server.signal_modified(ctx.db, key)
@@ -195,7 +196,10 @@ def lpos(ctx: Client, key: bytes, element: bytes, *opts: bytes):
     while o:
         opt = o.next_upper()
         if opt == b"RANK" and o.has_more():
-            rank = o.int_value()
+            if ctx.server.compat.at_least("7.2"):  # 7.2 refuses LLONG_MIN (its negation overflows)
+                rank = to_range_int(o.value(), -LONG_MAX, LONG_MAX)
+            else:
+                rank = o.int_value()
             if rank == 0:
                 raise CommandError(
                     "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... "
@@ -448,7 +452,7 @@ def _served_pop(left: bool):
 
 
 def _blocking_pop(ctx: Client, keys, left: bool, timeout_arg: bytes):
-    timeout = parse_timeout(timeout_arg)
+    timeout = parse_timeout(timeout_arg, ctx=ctx)
     for key in keys:
         lst = lookup_as(ctx, key, RList)
         if lst is None:
@@ -501,7 +505,7 @@ def _served_move(dst: bytes, from_left: bool, to_left: bool, as_rpoplpush: bool)
 
 def _blocking_move(ctx: Client, src: bytes, dst: bytes, from_left: bool, to_left: bool,
                    timeout_arg: bytes, as_rpoplpush: bool):
-    timeout = parse_timeout(timeout_arg)
+    timeout = parse_timeout(timeout_arg, ctx=ctx)
     slist = lookup_as(ctx, src, RList)
     if slist is None:
         if not may_block(ctx):
@@ -552,7 +556,7 @@ def _served_mpop(left: bool, count: int):
 def blmpop(ctx: Client, timeout_arg: bytes, *args: bytes):
     """Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped."""
     keys, left, count = _parse_mpop(args)
-    timeout = parse_timeout(timeout_arg)
+    timeout = parse_timeout(timeout_arg, ctx=ctx)
     for key in keys:
         lst = lookup_as(ctx, key, RList)
         if lst is not None:

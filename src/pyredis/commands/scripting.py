@@ -6,21 +6,21 @@ from __future__ import annotations
 from ..core.args import to_int
 from ..core.client import Client
 from ..core.monitor import feed_now
-from ..core.lua import current_run, engine, sha1hex
+from ..core.lua import FLAG_ALLOW_OOM, FLAG_NO_WRITES, current_run, engine, parse_shebang, sha1hex
+from ..errors import OOM_SCRIPT
 from ..errors import BUSY_FUNCTION as _BUSY_FUNCTION
 from ..core.spec import command, container
 from ..errors import NOT_INTEGER, SCRIPT_WRITE_IN_RO, TOO_MANY_KEYS, CommandError
 from ..protocol.replies import OK, Simple
-from ..util import sdssplitargs, string2ll
+from ..util import string2ll
 
 NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL."
+NOSCRIPT_VALKEY = "NOSCRIPT No matching script."
 UNKILLABLE = ("UNKILLABLE Sorry the script already executed write commands against the dataset. "
               "You can either wait the script termination or kill the server in a hard way using "
               "the SHUTDOWN NOSAVE command.")
 NOTBUSY = "NOTBUSY No scripts in execution right now."
 
-SCRIPT_FLAGS = {"no-writes": 1, "allow-oom": 2, "allow-stale": 4, "no-cluster": 8, "allow-cross-slot-keys": 16}
-FLAG_NO_WRITES = 1
 
 
 class ScriptEntry:
@@ -53,40 +53,13 @@ def keys_and_args(numkeys: bytes, rest: tuple, bad: str = NOT_INTEGER):
     return list(rest[:n]), list(rest[n:])
 
 
-def _shebang(body: bytes):
-    """evalExtractShebangFlags: (flags, compat mode, offset of the code)."""
-    if not body.startswith(b"#!"):
-        return 0, True, 0
-    end = body.find(b"\n")
-    if end < 0:
-        raise CommandError("ERR Invalid script shebang")
-    parts = sdssplitargs(body[:end])
-    if not parts:
-        raise CommandError("ERR Invalid engine in script shebang")
-    if parts[0] != b"#!lua":
-        raise CommandError(b"ERR Unexpected engine in script shebang: " + parts[0])
-    flags = 0
-    for p in parts[1:]:
-        if p.startswith(b"flags="):
-            for f in p[6:].split(b","):
-                if not f and p[6:] == b"":
-                    continue
-                v = SCRIPT_FLAGS.get(f.decode("latin-1"))
-                if v is None:
-                    raise CommandError(b"ERR Unexpected flag in script shebang: " + f)
-                flags |= v
-        else:
-            raise CommandError(b"ERR Unknown lua shebang option: " + p)
-    return flags, False, end
-
-
 def load_script(ctx: Client, body: bytes) -> tuple[bytes, ScriptEntry]:
     eng = engine(ctx.server)
     sha = sha1hex(body)
     entry = eng.scripts.get(sha)
     if entry is not None:
         return sha, entry
-    flags, compat, off = _shebang(body)
+    flags, compat, off = parse_shebang(body)
     fn, err = eng.compile(body[off:] if off else body, b"@user_script")
     if fn is None:
         raise CommandError(b"ERR Error compiling script (new function): " + err.replace(b"\r", b" ").replace(b"\n", b" "))
@@ -98,13 +71,24 @@ def load_script(ctx: Client, body: bytes) -> tuple[bytes, ScriptEntry]:
 def _run(ctx: Client, sha: bytes, entry: ScriptEntry, numkeys: bytes, rest: tuple, ro: bool):
     keys, args = keys_and_args(numkeys, rest)
     read_only = ro
+    allow_oom = False
     if not entry.compat:
         if not entry.flags & FLAG_NO_WRITES:
             if ro:
                 raise CommandError(SCRIPT_WRITE_IN_RO)
         else:
             read_only = True
-    return engine(ctx.server).run(ctx, entry.fn, keys, args, sha, True, read_only)
+        check_script_oom(ctx, entry.flags & (FLAG_ALLOW_OOM | FLAG_NO_WRITES))
+        allow_oom = bool(entry.flags & FLAG_ALLOW_OOM)
+    return engine(ctx.server).run(ctx, entry.fn, keys, args, sha, True, read_only, allow_oom=allow_oom)
+
+
+def check_script_oom(ctx: Client, allowed: int) -> None:
+    """scriptPrepareForRun: a script with flags that declares neither allow-oom nor no-writes
+    does not start while the command began over maxmemory (dispatch's oom step)."""
+    state = ctx.server
+    if state.pre_command_oom and state.config["maxmemory"] and not allowed:
+        raise CommandError(OOM_SCRIPT)
 
 
 def _eval(ctx: Client, body: bytes, numkeys: bytes, rest: tuple, ro: bool):
@@ -119,12 +103,12 @@ def _evalsha(ctx: Client, sha: bytes, numkeys: bytes, rest: tuple, ro: bool):
     if ctx.server.monitors:  # before the script's own commands, as evalShaCommand
         feed_now(ctx, ctx.argv)
     if len(sha) != 40:
-        raise CommandError(NOSCRIPT)
+        raise CommandError(NOSCRIPT_VALKEY if ctx.server.compat.valkey else NOSCRIPT)
     keys_and_args(numkeys, rest)
     sha = sha.lower()
     entry = engine(ctx.server).scripts.get(sha)
     if entry is None:
-        raise CommandError(NOSCRIPT)
+        raise CommandError(NOSCRIPT_VALKEY if ctx.server.compat.valkey else NOSCRIPT)
     return _run(ctx, sha, entry, numkeys, rest, ro)
 
 
@@ -172,6 +156,15 @@ def script_exists(ctx: Client, *shas: bytes):
     """Check existence of scripts in the script cache."""
     scripts = engine(ctx.server).scripts
     return [1 if s.lower() in scripts else 0 for s in shas]
+
+
+@command("SCRIPT|SHOW", arity=3, flags="noscript", group="scripting", since="8.0.0", valkey=True)
+def script_show(ctx: Client, sha: bytes):
+    """Show server-side Lua script in the script cache."""
+    entry = engine(ctx.server).scripts.get(sha.lower())
+    if entry is None:
+        raise CommandError(NOSCRIPT_VALKEY)
+    return entry.body
 
 
 @command("SCRIPT|FLUSH", arity=-2, flags="noscript", group="scripting", since="2.6.0")
@@ -244,4 +237,9 @@ _SCRIPT_HELP = [
 @command("SCRIPT|HELP", arity=2, flags="loading stale", group="scripting", since="5.0.0")
 def script_help(ctx: Client):
     """Show helpful text about the different subcommands."""
-    return [Simple(x.encode()) for x in _SCRIPT_HELP]
+    lines = _SCRIPT_HELP
+    if ctx.server.compat.valkey:  # Valkey 8 rewraps FLUSH's text and has SCRIPT SHOW
+        lines = lines[:7] + ["    When called without the optional mode argument, the behavior is determined",
+                             "     by the lazyfree-lazy-user-flush configuration directive. Valid modes are:"] + \
+            lines[9:-2] + ["SHOW <sha1>", "    Show a script from the scripts cache."] + lines[-2:]
+    return [Simple(x.encode()) for x in lines]

@@ -46,7 +46,6 @@ from ..keyspace.zset import (
     parse_score,
     parse_score_range,
 )
-from ..protocol.encoder import format_double
 from ..protocol.parser import string2ll
 from ..protocol.replies import NULL_ARRAY, Double
 
@@ -724,7 +723,7 @@ def _serve_blocked(maxp: bool, count: int, nested: bool):
 
 def _blocking_zpop(ctx: Client, keys, maxp: bool, timeout_arg: bytes, count: int, nested: bool):
     """blockingGenericZpopCommand."""
-    timeout = parse_timeout(timeout_arg)
+    timeout = parse_timeout(timeout_arg, ctx=ctx)
     for k in keys:
         v = lookup_as(ctx, k, ZSet)
         if v is None or not v.scores:
@@ -812,7 +811,7 @@ _lp_score = listpack_score
 @command("ZSCAN", arity=-3, flags="readonly", keys=(1, 1, 1), group="sorted_set", since="2.8.0")
 def zscan(ctx: Client, key: bytes, cursor: bytes, *options: bytes):
     """Iterates over members and scores of a sorted set."""
-    cur = parse_cursor(cursor)
+    cur = parse_cursor(cursor, ctx.server.compat.at_least("7.4", "valkey-8.0"))
     zs = lookup_as(ctx, key, ZSet)
     if zs is None:
         return EMPTY_SCAN
@@ -821,7 +820,12 @@ def zscan(ctx: Client, key: bytes, cursor: bytes, *options: bytes):
         return scan_reply(ctx, (ctx.db.id, key, id(zs)), cur, options, lambda: [m for _, m in zs.sl], small=True,
                           contains=scores.__contains__, value=lambda m: _lp_score(scores[m]))
     return scan_reply(ctx, (ctx.db.id, key, id(zs)), cur, options, lambda: list(scores), small=False,
-                      contains=scores.__contains__, value=lambda m: format_double(scores[m]))
+                      contains=scores.__contains__, value=lambda m: _g17(scores[m]))
+
+
+def _g17(d: float) -> bytes:
+    """ZSCAN of a skiplist zset prints its scores with %.17g in every release (7.2 included)."""
+    return b"%.17g" % d
 
 
 # --- ZUNION / ZINTER / ZDIFF (+STORE) / ZINTERCARD ----------------------------------------

@@ -8,7 +8,7 @@ decides which error wins when several apply.
 
 from __future__ import annotations
 
-from ..core.args import Options, clamp_ends, lookup_as, to_int, to_long_double
+from ..core.args import Options, clamp_ends, frozen, lookup_as, to_int, to_long_double
 from ..core.client import Client
 from ..core.notify import NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_STRING
 from ..core.spec import command
@@ -101,12 +101,23 @@ def _set_generic(ctx: Client, flags: int, key: bytes, value: bytes, expire: byte
     db = ctx.db
     old = None
     if flags & _GET:
-        old = lookup_as(ctx, key, bytes)
+        old = frozen(lookup_as(ctx, key, bytes))
         found = old is not None
+        if found and db.lfu is not None:
+            db.lookup(key)  # ...then lookupKeyWrite: two accesses for the LFU counter
     else:
         found = db.lookup(key) is not None
     if (flags & _NX and found) or (flags & _XX and not found):
         return old if flags & _GET else abort_reply
+    if expire is not None and when <= ctx.now and ctx.server.compat.valkey:
+        # Valkey 8 (checkAlreadyExpired): a deadline already past deletes the key instead
+        ctx.propagate_as = []
+        if found:
+            db.delete(key)
+            ctx.propagate_as = [[b"DEL", key]]
+            ctx.touched(key)
+            ctx.notify(NOTIFY_GENERIC, b"del", key)
+        return old if flags & _GET else ok_reply
     db.set(key, value, flags & _KEEPTTL)
     notify = ctx.server.notify_flags
     if notify:
@@ -129,6 +140,8 @@ def get(ctx: Client, key: bytes):
     v = ctx.db.lookup(key)  # lookup_as inlined: GET is the hottest command
     if v is None or type(v) is bytes:
         return v
+    if type(v) is bytearray:
+        return bytes(v)  # a string changed in place: the reply is a copy of it now
     raise CommandError(WRONGTYPE)
 
 
@@ -136,9 +149,9 @@ def get(ctx: Client, key: bytes):
          summary="Set the string value of a key", since="1.0.0", complexity="O(1)")
 def set_(ctx: Client, key: bytes, value: bytes, *options: bytes):
     if not options:
-        if ctx.server.notify_flags:
-            return _set_generic(ctx, 0, key, value, None, "set")
         db = ctx.db
+        if ctx.server.notify_flags or db.lfu is not None:  # events; LFU: lookupKeyWrite's touch
+            return _set_generic(ctx, 0, key, value, None, "set")
         if db.expires:  # lookupKeyWrite: an expired key is first expired (stats, DEL propagated)
             db.expire_if_needed(key)
         db.set(key, value)
@@ -183,7 +196,7 @@ def mget(ctx: Client, *keys: bytes):
     out = []
     for k in keys:
         v = lookup(k)
-        out.append(v if type(v) is bytes else None)
+        out.append(v if type(v) is bytes else bytes(v) if type(v) is bytearray else None)
     return out
 
 
@@ -197,12 +210,14 @@ def mset(ctx: Client, *args: bytes):
     db = ctx.db
     dbset = db.set
     touched = ctx.touched
-    if ctx.server.notify_flags:
+    notify = ctx.server.notify_flags
+    if notify or db.lfu is not None:  # events; LFU: setKey's lookupKeyWrite touches the key
         for i in range(0, n, 2):
             k = args[i]
             new = db.lookup(k) is None
             dbset(k, args[i + 1])
-            _notify(ctx, k, new, NOTIFY_STRING, b"set")
+            if notify:
+                _notify(ctx, k, new, NOTIFY_STRING, b"set")
             touched(k)
         return OK
     expire_if_needed = db.expire_if_needed if db.expires else None
@@ -241,7 +256,7 @@ def msetnx(ctx: Client, *args: bytes):
          summary="Set the string value of a key and return its old value", since="1.0.0",
          complexity="O(1)")
 def getset(ctx: Client, key: bytes, value: bytes):
-    old = lookup_as(ctx, key, bytes)
+    old = frozen(lookup_as(ctx, key, bytes))
     ctx.db.set(key, value)
     ctx.propagate_as = [[b"SET", key, value]]
     if ctx.server.notify_flags:
@@ -253,7 +268,7 @@ def getset(ctx: Client, key: bytes, value: bytes):
 @command("GETDEL", arity=2, flags="write fast", keys=(1, 1, 1), group="string",
          summary="Get the value of a key and delete the key", since="6.2.0", complexity="O(1)")
 def getdel(ctx: Client, key: bytes):
-    old = lookup_as(ctx, key, bytes)
+    old = frozen(lookup_as(ctx, key, bytes))
     if old is not None:
         ctx.db.delete(key)
         ctx.propagate_as = [[b"DEL", key]]
@@ -267,7 +282,7 @@ def getdel(ctx: Client, key: bytes):
          complexity="O(1)")
 def getex(ctx: Client, key: bytes, *options: bytes):
     flags, expire = _parse_ext(options, False)
-    v = lookup_as(ctx, key, bytes)
+    v = frozen(lookup_as(ctx, key, bytes))
     if v is None:
         return None
     when = 0
@@ -305,17 +320,21 @@ def append(ctx: Client, key: bytes, value: bytes):
     old = lookup_as(ctx, key, bytes)
     if old is None:
         db.set(key, value)
-        new = value
+        total = len(value)
     else:
         total = len(old) + len(value)
         if total > ctx.server.config["proto-max-bulk-len"]:
             raise CommandError(STRING_TOO_LONG)
-        new = old + value
-        db.set(key, new, True)
+        if type(old) is bytearray:
+            old += value  # grown in place, amortized as Redis's sdsMakeRoomFor (ctx.touched re-prices it)
+        else:
+            new = bytearray(old)  # Redis's dbUnshareStringValue: a raw string from now on
+            new += value
+            db.set(key, new, True)
     ctx.touched(key)
     if ctx.server.notify_flags:
         _notify(ctx, key, old is None, NOTIFY_STRING, b"append")
-    return len(new)
+    return total
 
 
 @command("STRLEN", arity=2, flags="readonly fast", keys=(1, 1, 1), group="string",
@@ -327,7 +346,6 @@ def strlen(ctx: Client, key: bytes):
 
 def _incr(ctx: Client, key: bytes, incr: int):
     """incrDecrCommand: the TTL of an existing key is kept."""
-    db = ctx.db
     v = lookup_as(ctx, key, bytes)
     if v is None:
         new = incr
@@ -335,7 +353,16 @@ def _incr(ctx: Client, key: bytes, incr: int):
         new = to_int(v) + incr
         if new > LLONG_MAX or new < LLONG_MIN:
             raise CommandError(OVERFLOW)
-    db.set(key, b"%d" % new, True)
+    return _store_int(ctx, key, v, new)
+
+
+def _store_int(ctx: Client, key: bytes, v, new: int) -> int:
+    """The integer `new` stored over the looked-up value `v` (None: a new key), TTL kept."""
+    db = ctx.db
+    if type(v) is bytes:
+        db.replace_int(key, v, b"%d" % new)
+    else:  # new, or a raw string holding digits: replaced by an integer object, as Redis
+        db.set(key, b"%d" % new, True)
     ctx.touched(key)
     if ctx.server.notify_flags:
         _notify(ctx, key, v is None, NOTIFY_STRING, b"incrby")
@@ -345,7 +372,6 @@ def _incr(ctx: Client, key: bytes, incr: int):
 @command("INCR", arity=2, flags="write denyoom fast", keys=(1, 1, 1), group="string",
          summary="Increment the integer value of a key by one", since="1.0.0", complexity="O(1)")
 def incr(ctx: Client, key: bytes):
-    db = ctx.db
     v = lookup_as(ctx, key, bytes)
     if v is None:
         new = 1
@@ -361,11 +387,7 @@ def incr(ctx: Client, key: bytes):
         if new == LLONG_MAX:
             raise CommandError(OVERFLOW)
         new += 1
-    db.set(key, b"%d" % new, True)
-    ctx.touched(key)
-    if ctx.server.notify_flags:
-        _notify(ctx, key, v is None, NOTIFY_STRING, b"incrby")
-    return new
+    return _store_int(ctx, key, v, new)
 
 
 @command("DECR", arity=2, flags="write denyoom fast", keys=(1, 1, 1), group="string",
@@ -462,23 +484,29 @@ def setrange(ctx: Client, key: bytes, offset: bytes, value: bytes):
             return 0
         if off + vlen > ctx.server.config["proto-max-bulk-len"]:
             raise CommandError(STRING_TOO_LONG)
-        new = b"\x00" * off + value
-        db.set(key, new)
+        buf = bytearray(off + vlen)  # a raw string, zero-filled up to the offset
+        buf[off:] = value
+        db.set(key, buf)
     else:
         olen = len(old)
         if vlen == 0:
             return olen
         if off + vlen > ctx.server.config["proto-max-bulk-len"]:
             raise CommandError(STRING_TOO_LONG)
-        if off > olen:
-            new = old + b"\x00" * (off - olen) + value
+        if type(old) is bytearray:
+            buf = old  # changed in place (ctx.touched re-prices it)
         else:
-            new = old[:off] + value + old[off + vlen:]
-        db.set(key, new, True)
+            buf = bytearray(old)  # dbUnshareStringValue: raw from now on
+        if off > olen:
+            buf.extend(bytes(off - olen))
+        buf[off:off + vlen] = value
+        if buf is not old:
+            old = b""  # (not None: the key existed) the bytes are released by the set
+            db.set(key, buf, True)
     ctx.touched(key)
     if ctx.server.notify_flags:
         _notify(ctx, key, old is None, NOTIFY_STRING, b"setrange")
-    return len(new)
+    return len(buf)
 
 
 def _lcs_rows(a: bytes, b: bytes) -> list[int]:
@@ -505,7 +533,8 @@ def lcs(ctx: Client, key1: bytes, key2: bytes, *options: bytes):
     db = ctx.db
     oa = db.lookup(key1)
     ob = db.lookup(key2)
-    if (oa is not None and type(oa) is not bytes) or (ob is not None and type(ob) is not bytes):
+    if (oa is not None and type(oa) is not bytes and type(oa) is not bytearray) or (
+            ob is not None and type(ob) is not bytes and type(ob) is not bytearray):
         raise CommandError("ERR The specified keys must contain string values")
     a = oa or b""
     b = ob or b""

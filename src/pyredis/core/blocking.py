@@ -23,7 +23,8 @@ How a blocking command is written (lists are the example, commands/list.py):
                    (the key holds another type, is empty again...). Do not call ctx.touched() for
                    the key that was served (Redis does not signal it again); do call it for other
                    keys written (the destination of BLMOVE), which wakes clients waiting on them.
-    timeout_reply  sent on timeout and on CLIENT UNBLOCK id TIMEOUT (Redis: null array)
+    timeout_reply  sent on timeout and on CLIENT UNBLOCK id TIMEOUT (Redis: null array); a
+                   callable is asked for the reply then (WAITAOF's acknowledgements)
 
 Scripts must hold `state.time_frozen` raised while they run: may_block() is then False and
 ready keys are served only after the script (dispatch skips handle_ready() while frozen).
@@ -70,7 +71,7 @@ UNBLOCKED_ERROR = b"UNBLOCKED client unblocked via CLIENT UNBLOCK"
 class Blocked:
     """Returned by a handler that must wait: see the module docstring."""
 
-    __slots__ = ("keys", "timeout_ms", "retry", "timeout_reply", "deleted", "spec", "argv", "usec", "t0")
+    __slots__ = ("keys", "timeout_ms", "retry", "timeout_reply", "deleted", "spec", "argv", "usec", "t0", "rerun")
 
     def __init__(self, keys, timeout_ms: int, retry, timeout_reply=NULL_ARRAY, deleted=None) -> None:
         self.keys = keys
@@ -86,6 +87,9 @@ class Blocked:
         self.argv = None
         self.usec = 0
         self.t0 = 0
+        # CLIENT PAUSE (core/pause.py): the command held before it ran, to run again once
+        # released; None for a command that blocked on keys
+        self.rerun = None
 
 
 def may_block(ctx: Client) -> bool:
@@ -140,11 +144,14 @@ def _strtold(b: bytes) -> Fraction | float | None:
     return -q if sign == b"-" else q
 
 
-def parse_timeout(arg: bytes, seconds: bool = True) -> int:
+def parse_timeout(arg: bytes, seconds: bool = True, ctx=None) -> int:
     """getTimeoutFromObjectOrReply: the timeout in ms relative to now, 0 = block forever.
 
     Seconds are a long double rounded up to whole ms (0.0001 waits 1 ms, -0.0001 is 0:
-    forever); ms (XREAD BLOCK) are an integer."""
+    forever); ms (XREAD BLOCK) are an integer. With the command's client (ctx) of a 7.2+
+    server, 7.2's checks: "timeout is out of range" where 7.0's overflow read as negative."""
+    if ctx is not None and ctx.server.compat.at_least("7.2"):
+        return _parse_timeout_72(arg, seconds, ctx.now)
     if seconds:
         v = _strtold(arg)
         if v is None:
@@ -158,6 +165,30 @@ def parse_timeout(arg: bytes, seconds: bool = True) -> int:
         ms = to_int(arg, TIMEOUT_NOT_INTEGER)
     if ms < 0:
         raise CommandError(TIMEOUT_NEGATIVE)
+    return ms
+
+
+_OUT_OF_RANGE = "ERR timeout is out of range"
+
+
+def _parse_timeout_72(arg: bytes, seconds: bool, now: int) -> int:
+    if seconds:
+        v = _strtold(arg)
+        if v is None:
+            raise CommandError(TIMEOUT_NOT_FLOAT)
+        if isinstance(v, float):  # +inf is out of range; -inf casts to LLONG_MIN: negative
+            raise CommandError(_OUT_OF_RANGE if v > 0 else TIMEOUT_NEGATIVE)
+        if v * 1000 > _LLONG_MAX:
+            raise CommandError(_OUT_OF_RANGE)
+        ms = math.ceil(v * 1000)
+        if ms < -_LLONG_MAX - 1:
+            raise CommandError(TIMEOUT_NEGATIVE)
+    else:
+        ms = to_int(arg, TIMEOUT_NOT_INTEGER)
+    if ms < 0:
+        raise CommandError(TIMEOUT_NEGATIVE)
+    if ms > _LLONG_MAX - now:
+        raise CommandError(_OUT_OF_RANGE)
     return ms
 
 
@@ -228,6 +259,12 @@ class BlockingManager:
     def block(self, c: Client, marker: Blocked, resume) -> None:
         """Register client `c` (already paused by its connection) as waiting; `resume(reply)`
         sends the final reply and lets the connection go on."""
+        if marker.spec is None and c.argv:
+            # dispatch.call stamps markers of commands declared may_block (spec.MAY_BLOCK);
+            # for any other, only the first run's duration is lost, not the stats
+            from .spec import TABLE
+
+            marker.spec, marker.argv = TABLE.get(c.argv[0].lower()), c.argv
         dbid = c.db.id
         keys = []
         seen = set()
@@ -265,7 +302,7 @@ class BlockingManager:
         if self.state.clock_ms() < w.deadline:
             self._arm(w)
             return
-        self._finish(w, w.marker.timeout_reply)
+        self._finish(w, _timeout_reply(w.marker))
 
     def _remove(self, w: _Waiter) -> None:
         w.active = False
@@ -338,6 +375,7 @@ class BlockingManager:
                         if reply is None:
                             continue
                         served_after(c, w.marker, (_perf() - t0) // 1000)
+                        db.resized(key)  # popped in place: re-estimate it (used_memory)
                         self._finish(w, reply)
                         if db.lookup(key) is None:
                             break
@@ -363,13 +401,15 @@ class BlockingManager:
     def unblock_client(self, client_id: int, error: bool = False) -> bool:
         """CLIENT UNBLOCK: end the wait with the timeout reply (or the UNBLOCKED error)."""
         w = self.by_client.get(client_id)
-        if w is None:
+        if w is None or w.marker.rerun is not None:
+            # a client held by CLIENT PAUSE is not unblocked (redis-server 7.0.15 panics:
+            # "Unknown btype in replyToBlockedClientTimedOut()")
             return False
         _count_failed(w.client)  # Redis counts any CLIENT UNBLOCK as a failed call
         if error:
             self._finish(w, _error_reply(w.client, UNBLOCKED_ERROR))
         else:
-            self._finish(w, w.marker.timeout_reply)
+            self._finish(w, _timeout_reply(w.marker))
         return True
 
     def release(self, client_id: int, reply) -> bool:
@@ -386,6 +426,11 @@ class BlockingManager:
             self._remove(w)
 
 
+def _timeout_reply(marker: Blocked):
+    r = marker.timeout_reply
+    return r() if callable(r) else r
+
+
 def served_after(c: Client, marker: Blocked, usec: int) -> None:
     """A blocked command was served (updateStatsOnUnblock): its duration is the first run's
     plus the serving's, and the slowlog gets it now (a timed-out command gets no entry)."""
@@ -395,6 +440,10 @@ def served_after(c: Client, marker: Blocked, usec: int) -> None:
     total = marker.usec + usec
     spec.usec += total
     state = c.server
+    if state.latency_tracking:
+        spec.lat.append(total)
+    if state.latency_us:
+        state.latency.add_if_needed("command-unblocking", usec // 1000)
     if total >= state.slowlog_threshold >= 0:
         state.slowlog_push(c, spec, marker.argv, total)
 

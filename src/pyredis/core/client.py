@@ -24,9 +24,10 @@ class Client:
         "addr", "laddr", "fd", "ctime", "last_interaction", "last_cmd", "argv",
         "flags", "close_after_reply", "abort", "write_push", "kill", "multi", "watched", "dirty_cas",
         "subscriptions", "psubscriptions", "ssubscriptions", "in_exec", "blocked",
-        "reply_mode", "no_evict", "no_touch", "tracking", "parser_limits", "extra", "propagate_as", "multi_error", "after_reply",
-        "unix_socket",
-        "acl_user",
+        "reply_mode", "no_evict", "no_touch", "woff", "tracking", "parser_limits", "extra", "propagate_as", "multi_error", "after_reply",
+        "multi_denyoom",
+        "unix_socket", "io",
+        "acl_user", "net_in", "net_out", "ncalls",
     )
 
     def __init__(self, server: ServerState, addr: str = "", laddr: str = "", fd: int = -1) -> None:
@@ -54,8 +55,12 @@ class Client:
         self.write_push: Callable[[object], None] | None = None
         # Set by the connection: closes it (CLIENT KILL).
         self.kill: Callable[[], None] | None = None
+        # Set by the connection: () -> its buffers (qbuf, qbuf-free, obl, omem, events), for
+        # CLIENT LIST and the memory limits (core/clients.py); None for clients without one.
+        self.io: Callable[[], tuple] | None = None
         self.multi: list | None = None  # queued commands while in MULTI
         self.multi_error = False  # a command was rejected while queueing: EXEC aborts
+        self.multi_denyoom = False  # a queued command is denyoom (Redis's mstate.cmd_flags): EXEC is
         self.watched: set | None = None
         self.dirty_cas = False
         self.subscriptions: set[bytes] = set()
@@ -66,6 +71,14 @@ class Client:
         self.reply_mode = "on"
         self.no_evict = False
         self.no_touch = False
+        # the replication offset after this client's last propagated write (Redis's c->woff;
+        # WAITAOF waits for the AOF to fsync that far: core/waitaof.py)
+        self.woff = 0
+        # Valkey 8's CLIENT LIST tot-net-in/tot-net-out/tot-cmds: bytes read and written by the
+        # connection, commands called (each command of an EXEC included)
+        self.net_in = 0
+        self.net_out = 0
+        self.ncalls = 0
         self.tracking = None
         self.parser_limits = None
         self.extra: dict = {}
@@ -89,10 +102,21 @@ class Client:
         self.db = self.server.dbs[dbid]
 
     def touched(self, key: bytes, db: Database | None = None) -> None:
-        """A write changed `key`: count it for SAVE points and signal WATCH/tracking."""
+        """A write changed `key`: count it for SAVE points, re-estimate a collection changed in
+        place (used_memory), and signal WATCH/tracking."""
         self.server.dirty += 1
+        sizes = (db or self.db).sizes
+        if key in sizes:  # a collection changed in place: re-estimated when read (used_memory)
+            (db or self.db).stale.add(key)
         if self.server.key_change_hooks:
             self.server.signal_modified(db or self.db, key)
+
+    def resized(self, key: bytes, db: Database | None = None) -> None:
+        """A collection changed in place by a command that does not signal the key (Redis
+        does not call signalModifiedKey for it: consumer groups, LTRIM...): re-estimate it."""
+        d = db or self.db
+        if key in d.sizes:
+            d.resized(key)
 
     def notify(self, type_: int, event: bytes, key: bytes, db: Database | None = None) -> None:
         """Keyspace notification for a change made by this command (see core/notify.py)."""
@@ -106,29 +130,18 @@ class Client:
         return len(self.subscriptions) + len(self.psubscriptions) + len(self.ssubscriptions)
 
 
-def client_info_line(c: Client) -> bytes:
-    """catClientInfoString: the line CLIENT LIST / CLIENT INFO / the ACL log show."""
-    now = time.time()
-    flags = "N"
-    if c.multi is not None:
-        flags = "x"
-    if c.subscription_count:
-        flags = "P"
-    if c.blocked is not None:
-        flags = "b"
-    if c.unix_socket:  # Redis's order puts U after the state flags above
-        flags = "U" if flags == "N" else flags + "U"
-    sub = len(c.subscriptions)
-    psub = len(c.psubscriptions)
-    ssub = len(c.ssubscriptions)
-    multi = len(c.multi) if c.multi is not None else -1
-    fields = [
-        f"id={c.id}", f"addr={c.addr}", f"laddr={c.laddr}", f"fd={c.fd}",
-        f"name={c.name.decode('utf-8', 'replace')}", f"age={int(now - c.ctime)}",
-        f"idle={int(now - c.last_interaction)}", f"flags={flags}", f"db={c.db.id}",
-        f"sub={sub}", f"psub={psub}", f"ssub={ssub}", f"multi={multi}", "qbuf=0", "qbuf-free=0",
-        "argv-mem=0", "multi-mem=0", "rbs=1024", "rbp=0", "obl=0", "oll=0", "omem=0",
-        "tot-mem=1024", "events=r", f"cmd={c.last_cmd.decode()}", f"user={c.user.decode('utf-8', 'replace')}",
-        "redir=-1", f"resp={c.resp}",
-    ]
-    return " ".join(fields).encode()
+def compat_client_fields(c: Client) -> tuple[list[str], list[str]]:
+    """What later releases add to the CLIENT LIST line: (the fields after multi=, the fields
+    after resp=). 7.2: lib-name, lib-ver (CLIENT SETINFO); 7.4 and Valkey 8: watch= (keys
+    WATCHed); Valkey 8: tot-net-in, tot-net-out, tot-cmds."""
+    compat = c.server.compat
+    mid: list[str] = []
+    tail: list[str] = []
+    if compat.at_least("7.4", "valkey-8.0"):
+        # a touched WATCH forgets its keys (touchWatchedKey's unwatchAllKeys): EXEC fails anyway
+        mid.append(f"watch={len(c.watched) if c.watched and not c.dirty_cas else 0}")
+    if compat.at_least("7.2"):
+        tail += [f"lib-name={c.lib_name.decode('utf-8', 'replace')}", f"lib-ver={c.lib_ver.decode('utf-8', 'replace')}"]
+    if compat.valkey:
+        tail += [f"tot-net-in={c.net_in}", f"tot-net-out={c.net_out}", f"tot-cmds={c.ncalls}"]
+    return mid, tail

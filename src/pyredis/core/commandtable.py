@@ -19,6 +19,7 @@ API:
     mode_specs(compat) -> [CommandSpec]                 # commands and subcommands of the mode
     server_table(compat, renames) -> dict[bytes, CommandSpec]   # raises ConfigError (rename)
     spelling_cache(compat) -> dict                      # dispatch's exact-spelling cache of the mode
+    table_specs(table) -> [CommandSpec]                 # what a server runs (its stats live there)
 """
 
 from __future__ import annotations
@@ -44,10 +45,30 @@ def _changes(spec: CommandSpec, compat: Compat) -> dict[str, Any]:
     return out
 
 
+_OLD_HELP_END = b"    Prints this help."
+_HELP_WRAPPERS: dict[int, Any] = {}
+
+
+def _help_72(handler):
+    """7.2's addReplyHelp ends every HELP with "Print this help." (7.0: "Prints")."""
+    w = _HELP_WRAPPERS.get(id(handler))
+    if w is None:
+        def w(ctx, *args):
+            out = handler(ctx, *args)
+            if type(out) is list and out and out[-1] == _OLD_HELP_END:
+                out = out[:-1] + [type(out[-1])(b"    Print this help.")]
+            return out
+
+        _HELP_WRAPPERS[id(handler)] = w
+    return w
+
+
 def _for_mode(spec: CommandSpec, compat: Compat) -> CommandSpec | None:
     if not compat.has(spec.since, spec.valkey):
         return None
     ch = _changes(spec, compat)
+    if spec.fullname.endswith("|help") and spec.handler is not None and compat.at_least("7.2"):
+        ch.setdefault("handler", _help_72(spec.handler))
     v = spec.variant(**ch) if ch else spec
     if spec.subcommands:
         subs = {}
@@ -85,6 +106,19 @@ def mode_specs(compat: Compat) -> list[CommandSpec]:
         out.append(spec)
         out.extend(spec.subcommands.values())
     return out
+
+
+def table_specs(table: dict[bytes, CommandSpec]) -> list[CommandSpec]:
+    """The specs a server runs (its table's commands and subcommands, variants included), in
+    the order of every declared command: what INFO commandstats and CONFIG RESETSTAT read."""
+    from .spec import all_specs
+
+    mine: dict[str, CommandSpec] = {}
+    for spec in table.values():
+        mine.setdefault(spec.fullname, spec)
+        for sub in spec.subcommands.values():
+            mine.setdefault(sub.fullname, sub)
+    return [mine[s.fullname] for s in all_specs() if s.fullname in mine]
 
 
 def spelling_cache(compat: Compat) -> dict:

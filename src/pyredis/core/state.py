@@ -31,6 +31,9 @@ class Stats:
 
     def __init__(self) -> None:
         self.reset()
+        # 7.2's acl_access_denied_auth/cmd/key/channel: ACL denials by reason (core/acl.py's
+        # reason codes, counted where the ACL LOG gets its entry); CONFIG RESETSTAT keeps them
+        self.acl_denied = [0, 0, 0, 0, 0]
 
     def reset(self) -> None:
         self.total_connections_received = 0
@@ -72,14 +75,31 @@ class ServerState:
         # Set while EXEC or a script runs: the time stays that of the enclosing command.
         self.time_frozen = 0
         self.dbs = [Database(i, self._now, self._on_expired) for i in range(self.config["databases"])]
+        # The databases that ever held a key (used_memory adds up only these).
+        self.dbs_in_use: list[Database] = []
         self.clients: dict[int, Client] = {}
         self.next_client_id = 1
         self.stats = Stats()
+        # Lazy free (core/lazyfree.py): large deleted values freed in slices between commands.
+        from .lazyfree import LazyFree
+
+        self.lazyfree = LazyFree(self)
         for db in self.dbs:
             db.stats = self.stats
             db.on_miss = self._on_miss
             db.on_fields_expired = self._on_fields_expired
+            db.in_use = self.dbs_in_use
+            db.free_async = self.lazyfree.free
+        for name, attr in (("lazyfree-lazy-expire", "lazy_expire"), ("lazyfree-lazy-server-del", "lazy_server_del")):
+            self._set_db_flag(attr, self.config[name])
+            self.config.on_change(name, lambda v, attr=attr: self._set_db_flag(attr, v))
         self.dirty = 0  # changes since the last save
+        # WAITAOF (core/waitaof.py): Redis's master_repl_offset (commands fed to the AOF), the
+        # offset the AOF has fsynced (-1: no AOF), and the clients waiting for it
+        self.repl_offset = 0
+        self.fsynced_reploff = 0 if self.config["appendonly"] else -1
+        self.aof_waiters: dict = {}
+        self.ack_requested = False  # a GETACK is due before the loop sleeps (waitaof.request_acks)
         self.lastsave = int(time.time())
         self.start_time = time.time()
         self.pid = os.getpid()
@@ -154,6 +174,28 @@ class ServerState:
         # closes the idle ones; INFO migrate_cached_sockets).
         self.migrate_sockets: dict = {}
         self.security_warned_at = 0.0  # the cross-protocol warning is logged once a minute
+        # CLIENT PAUSE (core/pause.py): dispatch's pause step, expiry held while paused.
+        from .pause import ClientPause
+
+        self.pause = ClientPause(self)
+        # Output buffer limits, client eviction, idle timeouts (core/clients.py).
+        from .clients import ClientLimits
+
+        self.client_limits = ClientLimits(self)
+        self.hz_cron_handlers.append(self.client_limits.cron)
+        # The latency monitor and latency-tracking (core/latency.py); dispatch tests
+        # latency_us (the threshold in us, 0: off) and latency_tracking for every command.
+        from .latency import LatencyMonitor, fold_all
+
+        self.latency = LatencyMonitor(self)
+        self.latency_us = self.latency.threshold_us
+        self.config.on_change("latency-monitor-threshold", lambda v: setattr(self, "latency_us", v * 1000))
+        self.latency_tracking = self.config["latency-tracking"]
+        self.config.on_change("latency-tracking", lambda v: setattr(self, "latency_tracking", v))
+        from .commandtable import table_specs
+
+        # (the specs of this server's table: a mode's variants keep their own histograms)
+        self.hz_cron_handlers.append(lambda: fold_all(table_specs(self.commands)))
         self.migrate_cron = None
         # Which release this server answers as (compat-version, version.py): decided once here.
         self.compat = compat_for(self.config["compat-version"])
@@ -165,6 +207,17 @@ class ServerState:
         # dispatch's cache of exact spellings ("GET", "get", "Get") -> spec: the mode's shared
         # one, this server's own under rename-command
         self.spelling: dict = {} if self.config.renames else spelling_cache(self.compat)
+        # maxmemory (core/evict.py): used_memory, eviction, the oom step; the LRU/LFU clocks.
+        # pre_command_oom: the oom step's verdict for the running command (scripts ask it).
+        from .evict import Evictor
+
+        self.evictor = Evictor(self)
+        self.pre_command_oom = False
+        self.hz_cron_handlers.append(self.evictor.cron)
+
+    def _set_db_flag(self, attr: str, on: bool) -> None:
+        for db in self.dbs:
+            setattr(db, attr, on)
 
 
     # --- the rare gates of dispatch.execute --------------------------------------------------
@@ -282,6 +335,7 @@ class ServerState:
             notify(self, NOTIFY_HASH, b"hexpired", key, db.id)
             if deleted:
                 notify(self, NOTIFY_GENERIC, b"del", key, db.id)
+        db.resized(key)  # used_memory: the hash lost fields
         if self.key_change_hooks:
             self.signal_modified(db, key)
 

@@ -1,12 +1,16 @@
 """encode(value, resp) -> bytes. The only place that knows RESP2 from RESP3.
 
-Scores and doubles are formatted as Redis does (%.17g, `inf`/`-inf`, integers without `.0`
-in RESP2 bulk form via format_double).
+Scores and doubles are formatted as Redis does (format_double: `inf`/`-inf`, integers without
+`.0`): Redis 7.0 with %.17g; from 7.2 on (d2string with fpconv_dtoa) integral values within
++-2^62 as integers and the others as the shortest text that reads back as the same double.
+The server running a 7.2+ mode selects the second for its thread (use_short_doubles): replies,
+ZSCAN's listpack scores, the AOF rewrite and the Lua conversions all go through format_double.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 
 from .replies import (
     NULL_ARRAY,
@@ -29,17 +33,87 @@ _INT_CACHE = [b":%d\r\n" % i for i in range(-1, 10001)]
 _LEN_CACHE = [b"$%d\r\n" % i for i in range(0, 1025)]
 _SIMPLE_CACHE = {b"OK": b"+OK\r\n", b"PONG": b"+PONG\r\n", b"QUEUED": b"+QUEUED\r\n"}
 _ARR_CACHE = [b"*%d\r\n" % i for i in range(0, 1025)]
+# Aggregates longer than this are encoded in joined chunks of this many elements (_enc_chunked).
+CHUNK = 1024
+
+
+_TLS = threading.local()
+
+
+def use_short_doubles(on: bool) -> None:
+    """Format doubles as Redis 7.2+ does in this thread (the server's event-loop thread)."""
+    _TLS.short = on
 
 
 def format_double(d: float) -> bytes:
-    """Redis's humanfriendly-free double formatting for replies (%.17g; inf/-inf/nan)."""
+    """Redis's humanfriendly-free double formatting for replies (inf/-inf/nan; %.17g, or 7.2's
+    d2string where the thread's server runs a later mode)."""
     if math.isinf(d):
         return b"inf" if d > 0 else b"-inf"
     if d != d:
         return b"nan"
-    # Redis uses %.17g, which prints integers without a decimal point.
-    s = b"%.17g" % d
-    return s
+    if getattr(_TLS, "short", False):
+        return d2string_short(d)
+    # Redis 7.0 uses %.17g, which prints integers without a decimal point.
+    return b"%.17g" % d
+
+
+def digest_double(d: float) -> bytes:
+    """A score as DEBUG DIGEST hashes it: %.17g in 7.0, fpconv_dtoa from 7.2 on."""
+    if getattr(_TLS, "short", False):
+        return fpconv_dtoa(d)
+    return b"%.17g" % d
+
+
+def d2string_short(d: float) -> bytes:
+    """Redis 7.2's d2string for a finite double: 0/-0, an integer when the value is integral
+    and within +-LLONG_MAX/2 (double2ll), else fpconv_dtoa."""
+    if d == 0:
+        return b"-0" if math.copysign(1.0, d) < 0 else b"0"
+    if -4611686018427387903.0 <= d <= 4611686018427387903.0:
+        i = int(d)  # (an int from Lua is within the range: itself)
+        if i == d:
+            return b"%d" % i
+    return fpconv_dtoa(d)
+
+
+def fpconv_dtoa(d: float) -> bytes:
+    """The shortest digits that read back as d (Python's repr finds them), laid out as
+    fpconv_dtoa does: plain digits padded with zeros while the exponent stays under the digit
+    count + 7, a plain decimal for negative exponents above -7 (or when fewer than 4 places
+    from the point), otherwise d.ddde[+-]x without padding."""
+    if d == 0:
+        return b"-0" if math.copysign(1.0, d) < 0 else b"0"
+    if math.isinf(d):
+        return b"inf" if d > 0 else b"-inf"
+    r = repr(float(d))
+    neg = r[0] == "-"
+    if neg:
+        r = r[1:]
+    mant, _, e = r.partition("e")
+    k = int(e) if e else 0
+    ip, _, fp = mant.partition(".")
+    if fp == "0":
+        fp = ""
+    digits = (ip + fp).lstrip("0")
+    k -= len(fp)
+    stripped = digits.rstrip("0")
+    k += len(digits) - len(stripped)
+    digits = stripped
+    nd = len(digits)
+    exp = abs(k + nd - 1)
+    if k >= 0 and exp < nd + 7:
+        out = digits + "0" * k
+    elif k < 0 and (k > -7 or exp < 4):
+        offset = nd + k
+        if offset <= 0:
+            out = "0." + "0" * -offset + digits
+        else:
+            out = digits[:offset] + "." + digits[offset:]
+    else:
+        nd = min(nd, 18 - neg)
+        out = digits[0] + ("." + digits[1:nd] if nd > 1 else "") + ("e-" if k + len(digits) - 1 < 0 else "e+") + str(exp)
+    return ("-" + out if neg else out).encode()
 
 
 def encode(v, resp: int) -> bytes:
@@ -77,6 +151,9 @@ def _enc(v, resp: int, out: list[bytes]) -> None:
     elif t is list or t is tuple:
         n = len(v)
         out.append(_ARR_CACHE[n] if n <= 1024 else b"*%d\r\n" % n)
+        if n > CHUNK:
+            _enc_chunked(v, resp, out)
+            return
         for x in v:
             tx = type(x)
             if tx is bytes:
@@ -102,6 +179,9 @@ def _enc(v, resp: int, out: list[bytes]) -> None:
             _enc(x, resp, out)
     elif t is set or t is frozenset or t is SetReply:
         out.append((b"*%d\r\n" if resp == 2 else b"~%d\r\n") % len(v))
+        if len(v) > CHUNK:
+            _enc_chunked(v, resp, out)
+            return
         for x in v:
             _enc(x, resp, out)
     elif t is Double:
@@ -153,6 +233,8 @@ def _enc(v, resp: int, out: list[bytes]) -> None:
             out.append(b"\r\n")
     elif t is Deep:
         _enc_deep(v.value, resp, out)
+    elif t is bytearray:  # a string changed in place: copied, the keyspace may change it later
+        _enc(bytes(v), resp, out)
     elif t is bool:
         _enc(int(v), resp, out)
     elif t is float:
@@ -163,6 +245,30 @@ def _enc(v, resp: int, out: list[bytes]) -> None:
         _enc(list(v), resp, out)
     else:
         raise TypeError(f"cannot encode reply of type {t.__name__}: {v!r}")
+
+
+def _enc_chunked(v, resp: int, out: list[bytes]) -> None:
+    """The elements of a large aggregate, CHUNK at a time, each chunk joined into one bytes
+    object: a reply of millions of elements holds one object per chunk, not three per element
+    (SRANDMEMBER s -10000000 peaks at a few times its size, not forty)."""
+    part: list[bytes] = []
+    append = part.append
+    k = 0
+    for x in v:
+        if type(x) is bytes:
+            m = len(x)
+            append(_LEN_CACHE[m] if m <= 1024 else b"$%d\r\n" % m)
+            append(x)
+            append(b"\r\n")
+        else:
+            _enc(x, resp, part)
+        k += 1
+        if k == CHUNK:
+            out.append(b"".join(part))
+            part.clear()
+            k = 0
+    if part:
+        out.append(b"".join(part))
 
 
 def _enc_deep(v, resp: int, out: list[bytes]) -> None:

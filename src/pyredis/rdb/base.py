@@ -25,9 +25,10 @@ from ..util import string2ll
 
 def rdb_versions(cfg) -> tuple[int, int]:
     """(the RDB version written, the newest one read) by a server with config `cfg`."""
-    from ..version import compat_for
+    from ..version import DEFAULT_MODE, compat_for
 
-    c = compat_for(cfg["compat-version"])
+    # (a plain dict of directives, as tools and tests pass, may leave the mode out: the default)
+    c = compat_for(cfg.get("compat-version", DEFAULT_MODE) if isinstance(cfg, dict) else cfg["compat-version"])
     return c.rdb_version, c.rdb_accepts
 
 # object types
@@ -67,6 +68,8 @@ def enc_len(n: int) -> bytes:
 
 
 def enc_string(s: bytes, compress: bool = True) -> bytes:
+    if type(s) is bytearray:  # a string changed in place (lzf takes read-only buffers only)
+        s = bytes(s)
     n = len(s)
     if n <= 11:
         v = string2ll(s) if n else None

@@ -9,6 +9,7 @@ Every method listed in RedisLib.callables() is exposed to Lua through bridge.lua
 API:
     lib = RedisLib(engine); lib.callables() -> {b"call": ..., ...}
     FunctionInfo, FUNCTION_FLAGS, valid_name(name)      (function libraries)
+    parse_shebang(body) -> (flags, compat, offset); SCRIPT_FLAGS, flag_names(flags)   EVAL's shebang
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from typing import TYPE_CHECKING
 
 from lupa.lua51 import lua_type
 
-from ...errors import CommandError
+from ...errors import OOM, CommandError
+from ...protocol.encoder import format_double
+from ...util import sdssplitargs
 from ...protocol.replies import ErrorReply
 from ..dispatch import call as _dcall
 from ..dispatch import resolve as _resolve
@@ -51,6 +54,41 @@ _RAND = Rand48()  # process-wide, as Redis's C static state
 
 
 FUNCTION_FLAGS = ["no-writes", "allow-oom", "allow-stale", "no-cluster", "allow-cross-slot-keys"]
+# An EVAL script's shebang flags (evalExtractShebangFlags), as a bit mask.
+SCRIPT_FLAGS = {"no-writes": 1, "allow-oom": 2, "allow-stale": 4, "no-cluster": 8, "allow-cross-slot-keys": 16}
+FLAG_NO_WRITES = 1
+FLAG_ALLOW_OOM = 2
+
+
+def parse_shebang(body: bytes):
+    """evalExtractShebangFlags: (flags, compat mode, offset of the code)."""
+    if not body.startswith(b"#!"):
+        return 0, True, 0
+    end = body.find(b"\n")
+    if end < 0:
+        raise CommandError("ERR Invalid script shebang")
+    parts = sdssplitargs(body[:end])
+    if not parts:
+        raise CommandError("ERR Invalid engine in script shebang")
+    if parts[0] != b"#!lua":
+        raise CommandError(b"ERR Unexpected engine in script shebang: " + parts[0])
+    flags = 0
+    for p in parts[1:]:
+        if p.startswith(b"flags="):
+            for f in p[6:].split(b","):
+                if not f and p[6:] == b"":
+                    continue
+                v = SCRIPT_FLAGS.get(f.decode("latin-1"))
+                if v is None:
+                    raise CommandError(b"ERR Unexpected flag in script shebang: " + f)
+                flags |= v
+        else:
+            raise CommandError(b"ERR Unknown lua shebang option: " + p)
+    return flags, False, end
+
+
+def flag_names(flags: int) -> set[str]:
+    return {name for name, bit in SCRIPT_FLAGS.items() if flags & bit}
 
 
 class FunctionInfo:
@@ -91,6 +129,16 @@ def _lua_typename_nv(args, i: int) -> str:
 
 
 _MAY_REPLICATE = frozenset([b"publish", b"spublish", b"pfcount"])
+
+
+# Valkey 8's own wording of these (the others: `redis.` read `server.`)
+_VALKEY_TEXTS = {
+    b"Unknown Redis command called from script": b"Unknown command called from script",
+    b"Lua redis lib command arguments must be strings or integers": b"Command arguments must be strings or integers",
+    b"Wrong number of args calling Redis command from script": b"Wrong number of args calling command from script",
+    b"Please specify at least one argument for this redis lib call":
+        b"Please specify at least one argument for this call",
+}
 
 
 class RedisLib:
@@ -134,6 +182,8 @@ class RedisLib:
     def _err(self, text: str | bytes) -> bytes:
         if isinstance(text, str):
             text = text.encode()
+        if self.e.state.compat.valkey:  # Valkey names its scripting API `server`
+            text = _VALKEY_TEXTS.get(text) or text.replace(b"redis.", b"server.")
         return push_error_text(text)
 
     def _raise(self, text: str | bytes) -> LuaRaise:
@@ -245,7 +295,7 @@ class RedisLib:
             if ta is bytes:
                 args.append(a)
             elif ta is int or ta is float:  # lupa gives integral numbers as int: format the double
-                args.append(b"%.17g" % a)
+                args.append(format_double(a))  # %.17g; 7.2: d2string
             else:
                 return False, self._err("Lua redis lib command arguments must be strings or integers")
         spec = _resolve(args, self.e.state.commands)
@@ -262,11 +312,18 @@ class RedisLib:
                 return False, self._err(denied)
         if run.read_only and (spec.write or spec.may_replicate or spec.name_bytes in _MAY_REPLICATE):
             return False, self._err("Write commands are not allowed from read-only scripts.")
+        state = self.e.state
+        # scriptVerifyOOM: over maxmemory when the script began, its first write may not be a
+        # denyoom command (after a write it cannot stop half way)
+        if (spec.denyoom and state.pre_command_oom and not run.allow_oom and not run.dirty
+                and state.config["maxmemory"] and not state.loading):
+            spec.rejected_calls += 1  # incrCommandStatsOnError(ERROR_COMMAND_REJECTED)
+            return False, self._err(b"-" + OOM.encode())
         if spec.write:
             run.dirty = True
         c = run.client
-        state = self.e.state
-        if spec.name_bytes == b"xread" or spec.name_bytes == b"xreadgroup":
+        if (spec.name_bytes == b"xread" or spec.name_bytes == b"xreadgroup") and not state.compat.at_least("7.4", "valkey-8.0"):
+            # (7.4 and Valkey 8 run it without blocking instead)
             for x in args[1:]:
                 if x.lower() == b"block":
                     return False, self._err(b"%s command is not allowed with BLOCK option from scripts"
@@ -319,7 +376,8 @@ class RedisLib:
                 raise self._raise("First argument must be a number (log level).")
         level = int(level)
         if level < 0 or level > 3:
-            raise self._raise("Invalid debug level.")
+            raise self._raise("Invalid log level." if self.e.state.compat.at_least("7.4", "valkey-8.0")
+                              else "Invalid debug level.")
         parts = []
         for a in args[1:]:
             if isinstance(a, bytes):
@@ -346,7 +404,8 @@ class RedisLib:
 
     def _set_repl(self, *args):
         if len(args) != 1:
-            raise self._raise("redis.set_repl() requires two arguments.")
+            raise self._raise("redis.set_repl() requires one argument." if self.e.state.compat.at_least("7.2")
+                              else "redis.set_repl() requires two arguments.")
         v = _lua_number(args[0])
         n = int(v) if v is not None else 0
         if n & ~3:

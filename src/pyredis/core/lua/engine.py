@@ -60,11 +60,16 @@ _DEEP_SLOTS = 200  # past this, the reply is handed to the encoder as Deep (no r
 
 
 # --- a running script ------------------------------------------------------------------------
+def _version_num(v: str) -> int:
+    a, b, c = (int(x) for x in v.split("."))
+    return (a << 16) | (b << 8) | c
+
+
 class ScriptRun:
     __slots__ = (
         "engine", "client", "name", "is_eval", "read_only", "t0", "threshold", "killed", "dirty",
         "ptr", "step", "deferred", "slice_start", "may_defer", "hook_yielded", "resp", "loading",
-        "saved", "marker", "argv", "capture", "kill_msg", "repl", "chain",
+        "saved", "marker", "argv", "capture", "kill_msg", "repl", "chain", "allow_oom",
     )
 
     def __init__(self, engine: LuaEngine, client, name: bytes, is_eval: bool, read_only: bool) -> None:
@@ -94,6 +99,9 @@ class ScriptRun:
         # the lua_States resumed, outermost first: the script's coroutine, then the pcall and
         # script-made coroutines it resumed (the running one last)
         self.chain: list[int] = []
+        # SCRIPT_ALLOW_OOM: a script or function declaring allow-oom runs denyoom commands
+        # even when the command began over maxmemory
+        self.allow_oom = False
 
 
 class LuaEngine:
@@ -118,11 +126,14 @@ class LuaEngine:
             **{k: lua_callable(f, self._log_bug) for k, f in self.api.callables().items()},
             b"version": state.compat.redis_version.encode(), b"version_num": state.compat.redis_version_num,
             b"libs": rt.table_from(lib_tables),
+            **({b"valkey_version": state.compat.valkey_version.encode(),
+                b"valkey_version_num": _version_num(state.compat.valkey_version)} if state.compat.valkey else {}),
         })
         # anchor(v): the same Lua value, held by a wrapper bound to the main lua_State (which
         # lives as long as the runtime) instead of the coroutine it was received in.
         self.anchor = rt.eval("function(v) return v end")
-        boot = rt.execute(_BOOT, pyt, kind.encode())
+        boot = self.boot = rt.execute(_BOOT, pyt, kind.encode(), self.state.compat.at_least("7.2"),
+                                         self.state.compat.at_least("7.4", "valkey-8.0"))
         self.lua_start, self.lua_compile, self.lua_set_keys = boot[b"start"], boot[b"compile"], boot[b"set_keys"]
         self.lua_set_loading, self.lua_classify, self.lua_pairs = boot[b"set_loading"], boot[b"classify"], boot[b"pairs_of"]
         self.G, self.lua_is_proxy, self.lua_rawset = boot[b"G"], boot[b"is_proxy"], boot[b"raw_set"]
@@ -150,6 +161,8 @@ class LuaEngine:
     def flush(self) -> None:
         """SCRIPT FLUSH: forget the cached scripts (globals are read-only, nothing else to reset)."""
         self.scripts.clear()
+        if self.state.compat.at_least("7.2"):
+            self.boot[b"reset_strings"]()
         self.rt.execute("collectgarbage()")
 
     def compile(self, body: bytes, chunkname: bytes):
@@ -160,11 +173,12 @@ class LuaEngine:
 
     # --- running -----------------------------------------------------------------------
     def run(self, c: Client, fn, keys: list[bytes], args: list[bytes], name: bytes, is_eval: bool,
-            read_only: bool, may_defer: bool = True):
+            read_only: bool, may_defer: bool = True, allow_oom: bool = False):
         """Run a compiled script / function for client c. Returns the reply, a Blocked marker
         (busy script continuing in the background), or raises CommandError."""
         state = self.state
         run = ScriptRun(self, c, name, is_eval, read_only)
+        run.allow_oom = allow_oom
         run.threshold = max(0, state.config["busy-reply-threshold"]) / 1000.0
         run.may_defer = (may_defer and not c.in_exec and state.scheduler is not None and not state.time_frozen)
         run.argv = c.argv
@@ -303,6 +317,8 @@ class LuaEngine:
             msg = b"ERR " + lua_tostring(err)
         if src is not None and line is not None:
             msg = msg + b" script: " + name + b", on " + src + b":" + b"%d" % line + b"."
+        if self.state.compat.at_least("7.2"):  # 7.2 sends the error as the script raised it
+            return msg
         return sanitize(msg)
 
     # --- Lua value -> reply -----------------------------------------------------------
@@ -468,7 +484,7 @@ class LuaEngine:
             return self.table_from({b"verbatim_string": self.table_from({b"format": b"txt", b"string": bytes(r)})})
         if t is float:
             return self.to_lua(Double(r), resp)
-        if isinstance(r, bytes):
+        if isinstance(r, (bytes, bytearray)):  # (a bytearray: a slice of a string changed in place)
             return bytes(r)
         if isinstance(r, (list, tuple)):
             return self.to_lua(list(r), resp)
