@@ -57,7 +57,10 @@ def rdb_chunks(state, functions: list[bytes] | None = None, aux_extra: dict[byte
         yield bytes([OP_SELECTDB]) + enc_len(db.id) + bytes([OP_RESIZEDB]) + enc_len(len(db.data)) + enc_len(len(expires))
         buf = []
         size = 0
+        delay = cfg["rdb-key-save-delay"]
         for key, value in db.data.items():
+            if delay:
+                debug_delay(delay)
             when = expires.get(key) if expires else None
             t, body = encode_object(value, cfg)
             rec = (bytes([OP_EXPIRETIME_MS]) + struct.pack("<q", when) if when is not None else b"") + bytes([t]) + enc_string(key, comp) + body
@@ -82,12 +85,17 @@ def temp_path(path: str, pid: int) -> str:
     return os.path.join(os.path.dirname(os.path.abspath(path)), f"temp-{pid}.rdb")
 
 
-def write_rdb_file(path: str, chunks, checksum: bool = True) -> int:
+AUTOSYNC_BYTES = 4 * 1024 * 1024  # REDIS_AUTOSYNC_BYTES: incremental fsync every 4 MB
+
+
+def write_rdb_file(path: str, chunks, checksum: bool = True, autosync: bool = False) -> int:
     """Write chunks + CRC to `path` atomically (temp file, fsync, rename). Returns bytes written.
-    A failed write (a full disk) removes its temporary file."""
+    A failed write (a full disk) removes its temporary file. autosync (rdb-save-incremental-fsync,
+    aof-rewrite-incremental-fsync): fsync every 4 MB on the way, as rioSetAutoSync."""
     tmp = temp_path(path, os.getpid())
     crc = 0
     n = 0
+    synced = 0
     try:
         with open(tmp, "wb") as f:
             for chunk in chunks:
@@ -95,6 +103,10 @@ def write_rdb_file(path: str, chunks, checksum: bool = True) -> int:
                     crc = crc64(chunk, crc)
                 f.write(chunk)
                 n += len(chunk)
+                if autosync and n - synced >= AUTOSYNC_BYTES:
+                    f.flush()
+                    os.fsync(f.fileno())
+                    synced = n
             f.write(struct.pack("<Q", crc if checksum else 0))
             f.flush()
             os.fsync(f.fileno())
@@ -110,7 +122,19 @@ def write_rdb_file(path: str, chunks, checksum: bool = True) -> int:
 
 
 def save(state, path: str, functions: list[bytes] | None = None) -> int:
-    return write_rdb_file(path, rdb_chunks(state, functions), state.config["rdbchecksum"])
+    cfg = state.config
+    return write_rdb_file(path, rdb_chunks(state, functions), cfg["rdbchecksum"], cfg["rdb-save-incremental-fsync"])
+
+
+def debug_delay(usec: int) -> None:
+    """debugDelay (rdb-key-save-delay, key-load-delay): sleep usec microseconds per key; a
+    negative value sleeps 1 microsecond once every -usec keys, on average."""
+    if usec < 0:
+        import random
+
+        usec = 1 if random.randrange(-usec) == 0 else 0
+    if usec:
+        time.sleep(usec / 1_000_000)
 
 
 def fsync_dir(d: str) -> None:
@@ -145,7 +169,10 @@ class RdbInfo:
         self.end = 0  # offset just past the checksum (where an AOF tail may continue)
 
 
-def load_bytes(data: bytes, state, source: str = "RDB", skip_expired: bool = True, empty_first: bool = True) -> RdbInfo:
+def load_bytes(data: bytes, state, source: str = "RDB", skip_expired: bool = True, empty_first: bool = True,
+               on_duplicate=None) -> RdbInfo:
+    """on_duplicate(db, key): a key the database already holds (DEBUG RELOAD NOFLUSH without
+    MERGE: Redis panics; it raises); None: the file's value replaces it (MERGE)."""
     info = RdbInfo()
     if len(data) < 9 or data[:5] != b"REDIS":
         raise RdbError(f"{source}: wrong signature trying to load DB from file")
@@ -163,6 +190,7 @@ def load_bytes(data: bytes, state, source: str = "RDB", skip_expired: bool = Tru
     db = state.dbs[0]
     now = state.clock.ms()
     expire_at: int | None = None
+    delay = cfg["key-load-delay"]
     while True:
         t = r.byte()
         if t == OP_EXPIRETIME_MS:
@@ -211,15 +239,22 @@ def load_bytes(data: bytes, state, source: str = "RDB", skip_expired: bool = Tru
         if expire_at is not None and skip_expired and expire_at <= now:
             info.expired_skipped += 1
         elif _nonempty(value):
+            if key in db.data:
+                if on_duplicate is not None:
+                    on_duplicate(db, key)
+                db.expires.pop(key, None)
             db.data[key] = value
             if expire_at is not None:
                 db.expires[key] = expire_at
             info.keys += 1
         expire_at = None
+        if delay:
+            debug_delay(delay)
     if info.version >= 5:
         stored = r.take(8)
         expect = struct.unpack("<Q", stored)[0]
-        if expect and cfg["rdbchecksum"] and crc64(data[: r.pos - 8]) != expect:
+        if (expect and cfg["rdbchecksum"] and not getattr(state, "skip_checksum_validation", False)
+                and crc64(data[: r.pos - 8]) != expect):
             raise RdbError(f"{source}: RDB CRC error (wrong checksum)")
     info.end = r.pos
     return info
