@@ -58,6 +58,7 @@ def _sec_server(state) -> list[tuple[str, Any]]:
     u = platform.uname()
     srv = state.server
     cron_hz = cfg["hz"]
+    hz = srv.hz if srv is not None else cron_hz  # dynamic-hz: the rate the cron runs at now
     return [
         ("redis_version", REDIS_VERSION),
         ("pyredis_version", __version__),
@@ -78,7 +79,7 @@ def _sec_server(state) -> list[tuple[str, Any]]:
         ("server_time_usec", int(now * 1_000_000)),
         ("uptime_in_seconds", uptime),
         ("uptime_in_days", uptime // 86400),
-        ("hz", cron_hz),
+        ("hz", hz),
         ("configured_hz", cron_hz),
         ("lru_clock", (int(now * 1000) // 1000) & ((1 << 24) - 1)),
         ("executable", os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else sys.executable),
@@ -274,8 +275,8 @@ def _sec_stats(state) -> list[tuple[str, Any]]:
         ("total_writes_processed", st.total_writes_processed),
         ("io_threaded_reads_processed", 0),
         ("io_threaded_writes_processed", 0),
-        ("reply_buffer_shrinks", 0),
-        ("reply_buffer_expands", 0),
+        ("reply_buffer_shrinks", state.stats.reply_buffer_shrinks),
+        ("reply_buffer_expands", state.stats.reply_buffer_expands),
     ]
 
 

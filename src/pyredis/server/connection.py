@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from ..core.blocking import Blocked
 from ..core.blocking import manager as blocking_manager
-from ..core.client import Client
+from ..core.client import Client, note_reply
 from ..core.dispatch import execute
 from ..errors import DENIED_PROTECTED_MODE
 from ..protocol.encoder import encode_into
@@ -198,6 +198,8 @@ class Connection(asyncio.Protocol):
             self.srv.request_shutdown()
 
     def _write(self, data: bytes) -> None:
+        if self.client is not None:
+            note_reply(self.client, len(data))
         if self.state.aof_buf or self.deferred is not None:
             # Replies leave only after the AOF has the writes they acknowledge; under
             # appendfsync always they also wait for the fsync shared by every client served
