@@ -118,6 +118,7 @@ class LuaEngine:
         pyt = rt.table_from({
             **{k: lua_callable(f, self._log_bug) for k, f in self.api.callables().items()},
             b"version": REDIS_VERSION.encode(), b"version_num": REDIS_VERSION_NUM,
+            b"deprecated_api": bool(state.config["lua-enable-deprecated-api"]),
             b"libs": rt.table_from(lib_tables),
         })
         # anchor(v): the same Lua value, held by a wrapper bound to the main lua_State (which
