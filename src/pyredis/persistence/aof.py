@@ -10,7 +10,7 @@ Manifest lines, as Redis writes them: `file <name> seq <n> type <b|h|i>` (b base
 i incremental). Loading replays the base, then every incr file in order.
 
 API:
-    m = Manifest.load(path) / Manifest.empty(); m.write(path) (atomic); m.base, m.incrs
+    m = Manifest.load(path) / Manifest.empty(); m.write(path) (atomic; ManifestWriteError: Redis's line); m.base, m.incrs
     encode_command(argv) -> bytes
     scan_commands(data, start) -> iterator of (argv, end_offset); raises AofFormatError(offset)
 """
@@ -65,6 +65,13 @@ class ManifestError(ValueError):
         if self.line is not None:
             out += [f"Reading the manifest file, at line {self.lineno}\n", f">>> '{self.line}'\n"]
         return out + [f"{self.msg}\n"]
+
+
+class ManifestWriteError(OSError):
+    """The manifest could not be written: str() is the line Redis logs (writeAofManifestFile)."""
+
+    def __str__(self) -> str:
+        return self.strerror
 
 
 class Manifest:
@@ -143,13 +150,33 @@ class Manifest:
         return "".join(lines)
 
     def write(self, path: str) -> None:
-        tmp = path + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(self.text())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        fsync_dir(os.path.dirname(os.path.abspath(path)))
+        """writeAofManifestFile: temp-<name> in the same folder, fsync, rename over the
+        manifest. ManifestWriteError (an OSError) carries the line Redis logs."""
+        folder, name = os.path.split(path)
+        tmp_name = f"temp-{name}"
+        tmp = os.path.join(folder, tmp_name)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_TRUNC | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise ManifestWriteError(e.errno, f"Can't open the AOF manifest file {tmp_name}: {e.strerror}") from None
+        try:
+            try:
+                os.write(fd, self.text().encode("utf-8", "surrogateescape"))
+            except OSError as e:
+                raise ManifestWriteError(
+                    e.errno, f"Error trying to write the temporary AOF manifest file {tmp_name}: {e.strerror}") from None
+            try:
+                os.fsync(fd)
+            except OSError as e:
+                raise ManifestWriteError(e.errno, f"Fail to fsync the temp AOF file {tmp_name}: {e.strerror}.") from None
+        finally:
+            os.close(fd)
+        try:
+            os.rename(tmp, path)
+        except OSError as e:
+            raise ManifestWriteError(e.errno, f"Error trying to rename the temporary AOF manifest file {tmp_name} "
+                                              f"into {name}: {e.strerror}") from None
+        fsync_dir(os.path.abspath(folder))
 
     def copy(self) -> Manifest:
         m = Manifest()

@@ -269,7 +269,11 @@ class AofWriter:
         manifest at once so that a crash during the rewrite still loads everything. Raises
         OSError when the file or the manifest cannot be written."""
         cfg = self.cfg
-        os.makedirs(paths.aof_dir(cfg), exist_ok=True)
+        try:
+            os.makedirs(paths.aof_dir(cfg), exist_ok=True)
+        except OSError as e:
+            self.log("warning", f"Can't open or create append-only dir {cfg['appenddirname']}: {e.strerror}")
+            raise
         if self.manifest is None:
             self.manifest = Manifest()
         self.selected_db = -1
@@ -290,7 +294,8 @@ class AofWriter:
                 raise
             try:
                 m.write(paths.manifest_path(cfg))
-            except OSError:
+            except OSError as e:
+                self.log("warning", str(e))
                 os.close(fd)
                 raise
             self.manifest = m
@@ -358,7 +363,7 @@ class AofWriter:
         try:
             m.write(paths.manifest_path(self.cfg))
         except OSError as e:
-            self.log("warning", f"Can't persist the AOF manifest: {e.strerror}")
+            self.log("warning", str(e))  # (writeAofManifestFile's line)
 
     def _set_fd(self, fd: int) -> None:
         old = self.fd

@@ -165,8 +165,7 @@ class Background:
         the new base to temp-rewriteaof-bg-<its pid>.aof in the data folder."""
         try:
             self.aof.begin_rewrite()
-        except OSError as e:
-            self.log("warning", f"Can't open or create append-only dir {self.cfg['appenddirname']}: {e.strerror}")
+        except OSError:  # (begin_rewrite logged why, as Redis)
             self.aof_last_rewrite_ok = False
             return False
         data_dir = paths.data_dir(self.cfg)

@@ -32,7 +32,7 @@ from ..errors import CommandError, PersistenceError
 from ..keyspace.expiry import no_lazy_expiry
 from ..protocol.replies import ErrorReply
 from . import paths
-from .aof import AofFormatError, AofInfo, Manifest, ManifestError, iter_commands
+from .aof import AofFormatError, AofInfo, Manifest, ManifestError, ManifestWriteError, iter_commands
 from .aof_writer import AofWriter
 
 
@@ -67,7 +67,10 @@ class Loader:
             self.log("notice", f"DB loaded from {source}: {time.time() - t0:.3f} seconds")
         if self.cfg["appendonly"]:
             self.aof.set_on(True)
-            self.aof.open_on_start()
+            try:
+                self.aof.open_on_start()
+            except ManifestWriteError as e:  # persistAofManifest failed: exit(1)
+                raise self._fail(str(e)) from None
         self.aof.delete_history()
         state.dirty = 0
 

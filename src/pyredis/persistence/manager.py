@@ -68,6 +68,8 @@ class Persistence:
         self.aof.child_active = lambda: bool(self.bg.child_pid)
         self.aof.rewrite_child = lambda: bool(self.bg.child_pid) and self.bg.child_type == "aof"
         self.cfg.on_apply(["appendonly"], self._appendonly_changed)
+        # updateAofAutoGCEnabled: turning the GC back on deletes the history files at once
+        self.cfg.on_apply(["aof-disable-auto-gc"], self.aof.delete_history)
 
     # --- what the server and the commands call ---------------------------------------------
     def load_on_startup(self) -> None:

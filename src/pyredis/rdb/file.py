@@ -163,6 +163,7 @@ class RdbInfo:
     def __init__(self) -> None:
         self.version = 0
         self.aux: dict[bytes, bytes] = {}
+        self.aux_at: list[tuple[bytes, bytes, int]] = []  # (field, value, offset just past it)
         self.keys = 0
         self.expired_skipped = 0
         self.functions: list[bytes] = []
@@ -221,6 +222,7 @@ def load_bytes(data: bytes, state, source: str = "RDB", skip_expired: bool = Tru
             k = r.string()
             v = r.string()
             info.aux[k] = v
+            info.aux_at.append((k, v, r.pos))
             continue
         if t == OP_MODULE_AUX:
             raise RdbError(f"{source}: module auxiliary data is not supported")
