@@ -232,6 +232,10 @@ class AofWriter:
         if m.base is None and not m.incrs:
             name = self._new_base_name(m)
             write_base(self.state, paths.aof_file(cfg, m.base))
+            if cfg["aof-timestamp-enabled"] and not cfg["aof-use-rdb-preamble"]:
+                # written in this process (not a child): its #TS is the current one, as Redis's
+                # genAofTimestampAnnotationIfNeeded(1) in rewriteAppendOnlyFileRio
+                self.cur_ts = int(time.time())
             self.log("notice", f"Creating AOF base file {name} on server start")
         if not m.incrs:
             self._new_incr_name(m)
