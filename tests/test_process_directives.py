@@ -376,3 +376,47 @@ def test_bind_at_startup(tmp_path, bind):
         finally:
             srv.stop()
     assert outcomes[0] == outcomes[1]
+
+
+def _reachable(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        return True
+    except OSError:
+        return False
+
+
+def test_config_set_port_rebinds_as_redis(tmp_path):
+    """updatePort: the listener moves to the new port (connections made before stay); a port
+    taken by another socket is refused and the old one kept; port 0 closes the TCP listener."""
+    busy = socket.create_server(("127.0.0.1", 0))
+    with Pair(tmp_path, "--unixsocket", "s.sock") as p:
+        admin = [RawClient("127.0.0.1", port) for port in p.ports]
+        try:
+            def both(*args):
+                a, b = (c.call(*args) for c in admin)
+                assert a == b, (args, a, b)
+                return a
+
+            assert both("CONFIG", "SET", "port", str(busy.getsockname()[1])).startswith(b"ERR CONFIG SET failed")
+            assert [_reachable(port) for port in p.ports] == [True, True]
+            news = [low_port() for _ in p.ports]
+            for c, new in zip(admin, news):
+                assert c.call("CONFIG", "SET", "port", str(new)) == b"OK"
+                assert c.call("CONFIG", "GET", "port") == [b"port", str(new).encode()]
+            assert [_reachable(port) for port in p.ports] == [False, False]
+            assert [_reachable(port) for port in news] == [True, True]
+            both("PING")  # the connection made on the old port stays
+            both("CONFIG", "SET", "port", "0")
+            assert [_reachable(port) for port in news] == [False, False]
+            both("CONFIG", "GET", "port")
+            for c, port in zip(admin, p.ports):
+                assert c.call("CONFIG", "SET", "port", str(port)) == b"OK"
+            assert [_reachable(port) for port in p.ports] == [True, True]
+            logs = [[ln.split(" # ", 1)[1] for ln in s.output().splitlines() if " # " in ln and "port" in ln.lower()]
+                    for s in p.servers]
+            assert [ln for ln in logs[0] if "Could not create" in ln] == [ln for ln in logs[1] if "Could not create" in ln]
+        finally:
+            for c in admin:
+                c.close()
+            busy.close()
