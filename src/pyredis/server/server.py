@@ -76,6 +76,7 @@ NOT_IMPLEMENTED: dict[str, str] = {
     "watchdog-period": "pyredis has no software watchdog",
     "loading-process-events-interval-bytes": "pyredis serves no client while it loads its data",
     "ignore-warnings": "pyredis emits none of the warnings it silences",
+    "bind-source-addr": "pyredis makes none of the outgoing connections it binds: replication, cluster bus",
 }
 
 # listenToPort: errors that skip a bind address (any address: this machine lacks the family)
