@@ -151,7 +151,7 @@ def test_debug_loadaof_without_an_aof_exits(tmp_path):
         for port in p.ports:
             c = RawClient("127.0.0.1", port)
             try:
-                c.call("DEBUG", "LOADAOF")
+                c.call("DEBUG", "LOADAOF", "extra")  # (arguments after it are ignored)
             except ConnectionError:
                 pass
             c.close()
@@ -253,6 +253,12 @@ def test_debug_set_disable_deny_scripts(both):
 
 
 def test_debug_small_subcommands(both):
+    for args in (("HSET", "h", "f", "v"), ("RPUSH", "l", "x"), ("SADD", "s", "1"), ("SET", "str", "v")):
+        both.check(*args)
+    for args in (("LISTPACK", "h"), ("LISTPACK", "l"), ("LISTPACK", "s"), ("LISTPACK", "str"), ("LISTPACK", "nokey"),
+                 ("LISTPACK",), ("MALLCTL", "x"), ("MALLCTL", "x", "y"), ("MALLCTL", "x", "1", "2"), ("MALLCTL",),
+                 ("MALLCTL-STR", "x", "y"), ("MALLCTL-STR",)):
+        both.check("DEBUG", *args)
     for args in (("QUICKLIST-PACKED-THRESHOLD", "1k"), ("QUICKLIST-PACKED-THRESHOLD", "5gb"),
                  ("QUICKLIST-PACKED-THRESHOLD", "abc"), ("QUICKLIST-PACKED-THRESHOLD", "-1"),
                  ("QUICKLIST-PACKED-THRESHOLD", "0"), ("CONFIG-REWRITE-FORCE-ALL",), ("STRUCTSIZE",),

@@ -378,7 +378,7 @@ def _debug_reload(ctx: Client, *opts: bytes):
     return OK
 
 
-def _debug_loadaof(ctx: Client):
+def _debug_loadaof(ctx: Client, *_ignored: bytes):  # (extra arguments ignored, as Redis)
     """DEBUG LOADAOF: the AOF flushed, then loaded back in place of the dataset."""
     p = ctx.server.persistence
     if p is None:
@@ -482,11 +482,11 @@ def _debug_structsize(ctx: Client):
     return b"bits:64 robj:16 dictentry:24 sdshdr5:1 sdshdr8:3 sdshdr16:5 sdshdr32:9 sdshdr64:17 "
 
 
-def _debug_assert(ctx: Client):
+def _debug_assert(ctx: Client, *_ignored: bytes):
     _panic(ctx, "=== ASSERTION FAILED ===: '1 == 2' is not true (DEBUG ASSERT)")
 
 
-def _debug_oom(ctx: Client):
+def _debug_oom(ctx: Client, *_ignored: bytes):
     """zmalloc's out-of-memory handler: a line on stderr, then abort()."""
     import sys
 
@@ -511,13 +511,13 @@ def _debug_digest_value(ctx: Client, *keys: bytes):
     return out
 
 
-def _debug_segfault(ctx: Client):
+def _debug_segfault(ctx: Client, *_ignored: bytes):
     import ctypes
 
     ctypes.string_at(0)  # a read of address 0: SIGSEGV, and the crash report in the log
 
 
-def _debug_panic(ctx: Client):
+def _debug_panic(ctx: Client, *_ignored: bytes):
     _panic(ctx, "DEBUG PANIC called at Unix time %d" % int(time.time()))
 
 
@@ -542,6 +542,32 @@ def _debug_sdslen(ctx: Client, key: bytes):
         raise CommandError("ERR Not an sds encoded string.")
     return Simple(("key_sds_len:%d, key_sds_avail:0, key_zmalloc: %d, val_sds_len:%d, val_sds_avail:0, "
                    "val_zmalloc: %d" % (len(key), len(key) + 9, len(v), len(v) + 9)).encode())
+
+
+def _debug_listpack(ctx: Client, key: bytes):
+    """DEBUG LISTPACK <key>: Redis prints the listpack to its stdout (lpRepr); pyredis keeps
+    no listpack to print and answers as Redis does."""
+    v = ctx.db.lookup(key)
+    if v is None:
+        raise CommandError(NO_SUCH_KEY)
+    if value_encoding(v, ctx.server.config) != b"listpack":
+        raise CommandError("ERR Not a listpack encoded object.")
+    return Simple(b"Listpack structure printed on stdout")
+
+
+def _debug_mallctl(ctx: Client, key: bytes, *values: bytes):
+    """DEBUG MALLCTL <key> [value]: jemalloc's mallctl; pyredis has no jemalloc, so every key
+    is unknown (mallctl's ENOENT), after the value is read as an integer."""
+    from ..util import string2ll
+
+    if values and string2ll(values[0]) is None:
+        raise CommandError("ERR value is not an integer or out of range")
+    raise CommandError("ERR No such file or directory")
+
+
+def _debug_mallctl_str(ctx: Client, *_args: bytes):
+    """DEBUG MALLCTL-STR <key> [value]: as MALLCTL, with a string value."""
+    raise CommandError("ERR No such file or directory")
 
 
 # --- DEBUG CLOCK: time control for tests (pyredis's own; redis-server has no such subcommand) ---
@@ -638,6 +664,9 @@ _SUBCOMMANDS: dict[bytes, tuple[int, int | None, Callable[..., Any]]] = {
     b"PANIC": (0, None, _debug_panic),
     b"STRINGMATCH-TEST": (0, 0, _debug_stringmatch_test),
     b"SDSLEN": (1, 1, _debug_sdslen),
+    b"LISTPACK": (1, 1, _debug_listpack),
+    b"MALLCTL": (1, None, _debug_mallctl),
+    b"MALLCTL-STR": (1, None, _debug_mallctl_str),
     b"CLOCK": (0, None, debug_clock),  # pyredis's own: checks its arguments itself; not in DEBUG HELP
 }
 
