@@ -71,64 +71,55 @@ def slowlog_help(ctx: Client):
     return help_reply(_SLOWLOG_HELP)
 
 
-# --- LATENCY: the latency monitor (core/latency.py: events over latency-monitor-threshold) -----
+# --- LATENCY (minimal: the latency monitor never records, as with threshold 0) --------------
 container("LATENCY", group="server", summary="A container for latency diagnostics commands", since="2.8.13")
+
+_LATENCY_DOCTOR_OFF = (
+    "I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use "
+    "\"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. If we weren't in a deep "
+    "space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n"
+)
+_LATENCY_DOCTOR_IDLE = (
+    "Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest "
+    "bit. I honestly think you ought to sleep better tonight.\n"
+)
+
 
 @command("LATENCY|LATEST", arity=2, flags="admin noscript loading stale", group="server", since="2.8.13",
          complexity="O(1)")
 def latency_latest(ctx: Client):
     """Returns the latest latency samples for all events."""
-    return [[name.encode(), *series.last(), series.max] for name, series in ctx.server.latency_events.items()]
+    return []
 
 
 @command("LATENCY|HISTORY", arity=3, flags="admin noscript loading stale", group="server", since="2.8.13",
          complexity="O(1)")
 def latency_history(ctx: Client, event: bytes):
     """Returns timestamp-latency samples for an event."""
-    series = ctx.server.latency_events.get(event.decode("utf-8", "surrogateescape"))
-    return series.history() if series is not None else []
+    return []
 
 
 @command("LATENCY|RESET", arity=-2, flags="admin noscript loading stale", group="server", since="2.8.13",
          complexity="O(1)")
 def latency_reset(ctx: Client, *events: bytes):
     """Resets the latency data for one or more events."""
-    table = ctx.server.latency_events
-    if not events:
-        n = len(table)
-        table.clear()
-        return n
-    n = 0
-    for e in events:
-        if table.pop(e.decode("utf-8", "surrogateescape"), None) is not None:
-            n += 1
-    return n
+    return 0
 
 
 @command("LATENCY|GRAPH", arity=3, flags="admin noscript loading stale", group="server", since="2.8.13",
          complexity="O(1)")
 def latency_graph(ctx: Client, event: bytes):
     """Returns a latency graph for an event."""
-    import time
-
-    from ..core.latency import graph
-
-    name = event.decode("utf-8", "surrogateescape")
-    series = ctx.server.latency_events.get(name)
-    if series is None:
-        raise CommandError("ERR No samples available for event '%s'" % name)
-    return Verbatim(graph(name, series, int(time.time())).encode("utf-8", "surrogateescape"))
+    raise CommandError("ERR No samples available for event '%s'" % event.decode("utf-8", "replace"))
 
 
 @command("LATENCY|DOCTOR", arity=2, flags="admin noscript loading stale", group="server", since="2.8.13",
          complexity="O(1)")
 def latency_doctor(ctx: Client):
     """Returns a human-readable latency analysis report."""
-    import time
-
-    from ..core.latency import doctor
-
-    return Verbatim(doctor(ctx.server, int(time.time())).encode())
+    if ctx.server.config["latency-monitor-threshold"] == 0:
+        return Verbatim(_LATENCY_DOCTOR_OFF.encode())
+    return Verbatim(_LATENCY_DOCTOR_IDLE.encode())
 
 
 @command("LATENCY|HISTOGRAM", arity=-2, flags="admin noscript loading stale", group="server", since="7.0.0",

@@ -399,10 +399,6 @@ def served_after(c: Client, marker: Blocked, usec: int) -> None:
         from .latency import record
 
         record(spec, total)
-    if usec >= state.latency_monitor_us:  # the serving's own time: "command-unblocking"
-        from .latency import add_sample_if_needed
-
-        add_sample_if_needed(state, "command-unblocking", usec // 1000)
     if total >= state.slowlog_threshold >= 0:
         state.slowlog_push(c, spec, marker.argv, total)
 

@@ -328,10 +328,6 @@ def call(c: Client, spec: CommandSpec, argv: list[bytes]):
     else:
         if dur >= server.slowlog_threshold >= 0:
             server.slowlog_push(c, spec, argv, dur)
-        if dur >= server.latency_monitor_us:  # latencyAddSampleIfNeeded (ms)
-            from .latency import add_sample_if_needed
-
-            add_sample_if_needed(server, "fast-command" if spec.fast else "command", dur // 1000)
         if server.latency_tracking:  # updateCommandLatencyHistogram (core/latency.record, inlined)
             h = spec.latency
             if h is None:

@@ -151,12 +151,6 @@ class ServerState:
         # latency-tracking: each command's durations (core/latency.py; INFO latencystats)
         self.latency_tracking = self.config["latency-tracking"]
         self.config.on_change("latency-tracking", lambda v: setattr(self, "latency_tracking", v))
-        # the latency monitor (LATENCY LATEST/HISTORY): events at or over latency-monitor-threshold;
-        # latency_monitor_us is the smallest command duration (us) that may be one (dispatch's test)
-        self.latency_events: dict = {}
-        self.latency_monitor_us = 0
-        self._set_latency_monitor(self.config["latency-monitor-threshold"])
-        self.config.on_change("latency-monitor-threshold", self._set_latency_monitor)
         self.active_expire_enabled = True  # DEBUG SET-ACTIVE-EXPIRE
         self.monitors: list = []  # clients in MONITOR mode (commands/slowlog.py feeds them)
         # Set by persistence/manager.py; None when no persistence is attached (tools, unit tests).
@@ -251,9 +245,6 @@ class ServerState:
                                  c.addr.encode(), c.name))
         self.slowlog_next_id += 1
         self._trim_slowlog(self.config["slowlog-max-len"])
-
-    def _set_latency_monitor(self, ms: int) -> None:
-        self.latency_monitor_us = ms * 1000 if ms > 0 else 1 << 62
 
     def _trim_slowlog(self, maxlen: int) -> None:
         while len(self.slowlog) > maxlen:
