@@ -76,7 +76,6 @@ def config_resetstat(ctx: Client):
     state.stats.reset()
     for spec in all_specs():
         spec.calls = spec.usec = spec.rejected_calls = spec.failed_calls = 0
-        spec.latency = None
     metrics(state).reset()
     return OK
 

@@ -328,22 +328,6 @@ def _sec_commandstats(state) -> list[tuple[str, Any]]:
     return out
 
 
-def _sec_latencystats(state) -> list[tuple[str, Any]]:
-    """genRedisInfoStringLatencyStats: the configured percentiles of each command's latency
-    histogram (latency-tracking), in microseconds."""
-    if not state.latency_tracking:
-        return []
-    from ..core.latency import percentile, percentile_label
-
-    pcts = state.config["latency-tracking-info-percentiles"]
-    out = []
-    for spec in all_specs():
-        if spec.latency:
-            out.append((f"latency_percentiles_usec_{spec.fullname}",
-                        ",".join(f"p{percentile_label(p)}={percentile(spec.latency, p):.3f}" for p in pcts)))
-    return out
-
-
 def _sec_errorstats(state) -> list[tuple[str, Any]]:
     return [(f"errorstat_{k}", f"count={v}") for k, v in state.stats.errorstats.items()]
 
@@ -373,7 +357,7 @@ _SECTIONS = {
     "server": _sec_server, "clients": _sec_clients, "memory": _sec_memory,
     "persistence": _sec_persistence, "stats": _sec_stats, "replication": _sec_replication,
     "cpu": _sec_cpu, "modules": lambda s: [], "commandstats": _sec_commandstats,
-    "errorstats": _sec_errorstats, "latencystats": _sec_latencystats,
+    "errorstats": _sec_errorstats, "latencystats": lambda s: [],
     "cluster": lambda s: [("cluster_enabled", 0)], "keyspace": _sec_keyspace,
 }
 

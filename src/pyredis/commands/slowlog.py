@@ -126,31 +126,7 @@ def latency_doctor(ctx: Client):
          complexity="O(N) where N is the number of commands with latency information being retrieved.")
 def latency_histogram(ctx: Client, *names: bytes):
     """Returns the cumulative distribution of latencies of a subset or all commands."""
-    from ..core.latency import cdf
-    from ..core.spec import all_specs, lookup
-    from ..protocol.replies import MapPairs
-
-    def lookup_fullname(name: bytes):  # lookupCommandBySds: "config|get" too
-        parts = name.split(b"|")
-        spec = lookup(parts[0]) if len(parts) <= 2 else None
-        if spec is not None and len(parts) == 2:
-            spec = spec.subcommands.get(parts[1].lower())
-        return spec
-
-    def entry(spec) -> dict:
-        return {b"calls": sum(spec.latency.values()), b"histogram_usec": dict(cdf(spec.latency))}
-
-    if not names:  # latencyAllCommandsFillCDF
-        return {spec.name_bytes: entry(spec) for spec in all_specs() if spec.latency}
-    out: list = []  # latencySpecificCommandsFillCDF: a name given twice answers twice
-    for name in names:
-        spec = lookup_fullname(name)
-        if spec is None:
-            continue
-        for s in (spec, *spec.subcommands.values()):
-            if s.latency:
-                out += [s.name_bytes, entry(s)]
-    return MapPairs(out)
+    return {}
 
 
 _LATENCY_HELP = [

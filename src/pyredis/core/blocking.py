@@ -395,10 +395,6 @@ def served_after(c: Client, marker: Blocked, usec: int) -> None:
     total = marker.usec + usec
     spec.usec += total
     state = c.server
-    if state.latency_tracking:
-        from .latency import record
-
-        record(spec, total)
     if total >= state.slowlog_threshold >= 0:
         state.slowlog_push(c, spec, marker.argv, total)
 

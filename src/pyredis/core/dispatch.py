@@ -325,14 +325,8 @@ def call(c: Client, spec: CommandSpec, argv: list[bytes]):
     # a command that blocked is logged when it is served (blocking.served_after)
     if type(reply) is Blocked:
         reply.spec, reply.argv, reply.usec, reply.t0 = spec, argv, dur, t0
-    else:
-        if dur >= server.slowlog_threshold >= 0:
-            server.slowlog_push(c, spec, argv, dur)
-        if server.latency_tracking:  # updateCommandLatencyHistogram (core/latency.record, inlined)
-            h = spec.latency
-            if h is None:
-                h = spec.latency = {}
-            h[dur] = h.get(dur, 0) + 1
+    elif dur >= server.slowlog_threshold >= 0:
+        server.slowlog_push(c, spec, argv, dur)
     # monitor
     if server.monitors:
         from .monitor import feed

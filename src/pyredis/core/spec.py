@@ -52,7 +52,7 @@ class CommandSpec:
         "acl", "group", "summary", "subcommands", "parent", "getkeys", "since", "complexity",
         "write", "readonly", "denyoom", "noscript", "no_auth", "loading", "stale", "fast",
         "blocking", "admin", "pubsub", "no_multi", "allow_busy", "may_replicate",
-        "calls", "usec", "rejected_calls", "failed_calls", "latency", "id", "name_bytes", "argskip", "protected_by",
+        "calls", "usec", "rejected_calls", "failed_calls", "id", "name_bytes", "argskip", "protected_by",
     )
 
     def __init__(self, fullname: str, handler: Callable[..., Any] | None, arity: int, flags: str,
@@ -106,7 +106,6 @@ class CommandSpec:
             raise ValueError(f"{fullname}: unknown ACL categories {unknown}")
         self.acl = [c for c in ACL_ORDER if c in cats]
         self.calls = self.usec = self.rejected_calls = self.failed_calls = 0
-        self.latency: dict[int, int] | None = None  # latency-tracking: {usec: count} (core/latency.py)
         self.id = 0
 
     def __repr__(self) -> str:

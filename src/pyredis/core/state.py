@@ -148,9 +148,6 @@ class ServerState:
         self.slowlog_threshold = self.config["slowlog-log-slower-than"]
         self.config.on_change("slowlog-log-slower-than", lambda v: setattr(self, "slowlog_threshold", v))
         self.config.on_change("slowlog-max-len", self._trim_slowlog)
-        # latency-tracking: each command's durations (core/latency.py; INFO latencystats)
-        self.latency_tracking = self.config["latency-tracking"]
-        self.config.on_change("latency-tracking", lambda v: setattr(self, "latency_tracking", v))
         self.active_expire_enabled = True  # DEBUG SET-ACTIVE-EXPIRE
         self.monitors: list = []  # clients in MONITOR mode (commands/slowlog.py feeds them)
         # Set by persistence/manager.py; None when no persistence is attached (tools, unit tests).
