@@ -11,7 +11,8 @@ from functools import lru_cache
 
 from .protocol.parser import sdssplitargs, string2ll
 
-__all__ = ["parse_cpulist", "set_affinity", "glob_match", "string2ll", "parse_double", "compile_glob", "sdscatrepr", "sdssplitargs", "sdssplitargs_str"]
+__all__ = ["parse_cpulist", "set_affinity", "glob_match", "string2ll", "parse_double", "compile_glob", "sdscatrepr",
+           "sdssplitargs", "sdssplitargs_str", "lp_backlen_size"]
 
 
 def _lower(c: int) -> int:
@@ -235,3 +236,16 @@ def set_affinity(text: str, tid: int = 0) -> None:
         os.sched_setaffinity(tid, cpus)
     except OSError:
         pass
+
+
+def lp_backlen_size(n: int) -> int:
+    """The bytes a listpack entry's back-length takes for an entry of n bytes (lpEncodeBacklen)."""
+    if n <= 127:
+        return 1
+    if n < 16383:
+        return 2
+    if n < 2097151:
+        return 3
+    if n < 268435455:
+        return 4
+    return 5

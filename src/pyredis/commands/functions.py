@@ -19,7 +19,7 @@ from ..core.spec import command, container
 from ..errors import BAD_PAYLOAD, BUSY_EVAL, SCRIPT_WRITE_IN_RO, CommandError
 from ..protocol.replies import OK, SetReply, Simple
 from ..util import glob_match
-from .scripting import keys_and_args, kill_script, numkeys_keys
+from .scripting import check_script_oom, keys_and_args, kill_script, numkeys_keys
 
 
 def _subcommand_syntax(ctx: Client) -> CommandError:
@@ -273,7 +273,10 @@ def _fcall(ctx: Client, name: bytes, numkeys: bytes, rest: tuple, ro: bool):
     no_writes = "no-writes" in fi.flags
     if ro and not no_writes:
         raise CommandError(SCRIPT_WRITE_IN_RO)
-    return function_engine(ctx.server).run(ctx, fi.fn, keys, args, fi.name, False, ro or no_writes)
+    allow_oom = "allow-oom" in fi.flags
+    check_script_oom(ctx, no_writes or allow_oom)
+    return function_engine(ctx.server).run(ctx, fi.fn, keys, args, fi.name, False, ro or no_writes,
+                                           allow_oom=allow_oom)
 
 
 _FCALL_FLAGS = "noscript stale skip_monitor no_mandatory_keys"

@@ -6,12 +6,13 @@ from __future__ import annotations
 from ..core.args import to_int
 from ..core.client import Client
 from ..core.monitor import feed_now
-from ..core.lua import current_run, engine, sha1hex
+from ..core.lua import FLAG_ALLOW_OOM, FLAG_NO_WRITES, current_run, engine, parse_shebang, sha1hex
+from ..errors import OOM_SCRIPT
 from ..errors import BUSY_FUNCTION as _BUSY_FUNCTION
 from ..core.spec import command, container
 from ..errors import NOT_INTEGER, SCRIPT_WRITE_IN_RO, TOO_MANY_KEYS, CommandError
 from ..protocol.replies import OK, Simple
-from ..util import sdssplitargs, string2ll
+from ..util import string2ll
 
 NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL."
 UNKILLABLE = ("UNKILLABLE Sorry the script already executed write commands against the dataset. "
@@ -19,8 +20,6 @@ UNKILLABLE = ("UNKILLABLE Sorry the script already executed write commands again
               "the SHUTDOWN NOSAVE command.")
 NOTBUSY = "NOTBUSY No scripts in execution right now."
 
-SCRIPT_FLAGS = {"no-writes": 1, "allow-oom": 2, "allow-stale": 4, "no-cluster": 8, "allow-cross-slot-keys": 16}
-FLAG_NO_WRITES = 1
 
 
 class ScriptEntry:
@@ -53,40 +52,13 @@ def keys_and_args(numkeys: bytes, rest: tuple, bad: str = NOT_INTEGER):
     return list(rest[:n]), list(rest[n:])
 
 
-def _shebang(body: bytes):
-    """evalExtractShebangFlags: (flags, compat mode, offset of the code)."""
-    if not body.startswith(b"#!"):
-        return 0, True, 0
-    end = body.find(b"\n")
-    if end < 0:
-        raise CommandError("ERR Invalid script shebang")
-    parts = sdssplitargs(body[:end])
-    if not parts:
-        raise CommandError("ERR Invalid engine in script shebang")
-    if parts[0] != b"#!lua":
-        raise CommandError(b"ERR Unexpected engine in script shebang: " + parts[0])
-    flags = 0
-    for p in parts[1:]:
-        if p.startswith(b"flags="):
-            for f in p[6:].split(b","):
-                if not f and p[6:] == b"":
-                    continue
-                v = SCRIPT_FLAGS.get(f.decode("latin-1"))
-                if v is None:
-                    raise CommandError(b"ERR Unexpected flag in script shebang: " + f)
-                flags |= v
-        else:
-            raise CommandError(b"ERR Unknown lua shebang option: " + p)
-    return flags, False, end
-
-
 def load_script(ctx: Client, body: bytes) -> tuple[bytes, ScriptEntry]:
     eng = engine(ctx.server)
     sha = sha1hex(body)
     entry = eng.scripts.get(sha)
     if entry is not None:
         return sha, entry
-    flags, compat, off = _shebang(body)
+    flags, compat, off = parse_shebang(body)
     fn, err = eng.compile(body[off:] if off else body, b"@user_script")
     if fn is None:
         raise CommandError(b"ERR Error compiling script (new function): " + err.replace(b"\r", b" ").replace(b"\n", b" "))
@@ -98,13 +70,24 @@ def load_script(ctx: Client, body: bytes) -> tuple[bytes, ScriptEntry]:
 def _run(ctx: Client, sha: bytes, entry: ScriptEntry, numkeys: bytes, rest: tuple, ro: bool):
     keys, args = keys_and_args(numkeys, rest)
     read_only = ro
+    allow_oom = False
     if not entry.compat:
         if not entry.flags & FLAG_NO_WRITES:
             if ro:
                 raise CommandError(SCRIPT_WRITE_IN_RO)
         else:
             read_only = True
-    return engine(ctx.server).run(ctx, entry.fn, keys, args, sha, True, read_only)
+        check_script_oom(ctx, entry.flags & (FLAG_ALLOW_OOM | FLAG_NO_WRITES))
+        allow_oom = bool(entry.flags & FLAG_ALLOW_OOM)
+    return engine(ctx.server).run(ctx, entry.fn, keys, args, sha, True, read_only, allow_oom=allow_oom)
+
+
+def check_script_oom(ctx: Client, allowed: int) -> None:
+    """scriptPrepareForRun: a script with flags that declares neither allow-oom nor no-writes
+    does not start while the command began over maxmemory (dispatch's oom step)."""
+    state = ctx.server
+    if state.pre_command_oom and state.config["maxmemory"] and not allowed:
+        raise CommandError(OOM_SCRIPT)
 
 
 def _eval(ctx: Client, body: bytes, numkeys: bytes, rest: tuple, ro: bool):

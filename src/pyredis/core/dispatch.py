@@ -9,7 +9,7 @@ The steps, in Redis 7.0's order (each one a function below, named after what it 
     no_multi    a command MULTI cannot queue (inside MULTI)
   --- the rare steps: skipped with one test while state.gates is 0 ---
     acl         NOPERM                                  (GATE_ACL: core/acl.py, while some user is restricted)
-    oom         -OOM ... maxmemory                       (GATE_OOM: the memory work fills it)
+    oom         -OOM ... maxmemory: evict, refuse denyoom (GATE_OOM: maxmemory set; core/evict.py)
     misconf     -MISCONF: a failed save or AOF write     (GATE_DISK: state.disk_error)
     readonly    -READONLY on a read-only replica         (GATE_READONLY: replication)
   ---
@@ -17,7 +17,7 @@ The steps, in Redis 7.0's order (each one a function below, named after what it 
   --- rare again ---
     loading     -LOADING while the dataset loads         (GATE_LOADING)
     busy        -BUSY while a script runs too long        (GATE_BUSY: state.busy_script)
-    pause       CLIENT PAUSE holds the client             (GATE_PAUSE: the clients work fills it)
+    pause       CLIENT PAUSE holds the client             (GATE_PAUSE: state.pause, core/pause.py)
   ---
     queue       inside MULTI: +QUEUED
     call        the handler, then the after-call effects (call() below)
@@ -26,8 +26,9 @@ A gate that is off costs nothing but the `state.gates` test: subsystems switch t
 state.set_gate(bit, on) and keep what the step reads on the ServerState (no process-global
 tables: two servers in one process do not see each other's gates).
 
-After the call, in one place and in this order: command stats, slowlog (the argv as the
-client sent it), MONITOR (core/monitor.py), client-side-caching bookkeeping, propagation
+After the call, in one place and in this order: command stats, the latency monitor's command
+event and the command's latency histogram (core/latency.py), slowlog (the argv as the client
+sent it), MONITOR (core/monitor.py), client-side-caching bookkeeping, propagation
 (core/propagate.py: the effects of the call, MULTI/EXEC-wrapped once), then serving the
 clients blocked on keys this command wrote.
 
@@ -53,6 +54,7 @@ from ..errors import (
 from ..protocol.replies import QUEUED, ErrorReply
 from .blocking import Blocked
 from .client import Client
+from .evict import SCRIPT_COMMANDS, denyoom
 from .spec import TABLE, CommandSpec
 from .transactions import exec_abort_reply
 
@@ -128,13 +130,12 @@ def resolve(argv: list[bytes], table: dict[bytes, CommandSpec] | None = None) ->
 def execute(c: Client, argv: list[bytes]):
     # lookup + arity, the common case (a known top-level command) inlined: this is the hot path
     state = c.server
-    spelling = state.spelling  # exact spellings of this server's table (spec.SPELLINGS)
-    spec = spelling.get(argv[0])
+    spec = state.spelling.get(argv[0])  # exact spellings of this server's table (spec.SPELLINGS)
     if spec is None:
         table = state.commands  # None unless rename-command: then this server's own table
         spec = (TABLE if table is None else table).get(argv[0].lower())
-        if spec is not None and len(spelling) < 4096:
-            spelling[argv[0]] = spec
+        if spec is not None and len(state.spelling) < 4096:
+            state.spelling[argv[0]] = spec
     if spec is None or spec.subcommands:
         spec = resolve(argv, state.commands)
         if type(spec) is CommandError:
@@ -157,6 +158,8 @@ def execute(c: Client, argv: list[bytes]):
         err = gated(c, spec, argv, state.gates)
         if err is not None:
             return reject(c, err, spec)
+        if state.gates & GATE_PAUSE and state.pause.holds(c, spec, argv):  # pause
+            return state.pause.hold(c, argv)
     # pubsub
     elif (c.subscriptions or c.psubscriptions or c.ssubscriptions) and c.resp == 2:
         err = pubsub_refusal(spec)
@@ -164,7 +167,13 @@ def execute(c: Client, argv: list[bytes]):
             return reject(c, err, spec)
     # queue (a transaction already doomed keeps nothing, as Redis's queueMultiCommand)
     if multi is not None and spec.name_bytes not in _MULTI_IMMEDIATE:
+        if not multi:
+            c.multi_denyoom = False
         if not c.multi_error and not c.dirty_cas:
+            # mstate.cmd_flags: EXEC is denyoom if a command was when queued (a script's flags
+            # as known then)
+            if not c.multi_denyoom and (spec.denyoom or spec.name_bytes in SCRIPT_COMMANDS):
+                c.multi_denyoom = denyoom(state, spec, argv)
             multi.append((spec, argv))
         return QUEUED
     reply = call(c, spec, argv)
@@ -271,7 +280,10 @@ def gates_before_pubsub(c: Client, spec: CommandSpec, gates: int, argv: list[byt
         err = state.acl.check(c, spec, argv)
         if err is not None:
             return err
-    # oom (GATE_OOM) comes next, when the memory work adds it
+    if gates & GATE_OOM:  # oom
+        err = state.evictor.oom_check(c, spec, argv)
+        if err is not None:
+            return err
     if gates & GATE_DISK and (spec.write or spec.name_bytes == b"ping"):  # misconf
         err = state.disk_error()
         if err is not None:
@@ -321,12 +333,19 @@ def call(c: Client, spec: CommandSpec, argv: list[bytes]):
     spec.usec += dur
     spec.calls += 1
     server.stats.total_commands_processed += 1
+    # latency monitor: the command / fast-command event (core/latency.py)
+    if server.latency_us and dur >= server.latency_us:
+        server.latency.add("fast-command" if spec.fast else "command", dur // 1000)
     # slowlog: the arguments as the client sent them (propagation may rewrite, argv stays);
-    # a command that blocked is logged when it is served (blocking.served_after)
-    if type(reply) is Blocked:
+    # a command that blocked is logged when it is served (blocking.served_after), and its
+    # latency histogram gets it then too
+    if spec.may_block and type(reply) is Blocked:
         reply.spec, reply.argv, reply.usec, reply.t0 = spec, argv, dur, t0
-    elif dur >= server.slowlog_threshold >= 0:
-        server.slowlog_push(c, spec, argv, dur)
+    else:
+        if server.latency_tracking:
+            spec.lat.append(dur)
+        if dur >= server.slowlog_threshold >= 0:
+            server.slowlog_push(c, spec, argv, dur)
     # monitor
     if server.monitors:
         from .monitor import feed

@@ -53,6 +53,7 @@ class CommandSpec:
         "write", "readonly", "denyoom", "noscript", "no_auth", "loading", "stale", "fast",
         "blocking", "admin", "pubsub", "no_multi", "allow_busy", "may_replicate",
         "calls", "usec", "rejected_calls", "failed_calls", "id", "name_bytes", "argskip", "protected_by",
+        "lat", "hist", "may_block",
     )
 
     def __init__(self, fullname: str, handler: Callable[..., Any] | None, arity: int, flags: str,
@@ -84,6 +85,9 @@ class CommandSpec:
         for f in ("write", "readonly", "denyoom", "noscript", "no_auth", "loading", "stale",
                   "fast", "blocking", "admin", "pubsub", "no_multi", "allow_busy", "may_replicate"):
             setattr(self, f, f in flag_set)
+        # May its handler return a Blocked marker (dispatch.call stamps it for the slowlog):
+        # Redis's blocking commands, WAIT/WAITAOF, and scripts (a busy script is deferred)
+        self.may_block = self.blocking or self.fullname in MAY_BLOCK
         cats = set(acl.split()) if acl is not None else ({GROUP_ACL[group]} if group in GROUP_ACL else set())
         cats = {c.lstrip("@") for c in cats}
         # setImplicitACLCategories
@@ -106,6 +110,9 @@ class CommandSpec:
             raise ValueError(f"{fullname}: unknown ACL categories {unknown}")
         self.acl = [c for c in ACL_ORDER if c in cats]
         self.calls = self.usec = self.rejected_calls = self.failed_calls = 0
+        # latency-tracking (core/latency.py): durations (us) not yet in the histogram, the histogram
+        self.lat: list[int] = []
+        self.hist = None
         self.id = 0
 
     def __repr__(self) -> str:
@@ -160,6 +167,9 @@ def declare(spec: CommandSpec) -> CommandSpec:
         TABLE[spec.fullname.encode()] = spec
     return spec
 
+
+# Commands without Redis's "blocking" flag whose handler may still return a Blocked marker.
+MAY_BLOCK = frozenset({"wait", "waitaof", "eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"})
 
 # Exact-spelling cache in front of TABLE, filled by core/dispatch.py (clients send "SET",
 # "set", "Set"...): bounded, since only spellings of existing commands are added.

@@ -54,6 +54,10 @@ def rdb_chunks(state, functions: list[bytes] | None = None, aux_extra: dict[byte
         if not db.data:
             continue
         expires = db.expires
+        # rdbSaveKeyValuePair: the idle time under an LRU policy, the LFU counter under an LFU one
+        policy = cfg["maxmemory-policy"]
+        save_lru = policy.endswith("-lru")
+        lfu = db.lfu if policy.endswith("-lfu") else None
         yield bytes([OP_SELECTDB]) + enc_len(db.id) + bytes([OP_RESIZEDB]) + enc_len(len(db.data)) + enc_len(len(expires))
         buf = []
         size = 0
@@ -63,7 +67,12 @@ def rdb_chunks(state, functions: list[bytes] | None = None, aux_extra: dict[byte
                 debug_delay(delay)
             when = expires.get(key) if expires else None
             t, body = encode_object(value, cfg)
-            rec = (bytes([OP_EXPIRETIME_MS]) + struct.pack("<q", when) if when is not None else b"") + bytes([t]) + enc_string(key, comp) + body
+            rec = (bytes([OP_EXPIRETIME_MS]) + struct.pack("<q", when) if when is not None else b"")
+            if save_lru:
+                rec += bytes([OP_IDLE]) + enc_len(db.idle_ms(key) // 1000)
+            elif lfu is not None:
+                rec += bytes([OP_FREQ, db.freq(key, lfu)])
+            rec += bytes([t]) + enc_string(key, comp) + body
             buf.append(rec)
             size += len(rec)
             if size > 1 << 20:
@@ -192,6 +201,7 @@ def load_bytes(data: bytes, state, source: str = "RDB", skip_expired: bool = Tru
     now = state.clock.ms()
     expire_at: int | None = None
     delay = cfg["key-load-delay"]
+    lfu_freq = lru_idle = -1
     while True:
         t = r.byte()
         if t == OP_EXPIRETIME_MS:
@@ -201,10 +211,10 @@ def load_bytes(data: bytes, state, source: str = "RDB", skip_expired: bool = Tru
             expire_at = struct.unpack("<i", r.take(4))[0] * 1000
             continue
         if t == OP_FREQ:
-            r.byte()
+            lfu_freq = r.byte()
             continue
         if t == OP_IDLE:
-            r.plain_length()
+            lru_idle = r.plain_length()
             continue
         if t == OP_EOF:
             break
@@ -241,15 +251,18 @@ def load_bytes(data: bytes, state, source: str = "RDB", skip_expired: bool = Tru
         if expire_at is not None and skip_expired and expire_at <= now:
             info.expired_skipped += 1
         elif _nonempty(value):
-            if key in db.data:
+            if key in db.data:  # already there: the last one wins (MERGE), unless on_duplicate raises
                 if on_duplicate is not None:
                     on_duplicate(db, key)
-                db.expires.pop(key, None)
-            db.data[key] = value
+                db.delete(key)
+            db.add(key, value)
             if expire_at is not None:
-                db.expires[key] = expire_at
+                db.set_expire(key, expire_at)
+            if lfu_freq >= 0 or lru_idle >= 0:
+                db.set_access(key, lfu_freq, lru_idle)
             info.keys += 1
         expire_at = None
+        lfu_freq = lru_idle = -1
         if delay:
             debug_delay(delay)
     if info.version >= 5:

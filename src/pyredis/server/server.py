@@ -161,7 +161,8 @@ class RedisServer:
         self._clients_cron_at = time.monotonic()
         self.hz = self.config["hz"]  # serverCron's rate now (dynamic-hz), INFO's hz
         self._logfile = None
-        self.disconnect_hooks: list = [self.state.pubsub.drop_client, self.state.tracking.client_gone]
+        self.disconnect_hooks: list = [self.state.pubsub.drop_client, self.state.tracking.client_gone,
+                                       self.state.client_limits.forget]
         self.shutdown_hooks: list = []
 
     # --- logging ---------------------------------------------------------------------
@@ -486,9 +487,13 @@ class RedisServer:
         busy = state.busy_script is not None
         try:
             if not busy:
-                if state.active_expire_enabled and not state.time_frozen:
+                # (not while clients are paused: the dataset stays as it is, core/pause.py)
+                if state.active_expire_enabled and not state.time_frozen and not state.pause.paused():
+                    t0 = time.perf_counter()
                     self.active_expiry.cycle(state.dbs, state.now_ms, self.hz,
                                              self.config["active-expire-effort"])
+                    if state.latency_us:
+                        state.latency.add_if_needed("expire-cycle", int((time.perf_counter() - t0) * 1000))
                 state.stats.expired_stale_perc = self.active_expiry.stale_perc
                 state.stats.expired_time_cap_reached_count = self.active_expiry.time_cap_reached
                 for handler in state.hz_cron_handlers:
@@ -621,6 +626,11 @@ class RedisServer:
         if self._logfile is not None:
             self._logfile.close()
             self._logfile = None
+
+    def obuf_limits_changed(self) -> None:
+        """CONFIG SET client-output-buffer-limit: every connection's backpressure mark."""
+        for conn in list(self.connections.values()):
+            conn.set_buffer_limits()
 
     def client_gone(self, client) -> None:
         self.state.clients.pop(client.id, None)
