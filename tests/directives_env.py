@@ -62,15 +62,15 @@ class Launched:
 
 
 def launch(cmd: list[str], port: int, cwd: str, timeout: float = 20, tag: str = "out",
-           detaches: bool = False) -> Launched:
+           detaches: bool = False, env: dict[str, str] | None = None) -> Launched:
     """Run a server; started when its port answers PING (PONG, NOAUTH or LOADING) before it
     exits (detaches: daemonize, the process started exits and its child serves). Its stdout
-    and stderr go to <cwd>/<tag>.log."""
+    and stderr go to <cwd>/<tag>.log; env: the environment (None: this one's)."""
     if cmd is REDIS:
         require_binary(REDIS_SERVER, "redis-server")
     logpath = os.path.join(cwd, f"{tag}.log")
     log = open(logpath, "wb")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=cwd)
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=cwd, env=env)
     log.close()
     deadline = time.time() + timeout
     while time.time() < deadline:

@@ -420,3 +420,58 @@ def test_config_set_port_rebinds_as_redis(tmp_path):
             for c in admin:
                 c.close()
             busy.close()
+
+
+# --- supervised ------------------------------------------------------------------------------------
+def _supervised_run(tmp_path, tag: str, args: list[str], notify: bool) -> list:
+    """Each server started with `args` (and NOTIFY_SOCKET naming a datagram socket of this
+    test when `notify`), stopped with SIGTERM: [(messages received, the log's supervision
+    lines, whether the process started is the one serving)] for pyredis and redis-server."""
+    out = []
+    for side, cmd in (("ours", PYREDIS), ("theirs", REDIS)):
+        d = tmp_path / tag / side
+        d.mkdir(parents=True)
+        env = {k: v for k, v in os.environ.items() if k not in ("NOTIFY_SOCKET", "UPSTART_JOB")}
+        sock = None
+        if notify:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            sock.bind(str(d / "notify.sock"))
+            sock.settimeout(10)
+            env["NOTIFY_SOCKET"] = str(d / "notify.sock")
+        port = low_port()
+        srv = launch([*cmd, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(d), *args],
+                     port, str(d), env=env)
+        msgs = []
+        try:
+            assert srv.started, srv.output()[-1500:]
+            own = srv.proc.poll() is None
+            if sock is not None:
+                while not msgs or msgs[-1] != b"READY=1\n":
+                    msgs.append(sock.recv(4096))
+            srv.proc.send_signal(signal.SIGTERM)
+            srv.proc.wait(20)
+            if sock is not None:
+                msgs.append(sock.recv(4096))
+            lines = [ln.split(" ", 5)[5] for ln in srv.output().splitlines()
+                     if "upervis" in ln and ln.count(" ") >= 5]
+            out.append((msgs, lines, own))
+        finally:
+            srv.stop()
+            if sock is not None:
+                sock.close()
+    return out
+
+
+@pytest.mark.parametrize("mode,notify", [("systemd", True), ("auto", True), ("systemd", False), ("auto", False),
+                                         ("upstart", False)])
+def test_supervised_as_redis(tmp_path, mode, notify):
+    ours, theirs = _supervised_run(tmp_path, f"{mode}-{notify}", ["--supervised", mode], notify)
+    assert ours == theirs
+    if notify:
+        assert ours[0] == [b"STATUS=Redis is loading...\n", b"STATUS=Ready to accept connections\n", b"READY=1\n",
+                           b"STOPPING=1\n"]
+
+
+def test_supervised_server_does_not_daemonize(tmp_path):
+    ours, theirs = _supervised_run(tmp_path, "daemon", ["--supervised", "systemd", "--daemonize", "yes"], True)
+    assert ours == theirs and ours[2] is True

@@ -36,11 +36,16 @@ def main(argv: list[str] | None = None) -> int:
     from . import commands  # noqa: F401  (registers the command table)
     from .server.server import RedisServer, StartupError, install_event_loop_policy, run_until_stopped
 
-    if cfg["daemonize"]:
+    from .server.process import Supervision
+
+    supervision = Supervision(cfg["supervised"], lambda level, msg: _log_line(msg, level, cfg))
+    supervised = supervision.detect()
+    if cfg["daemonize"] and not supervised:  # (a supervised server stays in the foreground)
         _daemonize()
     install_event_loop_policy()
     try:
         srv = RedisServer(cfg, process=True)
+        srv.supervision = supervision
     except ConfigError as e:  # rename-command names a command the table does not have
         sys.stderr.write(f"\n*** FATAL CONFIG FILE ERROR (pyredis {__version__}, Redis {REDIS_VERSION}) ***\n{e}\n")
         return 1
@@ -88,13 +93,27 @@ def _daemonize() -> None:
         os.close(fd)
 
 
-def _log_line(msg: str) -> None:
-    """A log line before the server exists (redis-server's serverLog to stdout, role C)."""
+def _log_line(msg: str, level: str = "warning", cfg: Config | None = None) -> None:
+    """A log line before the server exists (redis-server's serverLog, role C): to the
+    logfile once the configuration names one, else stdout; under loglevel, not shown."""
     import time
 
+    levels = {"debug": 0, "verbose": 1, "notice": 2, "warning": 3, "nothing": 4}
+    if cfg is not None and levels[level] < levels.get(cfg["loglevel"], 2):
+        return
     now = time.time()
     stamp = time.strftime("%d %b %Y %H:%M:%S", time.localtime(now)) + ".%03d" % (int(now * 1000) % 1000)
-    sys.stdout.write(f"{os.getpid()}:C {stamp} # {msg}\n")
+    mark = {"debug": ".", "verbose": "-", "notice": "*"}.get(level, "#")
+    line = f"{os.getpid()}:C {stamp} {mark} {msg}\n"
+    logfile = cfg["logfile"] if cfg is not None else ""
+    if logfile:
+        try:
+            with open(logfile, "a") as f:
+                f.write(line)
+            return
+        except OSError:
+            pass
+    sys.stdout.write(line)
     sys.stdout.flush()
 
 

@@ -13,6 +13,7 @@ API:
     set_affinity(text, tid=0)           # (util)
     disable_thp(cfg) -> None
     Syslog(cfg)                     # .write(level, msg) when syslog-enabled
+    Supervision(mode, log)          # supervised: .detect() at start-up, .notify(msg) (systemd)
 """
 
 from __future__ import annotations
@@ -101,3 +102,71 @@ class Syslog:
 
     def write(self, level: str, msg: str) -> None:
         self.syslog.syslog(getattr(self.syslog, self.PRIORITY.get(level, "LOG_NOTICE")), msg)
+
+
+# --- supervised (redisIsSupervised, redisCommunicateSystemd) ---------------------------------
+def sd_notify(msg: str) -> int:
+    """sd_notify(0, msg) without libsystemd: a datagram to $NOTIFY_SOCKET ('@': an abstract
+    socket). 0 when the variable is not set, > 0 sent, < 0 -errno."""
+    import socket
+
+    path = os.environ.get("NOTIFY_SOCKET")
+    if not path:
+        return 0
+    addr = "\0" + path[1:] if path.startswith("@") else path
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+            s.sendto(msg.encode(), addr)
+    except OSError as e:
+        return -(e.errno or 1)
+    return 1
+
+
+class Supervision:
+    """supervised no|upstart|systemd|auto: `mode` is the mode in force after detect() (Redis's
+    server.supervised_mode); systemd gets STATUS/READY/STOPPING notifications."""
+
+    def __init__(self, mode: str, log) -> None:
+        self.mode = mode
+        self.log = log  # log(level, msg)
+
+    def notify(self, msg: str) -> int:
+        """redisCommunicateSystemd."""
+        ret = sd_notify(msg)
+        if ret == 0:
+            self.log("warning", "systemd supervision error: NOTIFY_SOCKET not found!")
+        elif ret < 0:
+            self.log("warning", f"systemd supervision error: sd_notify: {ret}")
+        return ret
+
+    def detect(self) -> bool:
+        """redisIsSupervised: auto picks upstart (UPSTART_JOB) or systemd (NOTIFY_SOCKET);
+        upstart stops the process (SIGSTOP) to say it is ready; systemd is told the server is
+        loading. True when supervised (then daemonize does not detach)."""
+        import signal
+
+        mode = self.mode
+        if mode == "auto":
+            if os.environ.get("UPSTART_JOB"):
+                self.log("verbose", "Upstart supervision detected.")
+                mode = "upstart"
+            elif os.environ.get("NOTIFY_SOCKET"):
+                self.log("verbose", "Systemd supervision detected.")
+                mode = "systemd"
+        ok = False
+        if mode == "upstart":
+            if not os.environ.get("UPSTART_JOB"):
+                self.log("warning", "upstart supervision requested, but UPSTART_JOB not found!")
+            else:
+                self.log("notice", "supervised by upstart, will stop to signal readiness.")
+                os.kill(os.getpid(), signal.SIGSTOP)
+                os.environ.pop("UPSTART_JOB", None)
+                ok = True
+        elif mode == "systemd":
+            if self.notify("STATUS=Redis is loading...\n") > 0:
+                self.log("notice", "Supervised by systemd. Please make sure you set appropriate values for "
+                                   "TimeoutStartSec and TimeoutStopSec in your service unit.")
+                ok = True
+        if ok:
+            self.mode = mode
+        return ok

@@ -72,7 +72,6 @@ NOT_IMPLEMENTED: dict[str, str] = {
     "crash-memcheck-enabled": "pyredis runs no memory test after a crash",
     "always-show-logo": "pyredis prints no ASCII logo",
     "proc-title-template": "pyredis does not set its process title",
-    "supervised": "pyredis does not talk to upstart or systemd",
     "watchdog-period": "pyredis has no software watchdog",
     "loading-process-events-interval-bytes": "pyredis serves no client while it loads its data",
     "ignore-warnings": "pyredis emits none of the warnings it silences",
@@ -139,6 +138,7 @@ class RedisServer:
         # embeds a server in one of its threads.
         self.process = process
         self.oom = OomScore() if process else None
+        self.supervision = None  # pyredis-server's Supervision (supervised), set by __main__
         self._syslog = None
         self.state = state or ServerState(self.config)
         self.state.server = self  # back-reference for commands that act on the process
@@ -254,6 +254,10 @@ class RedisServer:
         self.log("notice", f"pyredis {__version__} (Redis {REDIS_VERSION} compatible) started, "
                  f"port={self.port or self.tls_port}, pid={os.getpid()}")
         self.log("notice", "Ready to accept connections")
+        sup = self.supervision
+        if sup is not None and sup.mode == "systemd":
+            sup.notify("STATUS=Ready to accept connections\n")
+            sup.notify("READY=1\n")
         if self.process:  # the end of Redis's main(), before its event loop
             set_affinity(cfg["server_cpulist"])
             err = self.oom.apply(cfg)
@@ -589,6 +593,8 @@ class RedisServer:
 
     async def shutdown(self) -> None:
         self.log("warning", "User requested shutdown...")
+        if self.supervision is not None and self.supervision.mode == "systemd":
+            self.supervision.notify("STOPPING=1\n")
         if self._cron_handle is not None:
             self._cron_handle.cancel()
         p = getattr(self, "persistence", None)
