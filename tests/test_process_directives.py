@@ -6,6 +6,7 @@ shutdown-on-sigterm, dynamic-hz, and the listeners (bind, port) at start-up and 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import time
@@ -475,3 +476,26 @@ def test_supervised_as_redis(tmp_path, mode, notify):
 def test_supervised_server_does_not_daemonize(tmp_path):
     ours, theirs = _supervised_run(tmp_path, "daemon", ["--supervised", "systemd", "--daemonize", "yes"], True)
     assert ours == theirs and ours[2] is True
+
+
+# --- watchdog-period ---------------------------------------------------------------------------------
+def test_watchdog_period_as_redis(tmp_path):
+    """A period under two cron ticks is raised to that (CONFIG GET shows it); a command that
+    keeps the server busy longer than the period leaves the watchdog's report in the log; 0
+    turns it off."""
+    with Pair(tmp_path, "--watchdog-period", "50") as p:
+        assert p.same("CONFIG", "GET", "watchdog-period") == [b"watchdog-period", b"200"]
+        p.same("CONFIG", "SET", "watchdog-period", "60")
+        p.same("CONFIG", "GET", "watchdog-period")
+        p.same("CONFIG", "SET", "watchdog-period", "300")
+        p.same("DEBUG", "SLEEP", "1.2")
+        reports = []
+        for srv in p.servers:
+            log = srv.output()
+            reports.append((log.count("\n--- WATCHDOG TIMER EXPIRED ---\n") >= 1,
+                            re.search(r"\d+:signal-handler \(\d+\) --------\n", log) is not None))
+        assert reports == [(True, True), (True, True)]
+        p.same("CONFIG", "SET", "watchdog-period", "0")
+        before = [srv.output().count("WATCHDOG TIMER EXPIRED") for srv in p.servers]
+        p.same("DEBUG", "SLEEP", "0.8")
+        assert [srv.output().count("WATCHDOG TIMER EXPIRED") for srv in p.servers] == before

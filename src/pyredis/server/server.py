@@ -72,7 +72,6 @@ NOT_IMPLEMENTED: dict[str, str] = {
     "crash-memcheck-enabled": "pyredis runs no memory test after a crash",
     "always-show-logo": "pyredis prints no ASCII logo",
     "proc-title-template": "pyredis does not set its process title",
-    "watchdog-period": "pyredis has no software watchdog",
     "loading-process-events-interval-bytes": "pyredis serves no client while it loads its data",
     "ignore-warnings": "pyredis emits none of the warnings it silences",
     "bind-source-addr": "pyredis makes none of the outgoing connections it binds: replication, cluster bus",
@@ -159,6 +158,7 @@ class RedisServer:
         self.group_commit = GroupCommit(self.state)
         self.cronloops = 0
         self._clients_cron_at = time.monotonic()
+        self._watchdog_installed = False
         self.hz = self.config["hz"]  # serverCron's rate now (dynamic-hz), INFO's hz
         self._logfile = None
         self.disconnect_hooks: list = [self.state.pubsub.drop_client, self.state.tracking.client_gone,
@@ -182,6 +182,46 @@ class RedisServer:
         else:
             sys.stdout.write(line)
             sys.stdout.flush()
+
+    def log_raw(self, text: str) -> None:
+        """Text as it is, where the log goes (what a signal handler writes, serverLogFromHandler)."""
+        logfile = self.config["logfile"]
+        if logfile:
+            if self._logfile is None:
+                self._logfile = open(logfile, "a", buffering=1)
+            self._logfile.write(text)
+            self._logfile.flush()
+        else:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+
+    # --- the software watchdog (watchdog-period) ----------------------------------------
+    def _apply_watchdog(self, arm: bool = True) -> None:
+        """applyWatchdogPeriod: a period under two cron ticks is raised to that; pyredis-server
+        arms SIGALRM for it (an embedded server, in a thread, has no signals to use). At
+        start-up the cron arms it first (arm False)."""
+        cfg = self.config
+        period = cfg["watchdog-period"]
+        if period:
+            least = (1000 // max(1, self.hz)) * 2
+            if period < least:
+                cfg.values["watchdog-period"] = period = least
+        if not self.process:
+            return
+        if period and not self._watchdog_installed:
+            signal.signal(signal.SIGALRM, self._watchdog_expired)
+            self._watchdog_installed = True
+        if self._watchdog_installed and (arm or not period):
+            signal.setitimer(signal.ITIMER_REAL, period / 1000)  # watchdogScheduleSignal (0: off)
+
+    def _watchdog_expired(self, _sig, frame) -> None:
+        """watchdogSignalHandler: the event loop has been busy for watchdog-period: where it is."""
+        import traceback
+
+        head = f"{os.getpid()}:signal-handler ({int(time.time())}) "
+        stack = "".join(traceback.format_stack(frame)) if frame is not None else ""
+        self.log_raw(f"{head}\n--- WATCHDOG TIMER EXPIRED ---\n\n------ STACK TRACE ------\n{stack}\n"
+                     f"{head}--------\n\n")
 
     # --- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
@@ -247,6 +287,8 @@ class RedisServer:
         cfg.on_apply(tls.TLS_DIRECTIVES, self._apply_tls, volatile=tls.TLS_FILES)
         cfg.on_apply(["oom-score-adj", "oom-score-adj-values"], self._apply_oom)
         cfg.on_change("hz", lambda v: setattr(self, "hz", v))  # updateHZ
+        cfg.on_apply(["watchdog-period"], self._apply_watchdog)
+        self._apply_watchdog(arm=False)
         for name in (*NOT_IMPLEMENTED, *tls.TLS_DIRECTIVES):
             cfg.on_change(name, lambda _v, name=name: self._warn_not_implemented(only=name))
         self._warn_not_implemented()
@@ -473,6 +515,8 @@ class RedisServer:
     def _cron(self) -> None:
         """serverCron: active expiry, cron handlers (AOF fsync, save points, timeouts)."""
         state = self.state
+        if self._watchdog_installed and self.config["watchdog-period"]:  # the watchdog, re-armed
+            signal.setitimer(signal.ITIMER_REAL, self.config["watchdog-period"] / 1000)
         if state.pause_cron:  # DEBUG PAUSE-CRON 1: the cron skips all of its work
             self._schedule_cron()
             return
@@ -593,6 +637,8 @@ class RedisServer:
 
     async def shutdown(self) -> None:
         self.log("warning", "User requested shutdown...")
+        if self._watchdog_installed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
         if self.supervision is not None and self.supervision.mode == "systemd":
             self.supervision.notify("STOPPING=1\n")
         if self._cron_handle is not None:
