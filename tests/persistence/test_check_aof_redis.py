@@ -138,3 +138,58 @@ def test_check_aof_as_redis_check_aof(tmp_path, tag, files, args, stdin):
     assert ours[1] == theirs[1]
     assert ours[0] == theirs[0]
     assert ours[2] == theirs[2]
+
+
+# --- pyredis-check-rdb on sane files: redis-check-rdb's report, line for line ---------------------
+CHECK_RDB = shutil.which("redis-check-rdb")
+
+
+def test_check_rdb_reports_as_redis_check_rdb(tmp_path):
+    """An RDB of several databases, expiries (one already past) and a function library, written
+    by redis-server and by pyredis: both tools print the same report (aux fields, the
+    databases selected with their offsets, the counts); a missing file."""
+    import time
+
+    import redis as redis_py
+
+    import pyredis
+    from conftest import RealRedis
+
+    require_binary(CHECK_RDB, "redis-check-rdb")
+    lib = "#!lua name=lib\nredis.register_function('f', function() return 1 end)"
+
+    def fill(r) -> None:
+        r.set("a", "1")
+        r.set("soon", "x", px=300)
+        r.set("later", "y", ex=100000)
+        r.execute_command("FUNCTION", "LOAD", lib)
+        r.execute_command("SELECT", 3)
+        r.hset("h", mapping={"f": "v"})
+        r.rpush("l", *range(300))
+        r.execute_command("SELECT", 0)
+        r.save()
+
+    ours_dir, theirs_dir = tmp_path / "ours", tmp_path / "theirs"
+    ours_dir.mkdir()
+    theirs_dir.mkdir()
+    theirs = RealRedis(dir=str(theirs_dir))
+    try:
+        r = redis_py.Redis(port=theirs.port)
+        fill(r)
+        r.close()
+    finally:
+        theirs.stop()
+    with pyredis.Server(port=0, dir=str(ours_dir)) as srv:
+        r = redis_py.Redis.from_url(srv.url)
+        fill(r)
+        r.close()
+    time.sleep(0.4)  # the 300 ms key is past now: "already expired"
+    ours_tool = os.path.join(os.path.dirname(sys.executable), "pyredis-check-rdb")
+    for d in (ours_dir, theirs_dir):
+        a = subprocess.run([ours_tool, "dump.rdb"], cwd=d, capture_output=True, text=True, timeout=60)
+        b = subprocess.run([CHECK_RDB, "dump.rdb"], cwd=d, capture_output=True, text=True, timeout=60)
+        assert (a.returncode, a.stdout) == (b.returncode, b.stdout)
+        assert "[info] 1 already expired" in a.stdout and "Selecting DB ID 3" in a.stdout
+    a = subprocess.run([ours_tool, "nosuch.rdb"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    b = subprocess.run([CHECK_RDB, "nosuch.rdb"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert (a.returncode, a.stdout) == (b.returncode, b.stdout) == (1, "[offset 0] Checking RDB file nosuch.rdb\n")

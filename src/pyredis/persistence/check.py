@@ -40,8 +40,11 @@ def check_rdb_bytes(data: bytes, name: str, out):
         out.write("--- RDB ERROR DETECTED ---\n")
         out.write(f"[additional info] {e}\n")
         return None
-    for k, v, at in info.aux_at:
-        out.write(f"[offset {at}] AUX FIELD {k.decode(errors='replace')} = '{v.decode(errors='replace')}'\n")
+    events = [(at, f"AUX FIELD {k.decode(errors='replace')} = '{v.decode(errors='replace')}'")
+              for k, v, at in info.aux_at]
+    events += [(at, f"Selecting DB ID {n}") for n, at in info.selects]
+    for at, text in sorted(events, key=lambda e: e[0]):
+        out.write(f"[offset {at}] {text}\n")
     out.write(f"[offset {info.end}] Checksum OK\n")
     out.write(f"[offset {info.end}] \\o/ RDB looks OK! \\o/\n")
     import time
@@ -50,8 +53,6 @@ def check_rdb_bytes(data: bytes, name: str, out):
     expires = sum(len(db.expires) for db in state.dbs)
     expired = sum(1 for db in state.dbs for when in db.expires.values() if when < now)
     out.write(f"[info] {info.keys} keys read\n[info] {expires} expires\n[info] {expired} already expired\n")
-    if info.functions:
-        out.write(f"[info] {len(info.functions)} function libraries\n")
     return info
 
 
@@ -396,7 +397,7 @@ def main_check_rdb(argv: list[str] | None = None) -> int:
     try:
         with open(args[0], "rb") as f:
             data = f.read()
-    except OSError as e:
-        sys.stdout.write(f"Cannot open file: {args[0]}: {e.strerror}\n")
+    except OSError:  # redis-check-rdb: the first line, then exit status 1
+        sys.stdout.write(f"[offset 0] Checking RDB file {args[0]}\n")
         return 1
     return 0 if check_rdb_bytes(data, args[0], sys.stdout) is not None else 1

@@ -173,6 +173,7 @@ class RdbInfo:
         self.version = 0
         self.aux: dict[bytes, bytes] = {}
         self.aux_at: list[tuple[bytes, bytes, int]] = []  # (field, value, offset just past it)
+        self.selects: list[tuple[int, int]] = []  # (db, offset just past its number): SELECTDB opcodes
         self.keys = 0
         self.expired_skipped = 0
         self.functions: list[bytes] = []
@@ -220,6 +221,7 @@ def load_bytes(data: bytes, state, source: str = "RDB", skip_expired: bool = Tru
             break
         if t == OP_SELECTDB:
             n = r.plain_length()
+            info.selects.append((n, r.pos))
             if n >= len(state.dbs):
                 raise RdbError(f"{source}: FATAL: Data file was created with a Redis server configured to handle more than {len(state.dbs)} databases. Exiting")
             db = state.dbs[n]
