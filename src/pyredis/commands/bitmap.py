@@ -1,8 +1,10 @@
 """Bitmap commands: SETBIT GETBIT BITCOUNT BITPOS BITOP BITFIELD BITFIELD_RO.
 
 Bitmaps are plain string values (`bytes`). Bit 0 is the most significant bit of byte 0, as in
-Redis. A write builds the new value in a bytearray and stores it back as bytes (the key keeps
-its TTL, as Redis modifies the string in place). The order of the checks follows Redis's
+Redis. A write records the bytes it changes over the old value (`Patch`) and builds the new
+value once, from memoryview slices of the old one, the changed bytes and calloc'd zeros for
+growth (the key keeps its TTL, as Redis modifies the string in place): a 512 MB bitmap made by
+one SETBIT costs 512 MB, not three copies of it. The order of the checks follows Redis's
 bitops.c, because it decides which error wins.
 """
 
@@ -20,6 +22,53 @@ BITFIELD_TYPE_ERR = ("ERR Invalid bitfield type. Use something like i16 u8. "
                      "Note that u64 is not supported but i64 is.")
 _M64 = (1 << 64) - 1
 _BYTES = [bytes((i,)) for i in range(256)]
+
+
+class Patch:
+    """Writes over an immutable string: slices read the old bytes under the changed ones
+    (zeros past the end); build(size) makes the new value in one allocation."""
+
+    __slots__ = ("base", "edits")
+
+    def __init__(self, base: bytes | None) -> None:
+        self.base = base or b""
+        self.edits: dict[int, int] = {}
+
+    def __getitem__(self, sl: slice) -> bytes:
+        base, edits = self.base, self.edits
+        n = len(base)
+        return bytes(edits[i] if i in edits else (base[i] if i < n else 0) for i in range(sl.start, sl.stop))
+
+    def __setitem__(self, sl: slice, data: bytes) -> None:
+        for j, x in enumerate(data):
+            self.edits[sl.start + j] = x
+
+    def build(self, size: int) -> bytes:
+        base = self.base
+        n = len(base)
+        mv = memoryview(base)
+        parts: list = []
+        pos = 0
+        for i in sorted(self.edits):
+            if i > pos:
+                parts.append(_span(mv, n, pos, i))
+            parts.append(_BYTES[self.edits[i]])
+            pos = i + 1
+        if size > pos:
+            parts.append(_span(mv, n, pos, size))
+        out = b"".join(parts)
+        mv.release()
+        return out
+
+
+def _span(mv: memoryview, n: int, a: int, b: int):
+    """Bytes a..b of the old value: its own bytes, then zeros (bytes(k) is calloc'd: the
+    zero pages are never touched)."""
+    if b <= n:
+        return mv[a:b]
+    if a >= n:
+        return bytes(b - a)
+    return b"".join((mv[a:n], bytes(b - n)))
 
 
 def _s64(x: int) -> int:
@@ -51,16 +100,17 @@ def setbit(ctx: Client, key: bytes, offset: bytes, value: bytes):
     bit = 7 - (bitoffset & 7)
     db = ctx.db
     if old is None or byte >= len(old):
-        # created or grown: always a change
-        buf = bytearray(old) if old is not None else bytearray()
-        buf.extend(bytes(byte + 1 - len(buf)))
+        # created or grown: always a change; the new last byte holds the bit
         bitval = 0
-        if on:
-            buf[byte] |= 1 << bit
+        patch = Patch(old)
+        patch.edits[byte] = (1 << bit) if on else 0
+        new = patch.build(byte + 1)
+        del patch
         if old is None:
-            db.add(key, bytes(buf))
+            db.add(key, new)
         else:
-            db.set(key, bytes(buf), True)
+            old = b""  # (the old value is released by the set below, not kept for the notify)
+            db.set(key, new, True)
     else:
         byteval = old[byte]
         bitval = byteval & (1 << bit)
@@ -372,12 +422,11 @@ def _bitfield(ctx: Client, key: bytes, args: tuple, ro: bool):
         raise CommandError("ERR BITFIELD_RO only supports the GET subcommand")
     old = lookup_as(ctx, key, bytes)
     size = (highest >> 3) + 1
-    buf = bytearray(old) if old is not None else bytearray()
+    buf = Patch(old)
     # lookupStringForBitCommand's dirty: the key is created or grows; otherwise a write
     # counts (dirty, propagation) only where it changes the stored value.
-    grown = old is None or len(buf) < size
-    if len(buf) < size:
-        buf.extend(bytes(size - len(buf)))
+    grown = old is None or len(old) < size
+    size = max(size, len(buf.base))
     if old is None:
         db.add(key, b"")
         if ctx.server.notify_flags:
@@ -422,7 +471,9 @@ def _bitfield(ctx: Client, key: bytes, args: tuple, ro: bool):
             if grown or oldval != newval:
                 changes += 1
     if changes or grown:
-        db.set(key, bytes(buf), True)
+        new = buf.build(size)
+        buf = old = None
+        db.set(key, new, True)
     if changes:
         ctx.touched(key)
         if changes > 1:

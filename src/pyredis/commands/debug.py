@@ -23,6 +23,8 @@ from ..keyspace.types import encoding as value_encoding
 from ..protocol.replies import OK, Double, ErrorReply, SetReply, Simple, Verbatim
 from ..util import string2ll
 from ._server_common import help_reply
+from .debug_stats import (debug_client_eviction, debug_htstats, debug_htstats_key, debug_listpack,
+                          debug_quicklist, debug_structsize)
 from .memory import approx_size, lp_bytes
 
 # --- DEBUG --------------------------------------------------------------------------------
@@ -478,11 +480,6 @@ def _debug_clusterlink(ctx: Client, *args: bytes):
     raise CommandError("ERR unknown subcommand or wrong number of arguments for 'CLUSTERLINK'. Try DEBUG HELP.")
 
 
-def _debug_structsize(ctx: Client):
-    """The sizes of Redis's C structures on a 64-bit build, as redis-server 7.0 reports them."""
-    return b"bits:64 robj:16 dictentry:24 sdshdr5:1 sdshdr8:3 sdshdr16:5 sdshdr32:9 sdshdr64:17 "
-
-
 def _debug_assert(ctx: Client, *_ignored: bytes):
     _panic(ctx, "=== ASSERTION FAILED ===: '1 == 2' is not true (DEBUG ASSERT)")
 
@@ -543,17 +540,6 @@ def _debug_sdslen(ctx: Client, key: bytes):
         raise CommandError("ERR Not an sds encoded string.")
     return Simple(("key_sds_len:%d, key_sds_avail:0, key_zmalloc: %d, val_sds_len:%d, val_sds_avail:0, "
                    "val_zmalloc: %d" % (len(key), len(key) + 9, len(v), len(v) + 9)).encode())
-
-
-def _debug_listpack(ctx: Client, key: bytes):
-    """DEBUG LISTPACK <key>: Redis prints the listpack to its stdout (lpRepr); pyredis keeps
-    no listpack to print and answers as Redis does."""
-    v = ctx.db.lookup(key)
-    if v is None:
-        raise CommandError(NO_SUCH_KEY)
-    if value_encoding(v, ctx.server.config) != b"listpack":
-        raise CommandError("ERR Not a listpack encoded object.")
-    return Simple(b"Listpack structure printed on stdout")
 
 
 def _debug_mallctl(ctx: Client, key: bytes, *values: bytes):
@@ -656,7 +642,6 @@ _SUBCOMMANDS: dict[bytes, tuple[int, int | None, Callable[..., Any]]] = {
     b"REPLICATE": (1, None, _debug_ok),
     b"DROP-CLUSTER-PACKET-FILTER": (1, 1, _debug_drop_cluster_packet_filter),
     b"CLUSTERLINK": (3, 3, _debug_clusterlink),
-    b"STRUCTSIZE": (0, 0, _debug_structsize),
     b"ASSERT": (0, None, _debug_assert),
     b"OOM": (0, None, _debug_oom),
     b"DIGEST": (0, 0, _debug_digest),
@@ -666,7 +651,12 @@ _SUBCOMMANDS: dict[bytes, tuple[int, int | None, Callable[..., Any]]] = {
     b"PANIC": (0, None, _debug_panic),
     b"STRINGMATCH-TEST": (0, 0, _debug_stringmatch_test),
     b"SDSLEN": (1, 1, _debug_sdslen),
-    b"LISTPACK": (1, 1, _debug_listpack),
+    b"HTSTATS": (1, 1, debug_htstats),
+    b"HTSTATS-KEY": (1, 1, debug_htstats_key),
+    b"LISTPACK": (1, 1, debug_listpack),
+    b"QUICKLIST": (1, 2, debug_quicklist),
+    b"STRUCTSIZE": (0, 0, debug_structsize),
+    b"CLIENT-EVICTION": (0, 0, debug_client_eviction),
     b"MALLCTL": (1, None, _debug_mallctl),
     b"MALLCTL-STR": (1, None, _debug_mallctl_str),
     b"CLOCK": (0, None, debug_clock),  # pyredis's own: checks its arguments itself; not in DEBUG HELP

@@ -476,7 +476,7 @@ def setrange(ctx: Client, key: bytes, offset: bytes, value: bytes):
             return 0
         if off + vlen > ctx.server.config["proto-max-bulk-len"]:
             raise CommandError(STRING_TOO_LONG)
-        new = b"\x00" * off + value
+        new = b"".join((bytes(off), value)) if off else value  # bytes(off): calloc'd zeros
         db.set(key, new)
     else:
         olen = len(old)
@@ -484,10 +484,14 @@ def setrange(ctx: Client, key: bytes, offset: bytes, value: bytes):
             return olen
         if off + vlen > ctx.server.config["proto-max-bulk-len"]:
             raise CommandError(STRING_TOO_LONG)
+        # the new value in one allocation, from memoryview slices of the old one
+        mv = memoryview(old)
         if off > olen:
-            new = old + b"\x00" * (off - olen) + value
+            new = b"".join((mv, bytes(off - olen), value))
         else:
-            new = old[:off] + value + old[off + vlen:]
+            new = b"".join((mv[:off], value, mv[off + vlen:]))
+        mv.release()
+        old = b""  # released by the set below
         db.set(key, new, True)
     ctx.touched(key)
     if ctx.server.notify_flags:

@@ -31,12 +31,20 @@ if TYPE_CHECKING:
     from .server import RedisServer
 
 _now = time.time
+_perf = time.perf_counter
+
+# How long one read's requests may run before the connection lets the event loop serve others
+# (the rest wait in `pending` and run in the next iterations): a client pipelining thousands of
+# heavy commands in one read does not stall every other client for the whole batch. Checked
+# every BUDGET_EVERY requests (a read of a few requests never looks at the clock).
+BUDGET_S = 0.01
+BUDGET_EVERY = 16
 
 
 class Connection(asyncio.Protocol):
     __slots__ = ("srv", "state", "transport", "client", "parser", "pending", "paused", "closed",
                  "out", "deferred", "queued_bytes", "kind", "peer", "local", "fd", "batch", "reading_paused",
-                 "limits")
+                 "limits", "drain_scheduled")
 
     def __init__(self, srv: RedisServer, kind: str = "tcp") -> None:
         self.srv = srv
@@ -59,6 +67,7 @@ class Connection(asyncio.Protocol):
         self.batch: bytes | list | None = None
         self.reading_paused = False  # the transport's buffer is full: events without r
         self.limits = srv.state.client_limits  # output buffer limits, client eviction
+        self.drain_scheduled = False  # the rest of a read that ran out of budget runs next
 
     # --- asyncio callbacks --------------------------------------------------------------
     def admit(self, sock, transport: asyncio.BaseTransport | None) -> bool:
@@ -154,7 +163,7 @@ class Connection(asyncio.Protocol):
             return
         self.batch = data
         self._run(cmds, error)
-        while self.parser.stalled and not self.closed and not self.paused:
+        while self.parser.stalled and not self.closed and not self.paused and not self.pending:
             # unauthenticated client: the parser handed out one request; run the next one
             cmds, error = self.parser.feed(b"")
             self._run(cmds, error)
@@ -212,7 +221,18 @@ class Connection(asyncio.Protocol):
         # (a subscriber's replies are checked by write_push and at the end of the read)
         check = self.limits.obuf_normal and not c.subscription_count
         mark = size = 0
+        yielded = False
+        if len(cmds) > BUDGET_EVERY:  # a long read: look at the clock every BUDGET_EVERY requests
+            check_at = BUDGET_EVERY
+            deadline = _perf() + BUDGET_S
+        else:
+            check_at = -1
         for argv in cmds:
+            if n == check_at:
+                if _perf() > deadline:
+                    yielded = True  # out of budget: the rest waits in `pending` (below)
+                    break
+                check_at += BUDGET_EVERY
             n += 1
             if check:  # client-output-buffer-limit: the replies so far and the transport's
                 size += sum(map(len, out[mark:]))
@@ -248,7 +268,7 @@ class Connection(asyncio.Protocol):
         if self.closed:
             self.out = None
             return
-        if self.paused and n < len(cmds):
+        if (self.paused or yielded) and n < len(cmds):
             self.pending.extend(cmds[n:])
             if error:
                 self.pending.append([b"\x00protocol-error", error.encode("latin-1")])
@@ -262,18 +282,29 @@ class Connection(asyncio.Protocol):
             self.close()
             return
         if out:
-            self._write(b"".join(out))
+            # a large output (a reply of many elements arrives as joined chunks) goes to the
+            # transport as its pieces, without one more copy of the whole
+            self._write(b"".join(out) if len(out) <= 2048 else out)
         if c.close_after_reply:
             self.close()
         elif c.parser_limits is not None:
             c.parser_limits.auth_required = not c.authenticated
         if self.state.shutdown_requested is not None:
             self.srv.request_shutdown()
+        if yielded and not self.closed and not self.drain_scheduled:
+            self.drain_scheduled = True
+            asyncio.get_running_loop().call_soon(self._drain_next)
 
-    def _write(self, data: bytes) -> None:
-        if self.client is not None:
-            note_reply(self.client, len(data))
+    def _drain_next(self) -> None:
+        self.drain_scheduled = False
+        self._drain_pending()
+
+    def _write(self, data: bytes | list[bytes]) -> None:
+        if self.client is not None:  # the reply buffer's peak (CLIENT LIST rbp, DEBUG REPLYBUFFER)
+            note_reply(self.client, len(data) if type(data) is bytes else sum(map(len, data)))
         if self.state.aof_buf or self.deferred is not None:
+            if type(data) is list:
+                data = b"".join(data)
             # Replies leave only after the AOF has the writes they acknowledge; under
             # appendfsync always they also wait for the fsync shared by every client served
             # in this loop iteration (group_commit.py).
@@ -281,12 +312,17 @@ class Connection(asyncio.Protocol):
                 return
         self._send(data)
 
-    def _send(self, data: bytes) -> None:
+    def _send(self, data: bytes | list[bytes]) -> None:
         if self.transport is not None and not self.closed:
             self.client.last_interaction = _now()  # _writeToClient: c->lastinteraction
-            self.state.stats.total_net_output_bytes += len(data)
-            self.state.stats.total_writes_processed += 1
-            self.transport.write(data)
+            stats = self.state.stats
+            stats.total_writes_processed += 1
+            if type(data) is list:
+                stats.total_net_output_bytes += sum(map(len, data))
+                self.transport.writelines(data)
+            else:
+                stats.total_net_output_bytes += len(data)
+                self.transport.write(data)
 
     def write_push(self, reply) -> None:
         """Send an out-of-band message (pub/sub message, invalidation) to this client."""
@@ -329,7 +365,7 @@ class Connection(asyncio.Protocol):
 
     def _drain_pending(self) -> None:
         self.queued_bytes = 0
-        while self.pending and not self.paused and not self.closed:
+        while self.pending and not self.paused and not self.closed and not self.drain_scheduled:
             cmds = list(self.pending)
             self.pending.clear()
             error = None
