@@ -193,3 +193,14 @@ def test_check_rdb_reports_as_redis_check_rdb(tmp_path):
     a = subprocess.run([ours_tool, "nosuch.rdb"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     b = subprocess.run([CHECK_RDB, "nosuch.rdb"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert (a.returncode, a.stdout) == (b.returncode, b.stdout) == (1, "[offset 0] Checking RDB file nosuch.rdb\n")
+
+
+@pytest.mark.parametrize("data", [b"", b"RED", b"NOTREDIS0010xx", b"REDIS9999", b"REDIS0000"],
+                         ids=["empty", "short", "signature", "version", "version-0"])
+def test_check_rdb_header_errors_as_redis(tmp_path, data):
+    require_binary(CHECK_RDB, "redis-check-rdb")
+    (tmp_path / "x.rdb").write_bytes(data)
+    ours_tool = os.path.join(os.path.dirname(sys.executable), "pyredis-check-rdb")
+    a = subprocess.run([ours_tool, "x.rdb"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    b = subprocess.run([CHECK_RDB, "x.rdb"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert (a.returncode, a.stdout) == (b.returncode, b.stdout)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import sys
 
-from ..rdb import RdbError, load_bytes
+from ..rdb import MAX_READ_VERSION, RdbError, load_bytes
 from .aof import Manifest, ManifestError
 
 
@@ -34,11 +34,39 @@ def check_rdb_bytes(data: bytes, name: str, out):
     when it is not sane."""
     out.write(f"[offset 0] Checking RDB file {name}\n")
     state = _fresh_state()
+
+    def counts() -> None:
+        import time
+
+        now = int(time.time() * 1000)
+        keys = sum(len(db.data) for db in state.dbs)
+        expires = sum(len(db.expires) for db in state.dbs)
+        expired = sum(1 for db in state.dbs for when in db.expires.values() if when < now)
+        out.write(f"[info] {keys} keys read\n[info] {expires} expires\n[info] {expired} already expired\n")
+
+    header = None  # rdbLoadRio's checks of the first 9 bytes, in redis-check-rdb's words
+    if len(data) < 9:
+        header = "[offset 0] Unexpected EOF reading RDB file"
+    elif data[:5] != b"REDIS":
+        header = "[offset 9] Wrong signature trying to load DB from file"
+    else:
+        import re
+
+        m = re.match(rb"\s*[+-]?\d+", data[5:9])
+        version = int(m.group()) if m else 0
+        if version < 1 or version > MAX_READ_VERSION:
+            header = f"[offset 9] Can't handle RDB format version {version}"
+    if header is not None:
+        out.write(f"--- RDB ERROR DETECTED ---\n{header}\n[additional info] While doing: start\n"
+                  "[additional info] Reading type 0 (string)\n")
+        counts()
+        return None
     try:
         info = load_bytes(data, state, source=name, skip_expired=False)
     except RdbError as e:
         out.write("--- RDB ERROR DETECTED ---\n")
         out.write(f"[additional info] {e}\n")
+        counts()
         return None
     events = [(at, f"AUX FIELD {k.decode(errors='replace')} = '{v.decode(errors='replace')}'")
               for k, v, at in info.aux_at]
@@ -47,12 +75,7 @@ def check_rdb_bytes(data: bytes, name: str, out):
         out.write(f"[offset {at}] {text}\n")
     out.write(f"[offset {info.end}] Checksum OK\n")
     out.write(f"[offset {info.end}] \\o/ RDB looks OK! \\o/\n")
-    import time
-
-    now = int(time.time() * 1000)
-    expires = sum(len(db.expires) for db in state.dbs)
-    expired = sum(1 for db in state.dbs for when in db.expires.values() if when < now)
-    out.write(f"[info] {info.keys} keys read\n[info] {expires} expires\n[info] {expired} already expired\n")
+    counts()
     return info
 
 
