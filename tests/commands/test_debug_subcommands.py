@@ -296,3 +296,21 @@ def test_debug_oom_and_assert_crash(tmp_path):
                     pass
                 c.close()
             assert [s.proc.wait(20) for s in p.servers] == [-signal.SIGABRT, -signal.SIGABRT], sub
+
+
+def test_debug_reload_keeps_the_access_clocks(both):
+    """The RDB's IDLE / FREQ fields (maxmemory-policy LRU / LFU) come back with DEBUG RELOAD:
+    a key's LFU counter is what it was, an idle key is still idle."""
+    both.check("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu")
+    both.check("SET", "k", "v")
+    for _ in range(100):
+        both.check("GET", "k")
+    before = both.both("OBJECT", "FREQ", "k")
+    assert all(f > 5 for f in before)  # (LFU_INIT_VAL is 5)
+    both.check("DEBUG", "RELOAD")
+    assert both.both("OBJECT", "FREQ", "k") == before
+    both.check("CONFIG", "SET", "maxmemory-policy", "allkeys-lru")
+    both.check("SET", "idle", "v")
+    time.sleep(2.2)  # the LRU clock counts seconds
+    both.check("DEBUG", "RELOAD")
+    assert all(i >= 2 for i in both.both("OBJECT", "IDLETIME", "idle"))

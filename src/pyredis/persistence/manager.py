@@ -142,6 +142,8 @@ class Persistence:
         failed = PersistenceError("ERR Error trying to load the RDB dump")
         holder = SimpleNamespace(config=cfg, clock=state.clock, skip_checksum_validation=state.skip_checksum_validation,
                                  dbs=[Database(i, state.clock_ms, lambda db, key: None) for i in range(len(state.dbs))])
+        for src, db in zip(holder.dbs, state.dbs):  # the file's IDLE / FREQ read as the server's clocks
+            src.lru_now, src.lfu = db.lru_now, db.lfu
         try:
             info = rdb.load(path, holder)
         except (OSError, rdb.RdbError):
@@ -161,7 +163,7 @@ class Persistence:
                         state.server.panic("Duplicated key found in RDB file")
                         raise failed
                     db.delete(key)
-                db.add(key, value)
+                db.add(key, value, src.lru.get(key))  # (with the access field the file gave it)
                 when = src.expires.get(key)
                 if when is not None:
                     db.set_expire(key, when)
