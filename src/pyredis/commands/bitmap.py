@@ -1,10 +1,9 @@
 """Bitmap commands: SETBIT GETBIT BITCOUNT BITPOS BITOP BITFIELD BITFIELD_RO.
 
-Bitmaps are plain string values (`bytes`). Bit 0 is the most significant bit of byte 0, as in
-Redis. A write records the bytes it changes over the old value (`Patch`) and builds the new
-value once, from memoryview slices of the old one, the changed bytes and calloc'd zeros for
-growth (the key keeps its TTL, as Redis modifies the string in place): a 512 MB bitmap made by
-one SETBIT costs 512 MB, not three copies of it. The order of the checks follows Redis's
+Bitmaps are string values. Bit 0 is the most significant bit of byte 0, as in Redis. A write
+turns the string into a bytearray once (Redis's dbUnshareStringValue: a raw string) and
+changes it in place from then on, growing it as needed: SETBIT on a large bitmap is O(1), a
+512 MB bitmap made by one SETBIT costs 512 MB (the key keeps its TTL). The order of the checks follows Redis's
 bitops.c, because it decides which error wins.
 """
 
@@ -21,54 +20,24 @@ BIT_OFFSET_ERR = "ERR bit offset is not an integer or out of range"
 BITFIELD_TYPE_ERR = ("ERR Invalid bitfield type. Use something like i16 u8. "
                      "Note that u64 is not supported but i64 is.")
 _M64 = (1 << 64) - 1
-_BYTES = [bytes((i,)) for i in range(256)]
 
 
-class Patch:
-    """Writes over an immutable string: slices read the old bytes under the changed ones
-    (zeros past the end); build(size) makes the new value in one allocation."""
-
-    __slots__ = ("base", "edits")
-
-    def __init__(self, base: bytes | None) -> None:
-        self.base = base or b""
-        self.edits: dict[int, int] = {}
-
-    def __getitem__(self, sl: slice) -> bytes:
-        base, edits = self.base, self.edits
-        n = len(base)
-        return bytes(edits[i] if i in edits else (base[i] if i < n else 0) for i in range(sl.start, sl.stop))
-
-    def __setitem__(self, sl: slice, data: bytes) -> None:
-        for j, x in enumerate(data):
-            self.edits[sl.start + j] = x
-
-    def build(self, size: int) -> bytes:
-        base = self.base
-        n = len(base)
-        mv = memoryview(base)
-        parts: list = []
-        pos = 0
-        for i in sorted(self.edits):
-            if i > pos:
-                parts.append(_span(mv, n, pos, i))
-            parts.append(_BYTES[self.edits[i]])
-            pos = i + 1
-        if size > pos:
-            parts.append(_span(mv, n, pos, size))
-        out = b"".join(parts)
-        mv.release()
-        return out
-
-
-def _span(mv: memoryview, n: int, a: int, b: int):
-    """Bytes a..b of the old value: its own bytes, then zeros (bytes(k) is calloc'd: the
-    zero pages are never touched)."""
-    if b <= n:
-        return mv[a:b]
-    if a >= n:
-        return bytes(b - a)
-    return b"".join((mv[a:n], bytes(b - n)))
+def _unshared(ctx: Client, key: bytes, old, size: int) -> bytearray:
+    """lookupStringForBitCommand: the string as a bytearray changed in place from now on
+    (dbUnshareStringValue: Redis makes it raw even when nothing changes), created zero-filled
+    with `size` bytes when the key is missing, grown to `size` when it is shorter."""
+    db = ctx.db
+    if old is None:
+        buf = bytearray(size)
+        db.add(key, buf)
+        return buf
+    if type(old) is bytearray:
+        return old
+    buf = bytearray(old)
+    if len(buf) < size:
+        buf.extend(bytes(size - len(buf)))
+    db.set(key, buf, True)
+    return buf
 
 
 def _s64(x: int) -> int:
@@ -98,28 +67,19 @@ def setbit(ctx: Client, key: bytes, offset: bytes, value: bytes):
     old = lookup_as(ctx, key, bytes)
     byte = bitoffset >> 3
     bit = 7 - (bitoffset & 7)
-    db = ctx.db
+    buf = _unshared(ctx, key, old, byte + 1)
     if old is None or byte >= len(old):
-        # created or grown: always a change; the new last byte holds the bit
-        bitval = 0
-        patch = Patch(old)
-        patch.edits[byte] = (1 << bit) if on else 0
-        new = patch.build(byte + 1)
-        del patch
-        if old is None:
-            db.add(key, new)
-        else:
-            old = b""  # (the old value is released by the set below, not kept for the notify)
-            db.set(key, new, True)
+        bitval = 0  # created or grown: always a change
+        if type(old) is bytearray:
+            buf.extend(bytes(byte + 1 - len(buf)))  # grown in place
     else:
-        byteval = old[byte]
-        bitval = byteval & (1 << bit)
+        bitval = buf[byte] & (1 << bit)
         if (bitval != 0) == bool(on):
             return 1 if bitval else 0
-        # one copy: join over memoryview slices of the old value
-        mv = memoryview(old)
-        db.set(key, b"".join((mv[:byte], _BYTES[byteval ^ (1 << bit)], mv[byte + 1:])), True)
-        mv.release()
+    if on:
+        buf[byte] |= 1 << bit
+    else:
+        buf[byte] &= ~(1 << bit) & 255
     ctx.touched(key)
     if ctx.server.notify_flags:
         if old is None:
@@ -275,7 +235,7 @@ def bitop(ctx: Client, op: bytes, dest: bytes, *srckeys: bytes):
             acc ^= (1 << (maxlen << 3)) - 1
         res = acc.to_bytes(maxlen, "big")
         new = db.lookup(dest) is None
-        db.set(dest, res)
+        db.set(dest, bytearray(res))  # a raw string (createObject), as Redis stores it
         ctx.touched(dest)
         if ctx.server.notify_flags:
             if new:
@@ -407,7 +367,6 @@ def _bitfield(ctx: Client, key: bytes, args: tuple, ro: bool):
             i64 = to_int(args[j + 3])
         ops.append((opcode, offset, i64, owtype, bits, sign))
         j += 3 if opcode == _GET else 4
-    db = ctx.db
     if readonly:
         src = lookup_as(ctx, key, bytes)
         out = []
@@ -422,15 +381,14 @@ def _bitfield(ctx: Client, key: bytes, args: tuple, ro: bool):
         raise CommandError("ERR BITFIELD_RO only supports the GET subcommand")
     old = lookup_as(ctx, key, bytes)
     size = (highest >> 3) + 1
-    buf = Patch(old)
     # lookupStringForBitCommand's dirty: the key is created or grows; otherwise a write
     # counts (dirty, propagation) only where it changes the stored value.
     grown = old is None or len(old) < size
-    size = max(size, len(buf.base))
-    if old is None:
-        db.add(key, b"")
-        if ctx.server.notify_flags:
-            ctx.notify(NOTIFY_NEW, b"new", key)
+    buf = _unshared(ctx, key, old, size)
+    if type(old) is bytearray and len(buf) < size:
+        buf.extend(bytes(size - len(buf)))  # grown in place
+    if old is None and ctx.server.notify_flags:
+        ctx.notify(NOTIFY_NEW, b"new", key)
     out = []
     changes = 0
     for opcode, offset, i64, ow, bits, sign in ops:
@@ -470,10 +428,8 @@ def _bitfield(ctx: Client, key: bytes, args: tuple, ro: bool):
             _set_bits(buf, offset, bits, newval)
             if grown or oldval != newval:
                 changes += 1
-    if changes or grown:
-        new = buf.build(size)
-        buf = old = None
-        db.set(key, new, True)
+    if grown and not changes:
+        ctx.resized(key)  # used_memory: the string grew in place
     if changes:
         ctx.touched(key)
         if changes > 1:

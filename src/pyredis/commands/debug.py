@@ -536,7 +536,7 @@ def _debug_sdslen(ctx: Client, key: bytes):
     v = ctx.db.lookup(key)
     if v is None:
         raise CommandError(NO_SUCH_KEY)
-    if type(v) is not bytes:
+    if type(v) is not bytes and type(v) is not bytearray:
         raise CommandError("ERR Not an sds encoded string.")
     return Simple(("key_sds_len:%d, key_sds_avail:0, key_zmalloc: %d, val_sds_len:%d, val_sds_avail:0, "
                    "val_zmalloc: %d" % (len(key), len(key) + 9, len(v), len(v) + 9)).encode())
