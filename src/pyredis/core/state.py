@@ -52,6 +52,8 @@ class Stats:
         self.unexpected_error_replies = 0
         self.total_reads_processed = 0
         self.total_writes_processed = 0
+        self.reply_buffer_shrinks = 0
+        self.reply_buffer_expands = 0
         self.errorstats: dict[str, int] = {}
 
     def count_error(self, text: bytes) -> None:
@@ -122,6 +124,17 @@ class ServerState:
 
         self.propagation = Propagation()
         self.hz_cron_handlers: list = []
+        # Called first thing in a forked BGSAVE / BGREWRITEAOF child with its kind ("rdb" |
+        # "aof"): the server sets the child's OOM score and CPUs there (redisFork).
+        self.fork_child_hooks: list = []
+        # DEBUG REPLYBUFFER: the reply buffers' peak reset period (ms; -1 never) and resizing
+        self.reply_buffer_peak_reset_time = 5000
+        self.reply_buffer_resizing = True
+        # DEBUG PAUSE-CRON, AOF-FLUSH-SLEEP (µs), SET-SKIP-CHECKSUM-VALIDATION, SET-DISABLE-DENY-SCRIPTS
+        self.pause_cron = False
+        self.aof_flush_sleep = 0
+        self.skip_checksum_validation = False
+        self.script_disable_deny_script = False
         # Called with the Database about to be emptied by FLUSHDB/FLUSHALL (WATCH, tracking).
         self.flush_hooks: list = []
         # Called with (db1, db2) after SWAPDB exchanged their contents (WATCH, blocked clients).

@@ -19,6 +19,7 @@ API:
 from __future__ import annotations
 
 import os
+import time
 
 from .. import rdb
 from ..core.functions import library_sources
@@ -87,13 +88,19 @@ def _stream_commands(key: bytes, s: Stream):
 
 
 def aof_command_chunks(state, functions=()):
+    cfg = state.config
+    if cfg["aof-timestamp-enabled"]:  # rewriteAppendOnlyFileRio: the time of the rewrite first
+        yield b"#TS:%d\r\n" % int(time.time())
     for code in functions:
         yield encode_command([b"FUNCTION", b"LOAD", code])
+    delay = cfg["rdb-key-save-delay"]
     for db in state.dbs:
         if not db.data:
             continue
         out = [encode_command([b"SELECT", b"%d" % db.id])]
         for key, v in db.data.items():
+            if delay:
+                rdb.debug_delay(delay)
             for argv in _value_commands(key, v):
                 out.append(encode_command(argv))
             when = db.expires.get(key)
@@ -110,12 +117,20 @@ def write_base(state, path: str) -> None:
     cfg = state.config
     funcs = library_sources(state)
     if cfg["aof-use-rdb-preamble"]:
-        rdb.write_rdb_file(path, rdb.rdb_chunks(state, funcs, {b"aof-base": b"1"}), cfg["rdbchecksum"])
+        rdb.write_rdb_file(path, rdb.rdb_chunks(state, funcs, {b"aof-base": b"1"}), cfg["rdbchecksum"],
+                           cfg["aof-rewrite-incremental-fsync"])
         return
     tmp = path + ".tmp"
+    autosync = cfg["aof-rewrite-incremental-fsync"]
     with open(tmp, "wb") as f:
+        written = synced = 0
         for chunk in aof_command_chunks(state, funcs):
             f.write(chunk)
+            written += len(chunk)
+            if autosync and written - synced >= rdb.AUTOSYNC_BYTES:  # rioSetAutoSync
+                f.flush()
+                os.fsync(f.fileno())
+                synced = written
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)

@@ -264,14 +264,15 @@ def read_object(r: Reader, t: int, cfg):
 _STREAM_TYPES = frozenset((T_STREAM_LISTPACKS, T_STREAM_LISTPACKS_2, T_STREAM_LISTPACKS_3))
 
 
-def restore_payload(payload: bytes, cfg):
-    """Check DUMP payload footer (version, CRC) and decode the value; RdbError if invalid."""
+def restore_payload(payload: bytes, cfg, skip_checksum: bool = False):
+    """Check DUMP payload footer (version, CRC unless skip_checksum: DEBUG
+    SET-SKIP-CHECKSUM-VALIDATION) and decode the value; RdbError if invalid."""
     if len(payload) < 10:
         raise RdbError("DUMP payload version or checksum are wrong")
     body, footer = payload[:-10], payload[-10:]
     ver = struct.unpack("<H", footer[:2])[0]
     crc = struct.unpack("<Q", footer[2:])[0]
-    if ver > rdb_versions(cfg)[1] or crc64(payload[:-8]) != crc:
+    if ver > rdb_versions(cfg)[1] or (not skip_checksum and crc64(payload[:-8]) != crc):
         raise RdbError("DUMP payload version or checksum are wrong")
     r = Reader(body)
     t = r.byte()
