@@ -15,8 +15,11 @@ import pytest
 
 from conftest import REDIS_SERVER, require_binary
 from directives_env import PYREDIS, REDIS, conf_line, launch, low_port, valid_value
-from pyredis.config import DIRECTIVES, TABLE, Config, ConfigError, options_from_argv
+from pyredis.config import DIRECTIVES as _ALL_DIRECTIVES, TABLE, Config, ConfigError, options_from_argv
 from resp import RawClient
+
+# Redis's own directives (pyredis's compat-version is not one: redis-server refuses it)
+DIRECTIVES = [d for d in _ALL_DIRECTIVES if not d.pyredis]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

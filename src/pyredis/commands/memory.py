@@ -116,7 +116,8 @@ def approx_size(v, samples: int = 5, config=None) -> int:
     if type_name(v) == b"stream":
         from ..keyspace.stream import memory_usage
 
-        return memory_usage(v, samples)
+        later = config is not None and config["compat-version"] != "7.0"
+        return memory_usage(v, samples, 32 if later else 24)
     exact = _collection_size(v, value_encoding(v, config), samples) if config is not None else None
     if exact is not None:
         return exact

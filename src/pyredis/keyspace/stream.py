@@ -546,11 +546,12 @@ def _rax_nodes_of(keys: list[int]) -> int:
     return s._count_rax_nodes()
 
 
-def memory_usage(s: Stream, samples: int) -> int:
+def memory_usage(s: Stream, samples: int, consumer_size: int = 24) -> int:
     """objectComputeSize for a stream (MEMORY USAGE without the key's own overhead):
     robj + stream struct, the nodes' radix tree, the listpacks (the first `samples` averaged
     over all but the last one, as Redis extrapolates; samples 0 = all), and the groups'
-    PELs and consumers."""
+    PELs and consumers. `consumer_size`: sizeof(streamConsumer), 24 in Redis 7.0, 32 from 7.2
+    (its active_time)."""
     size = 16 + 80 + _rax_mem(len(s.nodes), s.rax_nodes())
     nodes = s.nodes
     taken = nodes if not samples else nodes[:samples]
@@ -564,7 +565,7 @@ def memory_usage(s: Stream, samples: int) -> int:
         size += 40 + _rax_mem(len(pel_ids), _rax_nodes_of(pel_ids)) + 24 * len(pel_ids)
         for c in g.consumers.values():
             ids = list(c.pel)
-            size += 24 + len(c.name) + _rax_mem(len(ids), _rax_nodes_of(ids))
+            size += consumer_size + len(c.name) + _rax_mem(len(ids), _rax_nodes_of(ids))
     return size
 
 

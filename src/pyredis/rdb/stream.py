@@ -18,7 +18,7 @@ import struct
 
 from ..keyspace.stream import (FLAG_DELETED, FLAG_SAMEFIELDS, INVALID_READ, U64, Consumer, Group, Nack, Node,
                                Stream, je_size, lp_int_size)
-from .base import T_STREAM_LISTPACKS_2, T_STREAM_LISTPACKS_3, RdbError, enc_len, enc_string
+from .base import T_STREAM_LISTPACKS_2, T_STREAM_LISTPACKS_3, RdbError, enc_len, enc_string, rdb_versions
 from .encodings import lp_build, lp_read
 
 
@@ -57,7 +57,10 @@ def _ms(t: int) -> bytes:
 
 
 def write_stream(s: Stream, cfg) -> tuple[int, bytes]:
+    """RDB_TYPE_STREAM_LISTPACKS_2 (Redis 7.0), or _3 (7.2 and later: RDB 11+) with each
+    consumer's active-time after its seen-time."""
     comp = cfg["rdbcompression"]
+    v3 = rdb_versions(cfg)[0] >= 11
     out = [enc_len(len(s.nodes))]
     for n in s.nodes:
         out.append(enc_string(_key16(n.master), comp))
@@ -84,10 +87,12 @@ def write_stream(s: Stream, cfg) -> tuple[int, bytes]:
         for c in cons:
             out.append(enc_string(c.name, comp))
             out.append(_ms(c.seen_time))
+            if v3:
+                out.append(_ms(c.active_time))
             out.append(enc_len(len(c.pel)))
             for eid in c.pel:
                 out.append(_key16(eid))
-    return T_STREAM_LISTPACKS_2, b"".join(out)
+    return (T_STREAM_LISTPACKS_3 if v3 else T_STREAM_LISTPACKS_2), b"".join(out)
 
 
 def _id16(b: bytes) -> int:
