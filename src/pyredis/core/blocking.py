@@ -23,7 +23,8 @@ How a blocking command is written (lists are the example, commands/list.py):
                    (the key holds another type, is empty again...). Do not call ctx.touched() for
                    the key that was served (Redis does not signal it again); do call it for other
                    keys written (the destination of BLMOVE), which wakes clients waiting on them.
-    timeout_reply  sent on timeout and on CLIENT UNBLOCK id TIMEOUT (Redis: null array)
+    timeout_reply  sent on timeout and on CLIENT UNBLOCK id TIMEOUT (Redis: null array); a
+                   callable is called then for the reply (WAIT: the acknowledgements so far)
 
 Scripts must hold `state.time_frozen` raised while they run: may_block() is then False and
 ready keys are served only after the script (dispatch skips handle_ready() while frozen).
@@ -271,7 +272,7 @@ class BlockingManager:
         if self.state.clock_ms() < w.deadline:
             self._arm(w)
             return
-        self._finish(w, w.marker.timeout_reply)
+        self._finish(w, _timeout_reply(w.marker))
 
     def _remove(self, w: _Waiter) -> None:
         w.active = False
@@ -375,7 +376,7 @@ class BlockingManager:
         if error:
             self._finish(w, _error_reply(w.client, UNBLOCKED_ERROR))
         else:
-            self._finish(w, w.marker.timeout_reply)
+            self._finish(w, _timeout_reply(w.marker))
         return True
 
     def release(self, client_id: int, reply) -> bool:
@@ -390,6 +391,13 @@ class BlockingManager:
         w = self.by_client.get(c.id)
         if w is not None and w.client is c:
             self._remove(w)
+
+
+def _timeout_reply(marker: Blocked):
+    """The reply on timeout: fixed, or computed then (WAIT answers the replicas that
+    acknowledged by that time)."""
+    reply = marker.timeout_reply
+    return reply() if callable(reply) else reply
 
 
 def served_after(c: Client, marker: Blocked, usec: int) -> None:

@@ -26,7 +26,7 @@ class Client:
         "subscriptions", "psubscriptions", "ssubscriptions", "in_exec", "blocked",
         "reply_mode", "no_evict", "no_touch", "tracking", "parser_limits", "extra", "propagate_as", "multi_error", "after_reply",
         "unix_socket",
-        "acl_user",
+        "acl_user", "woff", "replica", "is_master",
     )
 
     def __init__(self, server: ServerState, addr: str = "", laddr: str = "", fd: int = -1) -> None:
@@ -75,6 +75,12 @@ class Client:
         # Pushes that must follow this command's reply (tracking invalidations of keys the
         # client itself modified); the connection sends them right after the reply.
         self.after_reply: list | None = None
+        # Replication (core/replication.py): the offset of the stream after this client's last
+        # propagated write (WAIT waits for it); the Replica record once this connection sent
+        # SYNC/PSYNC (CLIENT LIST flag S); is_master on a replica's client for its master (M).
+        self.woff = 0
+        self.replica = None
+        self.is_master = False
 
     # --- what handlers use ------------------------------------------------------------
     @property
@@ -110,6 +116,8 @@ def client_info_line(c: Client) -> bytes:
     """catClientInfoString: the line CLIENT LIST / CLIENT INFO / the ACL log show."""
     now = time.time()
     flags = "N"
+    if c.replica is not None or c.is_master:
+        flags = "S" if c.replica is not None else "M"
     if c.multi is not None:
         flags = "x"
     if c.subscription_count:

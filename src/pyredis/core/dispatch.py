@@ -11,12 +11,16 @@ The steps, in Redis 7.0's order (each one a function below, named after what it 
     acl         NOPERM                                  (GATE_ACL: core/acl.py, while some user is restricted)
     oom         -OOM ... maxmemory                       (GATE_OOM: the memory work fills it)
     misconf     -MISCONF: a failed save or AOF write     (GATE_DISK: state.disk_error)
-    readonly    -READONLY on a read-only replica         (GATE_READONLY: replication)
+    readonly    -NOREPLICAS (min-replicas-to-write), then -READONLY on a read-only replica
+                                                         (GATE_READONLY: core/replication.py)
   ---
     pubsub      a RESP2 client in subscriber mode runs only (P|S)(UN)SUBSCRIBE / PING / QUIT / RESET
   --- rare again ---
+    stale       -MASTERDOWN: a replica whose link is down with replica-serve-stale-data no
+                                                         (GATE_STALE: core/replication.py)
     loading     -LOADING while the dataset loads         (GATE_LOADING)
     busy        -BUSY while a script runs too long        (GATE_BUSY: state.busy_script)
+    replica     a replica's connection may not touch the keyspace  (GATE_REPLICAS: while one is attached)
     pause       CLIENT PAUSE holds the client             (GATE_PAUSE: the clients work fills it)
   ---
     queue       inside MULTI: +QUEUED
@@ -66,8 +70,10 @@ GATE_READONLY = 8
 GATE_LOADING = 16
 GATE_BUSY = 32
 GATE_PAUSE = 64
+GATE_STALE = 128
+GATE_REPLICAS = 256
 _BEFORE_PUBSUB = GATE_ACL | GATE_OOM | GATE_DISK | GATE_READONLY
-_AFTER_PUBSUB = GATE_LOADING | GATE_BUSY | GATE_PAUSE
+_AFTER_PUBSUB = GATE_STALE | GATE_LOADING | GATE_BUSY | GATE_REPLICAS | GATE_PAUSE
 
 # Commands a RESP2 client in subscriber mode may still run.
 _PUBSUB_ALLOWED = frozenset(
@@ -275,17 +281,41 @@ def gates_before_pubsub(c: Client, spec: CommandSpec, gates: int, argv: list[byt
         err = state.disk_error()
         if err is not None:
             return err
+    if gates & GATE_READONLY and is_write(c, spec):  # noreplicas, readonly
+        err = state.repl.write_refused(c)
+        if err is not None:
+            return err
     return None
+
+
+def is_write(c: Client, spec: CommandSpec) -> bool:
+    """Redis's is_write_command: a write command, or EXEC of a transaction that queued one."""
+    if spec.write:
+        return True
+    return spec.name_bytes == b"exec" and c.multi is not None and any(s.write for s, _ in c.multi)
+
+
+def _denies_stale(c: Client, spec: CommandSpec) -> bool:
+    """is_denystale_command: no `stale` flag, or EXEC of a transaction with such a command."""
+    if not spec.stale:
+        return True
+    return spec.name_bytes == b"exec" and c.multi is not None and any(not s.stale for s, _ in c.multi)
 
 
 def gates_after_pubsub(c: Client, spec: CommandSpec, gates: int) -> str | None:
     state = c.server
+    if gates & GATE_STALE and _denies_stale(c, spec):  # stale
+        from .replication import MASTERDOWN
+
+        return MASTERDOWN
     if gates & GATE_LOADING and state.loading and not spec.loading:  # loading
         return LOADING
     if gates & GATE_BUSY and not spec.allow_busy:  # busy
         run = state.busy_script
         if run is not None:
             return BUSY_EVAL if run.is_eval else BUSY_FUNCTION
+    if gates & GATE_REPLICAS and c.replica is not None and (spec.write or spec.readonly or spec.may_replicate):
+        return "ERR Replica can't interact with the keyspace"  # a replica's own connection
     return None
 
 

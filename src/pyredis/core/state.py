@@ -98,6 +98,10 @@ class ServerState:
         from .propagate import Propagation
 
         self.propagation = Propagation()
+        # Replication IDs, offsets, backlog, replicas, our master (core/replication.py).
+        from .replication import Replication
+
+        self.repl = Replication(self)
         self.hz_cron_handlers: list = []
         # Called with the Database about to be emptied by FLUSHDB/FLUSHALL (WATCH, tracking).
         self.flush_hooks: list = []

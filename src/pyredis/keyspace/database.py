@@ -11,7 +11,8 @@ API:
     db.add(key, value)                      # key known to be absent
     db.delete(key) -> bool
     db.set_expire(key, when_ms) / db.get_expire(key) -> ms | None / db.persist(key)
-    db.expire_if_needed(key) -> bool
+    db.expire_if_needed(key) -> bool        # True: the key is expired (deleted unless keep_expired)
+    db.keep_expired                         # a replica: expired keys wait for the master's DEL
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections.abc import Callable
 
 class Database:
     __slots__ = ("id", "data", "expires", "clock_ms", "on_expire", "avg_ttl", "expired_keys", "stats",
-                 "counting", "on_miss")
+                 "counting", "on_miss", "keep_expired")
 
     def __init__(self, dbid: int, clock_ms: Callable[[], int], on_expire: Callable[[Database, bytes], None]) -> None:
         self.id = dbid
@@ -34,6 +35,9 @@ class Database:
         self.counting = False
         self.on_miss = None  # keyspace "keymiss" events (class m), installed by ServerState
         self.avg_ttl = 0
+        # A replica's databases: an expired key is reported missing but stays until its
+        # master's DEL arrives (Redis's expireIfNeeded with masterhost set).
+        self.keep_expired = False
 
     def __len__(self) -> int:
         return len(self.data)
@@ -68,6 +72,8 @@ class Database:
         return False
 
     def _expire(self, key: bytes) -> None:
+        if self.keep_expired:
+            return
         del self.data[key]
         del self.expires[key]
         self.on_expire(self, key)

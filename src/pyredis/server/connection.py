@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 class Connection(asyncio.Protocol):
     __slots__ = ("srv", "state", "transport", "client", "parser", "pending", "paused", "closed",
-                 "out", "deferred", "queued_bytes", "kind", "peer", "local", "fd")
+                 "out", "deferred", "queued_bytes", "kind", "peer", "local", "fd", "on_drain")
 
     def __init__(self, srv: RedisServer, kind: str = "tcp") -> None:
         self.srv = srv
@@ -48,6 +48,9 @@ class Connection(asyncio.Protocol):
         # produced meanwhile (a PUBLISH to ourselves, SUBSCRIBE confirmations) join this batch
         # so they keep their order relative to the replies.
         self.out: list[bytes] | None = None
+        # A replica's connection: called when its socket drained (server/replication.py
+        # sends the RDB as fast as the replica reads it).
+        self.on_drain = None
 
     # --- asyncio callbacks --------------------------------------------------------------
     def admit(self, sock, transport: asyncio.BaseTransport | None) -> bool:
@@ -160,6 +163,12 @@ class Connection(asyncio.Protocol):
             if mode == "on":
                 if type(reply) is not NoReply:
                     encode_into(reply, c.resp, out)
+            elif mode == "replica":
+                # a replica's connection gets the stream, never replies (REPLCONF ACK has none):
+                # one that makes the server reply is dropped, as Redis
+                if type(reply) is not NoReply:
+                    self._replica_replied(c)
+                    return
             else:
                 # Pub/sub confirmations (MultiReply) and tracking invalidations are pushes:
                 # CLIENT REPLY OFF/SKIP does not silence them (Redis's CLIENT_PUSHING).
@@ -196,6 +205,14 @@ class Connection(asyncio.Protocol):
             c.parser_limits.auth_required = not c.authenticated
         if self.state.shutdown_requested is not None:
             self.srv.request_shutdown()
+
+    def _replica_replied(self, c: Client) -> None:
+        from ..core.client import client_info_line
+
+        self.srv.log("warning", "Replica generated a reply to command '%s', disconnecting it: %s" % (
+            c.last_cmd.decode("utf-8", "replace"), client_info_line(c).decode("utf-8", "replace")))
+        self.out = None
+        self.close()
 
     def _write(self, data: bytes) -> None:
         if self.state.aof_buf or self.deferred is not None:
@@ -277,6 +294,8 @@ class Connection(asyncio.Protocol):
             self._run(cmds, error)
 
     def pause_writing(self) -> None:
+        if self.on_drain is not None:  # a replica: its ACKs are still read
+            return
         if self.transport is not None:
             try:
                 self.transport.pause_reading()
@@ -284,6 +303,9 @@ class Connection(asyncio.Protocol):
                 pass
 
     def resume_writing(self) -> None:
+        if self.on_drain is not None:
+            self.on_drain()
+            return
         if self.transport is not None and not self.closed:
             try:
                 self.transport.resume_reading()

@@ -76,7 +76,8 @@ class RedisServer:
             return
         now = time.time()
         stamp = time.strftime("%d %b %Y %H:%M:%S", time.localtime(now)) + ".%03d" % (int(now * 1000) % 1000)
-        line = f"{os.getpid()}:M {stamp} {MARKS.get(level, '*')} {msg}\n"
+        role = "S" if self.state.repl.masterhost is not None else "M"  # Redis's role character
+        line = f"{os.getpid()}:{role} {stamp} {MARKS.get(level, '*')} {msg}\n"
         logfile = self.config["logfile"]
         if logfile:
             if self._logfile is None:
@@ -133,6 +134,11 @@ class RedisServer:
             self.log("warning", "Configured to not listen anywhere, exiting.")
             raise StartupError("Configured to not listen anywhere")
         self.state.tcp_port = self.port or self.tls_port
+        # Replication: the driver of state.repl (server/replication.py); `replicaof` connects now.
+        from .replication import ReplicationIO
+
+        self.replication = ReplicationIO(self)
+        self.replication.start()
         cfg.on_apply(["port"], lambda: self._change_port("tcp"))
         cfg.on_apply(["tls-port"], lambda: self._change_port("tls"))
         cfg.on_apply(["bind"], self._change_bind)
@@ -324,7 +330,8 @@ class RedisServer:
         busy = state.busy_script is not None
         try:
             if not busy:
-                if state.active_expire_enabled and not state.time_frozen:
+                # a replica expires nothing itself: its master's DELs do (Redis's databasesCron)
+                if state.active_expire_enabled and not state.time_frozen and state.repl.masterhost is None:
                     self.active_expiry.cycle(state.dbs, state.now_ms, self.config["hz"] or 10,
                                              self.config["active-expire-effort"])
                 state.stats.expired_stale_perc = self.active_expiry.stale_perc
