@@ -69,7 +69,7 @@ def _hello_map(ctx: Client) -> dict:
         b"proto": ctx.resp,
         b"id": ctx.id,
         b"mode": b"standalone",
-        b"role": b"master",
+        b"role": b"replica" if ctx.server.repl.masterhost is not None else b"master",
         b"modules": [],
     }
 
@@ -197,11 +197,14 @@ def _type_filter(arg: bytes):
     t = arg.lower()
     if t not in (b"normal", b"master", b"replica", b"slave", b"pubsub"):
         raise CommandError("ERR Unknown client type '%s'" % arg.decode("utf-8", "replace"))
+    # getClientType: a replica's connection (S), our master's client (M), pubsub, normal
+    if t == b"master":
+        return lambda c: c.is_master
+    if t in (b"replica", b"slave"):
+        return lambda c: c.replica is not None
     if t == b"pubsub":
-        return lambda c: bool(c.subscription_count)
-    if t == b"normal":
-        return lambda c: not c.subscription_count
-    return lambda c: False  # no replicas, no master
+        return lambda c: bool(c.subscription_count) and c.replica is None and not c.is_master
+    return lambda c: not c.subscription_count and c.replica is None and not c.is_master
 
 
 @command("CLIENT|KILL", arity=-3, flags="admin noscript loading stale", group="connection", since="2.4.0")

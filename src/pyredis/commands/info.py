@@ -92,7 +92,7 @@ def _sec_clients(state) -> list[tuple[str, Any]]:
     blocked = sum(1 for c in clients if c.blocked is not None)
     tracking = sum(1 for c in clients if c.tracking)
     return [
-        ("connected_clients", len(state.clients)),
+        ("connected_clients", len(state.clients) - len(state.repl.replicas)),
         ("cluster_connections", 0),
         ("maxclients", state.config["maxclients"]),
         ("client_recent_max_input_buffer", 0),

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from ..core.args import to_int
 from ..core.client import Client
+from ..core.dispatch import GATE_READONLY, GATE_STALE
+from ..core.replication import script_noreplicas, script_refusal
 from ..core.monitor import feed_now
 from ..core.lua import current_run, engine, sha1hex
 from ..errors import BUSY_FUNCTION as _BUSY_FUNCTION
@@ -21,6 +23,8 @@ NOTBUSY = "NOTBUSY No scripts in execution right now."
 
 SCRIPT_FLAGS = {"no-writes": 1, "allow-oom": 2, "allow-stale": 4, "no-cluster": 8, "allow-cross-slot-keys": 16}
 FLAG_NO_WRITES = 1
+FLAG_ALLOW_STALE = 4
+_REPL_GATES = GATE_READONLY | GATE_STALE
 
 
 class ScriptEntry:
@@ -99,9 +103,19 @@ def _run(ctx: Client, sha: bytes, entry: ScriptEntry, numkeys: bytes, rest: tupl
     keys, args = keys_and_args(numkeys, rest)
     read_only = ro
     if not entry.compat:
-        if not entry.flags & FLAG_NO_WRITES:
+        no_writes = bool(entry.flags & FLAG_NO_WRITES)
+        state = ctx.server
+        if state.gates & _REPL_GATES:  # scriptPrepareForRun: a replica, min-replicas-to-write
+            err = script_refusal(state, ctx, no_writes, bool(entry.flags & FLAG_ALLOW_STALE))
+            if err is not None:
+                raise CommandError(err)
+        if not no_writes:
             if ro:
                 raise CommandError(SCRIPT_WRITE_IN_RO)
+            if state.gates & _REPL_GATES:
+                err = script_noreplicas(state, no_writes)
+                if err is not None:
+                    raise CommandError(err)
         else:
             read_only = True
     return engine(ctx.server).run(ctx, entry.fn, keys, args, sha, True, read_only)

@@ -77,6 +77,48 @@ def already_expired(state: ServerState, when: int) -> bool:
     return when <= state.now_ms and not state.loading and state.repl.masterhost is None
 
 
+def script_refusal(state: ServerState, c: Client, no_writes: bool, allow_stale: bool) -> str | None:
+    """scriptPrepareForRun's replication checks, for scripts that declare flags (a shebang,
+    functions): a stale replica, a read-only replica, too few good replicas."""
+    repl = state.repl
+    cfg = state.config
+    if repl.masterhost is not None and repl.link != REPL_CONNECTED and not cfg["replica-serve-stale-data"] \
+            and not allow_stale:
+        return ("MASTERDOWN Link with MASTER is down, replica-serve-stale-data is set to 'no' and 'allow-stale' "
+                "flag is not set on the script.")
+    if not no_writes:
+        if repl.masterhost is not None and cfg["replica-read-only"] and not c.is_master:
+            return "READONLY Can not run script with write flag on readonly replica"
+    return None
+
+
+def script_noreplicas(state: ServerState, no_writes: bool) -> str | None:
+    """The last of scriptPrepareForRun's checks (after the *_ro one): min-replicas-to-write."""
+    repl = state.repl
+    cfg = state.config
+    if not no_writes and repl.masterhost is None and cfg["min-replicas-to-write"] and cfg["min-replicas-max-lag"] \
+            and repl.good_replicas < cfg["min-replicas-to-write"]:
+        return NOREPLICAS
+    return None
+
+
+def call_refusal(state: ServerState, c: Client, spec, dirty: bool) -> str | None:
+    """scriptCall's replication checks for one redis.call: a stale replica refuses commands
+    without the `stale` flag; before the script's first write, a read-only replica and
+    min-replicas-to-write refuse writes."""
+    repl = state.repl
+    cfg = state.config
+    if repl.masterhost is not None:
+        if repl.link != REPL_CONNECTED and not cfg["replica-serve-stale-data"] and not spec.stale:
+            return "Can not execute the command on a stale replica"
+        if spec.write and not dirty and cfg["replica-read-only"] and not c.is_master:
+            return "-" + READONLY
+    elif spec.write and not dirty and cfg["min-replicas-to-write"] and cfg["min-replicas-max-lag"] and \
+            repl.good_replicas < cfg["min-replicas-to-write"]:
+        return "-" + NOREPLICAS
+    return None
+
+
 def random_id() -> str:
     return os.urandom(20).hex()
 

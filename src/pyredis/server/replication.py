@@ -47,7 +47,7 @@ from ..errors import CommandError, PersistenceError
 from ..keyspace.database import Database
 from ..keyspace.expiry import _before_any_deadline
 from ..persistence import paths
-from ..protocol.parser import RequestParser
+from ..protocol.parser import PROTO_INLINE_MAX_SIZE, sdssplitargs
 from ..protocol.replies import NO_REPLY, ErrorReply
 
 if TYPE_CHECKING:
@@ -1122,7 +1122,6 @@ class ReplicationIO:
         Redis's commandProcessed; sub-replicas get exactly those bytes."""
         repl, state = self.repl, self.state
         c = repl.master
-        parser = RequestParser()
         raw = bytearray()
         parsed = 0
         dbs = state.dbs
@@ -1139,39 +1138,41 @@ class ReplicationIO:
             repl.net_input += n
             repl.last_io = time.time()
             repl.read_reploff += n
-            before = parser.pending
             raw += data
-            cmds, error = parser.feed(data)
-            if error:
-                self.log("warning", f"Protocol error ({error}) from master: closing the link")
-                self._drop_master_link()
-                return
-            if not cmds:
-                continue
-            end = parsed + before + n - parser.pending  # raw[:end] is parsed now
-            exact = parsed + sum(_wire_size(a) for a in cmds) == end
             base = repl.read_reploff - len(raw)  # the offset of raw[0]
             applied = 0
             pos = parsed
-            clocks = [db.clock_ms for db in dbs]
-            for db in dbs:  # the master's commands see every key (expireIfNeeded)
-                db.clock_ms = _before_any_deadline
+            clocks = None
             try:
-                for argv in cmds:
-                    pos = pos + _wire_size(argv) if exact else end
-                    reply = replay(c, argv)
-                    if type(reply) is ErrorReply:
-                        self.log("warning", "== CRITICAL == This replica is sending an error to its master: "
-                                 f"'{_s(reply)}' after processing the command '{_s(argv[0])}'")
+                while True:
+                    try:
+                        nxt = _next_command(raw, pos)
+                    except ValueError as e:
+                        self.log("warning", f"Protocol error ({e}) from master: closing the link")
+                        self._drop_master_link()
+                        return
+                    if nxt is None:
+                        break
+                    argv, pos = nxt
+                    if argv:
+                        if clocks is None:
+                            clocks = [db.clock_ms for db in dbs]
+                            for db in dbs:  # the master's commands see every key (expireIfNeeded)
+                                db.clock_ms = _before_any_deadline
+                        reply = replay(c, argv)
+                        if type(reply) is ErrorReply:
+                            self.log("warning", "== CRITICAL == This replica is sending an error to its master: "
+                                     f"'{_s(reply)}' after processing the command '{_s(argv[0])}'")
+                        if repl.master is not c:
+                            return
                     if c.multi is None:
                         applied = pos
                         repl.reploff = base + applied
-                    if repl.master is not c:
-                        return
             finally:
-                for db, clock in zip(dbs, clocks):
-                    db.clock_ms = clock
-            parsed = end
+                if clocks is not None:
+                    for db, clock in zip(dbs, clocks):
+                        db.clock_ms = clock
+            parsed = pos
             if applied:
                 chunk = bytes(raw[:applied])
                 del raw[:applied]
@@ -1349,12 +1350,47 @@ def _load_functions(state, codes: list[bytes]):
     return fns
 
 
-def _wire_size(argv: list[bytes]) -> int:
-    n = 3 + len(str(len(argv)))
-    for a in argv:
-        la = len(a)
-        n += 5 + la + len(str(la))
-    return n
+def _next_command(buf: bytearray, pos: int) -> tuple[list[bytes], int] | None:
+    """The request at buf[pos:] and the position after it, or None while it is incomplete
+    (ValueError: a protocol error). The master's stream is parsed here rather than by the
+    clients' parser because each command's exact size on the wire moves the offset."""
+    n = len(buf)
+    if pos >= n:
+        return None
+    if buf[pos] != 42:  # inline (a master's newlines)
+        nl = buf.find(b"\n", pos)
+        if nl < 0:
+            if n - pos > PROTO_INLINE_MAX_SIZE:
+                raise ValueError("too big inline request")
+            return None
+        end = nl - 1 if nl > pos and buf[nl - 1] == 13 else nl
+        args = sdssplitargs(bytes(buf[pos:end]))
+        if args is None:
+            raise ValueError("unbalanced quotes in request")
+        return args, nl + 1
+    cr = buf.find(b"\r\n", pos)
+    if cr < 0:
+        return None
+    count = int(buf[pos + 1:cr])
+    p = cr + 2
+    argv = []
+    for _ in range(count):
+        if p >= n:
+            return None
+        if buf[p] != 36:
+            raise ValueError("expected '$', got '%s'" % chr(buf[p]))
+        cr = buf.find(b"\r\n", p)
+        if cr < 0:
+            return None
+        ll = int(buf[p + 1:cr])
+        if ll < 0:
+            raise ValueError("invalid bulk length")
+        p = cr + 2
+        if n - p < ll + 2:
+            return None
+        argv.append(bytes(buf[p:p + ll]))
+        p += ll + 2
+    return argv, p
 
 
 def _ll(b: bytes) -> int:

@@ -1,0 +1,172 @@
+"""Full and partial synchronisation with redis-server 7.0.15 in both roles, and between two
+pyredis servers: after a mixed write load (every type, expiries, scripts, a function, MULTI,
+SELECT, SWAPDB, FLUSHDB) the replica's DEBUG DIGEST equals the master's, whether the data
+came in the RDB or in the stream; a dropped link resumes with +CONTINUE."""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+
+from repl_env import (digest, libraries, link_up, mixed_load, node, pyredis_node, redis_node, settle, stop,
+                      wait_until)
+
+
+@pytest.mark.parametrize("diskless", ["yes", "no"])
+def test_redis_server_replica_of_pyredis(diskless):
+    m = s = None
+    try:
+        m = pyredis_node(repl_diskless_sync=diskless)
+        mixed_load(m.r, "a:")
+        s = redis_node("--replicaof", "127.0.0.1", str(m.port))
+        link_up(s)
+        mixed_load(m.r, "b:")
+        settle(m, s)
+        assert digest(m) == digest(s)
+        assert libraries(m) == libraries(s) == [b"liba_", b"libb_"]
+        assert m.info()["slave0"]["state"] == "online"
+        target = "replicas sockets" if diskless == "yes" else "disk"
+        assert f"Starting BGSAVE for SYNC with target: {target}" in m.log()
+    finally:
+        stop(s, m)
+
+
+@pytest.mark.parametrize("load", ["disabled", "on-empty-db", "swapdb"])
+@pytest.mark.parametrize("diskless", ["yes", "no"])
+def test_pyredis_replica_of_redis_server(load, diskless):
+    m = s = None
+    try:
+        m = redis_node("--repl-diskless-sync", diskless)
+        mixed_load(m.r, "a:")
+        s = pyredis_node(replicaof=f"127.0.0.1 {m.port}", repl_diskless_load=load)
+        link_up(s)
+        mixed_load(m.r, "b:")
+        settle(m, s)
+        assert digest(m) == digest(s)
+        assert libraries(m) == libraries(s) == [b"liba_", b"libb_"]
+        where = "to disk" if load == "disabled" else "to parser"
+        assert where in s.log()
+    finally:
+        stop(s, m)
+
+
+def test_pyredis_replica_of_pyredis():
+    m = s = None
+    try:
+        m = pyredis_node()
+        mixed_load(m.r, "a:")
+        s = pyredis_node(replicaof=f"127.0.0.1 {m.port}")
+        link_up(s)
+        mixed_load(m.r, "b:")
+        settle(m, s)
+        assert digest(m) == digest(s)
+    finally:
+        stop(s, m)
+
+
+@pytest.mark.parametrize("master_kind,replica_kind", [("pyredis", "redis"), ("redis", "pyredis"),
+                                                       ("pyredis", "pyredis")])
+def test_dropped_link_resumes_with_continue(master_kind, replica_kind):
+    """CLIENT KILL TYPE master on the replica: it reconnects at once and PSYNCs from its
+    offset; the master answers +CONTINUE and the writes made meanwhile arrive."""
+    m = s = None
+    try:
+        m = node(master_kind)
+        m.r.set("before", 1)
+        s = node(replica_kind, "--replicaof", "127.0.0.1", str(m.port), replicaof=f"127.0.0.1 {m.port}")
+        link_up(s)
+        settle(m, s)
+        full = m.info("stats")["sync_full"]
+        s.r.client_kill_filter(_type="master")
+        m.r.set("during", 2)
+        link_up(s)
+        mixed_load(m.r, "c:")
+        settle(m, s)
+        assert digest(m) == digest(s)
+        stats = m.info("stats")
+        assert stats["sync_partial_ok"] == 1 and stats["sync_full"] == full
+        assert "Partial resynchronization request from" in m.log()
+        assert "Successful partial resynchronization with master." in s.log()
+        assert "MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization." in s.log()
+    finally:
+        stop(s, m)
+
+
+@pytest.mark.parametrize("kind", ["redis", "pyredis"])
+def test_killed_replica_connection_resumes_with_continue(kind):
+    """CLIENT KILL TYPE replica on a pyredis master: the replica (of either kind) comes back
+    with PSYNC <replid> <offset+1> and continues."""
+    m = s = None
+    try:
+        m = pyredis_node()
+        s = node(kind, "--replicaof", "127.0.0.1", str(m.port), replicaof=f"127.0.0.1 {m.port}")
+        link_up(s)
+        m.r.set("k", 1)
+        settle(m, s)
+        assert m.r.client_kill_filter(_type="replica") == 1
+        m.r.set("k2", 2)
+        wait_until(lambda: m.info("stats")["sync_partial_ok"] == 1, what="partial resync")
+        settle(m, s)
+        assert s.r.get("k2") == b"2"
+        assert digest(m) == digest(s)
+    finally:
+        stop(s, m)
+
+
+def test_chained_replicas():
+    """redis-server -> pyredis -> redis-server and pyredis -> redis-server -> pyredis: the
+    middle one proxies its master's stream, so the whole chain shares one history (same
+    replid and offsets) and the same data."""
+    a = b = c = None
+    try:
+        a = redis_node()
+        b = pyredis_node(replicaof=f"127.0.0.1 {a.port}")
+        c = redis_node("--replicaof", "127.0.0.1", str(b.port))
+        link_up(b, c)
+        mixed_load(a.r, "x:")
+        settle(a, b, c)
+        assert digest(a) == digest(b) == digest(c)
+        ia, ib, ic = a.info(), b.info(), c.info()
+        assert ia["master_replid"] == ib["master_replid"] == ic["master_replid"]
+        assert ia["master_repl_offset"] == ib["master_repl_offset"] == ic["master_repl_offset"]
+        assert ib["connected_slaves"] == 1
+    finally:
+        stop(c, b, a)
+    a = b = c = None
+    try:
+        a = pyredis_node()
+        b = redis_node("--replicaof", "127.0.0.1", "0")  # set below, once a listens
+        b.r.replicaof("127.0.0.1", a.port)
+        c = pyredis_node(replicaof=f"127.0.0.1 {b.port}")
+        link_up(b, c)
+        mixed_load(a.r, "y:")
+        settle(a, b, c)
+        assert digest(a) == digest(b) == digest(c)
+    finally:
+        stop(c, b, a)
+
+
+def test_backlog_overflow_means_full_resync():
+    """A replica away for longer than the backlog holds comes back with a full resync (the
+    replica is stopped, its link dropped, the master writes past the backlog)."""
+    m = s = None
+    try:
+        m = pyredis_node(repl_backlog_size="16kb")
+        s = redis_node("--replicaof", "127.0.0.1", str(m.port))
+        link_up(s)
+        settle(m, s)
+        s.proc.send_signal(signal.SIGSTOP)
+        try:
+            assert m.r.client_kill_filter(_type="replica") == 1
+            for i in range(200):
+                m.r.set(f"fill{i}", "x" * 500)
+        finally:
+            s.proc.send_signal(signal.SIGCONT)
+        wait_until(lambda: m.info("stats")["sync_full"] == 2, what="a second full sync")
+        link_up(s)
+        settle(m, s)
+        assert "for lack of backlog" in m.log()
+        assert digest(m) == digest(s)
+    finally:
+        stop(s, m)
