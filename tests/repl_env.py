@@ -123,7 +123,8 @@ def libraries(n: Node) -> list[bytes]:
 
 def mixed_load(r: redis.Redis, p: str = "", functions: bool = True) -> None:
     """Writes of every type, with expiries, scripts, a function, MULTI/EXEC, SELECT, SWAPDB,
-    FLUSHDB, MOVE/COPY, random-effect commands (SPOP) and keys that expire on the master."""
+    FLUSHDB, MOVE/COPY, random-effect commands (SPOP), keys that expire on the master and
+    requests bigger than one read (a 700 kB value, a 40,000-argument MSET)."""
     r.execute_command("SELECT", 0)
     r.set(f"{p}s", "v")
     r.append(f"{p}s", "w")
@@ -148,6 +149,9 @@ def mixed_load(r: redis.Redis, p: str = "", functions: bool = True) -> None:
     r.hincrby(f"{p}h", "f1", 5)
     r.hdel(f"{p}h", "f2")
     r.hset(f"{p}bigh", mapping={f"f{i}": "x" * 70 for i in range(200)})
+    # requests larger than one read of the link: the replica's offset must count every byte
+    r.set(f"{p}bigs", "y" * 700_000)
+    r.mset({f"{p}ms{i}": i for i in range(20_000)})
     r.sadd(f"{p}set", *[f"m{i}" for i in range(30)])
     r.spop(f"{p}set", 3)
     r.srem(f"{p}set", "m1")
