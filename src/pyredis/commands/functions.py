@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 
 from ..core.client import Client
-from ..core.dispatch import GATE_READONLY, GATE_STALE
+from ..core.dispatch import DECLARED_FLAGS, GATE_READONLY, GATE_STALE
 from ..core.replication import script_noreplicas, script_refusal
 from ..core.functions import Functions, Library, create_library, registry
 from ..core.lua import current_run, function_engine
@@ -286,6 +286,18 @@ def _fcall(ctx: Client, name: bytes, numkeys: bytes, rest: tuple, ro: bool):
             raise CommandError(err)
     return function_engine(ctx.server).run(ctx, fi.fn, keys, args, fi.name, False, ro or no_writes)
 
+
+def _declared_flags(c: Client, argv: list[bytes]) -> int | None:
+    """fcallGetCommandFlags: a known function's flags as script flag bits."""
+    if len(argv) < 2:
+        return None
+    fi = registry(c.server).functions.get(argv[1].lower())
+    if fi is None:
+        return None
+    return (1 if "no-writes" in fi.flags else 0) | (4 if "allow-stale" in fi.flags else 0)
+
+
+DECLARED_FLAGS[b"fcall"] = DECLARED_FLAGS[b"fcall_ro"] = _declared_flags
 
 _FCALL_FLAGS = "noscript stale skip_monitor no_mandatory_keys"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..core.args import to_int
 from ..core.client import Client
-from ..core.dispatch import GATE_READONLY, GATE_STALE
+from ..core.dispatch import COMPAT_SCRIPT, DECLARED_FLAGS, GATE_READONLY, GATE_STALE
 from ..core.replication import script_noreplicas, script_refusal
 from ..core.monitor import feed_now
 from ..core.lua import current_run, engine, sha1hex
@@ -169,6 +169,31 @@ def evalsha(ctx: Client, sha: bytes, numkeys: bytes, *rest: bytes):
 def evalsha_ro(ctx: Client, sha: bytes, numkeys: bytes, *rest: bytes):
     """Execute a read-only Lua script server side, by its SHA1 digest."""
     return _evalsha(ctx, sha, numkeys, rest, True)
+
+
+def _declared_flags(c: Client, argv: list[bytes]) -> int | None:
+    """evalGetCommandFlags: the flags of a cached script, or (EVAL) of the shebang of one not
+    cached yet; COMPAT_SCRIPT for a script without a shebang; None when unknown."""
+    if len(argv) < 2:
+        return None
+    evalsha = argv[0].lower().startswith(b"evalsha")
+    if evalsha and len(argv[1]) != 40:
+        return None
+    key = argv[1].lower() if evalsha else sha1hex(argv[1])
+    entry = engine(c.server).scripts.get(key)
+    if entry is not None:
+        return COMPAT_SCRIPT if entry.compat else entry.flags
+    if evalsha:
+        return None
+    try:
+        flags, compat, _ = _shebang(argv[1])
+    except CommandError:
+        return None
+    return COMPAT_SCRIPT if compat else flags
+
+
+for _name in (b"eval", b"eval_ro", b"evalsha", b"evalsha_ro"):
+    DECLARED_FLAGS[_name] = _declared_flags
 
 
 container("SCRIPT", group="scripting", acl="", since="2.6.0", summary="A container for Lua scripts management commands")

@@ -266,7 +266,7 @@ def gated(c: Client, spec: CommandSpec, argv: list[bytes], gates: int) -> str | 
         if err is not None:
             return err
     if gates & _AFTER_PUBSUB:
-        return gates_after_pubsub(c, spec, gates)
+        return gates_after_pubsub(c, spec, gates, argv)
     return None
 
 
@@ -281,30 +281,55 @@ def gates_before_pubsub(c: Client, spec: CommandSpec, gates: int, argv: list[byt
         err = state.disk_error()
         if err is not None:
             return err
-    if gates & GATE_READONLY and is_write(c, spec):  # noreplicas, readonly
+    if gates & GATE_READONLY and is_write(c, spec, argv):  # noreplicas, readonly
         err = state.repl.write_refused(c)
         if err is not None:
             return err
     return None
 
 
-def is_write(c: Client, spec: CommandSpec) -> bool:
+# getCommandFlags: EVAL/EVALSHA/FCALL (and _RO) of a script that declares flags take the
+# script's, not the command's (scriptFlagsToCmdFlags): the gates see a shebang script without
+# no-writes as a write command, and only one with allow-stale as a stale one. The scripting
+# commands register their lookups here: name -> fn(client, argv) -> the script's flags
+# (SCRIPT_FLAGS bits: 1 no-writes, 4 allow-stale), COMPAT_SCRIPT for a script without a
+# shebang, or None (unknown). Redis 7.0.15 refuses a shebang-less script on a stale replica
+# (MASTERDOWN) although EVAL has the `stale` flag: a compat script counts as not stale.
+DECLARED_FLAGS: dict = {}
+COMPAT_SCRIPT = 1 << 16
+
+
+def _flags_of(c: Client, spec: CommandSpec, argv) -> tuple[bool, bool]:
+    """(write, stale) of one command as getCommandFlags."""
+    fn = DECLARED_FLAGS.get(spec.name_bytes)
+    if fn is not None and argv is not None:
+        flags = fn(c, argv)
+        if flags is not None:
+            if flags & COMPAT_SCRIPT:
+                return spec.write, False
+            return not flags & 1, bool(flags & 4)
+    return spec.write, spec.stale
+
+
+def is_write(c: Client, spec: CommandSpec, argv=None) -> bool:
     """Redis's is_write_command: a write command, or EXEC of a transaction that queued one."""
     if spec.write:
         return True
-    return spec.name_bytes == b"exec" and c.multi is not None and any(s.write for s, _ in c.multi)
+    if spec.name_bytes == b"exec":
+        return c.multi is not None and any(_flags_of(c, s, a)[0] for s, a in c.multi)
+    return spec.name_bytes in DECLARED_FLAGS and _flags_of(c, spec, argv)[0]
 
 
-def _denies_stale(c: Client, spec: CommandSpec) -> bool:
+def _denies_stale(c: Client, spec: CommandSpec, argv=None) -> bool:
     """is_denystale_command: no `stale` flag, or EXEC of a transaction with such a command."""
-    if not spec.stale:
-        return True
-    return spec.name_bytes == b"exec" and c.multi is not None and any(not s.stale for s, _ in c.multi)
+    if spec.name_bytes == b"exec":
+        return c.multi is not None and any(not _flags_of(c, s, a)[1] for s, a in c.multi)
+    return not _flags_of(c, spec, argv)[1]
 
 
-def gates_after_pubsub(c: Client, spec: CommandSpec, gates: int) -> str | None:
+def gates_after_pubsub(c: Client, spec: CommandSpec, gates: int, argv=None) -> str | None:
     state = c.server
-    if gates & GATE_STALE and _denies_stale(c, spec):  # stale
+    if gates & GATE_STALE and _denies_stale(c, spec, argv):  # stale
         from .replication import MASTERDOWN
 
         return MASTERDOWN
