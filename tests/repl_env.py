@@ -16,14 +16,17 @@ import os
 import tempfile
 import time
 
+import subprocess as sp
+
 import redis
 
 import pyredis
-from conftest import RealRedis
+from conftest import REDIS_SERVER, RealRedis, stop_process
 
 
 class Node:
-    def __init__(self, kind: str, port: int, stopper, logfile: str, dir: str, proc=None) -> None:
+    def __init__(self, kind: str, port: int, stopper, logfile: str, dir: str, proc=None, args=None) -> None:
+        self.args = args  # how it was started: restart() starts it again on the same port and dir
         self.kind = kind
         self.port = port
         self._stop = stopper
@@ -57,16 +60,32 @@ def pyredis_node(subprocess: bool = False, **config) -> Node:
     config.setdefault("loglevel", "notice")
     config.setdefault("dir", d)
     config.setdefault("logfile", log)
-    srv = pyredis.Server(port=0, subprocess=subprocess, **config)
+    srv = pyredis.Server(port=config.pop("port", 0), subprocess=subprocess, **config)
     srv.start()
-    return Node("pyredis", srv.port, srv.stop, log, d, proc=srv.proc)
+    return Node("pyredis", srv.port, srv.stop, log, d, proc=srv.proc, args=(subprocess, config))
 
 
 def redis_node(*args: str) -> Node:
     d = tempfile.mkdtemp(prefix="repl-rs-")
     log = os.path.join(d, "log")
     rr = RealRedis("--repl-diskless-sync-delay", "0", "--loglevel", "notice", "--logfile", log, *args, dir=d)
-    return Node("redis", rr.port, rr.stop, log, d, proc=rr.proc)
+    return Node("redis", rr.port, rr.stop, log, d, proc=rr.proc, args=args)
+
+
+def restart(n: Node) -> Node:
+    """The same server started again (after a SHUTDOWN or stop) on its port and directory,
+    loading what it saved there."""
+    if n.kind == "pyredis":
+        subprocess, config = n.args
+        return pyredis_node(subprocess, port=n.port, **config)
+    log = os.path.join(n.dir, "log")
+    proc = sp.Popen([REDIS_SERVER, "--port", str(n.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                     "--dir", n.dir, "--daemonize", "no", "--enable-debug-command", "yes",
+                     "--repl-diskless-sync-delay", "0", "--loglevel", "notice", "--logfile", log, *n.args],
+                    stdout=sp.DEVNULL, stderr=sp.DEVNULL)
+    new = Node("redis", n.port, lambda: stop_process(proc), log, n.dir, proc=proc, args=n.args)
+    wait_until(lambda: new.r.ping(), what="redis-server restarted")
+    return new
 
 
 def node(kind: str, *redis_args: str, **config) -> Node:

@@ -199,3 +199,35 @@ def test_link_fault_as_redis(rdb, case, load):
         assert "MASTER <-> REPLICA sync: Finished with success" in our_log
     else:
         assert not theirs[0]
+
+
+@pytest.mark.parametrize("master_kind", ["redis", "pyredis"])
+def test_replica_that_stops_reading_is_dropped_and_resyncs(master_kind):
+    """client-output-buffer-limit replica 1mb: a stopped replica's stream piles up past the
+    limit, the master drops it (Redis's log line), and once it runs again it resyncs (in
+    full: the backlog is smaller than what it missed) to the master's data."""
+    import signal
+
+    from repl_env import digest, link_up, settle
+
+    m = s = None
+    try:
+        m = node(master_kind)
+        m.r.config_set("client-output-buffer-limit", "replica 1mb 0 0")
+        s = node("redis", "--replicaof", "127.0.0.1", str(m.port))
+        link_up(s)
+        settle(m, s)
+        s.proc.send_signal(signal.SIGSTOP)
+        try:
+            for i in range(40):
+                m.r.set(f"big{i}", "x" * 1_000_000)
+            wait_until(lambda: m.info()["connected_slaves"] == 0, what="the replica dropped")
+        finally:
+            s.proc.send_signal(signal.SIGCONT)
+        assert "scheduled to be closed ASAP for overcoming of output buffer limits" in m.log()
+        wait_until(lambda: m.info("stats")["sync_full"] == 2, timeout=60, what="a full resync")
+        link_up(s)
+        settle(m, s)
+        assert digest(m) == digest(s)
+    finally:
+        stop(s, m)

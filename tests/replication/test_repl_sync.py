@@ -8,8 +8,9 @@ from __future__ import annotations
 import signal
 
 import pytest
+import redis
 
-from repl_env import (digest, libraries, link_up, mixed_load, node, pyredis_node, redis_node, settle, stop,
+from repl_env import (digest, libraries, link_up, mixed_load, node, pyredis_node, redis_node, restart, settle, stop,
                       wait_until)
 
 
@@ -170,3 +171,38 @@ def test_backlog_overflow_means_full_resync():
         assert digest(m) == digest(s)
     finally:
         stop(s, m)
+
+
+@pytest.mark.parametrize("kind", ["redis", "pyredis"])
+def test_master_restarted_with_its_data_continues(kind):
+    """SHUTDOWN SAVE and a restart from that RDB (which carries the replication ID and
+    offset): the old ID becomes replid2 up to the saved offset, a new history starts there,
+    and the replica resumes with +CONTINUE, as redis-server 7.0."""
+    m = s = m2 = None
+    try:
+        m = node(kind)
+        s = redis_node("--replicaof", "127.0.0.1", str(m.port))
+        link_up(s)
+        mixed_load(m.r, "a:")
+        settle(m, s)
+        old = m.info()
+        try:
+            m.r.shutdown(save=True)
+        except redis.ConnectionError:
+            pass
+        first, m = m, None
+        stop(first)
+        wait_until(lambda: s.info()["master_link_status"] == "down", what="the master gone")
+        s_off = s.info()["slave_repl_offset"]  # what the replica applied: the master's last offset
+        m2 = restart(first)
+        link_up(s)
+        info = m2.info()
+        assert info["master_replid2"] == old["master_replid"] and info["second_repl_offset"] == s_off + 1
+        assert info["master_replid"] != old["master_replid"]
+        stats = m2.info("stats")
+        assert stats["sync_partial_ok"] == 1 and stats["sync_full"] == 0
+        mixed_load(m2.r, "b:")
+        settle(m2, s)
+        assert digest(m2) == digest(s)
+    finally:
+        stop(s, m, m2)

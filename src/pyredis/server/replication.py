@@ -125,6 +125,28 @@ class ReplicationIO:
             parts = spec.split()
             if len(parts) == 2:
                 self.set_master(parts[0], int(parts[1]), startup=True)
+                return
+        self._master_restart()
+
+    def _master_restart(self) -> None:
+        """A master restarted from an RDB that carries replication info (loadDataFromDisk):
+        its history becomes ID2 up to the saved offset and the offsets go on from there, with
+        an empty backlog, so its former replicas resume with +CONTINUE."""
+        aux = self.srv.persistence.loader.aux
+        try:
+            replid = aux[b"repl-id"].decode()
+            offset = int(aux[b"repl-offset"])
+            db = int(aux.get(b"repl-stream-db", b"-1"))
+        except (KeyError, ValueError, UnicodeDecodeError):
+            return
+        if len(replid) != 40 or offset < 0 or db == -1:
+            return
+        repl = self.repl
+        repl.replid2 = replid
+        repl.second_replid_offset = offset + 1
+        repl.master_repl_offset = offset
+        repl.create_backlog()
+        repl.no_replicas_since = time.time()
 
     def _restore_from_rdb(self) -> bool:
         """A replica restarted from its RDB: the replication ID and offset saved in it become
