@@ -338,3 +338,35 @@ def test_aclfile_in_pyproject_and_auth_off(tmp_path):
         pid = proj.pid()
         cli(proj.root, "stop-env", "--force", "--timeout", "10", "--password", "now")
         _kill_leftover(pid)
+
+
+def test_start_env_replicaof_follows_a_redis_server(project):
+    """--replicaof redis://user:pass@host:port: the service follows a password-protected
+    redis-server 7.0.15 (masteruser/masterauth given on stdin, not on the command line) and is
+    a read-only copy that keeps up."""
+    from conftest import RealRedis
+
+    real = RealRedis("--user", "repl", "on", ">s3cret", "~*", "&*", "+@all", "--requirepass", "adminpw")
+    try:
+        r = redis.Redis(port=real.port, password="adminpw")
+        r.mset({"a": "1", "b": "2"})
+        out = cli(project.root, "start-env", "--replicaof", f"redis://repl:s3cret@127.0.0.1:{real.port}")
+        assert out.returncode == 0, out.stderr
+        pid = project.pid()
+        assert "s3cret" not in Path(f"/proc/{pid}/cmdline").read_text()
+        c = project.client()
+        deadline = time.time() + 30
+        while c.info("replication")["master_link_status"] != "up" and time.time() < deadline:
+            time.sleep(0.05)
+        assert c.info("replication")["master_link_status"] == "up"
+        r.set("c", "3")
+        deadline = time.time() + 30
+        while c.get("c") != "3" and time.time() < deadline:
+            time.sleep(0.05)
+        assert (c.get("a"), c.get("b"), c.get("c")) == ("1", "2", "3")
+        with pytest.raises(redis.ReadOnlyError):
+            c.set("x", 1)
+        bad = cli(project.root, "start-env", "--port", str(free_port()), "--replicaof", "rediss://h:1")
+        assert bad.returncode != 0 and "not supported" in bad.stderr
+    finally:
+        real.stop()

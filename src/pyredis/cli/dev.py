@@ -392,9 +392,12 @@ def dev() -> None:
               help="Seconds to wait for PONG (default 60; loading a large AOF takes time).")
 @click.option("--tls", "tls", is_flag=True, default=None,
               help="Serve TLS (rediss://) with a local CA made under the data folder (once, then reused).")
-def start_env(project_dir, port, password, data_dir, bind, start_timeout, tls) -> None:
+@click.option("--replicaof", "replicaof", default=None, metavar="redis://[USER:PASS@]HOST:PORT",
+              help="Follow a remote Redis (Redis replication): a read-only copy of its data, kept up to date.")
+def start_env(project_dir, port, password, data_dir, bind, start_timeout, tls, replicaof) -> None:
     """Start the service in the background and wait until it answers PING."""
     s = _settings(project_dir, port, password, data_dir=data_dir, bind=bind, start_timeout=start_timeout, tls=tls)
+    follow = _replicaof_lines(replicaof) if replicaof else []
     pid = read_pid(s)
     if pid is not None:
         _follow_running(s, pid)
@@ -427,7 +430,7 @@ def start_env(project_dir, port, password, data_dir, bind, start_timeout, tls) -
     stdin_conf = None
     if s.conf is not None:
         cmd.append(str(s.conf))
-    secret_lines = _secret_conf_lines(s)
+    secret_lines = _secret_conf_lines(s) + follow
     if secret_lines:
         # The password and the ACL users go through stdin, not the process list.
         if s.conf is None:
@@ -492,6 +495,32 @@ def start_env(project_dir, port, password, data_dir, bind, start_timeout, tls) -
         click.echo(f"  Check: pyredis-cli --tls --cacert {certs.ca} -p {s.port} ping   # PONG")
     else:
         click.echo(f"  Check: pyredis-cli -p {s.port} ping   # PONG")
+
+
+def _replicaof_lines(url: str) -> list[str]:
+    """`replicaof`, `masteruser` and `masterauth` lines for redis://[user:pass@]host:port (the
+    password stays off the process list: these go to the server on stdin)."""
+    from urllib.parse import unquote, urlsplit
+
+    u = urlsplit(url)
+    if u.scheme != "redis":
+        raise click.ClickException(f"--replicaof wants redis://[user:pass@]host:port (got {url!r}); "
+                                   "replication over TLS (rediss://) is not supported")
+    try:
+        port = u.port or 6379
+    except ValueError:
+        raise click.ClickException(f"--replicaof: bad port in {url!r}") from None
+    if not u.hostname:
+        raise click.ClickException(f"--replicaof: no host in {url!r}")
+    lines = [f"replicaof {u.hostname} {port}\n"]
+    if u.password:
+        if u.username and u.username != "default":
+            lines.append(f"masteruser {_quote(unquote(u.username))}\n")
+        lines.append(f"masterauth {_quote(unquote(u.password))}\n")
+    elif u.username:
+        raise click.ClickException("--replicaof: a user without a password; the form is "
+                                   "redis://[USER]:PASS@HOST:PORT")
+    return lines
 
 
 def _secret_conf_lines(s: Settings) -> list[str]:
