@@ -206,3 +206,100 @@ def test_master_restarted_with_its_data_continues(kind):
         assert digest(m2) == digest(s)
     finally:
         stop(s, m, m2)
+
+
+def _blocked(port: int, *args) -> "threading.Thread":
+    import threading
+
+    def run() -> None:
+        c = redis.Redis(port=port, socket_timeout=30)
+        try:
+            c.execute_command(*args)
+        finally:
+            c.close()
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t
+
+
+def stream_load(m) -> None:
+    """Writes whose propagation Redis rewrites or derives: served blocking commands (BLMOVE,
+    BLMPOP, BZPOPMIN, XREADGROUP), relative expiries made absolute, EXPIRE in the past (a DEL),
+    keys removed by active expiry, GETEX/GETDEL, *STORE commands, RESTORE, FLUSHALL,
+    SCRIPT FLUSH/FUNCTION FLUSH, INCRBYFLOAT/HINCRBYFLOAT, XAUTOCLAIM, LMPOP, SINTERCARD."""
+    r = m.r
+    r.flushall()
+    r.xadd("bx", {"f": 1}, id="1-1")
+    r.xgroup_create("bx", "g", id="0")
+    r.xadd("bx", {"f": 2}, id="2-1")
+    r.xgroup_create("bx2", "g", id="$", mkstream=True)
+    waiters = [_blocked(m.port, "BLMOVE", "bl", "bl2", "LEFT", "RIGHT", 0),
+               _blocked(m.port, "BLMPOP", 0, 1, "bm", "LEFT", "COUNT", 2),
+               _blocked(m.port, "BZPOPMIN", "bz", 0),
+               _blocked(m.port, "XREADGROUP", "GROUP", "g", "c1", "BLOCK", 0, "STREAMS", "bx2", ">")]
+    wait_until(lambda: m.info("clients")["blocked_clients"] == 4, what="four blocked clients")
+    r.rpush("bl", "a", "b")
+    r.rpush("bm", 1, 2, 3)
+    r.zadd("bz", {"x": 1, "y": 2})
+    r.xadd("bx2", {"f": 1})
+    for t in waiters:
+        t.join(30)
+    r.set("rel", 1, ex=1000)
+    r.expire("rel2", 100)
+    r.set("past", 1)
+    r.expire("past", -1)
+    r.set("soon", 1, px=50)
+    r.getex("rel", px=500000)
+    r.set("gd", 1)
+    r.getdel("gd")
+    r.sadd("s1", *range(10))
+    r.sadd("s2", *range(5, 15))
+    r.sinterstore("si", ["s1", "s2"])
+    r.sunionstore("su", ["s1", "s2"])
+    r.zadd("z1", {"a": 1, "b": 2})
+    r.zunionstore("zu", ["z1", "z1"])
+    r.zrangestore("zr", "z1", 0, -1)
+    r.set("b1", "abc")
+    r.bitop("NOT", "b2", "b1")
+    r.rpush("srt", 3, 1, 2)
+    r.sort("srt", store="srt2")
+    r.incrbyfloat("fl", "1.1")
+    r.hincrbyfloat("hf", "f", "2.5")
+    r.execute_command("RESTORE", "rst", 0, r.dump("srt"))
+    r.execute_command("LMPOP", 1, "srt", "RIGHT")
+    r.execute_command("SINTERCARD", 2, "s1", "s2")
+    r.xautoclaim("bx", "g", "c2", 0, "0-0")
+    r.geoadd("geo", (13.36, 38.11, "P"), (15.08, 37.50, "C"))
+    r.execute_command("GEOSEARCHSTORE", "geo2", "geo", "FROMMEMBER", "P", "BYRADIUS", 500, "km", "ASC")
+    r.eval("redis.call('set', 'fromlua', 'x', 'EX', 100); redis.call('expire', 'fromlua', 200)", 0)
+    r.script_flush()
+    r.function_load("#!lua name=l2\nredis.register_function('f2', function(k, a) return 1 end)")
+    r.function_flush()
+    r.function_load("#!lua name=l3\nredis.register_function('f3', function(k, a) return 1 end)")
+    wait_until(lambda: r.execute_command("DBSIZE") and not r.exists("soon"), what="active expiry of 'soon'")
+    r.execute_command("SELECT", 3)
+    r.set("in3", 1)
+    r.execute_command("SWAPDB", 0, 3)
+    r.execute_command("SELECT", 0)
+
+
+@pytest.mark.parametrize("master_kind,replica_kind", [("pyredis", "redis"), ("redis", "pyredis"),
+                                                       ("pyredis", "pyredis")])
+def test_derived_propagation(master_kind, replica_kind):
+    """stream_load on a master with a replica attached: the replica ends with the master's
+    digest and function libraries (everything here reached it through the stream)."""
+    m = s = None
+    try:
+        m = node(master_kind)
+        s = node(replica_kind, "--replicaof", "127.0.0.1", str(m.port), replicaof=f"127.0.0.1 {m.port}")
+        link_up(s)
+        stream_load(m)
+        settle(m, s)
+        assert digest(m) == digest(s)
+        assert libraries(m) == libraries(s) == [b"l3"]
+        db3 = redis.Redis(port=s.port, db=3)  # SWAPDB 0 3 moved the load there
+        assert db3.lrange("bl2", 0, -1) == [b"a"] and db3.exists("soon") == 0 and db3.exists("bx2") == 1
+        assert s.r.get("in3") == b"1"
+        db3.close()
+    finally:
+        stop(s, m)
