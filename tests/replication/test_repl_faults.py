@@ -231,3 +231,36 @@ def test_replica_that_stops_reading_is_dropped_and_resyncs(master_kind):
         assert digest(m) == digest(s)
     finally:
         stop(s, m)
+
+
+@pytest.mark.parametrize("diskless", ["yes", "no"])
+def test_replica_killed_mid_transfer(diskless):
+    """A redis-server replica that loads slowly (key-load-delay) is killed while a pyredis
+    master sends it the RDB: the master drops it (diskless: and stops the child), and a new
+    replica then syncs in full to the same data."""
+    import signal
+
+    from repl_env import digest, link_up, mixed_load, settle
+
+    m = s = s2 = None
+    try:
+        m = node("pyredis", repl_diskless_sync=diskless)
+        m.r.execute_command("DEBUG", "POPULATE", 200_000, "k", 100)
+        mixed_load(m.r, "a:")
+        # 200 us a key: the load (from the socket) takes 40 s, the kill comes once it started
+        s = redis_node("--replicaof", "127.0.0.1", str(m.port), "--key-load-delay", "200",
+                       "--repl-diskless-load", "on-empty-db")
+        started = "Background RDB transfer started by pid" if diskless == "yes" else "Starting BGSAVE for SYNC"
+        wait_until(lambda: started in m.log() and "Loading DB in memory" in s.log(), what="the transfer under way")
+        s.proc.send_signal(signal.SIGKILL)
+        s.proc.wait()
+        wait_until(lambda: m.info()["connected_slaves"] == 0, what="the replica dropped")
+        if diskless == "yes":
+            wait_until(lambda: "last replica dropped, killing fork child" in m.log(), what="the child stopped")
+        wait_until(lambda: m.info("persistence")["rdb_bgsave_in_progress"] == 0, what="no child left")
+        s2 = redis_node("--replicaof", "127.0.0.1", str(m.port))
+        link_up(s2, timeout=120)
+        settle(m, s2)
+        assert digest(m) == digest(s2)
+    finally:
+        stop(s2, s, m)
