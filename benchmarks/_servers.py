@@ -86,3 +86,27 @@ def start_pair(python: str = sys.executable, redis_server: str = "redis-server",
         redis.stop()
         raise
     return redis, ours
+
+
+def print_table(header: list[str], rows: list[list[str]], markdown: bool, left: int = 1) -> None:
+    """The result table: Markdown (the first `left` columns left-aligned, the others right), or
+    plain right-aligned columns."""
+    if markdown:
+        print("| " + " | ".join(header) + " |")
+        print("|" + "---|" * left + "---:|" * (len(header) - left))
+        for row in rows:
+            print("| " + " | ".join(row) + " |")
+        return
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    print("  ".join(h.rjust(w) for h, w in zip(header, widths)))
+    for row in rows:
+        print("  ".join(c.rjust(w) for c, w in zip(row, widths)))
+
+
+def add_server_args(ap) -> None:
+    """The options every side-by-side script takes: --markdown, --python, --redis-server, --no-pin."""
+    ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    ap.add_argument("--python", default=sys.executable, help="interpreter for -m pyredis")
+    ap.add_argument("--redis-server", default="redis-server")
+    ap.add_argument("--no-pin", action="store_true", help="no taskset")
+

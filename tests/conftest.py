@@ -160,16 +160,22 @@ class Differential:
         assert type(a) is type(b) and normalize(a) == normalize(b), (args, a, b)
         return a
 
-    @contextmanager
     def config(self, name: str, value: str):
         """CONFIG SET name value on both servers for the block, then back to redis-server's value."""
-        old = self.theirs.call("CONFIG", "GET", name)
-        old = old[1] if isinstance(old, list) else list(old.values())[0]
-        self.check("CONFIG", "SET", name, value)
-        try:
-            yield
-        finally:
-            self.both("CONFIG", "SET", name, old)
+        return config_both(self, name, value)
+
+
+@contextmanager
+def config_both(pair, name: str, value: str):
+    """CONFIG SET through `pair` (a Differential or an Other: .theirs, .check) for the block, then
+    back to redis-server's value."""
+    old = pair.theirs.call("CONFIG", "GET", name)
+    old = old[1] if isinstance(old, list) else list(old.values())[0]
+    pair.check("CONFIG", "SET", name, value)
+    try:
+        yield
+    finally:
+        pair.check("CONFIG", "SET", name, old)
 
 
 @pytest.fixture(params=[2, 3], ids=["resp2", "resp3"])
@@ -199,6 +205,10 @@ class Other:
         a, b = self.ours.call(*args), self.theirs.call(*args)
         assert a == b and type(a) is type(b), f"{args!r}: pyredis={a!r} redis={b!r}"
         return a
+
+    def config(self, name: str, value: str):
+        """As Differential.config, from this connection (the other one may be inside MULTI)."""
+        return config_both(self, name, value)
 
     def close(self) -> None:
         self.ours.close()

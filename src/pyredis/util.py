@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from .protocol.parser import sdssplitargs, string2ll
 
-__all__ = ["glob_match", "string2ll", "parse_double", "compile_glob", "sdscatrepr", "sdssplitargs", "sdssplitargs_str"]
+__all__ = ["glob_match", "string2ll", "parse_double", "compile_glob", "sdscatrepr", "sdssplitargs", "sdssplitargs_str", "lp_backlen_size"]
 
 
 def _lower(c: int) -> int:
@@ -195,3 +195,16 @@ def sdssplitargs_str(line: str) -> list[str] | None:
     if words is None:
         return None
     return [w.decode("utf-8", "surrogateescape") for w in words]
+
+
+def lp_backlen_size(n: int) -> int:
+    """The bytes a listpack entry's back-length takes for an entry of n bytes (lpEncodeBacklen)."""
+    if n <= 127:
+        return 1
+    if n < 16383:
+        return 2
+    if n < 2097151:
+        return 3
+    if n < 268435455:
+        return 4
+    return 5

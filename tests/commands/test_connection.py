@@ -18,7 +18,6 @@ import socket
 import time
 from contextlib import contextmanager
 
-import pytest
 
 from resp import Map, RawClient, encode_command
 
@@ -288,8 +287,6 @@ def test_reset_ends_transaction_and_watch(diff, other):
     diff.check("EXISTS", "a")
 
 
-@pytest.mark.xfail(strict=True, reason="pyredis bugs: RESET clears CLIENT NO-EVICT (Redis 7.0's RESET keeps it), and "
-                                       "CLIENT INFO never shows the 'e' flag")
 def test_reset_keeps_client_no_evict(both):
     def sc(env):
         c = env.client()
@@ -309,8 +306,6 @@ def test_client_subcommand_errors(diff):
         diff.check(*cmd)
 
 
-@pytest.mark.xfail(strict=True, reason="pyredis bug: CLIENT HELP lists the subcommands without Redis 7.0's "
-                                       "description lines")
 def test_client_help(diff):
     diff.check("CLIENT", "HELP")
     diff.check("CLIENT", "help")
@@ -382,8 +377,6 @@ def test_client_info_cmd_field(both):
     assert both(sc) == ["client|info", "exec", "ping"]
 
 
-@pytest.mark.xfail(strict=True, reason="pyredis bug: CLIENT INFO/LIST flags= shows one letter only: no 'e' "
-                                       "(NO-EVICT) nor 't' (TRACKING), and redir= stays -1 while tracking")
 def test_client_info_flags_of_no_evict_and_tracking(both):
     def sc(env):
         c, other = env.client(), env.client()
@@ -420,9 +413,6 @@ def test_client_list_filters(both):
     both(sc)
 
 
-@pytest.mark.xfail(strict=True, reason="pyredis bugs: CLIENT LIST ID refuses 0 and negative ids (Redis lists no client "
-                                       "for them), sorts and deduplicates the ids (Redis lists them in argument order, "
-                                       "repeats included), and accepts TYPE combined with ID (Redis: syntax error)")
 def test_client_list_id_arguments(both):
     def sc(env):
         a, b = env.client(), env.client()
@@ -460,7 +450,9 @@ def test_client_kill_errors(diff):
                  ("ID", "99999999999999999999"), ("ID", "999999"), ("ID", "1", "extra"), ("TYPE", "foo"),
                  ("TYPE", "master"), ("TYPE", "replica"), ("TYPE", "slave"), ("foo", "bar"), ("SKIPME", "maybe"),
                  ("ID", "999999", "SKIPME", "maybe"), ("ID", "999999", "SKIPME", "NO"), ("ID", "999999", "ID", "x"),
-                 ("ADDR", "1.2.3.4:5"), ("LADDR", "1.2.3.4:5"), ("MAXAGE", "1"), ("USER", "default", "ID", "999999")):
+                 ("ADDR", "1.2.3.4:5"), ("LADDR", "1.2.3.4:5"), ("MAXAGE", "1"), ("USER", "default", "ID", "999999"),
+                 ("ID", "x", "SKIPME"), ("TYPE", "foo", "ID"), ("SKIPME", "maybe", "ID"), ("ID", "999999", "TYPE"),
+                 ("ADDR", "1.2.3.4:5", "LADDR"), ("id", "999999", "type", "NORMAL", "skipme", "YES")):
         diff.check("CLIENT", "KILL", *args)
 
 
@@ -559,9 +551,6 @@ def test_client_tracking_errors(diff):
         c(*cmd)
 
 
-@pytest.mark.xfail(strict=True, reason="pyredis bug: CLIENT TRACKING ON BCAST accepts overlapping prefixes; Redis "
-                                       "refuses them (\"ERR Prefix 'ab' overlaps with another provided prefix 'a'...\" "
-                                       "and \"... with an existing prefix ...\", the empty one of BCAST alone too)")
 def test_client_tracking_prefixes_must_not_overlap(diff):
     c = diff.check
     c("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "ab", "PREFIX", "a")
@@ -594,9 +583,6 @@ def test_client_getredir(both):
     assert both(sc) == [-1, b"OK", 0, b"OK", True, True, b"OK", -1]
 
 
-@pytest.mark.xfail(strict=True, reason="pyredis bug: CLIENT TRACKINGINFO reports broken_redirect as soon as the "
-                                       "redirect target is gone; Redis sets it when an invalidation finds the target "
-                                       "missing (with the tracking-redir-broken push)")
 def test_tracking_broken_redirect_appears_with_the_first_lost_invalidation(both):
     def sc(env):
         c, target, writer = env.client(), env.client(), env.client()
@@ -641,9 +627,6 @@ def test_client_pause_unpause(diff):
     diff.check("CLIENT", "UNPAUSE")
 
 
-@pytest.mark.xfail(strict=True, reason="pyredis bug: CLIENT PAUSE only checks that the timeout is an integer: Redis "
-                                       "refuses a negative timeout ('ERR timeout is negative'), a mode other than "
-                                       "WRITE/ALL and a fourth argument")
 def test_client_pause_argument_errors(diff):
     try:
         for args in (("-1",), ("10", "FOO"), ("10", "WRITE", "x"), ("10", "ALL", "WRITE")):
@@ -652,22 +635,70 @@ def test_client_pause_argument_errors(diff):
         diff.both("CLIENT", "UNPAUSE")
 
 
-@pytest.mark.xfail(strict=True, reason="pyredis gap: CLIENT PAUSE answers OK without pausing anything")
 def test_client_pause_write_holds_writes_until_it_ends(both):
+    """Reads go on, a write waits (listed as blocked) until CLIENT UNPAUSE; test_client_pause.py
+    has the rest of CLIENT PAUSE."""
     def sc(env):
         c, other = env.client(), env.client()
         try:
-            out = [c.call("CLIENT", "PAUSE", "400", "WRITE")]
-            t = time.monotonic()
-            out += [other.call("GET", "k"), time.monotonic() - t < 0.3]  # reads go on
-            t = time.monotonic()
-            out += [other.call("SET", "k", "v"), time.monotonic() - t >= 0.2]  # writes wait for the end
-            out += [c.call("CLIENT", "PAUSE", "5000"), c.call("CLIENT", "UNPAUSE")]
-            t = time.monotonic()
-            out += [other.call("GET", "k"), time.monotonic() - t < 0.3]
+            out = [c.call("CLIENT", "PAUSE", "100000", "WRITE"), other.call("GET", "k")]
+            env.block(other, "SET", "k", "v")
+            out += [c.call("GET", "k"), c.call("CLIENT", "UNPAUSE"), other.read(), c.call("GET", "k")]
             return out
         finally:
             env.admin.call("CLIENT", "UNPAUSE")
 
-    both(sc)
+    assert both(sc) == [b"OK", None, None, b"OK", b"OK", b"v"]
 
+
+def test_client_list_flags_combined(both):
+    """flags= with several letters, in Redis's order (O P x b t R B d c U r e), seen by
+    another client: MONITOR, WATCH made dirty, MULTI, subscriptions (RESP3 may run anything),
+    blocking, tracking with a broken redirect."""
+    def sc(env):
+        c, admin, victim = env.client(), env.client(), env.client()
+        cid, vid = c.call("CLIENT", "ID"), victim.call("CLIENT", "ID")
+        out = []
+
+        def flags():
+            return [field(listed(admin, cid), f).replace(str(vid), "<victim>") for f in ("flags", "redir", "sub")]
+
+        c.call("WATCH", "w")
+        admin.call("SET", "w", "1")
+        out.append(flags())  # d
+        c.call("MULTI")
+        c.call("PING")
+        out.append(flags())  # x d
+        c.call("DISCARD")
+        c.call("CLIENT", "NO-EVICT", "ON")
+        c.call("CLIENT", "TRACKING", "ON", "REDIRECT", str(vid))
+        c.call("GET", "tk")
+        victim.close()
+        env.clients.remove(victim)
+        wait_gone(admin, vid)
+        admin.call("SET", "tk", "1")  # the invalidation finds the target gone: R
+        c.send(encode_command(["PING"]))
+        while c.read() != b"PONG":  # RESP3: the tracking-redir-broken push first
+            pass
+        out.append(flags())  # t R e
+        if env.resp == 3:
+            c.call("SUBSCRIBE", "ch")
+            c.call("MULTI")
+            out.append(flags())  # P x t R e
+            c.call("DISCARD")
+            c.call("UNSUBSCRIBE", "ch")
+        c.call("CLIENT", "TRACKING", "OFF")
+        c.call("CLIENT", "TRACKING", "ON", "BCAST")
+        c.send(encode_command(["BLPOP", "nokey", "0"]))
+        deadline = time.monotonic() + 5
+        while "b" not in flags()[0]:
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
+        out.append(flags())  # b t B e
+        admin.call("CLIENT", "UNBLOCK", str(cid))
+        c.read()
+        c.call("MONITOR")
+        out.append(flags())  # O t B e
+        return out
+
+    both(sc)

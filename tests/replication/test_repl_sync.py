@@ -6,6 +6,7 @@ came in the RDB or in the stream; a dropped link resumes with +CONTINUE."""
 from __future__ import annotations
 
 import signal
+import threading
 
 import pytest
 import redis
@@ -208,9 +209,7 @@ def test_master_restarted_with_its_data_continues(kind):
         stop(s, m, m2)
 
 
-def _blocked(port: int, *args) -> "threading.Thread":
-    import threading
-
+def _blocked(port: int, *args) -> threading.Thread:
     def run() -> None:
         c = redis.Redis(port=port, socket_timeout=30)
         try:

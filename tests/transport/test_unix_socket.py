@@ -80,3 +80,30 @@ def test_unixsocketperm_values_at_startup(tmp_path):
             assert err in str(e)
         else:
             raise AssertionError(text)
+
+
+def test_client_kill_by_address_kills_every_unix_socket_client(tmp_path):
+    """Unix-socket clients share one address ("path:0"): the old form CLIENT KILL <addr> kills
+    them all and answers +OK; ADDR counts them."""
+    plain = dict(zip(("redis", "pyredis"), free_ports(2)))
+    paths = {w: tmp_path / w / "redis.sock" for w in ("redis", "pyredis")}
+    args = ["--port", lambda w: str(plain[w]), "--unixsocket", lambda w: str(paths[w])]
+    with both_servers(tmp_path, args, [("tcp", lambda w: plain[w]), ("unix", lambda w: paths[w])]):
+        out = {}
+        for w in ("redis", "pyredis"):
+            addr = (str(paths[w]) + ":0")[:77]  # as Redis shows it (its address buffer)
+            admin = redis.Redis(port=plain[w])
+            res = []
+            for form in (("KILL", addr), ("KILL", "ADDR", addr)):
+                clients = [redis.Redis(unix_socket_path=str(paths[w]), single_connection_client=True) for _ in range(3)]
+                for c in clients:
+                    c.ping()
+                res.append(admin.execute_command("CLIENT", *form))
+                res.append(sum(1 for ln in admin.execute_command("CLIENT", "LIST").decode().splitlines()
+                               if "flags=U" in ln))
+                for c in clients:
+                    c.close()
+            res.append(admin.execute_command("CLIENT", "LIST", "TYPE", "normal").count(b"\n"))
+            admin.close()
+            out[w] = res
+        assert out["pyredis"] == out["redis"] and out["redis"][:4] == [b"OK", 0, 3, 0]

@@ -74,8 +74,13 @@ def config_resetstat(ctx: Client):
     """Resets the server's statistics."""
     state = ctx.server
     state.stats.reset()
+    from ..core.latency import reset_histogram
+
+    state.evictor.reset_stats()
+    state.lazyfree.freed_objects = 0
     for spec in all_specs():
         spec.calls = spec.usec = spec.rejected_calls = spec.failed_calls = 0
+        reset_histogram(spec)
     metrics(state).reset()
     return OK
 

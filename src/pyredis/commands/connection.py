@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from ..core.acl import redact
 from ..core.args import LONG_MAX, to_int, to_range_int
-from ..core.client import Client, client_info_line
+from ..core.client import Client
+from ..core.clients import client_info_line, client_type
 from ..core.spec import command, container
-from ..errors import INVALID_DB, NOPASS, NOT_INTEGER, SYNTAX, TIMEOUT_NOT_INTEGER, WRONGPASS, CommandError
+from ..errors import INVALID_DB, NOPASS, NOT_INTEGER, SYNTAX, WRONGPASS, CommandError
 from ..protocol.replies import OK, PONG, Push, Simple
 from ..version import REDIS_VERSION, __version__
+from ._server_common import help_reply
 
 
 @command("PING", arity=-1, flags="fast", group="connection", since="1.0.0")
@@ -129,8 +131,7 @@ def reset(ctx: Client):
     ctx.resp = 2
     ctx.name = b""
     ctx.reply_mode = "on"
-    ctx.no_evict = False
-    ctx.no_touch = False
+    ctx.no_touch = False  # (CLIENT NO-EVICT stays: Redis 7.0's RESET keeps it)
     ctx.server.acl.set_default_auth(ctx)
     return Simple(b"RESET")
 
@@ -172,24 +173,22 @@ def client_list(ctx: Client, *args: bytes):
     """Lists open connections."""
     from ..protocol.replies import Verbatim
 
-    clients = list(ctx.server.clients.values())
-    i = 0
-    while i < len(args):
-        opt = args[i].upper()
-        if opt == b"TYPE" and i + 1 < len(args):
-            keep = _type_filter(args[i + 1])
-            clients = [c for c in clients if keep(c)]
-            i += 2
-        elif opt == b"ID" and i + 1 < len(args):
-            ids = set()
-            for a in args[i + 1:]:
-                ids.add(to_range_int(a, 1, LONG_MAX, "ERR Invalid client ID"))
-            clients = [c for c in clients if c.id in ids]
-            i = len(args)
-        else:
-            raise CommandError(SYNTAX)
-    clients.sort(key=lambda c: c.id)
-    return Verbatim(b"".join(client_info_line(c) + b"\n" for c in clients))
+    clients = ctx.server.clients
+    if len(args) == 2 and args[0].lower() == b"type":
+        keep = _type_filter(args[1])
+        shown = [c for c in clients.values() if keep(c)]
+    elif len(args) > 1 and args[0].lower() == b"id":
+        # each id in argument order, repeats included; ids of no client (0, -1...) show nothing
+        shown = []
+        for a in args[1:]:
+            c = clients.get(to_int(a, "ERR Invalid client ID"))
+            if c is not None:
+                shown.append(c)
+    elif args:
+        raise CommandError(SYNTAX)
+    else:
+        shown = list(clients.values())
+    return Verbatim(b"".join(client_info_line(c) + b"\n" for c in shown))
 
 
 def _type_filter(arg: bytes):
@@ -197,14 +196,8 @@ def _type_filter(arg: bytes):
     t = arg.lower()
     if t not in (b"normal", b"master", b"replica", b"slave", b"pubsub"):
         raise CommandError("ERR Unknown client type '%s'" % arg.decode("utf-8", "replace"))
-    # getClientType: a replica's connection (S), our master's client (M), pubsub, normal
-    if t == b"master":
-        return lambda c: c.is_master
-    if t in (b"replica", b"slave"):
-        return lambda c: c.replica is not None
-    if t == b"pubsub":
-        return lambda c: bool(c.subscription_count) and c.replica is None and not c.is_master
-    return lambda c: not c.subscription_count and c.replica is None and not c.is_master
+    want = "replica" if t == b"slave" else t.decode()
+    return lambda c: client_type(c) == want
 
 
 @command("CLIENT|KILL", arity=-3, flags="admin noscript loading stale", group="connection", since="2.4.0")
@@ -212,16 +205,20 @@ def client_kill(ctx: Client, *args: bytes):
     """Terminates open connections."""
     clients = ctx.server.clients
     if len(args) == 1:
-        for c in list(clients.values()):
-            if c.addr == args[0].decode("utf-8", "replace"):
-                _kill(ctx, c)
-                return OK
-        raise CommandError("ERR No such client")
-    if len(args) % 2:
-        raise CommandError(SYNTAX)
+        # the old form: every client from that address (all the unix socket's: "path:0"),
+        # the caller included
+        addr = args[0].decode("utf-8", "replace")
+        victims = [c for c in clients.values() if c.addr == addr]
+        for c in victims:
+            _kill(ctx, c)
+        if not victims:
+            raise CommandError("ERR No such client")
+        return OK
     filters = []
     skipme = True
     for i in range(0, len(args), 2):
+        if i + 1 == len(args):  # an option without its value, once the ones before it are read
+            raise CommandError(SYNTAX)
         opt, val = args[i].upper(), args[i + 1]
         if opt == b"ID":
             v = to_range_int(val, 1, LONG_MAX, "ERR client-id should be greater than 0")
@@ -297,29 +294,90 @@ def client_reply(ctx: Client, mode: bytes):
 
 @command("CLIENT|PAUSE", arity=-3, flags="admin noscript loading stale", group="connection", since="3.0.0")
 def client_pause(ctx: Client, timeout: bytes, *mode: bytes):
-    """Suspends commands processing (accepted; pyredis answers OK without pausing)."""
-    to_int(timeout, TIMEOUT_NOT_INTEGER)
+    """Suspends commands processing."""
+    from ..core.blocking import parse_timeout
+    from ..core.pause import PAUSE_ALL, PAUSE_WRITE
+
+    if len(mode) > 1:
+        raise CommandError(b"ERR unknown subcommand or wrong number of arguments for '%s'. Try %s HELP."
+                           % (ctx.argv[1][:128], ctx.argv[0].upper()))
+    kind = PAUSE_ALL
+    if mode:
+        m = mode[0].lower()
+        if m == b"write":
+            kind = PAUSE_WRITE
+        elif m != b"all":
+            raise CommandError("ERR CLIENT PAUSE mode must be WRITE or ALL")
+    ms = parse_timeout(timeout, seconds=False)
+    state = ctx.server
+    # getTimeoutFromObjectOrReply: 0 stays 0 (a pause already over); a sum past LLONG_MAX
+    # wraps negative in Redis, a pause over at once too
+    end = ms + state.clock_ms() if ms > 0 else 0
+    state.pause.pause(end if end <= LONG_MAX else -1, kind)
     return OK
 
 
 @command("CLIENT|UNPAUSE", arity=2, flags="admin noscript loading stale", group="connection", since="6.2.0")
 def client_unpause(ctx: Client):
     """Resumes processing commands from paused clients."""
+    ctx.server.pause.unpause()
     return OK
+
+
+_CLIENT_HELP = [
+    "CACHING (YES|NO)",
+    "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+    "GETREDIR",
+    "    Return the client ID we are redirecting to when tracking is enabled.",
+    "GETNAME",
+    "    Return the name of the current connection.",
+    "ID",
+    "    Return the ID of the current connection.",
+    "INFO",
+    "    Return information about the current client connection.",
+    "KILL <ip:port>",
+    "    Kill connection made from <ip:port>.",
+    "KILL <option> <value> [<option> <value> [...]]",
+    "    Kill connections. Options are:",
+    "    * ADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made from the specified address",
+    "    * LADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made to specified local address",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Kill connections by type.",
+    "    * USER <username>",
+    "      Kill connections authenticated by <username>.",
+    "    * SKIPME (YES|NO)",
+    "      Skip killing current connection (default: yes).",
+    "LIST [options ...]",
+    "    Return information about client connections. Options:",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Return clients of specified type.",
+    "UNPAUSE",
+    "    Stop the current client pause, resuming traffic.",
+    "PAUSE <timeout> [WRITE|ALL]",
+    "    Suspend all, or just write, clients for <timeout> milliseconds.",
+    "REPLY (ON|OFF|SKIP)",
+    "    Control the replies sent to the current connection.",
+    "SETNAME <name>",
+    "    Assign the name <name> to the current connection.",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    "    Unblock the specified blocked client.",
+    "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+    "         [OPTIN] [OPTOUT] [NOLOOP]",
+    "    Control server assisted client side caching.",
+    "TRACKINGINFO",
+    "    Report tracking status for the current connection.",
+    "NO-EVICT (ON|OFF)",
+    "    Protect current client connection from eviction.",
+]
 
 
 @command("CLIENT|HELP", arity=2, flags="loading stale", group="connection", since="5.0.0")
 def client_help(ctx: Client):
     """Returns helpful text about the different subcommands."""
-    lines = [
-        "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-        "CACHING (YES|NO)", "GETNAME", "GETREDIR", "ID", "INFO", "KILL <ip:port>",
-        "KILL <option> <value> [<option> <value> [...]]", "LIST [options ...]",
-        "UNPAUSE", "PAUSE <timeout> [WRITE|ALL]", "REPLY (ON|OFF|SKIP)",
-        "SETNAME <name>", "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]] [OPTIN] [OPTOUT] [NOLOOP]",
-        "UNBLOCK <clientid> [TIMEOUT|ERROR]", "NO-EVICT (ON|OFF)", "HELP",
-    ]
-    return [Simple(x.encode()) for x in lines]
+    return help_reply(["%s <subcommand> [<arg> [value] [opt] ...]. Subcommands are:" % ctx.argv[0].decode("latin-1").upper(),
+                       *_CLIENT_HELP, "HELP", "    Prints this help."])
 
 
 _ = (NOT_INTEGER, Push, __version__)
@@ -377,11 +435,43 @@ def client_tracking(ctx: Client, mode: bytes, *options: bytes):
         raise CommandError("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.")
     if opts.bcast and (opts.optin or opts.optout):
         raise CommandError("ERR OPTIN and OPTOUT are not compatible with BCAST")
+    overlap = None
+    if opts.bcast:
+        overlap = _prefix_collision(opts.prefixes, old.prefixes if old is not None else [])
+        if overlap is not None and overlap[0] == 0:
+            raise CommandError(overlap[1])
+        if not opts.prefixes:
+            opts.prefixes = [b""]  # BCAST alone: every key, the empty prefix
     if old is not None:
         # Prefixes accumulate across CLIENT TRACKING ON calls in BCAST mode, as in Redis.
         opts.prefixes = old.prefixes + [p for p in opts.prefixes if p not in old.prefixes]
     tracking.enable(ctx, opts)
+    if overlap is not None:
+        # Redis 7.0's checkPrefixCollisionsOrReply returns the index of the colliding prefix:
+        # past the first one, the error is sent and tracking is enabled anyway, +OK following
+        if ctx.after_reply is None:
+            ctx.after_reply = []
+        ctx.after_reply.append(OK)
+        raise CommandError(overlap[1])
     return OK
+
+
+def _prefix_collision(new: list[bytes], existing: list[bytes]) -> tuple[int, bytes] | None:
+    """checkPrefixCollisionsOrReply: (index of the new prefix, error) for the first prefix that
+    is a prefix of another (or has one), among the client's and then the ones given."""
+    def text(p: bytes) -> bytes:
+        return p.split(b"\0", 1)[0]  # %s of a C string
+
+    for i, p in enumerate(new):
+        for e in existing:
+            if p.startswith(e) or e.startswith(p):
+                return i, (b"ERR Prefix '%s' overlaps with an existing prefix '%s'. Prefixes for a single client "
+                           b"must not overlap." % (text(p), text(e)))
+        for q in new[i + 1:]:
+            if p.startswith(q) or q.startswith(p):
+                return i, (b"ERR Prefix '%s' overlaps with another provided prefix '%s'. Prefixes for a single "
+                           b"client must not overlap." % (text(p), text(q)))
+    return None
 
 
 @command("CLIENT|CACHING", arity=3, flags="noscript loading stale", group="connection", since="6.0.0")
@@ -432,6 +522,6 @@ def client_trackinginfo(ctx: Client):
             flags.append(b"caching-no")
     if t.noloop:
         flags.append(b"noloop")
-    if t.redirect and t.redirect not in ctx.server.clients:
+    if t.broken_redirect:
         flags.append(b"broken_redirect")
-    return {b"flags": SetReply(flags), b"redirect": t.redirect, b"prefixes": list(t.prefixes)}
+    return {b"flags": SetReply(flags), b"redirect": t.redirect, b"prefixes": sorted(t.prefixes)}

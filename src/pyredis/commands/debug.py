@@ -186,16 +186,17 @@ def _serialized_length(v, config=None) -> int:
 
 
 def _debug_object(ctx: Client, key: bytes) -> Simple:
-    v = ctx.db.lookup(key)
+    db = ctx.db
+    v = db.lookup_notouch(key)  # dictFind: the key's access time stays as it was
     if v is None:
         raise CommandError(NO_SUCH_KEY)
     enc = value_encoding(v, ctx.server.config).decode()
-    lru = (ctx.now // 1000) & ((1 << 24) - 1)
+    lru = db.lru.get(key, db.lru_now)  # the raw robj lru field (the LFU field under LFU)
     refcount = 1
     if enc == "int" and 0 <= int(v) < 10000:
         refcount = 2147483647  # a shared integer object (OBJ_SHARED_REFCOUNT)
     text = (f"Value at:0x{id(v):x} refcount:{refcount} encoding:{enc} serializedlength:{_serialized_length(v, ctx.server.config)} "
-            f"lru:{lru} lru_seconds_idle:0")
+            f"lru:{lru} lru_seconds_idle:{db.idle_ms(key) // 1000}")
     if enc == "quicklist":
         lp = lp_bytes(v)
         nodes = max(1, -(-lp // 8192))  # nodes of about 8 KB (list-max-listpack-size -2)
@@ -422,7 +423,7 @@ def debug_clock(ctx: Client, *args: bytes):
         DEBUG CLOCK GET                 the clock's reading in ms since the epoch (integer)
 
     Everything time-based reads `state.clock`: expiry (lazy and active), TTL/PTTL, TIME,
-    EXPIRETIME, stream ids, blocking deadlines. Like every DEBUG subcommand it needs
+    EXPIRETIME, stream ids, blocking deadlines, the LRU/LFU clocks (OBJECT IDLETIME / FREQ). Like every DEBUG subcommand it needs
     `enable-debug-command yes` (or `local` for loopback connections). It is not in DEBUG
     HELP, which stays redis-server's text.
     """
@@ -449,6 +450,7 @@ def debug_clock(ctx: Client, *args: bytes):
         raise CommandError(_CLOCK_USAGE)
     # The command's own time (and what the next lookups in this event-loop turn compare with).
     state.now_cache = clock.ms()
+    state.evictor.update_clocks()  # the LRU and LFU clocks follow at once, not at the next cron
     _rearm_blocked(state)
     return OK
 
@@ -491,7 +493,20 @@ _SUBCOMMANDS: dict[bytes, tuple[int, int | None, Callable[..., Any]]] = {
     b"STRINGMATCH-TEST": (0, 0, _debug_stringmatch_test),
     b"SDSLEN": (1, 1, _debug_sdslen),
     b"CLOCK": (0, None, debug_clock),  # pyredis's own: checks its arguments itself; not in DEBUG HELP
+    b"LAZYFREE": (0, 0, lambda ctx: debug_lazyfree(ctx)),  # pyredis's own; not in DEBUG HELP
 }
+
+
+def debug_lazyfree(ctx: Client):
+    """DEBUG LAZYFREE (pyredis's own): the lazy free's figures (core/lazyfree.py) - what INFO
+    shows, plus the bytes still to free, the slices run so far, the most elements one slice
+    freed, and the per-slice limit."""
+    from ..core.lazyfree import SLICE_UNITS
+
+    lf = ctx.server.lazyfree
+    return {b"pending-objects": lf.pending_objects, b"freed-objects": lf.freed_objects,
+            b"pending-bytes": lf.pending_bytes, b"slices": lf.slices, b"max-slice-units": lf.max_slice_units,
+            b"slice-units-limit": SLICE_UNITS}
 
 
 @command("DEBUG", arity=-2, flags="admin noscript loading stale", group="server", since="1.0.0",

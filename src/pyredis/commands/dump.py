@@ -71,6 +71,7 @@ def restore(ctx: Client, key: bytes, ttl_arg: bytes, payload: bytes, *options: b
     if existed:
         db.delete(key)
     db.add(key, value)
+    db.set_access(key, freq, idle)  # objectSetLRUOrLFU
     if when is not None:
         db.set_expire(key, when)
         if not absttl:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 
 from ..core.client import Client
-from ..core.dispatch import DECLARED_FLAGS, GATE_READONLY, GATE_STALE
+from ..core.dispatch import GATE_READONLY, GATE_STALE
 from ..core.replication import script_noreplicas, script_refusal
 from ..core.functions import Functions, Library, create_library, registry
 from ..core.lua import current_run, function_engine
@@ -21,7 +21,7 @@ from ..core.spec import command, container
 from ..errors import BAD_PAYLOAD, BUSY_EVAL, SCRIPT_WRITE_IN_RO, CommandError
 from ..protocol.replies import OK, SetReply, Simple
 from ..util import glob_match
-from .scripting import keys_and_args, kill_script, numkeys_keys
+from .scripting import check_script_oom, keys_and_args, kill_script, numkeys_keys
 
 
 def _subcommand_syntax(ctx: Client) -> CommandError:
@@ -284,20 +284,11 @@ def _fcall(ctx: Client, name: bytes, numkeys: bytes, rest: tuple, ro: bool):
         err = script_noreplicas(state, no_writes)
         if err is not None:
             raise CommandError(err)
-    return function_engine(ctx.server).run(ctx, fi.fn, keys, args, fi.name, False, ro or no_writes)
+    allow_oom = "allow-oom" in fi.flags
+    check_script_oom(ctx, no_writes or allow_oom)
+    return function_engine(ctx.server).run(ctx, fi.fn, keys, args, fi.name, False, ro or no_writes,
+                                           allow_oom=allow_oom)
 
-
-def _declared_flags(c: Client, argv: list[bytes]) -> int | None:
-    """fcallGetCommandFlags: a known function's flags as script flag bits."""
-    if len(argv) < 2:
-        return None
-    fi = registry(c.server).functions.get(argv[1].lower())
-    if fi is None:
-        return None
-    return (1 if "no-writes" in fi.flags else 0) | (4 if "allow-stale" in fi.flags else 0)
-
-
-DECLARED_FLAGS[b"fcall"] = DECLARED_FLAGS[b"fcall_ro"] = _declared_flags
 
 _FCALL_FLAGS = "noscript stale skip_monitor no_mandatory_keys"
 

@@ -38,30 +38,34 @@ def _db_by_index(ctx: Client, dbid: int):
 
 # --- deletion and existence ----------------------------------------------------------------
 
-@command("DEL", arity=-2, flags="write", keys=(1, -1, 1), group="generic")
-def del_(ctx: Client, *keys: bytes):
-    """Deletes one or more keys."""
+def _del(ctx: Client, keys: tuple[bytes, ...], lazy: bool) -> int:
+    """delGenericCommand: large values go to the lazy free when `lazy` (core/lazyfree.py)."""
     db = ctx.db
     n = 0
     for k in keys:
-        if db.lookup(k) is not None:
-            db.delete(k)
+        if not db.expire_if_needed(k) and db.delete(k, lazy):
             ctx.touched(k)
             ctx.notify(NOTIFY_GENERIC, b"del", k)
             n += 1
     return n
 
 
+@command("DEL", arity=-2, flags="write", keys=(1, -1, 1), group="generic")
+def del_(ctx: Client, *keys: bytes):
+    """Deletes one or more keys."""
+    return _del(ctx, keys, ctx.server.config["lazyfree-lazy-user-del"])
+
+
 @command("UNLINK", arity=-2, flags="write fast", keys=(1, -1, 1), group="generic", since="4.0.0")
 def unlink(ctx: Client, *keys: bytes):
     """Asynchronously deletes one or more keys."""
-    return del_(ctx, *keys)
+    return _del(ctx, keys, True)
 
 
 @command("EXISTS", arity=-2, flags="readonly fast", keys=(1, -1, 1), group="generic", since="1.0.0")
 def exists(ctx: Client, *keys: bytes):
     """Determines whether one or more keys exist."""
-    lookup = ctx.db.lookup
+    lookup = ctx.db.lookup_notouch  # LOOKUP_NOTOUCH: EXISTS does not count as an access
     n = 0
     for k in keys:
         if lookup(k) is not None:
@@ -72,13 +76,18 @@ def exists(ctx: Client, *keys: bytes):
 @command("TOUCH", arity=-2, flags="readonly fast", keys=(1, -1, 1), group="generic", since="3.2.1")
 def touch(ctx: Client, *keys: bytes):
     """Returns the number of existing keys out of those specified after updating the time they were last accessed."""
-    return exists(ctx, *keys)
+    lookup = ctx.db.lookup
+    n = 0
+    for k in keys:
+        if lookup(k) is not None:
+            n += 1
+    return n
 
 
 @command("TYPE", arity=2, flags="readonly fast", keys=(1, 1, 1), group="generic")
 def type_(ctx: Client, key: bytes):
     """Determines the type of value stored at a key."""
-    v = ctx.db.lookup(key)
+    v = ctx.db.lookup_notouch(key)
     if v is None:
         return _NONE_TYPE
     name = type_name(v)
@@ -122,7 +131,7 @@ def scan(ctx: Client, cursor: bytes, *options: bytes):
     if pattern is not None:
         match = compile_glob(pattern)
         batch = [k for k in batch if match(k)]
-    lookup = db.lookup
+    lookup = db.lookup_notouch
     if typ is None:
         batch = [k for k in batch if lookup(k) is not None]
     else:
@@ -154,7 +163,7 @@ def randomkey(ctx: Client):
             key = _random_from_sample(ctx, db)
             if key is None:
                 continue
-        if db.lookup(key) is not None:
+        if db.lookup_notouch(key) is not None:
             return key
     return None
 
@@ -197,7 +206,7 @@ def _rename(ctx: Client, src: bytes, dst: bytes, nx: bool):
         if nx:
             return 0
         db.delete(dst)
-    db.add(dst, v)
+    db.add(dst, v, db.lru.get(src))
     ctx.notify(NOTIFY_NEW, b"new", dst)
     if expire is not None:
         db.set_expire(dst, expire)
@@ -235,7 +244,7 @@ def move(ctx: Client, key: bytes, dbarg: bytes):
     expire = src.get_expire(key)
     if dst.lookup(key) is not None:
         return 0
-    dst.add(key, v)
+    dst.add(key, v, src.lru.get(key))
     ctx.notify(NOTIFY_NEW, b"new", key, dst)
     if expire is not None:
         dst.set_expire(key, expire)
@@ -326,7 +335,7 @@ def _expire_generic(ctx: Client, key: bytes, param: bytes, options: tuple[bytes,
         if flags & _LT and current is not None and when >= current:
             return 0
     if already_expired(server, when):
-        db.delete(key)
+        db.delete(key, db.lazy_expire)
         ctx.touched(key)
         ctx.notify(NOTIFY_GENERIC, b"del", key)
         ctx.propagate_as = [[b"UNLINK" if server.config["lazyfree-lazy-expire"] else b"DEL", key]]
@@ -363,9 +372,9 @@ def pexpireat(ctx: Client, key: bytes, ts: bytes, *options: bytes):
 
 
 def _ttl(ctx: Client, key: bytes, ms: bool, absolute: bool) -> int:
-    """ttlGenericCommand."""
+    """ttlGenericCommand (LOOKUP_NOTOUCH)."""
     db = ctx.db
-    if db.lookup(key) is None:
+    if db.lookup_notouch(key) is None:
         return -2
     expire = db.get_expire(key)
     if expire is None:
@@ -452,36 +461,33 @@ def object_help(ctx: Client):
 @command("OBJECT|FREQ", arity=3, flags="readonly", keys=(2, 2, 1), group="generic", since="4.0.0")
 def object_freq(ctx: Client, key: bytes):
     """Returns the logarithmic access frequency counter of a Redis object."""
-    v = ctx.db.lookup(key)
-    if v is None:
+    db = ctx.db
+    if db.lookup_notouch(key) is None:
         return None
     if not _lfu_policy(ctx):
         raise CommandError(
             "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note "
             "that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
-    # No per-key LFU counter is kept (see IDLETIME): every key reads as newly created.
-    return _LFU_INIT_VAL
+    return db.freq(key, ctx.server.evictor.lfu)  # LFUDecrAndReturn: decayed, not touched
 
 
 @command("OBJECT|IDLETIME", arity=3, flags="readonly", keys=(2, 2, 1), group="generic", since="2.2.3")
 def object_idletime(ctx: Client, key: bytes):
     """Returns the time since the last access to a Redis object."""
-    v = ctx.db.lookup(key)
-    if v is None:
+    db = ctx.db
+    if db.lookup_notouch(key) is None:
         return None
     if _lfu_policy(ctx):
         raise CommandError(
             "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
             "switching between policies at runtime LRU and LFU data will take some time to adjust.")
-    # pyredis keeps no per-key access clock (it would cost every lookup): keys read as
-    # just accessed.
-    return 0
+    return db.idle_ms(key) // 1000
 
 
 @command("OBJECT|ENCODING", arity=3, flags="readonly", keys=(2, 2, 1), group="generic", since="2.2.3")
 def object_encoding(ctx: Client, key: bytes):
     """Returns the internal encoding of a Redis object."""
-    v = ctx.db.lookup(key)
+    v = ctx.db.lookup_notouch(key)
     if v is None:
         return None
     return encoding(v, ctx.server.config)
@@ -490,7 +496,7 @@ def object_encoding(ctx: Client, key: bytes):
 @command("OBJECT|REFCOUNT", arity=3, flags="readonly", keys=(2, 2, 1), group="generic", since="2.2.3")
 def object_refcount(ctx: Client, key: bytes):
     """Returns the reference count of a value of a key."""
-    v = ctx.db.lookup(key)
+    v = ctx.db.lookup_notouch(key)
     if v is None:
         return None
     if type(v) is bytes and len(v) <= 5:
@@ -507,25 +513,30 @@ def object_refcount(ctx: Client, key: bytes):
 
 # --- whole databases ----------------------------------------------------------------------
 
-def _flush_mode(args: tuple[bytes, ...]) -> None:
+def _flush_mode(ctx: Client, args: tuple[bytes, ...]) -> bool:
+    """getFlushCommandFlags: True for ASYNC (lazyfree-lazy-user-flush without an argument)."""
     if len(args) > 1:
         raise CommandError(SYNTAX)
-    if args and args[0].upper() not in (b"SYNC", b"ASYNC"):
+    if not args:
+        return ctx.server.config["lazyfree-lazy-user-flush"]
+    mode = args[0].upper()
+    if mode not in (b"SYNC", b"ASYNC"):
         raise CommandError(SYNTAX)
+    return mode == b"ASYNC"
 
 
-def _flush(ctx: Client, db) -> None:
+def _flush(ctx: Client, db, lazy: bool) -> None:
+    """emptyData for one database; ASYNC hands the old tables to the lazy free."""
     ctx.server.dirty += len(db)
     for hook in ctx.server.flush_hooks:
         hook(db)
-    db.flush()
+    db.flush(lazy and len(db) > 0)
 
 
 @command("FLUSHDB", arity=-1, flags="write", group="server", acl="keyspace dangerous")
 def flushdb(ctx: Client, *args: bytes):
     """Remove all keys from the current database."""
-    _flush_mode(args)
-    _flush(ctx, ctx.db)
+    _flush(ctx, ctx.db, _flush_mode(ctx, args))
     ctx.server.dirty += 1  # forceCommandPropagation: replicated even when already empty
     return OK
 
@@ -533,10 +544,10 @@ def flushdb(ctx: Client, *args: bytes):
 @command("FLUSHALL", arity=-1, flags="write", group="server", acl="keyspace dangerous")
 def flushall(ctx: Client, *args: bytes):
     """Removes all keys from all databases."""
-    _flush_mode(args)
+    lazy = _flush_mode(ctx, args)
     server = ctx.server
     for db in server.dbs:
-        _flush(ctx, db)
+        _flush(ctx, db, lazy)
     server.dirty += 1
     # flushAllDataAndResetRDB: with save points configured the now empty dataset is saved at
     # once, so dirty ends at 0: FLUSHALL is still propagated (forceCommandPropagation).

@@ -80,7 +80,7 @@ def _sec_server(state) -> list[tuple[str, Any]]:
         ("uptime_in_days", uptime // 86400),
         ("hz", cron_hz),
         ("configured_hz", cron_hz),
-        ("lru_clock", (int(now * 1000) // 1000) & ((1 << 24) - 1)),
+        ("lru_clock", state.dbs[0].lru_now),  # server.lruclock (the cron's, as OBJECT IDLETIME reads it)
         ("executable", os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else sys.executable),
         ("config_file", cfg.config_file or ""),
         ("io_threads_active", 0),
@@ -89,38 +89,37 @@ def _sec_server(state) -> list[tuple[str, Any]]:
 
 def _sec_clients(state) -> list[tuple[str, Any]]:
     clients = state.clients.values()
-    blocked = sum(1 for c in clients if c.blocked is not None)
+    blocked = sum(1 for c in clients if c.blocked is not None)  # CLIENT PAUSE's held ones too
+    timed = sum(1 for c in clients if c.blocked is not None and c.blocked.deadline)
     tracking = sum(1 for c in clients if c.tracking)
     return [
         ("connected_clients", len(state.clients) - len(state.repl.replicas)),
         ("cluster_connections", 0),
         ("maxclients", state.config["maxclients"]),
-        ("client_recent_max_input_buffer", 0),
-        ("client_recent_max_output_buffer", 0),
+        # the largest client buffers of the last 8 seconds (core/clients.py, clientsCron)
+        ("client_recent_max_input_buffer", state.client_limits.recent_peaks()[0]),
+        ("client_recent_max_output_buffer", state.client_limits.recent_peaks()[1]),
         ("blocked_clients", blocked),
         ("tracking_clients", tracking),
-        ("clients_in_timeout_table", blocked),
+        ("clients_in_timeout_table", timed),
     ]
 
 
 def _sec_memory(state) -> list[tuple[str, Any]]:
-    # pyredis has no allocator of its own: used_memory is the process RSS (from
-    # /proc/self/statm), which includes the interpreter; the allocator_* and ratio fields
-    # are derived from it so tools that parse them get consistent numbers.
+    # used_memory is pyredis's estimate of what redis-server would allocate for this state
+    # (core/evict.py, keyspace/memsize.py): the figure maxmemory is compared with. The RSS is
+    # the process's own (the interpreter included), so the fragmentation / RSS-overhead
+    # ratios show how much larger the Python process is than the estimate.
     cfg = state.config
+    ev = state.evictor
+    oh = ev.overhead()
+    used = oh["used"]
     rss = rss_bytes()
-    m = metrics(state)
-    used = rss
-    m.peak_memory = max(m.peak_memory, used)
-    peak = m.peak_memory
-    startup = getattr(state, "_info_startup_memory", None)
-    if startup is None:
-        startup = state._info_startup_memory = used
-    overhead = min(used, startup)
-    dataset = max(0, used - overhead)
+    peak = oh["peak"]
     total_sys = _total_system_memory()
     maxmem = cfg["maxmemory"]
-    net = max(1, used - startup)
+    lf = state.lazyfree
+    rss_ratio = "%.2f" % (rss / used if used else 1.0)
     return [
         ("used_memory", used),
         ("used_memory_human", _human(used)),
@@ -128,14 +127,14 @@ def _sec_memory(state) -> list[tuple[str, Any]]:
         ("used_memory_rss_human", _human(rss)),
         ("used_memory_peak", peak),
         ("used_memory_peak_human", _human(peak)),
-        ("used_memory_peak_perc", "%.2f%%" % (used * 100.0 / peak if peak else 100.0)),
-        ("used_memory_overhead", overhead),
-        ("used_memory_startup", startup),
-        ("used_memory_dataset", dataset),
-        ("used_memory_dataset_perc", "%.2f%%" % (dataset * 100.0 / net if used > startup else 0.0)),
+        ("used_memory_peak_perc", "%.2f%%" % oh["peak_perc"]),
+        ("used_memory_overhead", oh["overhead_total"]),
+        ("used_memory_startup", oh["startup"]),
+        ("used_memory_dataset", oh["dataset"]),
+        ("used_memory_dataset_perc", "%.2f%%" % oh["dataset_perc"]),
         ("allocator_allocated", used),
-        ("allocator_active", rss),
-        ("allocator_resident", rss),
+        ("allocator_active", used),
+        ("allocator_resident", used),
         ("total_system_memory", total_sys),
         ("total_system_memory_human", _human(total_sys)),
         ("used_memory_lua", 32768),
@@ -158,21 +157,21 @@ def _sec_memory(state) -> list[tuple[str, Any]]:
         ("allocator_frag_bytes", 0),
         ("allocator_rss_ratio", "1.00"),
         ("allocator_rss_bytes", 0),
-        ("rss_overhead_ratio", "1.00"),
-        ("rss_overhead_bytes", 0),
-        ("mem_fragmentation_ratio", "1.00"),
-        ("mem_fragmentation_bytes", 0),
+        ("rss_overhead_ratio", rss_ratio),
+        ("rss_overhead_bytes", rss - used),
+        ("mem_fragmentation_ratio", rss_ratio),
+        ("mem_fragmentation_bytes", rss - used),
         ("mem_not_counted_for_evict", 0),
         ("mem_replication_backlog", state.repl.backlog.histlen if state.repl.backlog is not None else 0),
         ("mem_total_replication_buffers", 0),
         ("mem_clients_slaves", 0),
-        ("mem_clients_normal", 0),
+        ("mem_clients_normal", oh["clients_normal"]),
         ("mem_cluster_links", 0),
         ("mem_aof_buffer", 0),
         ("mem_allocator", "libc"),
         ("active_defrag_running", 0),
-        ("lazyfree_pending_objects", 0),
-        ("lazyfreed_objects", 0),
+        ("lazyfree_pending_objects", lf.pending_objects),
+        ("lazyfreed_objects", lf.freed_objects),
     ]
 
 
@@ -246,9 +245,9 @@ def _sec_stats(state) -> list[tuple[str, Any]]:
         ("expired_time_cap_reached_count", st.expired_time_cap_reached_count),
         ("expire_cycle_cpu_milliseconds", 0),
         ("evicted_keys", st.evicted_keys),
-        ("evicted_clients", 0),
-        ("total_eviction_exceeded_time", 0),
-        ("current_eviction_exceeded_time", 0),
+        ("evicted_clients", state.client_limits.evicted),
+        ("total_eviction_exceeded_time", (state.evictor.total_exceeded_us + state.evictor.current_exceeded_us()) // 1000),
+        ("current_eviction_exceeded_time", state.evictor.current_exceeded_us() // 1000),
         ("keyspace_hits", st.keyspace_hits),
         ("keyspace_misses", st.keyspace_misses),
         ("pubsub_channels", n_channels),
@@ -308,6 +307,25 @@ def _sec_commandstats(state) -> list[tuple[str, Any]]:
     return out
 
 
+def _sec_latencystats(state) -> list[tuple[str, Any]]:
+    """latency_percentiles_usec_<command>: the latency-tracking-info-percentiles of every
+    command's latency histogram (core/latency.py), while latency-tracking is on."""
+    from ..core.latency import fold, format_percentile
+
+    if not state.config["latency-tracking"]:
+        return []
+    percentiles = state.config["latency-tracking-info-percentiles"]
+    out = []
+    for spec in all_specs():
+        hist = fold(spec)
+        if hist is None or not hist.total:
+            continue
+        out.append((f"latency_percentiles_usec_{spec.fullname}",
+                    ",".join("p%s=%.3f" % (format_percentile(p), hist.value_at_percentile(p) / 1000.0)
+                             for p in percentiles)))
+    return out
+
+
 def _sec_errorstats(state) -> list[tuple[str, Any]]:
     return [(f"errorstat_{k}", f"count={v}") for k, v in state.stats.errorstats.items()]
 
@@ -337,7 +355,7 @@ _SECTIONS = {
     "server": _sec_server, "clients": _sec_clients, "memory": _sec_memory,
     "persistence": _sec_persistence, "stats": _sec_stats, "replication": _sec_replication,
     "cpu": _sec_cpu, "modules": lambda s: [], "commandstats": _sec_commandstats,
-    "errorstats": _sec_errorstats, "latencystats": lambda s: [],
+    "errorstats": _sec_errorstats, "latencystats": _sec_latencystats,
     "cluster": lambda s: [("cluster_enabled", 0)], "keyspace": _sec_keyspace,
 }
 

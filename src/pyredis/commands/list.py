@@ -53,6 +53,7 @@ def _deleted_if_empty(ctx: Client, key: bytes, lst: RList) -> None:
 
 def _signal(ctx: Client, key: bytes) -> None:
     """signalModifiedKey without counting a change (LTRIM that removed nothing)."""
+    ctx.resized(key)
     server = ctx.server
     if server.key_change_hooks:
         server.signal_modified(ctx.db, key)

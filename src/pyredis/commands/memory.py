@@ -16,7 +16,7 @@ from ..errors import SYNTAX, CommandError
 from ..keyspace.stream import je_size
 from ..keyspace.types import encoding as value_encoding
 from ..protocol.replies import OK, Double, Verbatim
-from ._server_common import help_reply, metrics, rss_bytes
+from ._server_common import help_reply, rss_bytes
 
 # --- MEMORY -------------------------------------------------------------------------------
 container("MEMORY", group="server", summary="A container for memory diagnostics commands", since="4.0.0")
@@ -157,7 +157,7 @@ def memory_usage(ctx: Client, key: bytes, *args: bytes):
                 raise CommandError(SYNTAX)
         else:
             raise CommandError(SYNTAX)
-    v = ctx.db.lookup(key)
+    v = ctx.db.data.get(key)  # dictFind: no expiry check, no access-time touch
     if v is None:
         return None
     # objectComputeSize + the key's sds + the dictEntry (24 bytes), as MEMORY USAGE adds them.
@@ -167,46 +167,44 @@ def memory_usage(ctx: Client, key: bytes, *args: bytes):
 @command("MEMORY|STATS", arity=2, flags="", group="server", since="4.0.0", complexity="O(1)")
 def memory_stats(ctx: Client):
     """Returns details about memory usage."""
-    state = ctx.server
+    oh = ctx.server.evictor.overhead()
+    used = oh["used"]
     rss = rss_bytes()
-    peak = max(metrics(state).peak_memory, rss)
-    startup = getattr(state, "_info_startup_memory", None) or rss
-    keys = sum(len(db.data) for db in state.dbs)
-    dataset = max(0, rss - startup)
+    ratio = rss / used if used else 1.0
     out: dict = {
-        b"peak.allocated": peak,
-        b"total.allocated": rss,
-        b"startup.allocated": startup,
+        b"peak.allocated": oh["peak"],
+        b"total.allocated": used,
+        b"startup.allocated": oh["startup"],
         b"replication.backlog": 0,
         b"clients.slaves": 0,
-        b"clients.normal": 0,
+        b"clients.normal": oh["clients_normal"],
         b"cluster.links": 0,
         b"aof.buffer": 0,
         b"lua.caches": 0,
         b"functions.caches": 0,
     }
-    for db in state.dbs:
-        if db.data:
-            out[f"db.{db.id}".encode()] = {b"overhead.hashtable.main": len(db.data) * 24,
-                                           b"overhead.hashtable.expires": len(db.expires) * 24}
+    for dbid, main, expires in oh["dbs"]:
+        out[b"db.%d" % dbid] = {b"overhead.hashtable.main": main, b"overhead.hashtable.expires": expires,
+                                b"overhead.hashtable.slot-to-keys": 0}
     out.update({
-        b"overhead.total": startup,
-        b"keys.count": keys,
-        b"keys.bytes-per-key": (rss - startup) // keys if keys else 0,
-        b"dataset.bytes": dataset,
-        b"dataset.percentage": Double(dataset * 100.0 / rss if rss else 0.0),
-        b"peak.percentage": Double(rss * 100.0 / peak if peak else 100.0),
-        b"allocator.allocated": rss,
-        b"allocator.active": rss,
-        b"allocator.resident": rss,
+        b"overhead.total": oh["overhead_total"],
+        b"keys.count": oh["keys"],
+        b"keys.bytes-per-key": oh["bytes_per_key"],
+        b"dataset.bytes": oh["dataset"],
+        b"dataset.percentage": Double(oh["dataset_perc"]),
+        b"peak.percentage": Double(oh["peak_perc"]),
+        # pyredis's allocator is the estimate; the RSS is the Python process's
+        b"allocator.allocated": used,
+        b"allocator.active": used,
+        b"allocator.resident": used,
         b"allocator-fragmentation.ratio": Double(1.0),
         b"allocator-fragmentation.bytes": 0,
         b"allocator-rss.ratio": Double(1.0),
         b"allocator-rss.bytes": 0,
-        b"rss-overhead.ratio": Double(1.0),
-        b"rss-overhead.bytes": 0,
-        b"fragmentation": Double(1.0),
-        b"fragmentation.bytes": 0,
+        b"rss-overhead.ratio": Double(ratio),
+        b"rss-overhead.bytes": rss - used,
+        b"fragmentation": Double(ratio),
+        b"fragmentation.bytes": rss - used,
     })
     return out
 
@@ -217,13 +215,52 @@ _MEMORY_DOCTOR_EMPTY = (
     "back to our programming as soon as I finished rebooting.\n"
 )
 _MEMORY_DOCTOR_OK = "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n"
+_DOCTOR_BIG_PEAK = (
+    " * Peak memory: In the past this instance used more than 150% the memory that is currently using. The allocator "
+    "is normally not able to release memory after a peak, so you can expect to see a big fragmentation ratio, however "
+    "this is actually harmless and is only due to the memory peak, and if the Redis instance Resident Set Size (RSS) "
+    "is currently bigger than expected, the memory will be used as soon as you fill the Redis instance with more data. "
+    "If the memory peak was only occasional and you want to try to reclaim memory, please try the MEMORY PURGE "
+    "command, otherwise the only other option is to shutdown and restart the instance.\n\n")
+_DOCTOR_BIG_CLIENTS = (
+    " * Big client buffers: The clients output buffers in this instance are greater than 200K per client (on "
+    "average). This may result from different causes, like Pub/Sub clients subscribed to channels bot not receiving "
+    "data fast enough, so that data piles on the Redis instance output buffer, or clients sending commands with large "
+    "replies or very large sequences of commands in the same pipeline. Please use the CLIENT LIST command in order to "
+    "investigate the issue if it causes problems in your instance, or to understand better why certain clients are "
+    "using a big amount of memory.\n\n")
+_DOCTOR_MANY_SCRIPTS = (
+    " * Many scripts: There seem to be many cached scripts in this instance (more than 1000). This may be because "
+    "scripts are generated and `EVAL`ed, instead of being parameterized (with KEYS and ARGV), `SCRIPT LOAD`ed and "
+    "`EVALSHA`ed. Unless `SCRIPT FLUSH` is called periodically, the scripts' caches may end up consuming most of your "
+    "memory.\n\n")
 
 
 @command("MEMORY|DOCTOR", arity=2, flags="", group="server", since="4.0.0", complexity="O(1)")
 def memory_doctor(ctx: Client):
     """Outputs a memory problems report."""
-    keys = sum(len(db.data) for db in ctx.server.dbs)
-    return Verbatim((_MEMORY_DOCTOR_EMPTY if keys < 1000 else _MEMORY_DOCTOR_OK).encode())
+    return Verbatim(doctor_report(ctx.server).encode())
+
+
+def doctor_report(state) -> str:
+    """getMemoryDoctorReport over the estimate. The checks on RSS and fragmentation are not
+    made: pyredis's RSS is the interpreter's heap, which the estimate does not model."""
+    oh = state.evictor.overhead()
+    if oh["used"] < 5 * 1024 * 1024:
+        return _MEMORY_DOCTOR_EMPTY
+    reports = []
+    if oh["peak"] / oh["used"] > 1.5:
+        reports.append(_DOCTOR_BIG_PEAK)
+    nclients = len(state.clients)
+    if nclients and oh["clients_normal"] // nclients > 1024 * 200:
+        reports.append(_DOCTOR_BIG_CLIENTS)
+    scripts = getattr(state, "lua", None)  # the EVAL engine, once created
+    if scripts is not None and len(getattr(scripts, "scripts", ())) > 1000:
+        reports.append(_DOCTOR_MANY_SCRIPTS)
+    if not reports:
+        return _MEMORY_DOCTOR_OK
+    return ("Sam, I detected a few issues in this Redis instance memory implants:\n\n" + "".join(reports)
+            + "I'm here to keep you safe, Sam. I want to help you.\n")
 
 
 @command("MEMORY|MALLOC-STATS", arity=2, flags="", group="server", since="4.0.0", complexity="Depends on how much memory is allocated, could be slow")

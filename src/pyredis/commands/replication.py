@@ -116,7 +116,7 @@ def _replicaof(ctx: Client, host: bytes, port: bytes):
     if host.lower() == b"no" and port.lower() == b"one":
         if repl.masterhost is not None:
             _io(ctx).unset_master()
-            from ..core.client import client_info_line
+            from ..core.clients import client_info_line
 
             repl.log("notice", "MASTER MODE enabled (user request from '%s')"
                      % client_info_line(ctx).decode("utf-8", "replace"))
@@ -130,7 +130,7 @@ def _replicaof(ctx: Client, host: bytes, port: bytes):
                  "connected with. No operation performed.")
         return Simple(b"OK Already connected to specified master")
     _io(ctx).set_master(h, p)
-    from ..core.client import client_info_line
+    from ..core.clients import client_info_line
 
     repl.log("notice", "REPLICAOF %s:%d enabled (user request from '%s')"
              % (h, p, client_info_line(ctx).decode("utf-8", "replace")))

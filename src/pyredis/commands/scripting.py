@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from ..core.args import to_int
 from ..core.client import Client
-from ..core.dispatch import COMPAT_SCRIPT, DECLARED_FLAGS, GATE_READONLY, GATE_STALE
+from ..core.dispatch import GATE_READONLY, GATE_STALE
 from ..core.replication import script_noreplicas, script_refusal
 from ..core.monitor import feed_now
-from ..core.lua import current_run, engine, sha1hex
+from ..core.lua import FLAG_ALLOW_OOM, FLAG_NO_WRITES, current_run, engine, parse_shebang, sha1hex
+from ..errors import OOM_SCRIPT
 from ..errors import BUSY_FUNCTION as _BUSY_FUNCTION
 from ..core.spec import command, container
 from ..errors import NOT_INTEGER, SCRIPT_WRITE_IN_RO, TOO_MANY_KEYS, CommandError
 from ..protocol.replies import OK, Simple
-from ..util import sdssplitargs, string2ll
+from ..util import string2ll
 
 NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL."
 UNKILLABLE = ("UNKILLABLE Sorry the script already executed write commands against the dataset. "
@@ -21,9 +22,7 @@ UNKILLABLE = ("UNKILLABLE Sorry the script already executed write commands again
               "the SHUTDOWN NOSAVE command.")
 NOTBUSY = "NOTBUSY No scripts in execution right now."
 
-SCRIPT_FLAGS = {"no-writes": 1, "allow-oom": 2, "allow-stale": 4, "no-cluster": 8, "allow-cross-slot-keys": 16}
-FLAG_NO_WRITES = 1
-FLAG_ALLOW_STALE = 4
+FLAG_ALLOW_STALE = 4  # SCRIPT_FLAGS["allow-stale"]
 _REPL_GATES = GATE_READONLY | GATE_STALE
 
 
@@ -57,40 +56,13 @@ def keys_and_args(numkeys: bytes, rest: tuple, bad: str = NOT_INTEGER):
     return list(rest[:n]), list(rest[n:])
 
 
-def _shebang(body: bytes):
-    """evalExtractShebangFlags: (flags, compat mode, offset of the code)."""
-    if not body.startswith(b"#!"):
-        return 0, True, 0
-    end = body.find(b"\n")
-    if end < 0:
-        raise CommandError("ERR Invalid script shebang")
-    parts = sdssplitargs(body[:end])
-    if not parts:
-        raise CommandError("ERR Invalid engine in script shebang")
-    if parts[0] != b"#!lua":
-        raise CommandError(b"ERR Unexpected engine in script shebang: " + parts[0])
-    flags = 0
-    for p in parts[1:]:
-        if p.startswith(b"flags="):
-            for f in p[6:].split(b","):
-                if not f and p[6:] == b"":
-                    continue
-                v = SCRIPT_FLAGS.get(f.decode("latin-1"))
-                if v is None:
-                    raise CommandError(b"ERR Unexpected flag in script shebang: " + f)
-                flags |= v
-        else:
-            raise CommandError(b"ERR Unknown lua shebang option: " + p)
-    return flags, False, end
-
-
 def load_script(ctx: Client, body: bytes) -> tuple[bytes, ScriptEntry]:
     eng = engine(ctx.server)
     sha = sha1hex(body)
     entry = eng.scripts.get(sha)
     if entry is not None:
         return sha, entry
-    flags, compat, off = _shebang(body)
+    flags, compat, off = parse_shebang(body)
     fn, err = eng.compile(body[off:] if off else body, b"@user_script")
     if fn is None:
         raise CommandError(b"ERR Error compiling script (new function): " + err.replace(b"\r", b" ").replace(b"\n", b" "))
@@ -102,6 +74,7 @@ def load_script(ctx: Client, body: bytes) -> tuple[bytes, ScriptEntry]:
 def _run(ctx: Client, sha: bytes, entry: ScriptEntry, numkeys: bytes, rest: tuple, ro: bool):
     keys, args = keys_and_args(numkeys, rest)
     read_only = ro
+    allow_oom = False
     if not entry.compat:
         no_writes = bool(entry.flags & FLAG_NO_WRITES)
         state = ctx.server
@@ -118,7 +91,17 @@ def _run(ctx: Client, sha: bytes, entry: ScriptEntry, numkeys: bytes, rest: tupl
                     raise CommandError(err)
         else:
             read_only = True
-    return engine(ctx.server).run(ctx, entry.fn, keys, args, sha, True, read_only)
+        check_script_oom(ctx, entry.flags & (FLAG_ALLOW_OOM | FLAG_NO_WRITES))
+        allow_oom = bool(entry.flags & FLAG_ALLOW_OOM)
+    return engine(ctx.server).run(ctx, entry.fn, keys, args, sha, True, read_only, allow_oom=allow_oom)
+
+
+def check_script_oom(ctx: Client, allowed: int) -> None:
+    """scriptPrepareForRun: a script with flags that declares neither allow-oom nor no-writes
+    does not start while the command began over maxmemory (dispatch's oom step)."""
+    state = ctx.server
+    if state.pre_command_oom and state.config["maxmemory"] and not allowed:
+        raise CommandError(OOM_SCRIPT)
 
 
 def _eval(ctx: Client, body: bytes, numkeys: bytes, rest: tuple, ro: bool):
@@ -169,31 +152,6 @@ def evalsha(ctx: Client, sha: bytes, numkeys: bytes, *rest: bytes):
 def evalsha_ro(ctx: Client, sha: bytes, numkeys: bytes, *rest: bytes):
     """Execute a read-only Lua script server side, by its SHA1 digest."""
     return _evalsha(ctx, sha, numkeys, rest, True)
-
-
-def _declared_flags(c: Client, argv: list[bytes]) -> int | None:
-    """evalGetCommandFlags: the flags of a cached script, or (EVAL) of the shebang of one not
-    cached yet; COMPAT_SCRIPT for a script without a shebang; None when unknown."""
-    if len(argv) < 2:
-        return None
-    evalsha = argv[0].lower().startswith(b"evalsha")
-    if evalsha and len(argv[1]) != 40:
-        return None
-    key = argv[1].lower() if evalsha else sha1hex(argv[1])
-    entry = engine(c.server).scripts.get(key)
-    if entry is not None:
-        return COMPAT_SCRIPT if entry.compat else entry.flags
-    if evalsha:
-        return None
-    try:
-        flags, compat, _ = _shebang(argv[1])
-    except CommandError:
-        return None
-    return COMPAT_SCRIPT if compat else flags
-
-
-for _name in (b"eval", b"eval_ro", b"evalsha", b"evalsha_ro"):
-    DECLARED_FLAGS[_name] = _declared_flags
 
 
 container("SCRIPT", group="scripting", acl="", since="2.6.0", summary="A container for Lua scripts management commands")

@@ -4,7 +4,7 @@ Where it sits: core/dispatch.py times every command and hands the slow ones to
 state.slowlog_push (SLOWLOG reads and clears state.slowlog). After each command, while
 MONITOR clients exist, dispatch feeds them (core/monitor.py); MONITOR adds the client to
 state.monitors.
-LATENCY is minimal: the latency monitor never records, as with latency-monitor-threshold 0.
+LATENCY reads core/latency.py: the latency monitor's events and the per-command histograms.
 """
 
 from __future__ import annotations
@@ -71,62 +71,83 @@ def slowlog_help(ctx: Client):
     return help_reply(_SLOWLOG_HELP)
 
 
-# --- LATENCY (minimal: the latency monitor never records, as with threshold 0) --------------
+# --- LATENCY (core/latency.py: the monitor's events and the per-command histograms) ------------
 container("LATENCY", group="server", summary="A container for latency diagnostics commands", since="2.8.13")
-
-_LATENCY_DOCTOR_OFF = (
-    "I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use "
-    "\"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. If we weren't in a deep "
-    "space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n"
-)
-_LATENCY_DOCTOR_IDLE = (
-    "Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest "
-    "bit. I honestly think you ought to sleep better tonight.\n"
-)
 
 
 @command("LATENCY|LATEST", arity=2, flags="admin noscript loading stale", group="server", since="2.8.13",
          complexity="O(1)")
 def latency_latest(ctx: Client):
     """Returns the latest latency samples for all events."""
-    return []
+    return ctx.server.latency.latest()
 
 
 @command("LATENCY|HISTORY", arity=3, flags="admin noscript loading stale", group="server", since="2.8.13",
          complexity="O(1)")
 def latency_history(ctx: Client, event: bytes):
     """Returns timestamp-latency samples for an event."""
-    return []
+    return ctx.server.latency.history(event.decode("utf-8", "surrogateescape"))
 
 
 @command("LATENCY|RESET", arity=-2, flags="admin noscript loading stale", group="server", since="2.8.13",
          complexity="O(1)")
 def latency_reset(ctx: Client, *events: bytes):
     """Resets the latency data for one or more events."""
-    return 0
+    return ctx.server.latency.reset([e.decode("utf-8", "surrogateescape") for e in events] if events else None)
 
 
 @command("LATENCY|GRAPH", arity=3, flags="admin noscript loading stale", group="server", since="2.8.13",
          complexity="O(1)")
 def latency_graph(ctx: Client, event: bytes):
     """Returns a latency graph for an event."""
-    raise CommandError("ERR No samples available for event '%s'" % event.decode("utf-8", "replace"))
+    graph = ctx.server.latency.graph(event.decode("utf-8", "surrogateescape"))
+    if graph is None:
+        raise CommandError(b"ERR No samples available for event '%s'" % event.split(b"\0", 1)[0])
+    return Verbatim(graph.encode("utf-8", "surrogateescape"))
 
 
 @command("LATENCY|DOCTOR", arity=2, flags="admin noscript loading stale", group="server", since="2.8.13",
          complexity="O(1)")
 def latency_doctor(ctx: Client):
     """Returns a human-readable latency analysis report."""
-    if ctx.server.config["latency-monitor-threshold"] == 0:
-        return Verbatim(_LATENCY_DOCTOR_OFF.encode())
-    return Verbatim(_LATENCY_DOCTOR_IDLE.encode())
+    return Verbatim(ctx.server.latency.doctor().encode("utf-8", "surrogateescape"))
+
+
+def _cdf(hist) -> dict:
+    """fillCommandCDF: calls, and the cumulative count by power-of-two microseconds."""
+    return {b"calls": hist.total, b"histogram_usec": dict(hist.cdf())}
 
 
 @command("LATENCY|HISTOGRAM", arity=-2, flags="admin noscript loading stale", group="server", since="7.0.0",
          complexity="O(N) where N is the number of commands with latency information being retrieved.")
 def latency_histogram(ctx: Client, *names: bytes):
     """Returns the cumulative distribution of latencies of a subset or all commands."""
-    return {}
+    from ..core.latency import fold
+    from ..core.spec import TABLE, all_specs
+
+    table = ctx.server.commands or TABLE
+    if not names:
+        specs = all_specs()
+    else:
+        specs = []
+        for name in names:
+            parts = name.lower().split(b"|")
+            spec = table.get(parts[0])
+            if spec is not None and len(parts) == 2:
+                spec = spec.subcommands.get(parts[1])
+            elif len(parts) > 2:
+                spec = None
+            if spec is None:
+                continue  # an unknown command is left out
+            specs.append(spec)
+            if len(parts) == 1:
+                specs.extend(spec.subcommands.values())
+    out = {}
+    for spec in specs:
+        hist = fold(spec)
+        if hist is not None and hist.total:
+            out[spec.fullname.encode()] = _cdf(hist)
+    return out
 
 
 _LATENCY_HELP = [

@@ -132,8 +132,9 @@ def _sort(ctx: Client, key: bytes, args: tuple, readonly: bool):
         # Force ALPHA sorting so that the result does not depend on hash order (scripts and
         # replication must see the same thing).
         dontsort, alpha, sortby = False, True, None
-    if t is ZSet:
+    if t is ZSet and sortval.lp:
         sortval.lp = False  # zsetConvert(sortval, OBJ_ENCODING_SKIPLIST)
+        ctx.resized(key)  # a new encoding, not a change Redis signals
 
     vectorlen = len(sortval)
     start = min(max(limit_start, 0), vectorlen)

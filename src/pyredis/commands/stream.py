@@ -9,6 +9,8 @@ trim point it actually used; XREADGROUP, XCLAIM and XAUTOCLAIM propagate their e
 
 from __future__ import annotations
 
+import functools
+
 from itertools import islice
 
 from ..core.args import LONG_MAX, Options, lookup_as, lookup_existing, to_int, to_range_int
@@ -487,6 +489,30 @@ def _xread_keys(start: int):
     return keys
 
 
+def _resizing(keys_of):
+    """Consumer-group commands change the stream without signalling the key (Redis calls no
+    signalModifiedKey for them, so ctx.touched is not called): re-estimate the streams they
+    name once they ran (used_memory)."""
+
+    def deco(fn):
+        @functools.wraps(fn)
+        def wrapper(ctx: Client, *args: bytes):
+            try:
+                return fn(ctx, *args)
+            finally:
+                argv = ctx.argv
+                for i in keys_of(argv):
+                    ctx.resized(argv[i])
+
+        return wrapper
+
+    return deco
+
+
+def _key_at(i: int):
+    return lambda argv: (i,) if len(argv) > i else ()
+
+
 class _MapKey(bytes):
     """A map key compared by identity: XREAD STREAMS s s 0 0 answers a RESP3 map with the key
     twice, as Redis does."""
@@ -706,6 +732,7 @@ def xread(ctx: Client, *args: bytes):
 
 
 @command("XREADGROUP", arity=-7, flags="write blocking", group="stream", since="5.0.0", getkeys=_xread_keys(4))
+@_resizing(_xread_keys(4))
 def xreadgroup(ctx: Client, *args: bytes):
     """Returns new or historical messages from a stream for a consumer in a group. Blocks until a message is available otherwise."""
     return _xread(ctx, True)
@@ -771,6 +798,7 @@ def _xgroup_common(ctx: Client, sub: str, key: bytes, gname: bytes, opts: tuple,
 
 
 @command("XGROUP|CREATE", arity=-5, flags="write denyoom", keys=(2, 2, 1), group="stream", since="5.0.0")
+@_resizing(_key_at(2))
 def xgroup_create(ctx: Client, key: bytes, gname: bytes, id_arg: bytes, *opts: bytes):
     """Creates a consumer group."""
     s, g, mkstream, entries_read = _xgroup_common(ctx, "create", key, gname, opts, True)
@@ -796,6 +824,7 @@ def xgroup_create(ctx: Client, key: bytes, gname: bytes, id_arg: bytes, *opts: b
 
 
 @command("XGROUP|SETID", arity=-5, flags="write", keys=(2, 2, 1), group="stream", since="5.0.0")
+@_resizing(_key_at(2))
 def xgroup_setid(ctx: Client, key: bytes, gname: bytes, id_arg: bytes, *opts: bytes):
     """Sets the last-delivered ID of a consumer group."""
     s, g, _, entries_read = _xgroup_common(ctx, "setid", key, gname, opts, False)
@@ -810,6 +839,7 @@ def xgroup_setid(ctx: Client, key: bytes, gname: bytes, id_arg: bytes, *opts: by
 
 
 @command("XGROUP|DESTROY", arity=4, flags="write", keys=(2, 2, 1), group="stream", since="5.0.0")
+@_resizing(_key_at(2))
 def xgroup_destroy(ctx: Client, key: bytes, gname: bytes):
     """Destroys a consumer group."""
     s, g, _, _ = _xgroup_common(ctx, "destroy", key, gname, (), False)
@@ -829,6 +859,7 @@ def _signal_ready(ctx: Client, key: bytes) -> None:
 
 
 @command("XGROUP|CREATECONSUMER", arity=5, flags="write denyoom", keys=(2, 2, 1), group="stream", since="6.2.0")
+@_resizing(_key_at(2))
 def xgroup_createconsumer(ctx: Client, key: bytes, gname: bytes, cname: bytes):
     """Creates a consumer in a consumer group."""
     s, g, _, _ = _xgroup_common(ctx, "createconsumer", key, gname, (), False)
@@ -841,6 +872,7 @@ def xgroup_createconsumer(ctx: Client, key: bytes, gname: bytes, cname: bytes):
 
 
 @command("XGROUP|DELCONSUMER", arity=5, flags="write", keys=(2, 2, 1), group="stream", since="5.0.0")
+@_resizing(_key_at(2))
 def xgroup_delconsumer(ctx: Client, key: bytes, gname: bytes, cname: bytes):
     """Deletes a consumer from a consumer group."""
     s, g, _, _ = _xgroup_common(ctx, "delconsumer", key, gname, (), False)
@@ -863,6 +895,7 @@ def xgroup_help(ctx: Client):
 
 # --- XACK / XPENDING / XCLAIM / XAUTOCLAIM / XSETID --------------------------------------
 @command("XACK", arity=-4, flags="write fast", keys=(1, 1, 1), group="stream", since="5.0.0")
+@_resizing(_key_at(1))
 def xack(ctx: Client, key: bytes, gname: bytes, *id_args: bytes):
     """Returns the number of messages that were successfully acknowledged by the consumer group member of a stream."""
     s = lookup_as(ctx, key, Stream)
@@ -939,6 +972,7 @@ def _entry_or_none(s: Stream, eid: int):
 
 
 @command("XCLAIM", arity=-6, flags="write fast", keys=(1, 1, 1), group="stream", since="5.0.0")
+@_resizing(_key_at(1))
 def xclaim(ctx: Client, key: bytes, gname: bytes, cname: bytes, minidle_arg: bytes, *args: bytes):
     """Changes, or acquires, ownership of a message in a consumer group, as if the message was delivered a consumer group member."""
     s, g = _group_of(ctx, key, gname)
@@ -1041,6 +1075,7 @@ def xclaim(ctx: Client, key: bytes, gname: bytes, cname: bytes, minidle_arg: byt
 
 
 @command("XAUTOCLAIM", arity=-6, flags="write fast", keys=(1, 1, 1), group="stream", since="6.2.0")
+@_resizing(_key_at(1))
 def xautoclaim(ctx: Client, key: bytes, gname: bytes, cname: bytes, minidle_arg: bytes, start_arg: bytes,
                *opts: bytes):
     """Changes, or acquires, ownership of messages in a consumer group, as if the messages were delivered to as consumer group member."""
@@ -1115,6 +1150,7 @@ def xautoclaim(ctx: Client, key: bytes, gname: bytes, cname: bytes, minidle_arg:
 
 
 @command("XSETID", arity=-3, flags="write denyoom fast", keys=(1, 1, 1), group="stream", since="5.0.0")
+@_resizing(_key_at(1))
 def xsetid(ctx: Client, key: bytes, id_arg: bytes, *opts: bytes):
     """An internal command for replicating stream values."""
     eid = strict_id(id_arg)

@@ -104,6 +104,8 @@ def _set_generic(ctx: Client, flags: int, key: bytes, value: bytes, expire: byte
     if flags & _GET:
         old = lookup_as(ctx, key, bytes)
         found = old is not None
+        if found and db.lfu is not None:
+            db.lookup(key)  # ...then lookupKeyWrite: two accesses for the LFU counter
     else:
         found = db.lookup(key) is not None
     if (flags & _NX and found) or (flags & _XX and not found):
@@ -137,9 +139,9 @@ def get(ctx: Client, key: bytes):
          summary="Set the string value of a key", since="1.0.0", complexity="O(1)")
 def set_(ctx: Client, key: bytes, value: bytes, *options: bytes):
     if not options:
-        if ctx.server.notify_flags:
-            return _set_generic(ctx, 0, key, value, None, "set")
         db = ctx.db
+        if ctx.server.notify_flags or db.lfu is not None:  # events; LFU: lookupKeyWrite's touch
+            return _set_generic(ctx, 0, key, value, None, "set")
         if db.expires:  # lookupKeyWrite: an expired key is first expired (stats, DEL propagated)
             db.expire_if_needed(key)
         db.set(key, value)
@@ -198,12 +200,14 @@ def mset(ctx: Client, *args: bytes):
     db = ctx.db
     dbset = db.set
     touched = ctx.touched
-    if ctx.server.notify_flags:
+    notify = ctx.server.notify_flags
+    if notify or db.lfu is not None:  # events; LFU: setKey's lookupKeyWrite touches the key
         for i in range(0, n, 2):
             k = args[i]
             new = db.lookup(k) is None
             dbset(k, args[i + 1])
-            _notify(ctx, k, new, NOTIFY_STRING, b"set")
+            if notify:
+                _notify(ctx, k, new, NOTIFY_STRING, b"set")
             touched(k)
         return OK
     expire_if_needed = db.expire_if_needed if db.expires else None
@@ -336,6 +340,11 @@ def _incr(ctx: Client, key: bytes, incr: int):
         new = to_int(v) + incr
         if new > LLONG_MAX or new < LLONG_MIN:
             raise CommandError(OVERFLOW)
+        db.replace_int(key, v, b"%d" % new)
+        ctx.touched(key)
+        if ctx.server.notify_flags:
+            _notify(ctx, key, False, NOTIFY_STRING, b"incrby")
+        return new
     db.set(key, b"%d" % new, True)
     ctx.touched(key)
     if ctx.server.notify_flags:
@@ -362,6 +371,11 @@ def incr(ctx: Client, key: bytes):
         if new == LLONG_MAX:
             raise CommandError(OVERFLOW)
         new += 1
+        db.replace_int(key, v, b"%d" % new)
+        ctx.touched(key)
+        if ctx.server.notify_flags:
+            _notify(ctx, key, False, NOTIFY_STRING, b"incrby")
+        return new
     db.set(key, b"%d" % new, True)
     ctx.touched(key)
     if ctx.server.notify_flags:

@@ -885,7 +885,7 @@ class Acl:
     def log_entry(self, c: Client, reason: int, context: bytes, obj: bytes, username: bytes | None) -> None:
         """addACLLogEntry: a denial, merged into a recent equal entry (same reason, context,
         object and user within 60 s, among the last 10) or added first."""
-        from .client import client_info_line
+        from .clients import client_info_line
 
         now = int(time.time() * 1000)
         user = username if username is not None else c.acl_user.name

@@ -71,7 +71,7 @@ UNBLOCKED_ERROR = b"UNBLOCKED client unblocked via CLIENT UNBLOCK"
 class Blocked:
     """Returned by a handler that must wait: see the module docstring."""
 
-    __slots__ = ("keys", "timeout_ms", "retry", "timeout_reply", "deleted", "spec", "argv", "usec", "t0")
+    __slots__ = ("keys", "timeout_ms", "retry", "timeout_reply", "deleted", "spec", "argv", "usec", "t0", "rerun")
 
     def __init__(self, keys, timeout_ms: int, retry, timeout_reply=NULL_ARRAY, deleted=None) -> None:
         self.keys = keys
@@ -87,6 +87,9 @@ class Blocked:
         self.argv = None
         self.usec = 0
         self.t0 = 0
+        # CLIENT PAUSE (core/pause.py): the command held before it ran, to run again once
+        # released; None for a command that blocked on keys
+        self.rerun = None
 
 
 def may_block(ctx: Client) -> bool:
@@ -345,6 +348,7 @@ class BlockingManager:
                         if reply is None:
                             continue
                         served_after(c, w.marker, (_perf() - t0) // 1000)
+                        db.resized(key)  # popped in place: re-estimate it (used_memory)
                         self._finish(w, reply)
                         if db.lookup(key) is None:
                             break
@@ -370,7 +374,9 @@ class BlockingManager:
     def unblock_client(self, client_id: int, error: bool = False) -> bool:
         """CLIENT UNBLOCK: end the wait with the timeout reply (or the UNBLOCKED error)."""
         w = self.by_client.get(client_id)
-        if w is None:
+        if w is None or w.marker.rerun is not None:
+            # a client held by CLIENT PAUSE is not unblocked (redis-server 7.0.15 panics:
+            # "Unknown btype in replyToBlockedClientTimedOut()")
             return False
         _count_failed(w.client)  # Redis counts any CLIENT UNBLOCK as a failed call
         if error:
@@ -409,6 +415,10 @@ def served_after(c: Client, marker: Blocked, usec: int) -> None:
     total = marker.usec + usec
     spec.usec += total
     state = c.server
+    if state.latency_tracking:
+        spec.lat.append(total)
+    if state.latency_us:
+        state.latency.add_if_needed("command-unblocking", usec // 1000)
     if total >= state.slowlog_threshold >= 0:
         state.slowlog_push(c, spec, marker.argv, total)
 

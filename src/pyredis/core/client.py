@@ -25,7 +25,8 @@ class Client:
         "flags", "close_after_reply", "abort", "write_push", "kill", "multi", "watched", "dirty_cas",
         "subscriptions", "psubscriptions", "ssubscriptions", "in_exec", "blocked",
         "reply_mode", "no_evict", "no_touch", "tracking", "parser_limits", "extra", "propagate_as", "multi_error", "after_reply",
-        "unix_socket",
+        "multi_denyoom",
+        "unix_socket", "io",
         "acl_user", "woff", "replica", "is_master",
     )
 
@@ -54,8 +55,12 @@ class Client:
         self.write_push: Callable[[object], None] | None = None
         # Set by the connection: closes it (CLIENT KILL).
         self.kill: Callable[[], None] | None = None
+        # Set by the connection: () -> its buffers (qbuf, qbuf-free, obl, omem, events), for
+        # CLIENT LIST and the memory limits (core/clients.py); None for clients without one.
+        self.io: Callable[[], tuple] | None = None
         self.multi: list | None = None  # queued commands while in MULTI
         self.multi_error = False  # a command was rejected while queueing: EXEC aborts
+        self.multi_denyoom = False  # a queued command is denyoom (Redis's mstate.cmd_flags): EXEC is
         self.watched: set | None = None
         self.dirty_cas = False
         self.subscriptions: set[bytes] = set()
@@ -95,10 +100,21 @@ class Client:
         self.db = self.server.dbs[dbid]
 
     def touched(self, key: bytes, db: Database | None = None) -> None:
-        """A write changed `key`: count it for SAVE points and signal WATCH/tracking."""
+        """A write changed `key`: count it for SAVE points, re-estimate a collection changed in
+        place (used_memory), and signal WATCH/tracking."""
         self.server.dirty += 1
+        sizes = (db or self.db).sizes
+        if key in sizes:  # a collection changed in place: re-estimated when read (used_memory)
+            (db or self.db).stale.add(key)
         if self.server.key_change_hooks:
             self.server.signal_modified(db or self.db, key)
+
+    def resized(self, key: bytes, db: Database | None = None) -> None:
+        """A collection changed in place by a command that does not signal the key (Redis
+        does not call signalModifiedKey for it: consumer groups, LTRIM...): re-estimate it."""
+        d = db or self.db
+        if key in d.sizes:
+            d.resized(key)
 
     def notify(self, type_: int, event: bytes, key: bytes, db: Database | None = None) -> None:
         """Keyspace notification for a change made by this command (see core/notify.py)."""
@@ -110,33 +126,3 @@ class Client:
     @property
     def subscription_count(self) -> int:
         return len(self.subscriptions) + len(self.psubscriptions) + len(self.ssubscriptions)
-
-
-def client_info_line(c: Client) -> bytes:
-    """catClientInfoString: the line CLIENT LIST / CLIENT INFO / the ACL log show."""
-    now = time.time()
-    flags = "N"
-    if c.replica is not None or c.is_master:
-        flags = "S" if c.replica is not None else "M"
-    if c.multi is not None:
-        flags = "x"
-    if c.subscription_count:
-        flags = "P"
-    if c.blocked is not None:
-        flags = "b"
-    if c.unix_socket:  # Redis's order puts U after the state flags above
-        flags = "U" if flags == "N" else flags + "U"
-    sub = len(c.subscriptions)
-    psub = len(c.psubscriptions)
-    ssub = len(c.ssubscriptions)
-    multi = len(c.multi) if c.multi is not None else -1
-    fields = [
-        f"id={c.id}", f"addr={c.addr}", f"laddr={c.laddr}", f"fd={c.fd}",
-        f"name={c.name.decode('utf-8', 'replace')}", f"age={int(now - c.ctime)}",
-        f"idle={int(now - c.last_interaction)}", f"flags={flags}", f"db={c.db.id}",
-        f"sub={sub}", f"psub={psub}", f"ssub={ssub}", f"multi={multi}", "qbuf=0", "qbuf-free=0",
-        "argv-mem=0", "multi-mem=0", "rbs=1024", "rbp=0", "obl=0", "oll=0", "omem=0",
-        "tot-mem=1024", "events=r", f"cmd={c.last_cmd.decode()}", f"user={c.user.decode('utf-8', 'replace')}",
-        "redir=-1", f"resp={c.resp}",
-    ]
-    return " ".join(fields).encode()

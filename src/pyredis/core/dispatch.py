@@ -9,7 +9,7 @@ The steps, in Redis 7.0's order (each one a function below, named after what it 
     no_multi    a command MULTI cannot queue (inside MULTI)
   --- the rare steps: skipped with one test while state.gates is 0 ---
     acl         NOPERM                                  (GATE_ACL: core/acl.py, while some user is restricted)
-    oom         -OOM ... maxmemory                       (GATE_OOM: the memory work fills it)
+    oom         -OOM ... maxmemory: evict, refuse denyoom (GATE_OOM: maxmemory set; core/evict.py)
     misconf     -MISCONF: a failed save or AOF write     (GATE_DISK: state.disk_error)
     readonly    -NOREPLICAS (min-replicas-to-write), then -READONLY on a read-only replica
                                                          (GATE_READONLY: core/replication.py)
@@ -21,7 +21,7 @@ The steps, in Redis 7.0's order (each one a function below, named after what it 
     loading     -LOADING while the dataset loads         (GATE_LOADING)
     busy        -BUSY while a script runs too long        (GATE_BUSY: state.busy_script)
     replica     a replica's connection may not touch the keyspace  (GATE_REPLICAS: while one is attached)
-    pause       CLIENT PAUSE holds the client             (GATE_PAUSE: the clients work fills it)
+    pause       CLIENT PAUSE holds the client             (GATE_PAUSE: state.pause, core/pause.py)
   ---
     queue       inside MULTI: +QUEUED
     call        the handler, then the after-call effects (call() below)
@@ -30,8 +30,9 @@ A gate that is off costs nothing but the `state.gates` test: subsystems switch t
 state.set_gate(bit, on) and keep what the step reads on the ServerState (no process-global
 tables: two servers in one process do not see each other's gates).
 
-After the call, in one place and in this order: command stats, slowlog (the argv as the
-client sent it), MONITOR (core/monitor.py), client-side-caching bookkeeping, propagation
+After the call, in one place and in this order: command stats, the latency monitor's command
+event and the command's latency histogram (core/latency.py), slowlog (the argv as the client
+sent it), MONITOR (core/monitor.py), client-side-caching bookkeeping, propagation
 (core/propagate.py: the effects of the call, MULTI/EXEC-wrapped once), then serving the
 clients blocked on keys this command wrote.
 
@@ -57,6 +58,8 @@ from ..errors import (
 from ..protocol.replies import QUEUED, ErrorReply
 from .blocking import Blocked
 from .client import Client
+from .cmdflags import compat_script, script_flags
+from .evict import SCRIPT_COMMANDS, denyoom
 from .spec import TABLE, CommandSpec
 from .transactions import exec_abort_reply
 
@@ -83,6 +86,7 @@ _PUBSUB_ALLOWED = frozenset(
 # Commands that are executed, not queued, inside MULTI.
 _MULTI_IMMEDIATE = frozenset([b"exec", b"discard", b"multi", b"watch", b"quit", b"reset"])
 _CROSS_PROTOCOL = (b"post", b"host:")
+_EVALS = frozenset([b"eval", b"eval_ro", b"evalsha", b"evalsha_ro"])
 
 
 
@@ -162,6 +166,8 @@ def execute(c: Client, argv: list[bytes]):
         err = gated(c, spec, argv, state.gates)
         if err is not None:
             return reject(c, err, spec)
+        if state.gates & GATE_PAUSE and state.pause.holds(c, spec, argv):  # pause
+            return state.pause.hold(c, argv)
     # pubsub
     elif (c.subscriptions or c.psubscriptions or c.ssubscriptions) and c.resp == 2:
         err = pubsub_refusal(spec)
@@ -169,7 +175,13 @@ def execute(c: Client, argv: list[bytes]):
             return reject(c, err, spec)
     # queue (a transaction already doomed keeps nothing, as Redis's queueMultiCommand)
     if multi is not None and spec.name_bytes not in _MULTI_IMMEDIATE:
+        if not multi:
+            c.multi_denyoom = False
         if not c.multi_error and not c.dirty_cas:
+            # mstate.cmd_flags: EXEC is denyoom if a command was when queued (a script's flags
+            # as known then)
+            if not c.multi_denyoom and (spec.denyoom or spec.name_bytes in SCRIPT_COMMANDS):
+                c.multi_denyoom = denyoom(state, spec, argv)
             multi.append((spec, argv))
         return QUEUED
     reply = call(c, spec, argv)
@@ -276,7 +288,10 @@ def gates_before_pubsub(c: Client, spec: CommandSpec, gates: int, argv: list[byt
         err = state.acl.check(c, spec, argv)
         if err is not None:
             return err
-    # oom (GATE_OOM) comes next, when the memory work adds it
+    if gates & GATE_OOM:  # oom
+        err = state.evictor.oom_check(c, spec, argv)
+        if err is not None:
+            return err
     if gates & GATE_DISK and (spec.write or spec.name_bytes == b"ping"):  # misconf
         err = state.disk_error()
         if err is not None:
@@ -288,26 +303,18 @@ def gates_before_pubsub(c: Client, spec: CommandSpec, gates: int, argv: list[byt
     return None
 
 
-# getCommandFlags: EVAL/EVALSHA/FCALL (and _RO) of a script that declares flags take the
-# script's, not the command's (scriptFlagsToCmdFlags): the gates see a shebang script without
-# no-writes as a write command, and only one with allow-stale as a stale one. The scripting
-# commands register their lookups here: name -> fn(client, argv) -> the script's flags
-# (SCRIPT_FLAGS bits: 1 no-writes, 4 allow-stale), COMPAT_SCRIPT for a script without a
-# shebang, or None (unknown). Redis 7.0.15 refuses a shebang-less script on a stale replica
-# (MASTERDOWN) although EVAL has the `stale` flag: a compat script counts as not stale.
-DECLARED_FLAGS: dict = {}
-COMPAT_SCRIPT = 1 << 16
-
-
 def _flags_of(c: Client, spec: CommandSpec, argv) -> tuple[bool, bool]:
-    """(write, stale) of one command as getCommandFlags."""
-    fn = DECLARED_FLAGS.get(spec.name_bytes)
-    if fn is not None and argv is not None:
-        flags = fn(c, argv)
+    """(write, stale) of one command as getCommandFlags: a script or function that declares
+    flags is a write unless no-writes, stale only with allow-stale (core/cmdflags). Redis
+    7.0.15 refuses a shebang-less script on a stale replica (MASTERDOWN) although EVAL has the
+    `stale` flag: such a script counts as not stale."""
+    name = spec.name_bytes
+    if argv is not None and name in SCRIPT_COMMANDS:
+        flags = script_flags(c.server, name, argv)
         if flags is not None:
-            if flags & COMPAT_SCRIPT:
-                return spec.write, False
-            return not flags & 1, bool(flags & 4)
+            return "no-writes" not in flags, "allow-stale" in flags
+        if name in _EVALS and compat_script(c.server, name, argv):
+            return spec.write, False
     return spec.write, spec.stale
 
 
@@ -317,7 +324,7 @@ def is_write(c: Client, spec: CommandSpec, argv=None) -> bool:
         return True
     if spec.name_bytes == b"exec":
         return c.multi is not None and any(_flags_of(c, s, a)[0] for s, a in c.multi)
-    return spec.name_bytes in DECLARED_FLAGS and _flags_of(c, spec, argv)[0]
+    return spec.name_bytes in SCRIPT_COMMANDS and _flags_of(c, spec, argv)[0]
 
 
 def _denies_stale(c: Client, spec: CommandSpec, argv=None) -> bool:
@@ -375,12 +382,19 @@ def call(c: Client, spec: CommandSpec, argv: list[bytes]):
     spec.usec += dur
     spec.calls += 1
     server.stats.total_commands_processed += 1
+    # latency monitor: the command / fast-command event (core/latency.py)
+    if server.latency_us and dur >= server.latency_us:
+        server.latency.add("fast-command" if spec.fast else "command", dur // 1000)
     # slowlog: the arguments as the client sent them (propagation may rewrite, argv stays);
-    # a command that blocked is logged when it is served (blocking.served_after)
+    # a command that blocked is logged when it is served (blocking.served_after), and its
+    # latency histogram gets it then too
     if spec.may_block and type(reply) is Blocked:
         reply.spec, reply.argv, reply.usec, reply.t0 = spec, argv, dur, t0
-    elif dur >= server.slowlog_threshold >= 0:
-        server.slowlog_push(c, spec, argv, dur)
+    else:
+        if server.latency_tracking:
+            spec.lat.append(dur)
+        if dur >= server.slowlog_threshold >= 0:
+            server.slowlog_push(c, spec, argv, dur)
     # monitor
     if server.monitors:
         from .monitor import feed

@@ -53,7 +53,7 @@ class CommandSpec:
         "write", "readonly", "denyoom", "noscript", "no_auth", "loading", "stale", "fast",
         "blocking", "admin", "pubsub", "no_multi", "allow_busy", "may_replicate",
         "calls", "usec", "rejected_calls", "failed_calls", "id", "name_bytes", "argskip", "protected_by",
-        "may_block",
+        "lat", "hist", "may_block",
     )
 
     def __init__(self, fullname: str, handler: Callable[..., Any] | None, arity: int, flags: str,
@@ -110,6 +110,9 @@ class CommandSpec:
             raise ValueError(f"{fullname}: unknown ACL categories {unknown}")
         self.acl = [c for c in ACL_ORDER if c in cats]
         self.calls = self.usec = self.rejected_calls = self.failed_calls = 0
+        # latency-tracking (core/latency.py): durations (us) not yet in the histogram, the histogram
+        self.lat: list[int] = []
+        self.hist = None
         self.id = 0
 
     def __repr__(self) -> str:

@@ -70,12 +70,23 @@ class ServerState:
         # Set while EXEC or a script runs: the time stays that of the enclosing command.
         self.time_frozen = 0
         self.dbs = [Database(i, self._now, self._on_expired) for i in range(self.config["databases"])]
+        # The databases that ever held a key (used_memory adds up only these).
+        self.dbs_in_use: list[Database] = []
         self.clients: dict[int, Client] = {}
         self.next_client_id = 1
         self.stats = Stats()
+        # Lazy free (core/lazyfree.py): large deleted values freed in slices between commands.
+        from .lazyfree import LazyFree
+
+        self.lazyfree = LazyFree(self)
         for db in self.dbs:
             db.stats = self.stats
             db.on_miss = self._on_miss
+            db.in_use = self.dbs_in_use
+            db.free_async = self.lazyfree.free
+        for name, attr in (("lazyfree-lazy-expire", "lazy_expire"), ("lazyfree-lazy-server-del", "lazy_server_del")):
+            self._set_db_flag(attr, self.config[name])
+            self.config.on_change(name, lambda v, attr=attr: self._set_db_flag(attr, v))
         self.dirty = 0  # changes since the last save
         self.lastsave = int(time.time())
         self.start_time = time.time()
@@ -155,6 +166,27 @@ class ServerState:
         # closes the idle ones; INFO migrate_cached_sockets).
         self.migrate_sockets: dict = {}
         self.security_warned_at = 0.0  # the cross-protocol warning is logged once a minute
+        # CLIENT PAUSE (core/pause.py): dispatch's pause step, expiry held while paused.
+        from .pause import ClientPause
+
+        self.pause = ClientPause(self)
+        # Output buffer limits, client eviction, idle timeouts (core/clients.py).
+        from .clients import ClientLimits
+
+        self.client_limits = ClientLimits(self)
+        self.hz_cron_handlers.append(self.client_limits.cron)
+        # The latency monitor and latency-tracking (core/latency.py); dispatch tests
+        # latency_us (the threshold in us, 0: off) and latency_tracking for every command.
+        from .latency import LatencyMonitor, fold_all
+
+        self.latency = LatencyMonitor(self)
+        self.latency_us = self.latency.threshold_us
+        self.config.on_change("latency-monitor-threshold", lambda v: setattr(self, "latency_us", v * 1000))
+        self.latency_tracking = self.config["latency-tracking"]
+        self.config.on_change("latency-tracking", lambda v: setattr(self, "latency_tracking", v))
+        from .spec import all_specs
+
+        self.hz_cron_handlers.append(lambda: fold_all(all_specs()))
         self.migrate_cron = None
         # This server's command table when rename-command is configured (core/rename.py);
         # None: the process-wide core/spec.py TABLE, and dispatch's lookup stays as it is.
@@ -169,6 +201,17 @@ class ServerState:
 
             self.commands = renamed_table(self.config.renames)
             self.spelling = {}
+        # maxmemory (core/evict.py): used_memory, eviction, the oom step; the LRU/LFU clocks.
+        # pre_command_oom: the oom step's verdict for the running command (scripts ask it).
+        from .evict import Evictor
+
+        self.evictor = Evictor(self)
+        self.pre_command_oom = False
+        self.hz_cron_handlers.append(self.evictor.cron)
+
+    def _set_db_flag(self, attr: str, on: bool) -> None:
+        for db in self.dbs:
+            setattr(db, attr, on)
 
 
     # --- the rare gates of dispatch.execute --------------------------------------------------

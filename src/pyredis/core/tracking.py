@@ -36,7 +36,7 @@ INVALIDATE_CHANNEL = b"__redis__:invalidate"
 class TrackingState:
     """Per-client tracking options (client.tracking)."""
 
-    __slots__ = ("bcast", "optin", "optout", "noloop", "redirect", "prefixes", "caching")
+    __slots__ = ("bcast", "optin", "optout", "noloop", "redirect", "prefixes", "caching", "broken_redirect")
 
     def __init__(self) -> None:
         self.bcast = False
@@ -46,6 +46,9 @@ class TrackingState:
         self.redirect = 0
         self.prefixes: list[bytes] = []
         self.caching: bool | None = None  # CLIENT CACHING YES/NO for the next command
+        # CLIENT_TRACKING_BROKEN_REDIR: an invalidation found the REDIRECT target gone (flag R,
+        # TRACKINGINFO broken_redirect); cleared when tracking is enabled again
+        self.broken_redirect = False
 
 
 class _Prefix:
@@ -198,6 +201,7 @@ class Tracking:
         if t.redirect:
             target = self.state.clients.get(t.redirect)
             if target is None:
+                t.broken_redirect = True
                 if c.resp == 3 and c.write_push is not None:
                     c.write_push(Push([b"tracking-redir-broken", t.redirect]))
                 return

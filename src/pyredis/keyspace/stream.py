@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
 
-from ..util import string2ll
+from ..util import lp_backlen_size, string2ll
 from .types import register_copier, register_type
 
 U64 = (1 << 64) - 1
@@ -59,18 +59,6 @@ def lp_int_size(v: int) -> int:
     return 10
 
 
-def _backlen_size(n: int) -> int:
-    if n <= 127:
-        return 1
-    if n < 16383:
-        return 2
-    if n < 2097151:
-        return 3
-    if n < 268435455:
-        return 4
-    return 5
-
-
 def lp_str_size(s: bytes) -> int:
     n = len(s)
     if n <= 20:
@@ -83,7 +71,7 @@ def lp_str_size(s: bytes) -> int:
         b = 2 + n
     else:
         b = 5 + n
-    return b + _backlen_size(b)
+    return b + lp_backlen_size(b)
 
 
 class Node:

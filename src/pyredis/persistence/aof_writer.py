@@ -93,7 +93,10 @@ class AofWriter:
             written = 0
             try:
                 # one write, as Redis: a short write is a failure too (a full disk, a file limit)
+                t0 = time.perf_counter()
                 written = os.write(self.fd, data)
+                if self.state.latency_us:
+                    self._write_latency(int((time.perf_counter() - t0) * 1000))
                 if written < len(data):
                     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
                 self.current_size += len(data)
@@ -111,7 +114,10 @@ class AofWriter:
         # writes since its fork stay buffered and go to the incr file once it exists.)
         if self.unsynced and (force_fsync or self.cfg["appendfsync"] == "always"):
             try:
+                t0 = time.perf_counter()
                 os.fsync(self.fd)
+                if self.state.latency_us and self.cfg["appendfsync"] == "always":
+                    self.state.latency.add_if_needed("aof-fsync-always", int((time.perf_counter() - t0) * 1000))
             except OSError as e:
                 if self.cfg["appendfsync"] == "always" and self.fatal is not None:
                     self.fatal("Can't persist AOF for fsync error when the AOF fsync policy is 'always': "
@@ -123,6 +129,20 @@ class AofWriter:
             self.unsynced = False
             self.last_fsync = time.monotonic()
         return self.last_write_ok
+
+    def _write_latency(self, ms: int) -> None:
+        """flushAppendOnlyFile's latency events: the write, and what it competed with (a
+        background fsync of everysec, a child saving or rewriting)."""
+        lat = self.state.latency
+        fut = self._fsync_future
+        persistence = self.state.persistence
+        if fut is not None and not fut.done():
+            lat.add_if_needed("aof-write-pending-fsync", ms)
+        elif persistence is not None and getattr(getattr(persistence, "bg", None), "child_pid", 0):
+            lat.add_if_needed("aof-write-active-child", ms)
+        else:
+            lat.add_if_needed("aof-write-alone", ms)
+        lat.add_if_needed("aof-write", ms)
 
     def _write_failed(self, data: bytes, written: int, e: OSError) -> None:
         """flushAppendOnlyFile's error path. A short write is cut off the file again

@@ -254,6 +254,9 @@ class Background:
         self.log("notice", "Background AOF rewrite finished successfully")
 
     # --- children ----------------------------------------------------------------------------
+    def _fork_latency(self, seconds: float) -> None:
+        self.state.latency.forked(seconds)
+
     def _fork(self, work: Callable[[], None], tmp_in_child: Callable[[], str] | None = None) -> int:
         """Run work() in a forked child; returns the child pid (0 when done in the foreground).
         Everything the child needs must already be imported (another thread may hold the
@@ -262,7 +265,10 @@ class Background:
             work()
             return 0
         parent = os.getpid()
+        t0 = time.perf_counter()
         pid = os.fork()
+        if pid:
+            self._fork_latency(time.perf_counter() - t0)
         if pid == 0:
             code = 0
             try:

@@ -30,8 +30,11 @@ or before the '\r' of a `*`/`$` header hides the line end: the request waits for
 from __future__ import annotations
 
 import re
+import sys
 
 import hiredis
+
+_EMPTY_BYTEARRAY = sys.getsizeof(bytearray())
 
 PROTO_INLINE_MAX_SIZE = 64 * 1024
 # Redis applies the 64 KB limits after each read of the socket, and its reads are small: on a
@@ -195,6 +198,17 @@ class RequestParser:
     @property
     def pending(self) -> int:
         return len(self._buf) - self._pos
+
+    def head(self, n: int) -> bytes:
+        """The first n unparsed bytes (the log line of a client over the query buffer limit)."""
+        return bytes(self._buf[self._pos:self._pos + n])
+
+    @property
+    def spare(self) -> int:
+        """Bytes the reference parser's buffer has allocated beyond what it holds (CLIENT LIST
+        qbuf-free); 0 on the fast path, whose buffer is hiredis's own."""
+        buf = self._buf
+        return max(0, sys.getsizeof(buf) - _EMPTY_BYTEARRAY - 1 - len(buf)) if buf else 0
 
     def release(self) -> None:
         """The connection is gone: free what is buffered now (a bulk announced at 400 MB and

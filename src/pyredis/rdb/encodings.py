@@ -9,21 +9,9 @@ from __future__ import annotations
 
 import struct
 
-from ..util import string2ll
+from ..util import lp_backlen_size, string2ll
 
 # --- listpack ---------------------------------------------------------------------------
-
-
-def _lp_backlen_size(n: int) -> int:
-    if n <= 127:
-        return 1
-    if n < 16383:
-        return 2
-    if n < 2097151:
-        return 3
-    if n < 268435455:
-        return 4
-    return 5
 
 
 def _lp_backlen(n: int) -> bytes:
@@ -130,7 +118,7 @@ def lp_read(data: bytes) -> list[bytes]:
         if i + size > end:
             raise ValueError("listpack entry overflows")
         out.append(v if type(v) is bytes else b"%d" % v)
-        i += size + _lp_backlen_size(size)
+        i += size + lp_backlen_size(size)
     if i != end:
         raise ValueError("listpack entries overflow")
     return out

@@ -54,13 +54,22 @@ def rdb_chunks(state, functions: list[bytes] | None = None, aux_extra: dict[byte
         if not db.data:
             continue
         expires = db.expires
+        # rdbSaveKeyValuePair: the idle time under an LRU policy, the LFU counter under an LFU one
+        policy = cfg["maxmemory-policy"]
+        save_lru = policy.endswith("-lru")
+        lfu = db.lfu if policy.endswith("-lfu") else None
         yield bytes([OP_SELECTDB]) + enc_len(db.id) + bytes([OP_RESIZEDB]) + enc_len(len(db.data)) + enc_len(len(expires))
         buf = []
         size = 0
         for key, value in db.data.items():
             when = expires.get(key) if expires else None
             t, body = encode_object(value, cfg)
-            rec = (bytes([OP_EXPIRETIME_MS]) + struct.pack("<q", when) if when is not None else b"") + bytes([t]) + enc_string(key, comp) + body
+            rec = (bytes([OP_EXPIRETIME_MS]) + struct.pack("<q", when) if when is not None else b"")
+            if save_lru:
+                rec += bytes([OP_IDLE]) + enc_len(db.idle_ms(key) // 1000)
+            elif lfu is not None:
+                rec += bytes([OP_FREQ, db.freq(key, lfu)])
+            rec += bytes([t]) + enc_string(key, comp) + body
             buf.append(rec)
             size += len(rec)
             if size > 1 << 20:
@@ -163,6 +172,7 @@ def load_bytes(data: bytes, state, source: str = "RDB", skip_expired: bool = Tru
     db = state.dbs[0]
     now = state.clock.ms()
     expire_at: int | None = None
+    lfu_freq = lru_idle = -1
     while True:
         t = r.byte()
         if t == OP_EXPIRETIME_MS:
@@ -172,10 +182,10 @@ def load_bytes(data: bytes, state, source: str = "RDB", skip_expired: bool = Tru
             expire_at = struct.unpack("<i", r.take(4))[0] * 1000
             continue
         if t == OP_FREQ:
-            r.byte()
+            lfu_freq = r.byte()
             continue
         if t == OP_IDLE:
-            r.plain_length()
+            lru_idle = r.plain_length()
             continue
         if t == OP_EOF:
             break
@@ -211,11 +221,16 @@ def load_bytes(data: bytes, state, source: str = "RDB", skip_expired: bool = Tru
         if expire_at is not None and skip_expired and expire_at <= now:
             info.expired_skipped += 1
         elif _nonempty(value):
-            db.data[key] = value
+            if key in db.data:  # a duplicate key in the file: the last one wins
+                db.delete(key)
+            db.add(key, value)
             if expire_at is not None:
-                db.expires[key] = expire_at
+                db.set_expire(key, expire_at)
+            if lfu_freq >= 0 or lru_idle >= 0:
+                db.set_access(key, lfu_freq, lru_idle)
             info.keys += 1
         expire_at = None
+        lfu_freq = lru_idle = -1
     if info.version >= 5:
         stored = r.take(8)
         expect = struct.unpack("<Q", stored)[0]

@@ -97,7 +97,7 @@ def _client_lines(c) -> list[str]:
         return ["(no client: the fault was outside a command)"]
     out = []
     try:
-        from ..commands.connection import client_info_line
+        from ..core.clients import client_info_line
 
         out.append(client_info_line(c).decode("utf-8", "replace"))
     except Exception as e:  # the report must not fail for want of one field

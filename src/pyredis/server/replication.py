@@ -37,7 +37,8 @@ from typing import TYPE_CHECKING
 
 from .. import rdb
 from ..core.blocking import manager as blocking_manager
-from ..core.client import Client, client_info_line
+from ..core.client import Client
+from ..core.clients import client_info_line
 from ..core.dispatch import replay
 from ..core.functions import create_library, registry
 from ..core.replication import (ONLINE, REPL_CONNECT, REPL_CONNECTED, REPL_CONNECTING, REPL_HANDSHAKE,
@@ -686,8 +687,10 @@ class ReplicationIO:
         proxied instead of fed, the read-only gates."""
         repl = self.repl
         replica = repl.masterhost is not None
+        pause = getattr(self.state, "pause", None)
+        keep = replica or (pause is not None and pause.paused())
         for db in self.state.dbs:
-            db.keep_expired = replica
+            db.keep_expired = keep
         repl.update_sink()
         repl.update_gates()
 

@@ -67,7 +67,8 @@ class RedisServer:
         self.group_commit = GroupCommit(self.state)
         self.cronloops = 0
         self._logfile = None
-        self.disconnect_hooks: list = [self.state.pubsub.drop_client, self.state.tracking.client_gone]
+        self.disconnect_hooks: list = [self.state.pubsub.drop_client, self.state.tracking.client_gone,
+                                       self.state.client_limits.forget]
         self.shutdown_hooks: list = []
 
     # --- logging ---------------------------------------------------------------------
@@ -330,10 +331,15 @@ class RedisServer:
         busy = state.busy_script is not None
         try:
             if not busy:
-                # a replica expires nothing itself: its master's DELs do (Redis's databasesCron)
-                if state.active_expire_enabled and not state.time_frozen and state.repl.masterhost is None:
+                # a replica expires nothing itself: its master's DELs do (Redis's databasesCron);
+                # nor while clients are paused: the dataset stays as it is (core/pause.py)
+                if state.active_expire_enabled and not state.time_frozen and state.repl.masterhost is None \
+                        and not state.pause.paused():
+                    t0 = time.perf_counter()
                     self.active_expiry.cycle(state.dbs, state.now_ms, self.config["hz"] or 10,
                                              self.config["active-expire-effort"])
+                    if state.latency_us:
+                        state.latency.add_if_needed("expire-cycle", int((time.perf_counter() - t0) * 1000))
                 state.stats.expired_stale_perc = self.active_expiry.stale_perc
                 state.stats.expired_time_cap_reached_count = self.active_expiry.time_cap_reached
                 for handler in state.hz_cron_handlers:
@@ -417,6 +423,11 @@ class RedisServer:
         if self._logfile is not None:
             self._logfile.close()
             self._logfile = None
+
+    def obuf_limits_changed(self) -> None:
+        """CONFIG SET client-output-buffer-limit: every connection's backpressure mark."""
+        for conn in list(self.connections.values()):
+            conn.set_buffer_limits()
 
     def client_gone(self, client) -> None:
         self.state.clients.pop(client.id, None)

@@ -70,11 +70,12 @@ API:
     current_run(state) -> ScriptRun | None           the running script (SCRIPT KILL / FUNCTION STATS)
     called_from_script(client)                       Redis's CLIENT_SCRIPT
     sha1hex(body), stats(state), FunctionInfo, FUNCTION_FLAGS, valid_name(name)
+    parse_shebang(body) -> (flags, compat, offset); SCRIPT_FLAGS, flag_names(flags)   EVAL's shebang
 """
 
-from .api import FUNCTION_FLAGS, FunctionInfo, valid_name
+from .api import FLAG_ALLOW_OOM, FLAG_NO_WRITES, FUNCTION_FLAGS, SCRIPT_FLAGS, FunctionInfo, flag_names, parse_shebang, valid_name
 from .engine import LuaEngine, ScriptRun, current_run, engine, function_engine, sha1hex, stats
 from .hook import called_from_script
 
-__all__ = ["FUNCTION_FLAGS", "FunctionInfo", "LuaEngine", "ScriptRun", "called_from_script", "current_run",
+__all__ = ["FLAG_ALLOW_OOM", "FLAG_NO_WRITES", "FUNCTION_FLAGS", "SCRIPT_FLAGS", "FunctionInfo", "flag_names", "parse_shebang", "LuaEngine", "ScriptRun", "called_from_script", "current_run",
            "engine", "function_engine", "sha1hex", "stats", "valid_name"]

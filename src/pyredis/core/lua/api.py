@@ -9,6 +9,7 @@ Every method listed in RedisLib.callables() is exposed to Lua through bridge.lua
 API:
     lib = RedisLib(engine); lib.callables() -> {b"call": ..., ...}
     FunctionInfo, FUNCTION_FLAGS, valid_name(name)      (function libraries)
+    parse_shebang(body) -> (flags, compat, offset); SCRIPT_FLAGS, flag_names(flags)   EVAL's shebang
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from typing import TYPE_CHECKING
 
 from lupa.lua51 import lua_type
 
-from ...errors import CommandError
+from ...errors import OOM, CommandError
+from ...util import sdssplitargs
 from ...protocol.replies import ErrorReply
 from ..dispatch import GATE_READONLY, GATE_STALE
 from ..dispatch import call as _dcall
@@ -52,6 +54,41 @@ _RAND = Rand48()  # process-wide, as Redis's C static state
 
 
 FUNCTION_FLAGS = ["no-writes", "allow-oom", "allow-stale", "no-cluster", "allow-cross-slot-keys"]
+# An EVAL script's shebang flags (evalExtractShebangFlags), as a bit mask.
+SCRIPT_FLAGS = {"no-writes": 1, "allow-oom": 2, "allow-stale": 4, "no-cluster": 8, "allow-cross-slot-keys": 16}
+FLAG_NO_WRITES = 1
+FLAG_ALLOW_OOM = 2
+
+
+def parse_shebang(body: bytes):
+    """evalExtractShebangFlags: (flags, compat mode, offset of the code)."""
+    if not body.startswith(b"#!"):
+        return 0, True, 0
+    end = body.find(b"\n")
+    if end < 0:
+        raise CommandError("ERR Invalid script shebang")
+    parts = sdssplitargs(body[:end])
+    if not parts:
+        raise CommandError("ERR Invalid engine in script shebang")
+    if parts[0] != b"#!lua":
+        raise CommandError(b"ERR Unexpected engine in script shebang: " + parts[0])
+    flags = 0
+    for p in parts[1:]:
+        if p.startswith(b"flags="):
+            for f in p[6:].split(b","):
+                if not f and p[6:] == b"":
+                    continue
+                v = SCRIPT_FLAGS.get(f.decode("latin-1"))
+                if v is None:
+                    raise CommandError(b"ERR Unexpected flag in script shebang: " + f)
+                flags |= v
+        else:
+            raise CommandError(b"ERR Unknown lua shebang option: " + p)
+    return flags, False, end
+
+
+def flag_names(flags: int) -> set[str]:
+    return {name for name, bit in SCRIPT_FLAGS.items() if flags & bit}
 
 
 class FunctionInfo:
@@ -270,10 +307,16 @@ class RedisLib:
             denied = call_refusal(c.server, c, spec, run.dirty)
             if denied is not None:
                 return False, self._err(denied)
+        state = self.e.state
+        # scriptVerifyOOM: over maxmemory when the script began, its first write may not be a
+        # denyoom command (after a write it cannot stop half way)
+        if (spec.denyoom and state.pre_command_oom and not run.allow_oom and not run.dirty
+                and state.config["maxmemory"] and not state.loading):
+            spec.rejected_calls += 1  # incrCommandStatsOnError(ERROR_COMMAND_REJECTED)
+            return False, self._err(b"-" + OOM.encode())
         if spec.write:
             run.dirty = True
         c = run.client
-        state = self.e.state
         if spec.name_bytes == b"xread" or spec.name_bytes == b"xreadgroup":
             for x in args[1:]:
                 if x.lower() == b"block":

@@ -65,7 +65,7 @@ class ScriptRun:
     __slots__ = (
         "engine", "client", "name", "is_eval", "read_only", "t0", "threshold", "killed", "dirty",
         "ptr", "step", "deferred", "slice_start", "may_defer", "hook_yielded", "resp", "loading",
-        "saved", "marker", "argv", "capture", "kill_msg", "repl", "chain",
+        "saved", "marker", "argv", "capture", "kill_msg", "repl", "chain", "allow_oom",
     )
 
     def __init__(self, engine: LuaEngine, client, name: bytes, is_eval: bool, read_only: bool) -> None:
@@ -95,6 +95,9 @@ class ScriptRun:
         # the lua_States resumed, outermost first: the script's coroutine, then the pcall and
         # script-made coroutines it resumed (the running one last)
         self.chain: list[int] = []
+        # SCRIPT_ALLOW_OOM: a script or function declaring allow-oom runs denyoom commands
+        # even when the command began over maxmemory
+        self.allow_oom = False
 
 
 class LuaEngine:
@@ -161,11 +164,12 @@ class LuaEngine:
 
     # --- running -----------------------------------------------------------------------
     def run(self, c: Client, fn, keys: list[bytes], args: list[bytes], name: bytes, is_eval: bool,
-            read_only: bool, may_defer: bool = True):
+            read_only: bool, may_defer: bool = True, allow_oom: bool = False):
         """Run a compiled script / function for client c. Returns the reply, a Blocked marker
         (busy script continuing in the background), or raises CommandError."""
         state = self.state
         run = ScriptRun(self, c, name, is_eval, read_only)
+        run.allow_oom = allow_oom
         run.threshold = max(0, state.config["busy-reply-threshold"]) / 1000.0
         run.may_defer = (may_defer and not c.in_exec and state.scheduler is not None and not state.time_frozen)
         run.argv = c.argv
