@@ -7,6 +7,7 @@ errors and the abort on timeout are compared with a redis-server in the same pos
 from __future__ import annotations
 
 import signal
+import threading
 
 import pytest
 import redis
@@ -119,7 +120,9 @@ def test_failover_times_out_when_the_replica_never_catches_up(master_kind):
 
 @pytest.mark.parametrize("master_kind", ["redis", "pyredis"])
 def test_failover_abort(master_kind):
-    """FAILOVER ABORT while waiting for a stopped replica: back to no-failover, still master."""
+    """FAILOVER ABORT while waiting for a stopped replica: back to no-failover, still master.
+    Meanwhile writes are held (a paused client, counted as blocked) and reads are served; the
+    abort releases the held write, which then succeeds."""
     m = s = None
     try:
         m = node(master_kind)
@@ -134,7 +137,14 @@ def test_failover_abort(master_kind):
                 m.r.execute_command("FAILOVER")
             with pytest.raises(redis.ResponseError, match="REPLICAOF not allowed while failing over."):
                 m.r.replicaof("127.0.0.1", s.port)
+            held = []
+            writer = threading.Thread(target=lambda: held.append(redis.Redis(port=m.port).set("held", 1)))
+            writer.start()
+            wait_until(lambda: m.info("clients")["blocked_clients"] == 1, what="the write held")
+            assert m.r.get("unacked") == b"1" and m.r.get("held") is None and not held
             assert m.r.execute_command("FAILOVER", "ABORT") == b"OK"
+            writer.join(20)
+            assert held == [True] and m.r.get("held") == b"1"
             assert m.info()["master_failover_state"] == "no-failover"
         finally:
             s.proc.send_signal(signal.SIGCONT)
@@ -142,6 +152,44 @@ def test_failover_abort(master_kind):
         assert m.info()["role"] == "master"
         m.r.set("after", 1)
         settle(m, s)
+        assert digest(m) == digest(s)
+    finally:
+        stop(s, m)
+
+
+@pytest.mark.parametrize("master_kind", ["redis", "pyredis"])
+def test_write_held_during_failover_is_refused_after_it(master_kind):
+    """A write that arrives while FAILOVER waits for its (stopped) target is held; once the
+    target catches up and takes over, the held write runs on what is now a replica: READONLY,
+    and nothing acknowledged is lost."""
+    m = s = None
+    try:
+        m = node(master_kind)
+        s = _replica_of("redis", m)
+        link_up(s)
+        settle(m, s)
+        s.proc.send_signal(signal.SIGSTOP)
+        try:
+            m.r.set("acked", 1)
+            assert m.r.execute_command("FAILOVER", "TO", "127.0.0.1", s.port) == b"OK"
+            result = []
+
+            def write() -> None:
+                try:
+                    result.append(redis.Redis(port=m.port).set("held", 1))
+                except redis.ResponseError as e:
+                    result.append(str(e))
+            writer = threading.Thread(target=write)
+            writer.start()
+            wait_until(lambda: m.info("clients")["blocked_clients"] == 1, what="the write held")
+        finally:
+            s.proc.send_signal(signal.SIGCONT)
+        writer.join(30)
+        assert result == ["You can't write against a read only replica."]
+        wait_until(lambda: s.info()["role"] == "master" and m.info().get("master_link_status") == "up",
+                   what="roles swapped")
+        assert s.r.get("acked") == b"1" and s.r.get("held") is None
+        settle(s, m)
         assert digest(m) == digest(s)
     finally:
         stop(s, m)

@@ -704,6 +704,8 @@ class ReplicationIO:
         for cid, w in list(m.by_client.items()):
             if self.state.busy_script is not None and w.marker is getattr(self.state.busy_script, "marker", None):
                 continue
+            if getattr(w.marker, "rerun", None) is not None:
+                continue  # held by a pause (BLOCKED_POSTPONE): its command runs again from scratch
             m.release(cid, _error_reply(w.client, UNBLOCKED_ROLE))
 
     def _cache_myself(self) -> None:
