@@ -302,3 +302,27 @@ def test_derived_propagation(master_kind, replica_kind):
         db3.close()
     finally:
         stop(s, m)
+
+
+@pytest.mark.parametrize("master_kind", ["redis", "pyredis"])
+def test_diskless_delay_serves_replicas_with_one_child(master_kind):
+    """repl-diskless-sync-delay: replicas that arrive within the delay share one RDB child
+    (one "Starting BGSAVE" line, two full syncs); repl-diskless-sync-max-replicas 2 starts it
+    as soon as the second one is there."""
+    m = a = b = None
+    try:
+        m = node(master_kind)
+        m.r.config_set("repl-diskless-sync-delay", 30)
+        m.r.config_set("repl-diskless-sync-max-replicas", 2)
+        mixed_load(m.r, "a:")
+        a = redis_node("--replicaof", "127.0.0.1", str(m.port))
+        wait_until(lambda: m.info()["connected_slaves"] == 1, what="the first replica waiting")
+        assert m.info()["slave0"]["state"] == "wait_bgsave"
+        b = pyredis_node(replicaof=f"127.0.0.1 {m.port}")
+        link_up(a, b)
+        settle(m, a, b)
+        assert digest(m) == digest(a) == digest(b)
+        assert m.log().count("Starting BGSAVE for SYNC with target: replicas sockets") == 1
+        assert m.info("stats")["sync_full"] == 2
+    finally:
+        stop(b, a, m)
