@@ -205,3 +205,43 @@ def test_info_role_wait_as_redis(master_kind, replica_kind):
             stop(s, m)
     ours, theirs = seen[(master_kind, replica_kind)], seen[("redis", "redis")]
     assert ours == theirs
+
+
+@pytest.mark.parametrize("kind", ["redis", "pyredis"])
+@pytest.mark.parametrize("stopped", [False, True])
+def test_shutdown_waits_for_replicas(kind, stopped):
+    """SHUTDOWN with a replica that has not acknowledged everything waits for it (up to
+    shutdown-timeout): an alive replica ends with every write; a stopped one is reported
+    lagging and the master exits anyway, as redis-server 7.0."""
+    import signal
+
+    m = s = None
+    try:
+        m = node(kind)
+        m.r.config_set("shutdown-timeout", 2)
+        s = redis_node("--replicaof", "127.0.0.1", str(m.port))
+        link_up(s)
+        settle(m, s)
+        if stopped:
+            s.proc.send_signal(signal.SIGSTOP)
+        try:
+            p = m.r.pipeline(transaction=False)
+            for i in range(5000):
+                p.set(f"k{i}", "x" * 100)
+            p.execute()
+            try:
+                m.r.shutdown(nosave=True)
+            except redis.ConnectionError:
+                pass
+        finally:
+            if stopped:
+                s.proc.send_signal(signal.SIGCONT)
+        log = m.log()
+        assert "Waiting for replicas before shutting down." in log
+        if stopped:
+            assert "Lagging replica" in log and "0 of 1 replicas are in sync when shutting down." in log
+        else:
+            assert "1 of 1 replicas are in sync when shutting down." in log
+            assert s.r.dbsize() == 5001 and s.r.get("k4999") is not None  # (and __settle__)
+    finally:
+        stop(s, m)

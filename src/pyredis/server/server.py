@@ -388,6 +388,7 @@ class RedisServer:
         self.log("warning", "User requested shutdown...")
         if self._cron_handle is not None:
             self._cron_handle.cancel()
+        await self._wait_for_replicas()
         p = getattr(self, "persistence", None)
         if p is not None and not self.state.shutdown_prepared:
             req = self.state.shutdown_requested
@@ -428,6 +429,37 @@ class RedisServer:
         """CONFIG SET client-output-buffer-limit: every connection's backpressure mark."""
         for conn in list(self.connections.values()):
             conn.set_buffer_limits()
+
+    async def _wait_for_replicas(self) -> None:
+        """Redis 7.0's shutdown-timeout: with replicas that have not acknowledged the whole
+        stream, writes are held and the shutdown waits (up to shutdown-timeout seconds, not
+        with SHUTDOWN NOW) for their ACKs, so they keep every write the master answered."""
+        repl = self.state.repl
+        req = self.state.shutdown_requested
+        timeout = self.config["shutdown-timeout"]
+        if not repl.replicas or not timeout or (req is not None and req[1]):
+            return
+
+        def ready() -> bool:
+            return all(r.ack_off == repl.master_repl_offset for r in repl.replicas)
+        if ready():
+            return
+        self.log("notice", "Waiting for replicas before shutting down.")
+        pause = self.state.pause
+        pause.failover(True)  # writes held as during a failover (PAUSE_DURING_SHUTDOWN)
+        try:
+            deadline = time.monotonic() + timeout
+            while not ready() and time.monotonic() < deadline and repl.replicas:
+                repl.flush()
+                await asyncio.sleep(0.01)
+        finally:
+            pause.failover(False)
+        lagging = [r for r in repl.replicas if r.ack_off != repl.master_repl_offset]
+        for r in lagging:
+            self.log("warning", f"Lagging replica {r.name()} reported offset {r.ack_off} behind master, lag="
+                     f"{int(time.time() - r.ack_time)}, state={r.state}.")
+        n = len(repl.replicas)
+        self.log("notice", f"{n - len(lagging)} of {n} replicas are in sync when shutting down.")
 
     def client_gone(self, client) -> None:
         self.state.clients.pop(client.id, None)
