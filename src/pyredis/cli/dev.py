@@ -784,6 +784,123 @@ def reset(project_dir, port, password, yes) -> None:
     click.echo("Start afresh with: uv run cli dev start-env")
 
 
+# --- pull / push: a one-shot copy between the service and a remote Redis ---------------------
+def _service_client(s: Settings, db: int):
+    import redis
+
+    tls = {"ssl": True, "ssl_ca_certs": str(s.ca_file)} if s.tls else {}
+    return redis.Redis(host=s.host, port=s.port, username=s.username, password=s.password, db=db,
+                       socket_timeout=60, socket_connect_timeout=5, **tls)
+
+
+def _remote_client(url: str, db: int | None):
+    import redis
+
+    kw = {"socket_timeout": 60, "socket_connect_timeout": 5}
+    if db is not None:
+        kw["db"] = db
+    try:
+        return redis.Redis.from_url(url, **kw)
+    except ValueError as e:
+        raise click.ClickException(f"bad URL {url!r}: {e}") from None
+
+
+def _copy_keys(src, dst, match: str | None, replace: bool, label: str) -> tuple[int, int, list[bytes]]:
+    """SCAN the source, DUMP + PTTL each batch, RESTORE it on the destination (the TTL kept,
+    REPLACE only when asked). Returns (keys copied, payload bytes, keys left as they were)."""
+    import redis
+
+    copied = nbytes = 0
+    kept: list[bytes] = []
+    total = src.dbsize()
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        cursor = 0
+        while True:
+            cursor, keys = src.scan(cursor, match=match, count=1000)
+            if keys:
+                p = src.pipeline(transaction=False)
+                for k in keys:
+                    p.dump(k)
+                    p.pttl(k)
+                got = p.execute()
+                q = dst.pipeline(transaction=False)
+                sent = []
+                for k, payload, ttl in zip(keys, got[::2], got[1::2]):
+                    if payload is None or ttl == -2:
+                        continue  # gone meanwhile
+                    q.restore(k, max(ttl, 0), payload, replace=replace)
+                    sent.append((k, len(payload)))
+                for (k, size), res in zip(sent, q.execute(raise_on_error=False)):
+                    if isinstance(res, redis.ResponseError):
+                        if "BUSYKEY" in str(res):
+                            kept.append(k)
+                            continue
+                        raise click.ClickException(f"RESTORE {k!r}: {res}")
+                    copied += 1
+                    nbytes += size
+                bar.update(len(keys))
+            if cursor == 0:
+                break
+    return copied, nbytes, kept
+
+
+def _copy_report(copied: int, nbytes: int, kept: list[bytes], secs: float, where: str) -> None:
+    click.echo(f"{copied} keys copied {where} ({nbytes:,} bytes of DUMP payload) in {secs:.1f}s")
+    if kept:
+        names = ", ".join(k.decode("utf-8", "replace") for k in kept[:5]) + (" ..." if len(kept) > 5 else "")
+        click.echo(f"{len(kept)} keys already existed and were left as they were (--replace overwrites): {names}",
+                   err=True)
+        sys.exit(1)
+
+
+@dev.command("pull")
+@_common
+@click.argument("url")
+@click.option("--db", type=int, default=None, help="Database to copy (default: the URL's, else 0); the same one locally.")
+@click.option("--match", default=None, help="Only the keys matching this glob pattern.")
+@click.option("--replace", is_flag=True, help="Overwrite keys the service already holds.")
+def pull(project_dir, port, password, url, db, match, replace) -> None:
+    """Copy the keys of a remote Redis (redis://[USER:PASS@]HOST:PORT[/DB]) into the service,
+    with their TTLs (SCAN + DUMP/RESTORE: works with managed services that refuse SYNC)."""
+    import redis
+
+    s = _settings(project_dir, port, password)
+    _follow_running(s, read_pid(s))
+    src = _remote_client(url, db)
+    dbn = src.connection_pool.connection_kwargs.get("db", 0)
+    dst = _service_client(s, dbn)
+    t0 = time.monotonic()
+    try:
+        copied, nbytes, kept = _copy_keys(src, dst, match, replace, "pulling")
+    except redis.RedisError as e:
+        raise click.ClickException(str(e)) from None
+    _copy_report(copied, nbytes, kept, time.monotonic() - t0, f"from {src.connection_pool.connection_kwargs.get('host')}")
+
+
+@dev.command("push")
+@_common
+@click.argument("url")
+@click.option("--db", type=int, default=None, help="Database to copy (default: the URL's, else 0); the same one remotely.")
+@click.option("--match", default=None, help="Only the keys matching this glob pattern.")
+@click.option("--replace", is_flag=True, help="Overwrite keys the remote Redis already holds.")
+def push(project_dir, port, password, url, db, match, replace) -> None:
+    """Copy the service's keys to a remote Redis (redis://[USER:PASS@]HOST:PORT[/DB]) with
+    their TTLs; keys that exist there are left alone unless --replace."""
+    import redis
+
+    s = _settings(project_dir, port, password)
+    _follow_running(s, read_pid(s))
+    dst = _remote_client(url, db)
+    dbn = dst.connection_pool.connection_kwargs.get("db", 0)
+    src = _service_client(s, dbn)
+    t0 = time.monotonic()
+    try:
+        copied, nbytes, kept = _copy_keys(src, dst, match, replace, "pushing")
+    except redis.RedisError as e:
+        raise click.ClickException(str(e)) from None
+    _copy_report(copied, nbytes, kept, time.monotonic() - t0, f"to {dst.connection_pool.connection_kwargs.get('host')}")
+
+
 @dev.command("redis-cli", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.option("--project-dir", type=click.Path(file_okay=False), default=None)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
