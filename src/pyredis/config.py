@@ -354,7 +354,7 @@ _d("rdb-del-sync-files", "bool", False)
 _d("dir", "special", "", protected=True, parse=lambda t: t, render=lambda v: v or os.getcwd())
 _d("rdb-key-save-delay", "int", 0, lo=INT_MIN, hi=INT_MAX, hidden=True)
 _d("key-load-delay", "int", 0, lo=INT_MIN, hi=INT_MAX, hidden=True)
-# Replication (accepted; pyredis has no replication)
+# Replication (server/replication.py, core/replication.py)
 _d("replicaof", "special", "", parse=lambda t: " ".join(t.split()), render=lambda v: v, multi_arg=True,
    mutable=False, aliases=("slaveof",))
 _d("masterauth", "string", "")

@@ -801,9 +801,19 @@ class ReplicationIO:
         """syncWithMaster + readSyncBulkPayload + the stream."""
         repl, cfg = self.repl, self.cfg
         host, port = repl.masterhost, repl.masterport
+        ssl_ctx = None
+        if cfg["tls-replication"]:  # connCreateTLS: the link is TLS, the master's certificate checked
+            from . import tls
+
+            try:
+                ssl_ctx = tls.replication_context(cfg, self.log)
+            except tls.TLSError:
+                raise _LinkError("Failed to configure TLS for the link with MASTER") from None
         try:
-            reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port, limit=1 << 20),
-                                                    cfg["repl-timeout"])
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(host, port, limit=1 << 20, ssl=ssl_ctx,
+                                        server_hostname=host if ssl_ctx is not None else None),
+                cfg["repl-timeout"])
         except (OSError, asyncio.TimeoutError) as e:
             raise _LinkError(f"Error condition on socket for SYNC: {_strerror(e)}") from None
         self.link_writer = writer
