@@ -36,8 +36,9 @@ and soft limits: Redis compares its reply list, which is what it could not write
 pyredis builds the replies of a read before writing them, so those count too (they are the
 memory a pipelined client makes the server hold).
 
-The `replica` class of client-output-buffer-limit is parsed, shown and rewritten, and
-applies to no client: pyredis has no replicas.
+The `replica` class of client-output-buffer-limit applies to the connections of replicas
+(server/replication.py also checks it as it writes the stream); our master's client has the
+normal class, as Redis's getClientOutputBufferLimitClass.
 
 Client eviction (maxmemory-clients, Redis's evictClients): while the tot-mem of the normal and
 pub/sub clients (not NO-EVICT ones) adds up to the limit or more, the largest are closed,
