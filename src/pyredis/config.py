@@ -849,6 +849,8 @@ class Config:
         values with units, string values always quoted, one `save` line per point, and
         client-output-buffer-limit only for the classes that differ from the default."""
         v = self.values[d.name]
+        if d.name == "replicaof" and not v:
+            return []  # a master: no replicaof line (rewriteConfigReplicaOfOption)
         if d.name == "save":
             if not v:
                 return ['save ""']

@@ -245,3 +245,51 @@ def test_shutdown_waits_for_replicas(kind, stopped):
             assert s.r.dbsize() == 5001 and s.r.get("k4999") is not None  # (and __settle__)
     finally:
         stop(s, m)
+
+
+def test_replicaof_in_config_get_and_rewrite(tmp_path):
+    """REPLICAOF at run time shows in CONFIG GET replicaof/slaveof and CONFIG REWRITE writes
+    the line; after REPLICAOF NO ONE the line goes, as redis-server."""
+    import os
+    import subprocess as sp
+
+    import pyredis
+    from conftest import REDIS_SERVER, free_port, stop_process
+
+    m = redis_node()
+    seen = {}
+    try:
+        for kind in ("redis", "pyredis"):
+            conf = tmp_path / f"{kind}.conf"
+            conf.write_text("# mine\nappendonly no\n")
+            d = tmp_path / kind
+            os.mkdir(d)
+            if kind == "redis":
+                port = free_port()
+                proc = sp.Popen([REDIS_SERVER, str(conf), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(d),
+                                 "--save", ""], stdout=sp.DEVNULL, stderr=sp.DEVNULL)
+                r = redis.Redis(port=port)
+                wait_until(lambda: r.ping(), what="redis-server up")
+                stopper = lambda: stop_process(proc)  # noqa: E731
+            else:
+                srv = pyredis.Server(port=0, config_file=str(conf), dir=str(d))
+                srv.start()
+                r = redis.Redis(port=srv.port)
+                stopper = srv.stop
+            try:
+                r.replicaof("127.0.0.1", m.port)
+                got = [r.config_get("replicaof"), r.config_get("slaveof")]
+                r.config_rewrite()
+                got.append([ln for ln in conf.read_text().splitlines() if ln.startswith(("replicaof", "slaveof"))])
+                r.replicaof("no", "one")
+                got.append(r.config_get("replicaof"))
+                r.config_rewrite()
+                got.append([ln for ln in conf.read_text().splitlines() if ln.startswith(("replicaof", "slaveof"))])
+                seen[kind] = got
+            finally:
+                r.close()
+                stopper()
+        assert seen["pyredis"] == seen["redis"]
+        assert seen["redis"][2] == [f"replicaof 127.0.0.1 {m.port}"]
+    finally:
+        stop(m)

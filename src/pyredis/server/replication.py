@@ -643,6 +643,7 @@ class ReplicationIO:
         self._unblock_all()
         repl.masterhost = host
         repl.masterport = port
+        self.cfg.values["replicaof"] = f"{host} {port}"  # CONFIG GET / REWRITE show the live master
         self._cancel_link()
         if startup:  # the `replicaof` directive: no cached master unless the RDB had one
             self._restore_from_rdb()
@@ -669,6 +670,7 @@ class ReplicationIO:
         if repl.masterhost is None:
             return
         repl.masterhost = None
+        self.cfg.values["replicaof"] = ""
         if repl.master is not None:
             self._drop_master_link(reconnect=False)
         repl.cached = None
