@@ -293,3 +293,26 @@ def test_replicaof_in_config_get_and_rewrite(tmp_path):
         assert seen["redis"][2] == [f"replicaof 127.0.0.1 {m.port}"]
     finally:
         stop(m)
+
+
+@pytest.mark.parametrize("kind", ["redis", "pyredis"])
+def test_writable_replica_expires_its_own_keys(kind):
+    """replica-read-only no: writes on the replica stay local (its sub-replica does not get
+    them); a TTL it set itself is enforced by the replica (the key leaves DBSIZE), while a
+    key with a TTL from the master waits for the master."""
+    a = b = c = None
+    try:
+        a = redis_node()
+        a.r.set("fromA", 1, ex=1000)
+        b = node(kind, "--replicaof", "127.0.0.1", str(a.port), "--replica-read-only", "no",
+                 replicaof=f"127.0.0.1 {a.port}", replica_read_only="no")
+        c = redis_node("--replicaof", "127.0.0.1", str(b.port))
+        link_up(b, c)
+        b.r.set("local", 1)
+        b.r.set("tmp", 1, px=50)
+        assert b.info()["slave_read_only"] == 0
+        settle(a, b, c)
+        wait_until(lambda: b.r.dbsize() == 3, what="the replica's own key expired")  # fromA, local, __settle__
+        assert b.r.ttl("fromA") > 900 and c.r.get("local") is None and c.r.get("fromA") == b"1"
+    finally:
+        stop(c, b, a)

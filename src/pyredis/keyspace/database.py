@@ -48,7 +48,8 @@ LAZYFREE_THRESHOLD = 64
 class Database:
     __slots__ = ("id", "data", "expires", "clock_ms", "on_expire", "avg_ttl", "expired_keys", "stats",
                  "counting", "on_miss", "lru", "lru_now", "lfu", "used", "sizes", "free_async",
-                 "lazy_expire", "lazy_server_del", "in_use", "slots", "eslots", "expand_allowed", "stale", "keep_expired")
+                 "lazy_expire", "lazy_server_del", "in_use", "slots", "eslots", "expand_allowed", "stale", "keep_expired",
+                 "on_set_expire")
 
     def __init__(self, dbid: int, clock_ms: Callable[[], int], on_expire: Callable[[Database, bytes], None]) -> None:
         self.id = dbid
@@ -64,6 +65,7 @@ class Database:
         # On a replica (until its master's DEL arrives) and while clients are paused (CLIENT
         # PAUSE) an expired key reads as missing but is not deleted (Redis's expireIfNeeded).
         self.keep_expired = False
+        self.on_set_expire: Callable[[Database, bytes], None] | None = None
         self.lru: dict[bytes, int] = {}
         self.lru_now = 0
         self.lfu = None
@@ -136,8 +138,8 @@ class Database:
             return True
         return False
 
-    def _expire(self, key: bytes) -> None:
-        if self.keep_expired:
+    def _expire(self, key: bytes, force: bool = False) -> None:
+        if self.keep_expired and not force:
             return
         self._remove(key, self.lazy_expire)
         del self.expires[key]
@@ -308,6 +310,8 @@ class Database:
     def set_expire(self, key: bytes, when_ms: int) -> None:
         expires = self.expires
         expires[key] = when_ms
+        if self.on_set_expire is not None:  # a writable replica remembers its own keys' TTLs
+            self.on_set_expire(self, key)
         n = len(expires)
         if n > self.eslots:
             self.eslots = self._grown(n, self.eslots)

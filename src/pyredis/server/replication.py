@@ -96,6 +96,7 @@ class ReplicationIO:
         self.repl.io = self
         self.loop = asyncio.get_running_loop()
         self.cron_loops = 0
+        self.replica_expires: dict[int, set[bytes]] = {}  # db id -> keys (a writable replica's TTLs)
         self._cron_handle = self.loop.call_later(1.0, self._cron)
         srv.disconnect_hooks.append(self._client_gone)
         srv.shutdown_hooks.append(self.close)
@@ -691,10 +692,41 @@ class ReplicationIO:
         replica = repl.masterhost is not None
         pause = getattr(self.state, "pause", None)
         keep = replica or (pause is not None and pause.paused())
+        hook = self._remember_expire if replica else None
         for db in self.state.dbs:
             db.keep_expired = keep
+            db.on_set_expire = hook
+        if not replica:
+            self.replica_expires.clear()
         repl.update_sink()
         repl.update_gates()
+
+    def _remember_expire(self, db: Database, key: bytes) -> None:
+        """rememberSlaveKeyWithExpire: on a writable replica, a TTL set by one of its own
+        clients (not the master) is one the replica must enforce itself."""
+        if self.cfg["replica-read-only"]:
+            return
+        c = self.state.current_client
+        if c is not None and not c.is_master:
+            self.replica_expires.setdefault(db.id, set()).add(key)
+
+    def expire_replica_keys(self) -> None:
+        """expireSlaveKeys: the keys written with a TTL on this writable replica expire here
+        (the master knows nothing of them); a key that lost its TTL or is gone is forgotten."""
+        if not self.replica_expires:
+            return
+        now = self.state.now_ms
+        for dbid, keys in list(self.replica_expires.items()):
+            db = self.state.dbs[dbid]
+            for key in list(keys):
+                when = db.expires.get(key)
+                if when is None:
+                    keys.discard(key)
+                elif when <= now:
+                    db._expire(key, force=True)
+                    keys.discard(key)
+            if not keys:
+                del self.replica_expires[dbid]
 
     def _unblock_all(self) -> None:
         """disconnectAllBlockedClients: clients blocked on a master that becomes a replica."""

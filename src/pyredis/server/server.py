@@ -340,6 +340,8 @@ class RedisServer:
                                              self.config["active-expire-effort"])
                     if state.latency_us:
                         state.latency.add_if_needed("expire-cycle", int((time.perf_counter() - t0) * 1000))
+                elif state.repl.masterhost is not None and getattr(self, "replication", None) is not None:
+                    self.replication.expire_replica_keys()  # a writable replica's own TTLs
                 state.stats.expired_stale_perc = self.active_expiry.stale_perc
                 state.stats.expired_time_cap_reached_count = self.active_expiry.time_cap_reached
                 for handler in state.hz_cron_handlers:
