@@ -251,13 +251,15 @@ def test_replica_killed_mid_transfer(diskless):
         s = redis_node("--replicaof", "127.0.0.1", str(m.port), "--key-load-delay", "200",
                        "--repl-diskless-load", "on-empty-db")
         started = "Background RDB transfer started by pid" if diskless == "yes" else "Starting BGSAVE for SYNC"
-        wait_until(lambda: started in m.log() and "Loading DB in memory" in s.log(), what="the transfer under way")
+        wait_until(lambda: started in m.log() and "Loading DB in memory" in s.log(), timeout=60,
+                   what="the transfer under way")
         s.proc.send_signal(signal.SIGKILL)
         s.proc.wait()
-        wait_until(lambda: m.info()["connected_slaves"] == 0, what="the replica dropped")
+        wait_until(lambda: m.info()["connected_slaves"] == 0, timeout=60, what="the replica dropped")
         if diskless == "yes":
-            wait_until(lambda: "last replica dropped, killing fork child" in m.log(), what="the child stopped")
-        wait_until(lambda: m.info("persistence")["rdb_bgsave_in_progress"] == 0, what="no child left")
+            wait_until(lambda: "last replica dropped, killing fork child" in m.log(), timeout=60,
+                       what="the child stopped")
+        wait_until(lambda: m.info("persistence")["rdb_bgsave_in_progress"] == 0, timeout=60, what="no child left")
         s2 = redis_node("--replicaof", "127.0.0.1", str(m.port))
         link_up(s2, timeout=120)
         settle(m, s2)
