@@ -193,3 +193,35 @@ def test_write_held_during_failover_is_refused_after_it(master_kind):
         assert digest(m) == digest(s)
     finally:
         stop(s, m)
+
+
+@pytest.mark.parametrize("master_kind", ["redis", "pyredis"])
+def test_failover_force_after_timeout(master_kind):
+    """FAILOVER TO .. TIMEOUT .. FORCE with a stopped target: after the timeout the master
+    fails over anyway (failover-in-progress while the target cannot answer); once the target
+    runs again it is the master (the last write was already in its socket) and the old master
+    follows it."""
+    m = s = None
+    try:
+        m = node(master_kind)
+        s = _replica_of("redis", m)
+        link_up(s)
+        m.r.set("acked", 1)
+        settle(m, s)
+        s.proc.send_signal(signal.SIGSTOP)
+        try:
+            m.r.set("unacked", 1)
+            assert m.r.execute_command("FAILOVER", "TO", "127.0.0.1", s.port, "TIMEOUT", 300, "FORCE") == b"OK"
+            wait_until(lambda: m.info()["master_failover_state"] == "failover-in-progress",
+                       what="forced failover in progress")
+        finally:
+            s.proc.send_signal(signal.SIGCONT)
+        wait_until(lambda: s.info()["role"] == "master" and m.info().get("master_link_status") == "up",
+                   what="roles swapped")
+        assert m.info()["master_failover_state"] == "no-failover"
+        settle(s, m)
+        assert digest(m) == digest(s)
+        assert m.r.get("acked") == b"1" and s.r.get("unacked") == b"1"
+        assert "time out exceeded, failing over." in m.log()
+    finally:
+        stop(s, m)
