@@ -60,3 +60,39 @@ def test_a_reply_of_millions_of_elements_stays_within_redis_memory_bounds(tmp_pa
     # list (8 bytes per element) and the encoded chunks: within 2.5x of Redis's growth
     assert theirs > size // 2, (theirs, size)
     assert ours < 2.5 * theirs, (ours, theirs, size)
+
+
+def _peak_growth(cmd: list[str], port: int, *commands) -> list[int]:
+    """Peak RSS growth of the server around each command (a fresh key each)."""
+    proc = procs.start(cmd, port)
+    c = RawClient("127.0.0.1", port, timeout=120)
+    try:
+        out = []
+        for command in commands:
+            before = _status(proc.pid)["VmRSS"]
+            with open(f"/proc/{proc.pid}/clear_refs", "w") as f:
+                f.write("5")  # reset VmHWM to the current RSS
+            c.call(*command)
+            out.append(_status(proc.pid)["VmHWM"] - before)
+        assert c.call("STRLEN", "a") == c.call("STRLEN", "b") == c.call("STRLEN", "c") == 64 << 20
+        return out
+    finally:
+        c.close()
+        procs.stop(proc)
+
+
+def test_big_strings_made_by_bit_and_range_commands_cost_their_size(tmp_path):
+    """SETBIT, SETRANGE and BITFIELD making a 64 MB string: Redis grows by 64 MB; pyredis
+    builds the value once (calloc'd zeros, untouched), not in a bytearray copied to bytes."""
+    require_binary(REDIS_SERVER, "redis-server")
+    last = (64 << 20) - 1
+    commands = [("SETBIT", "a", str(last * 8 + 7), "1"), ("SETRANGE", "b", str(last), "x"),
+                ("BITFIELD", "c", "SET", "u8", str(last * 8), "255")]
+    p1, p2 = free_port(), free_port()
+    theirs = _peak_growth([REDIS_SERVER, "--port", str(p1), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                           "--dir", str(tmp_path)], p1, *commands)
+    ours = _peak_growth([sys.executable, "-m", "pyredis", "--port", str(p2), "--bind", "127.0.0.1", "--save", "",
+                         "--appendonly", "no", "--dir", str(tmp_path)], p2, *commands)
+    for mine, redis_growth, command in zip(ours, theirs, commands):
+        assert redis_growth > 48 << 20, (command, redis_growth)
+        assert mine < 1.3 * redis_growth, (command, mine, redis_growth)

@@ -1,8 +1,9 @@
 """Bitmap commands: SETBIT GETBIT BITCOUNT BITPOS BITOP BITFIELD BITFIELD_RO.
 
-Bitmaps are plain string values (`bytes`). Bit 0 is the most significant bit of byte 0, as in
-Redis. A write builds the new value in a bytearray and stores it back as bytes (the key keeps
-its TTL, as Redis modifies the string in place). The order of the checks follows Redis's
+Bitmaps are string values. Bit 0 is the most significant bit of byte 0, as in Redis. A write
+turns the string into a bytearray once (Redis's dbUnshareStringValue: a raw string) and
+changes it in place from then on, growing it as needed: SETBIT on a large bitmap is O(1), a
+512 MB bitmap made by one SETBIT costs 512 MB (the key keeps its TTL). The order of the checks follows Redis's
 bitops.c, because it decides which error wins.
 """
 
@@ -19,7 +20,24 @@ BIT_OFFSET_ERR = "ERR bit offset is not an integer or out of range"
 BITFIELD_TYPE_ERR = ("ERR Invalid bitfield type. Use something like i16 u8. "
                      "Note that u64 is not supported but i64 is.")
 _M64 = (1 << 64) - 1
-_BYTES = [bytes((i,)) for i in range(256)]
+
+
+def _unshared(ctx: Client, key: bytes, old, size: int) -> bytearray:
+    """lookupStringForBitCommand: the string as a bytearray changed in place from now on
+    (dbUnshareStringValue: Redis makes it raw even when nothing changes), created zero-filled
+    with `size` bytes when the key is missing, grown to `size` when it is shorter."""
+    db = ctx.db
+    if old is None:
+        buf = bytearray(size)
+        db.add(key, buf)
+        return buf
+    if type(old) is bytearray:
+        return old
+    buf = bytearray(old)
+    if len(buf) < size:
+        buf.extend(bytes(size - len(buf)))
+    db.set(key, buf, True)
+    return buf
 
 
 def _s64(x: int) -> int:
@@ -49,27 +67,19 @@ def setbit(ctx: Client, key: bytes, offset: bytes, value: bytes):
     old = lookup_as(ctx, key, bytes)
     byte = bitoffset >> 3
     bit = 7 - (bitoffset & 7)
-    db = ctx.db
+    buf = _unshared(ctx, key, old, byte + 1)
     if old is None or byte >= len(old):
-        # created or grown: always a change
-        buf = bytearray(old) if old is not None else bytearray()
-        buf.extend(bytes(byte + 1 - len(buf)))
-        bitval = 0
-        if on:
-            buf[byte] |= 1 << bit
-        if old is None:
-            db.add(key, bytes(buf))
-        else:
-            db.set(key, bytes(buf), True)
+        bitval = 0  # created or grown: always a change
+        if type(old) is bytearray:
+            buf.extend(bytes(byte + 1 - len(buf)))  # grown in place
     else:
-        byteval = old[byte]
-        bitval = byteval & (1 << bit)
+        bitval = buf[byte] & (1 << bit)
         if (bitval != 0) == bool(on):
             return 1 if bitval else 0
-        # one copy: join over memoryview slices of the old value
-        mv = memoryview(old)
-        db.set(key, b"".join((mv[:byte], _BYTES[byteval ^ (1 << bit)], mv[byte + 1:])), True)
-        mv.release()
+    if on:
+        buf[byte] |= 1 << bit
+    else:
+        buf[byte] &= ~(1 << bit) & 255
     ctx.touched(key)
     if ctx.server.notify_flags:
         if old is None:
@@ -225,7 +235,7 @@ def bitop(ctx: Client, op: bytes, dest: bytes, *srckeys: bytes):
             acc ^= (1 << (maxlen << 3)) - 1
         res = acc.to_bytes(maxlen, "big")
         new = db.lookup(dest) is None
-        db.set(dest, res)
+        db.set(dest, bytearray(res))  # a raw string (createObject), as Redis stores it
         ctx.touched(dest)
         if ctx.server.notify_flags:
             if new:
@@ -357,7 +367,6 @@ def _bitfield(ctx: Client, key: bytes, args: tuple, ro: bool):
             i64 = to_int(args[j + 3])
         ops.append((opcode, offset, i64, owtype, bits, sign))
         j += 3 if opcode == _GET else 4
-    db = ctx.db
     if readonly:
         src = lookup_as(ctx, key, bytes)
         out = []
@@ -372,16 +381,14 @@ def _bitfield(ctx: Client, key: bytes, args: tuple, ro: bool):
         raise CommandError("ERR BITFIELD_RO only supports the GET subcommand")
     old = lookup_as(ctx, key, bytes)
     size = (highest >> 3) + 1
-    buf = bytearray(old) if old is not None else bytearray()
     # lookupStringForBitCommand's dirty: the key is created or grows; otherwise a write
     # counts (dirty, propagation) only where it changes the stored value.
-    grown = old is None or len(buf) < size
-    if len(buf) < size:
-        buf.extend(bytes(size - len(buf)))
-    if old is None:
-        db.add(key, b"")
-        if ctx.server.notify_flags:
-            ctx.notify(NOTIFY_NEW, b"new", key)
+    grown = old is None or len(old) < size
+    buf = _unshared(ctx, key, old, size)
+    if type(old) is bytearray and len(buf) < size:
+        buf.extend(bytes(size - len(buf)))  # grown in place
+    if old is None and ctx.server.notify_flags:
+        ctx.notify(NOTIFY_NEW, b"new", key)
     out = []
     changes = 0
     for opcode, offset, i64, ow, bits, sign in ops:
@@ -421,8 +428,8 @@ def _bitfield(ctx: Client, key: bytes, args: tuple, ro: bool):
             _set_bits(buf, offset, bits, newval)
             if grown or oldval != newval:
                 changes += 1
-    if changes or grown:
-        db.set(key, bytes(buf), True)
+    if grown and not changes:
+        ctx.resized(key)  # used_memory: the string grew in place
     if changes:
         ctx.touched(key)
         if changes > 1:

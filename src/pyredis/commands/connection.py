@@ -18,7 +18,7 @@ def ping(ctx: Client, *args: bytes):
     """Returns the server's liveliness response."""
     if len(args) > 1:
         raise CommandError("ERR wrong number of arguments for 'ping' command")
-    if ctx.resp == 2 and ctx.subscription_count:
+    if ctx.resp == 2 and (ctx.subscriptions or ctx.psubscriptions or ctx.ssubscriptions):
         return [b"pong", args[0] if args else b""]
     return args[0] if args else PONG
 

@@ -23,6 +23,8 @@ from ..keyspace.types import encoding as value_encoding
 from ..protocol.replies import OK, Double, ErrorReply, SetReply, Simple, Verbatim
 from ..util import string2ll
 from ._server_common import help_reply
+from .debug_stats import (debug_client_eviction, debug_htstats, debug_htstats_key, debug_listpack,
+                          debug_quicklist, debug_structsize)
 from .memory import approx_size, lp_bytes
 
 # --- DEBUG --------------------------------------------------------------------------------
@@ -402,7 +404,7 @@ def _debug_sdslen(ctx: Client, key: bytes):
     v = ctx.db.lookup(key)
     if v is None:
         raise CommandError(NO_SUCH_KEY)
-    if type(v) is not bytes:
+    if type(v) is not bytes and type(v) is not bytearray:
         raise CommandError("ERR Not an sds encoded string.")
     return Simple(("key_sds_len:%d, key_sds_avail:0, key_zmalloc: %d, val_sds_len:%d, val_sds_avail:0, "
                    "val_zmalloc: %d" % (len(key), len(key) + 9, len(v), len(v) + 9)).encode())
@@ -492,6 +494,12 @@ _SUBCOMMANDS: dict[bytes, tuple[int, int | None, Callable[..., Any]]] = {
     b"PANIC": (0, 0, _debug_panic),
     b"STRINGMATCH-TEST": (0, 0, _debug_stringmatch_test),
     b"SDSLEN": (1, 1, _debug_sdslen),
+    b"HTSTATS": (1, 1, debug_htstats),
+    b"HTSTATS-KEY": (1, 1, debug_htstats_key),
+    b"LISTPACK": (1, 1, debug_listpack),
+    b"QUICKLIST": (1, 2, debug_quicklist),
+    b"STRUCTSIZE": (0, 0, debug_structsize),
+    b"CLIENT-EVICTION": (0, 0, debug_client_eviction),
     b"CLOCK": (0, None, debug_clock),  # pyredis's own: checks its arguments itself; not in DEBUG HELP
     b"LAZYFREE": (0, 0, lambda ctx: debug_lazyfree(ctx)),  # pyredis's own; not in DEBUG HELP
 }

@@ -109,6 +109,8 @@ def approx_size(v, samples: int = 5, config=None) -> int:
         if enc == b"embstr":
             return je_size(16 + 3 + len(v) + 1)  # robj and sds in one allocation
         return 16 + je_size(_sds_header(len(v)) + len(v) + 1)
+    if type(v) is bytearray:  # a raw string changed in place
+        return 16 + je_size(_sds_header(len(v)) + len(v) + 1)
     from ..keyspace.types import type_name
 
     if type_name(v) == b"stream":

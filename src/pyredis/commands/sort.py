@@ -77,7 +77,7 @@ def _lookup_by_pattern(db, pattern: bytes, subst: bytes):
             return None
         return o.get(field)
     if type(o) is not bytes:
-        return None
+        return bytes(o) if type(o) is bytearray else None
     return o
 
 

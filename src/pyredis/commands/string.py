@@ -8,7 +8,7 @@ decides which error wins when several apply.
 
 from __future__ import annotations
 
-from ..core.args import Options, clamp_ends, lookup_as, to_int, to_long_double
+from ..core.args import Options, clamp_ends, frozen, lookup_as, to_int, to_long_double
 from ..core.client import Client
 from ..core.notify import NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_STRING
 from ..core.replication import already_expired
@@ -102,7 +102,7 @@ def _set_generic(ctx: Client, flags: int, key: bytes, value: bytes, expire: byte
     db = ctx.db
     old = None
     if flags & _GET:
-        old = lookup_as(ctx, key, bytes)
+        old = frozen(lookup_as(ctx, key, bytes))
         found = old is not None
         if found and db.lfu is not None:
             db.lookup(key)  # ...then lookupKeyWrite: two accesses for the LFU counter
@@ -132,6 +132,8 @@ def get(ctx: Client, key: bytes):
     v = ctx.db.lookup(key)  # lookup_as inlined: GET is the hottest command
     if v is None or type(v) is bytes:
         return v
+    if type(v) is bytearray:
+        return bytes(v)  # a string changed in place: the reply is a copy of it now
     raise CommandError(WRONGTYPE)
 
 
@@ -186,7 +188,7 @@ def mget(ctx: Client, *keys: bytes):
     out = []
     for k in keys:
         v = lookup(k)
-        out.append(v if type(v) is bytes else None)
+        out.append(v if type(v) is bytes else bytes(v) if type(v) is bytearray else None)
     return out
 
 
@@ -246,7 +248,7 @@ def msetnx(ctx: Client, *args: bytes):
          summary="Set the string value of a key and return its old value", since="1.0.0",
          complexity="O(1)")
 def getset(ctx: Client, key: bytes, value: bytes):
-    old = lookup_as(ctx, key, bytes)
+    old = frozen(lookup_as(ctx, key, bytes))
     ctx.db.set(key, value)
     ctx.propagate_as = [[b"SET", key, value]]
     if ctx.server.notify_flags:
@@ -258,7 +260,7 @@ def getset(ctx: Client, key: bytes, value: bytes):
 @command("GETDEL", arity=2, flags="write fast", keys=(1, 1, 1), group="string",
          summary="Get the value of a key and delete the key", since="6.2.0", complexity="O(1)")
 def getdel(ctx: Client, key: bytes):
-    old = lookup_as(ctx, key, bytes)
+    old = frozen(lookup_as(ctx, key, bytes))
     if old is not None:
         ctx.db.delete(key)
         ctx.propagate_as = [[b"DEL", key]]
@@ -272,7 +274,7 @@ def getdel(ctx: Client, key: bytes):
          complexity="O(1)")
 def getex(ctx: Client, key: bytes, *options: bytes):
     flags, expire = _parse_ext(options, False)
-    v = lookup_as(ctx, key, bytes)
+    v = frozen(lookup_as(ctx, key, bytes))
     if v is None:
         return None
     when = 0
@@ -310,17 +312,21 @@ def append(ctx: Client, key: bytes, value: bytes):
     old = lookup_as(ctx, key, bytes)
     if old is None:
         db.set(key, value)
-        new = value
+        total = len(value)
     else:
         total = len(old) + len(value)
         if total > ctx.server.config["proto-max-bulk-len"]:
             raise CommandError(STRING_TOO_LONG)
-        new = old + value
-        db.set(key, new, True)
+        if type(old) is bytearray:
+            old += value  # grown in place, amortized as Redis's sdsMakeRoomFor (ctx.touched re-prices it)
+        else:
+            new = bytearray(old)  # Redis's dbUnshareStringValue: a raw string from now on
+            new += value
+            db.set(key, new, True)
     ctx.touched(key)
     if ctx.server.notify_flags:
         _notify(ctx, key, old is None, NOTIFY_STRING, b"append")
-    return len(new)
+    return total
 
 
 @command("STRLEN", arity=2, flags="readonly fast", keys=(1, 1, 1), group="string",
@@ -340,7 +346,10 @@ def _incr(ctx: Client, key: bytes, incr: int):
         new = to_int(v) + incr
         if new > LLONG_MAX or new < LLONG_MIN:
             raise CommandError(OVERFLOW)
-        db.replace_int(key, v, b"%d" % new)
+        if type(v) is bytes:
+            db.replace_int(key, v, b"%d" % new)
+        else:  # a raw string holding digits: replaced by an integer object, as Redis
+            db.set(key, b"%d" % new, True)
         ctx.touched(key)
         if ctx.server.notify_flags:
             _notify(ctx, key, False, NOTIFY_STRING, b"incrby")
@@ -371,7 +380,10 @@ def incr(ctx: Client, key: bytes):
         if new == LLONG_MAX:
             raise CommandError(OVERFLOW)
         new += 1
-        db.replace_int(key, v, b"%d" % new)
+        if type(v) is bytes:
+            db.replace_int(key, v, b"%d" % new)
+        else:  # a raw string holding digits: replaced by an integer object, as Redis
+            db.set(key, b"%d" % new, True)
         ctx.touched(key)
         if ctx.server.notify_flags:
             _notify(ctx, key, False, NOTIFY_STRING, b"incrby")
@@ -477,23 +489,29 @@ def setrange(ctx: Client, key: bytes, offset: bytes, value: bytes):
             return 0
         if off + vlen > ctx.server.config["proto-max-bulk-len"]:
             raise CommandError(STRING_TOO_LONG)
-        new = b"\x00" * off + value
-        db.set(key, new)
+        buf = bytearray(off + vlen)  # a raw string, zero-filled up to the offset
+        buf[off:] = value
+        db.set(key, buf)
     else:
         olen = len(old)
         if vlen == 0:
             return olen
         if off + vlen > ctx.server.config["proto-max-bulk-len"]:
             raise CommandError(STRING_TOO_LONG)
-        if off > olen:
-            new = old + b"\x00" * (off - olen) + value
+        if type(old) is bytearray:
+            buf = old  # changed in place (ctx.touched re-prices it)
         else:
-            new = old[:off] + value + old[off + vlen:]
-        db.set(key, new, True)
+            buf = bytearray(old)  # dbUnshareStringValue: raw from now on
+        if off > olen:
+            buf.extend(bytes(off - olen))
+        buf[off:off + vlen] = value
+        if buf is not old:
+            old = b""  # (not None: the key existed) the bytes are released by the set
+            db.set(key, buf, True)
     ctx.touched(key)
     if ctx.server.notify_flags:
         _notify(ctx, key, old is None, NOTIFY_STRING, b"setrange")
-    return len(new)
+    return len(buf)
 
 
 def _lcs_rows(a: bytes, b: bytes) -> list[int]:
@@ -520,7 +538,8 @@ def lcs(ctx: Client, key1: bytes, key2: bytes, *options: bytes):
     db = ctx.db
     oa = db.lookup(key1)
     ob = db.lookup(key2)
-    if (oa is not None and type(oa) is not bytes) or (ob is not None and type(ob) is not bytes):
+    if (oa is not None and type(oa) is not bytes and type(oa) is not bytearray) or (
+            ob is not None and type(ob) is not bytes and type(ob) is not bytearray):
         raise CommandError("ERR The specified keys must contain string values")
     a = oa or b""
     b = ob or b""

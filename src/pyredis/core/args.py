@@ -132,17 +132,24 @@ def clamp_index(i: int, n: int) -> int | None:
 
 # --- typed lookups ---------------------------------------------------------------------
 def check_type(v, cls: type):
-    """checkType: `v` (None for a missing key) unless it holds a value of another type."""
-    if v is None or type(v) is cls:
+    """checkType: `v` (None for a missing key) unless it holds a value of another type. A
+    string (cls bytes) may be a bytearray: a value changed in place (keyspace/types.py)."""
+    if v is None or type(v) is cls or (cls is bytes and type(v) is bytearray):
         return v
     raise CommandError(WRONGTYPE)
+
+
+def frozen(v):
+    """A string value as it is now: a bytearray (a string changed in place) copied to bytes,
+    for a reply or anything else that outlives the command; other values unchanged."""
+    return bytes(v) if type(v) is bytearray else v
 
 
 def lookup_as(ctx: Client, key: bytes, cls: type):
     """lookupKeyRead/lookupKeyWrite + checkType: the value, None when the key is missing,
     WRONGTYPE when it holds another type."""
     v = ctx.db.lookup(key)
-    if v is None or type(v) is cls:
+    if v is None or type(v) is cls or (cls is bytes and type(v) is bytearray):
         return v
     raise CommandError(WRONGTYPE)
 

@@ -187,9 +187,16 @@ def _stream_size(s: Stream) -> int:
 _SIZERS = {RHash: _hash_size, RSet: _set_size, RList: _list_size, ZSet: _zset_size, Stream: _stream_size}
 
 
+def raw_string_size(n: int) -> int:
+    """A raw string (robj + sds) of n bytes: a value changed in place (a bytearray)."""
+    return ROBJ + je_size((1 if n < 32 else 3 if n < 256 else 5 if n < 65536 else 9) + n + 1)
+
+
 def value_size(v) -> int:
     if type(v) is bytes:
         return string_size(v)
+    if type(v) is bytearray:
+        return raw_string_size(len(v))
     f = _SIZERS.get(type(v))
     return f(v) if f is not None else ROBJ + 64
 

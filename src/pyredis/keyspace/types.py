@@ -20,7 +20,10 @@ from collections.abc import Callable
 
 from ..protocol.parser import string2ll
 
-TYPE_NAMES: dict[type, bytes] = {bytes: b"string"}
+# A string value is `bytes`, or a `bytearray` once a command changed it in place (APPEND on an
+# existing key, SETRANGE, SETBIT, BITFIELD: Redis's raw strings, grown in place with room to
+# spare; OBJECT ENCODING "raw"). A bytearray never leaves the keyspace: replies copy it.
+TYPE_NAMES: dict[type, bytes] = {bytes: b"string", bytearray: b"string"}
 # cls -> f(value, config) -> encoding name as OBJECT ENCODING prints it (b"listpack", ...)
 ENCODINGS: dict[type, Callable] = {}
 # cls -> f(value) -> deep copy (COPY must not share collection internals with the source)
@@ -43,8 +46,8 @@ def type_name(value) -> bytes:
 
 def string_encoding(v: bytes) -> bytes:
     """tryObjectEncoding's choice for a value stored by SET: int (fits a long, <= 20
-    chars), embstr (<= 44 bytes), raw. Values built in place (APPEND, SETRANGE) are raw in
-    Redis; plain bytes cannot remember that, so they are classified like SET values."""
+    chars), embstr (<= 44 bytes), raw. Values built in place (APPEND, SETRANGE, SETBIT,
+    BITFIELD, BITOP) are bytearrays, raw whatever their content, as in Redis."""
     n = len(v)
     if n <= 20 and string2ll(v) is not None:
         return b"int"
@@ -54,6 +57,8 @@ def string_encoding(v: bytes) -> bytes:
 def encoding(value, config) -> bytes:
     if type(value) is bytes:
         return string_encoding(value)
+    if type(value) is bytearray:
+        return b"raw"
     f = ENCODINGS.get(type(value))
     return f(value, config) if f is not None else b"raw"
 
@@ -61,6 +66,8 @@ def encoding(value, config) -> bytes:
 def copy_value(value):
     if type(value) is bytes:
         return value
+    if type(value) is bytearray:
+        return bytearray(value)
     f = COPIERS.get(type(value))
     if f is not None:
         return f(value)

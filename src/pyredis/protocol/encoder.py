@@ -161,6 +161,8 @@ def _enc(v, resp: int, out: list[bytes]) -> None:
             out.append(b"\r\n")
     elif t is Deep:
         _enc_deep(v.value, resp, out)
+    elif t is bytearray:  # a string changed in place: copied, the keyspace may change it later
+        _enc(bytes(v), resp, out)
     elif t is bool:
         _enc(int(v), resp, out)
     elif t is float:

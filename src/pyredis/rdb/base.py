@@ -55,6 +55,8 @@ def enc_len(n: int) -> bytes:
 
 
 def enc_string(s: bytes, compress: bool = True) -> bytes:
+    if type(s) is bytearray:  # a string changed in place (lzf takes read-only buffers only)
+        s = bytes(s)
     n = len(s)
     if n <= 11:
         v = string2ll(s) if n else None

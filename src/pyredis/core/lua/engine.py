@@ -473,7 +473,7 @@ class LuaEngine:
             return self.table_from({b"verbatim_string": self.table_from({b"format": b"txt", b"string": bytes(r)})})
         if t is float:
             return self.to_lua(Double(r), resp)
-        if isinstance(r, bytes):
+        if isinstance(r, (bytes, bytearray)):  # (a bytearray: a slice of a string changed in place)
             return bytes(r)
         if isinstance(r, (list, tuple)):
             return self.to_lua(list(r), resp)
