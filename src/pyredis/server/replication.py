@@ -24,7 +24,15 @@ As a replica (REPLICAOF / `replicaof`):
     applies the stream as the master client, proxying what it applied to its own replicas.
     REPLCONF ACK goes to the master every second and on GETACK. A dropped link is cached
     (replid, offset) for a partial resync and retried at once, then once a second, as
-    Redis's replicationCron does. A load that fails leaves no half-loaded dataset.
+    Redis's replicationCron does. A load that fails leaves no half-loaded dataset. With
+    tls-replication the link is TLS (server/tls.py replication_context). The stream is parsed
+    here with exact byte positions (_next_command): each applied command moves the offset by
+    its size on the wire, whatever the reads' boundaries.
+
+FAILOVER holds writes (core/pause.py, the failover purpose) while it waits for the target's
+ACK, then makes us a replica of it with PSYNC <replid> <offset> FAILOVER; SHUTDOWN waits up
+to shutdown-timeout for lagging replicas the same way (server.py). A master restarted from
+an RDB with replication info keeps its history as ID2 (_master_restart).
 """
 
 from __future__ import annotations
