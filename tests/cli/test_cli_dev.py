@@ -419,3 +419,32 @@ def test_pull_and_push_with_a_redis_server(project):
             target.stop()
     finally:
         real.stop()
+
+
+def test_pull_by_replication_into_an_empty_service(project):
+    """An empty service pulls a password-protected redis-server's whole dataset (every
+    database) by replication, then is a master again with the data; --method replication
+    refuses a partial copy."""
+    from conftest import RealRedis
+
+    real = RealRedis("--requirepass", "pw")
+    try:
+        r = redis.Redis(port=real.port, password="pw")
+        r.mset({f"k{i}": i for i in range(1000)})
+        r.set("ttl", 1, ex=1000)
+        redis.Redis(port=real.port, password="pw", db=3).set("in3", "three")
+        assert cli(project.root, "start-env").returncode == 0
+        url = f"redis://:pw@127.0.0.1:{real.port}"
+        bad = cli(project.root, "pull", url, "--match", "k*", "--method", "replication")
+        assert bad.returncode != 0 and "copies every database" in bad.stderr
+        out = cli(project.root, "pull", url)
+        assert out.returncode == 0, out.stderr
+        assert "1002 keys copied by replication" in out.stdout
+        c = redis.Redis(port=project.port)
+        assert c.dbsize() == 1001 and c.get("k999") == b"999" and 990 < c.ttl("ttl") <= 1000
+        assert redis.Redis(port=project.port, db=3).get("in3") == b"three"
+        info = c.info("replication")
+        assert info["role"] == "master" and c.config_get("masterauth") == {"masterauth": ""}
+        c.set("writable", 1)
+    finally:
+        real.stop()

@@ -844,6 +844,12 @@ def _copy_keys(src, dst, match: str | None, replace: bool, label: str) -> tuple[
     return copied, nbytes, kept
 
 
+def urlsplit_host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).hostname or "?"
+
+
 def _copy_report(copied: int, nbytes: int, kept: list[bytes], secs: float, where: str) -> None:
     click.echo(f"{copied} keys copied {where} ({nbytes:,} bytes of DUMP payload) in {secs:.1f}s")
     if kept:
@@ -853,19 +859,89 @@ def _copy_report(copied: int, nbytes: int, kept: list[bytes], secs: float, where
         sys.exit(1)
 
 
+def _pull_by_replication(s: Settings, url: str) -> int | None:
+    """The whole remote dataset into an empty service by Redis replication (REPLICAOF, wait
+    until the service has the remote's offset, REPLICAOF NO ONE). None when the remote
+    refuses to sync (managed services usually do): the caller copies with SCAN instead."""
+    from urllib.parse import unquote, urlsplit
+
+    import redis
+
+    u = urlsplit(url)
+    svc = _service_client(s, 0)
+    remote = _remote_client(url, None)
+    old = svc.config_get("master*")
+    if u.password:
+        svc.config_set("masterauth", unquote(u.password))
+        if u.username and u.username != "default":
+            svc.config_set("masteruser", unquote(u.username))
+    try:
+        svc.replicaof(u.hostname, u.port or 6379)
+        deadline = time.monotonic() + 15  # the link must come up (or a transfer run) by then
+        click.echo("syncing", nl=False, err=True)
+        while True:
+            i = svc.info("replication")
+            if i.get("master_link_status") == "up":
+                if i["slave_repl_offset"] >= remote.info("replication")["master_repl_offset"]:
+                    break
+            elif i.get("master_sync_in_progress"):
+                deadline = time.monotonic() + 15  # a transfer under way (repl-timeout ends a stuck one)
+            elif time.monotonic() > deadline:
+                click.echo(" refused", err=True)
+                return None
+            click.echo(".", nl=False, err=True)
+            time.sleep(0.2)
+        click.echo(" done", err=True)
+        return sum(v.get("keys", 0) for k, v in svc.info("keyspace").items() if k.startswith("db"))
+    except redis.RedisError as e:
+        raise click.ClickException(str(e)) from None
+    finally:
+        try:
+            svc.replicaof("no", "one")
+            svc.config_set("masterauth", old.get(b"masterauth", b"") or "")
+            svc.config_set("masteruser", old.get(b"masteruser", b"") or "")
+        except redis.RedisError:
+            pass
+
+
 @dev.command("pull")
 @_common
 @click.argument("url")
 @click.option("--db", type=int, default=None, help="Database to copy (default: the URL's, else 0); the same one locally.")
 @click.option("--match", default=None, help="Only the keys matching this glob pattern.")
 @click.option("--replace", is_flag=True, help="Overwrite keys the service already holds.")
-def pull(project_dir, port, password, url, db, match, replace) -> None:
+@click.option("--method", type=click.Choice(["auto", "replication", "scan"]), default="auto",
+              help="auto: by replication when the whole dataset goes into an empty service and the remote "
+                   "allows it, else SCAN + DUMP/RESTORE.")
+def pull(project_dir, port, password, url, db, match, replace, method) -> None:
     """Copy the keys of a remote Redis (redis://[USER:PASS@]HOST:PORT[/DB]) into the service,
-    with their TTLs (SCAN + DUMP/RESTORE: works with managed services that refuse SYNC)."""
+    with their TTLs: by replication (every database, when the service is empty), or SCAN +
+    DUMP/RESTORE (works with managed services that refuse SYNC)."""
     import redis
 
     s = _settings(project_dir, port, password)
     _follow_running(s, read_pid(s))
+    whole = db is None and match is None and not url.startswith("rediss:") and \
+        _remote_client(url, None).connection_pool.connection_kwargs.get("db", 0) == 0
+    if method == "replication" and not whole:
+        raise click.ClickException("--method replication copies every database of a redis:// URL: "
+                                   "no --db, --match or /DB")
+    if method != "scan" and whole:
+        try:
+            empty = _service_client(s, 0).dbsize() == 0 and not any(
+                k.startswith("db") for k in _service_client(s, 0).info("keyspace"))
+        except redis.RedisError as e:
+            raise click.ClickException(str(e)) from None
+        if not empty and method == "replication":
+            raise click.ClickException("--method replication needs an empty service (it replaces the dataset)")
+        if empty:
+            t0 = time.monotonic()
+            n = _pull_by_replication(s, url)
+            if n is not None:
+                click.echo(f"{n} keys copied by replication from {urlsplit_host(url)} in {time.monotonic() - t0:.1f}s")
+                return
+            if method == "replication":
+                raise click.ClickException("the remote Redis refused to sync (see `cli dev logs`)")
     src = _remote_client(url, db)
     dbn = src.connection_pool.connection_kwargs.get("db", 0)
     dst = _service_client(s, dbn)
