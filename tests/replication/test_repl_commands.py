@@ -316,3 +316,51 @@ def test_writable_replica_expires_its_own_keys(kind):
         assert b.r.ttl("fromA") > 900 and c.r.get("local") is None and c.r.get("fromA") == b"1"
     finally:
         stop(c, b, a)
+
+
+def _read_line(sock) -> bytes:
+    buf = b""
+    while not buf.endswith(b"\r\n"):
+        ch = sock.recv(1)
+        if not ch:
+            raise ConnectionError("closed")
+        buf += ch
+    return buf[:-2]
+
+
+@pytest.mark.parametrize("kind", ["redis", "pyredis"])
+def test_old_style_sync_and_psync_without_capa(kind):
+    """A pre-PSYNC replica (SYNC) gets "$<size>" and an RDB file (never the EOF-marked
+    form, even with repl-diskless-sync: it did not say capa eof) and then the stream; a
+    replica without capa psync2 gets "+CONTINUE" without the replication ID."""
+    m = None
+    try:
+        m = node(kind, "--repl-diskless-sync", "yes", repl_diskless_sync="yes")
+        m.r.set("k", "v")
+        with socket.create_connection(("127.0.0.1", m.port), timeout=20) as s:
+            s.sendall(b"REPLCONF listening-port 1\r\n")
+            assert _read_line(s) == b"+OK"
+            s.sendall(b"SYNC\r\n")
+            line = _read_line(s)
+            while not line:  # newlines while the RDB is produced
+                line = _read_line(s)
+            assert line.startswith(b"$") and not line.startswith(b"$EOF:")
+            size = int(line[1:])
+            data = b""
+            while len(data) < size:
+                data += s.recv(size - len(data))
+            assert data.startswith(b"REDIS00") and b"k" in data
+            m.r.set("after", "sync")
+            stream = b""
+            while b"after" not in stream:
+                stream += s.recv(4096)
+            assert b"SET" in stream.upper()
+        replid = m.info()["master_replid"]
+        offset = m.info()["master_repl_offset"]
+        with socket.create_connection(("127.0.0.1", m.port), timeout=20) as s:
+            s.sendall(b"REPLCONF listening-port 2\r\n")
+            assert _read_line(s) == b"+OK"
+            s.sendall(b"PSYNC %s %d\r\n" % (replid.encode(), offset + 1))
+            assert _read_line(s) == b"+CONTINUE"
+    finally:
+        stop(m)
