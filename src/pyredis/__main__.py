@@ -13,6 +13,18 @@ from .config import Config, ConfigError
 from .version import REDIS_VERSION, __version__
 
 
+def _check_user_lines(cfg) -> str | None:
+    """ACLAppendUserForLoading while the configuration is read: a bad `user` line stops the
+    start with the line it is on, as Redis's config errors."""
+    from .core.acl import validate_user_line
+
+    for words, (lineno, line) in zip(cfg.user_lines, cfg.user_line_pos):
+        err = validate_user_line(words)
+        if err is not None:
+            return f"Reading the configuration file, at line {lineno}\n>>> '{line}'\n{err}"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in ("-v", "--version"):
@@ -31,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
         cfg.load_args(args)
     except (ConfigError, OSError) as e:
         sys.stderr.write(f"\n*** FATAL CONFIG FILE ERROR (pyredis {__version__}, Redis {REDIS_VERSION}) ***\n{e}\n")
+        return 1
+    err = _check_user_lines(cfg)
+    if err is not None:
+        sys.stderr.write(f"\n*** FATAL CONFIG FILE ERROR (pyredis {__version__}, Redis {REDIS_VERSION}) ***\n{err}\n")
         return 1
     if cfg["dir"]:
         os.makedirs(cfg["dir"], exist_ok=True)

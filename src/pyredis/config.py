@@ -578,6 +578,7 @@ class Config:
         self._lineno = 0
         # `user <name> <rules...>` lines (core/acl.py loads them at start-up), words as bytes
         self.user_lines: list[list[bytes]] = []
+        self.user_line_pos: list[tuple[int, str]] = []  # (line number, line) of each, for errors
         # Set by core/acl.py: the `user` lines CONFIG REWRITE writes (none with an aclfile)
         self.rewrite_users: Callable[[], list[str]] | None = None
 
@@ -823,6 +824,7 @@ class Config:
                 raise ConfigError("Error in user declaration '%s': Duplicate user found. A user can only be "
                                   "defined once in config files" % words[1])
             self.user_lines.append(bwords)
+            self.user_line_pos.append((self._lineno, line))
             return
         if name in ("loadmodule", "sentinel"):
             return  # accepted; modules and sentinel are not supported

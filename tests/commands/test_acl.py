@@ -662,9 +662,10 @@ def test_bad_aclfile_refused_at_startup(tmp_path):
 
 
 def test_bad_user_line_refused(tmp_path):
-    ours, theirs = _refused(str(tmp_path), "user alice on bad\n")
-    assert "Error in user declaration 'alice': Syntax error" in theirs
-    assert "Error in user declaration 'alice': Syntax error" in ours
+    ours, theirs = _refused(str(tmp_path), "port 0\nuser bob on >pw\nuser alice on bad\n")
+    text = "Reading the configuration file, at line 3\n>>> 'user alice on bad'\nError in user declaration 'alice': Syntax error"
+    assert text in theirs
+    assert text in ours
 
 
 # --- robustness: random rules against both servers --------------------------------------------

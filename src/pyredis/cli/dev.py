@@ -766,6 +766,58 @@ def logs(project_dir, port, password, follow, lines) -> None:
             pass
 
 
+def _transfer(s: Settings, url: str, db: int | None, match: str | None, replace: bool, pull: bool) -> None:
+    import redis
+
+    from .transfer import TransferError, client_for, copy_keys, with_db
+
+    if ping(s) != "PONG":
+        raise click.ClickException("the service is not running: start it with `uv run cli dev start-env`")
+    try:
+        remote = client_for(url, db)
+        remote.ping()
+    except (redis.RedisError, ValueError) as e:
+        raise click.ClickException(f"cannot reach {url}: {e}")
+    if db is None:  # the URL's database on both sides
+        db = remote.connection_pool.connection_kwargs.get("db", 0)
+    local = with_db(s.client(10.0), db)
+    src, dst = (remote, local) if pull else (local, remote)
+    total = src.dbsize()
+    try:
+        with click.progressbar(length=total, label="pulling" if pull else "pushing", file=sys.stderr) as bar:
+            summary = copy_keys(src, dst, match=match, replace=replace, progress=bar.update)
+    except TransferError as e:
+        raise click.ClickException(str(e))
+    except redis.RedisError as e:
+        raise click.ClickException(f"{type(e).__name__}: {e}")
+    where = "from" if pull else "to"
+    click.echo(f"{'pulled' if pull else 'pushed'} {summary.keys} keys ({summary.bytes} bytes of DUMP payloads) "
+               f"{where} {url} in {summary.seconds:.1f} s" + (f"; {summary.skipped} vanished meanwhile" if summary.skipped else ""))
+
+
+def _transfer_options(f):
+    f = click.option("--replace", is_flag=True, help="Overwrite keys that exist at the target (default: refuse).")(f)
+    f = click.option("--match", default=None, help="Only keys matching this glob pattern (SCAN MATCH).")(f)
+    f = click.option("--db", type=int, default=None, help="Database number on both sides (default: the URL's, else 0).")(f)
+    return click.argument("url")(f)
+
+
+@dev.command("pull")
+@_common
+@_transfer_options
+def pull(project_dir, port, password, url, db, match, replace) -> None:
+    """Copy the keys of another Redis (URL) into the local service (SCAN + DUMP/RESTORE)."""
+    _transfer(_settings(project_dir, port, password), url, db, match, replace, pull=True)
+
+
+@dev.command("push")
+@_common
+@_transfer_options
+def push(project_dir, port, password, url, db, match, replace) -> None:
+    """Copy the local service's keys to another Redis (URL), refusing to overwrite unless --replace."""
+    _transfer(_settings(project_dir, port, password), url, db, match, replace, pull=False)
+
+
 @dev.command("reset")
 @_common
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")

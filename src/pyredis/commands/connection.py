@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..core.acl import redact
-from ..core.args import LONG_MAX, to_int, to_range_int
+from ..core.args import LONG_MAX, to_int, to_int32, to_range_int
 from ..core.client import Client
 from ..core.clients import client_info_line, client_type
 from ..core.spec import command, container
@@ -39,7 +39,7 @@ def quit_(ctx: Client, *args: bytes):
 @command("SELECT", arity=2, flags="loading stale fast", group="connection")
 def select(ctx: Client, index: bytes):
     """Changes the selected database."""
-    dbid = to_int(index)
+    dbid = to_int32(index)  # getIntFromObjectOrReply: beyond a C int, Redis's range text
     if dbid < 0 or dbid >= len(ctx.server.dbs):
         raise CommandError(INVALID_DB)
     ctx.select(dbid)

@@ -17,7 +17,7 @@ from ..core.args import LONG_MAX, Options, lookup_as, lookup_existing, to_int, t
 from ..core.blocking import Blocked, may_block, parse_timeout
 from ..core.blocking import propagate as propagate_served
 from ..core.client import Client
-from ..core.notify import NOTIFY_STREAM
+from ..core.notify import NOTIFY_NEW, NOTIFY_STREAM
 from ..core.spec import command, container
 from ..errors import COUNT_NOT_GT_ZERO, SYNTAX, CommandError, wrong_arity
 from ..keyspace.stream import INVALID_READ, MAX_ID, U64, Consumer, Group, Nack, Stream, fmt_id
@@ -267,6 +267,7 @@ def xadd(ctx: Client, key: bytes, *args: bytes):
             return None
         s = Stream()
         ctx.db.add(key, s)
+        ctx.notify(NOTIFY_NEW, b"new", key)  # dbAdd's event
     last = s.last_id
     if last == MAX_ID:
         raise CommandError("ERR The stream has exhausted the last possible ID, unable to add more items")
@@ -811,6 +812,7 @@ def xgroup_create(ctx: Client, key: bytes, gname: bytes, id_arg: bytes, *opts: b
     if s is None:
         s = Stream()
         ctx.db.add(key, s)
+        ctx.notify(NOTIFY_NEW, b"new", key)  # dbAdd's event
         ctx.touched(key)
         ctx.server.dirty -= 1
     if s.groups is None:
