@@ -805,9 +805,38 @@ def _transfer_options(f):
 @dev.command("pull")
 @_common
 @_transfer_options
-def pull(project_dir, port, password, url, db, match, replace) -> None:
-    """Copy the keys of another Redis (URL) into the local service (SCAN + DUMP/RESTORE)."""
-    _transfer(_settings(project_dir, port, password), url, db, match, replace, pull=True)
+@click.option("--method", type=click.Choice(["auto", "replication", "scan"]), default="auto",
+              help="auto: by replication when the whole dataset goes into an empty service and the remote "
+                   "allows it, else SCAN + DUMP/RESTORE.")
+def pull(project_dir, port, password, url, db, match, replace, method) -> None:
+    """Copy the keys of another Redis (URL) into the local service: by replication (every
+    database, into an empty service), or SCAN + DUMP/RESTORE (managed services refuse SYNC)."""
+    import redis
+
+    s = _settings(project_dir, port, password)
+    _follow_running(s, read_pid(s))
+    whole = db is None and match is None and not url.startswith("rediss:") and \
+        _remote_client(url, None).connection_pool.connection_kwargs.get("db", 0) == 0
+    if method == "replication" and not whole:
+        raise click.ClickException("--method replication copies every database of a redis:// URL: "
+                                   "no --db, --match or /DB")
+    if method != "scan" and whole and ping(s) == "PONG":
+        try:
+            svc = _service_client(s, 0)
+            empty = not any(k.startswith("db") for k in svc.info("keyspace"))
+        except redis.RedisError as e:
+            raise click.ClickException(str(e)) from None
+        if not empty and method == "replication":
+            raise click.ClickException("--method replication needs an empty service (it replaces the dataset)")
+        if empty:
+            t0 = time.monotonic()
+            n = _pull_by_replication(s, url)
+            if n is not None:
+                click.echo(f"pulled {n} keys by replication from {url} in {time.monotonic() - t0:.1f} s")
+                return
+            if method == "replication":
+                raise click.ClickException("the remote Redis refused to sync (see `cli dev logs`)")
+    _transfer(s, url, db, match, replace, pull=True)
 
 
 @dev.command("push")
@@ -857,60 +886,6 @@ def _remote_client(url: str, db: int | None):
         raise click.ClickException(f"bad URL {url!r}: {e}") from None
 
 
-def _copy_keys(src, dst, match: str | None, replace: bool, label: str) -> tuple[int, int, list[bytes]]:
-    """SCAN the source, DUMP + PTTL each batch, RESTORE it on the destination (the TTL kept,
-    REPLACE only when asked). Returns (keys copied, payload bytes, keys left as they were)."""
-    import redis
-
-    copied = nbytes = 0
-    kept: list[bytes] = []
-    total = src.dbsize()
-    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
-        cursor = 0
-        while True:
-            cursor, keys = src.scan(cursor, match=match, count=1000)
-            if keys:
-                p = src.pipeline(transaction=False)
-                for k in keys:
-                    p.dump(k)
-                    p.pttl(k)
-                got = p.execute()
-                q = dst.pipeline(transaction=False)
-                sent = []
-                for k, payload, ttl in zip(keys, got[::2], got[1::2]):
-                    if payload is None or ttl == -2:
-                        continue  # gone meanwhile
-                    q.restore(k, max(ttl, 0), payload, replace=replace)
-                    sent.append((k, len(payload)))
-                for (k, size), res in zip(sent, q.execute(raise_on_error=False)):
-                    if isinstance(res, redis.ResponseError):
-                        if "BUSYKEY" in str(res):
-                            kept.append(k)
-                            continue
-                        raise click.ClickException(f"RESTORE {k!r}: {res}")
-                    copied += 1
-                    nbytes += size
-                bar.update(len(keys))
-            if cursor == 0:
-                break
-    return copied, nbytes, kept
-
-
-def urlsplit_host(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    return urlsplit(url).hostname or "?"
-
-
-def _copy_report(copied: int, nbytes: int, kept: list[bytes], secs: float, where: str) -> None:
-    click.echo(f"{copied} keys copied {where} ({nbytes:,} bytes of DUMP payload) in {secs:.1f}s")
-    if kept:
-        names = ", ".join(k.decode("utf-8", "replace") for k in kept[:5]) + (" ..." if len(kept) > 5 else "")
-        click.echo(f"{len(kept)} keys already existed and were left as they were (--replace overwrites): {names}",
-                   err=True)
-        sys.exit(1)
-
-
 def _pull_by_replication(s: Settings, url: str) -> int | None:
     """The whole remote dataset into an empty service by Redis replication (REPLICAOF, wait
     until the service has the remote's offset, REPLICAOF NO ONE). None when the remote
@@ -954,79 +929,6 @@ def _pull_by_replication(s: Settings, url: str) -> int | None:
             svc.config_set("masteruser", old.get(b"masteruser", b"") or "")
         except redis.RedisError:
             pass
-
-
-@dev.command("pull")
-@_common
-@click.argument("url")
-@click.option("--db", type=int, default=None, help="Database to copy (default: the URL's, else 0); the same one locally.")
-@click.option("--match", default=None, help="Only the keys matching this glob pattern.")
-@click.option("--replace", is_flag=True, help="Overwrite keys the service already holds.")
-@click.option("--method", type=click.Choice(["auto", "replication", "scan"]), default="auto",
-              help="auto: by replication when the whole dataset goes into an empty service and the remote "
-                   "allows it, else SCAN + DUMP/RESTORE.")
-def pull(project_dir, port, password, url, db, match, replace, method) -> None:
-    """Copy the keys of a remote Redis (redis://[USER:PASS@]HOST:PORT[/DB]) into the service,
-    with their TTLs: by replication (every database, when the service is empty), or SCAN +
-    DUMP/RESTORE (works with managed services that refuse SYNC)."""
-    import redis
-
-    s = _settings(project_dir, port, password)
-    _follow_running(s, read_pid(s))
-    whole = db is None and match is None and not url.startswith("rediss:") and \
-        _remote_client(url, None).connection_pool.connection_kwargs.get("db", 0) == 0
-    if method == "replication" and not whole:
-        raise click.ClickException("--method replication copies every database of a redis:// URL: "
-                                   "no --db, --match or /DB")
-    if method != "scan" and whole:
-        try:
-            empty = _service_client(s, 0).dbsize() == 0 and not any(
-                k.startswith("db") for k in _service_client(s, 0).info("keyspace"))
-        except redis.RedisError as e:
-            raise click.ClickException(str(e)) from None
-        if not empty and method == "replication":
-            raise click.ClickException("--method replication needs an empty service (it replaces the dataset)")
-        if empty:
-            t0 = time.monotonic()
-            n = _pull_by_replication(s, url)
-            if n is not None:
-                click.echo(f"{n} keys copied by replication from {urlsplit_host(url)} in {time.monotonic() - t0:.1f}s")
-                return
-            if method == "replication":
-                raise click.ClickException("the remote Redis refused to sync (see `cli dev logs`)")
-    src = _remote_client(url, db)
-    dbn = src.connection_pool.connection_kwargs.get("db", 0)
-    dst = _service_client(s, dbn)
-    t0 = time.monotonic()
-    try:
-        copied, nbytes, kept = _copy_keys(src, dst, match, replace, "pulling")
-    except redis.RedisError as e:
-        raise click.ClickException(str(e)) from None
-    _copy_report(copied, nbytes, kept, time.monotonic() - t0, f"from {src.connection_pool.connection_kwargs.get('host')}")
-
-
-@dev.command("push")
-@_common
-@click.argument("url")
-@click.option("--db", type=int, default=None, help="Database to copy (default: the URL's, else 0); the same one remotely.")
-@click.option("--match", default=None, help="Only the keys matching this glob pattern.")
-@click.option("--replace", is_flag=True, help="Overwrite keys the remote Redis already holds.")
-def push(project_dir, port, password, url, db, match, replace) -> None:
-    """Copy the service's keys to a remote Redis (redis://[USER:PASS@]HOST:PORT[/DB]) with
-    their TTLs; keys that exist there are left alone unless --replace."""
-    import redis
-
-    s = _settings(project_dir, port, password)
-    _follow_running(s, read_pid(s))
-    dst = _remote_client(url, db)
-    dbn = dst.connection_pool.connection_kwargs.get("db", 0)
-    src = _service_client(s, dbn)
-    t0 = time.monotonic()
-    try:
-        copied, nbytes, kept = _copy_keys(src, dst, match, replace, "pushing")
-    except redis.RedisError as e:
-        raise click.ClickException(str(e)) from None
-    _copy_report(copied, nbytes, kept, time.monotonic() - t0, f"to {dst.connection_pool.connection_kwargs.get('host')}")
 
 
 @dev.command("redis-cli", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
