@@ -403,6 +403,9 @@ def start_env(project_dir, port, password, data_dir, bind, start_timeout, tls, r
         _follow_running(s, pid)
         state = ping(s)
         click.echo(f"pyredis is already running (PID {pid}) on {s.url} — {state}")
+        if replicaof:
+            click.echo("  --replicaof applies at start: stop it first (cli dev stop-env), or run "
+                       "`cli dev redis-cli REPLICAOF HOST PORT` (with CONFIG SET masterauth)", err=True)
         return
     if port_in_use(s.host, s.port):
         holders = port_holders(s.port)
