@@ -21,7 +21,8 @@ _SETUP = [("SET", "s", "100000"), ("HSET", "h", "f", "1", "g", "2"), ("RPUSH", "
           ("XADD", "x", "1-1", "f", "v"), ("PFADD", "hll", "a"), ("SETBIT", "bm", "5", "1"),
           ("GEOADD", "g", "13.36", "38.11", "p")]
 _KEYS = ["s", "h", "l", "st", "si", "z", "x", "hll", "bm", "g"]
-_RANDOM_REPLY = {"HRANDFIELD", "SRANDMEMBER", "ZRANDMEMBER", "SPOP", "SCAN", "RANDOMKEY"}  # or cursors
+_RANDOM_REPLY = {"HRANDFIELD", "SRANDMEMBER", "ZRANDMEMBER", "SPOP", "SCAN", "RANDOMKEY",  # or cursors,
+                 "PTTL"}  # or a time in ms: the two servers read their clocks a moment apart
 _COMMANDS = [
     ("GET", "s"), ("STRLEN", "s"), ("GETRANGE", "s", "0", "1"), ("SETRANGE", "s", "0", "1"), ("INCR", "s"),
     ("DECR", "s"), ("DECRBY", "s", "2"), ("INCRBY", "s", "3"), ("INCRBYFLOAT", "s", "1.5"), ("APPEND", "s", "0"),

@@ -338,7 +338,6 @@ def strlen(ctx: Client, key: bytes):
 
 def _incr(ctx: Client, key: bytes, incr: int):
     """incrDecrCommand: the TTL of an existing key is kept."""
-    db = ctx.db
     v = lookup_as(ctx, key, bytes)
     if v is None:
         new = incr
@@ -346,15 +345,16 @@ def _incr(ctx: Client, key: bytes, incr: int):
         new = to_int(v) + incr
         if new > LLONG_MAX or new < LLONG_MIN:
             raise CommandError(OVERFLOW)
-        if type(v) is bytes:
-            db.replace_int(key, v, b"%d" % new)
-        else:  # a raw string holding digits: replaced by an integer object, as Redis
-            db.set(key, b"%d" % new, True)
-        ctx.touched(key)
-        if ctx.server.notify_flags:
-            _notify(ctx, key, False, NOTIFY_STRING, b"incrby")
-        return new
-    db.set(key, b"%d" % new, True)
+    return _store_int(ctx, key, v, new)
+
+
+def _store_int(ctx: Client, key: bytes, v, new: int) -> int:
+    """The integer `new` stored over the looked-up value `v` (None: a new key), TTL kept."""
+    db = ctx.db
+    if type(v) is bytes:
+        db.replace_int(key, v, b"%d" % new)
+    else:  # new, or a raw string holding digits: replaced by an integer object, as Redis
+        db.set(key, b"%d" % new, True)
     ctx.touched(key)
     if ctx.server.notify_flags:
         _notify(ctx, key, v is None, NOTIFY_STRING, b"incrby")
@@ -364,7 +364,6 @@ def _incr(ctx: Client, key: bytes, incr: int):
 @command("INCR", arity=2, flags="write denyoom fast", keys=(1, 1, 1), group="string",
          summary="Increment the integer value of a key by one", since="1.0.0", complexity="O(1)")
 def incr(ctx: Client, key: bytes):
-    db = ctx.db
     v = lookup_as(ctx, key, bytes)
     if v is None:
         new = 1
@@ -380,19 +379,7 @@ def incr(ctx: Client, key: bytes):
         if new == LLONG_MAX:
             raise CommandError(OVERFLOW)
         new += 1
-        if type(v) is bytes:
-            db.replace_int(key, v, b"%d" % new)
-        else:  # a raw string holding digits: replaced by an integer object, as Redis
-            db.set(key, b"%d" % new, True)
-        ctx.touched(key)
-        if ctx.server.notify_flags:
-            _notify(ctx, key, False, NOTIFY_STRING, b"incrby")
-        return new
-    db.set(key, b"%d" % new, True)
-    ctx.touched(key)
-    if ctx.server.notify_flags:
-        _notify(ctx, key, v is None, NOTIFY_STRING, b"incrby")
-    return new
+    return _store_int(ctx, key, v, new)
 
 
 @command("DECR", arity=2, flags="write denyoom fast", keys=(1, 1, 1), group="string",

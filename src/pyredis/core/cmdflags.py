@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 _EVALS = frozenset([b"eval", b"eval_ro", b"evalsha", b"evalsha_ro"])
 _FCALLS = frozenset([b"fcall", b"fcall_ro"])
+SCRIPT_COMMANDS = _EVALS | _FCALLS  # their flags are the script's
 # Redis 7.0's CMD_MAY_REPLICATE commands (the command table's may_replicate flag is not set
 # on them in pyredis's table)
 MAY_REPLICATE = frozenset([b"publish", b"spublish", b"pfcount", b"eval", b"evalsha", b"fcall"])

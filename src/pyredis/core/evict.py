@@ -39,6 +39,7 @@ import time
 from bisect import bisect_left
 
 from ..errors import OOM
+from .cmdflags import SCRIPT_COMMANDS, script_flags
 from ..keyspace.dictsample import random_key, sample_keys
 from ..keyspace.lru import LFU, LRU_CLOCK_MAX, lfu_minutes, lru_clock
 from ..keyspace.memsize import BUCKET, ENTRY, key_size, string_size
@@ -407,9 +408,6 @@ class Evictor:
 
 
 _MULTI_NEVER_OOM = frozenset([b"exec", b"discard", b"quit", b"reset"])
-_EVALS = frozenset([b"eval", b"eval_ro", b"evalsha", b"evalsha_ro"])
-_FCALLS = frozenset([b"fcall", b"fcall_ro"])
-SCRIPT_COMMANDS = _EVALS | _FCALLS  # their flags are the script's
 
 
 def denyoom(state, spec, argv: list[bytes], c=None) -> bool:
@@ -421,39 +419,9 @@ def denyoom(state, spec, argv: list[bytes], c=None) -> bool:
         if c is None or not c.multi or c.multi_error:  # a doomed MULTI queues nothing in Redis
             return spec.denyoom
         return c.multi_denyoom  # as the queued commands were when queued
-    if name in _EVALS or name in _FCALLS:
+    if name in SCRIPT_COMMANDS:
         flags = script_flags(state, name, argv)
         if flags is None:
             return spec.denyoom
         return not ({"allow-oom", "no-writes"} & flags)
     return spec.denyoom
-
-
-def script_flags(state, name: bytes, argv: list[bytes]) -> set[str] | None:
-    """The flags of the script EVAL/EVALSHA/FCALL would run, None in eval compatibility mode
-    (no shebang) or when the script is unknown (evalGetCommandFlags / fcallGetCommandFlags)."""
-    if len(argv) < 2:
-        return None
-    if name in _FCALLS:
-        from .functions import registry
-
-        fi = registry(state).functions.get(argv[1].lower())
-        return None if fi is None else set(fi.flags)
-    from .lua import engine, flag_names, parse_shebang, sha1hex
-
-    body = argv[1]
-    if name.startswith(b"evalsha"):
-        if len(body) != 40:
-            return None
-        entry = engine(state).scripts.get(body.lower())
-        if entry is None:
-            return None
-    else:
-        entry = engine(state).scripts.get(sha1hex(body))
-        if entry is None:
-            try:
-                flags, compat, _ = parse_shebang(body)
-            except Exception:  # a bad shebang: the command's flags (EVAL then fails)
-                return None
-            return None if compat else flag_names(flags)
-    return None if entry.compat else flag_names(entry.flags)
