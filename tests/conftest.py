@@ -1,7 +1,20 @@
 """Shared fixtures: a pyredis server, a real redis-server, clients, and the differential helper.
 
-The differential leg needs the Debian `redis-server` binary. Locally it skips with a visible
-reason when the binary is missing; in CI (CI=true) a missing binary is an error.
+The differential leg needs the Debian `redis-server` binary (7.0.15) and, for the later modes,
+the reference servers in ../shared/oracles (oracles.py). Locally a test skips with a visible
+reason when its binary is missing; in CI (CI=true) a missing binary is an error.
+
+Modes: pyredis answers as the release its compat-version names, and a differential test
+compares it with that release's server. The `compat_mode` fixture (session-scoped, "7.0" unless said
+otherwise) decides both: `pyredis_srv` starts in that mode, `real_redis` is that mode's oracle,
+and everything built on them (`diff`, `r`, `other`...) follows. A module or test runs in other
+modes with the `modes` marker:
+
+    pytestmark = pytest.mark.modes(*ALL_MODES)        # every mode, each against its oracle
+    @pytest.mark.modes("7.2", "7.4", "valkey-8.0")    # the modes that have a feature
+
+`--compat-modes 7.2,7.4` replaces the default ("7.0") for unmarked tests: run the existing suites
+against a newer oracle to find what differs.
 
 Test folders (core/, commands/, protocol/...) have no __init__.py: pytest's default "prepend"
 import mode puts this folder (tests/) on sys.path for this conftest.py, which is what lets a
@@ -13,7 +26,6 @@ across folders.
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import tempfile
@@ -25,18 +37,42 @@ import redis
 
 import pyredis
 from blocking_env import both  # noqa: F401  (fixture: one blocking scenario on both servers)
+from oracles import ALL_MODES, LATER_MODES, ORACLES, REDIS_SERVER, oracle_binary, require_binary
 from resp import RawClient, normalize
 
-REDIS_SERVER = shutil.which("redis-server") or ("/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server") else None)
+# Servers a test starts itself (pyredis.Server, `python -m pyredis`) answer as Redis 7.0, as
+# the unmarked tests' reference server does; the fixtures of the other modes say theirs.
+os.environ.setdefault("PYREDIS_COMPAT_VERSION", "7.0")
+
+__all__ = ["ALL_MODES", "LATER_MODES", "ORACLES", "REDIS_SERVER", "oracle_binary", "require_binary"]
 
 
-def require_binary(path: str | None, what: str) -> None:
-    """The one allowed skip: a reference binary (redis-server, redis-cli...) missing locally.
-    In CI (CI set) a missing binary is an error, never a skip."""
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{what} is required in CI")
-        pytest.skip(f"{what} not installed: differential tests skipped (apt-get install redis-server redis-tools)")
+def pytest_addoption(parser):
+    parser.addoption("--compat-modes", default="7.0",
+                     help="modes (compat-version) unmarked tests run in, comma-separated, or 'all'")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "modes(*modes): the compat-version modes a test runs in (one run each, "
+                            "against that mode's reference server)")
+
+
+def pytest_generate_tests(metafunc):
+    if "compat_mode" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker("modes")
+    if marker is not None:
+        modes = list(marker.args)
+    else:
+        opt = metafunc.config.getoption("--compat-modes")
+        modes = list(ALL_MODES) if opt == "all" else opt.split(",")
+    metafunc.parametrize("compat_mode", modes, indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
+def compat_mode(request):
+    """The compat-version mode of pyredis_srv and real_redis (see the module docstring)."""
+    return getattr(request, "param", "7.0")
 
 
 def free_port() -> int:
@@ -46,13 +82,15 @@ def free_port() -> int:
 
 
 class RealRedis:
-    """A redis-server started on a free loopback port; stopped by stop()."""
+    """The reference server of `mode` (redis-server 7.0.15 by default) started on a free
+    loopback port; stopped by stop()."""
 
-    def __init__(self, *extra: str, dir: str | None = None) -> None:
-        require_binary(REDIS_SERVER, "redis-server")
+    def __init__(self, *extra: str, dir: str | None = None, mode: str = "7.0") -> None:
+        binary = oracle_binary(mode)
+        self.mode = mode
         self.port = free_port()
         self.dir = dir or tempfile.mkdtemp(prefix="real-redis-")
-        args = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+        args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
                 "--appendonly", "no", "--dir", self.dir, "--daemonize", "no", "--loglevel", "warning",
                 "--enable-debug-command", "yes", *extra]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -87,10 +125,10 @@ def stop_process(proc: subprocess.Popen, timeout: float = 15) -> None:
 
 
 @pytest.fixture(scope="session")
-def pyredis_srv(tmp_path_factory):
+def pyredis_srv(tmp_path_factory, compat_mode):
     # Its own data folder: an embedded server must never pick up a dump.rdb from the cwd.
     data = tmp_path_factory.mktemp("pyredis-data")
-    with pyredis.Server(port=0, enable_debug_command="yes", dir=str(data)) as s:
+    with pyredis.Server(port=0, enable_debug_command="yes", dir=str(data), compat_version=compat_mode) as s:
         yield s
 
 
@@ -103,8 +141,8 @@ def certs(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def real_redis():
-    rr = RealRedis()
+def real_redis(compat_mode):
+    rr = RealRedis(mode=compat_mode)
     yield rr
     rr.stop()
 
@@ -130,10 +168,11 @@ def r3(pyredis_srv):
 class Differential:
     """Sends the same command to pyredis and redis-server and asserts equal replies."""
 
-    def __init__(self, ours: RawClient, theirs: RawClient, resp: int) -> None:
+    def __init__(self, ours: RawClient, theirs: RawClient, resp: int, mode: str = "7.0") -> None:
         self.ours = ours
         self.theirs = theirs
         self.resp = resp
+        self.mode = mode
 
     def both(self, *args):
         return self.ours.call(*args), self.theirs.call(*args)
@@ -179,14 +218,14 @@ def config_both(pair, name: str, value: str):
 
 
 @pytest.fixture(params=[2, 3], ids=["resp2", "resp3"])
-def diff(request, pyredis_srv, real_redis):
+def diff(request, pyredis_srv, real_redis, compat_mode):
     ours = RawClient("127.0.0.1", pyredis_srv.port)
     theirs = RawClient("127.0.0.1", real_redis.port)
     for c in (ours, theirs):
         c.call("FLUSHALL")
         if request.param == 3:
             c.call("HELLO", "3")
-    yield Differential(ours, theirs, request.param)
+    yield Differential(ours, theirs, request.param, compat_mode)
     ours.close()
     theirs.close()
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .util import glob_match, sdscatrepr
+from .version import DEFAULT_MODE, MODES
 from .util import sdssplitargs_str as split_args  # Redis splits config lines with sdssplitargs
 
 MEMORY_UNITS = {"b": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2, "g": 1000**3, "gb": 1024**3}
@@ -60,6 +61,7 @@ class Directive:
     hidden: bool = False  # not matched by CONFIG GET patterns (Redis's HIDDEN_CONFIG)
     protected: bool = False  # CONFIG SET needs enable-protected-configs
     percent: bool = False  # memory value that also accepts "N%" (stored as -N)
+    pyredis: bool = False  # pyredis's own (compat-version): hidden from patterns, still rewritten
 
 
 def parse_memory(text: str) -> int:
@@ -287,6 +289,10 @@ _SHUTDOWN_FLAGS = ("default", "save", "nosave", "now", "force")
 
 # --- the directives, as redis-server 7.0.15 reports them ---------------------------------
 _I = dict(lo=0, hi=INT_MAX)  # "int" configs bounded to [0, INT_MAX]
+# pyredis's own: which release pyredis answers as (version.py). Set at start-up only (CONFIG SET
+# refuses it as Redis refuses an immutable config); CONFIG GET answers it by its exact name, and
+# `CONFIG GET *` leaves it out so that the list is the one of the server it imitates.
+_d("compat-version", "enum", DEFAULT_MODE, mutable=False, enum=MODES, hidden=True, pyredis=True)
 # Network
 _d("bind", "special", ["127.0.0.1", "-::1"], parse=_parse_words, render=" ".join, multi_arg=True)
 _d("bind-source-addr", "string", "")
@@ -566,6 +572,12 @@ class Config:
         self.values: dict[str, Any] = {}
         for d in DIRECTIVES:
             self.values[d.name] = _copy(d.default)
+        # PYREDIS_COMPAT_VERSION: the mode of a server whose configuration does not say (a
+        # test suite written against one release, a container image); the directive wins
+        self.env_defaults: dict[str, Any] = {}
+        env = os.environ.get("PYREDIS_COMPAT_VERSION")
+        if env in MODES:
+            self.values["compat-version"] = self.env_defaults["compat-version"] = env
         self.hooks: dict[str, list[Callable[[Any], None]]] = {}
         self.config_file: str | None = None  # absolute path of the file given at startup
         self._save_seen = False
@@ -910,9 +922,9 @@ class Config:
             out.extend(self._lines_for(d))
         extra: list[str] = []
         for d in DIRECTIVES:
-            if d.name in done or d.hidden:
+            if d.name in done or (d.hidden and not d.pyredis):
                 continue
-            if force_all or self.values[d.name] != d.default:
+            if force_all or self.values[d.name] != self.env_defaults.get(d.name, d.default):
                 extra.extend(self._lines_for(d))
         extra.extend(users or [])
         if extra:

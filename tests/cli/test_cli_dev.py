@@ -399,3 +399,30 @@ def test_pull_by_replication_into_an_empty_service(project):
         c.set("writable", 1)
     finally:
         real.stop()
+
+
+def test_compat_version_in_pyproject(tmp_path):
+    proj = _acl_project(tmp_path, 'compat-version = "7.2"\n')
+    try:
+        out = cli(proj.root, "start-env")
+        assert out.returncode == 0, out.stderr
+        assert "(Redis 7.2.6 compatible)" in out.stdout
+        r = proj.client()
+        assert r.info("server")["redis_version"] == "7.2.6"
+        assert r.config_get("compat-version") == {"compat-version": "7.2"}
+        r.close()
+        st = cli(proj.root, "status")
+        assert st.returncode == 0, st.stderr
+        assert "Compat:      7.2 (Redis 7.2.6)" in st.stdout
+        assert '"compat_version": "7.2"' in cli(proj.root, "status", "--json").stdout
+    finally:
+        pid = proj.pid()
+        cli(proj.root, "stop-env", "--force", "--timeout", "10")
+        _kill_leftover(pid)
+
+
+def test_compat_version_in_pyproject_checked(tmp_path):
+    proj = _acl_project(tmp_path, 'compat-version = "6.2"\n')
+    out = cli(proj.root, "start-env")
+    assert out.returncode != 0
+    assert "compat-version must be one of 7.0, 7.2, 7.4, valkey-8.0, not '6.2'" in out.stderr

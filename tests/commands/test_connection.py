@@ -18,7 +18,8 @@ import socket
 import time
 from contextlib import contextmanager
 
-
+import pytest
+from oracles import ALL_MODES
 from resp import Map, RawClient, encode_command
 
 VOLATILE = {"id", "addr", "laddr", "fd", "age", "idle"}
@@ -208,6 +209,7 @@ def test_auth_with_requirepass(both):
     assert out[0].startswith(b"NOAUTH") and out[13] == b"RESET" and out[14].startswith(b"NOAUTH")
 
 
+@pytest.mark.modes(*ALL_MODES)  # 7.2's text names <proto>
 def test_hello_before_auth_is_refused(both):
     def sc(env):
         with requirepass(env, "pw"):

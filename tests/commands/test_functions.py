@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+# Redis 7.2 and 7.4 changed the sandbox, error texts and conversions: each against its server
+# (Valkey 8 differs more: see README, compat-version)
+pytestmark = pytest.mark.modes("7.0", "7.2", "7.4", "valkey-8.0")
+
 F = "FUNCTION"
 
 

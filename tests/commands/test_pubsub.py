@@ -10,6 +10,10 @@ import pytest
 import redis
 
 from resp import RawClient
+from oracles import ALL_MODES
+
+# 7.2's pushes to the publishing client after its reply, Valkey 8's NOSUB: each mode against its server
+pytestmark = pytest.mark.modes(*ALL_MODES)
 
 
 def pair(pyredis_srv, real_redis, resp=2):

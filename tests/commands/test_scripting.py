@@ -13,6 +13,10 @@ import pyredis
 from conftest import RealRedis
 from resp import RawClient
 
+# Redis 7.2 and 7.4 changed the sandbox, error texts and conversions: each against its server
+# (Valkey 8 differs more: see README, compat-version)
+pytestmark = pytest.mark.modes("7.0", "7.2", "7.4", "valkey-8.0")
+
 E = "EVAL"
 
 

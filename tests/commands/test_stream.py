@@ -10,7 +10,11 @@ import random
 import pytest
 
 import pyredis.commands  # noqa: F401  (registers every command)
+from oracles import ALL_MODES
 from resp import Map, RawClient
+
+# 7.2's consumer fields and messages, 7.4's '+' ID: every mode against its server
+pytestmark = pytest.mark.modes(*ALL_MODES)
 
 
 def test_getkeys(diff):
@@ -22,11 +26,18 @@ def test_getkeys(diff):
     diff.check("COMMAND", "GETKEYS", "XINFO", "STREAM", "s")
 
 
+# 7.2's consumer times: masked too, but "never" (-1) stays visible
+_LATER_TIMES = (b"active-time", b"inactive")
+
+
 def _norm_times(v, now_keys=(b"seen-time",)):
-    """Mask wall-clock values (delivery / seen times, idle) that differ between servers."""
+    """Mask wall-clock values (delivery / seen / active times, idle) that differ between servers."""
     if isinstance(v, Map):
         out = Map()
         for k, x in v.items():
+            if k in _LATER_TIMES:
+                out[k] = x if x == -1 else "T"
+                continue
             out[k] = "T" if k in now_keys or k == b"idle" else _norm_times(x, now_keys)
         return out
     if isinstance(v, list):
@@ -35,11 +46,13 @@ def _norm_times(v, now_keys=(b"seen-time",)):
         mask = False
         for x in v:
             if mask:
-                out.append("T")
+                out.append(x if mask == "later" and x == -1 else "T")
                 mask = False
                 continue
             if isinstance(x, bytes) and (x in now_keys or x == b"idle"):
                 mask = True
+            elif isinstance(x, bytes) and x in _LATER_TIMES:
+                mask = "later"
             out.append(_norm_times(x, now_keys))
         return out
     return v

@@ -7,6 +7,7 @@ from __future__ import annotations
 import socket
 import time
 
+import pytest
 import redis
 
 from resp import encode_command
@@ -199,3 +200,33 @@ def test_bcast_batches_per_prefix_as_redis(pyredis_srv, real_redis):
     theirs = _run_many(real_redis.port, BCAST_SETUP, BCAST_STEPS)
     for step, a, b in zip(BCAST_STEPS, ours, theirs):
         assert a == b, f"{step}: pyredis={a!r} redis={b!r}"
+
+
+def _client_side_cache_run(port: int) -> list:
+    from redis.cache import CacheConfig
+
+    cached = redis.Redis(port=port, protocol=3, cache_config=CacheConfig())
+    other = redis.Redis(port=port)
+    try:
+        other.set("user:1", "alice")
+        out = [cached.get("user:1"), cached.get("user:1"), len(cached.get_cache().collection)]
+        other.set("user:1", "bob")
+        deadline = time.time() + 5
+        value = cached.get("user:1")
+        while value != b"bob" and time.time() < deadline:
+            time.sleep(0.02)
+            value = cached.get("user:1")
+        out.append(value)
+        return out
+    finally:
+        cached.close()
+        other.close()
+
+
+@pytest.mark.modes("7.4")
+def test_redis_py_client_side_cache_in_74_mode(pyredis_srv, real_redis):
+    """In 7.4 mode pyredis announces 7.4.1, and redis-py's client-side cache (RESP3,
+    cache_config) accepts it as it accepts redis-server 7.4.1: cached reads, invalidations."""
+    ours, theirs = _client_side_cache_run(pyredis_srv.port), _client_side_cache_run(real_redis.port)
+    assert ours == theirs
+    assert ours == [b"alice", b"alice", 1, b"bob"]

@@ -1,6 +1,7 @@
 """Registry test: every command pyredis declares (core/spec.py) must carry the metadata of
 redis-server 7.0.15: arity, flags, first/last/step key positions, ACL categories, and
-subcommands. Two references:
+subcommands; and each later compat-version mode's table (core/commandtable.py: `since`,
+`changed`) that of its own server (7.2.6, 7.4.1, valkey-server 8.0.1). Two references:
 
 - the shipped command docs (src/pyredis/core/command_docs.json, captured from Redis 7.0.15 by
   tests/data/capture_command_docs.py): they hold every command's name, group, arguments and
@@ -23,10 +24,15 @@ import pytest
 
 import pyredis.commands  # noqa: F401  (registers the command table)
 import pyredis.core
-from pyredis.core.spec import GROUP_ACL, TABLE, all_specs
+from conftest import ALL_MODES, LATER_MODES
+from pyredis.core.commandtable import mode_specs, mode_table
+from pyredis.core.spec import GROUP_ACL
+from pyredis.version import COMPAT
 from resp import RawClient
 
-SPECS = sorted(all_specs(), key=lambda s: s.fullname)
+# The declarations as Redis 7.0 has them: the 7.0 mode's table.
+TABLE = mode_table(COMPAT["7.0"])
+SPECS = sorted(mode_specs(COMPAT["7.0"]), key=lambda s: s.fullname)
 
 
 # --- against the shipped command docs (no redis-server needed) -----------------------------
@@ -281,6 +287,23 @@ def _spec_from_info(entry, parent=None) -> SimpleNamespace:
     return spec
 
 
+@pytest.mark.modes(*LATER_MODES)
+def test_mode_declarations_match_its_server(real_info, compat_mode):
+    """Each later mode's table (the declarations with their `since` and `changed`) carries the
+    metadata of that mode's server, command by command."""
+    failures = []
+    for spec in sorted(mode_specs(COMPAT[compat_mode]), key=lambda s: s.fullname):
+        real = real_info.get(spec.fullname)
+        if real is None:
+            failures.append(f"{spec.fullname!r} is not a command of the {compat_mode} server")
+            continue
+        ours = (spec.arity, list(spec.flags), (spec.first_key, spec.last_key, spec.key_step), ["@" + c for c in spec.acl])
+        theirs = (real[1], [f.decode() for f in real[2]], (real[3], real[4], real[5]), [c.decode() for c in real[6]])
+        if ours != theirs:
+            failures.append(f"{spec.fullname}: pyredis={ours} server={theirs}")
+    assert failures == []
+
+
 def test_docs_rules_hold_for_every_redis_command(real_info):
     """The derivations and exception tables above describe redis-server's own table exactly,
     for all of its commands (not only those pyredis implements)."""
@@ -301,13 +324,15 @@ def raw(pyredis_srv):
     c.close()
 
 
-def test_command_count_and_list_follow_the_table(raw):
-    assert raw.call("COMMAND", "COUNT") == len(TABLE)
+@pytest.mark.modes(*ALL_MODES)
+def test_command_count_and_list_follow_the_table(raw, compat_mode):
+    table = mode_table(COMPAT[compat_mode])
+    assert raw.call("COMMAND", "COUNT") == len(table)
     everything = raw.call("COMMAND")
-    assert sorted(e[0].decode() for e in everything) == sorted(n.decode() for n in TABLE)
+    assert sorted(e[0].decode() for e in everything) == sorted(n.decode() for n in table)
     assert raw.call("COMMAND", "INFO") == everything
     listed = {n.decode() for n in raw.call("COMMAND", "LIST")}
-    assert listed == {s.fullname for s in all_specs()}
+    assert listed == {s.fullname for s in mode_specs(COMPAT[compat_mode])}
 
 
 def test_command_info_of_server_commands_equals_redis(diff):
@@ -325,10 +350,11 @@ def test_command_docs_equals_redis(diff):
     diff.check("COMMAND", "DOCS", "config|get", unordered=True)
 
 
-def test_command_docs_all_has_every_command(raw):
+@pytest.mark.modes(*ALL_MODES)
+def test_command_docs_all_has_every_command(raw, compat_mode):
     docs = raw.call("COMMAND", "DOCS")
     names = {docs[i].decode() for i in range(0, len(docs), 2)}
-    assert names == {s.fullname for s in TABLE.values()}
+    assert names == {s.fullname for s in mode_table(COMPAT[compat_mode]).values()}
 
 
 def _getkeys_argvs(spec) -> list[list[str]]:
@@ -364,10 +390,12 @@ def test_key_positions_match_redis(spec, pyredis_srv, real_redis):
         theirs.close()
 
 
-def test_command_docs_and_info_of_every_complete_command_equal_redis(real_info, pyredis_srv, real_redis):
+@pytest.mark.modes(*ALL_MODES)
+def test_command_docs_and_info_of_every_complete_command_equal_redis(real_info, pyredis_srv, real_redis, compat_mode):
     """For every top-level command whose subcommands pyredis implements in full, COMMAND DOCS
-    and the tips and key specs of COMMAND INFO answer exactly as redis-server."""
-    names = [s.fullname for s in TABLE.values() if s.fullname in real_info
+    and the tips and key specs of COMMAND INFO answer exactly as the mode's server."""
+    table = mode_table(COMPAT[compat_mode])
+    names = [s.fullname for s in table.values() if s.fullname in real_info
              and {x.fullname for x in s.subcommands.values()} == {x[0].decode() for x in real_info[s.fullname][9]}]
     assert len(names) > 50
     from resp import normalize

@@ -12,6 +12,9 @@ def test_handler_exception_becomes_error_reply(pyredis_srv):
     def boom(ctx):
         raise ZeroDivisionError("deliberate")
 
+    # the running server's table was made at its start (core/commandtable.py): add it there too
+    table = pyredis_srv.state.commands
+    table[b"pyredis-test-boom"] = spec.TABLE[b"pyredis-test-boom"]
     try:
         c = RawClient("127.0.0.1", pyredis_srv.port)
         reply = c.call("PYREDIS-TEST-BOOM")
@@ -20,4 +23,5 @@ def test_handler_exception_becomes_error_reply(pyredis_srv):
         c.close()
     finally:
         del spec.TABLE[b"pyredis-test-boom"]
-        spec.SPELLINGS.pop(b"PYREDIS-TEST-BOOM", None)
+        del table[b"pyredis-test-boom"]
+        pyredis_srv.state.spelling.pop(b"PYREDIS-TEST-BOOM", None)

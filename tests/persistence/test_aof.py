@@ -1,5 +1,6 @@
-"""The multi-part AOF: Redis 7's layout, interop with redis-server both ways, fsync policies
-under kill -9, truncated-tail recovery, corruption refusal, rewrite."""
+"""The multi-part AOF: Redis 7's layout, interop with redis-server both ways (in each
+compat-version mode, against that mode's server: the base file is an RDB of the mode's version),
+fsync policies under kill -9, truncated-tail recovery, corruption refusal, rewrite."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 import redis
 
 import pyredis
-from conftest import RealRedis
+from conftest import ALL_MODES, RealRedis
 from helpers import fill, snapshot
 
 
@@ -35,8 +36,9 @@ def _stop_gracefully(srv: pyredis.Server) -> None:
     srv.stop()
 
 
-def test_layout_and_redis_loads_pyredis_aof(tmp_path):
-    srv = pyredis.Server(port=0, subprocess=True, dir=str(tmp_path), appendonly="yes").start()
+@pytest.mark.modes(*ALL_MODES)
+def test_layout_and_redis_loads_pyredis_aof(tmp_path, compat_mode):
+    srv = pyredis.Server(port=0, subprocess=True, dir=str(tmp_path), appendonly="yes", compat_version=compat_mode).start()
     r = redis.Redis.from_url(srv.url)
     fill(r)
     r.execute_command("SET", "ex", "v", "EX", "100000")  # relative expiry: logged as absolute
@@ -51,7 +53,7 @@ def test_layout_and_redis_loads_pyredis_aof(tmp_path):
     assert manifest == "file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n"
     incr = open(os.path.join(_aofdir(tmp_path), "appendonly.aof.1.incr.aof"), "rb").read()
     assert b"PXAT" in incr or b"PEXPIREAT" in incr
-    theirs = RealRedis("--appendonly", "yes", dir=str(tmp_path))
+    theirs = RealRedis("--appendonly", "yes", dir=str(tmp_path), mode=compat_mode)
     try:
         rr = redis.Redis(port=theirs.port)
         assert snapshot(rr) == expected
@@ -60,8 +62,9 @@ def test_layout_and_redis_loads_pyredis_aof(tmp_path):
         theirs.stop()
 
 
-def test_pyredis_loads_redis_aof(tmp_path):
-    theirs = RealRedis("--appendonly", "yes", dir=str(tmp_path))
+@pytest.mark.modes(*ALL_MODES)
+def test_pyredis_loads_redis_aof(tmp_path, compat_mode):
+    theirs = RealRedis("--appendonly", "yes", dir=str(tmp_path), mode=compat_mode)
     try:
         rr = redis.Redis(port=theirs.port)
         fill(rr)
@@ -73,7 +76,7 @@ def test_pyredis_loads_redis_aof(tmp_path):
         rr.close()
     finally:
         theirs.stop()
-    with pyredis.Server(port=0, subprocess=True, dir=str(tmp_path), appendonly="yes") as ours:
+    with pyredis.Server(port=0, subprocess=True, dir=str(tmp_path), appendonly="yes", compat_version=compat_mode) as ours:
         r = redis.Redis.from_url(ours.url)
         assert snapshot(r) == expected
         r.set("more", "2")
@@ -189,8 +192,8 @@ def test_missing_manifest_is_a_clear_error(tmp_path):
     assert "no manifest" in str(e.value)
 
 
-def test_bgrewriteaof_switches_files_and_keeps_concurrent_writes(tmp_path):
-    srv = pyredis.Server(port=0, subprocess=True, dir=str(tmp_path), appendonly="yes").start()
+def test_bgrewriteaof_switches_files_and_keeps_concurrent_writes(tmp_path, compat_mode):
+    srv = pyredis.Server(port=0, subprocess=True, dir=str(tmp_path), appendonly="yes", compat_version=compat_mode).start()
     r = redis.Redis.from_url(srv.url)
     pipe = r.pipeline(transaction=False)
     for i in range(20000):
@@ -209,12 +212,12 @@ def test_bgrewriteaof_switches_files_and_keeps_concurrent_writes(tmp_path):
     _stop_gracefully(srv)
     names = sorted(os.listdir(_aofdir(tmp_path)))
     assert names == ["appendonly.aof.2.base.rdb", "appendonly.aof.2.incr.aof", "appendonly.aof.manifest"]
-    with pyredis.Server(port=0, subprocess=True, dir=str(tmp_path), appendonly="yes") as again:
+    with pyredis.Server(port=0, subprocess=True, dir=str(tmp_path), appendonly="yes", compat_version=compat_mode) as again:
         r = redis.Redis.from_url(again.url)
         assert r.dbsize() == 20500
         assert r.get("key:20499") == b"20499"
         r.close()
-    theirs = RealRedis("--appendonly", "yes", dir=str(tmp_path))
+    theirs = RealRedis("--appendonly", "yes", dir=str(tmp_path), mode=compat_mode)
     try:
         assert redis.Redis(port=theirs.port).dbsize() == 20500
     finally:

@@ -1,18 +1,22 @@
-"""RDB files: pyredis writes what redis-server loads, and loads what redis-server writes."""
+"""RDB files: pyredis writes what redis-server loads, and loads what redis-server writes, in each
+compat-version mode against that mode's server (RDB version 10 for 7.0, 11 for 7.2 and Valkey 8.0,
+12 for 7.4)."""
 
 from __future__ import annotations
 
 import os
 
+import pytest
 import redis
 
 import pyredis
-from conftest import RealRedis
+from conftest import ALL_MODES, RealRedis
 from helpers import fill, snapshot
 
 
-def test_pyredis_rdb_loads_in_redis(tmp_path):
-    with pyredis.Server(port=0, subprocess=True, dir=str(tmp_path)) as ours:
+@pytest.mark.modes(*ALL_MODES)
+def test_pyredis_rdb_loads_in_redis(tmp_path, compat_mode):
+    with pyredis.Server(port=0, subprocess=True, dir=str(tmp_path), compat_version=compat_mode) as ours:
         r = redis.Redis.from_url(ours.url)
         fill(r)
         expected = snapshot(r)
@@ -20,7 +24,7 @@ def test_pyredis_rdb_loads_in_redis(tmp_path):
         assert r.lastsave()
         r.close()
     assert os.path.exists(tmp_path / "dump.rdb")
-    theirs = RealRedis(dir=str(tmp_path))
+    theirs = RealRedis(dir=str(tmp_path), mode=compat_mode)
     try:
         rr = redis.Redis(port=theirs.port)
         assert snapshot(rr) == expected
@@ -29,8 +33,9 @@ def test_pyredis_rdb_loads_in_redis(tmp_path):
         theirs.stop()
 
 
-def test_redis_rdb_loads_in_pyredis(tmp_path):
-    theirs = RealRedis(dir=str(tmp_path))
+@pytest.mark.modes(*ALL_MODES)
+def test_redis_rdb_loads_in_pyredis(tmp_path, compat_mode):
+    theirs = RealRedis(dir=str(tmp_path), mode=compat_mode)
     try:
         rr = redis.Redis(port=theirs.port)
         fill(rr)
@@ -39,7 +44,7 @@ def test_redis_rdb_loads_in_pyredis(tmp_path):
         rr.close()
     finally:
         theirs.stop()
-    with pyredis.Server(port=0, subprocess=True, dir=str(tmp_path)) as ours:
+    with pyredis.Server(port=0, subprocess=True, dir=str(tmp_path), compat_version=compat_mode) as ours:
         r = redis.Redis.from_url(ours.url)
         assert snapshot(r) == expected
         info = r.info("persistence")
@@ -116,16 +121,17 @@ def test_misconf_when_bgsave_fails(tmp_path):
 LIB = "#!lua name=mylib\nredis.register_function('hello', function(keys, args) return 'hi ' .. args[1] end)"
 
 
-def test_function_libraries_cross_in_rdb_files(tmp_path):
+@pytest.mark.modes(*ALL_MODES)
+def test_function_libraries_cross_in_rdb_files(tmp_path, compat_mode):
     """FUNCTION LOAD libraries are saved in the RDB (FUNCTION2 records) and load both ways."""
     ours_dir = tmp_path / "data"
-    with pyredis.Server(port=0, subprocess=True, dir=str(ours_dir)) as ours:
+    with pyredis.Server(port=0, subprocess=True, dir=str(ours_dir), compat_version=compat_mode) as ours:
         r = redis.Redis.from_url(ours.url)
         r.function_load(LIB)
         r.set("k", "v")
         r.save()
         r.close()
-    theirs = RealRedis(dir=str(ours_dir))
+    theirs = RealRedis(dir=str(ours_dir), mode=compat_mode)
     try:
         rr = redis.Redis(port=theirs.port)
         assert rr.fcall("hello", 0, "redis") == b"hi redis"
@@ -134,7 +140,7 @@ def test_function_libraries_cross_in_rdb_files(tmp_path):
         rr.close()
     finally:
         theirs.stop()
-    with pyredis.Server(port=0, subprocess=True, dir=str(ours_dir)) as again:
+    with pyredis.Server(port=0, subprocess=True, dir=str(ours_dir), compat_version=compat_mode) as again:
         r = redis.Redis.from_url(again.url)
         assert r.fcall("hello", 0, "py") == b"hi py"
         assert r.fcall("bye", 0, "py") == b"hi py"

@@ -1,4 +1,5 @@
-"""Streams in RDB form, against redis-server 7.0: DUMP payloads byte-identical for the same
+"""Streams in RDB form, in each compat-version mode against its server (7.2 and later write
+RDB_TYPE_STREAM_LISTPACKS_3, with the consumers' active times): DUMP payloads byte-identical for the same
 history, DUMP/RESTORE crossing both ways with identical XINFO STREAM FULL (groups, PELs,
 delivery times and counts, consumers' seen times), SAVE in one server loaded by the other,
 and the AOF rewrite of streams."""
@@ -11,10 +12,10 @@ import time
 import pytest
 
 import pyredis
-from conftest import RealRedis
+from conftest import ALL_MODES, RealRedis
 from resp import RawClient
 
-pytestmark = pytest.mark.usefixtures("real_redis")
+pytestmark = [pytest.mark.usefixtures("real_redis"), pytest.mark.modes(*ALL_MODES)]
 
 
 def _build(c: RawClient, seed: int, groups: bool = True) -> None:
@@ -102,8 +103,8 @@ def test_empty_stream_with_groups_restores(pair):
     assert ours.call("DUMP", "m") == payload
 
 
-def test_redis_save_loads_in_pyredis(tmp_path):
-    theirs = RealRedis(dir=str(tmp_path))
+def test_redis_save_loads_in_pyredis(tmp_path, compat_mode):
+    theirs = RealRedis(dir=str(tmp_path), mode=compat_mode)
     try:
         c = RawClient("127.0.0.1", theirs.port)
         c.call("CONFIG", "SET", "stream-node-max-entries", "13")
@@ -116,7 +117,7 @@ def test_redis_save_loads_in_pyredis(tmp_path):
         c.close()
     finally:
         theirs.stop()
-    with pyredis.Server(port=0, subprocess=True, dir=str(tmp_path)) as ours:
+    with pyredis.Server(port=0, subprocess=True, dir=str(tmp_path), compat_version=compat_mode) as ours:
         c = RawClient("127.0.0.1", ours.port)
         assert [_state(c, "s"), _state(c, "e")] == expected
         c.call("SELECT", "2")
@@ -124,14 +125,15 @@ def test_redis_save_loads_in_pyredis(tmp_path):
         c.close()
 
 
-def test_pyredis_save_loads_in_redis(tmp_path):
-    with pyredis.Server(port=0, subprocess=True, dir=str(tmp_path), stream_node_max_entries="13") as ours:
+def test_pyredis_save_loads_in_redis(tmp_path, compat_mode):
+    with pyredis.Server(port=0, subprocess=True, dir=str(tmp_path), stream_node_max_entries="13",
+                        compat_version=compat_mode) as ours:
         c = RawClient("127.0.0.1", ours.port)
         _build(c, 12)
         expected = [_state(c, "s"), _state(c, "e")]
         assert c.call("SAVE") == b"OK"
         c.close()
-    theirs = RealRedis(dir=str(tmp_path))
+    theirs = RealRedis(dir=str(tmp_path), mode=compat_mode)
     try:
         c = RawClient("127.0.0.1", theirs.port)
         assert [_state(c, "s"), _state(c, "e")] == expected

@@ -18,6 +18,10 @@ ACL users: `users = ["alice on >secret ~app:* +@all -@dangerous"]` in [tool.pyre
 line), or `aclfile = "users.acl"` (ACL LOAD / ACL SAVE then work on that file). The CLI's own
 connection authenticates as `username` / `password` (default user when no username).
 `cli dev status` shows whether the service requires authentication.
+
+`compat-version = "7.2"` in [tool.pyredis.dev] (or in pyproject.conf) chooses the release the
+service answers as (7.0, 7.2, 7.4 the server's default, valkey-8.0: README, compat-version);
+`cli dev status` shows the one it runs.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from ..version import REDIS_VERSION, __version__
 DEFAULT_PORT = 6380
 STATE_DIR = ".pyredis"
 TOOL_KEYS = {"port", "bind", "data-dir", "password", "appendonly", "appendfsync", "loglevel", "conf",
-             "start-timeout", "tls", "users", "aclfile", "username"}
+             "start-timeout", "tls", "users", "aclfile", "username", "compat-version"}
 
 
 # --- settings --------------------------------------------------------------------------------
@@ -55,6 +59,7 @@ class Settings:
     appendonly: bool = True
     appendfsync: str = "everysec"
     loglevel: str = "notice"
+    compat_version: str | None = None  # None: the server's default (version.DEFAULT_MODE)
     conf: Path | None = None
     start_timeout: float = 60.0
     tls: bool = False  # serve TLS only on `port`, with the service's own CA (cli/certs.py)
@@ -164,6 +169,14 @@ def load_settings(project_dir: str | None, overrides: dict[str, Any]) -> Setting
             s.appendfsync = str(table["appendfsync"])
         if "loglevel" in table:
             s.loglevel = str(table["loglevel"])
+        if "compat-version" in table:
+            from ..version import MODES
+
+            v = str(table["compat-version"])
+            if v not in MODES:
+                raise click.ClickException(f"{pyproject} [tool.pyredis.dev]: compat-version must be one of "
+                                           f"{', '.join(MODES)}, not {v!r}")
+            s.compat_version = v
         if "start-timeout" in table:
             s.start_timeout = float(table["start-timeout"])
         if "tls" in table:
@@ -219,6 +232,8 @@ def _apply_conf(s: Settings, path: Path) -> None:
         s.appendfsync = str(cfg["appendfsync"])
     if cfg["unixsocket"]:
         s.unixsocket = cfg["unixsocket"]
+    if cfg["compat-version"] != defaults["compat-version"]:
+        s.compat_version = str(cfg["compat-version"])
 
 
 # --- processes -------------------------------------------------------------------------------
@@ -457,6 +472,8 @@ def start_env(project_dir, port, password, data_dir, bind, start_timeout, tls, r
             "--daemonize", "no"]
     if s.aclfile is not None:
         cmd += ["--aclfile", str(s.aclfile)]
+    if s.compat_version is not None:
+        cmd += ["--compat-version", s.compat_version]
     log_offset = s.logfile.stat().st_size if s.logfile.exists() else 0
     with open(s.logfile, "ab") as log:
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if stdin_conf else subprocess.DEVNULL,
@@ -489,7 +506,8 @@ def start_env(project_dir, port, password, data_dir, bind, start_timeout, tls, r
     if not s.pidfile.exists():  # the server writes it; keep ours in sync if it could not
         s.pidfile.write_text(f"{proc.pid}\n")
     click.echo(" ready")
-    click.secho(f"✔ pyredis {__version__} (Redis {REDIS_VERSION} compatible) is running (PID {proc.pid})", fg="green")
+    click.secho(f"✔ pyredis {__version__} ({_compat_text(s.compat_version)} compatible) is running (PID {proc.pid})",
+                fg="green")
     click.echo(f"  URL: {s.url}" + ("  (password required: requirepass)" if s.password else ""))
     if s.unix_url:
         click.echo(f"  Unix socket: {s.unix_url}")
@@ -611,6 +629,25 @@ def stop_env(project_dir, port, password, timeout, force) -> None:
     click.echo(" stopped")
 
 
+def _compat_text(mode: str | None) -> str:
+    """'Redis 7.4.1' / 'Valkey 8.0.1': what a server of that mode (None: the default) answers as."""
+    from ..version import DEFAULT_MODE, compat_for
+
+    c = compat_for(mode or DEFAULT_MODE)
+    return f"{'Valkey' if c.valkey else 'Redis'} {c.version}"
+
+
+def _running_mode(info: dict[str, Any]) -> str | None:
+    """The compat-version mode whose versions the running server reports in INFO."""
+    from ..version import COMPAT
+
+    for mode, c in COMPAT.items():
+        if str(info.get("redis_version")) == c.redis_version and (
+                str(info.get("valkey_version")) == c.valkey_version if c.valkey else "valkey_version" not in info):
+            return mode
+    return None
+
+
 def _info(s: Settings) -> dict[str, Any]:
     c = s.client()
     try:
@@ -661,7 +698,7 @@ def status(project_dir, port, password, as_json) -> None:
         if info:
             keys = sum(v.get("keys", 0) for k, v in info.items() if k.startswith("db") and isinstance(v, dict))
             out.update(
-                running=True, version=str(info.get("redis_version")),
+                running=True, version=str(info.get("redis_version")), compat_version=_running_mode(info),
                 uptime_seconds=int(info.get("uptime_in_seconds", 0)), keys=keys,
                 memory=info.get("used_memory_human"), clients=info.get("connected_clients"),
                 aof_enabled=bool(info.get("aof_enabled")), aof_last_write=info.get("aof_last_write_status"),
@@ -680,6 +717,8 @@ def status(project_dir, port, password, as_json) -> None:
         rows = [
             ("URL", s.url),
             ("Port", str(s.port)),
+            ("Compat", f"{out['compat_version']} ({_compat_text(out['compat_version'])})"
+             if out["compat_version"] else str(out["version"])),
             ("Uptime", _human_duration(out["uptime_seconds"])),
             ("Keys", str(out["keys"])),
             ("Memory", str(out["memory"])),

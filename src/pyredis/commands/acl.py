@@ -70,8 +70,8 @@ def acl_deluser(ctx: Client, *names: bytes):
     return sum(1 for n in names if acl.delete_user(n))
 
 
-def _selector_map(s) -> dict:
-    return {b"commands": s.describe_commands(), b"keys": b" ".join(s.describe_keys()),
+def _selector_map(s, absent: int) -> dict:
+    return {b"commands": s.describe_commands(absent), b"keys": b" ".join(s.describe_keys()),
             b"channels": b" ".join(s.describe_channels())}
 
 
@@ -82,15 +82,17 @@ def acl_getuser(ctx: Client, username: bytes):
     if u is None:
         return None
     out = {b"flags": SetReply(u.flags()), b"passwords": list(u.passwords)}
-    out.update(_selector_map(u.root))
-    out[b"selectors"] = [_selector_map(s) for s in u.selectors[1:]]
+    absent = ctx.server.acl.absent
+    out.update(_selector_map(u.root, absent))
+    out[b"selectors"] = [_selector_map(s, absent) for s in u.selectors[1:]]
     return out
 
 
 @command("ACL|LIST", arity=2, flags=_ADMIN, group="server", since="6.0.0")
 def acl_list(ctx: Client):
     """Dumps the effective rules in ACL file format."""
-    return [b"user " + u.name + b" " + u.describe() for u in ctx.server.acl.sorted_users()]
+    acl = ctx.server.acl
+    return [b"user " + u.name + b" " + u.describe(acl.absent) for u in acl.sorted_users()]
 
 
 @command("ACL|USERS", arity=2, flags=_ADMIN, group="server", since="6.0.0")
@@ -143,7 +145,14 @@ def acl_cat(ctx: Client, *args: bytes):
     cat = args[0].decode("latin-1").lower()
     if cat not in ACL_ORDER:
         raise CommandError(b"ERR Unknown category '%s'" % _s(args[0][:128]))
-    return [s.fullname.encode() for s in bits().specs if cat in s.acl]
+    # in the order of every declared command, those of the server's mode (as that mode declares them)
+    from ..core.commandtable import mode_specs
+
+    b = bits()
+    absent = ctx.server.acl.absent
+    mine = {s.fullname: s for s in mode_specs(ctx.server.compat)}
+    return [s.fullname.encode() for s in b.specs
+            if not b.bit(s) & absent and cat in mine.get(s.fullname, s).acl]
 
 
 @command("ACL|GENPASS", arity=-2, flags="noscript loading stale", group="server", since="6.0.0")
@@ -193,6 +202,12 @@ def acl_dryrun(ctx: Client, username: bytes, *argv: bytes):
     if (spec.arity > 0 and spec.arity != n) or n < -spec.arity:
         raise CommandError("ERR wrong number of arguments for '%s' command" % spec.fullname)
     r, pos = check_user(u, spec, argv_l)
+    if r != 0 and ctx.server.compat.at_least("7.2"):  # "User <name>" where 7.0 says "This user"
+        who = b"User " + u.name
+        if r == DENIED_CMD:
+            return who + b" has no permissions to run the '%s' command" % spec.fullname.encode()
+        what = b"key" if r == DENIED_KEY else b"channel"
+        return who + b" has no permissions to access the '%s' %s" % (argv[pos], what)
     if r == DENIED_CMD:
         return b"This user has no permissions to run the '%s' command" % spec.fullname.encode()
     if r == DENIED_KEY:

@@ -130,11 +130,25 @@ def _bit_unit(arg: bytes) -> bool:
 @command("BITCOUNT", arity=-2, flags="readonly", keys=(1, 1, 1), group="bitmap", since="2.6.0",
          summary="Count set bits in a string", complexity="O(N)")
 def bitcount(ctx: Client, key: bytes, *args: bytes):
+    n = len(args)
+    valkey = ctx.server.compat.valkey
+    if n and ctx.server.compat.at_least("7.4", "valkey-8.0"):  # 7.4 reads the arguments first
+        if n == 2 or n == 3:
+            to_int(args[0])
+            to_int(args[1])
+            if n == 3:
+                _bit_unit(args[2])
+        elif n == 1 and valkey:  # Valkey 8: a start alone counts to the end
+            to_int(args[0])
+        else:
+            raise CommandError(SYNTAX)
     p = lookup_as(ctx, key, bytes)
     if p is None:
         return 0
-    n = len(args)
     first_mask = last_mask = 0
+    if n == 1 and valkey:
+        args = (args[0], b"-1")
+        n = 2
     if n == 2 or n == 3:
         start = to_int(args[0])
         end = to_int(args[1])
@@ -162,6 +176,15 @@ def bitpos(ctx: Client, key: bytes, bit_arg: bytes, *args: bytes):
     bit = to_int(bit_arg)
     if bit != 0 and bit != 1:
         raise CommandError("ERR The bit argument must be 1 or 0.")
+    n = len(args)
+    if n and ctx.server.compat.at_least("7.4", "valkey-8.0"):  # 7.4 reads the arguments first
+        if n > 3:
+            raise CommandError(SYNTAX)
+        to_int(args[0])
+        if n >= 2:
+            to_int(args[1])
+        if n == 3:
+            _bit_unit(args[2])
     p = lookup_as(ctx, key, bytes)
     if p is None:
         return -1 if bit else 0

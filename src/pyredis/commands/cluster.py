@@ -1,5 +1,5 @@
-"""CLUSTER (every Redis 7.0 subcommand) and READONLY / READWRITE / ASKING, answered as
-redis-server 7.0 answers them with cluster-enabled no (pyredis has no cluster mode):
+"""CLUSTER (every subcommand of Redis 7.0, and MYSHARDID of 7.2 and SLOT-STATS of Valkey 8.0) and
+READONLY / READWRITE / ASKING, answered as redis-server answers them with cluster-enabled no (pyredis has no cluster mode):
 clusterCommand, readonlyCommand, readwriteCommand and askingCommand all refuse with
 "This instance has cluster support disabled" before looking at their arguments, CLUSTER HELP
 included. Unknown subcommands and wrong arities are the command table's errors.
@@ -51,8 +51,17 @@ _SUBCOMMANDS = [
     ("SLAVES", 3, "admin stale", "3.0.0"),
     ("SLOTS", 2, "stale", "3.0.0"),
 ]
+# Later releases allow more of them while loading (7.2: SHARDS and SLOTS; Valkey 8.0: also INFO,
+# MYID, NODES and MYSHARDID).
+_LOADING = {"SHARDS": "7.2", "SLOTS": "7.2", "INFO": "valkey-8.0", "MYID": "valkey-8.0", "NODES": "valkey-8.0"}
 for _name, _arity, _flags, _since in _SUBCOMMANDS:
-    command("CLUSTER|" + _name, arity=_arity, flags=_flags, group="cluster", acl="", since=_since)(_disabled)
+    _changed = {_LOADING[_name]: dict(flags="loading " + _flags)} if _name in _LOADING else None
+    command("CLUSTER|" + _name, arity=_arity, flags=_flags, group="cluster", acl="", since=_since,
+            changed=_changed)(_disabled)
+command("CLUSTER|MYSHARDID", arity=2, flags="stale", group="cluster", acl="", since="7.2.0",
+        changed={"valkey-8.0": dict(flags="loading stale")})(_disabled)
+command("CLUSTER|SLOT-STATS", arity=-4, flags="loading stale", group="cluster", acl="", since="8.0.0",
+        valkey=True)(_disabled)
 
 
 @command("READONLY", arity=1, flags="loading stale fast", group="cluster", acl="connection", since="3.0.0")

@@ -6,10 +6,12 @@ and run; COMMAND is the table describing itself to clients (redis-cli's help, cl
 clients' key extraction).
 
 Everything COMMAND answers is derived at runtime from the declarations in core/spec.py
-(name, arity, flags, key positions, ACL categories, subcommands), so it lists exactly the
-commands pyredis implements. What a declaration cannot say (key specs, tips, and the
-documentation text of COMMAND DOCS) comes from core/command_docs.json, captured from
-redis-server 7.0.15's own COMMAND output by tests/data/capture_command_docs.py.
+(name, arity, flags, key positions, ACL categories, subcommands) as the server's
+compat-version mode has them (its table, core/commandtable.py), so it lists exactly the
+commands pyredis implements in that mode. What a declaration cannot say (key specs, tips, and
+the documentation text of COMMAND DOCS) comes from the mode's capture, core/command_docs.json
+(redis-server 7.0.15) or core/command_docs-MODE.json (7.2.6, 7.4.1, valkey-server 8.0.1),
+made from each server's own COMMAND output by tests/data/capture_command_docs.py.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 
 from ..core.client import Client
 from ..core.keyspecs import keyspec_positions, native_flags, reference
-from ..core.spec import TABLE, CommandSpec, all_specs, command
+from ..core.spec import CommandSpec, command
 from ..errors import SYNTAX, CommandError
 from ..protocol.replies import SetReply, Simple
 from ..util import glob_match
@@ -45,9 +47,8 @@ def _decode(v: Any) -> Any:
 
 
 def _table(ctx: Client) -> dict[bytes, CommandSpec]:
-    """The server's command table: TABLE, or its own copy under rename-command (core/rename.py)."""
-    t = ctx.server.commands
-    return TABLE if t is None else t
+    """The server's command table: its mode's, renamed under rename-command (core/rename.py)."""
+    return ctx.server.commands
 
 
 def _lookup_full(ctx: Client, name: bytes) -> CommandSpec | None:
@@ -70,22 +71,22 @@ def _resolve_argv(ctx: Client, argv: list[bytes] | tuple[bytes, ...]) -> Command
 
 
 # --- COMMAND ------------------------------------------------------------------------------
-_INFO_CACHE: dict[int, tuple[CommandSpec, list]] = {}
-_DOCS_CACHE: dict[int, tuple[CommandSpec, dict]] = {}
+_INFO_CACHE: dict[tuple[int, str], tuple[CommandSpec, list]] = {}
+_DOCS_CACHE: dict[tuple[int, str], tuple[CommandSpec, dict]] = {}
 
 
-def command_info(spec: CommandSpec) -> list:
-    """COMMAND INFO's entry for spec (built once: the declarations do not change)."""
-    hit = _INFO_CACHE.get(id(spec))
+def command_info(spec: CommandSpec, mode: str) -> list:
+    """COMMAND INFO's entry for spec in `mode` (built once: the declarations do not change)."""
+    hit = _INFO_CACHE.get((id(spec), mode))
     if hit is not None and hit[0] is spec and len(hit[1][9]) == len(spec.subcommands):
         return hit[1]
-    info = _build_info(spec)
-    _INFO_CACHE[id(spec)] = (spec, info)
+    info = _build_info(spec, mode)
+    _INFO_CACHE[(id(spec), mode)] = (spec, info)
     return info
 
 
-def _build_info(spec: CommandSpec) -> list:
-    ref = reference()["info"].get(spec.fullname)
+def _build_info(spec: CommandSpec, mode: str) -> list:
+    ref = reference(mode)["info"].get(spec.fullname)
     if ref is not None:
         tips = _decode(ref["tips"])
         key_specs = _decode(ref["key_specs"])
@@ -101,21 +102,21 @@ def _build_info(spec: CommandSpec) -> list:
         SetReply(Simple(b"@" + c.encode()) for c in spec.acl),
         tips,
         key_specs,
-        SetReply(command_info(s) for s in spec.subcommands.values()),
+        SetReply(command_info(s, mode) for s in spec.subcommands.values()),
     ]
 
 
-def command_docs(spec: CommandSpec) -> dict:
-    hit = _DOCS_CACHE.get(id(spec))
+def command_docs(spec: CommandSpec, mode: str) -> dict:
+    hit = _DOCS_CACHE.get((id(spec), mode))
     if hit is not None and hit[0] is spec and len(hit[1].get(b"subcommands", ())) == len(spec.subcommands):
         return hit[1]
-    doc = _build_docs(spec)
-    _DOCS_CACHE[id(spec)] = (spec, doc)
+    doc = _build_docs(spec, mode)
+    _DOCS_CACHE[(id(spec), mode)] = (spec, doc)
     return doc
 
 
-def _build_docs(spec: CommandSpec) -> dict:
-    ref = reference()["docs"]
+def _build_docs(spec: CommandSpec, mode: str) -> dict:
+    ref = reference(mode)["docs"]
     if spec.parent is None:
         raw = ref.get(spec.fullname)
     else:
@@ -134,7 +135,7 @@ def _build_docs(spec: CommandSpec) -> dict:
         if not spec.complexity:
             del out[b"complexity"]
     if spec.subcommands:
-        out[b"subcommands"] = {s.fullname.encode(): command_docs(s) for s in spec.subcommands.values()}
+        out[b"subcommands"] = {s.fullname.encode(): command_docs(s, mode) for s in spec.subcommands.values()}
     return out
 
 
@@ -144,7 +145,8 @@ def command_(ctx: Client, *args: bytes):
     """Returns detailed information about all commands."""
     if args:  # unknown subcommand (subcommands are dispatched by the table)
         raise CommandError("ERR unknown subcommand '%s'. Try COMMAND HELP." % args[0].decode("utf-8", "replace")[:128])
-    return [command_info(s) for s in _table(ctx).values()]
+    mode = ctx.server.compat.mode
+    return [command_info(s, mode) for s in _table(ctx).values()]
 
 
 # COMMAND has both a plain form and subcommands: the table dispatches subcommands only when
@@ -162,12 +164,13 @@ def command_count(ctx: Client):
          complexity="O(N) where N is the number of commands to look up")
 def command_info_(ctx: Client, *names: bytes):
     """Returns information about one, multiple or all commands."""
+    mode = ctx.server.compat.mode
     if not names:
-        return [command_info(s) for s in _table(ctx).values()]
+        return [command_info(s, mode) for s in _table(ctx).values()]
     out = []
     for n in names:
         spec = _lookup_full(ctx, n)
-        out.append(command_info(spec) if spec is not None else None)
+        out.append(command_info(spec, mode) if spec is not None else None)
     return out
 
 
@@ -175,13 +178,14 @@ def command_info_(ctx: Client, *names: bytes):
          complexity="O(N) where N is the number of commands to look up")
 def command_docs_(ctx: Client, *names: bytes):
     """Returns documentary information about one, multiple or all commands."""
+    mode = ctx.server.compat.mode
     if not names:
-        return {s.fullname.encode(): command_docs(s) for s in _table(ctx).values()}
+        return {s.fullname.encode(): command_docs(s, mode) for s in _table(ctx).values()}
     out = {}
     for n in names:
         spec = _lookup_full(ctx, n)
         if spec is not None:
-            out[spec.fullname.encode()] = command_docs(spec)
+            out[spec.fullname.encode()] = command_docs(spec, mode)
     return out
 
 
@@ -201,8 +205,7 @@ def _list_filter(kind: bytes, value: bytes):
          complexity="O(N) where N is the total number of Redis commands")
 def command_list(ctx: Client, *args: bytes):
     """Returns a list of command names."""
-    specs = all_specs() if ctx.server.commands is None else [
-        x for s in ctx.server.commands.values() for x in (s, *s.subcommands.values())]
+    specs = [x for s in _table(ctx).values() for x in (s, *s.subcommands.values())]
     if args:
         if len(args) != 3 or args[0].upper() != b"FILTERBY":
             raise CommandError(SYNTAX)
@@ -240,7 +243,7 @@ def _getkeys_common(ctx: Client, argv: tuple[bytes, ...]) -> tuple[CommandSpec, 
 
 
 @command("COMMAND|GETKEYS", arity=-4, flags="loading stale", group="server", acl="connection", since="2.8.13",
-         complexity="O(N) where N is the number of arguments to the command")
+         complexity="O(N) where N is the number of arguments to the command", changed={"7.2": dict(arity=-3)})
 def command_getkeys(ctx: Client, *argv: bytes):
     """Extracts the key names from an arbitrary command."""
     _, positions = _getkeys_common(ctx, argv)
@@ -248,14 +251,15 @@ def command_getkeys(ctx: Client, *argv: bytes):
 
 
 @command("COMMAND|GETKEYSANDFLAGS", arity=-4, flags="loading stale", group="server", acl="connection",
-         since="7.0.0", complexity="O(N) where N is the number of arguments to the command")
+         since="7.0.0", complexity="O(N) where N is the number of arguments to the command",
+         changed={"7.2": dict(arity=-3)})
 def command_getkeysandflags(ctx: Client, *argv: bytes):
     """Extracts the key names and access flags for an arbitrary command."""
     spec, positions = _getkeys_common(ctx, argv)
     # Key specs flagged variable_flags: Redis's getkeys procs decide from the arguments.
     if spec.fullname in ("set", "bitfield"):
         return [[argv[1], SetReply(Simple(f.encode()) for f in native_flags(spec, argv, 1, 1))]]
-    ref = reference()["info"].get(spec.fullname)
+    ref = reference(ctx.server.compat.mode)["info"].get(spec.fullname)
     flags_at: dict[int, SetReply] = {}
     if ref is not None:
         for ks in ref["key_specs"]["~"]:
@@ -295,4 +299,7 @@ _COMMAND_HELP = [
          complexity="O(1)")
 def command_help(ctx: Client):
     """Returns helpful text about the different subcommands."""
-    return help_reply(_COMMAND_HELP)
+    lines = _COMMAND_HELP
+    if ctx.server.compat.valkey:  # Valkey's text does not say "Redis"
+        lines = [x.replace(" Redis command", " command").replace(" Redis server", " server") for x in lines]
+    return help_reply(lines)

@@ -11,7 +11,8 @@ from __future__ import annotations
 from ..config import ConfigError
 from ..core.acl import redact
 from ..core.client import Client
-from ..core.spec import all_specs, command, container
+from ..core.commandtable import table_specs
+from ..core.spec import command, container
 from ..errors import SYNTAX, CommandError
 from ..protocol.replies import OK
 from ..core.dispatch import protected_allowed
@@ -78,7 +79,7 @@ def config_resetstat(ctx: Client):
 
     state.evictor.reset_stats()
     state.lazyfree.freed_objects = 0
-    for spec in all_specs():
+    for spec in table_specs(state.commands):
         spec.calls = spec.usec = spec.rejected_calls = spec.failed_calls = 0
         reset_histogram(spec)
     metrics(state).reset()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from ..core.acl import redact
 from ..core.args import LONG_MAX, to_int, to_int32, to_range_int
 from ..core.client import Client
@@ -9,8 +11,7 @@ from ..core.clients import client_info_line, client_type
 from ..core.spec import command, container
 from ..errors import INVALID_DB, NOPASS, NOT_INTEGER, SYNTAX, WRONGPASS, CommandError
 from ..protocol.replies import OK, PONG, Push, Simple
-from ..version import REDIS_VERSION, __version__
-from ._server_common import help_reply
+from ..version import __version__
 
 
 @command("PING", arity=-1, flags="fast", group="connection", since="1.0.0")
@@ -65,9 +66,10 @@ def auth(ctx: Client, *args: bytes):
 
 
 def _hello_map(ctx: Client) -> dict:
+    compat = ctx.server.compat
     return {
-        b"server": b"redis",
-        b"version": REDIS_VERSION.encode(),
+        b"server": compat.server_name.encode(),
+        b"version": compat.version.encode(),
         b"proto": ctx.resp,
         b"id": ctx.id,
         b"mode": b"standalone",
@@ -103,16 +105,21 @@ def hello(ctx: Client, *args: bytes):
     if username is not None and not ctx.server.acl.authenticate(ctx, username, password, ctx.argv[0]):
         raise CommandError(WRONGPASS)
     if not ctx.authenticated:
-        raise CommandError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+        proto = "<proto> " if ctx.server.compat.at_least("7.2") else ""
+        raise CommandError("NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+                           f"HELLO {proto}AUTH <user> <pass> option can be used to authenticate the client and "
+                           "select the RESP protocol version at the same time")
     if name is not None:
-        validate_client_name(name)
+        validate_client_name(name, ctx.server.compat.at_least("7.2"))
         ctx.name = name
     if ver is not None:
         ctx.resp = ver
     return _hello_map(ctx)
 
 
-def validate_client_name(name: bytes) -> None:
+def validate_client_name(name: bytes, later: bool = False) -> None:
+    if later:  # 7.2 checks the name as a C string: up to its first NUL
+        name = name.split(b"\0", 1)[0]
     for c in name:
         if c < 33 or c > 126:
             raise CommandError("ERR Client names cannot contain spaces, newlines or special characters.")
@@ -149,7 +156,7 @@ def client_id(ctx: Client):
 @command("CLIENT|SETNAME", arity=3, flags="noscript loading stale", group="connection", since="2.6.9")
 def client_setname(ctx: Client, name: bytes):
     """Sets the connection name."""
-    validate_client_name(name)
+    validate_client_name(name, ctx.server.compat.at_least("7.2"))
     ctx.name = name
     return OK
 
@@ -234,6 +241,11 @@ def client_kill(ctx: Client, *args: bytes):
             filters.append(lambda c, u=u: c.acl_user is u)
         elif opt == b"TYPE":
             filters.append(_type_filter(val))
+        elif opt == b"MAXAGE" and ctx.server.compat.at_least("7.4", "valkey-8.0"):
+            age = to_int(val, "ERR maxage is not an integer or out of range")
+            if age <= 0:
+                raise CommandError("ERR maxage should be greater than 0")
+            filters.append(lambda c, age=age: int(time.time() - c.ctime) > age)
         elif opt == b"SKIPME":
             s = val.lower()
             if s == b"yes":
@@ -376,8 +388,122 @@ _CLIENT_HELP = [
 @command("CLIENT|HELP", arity=2, flags="loading stale", group="connection", since="5.0.0")
 def client_help(ctx: Client):
     """Returns helpful text about the different subcommands."""
-    return help_reply(["%s <subcommand> [<arg> [value] [opt] ...]. Subcommands are:" % ctx.argv[0].decode("latin-1").upper(),
-                       *_CLIENT_HELP, "HELP", "    Prints this help."])
+    return [Simple(x.encode()) for x in _client_help_lines(ctx.server.compat)]
+
+
+def _client_help_lines(compat) -> list[str]:
+    """CLIENT HELP as the mode's server words it."""
+    later = compat.at_least("7.2")
+    valkey = compat.valkey
+    typ = "(NORMAL|PRIMARY|REPLICA|PUBSUB)" if valkey else "(NORMAL|MASTER|REPLICA|PUBSUB)"
+    out = [
+        "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "CACHING (YES|NO)",
+        "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+    ]
+    if valkey:
+        out += [
+            "CAPA <option> [options...]",
+            "    The client claims its some capability options. Options are:",
+            "    * REDIRECT",
+            "      The client can handle redirection during primary and replica failover in standalone mode.",
+        ]
+    out += [
+        "GETREDIR",
+        "    Return the client ID we are redirecting to when tracking is enabled.",
+        "GETNAME",
+        "    Return the name of the current connection.",
+        "ID",
+        "    Return the ID of the current connection.",
+        "INFO",
+        "    Return information about the current client connection.",
+        "KILL <ip:port>",
+        "    Kill connection made from <ip:port>.",
+        "KILL <option> <value> [<option> <value> [...]]",
+        "    Kill connections. Options are:",
+        "    * ADDR (<ip:port>|<unixsocket>:0)",
+        "      Kill connections made from the specified address",
+        "    * LADDR (<ip:port>|<unixsocket>:0)",
+        "      Kill connections made to specified local address",
+        f"    * TYPE {typ}",
+        "      Kill connections by type.",
+        "    * USER <username>",
+        "      Kill connections authenticated by <username>.",
+        "    * SKIPME (YES|NO)",
+        "      Skip killing current connection (default: yes).",
+    ]
+    if compat.at_least("7.4", "valkey-8.0"):
+        out += [
+            "    * ID <client-id>",
+            "      Kill connections by client id.",
+            "    * MAXAGE <maxage>",
+            "      Kill connections older than the specified age.",
+        ]
+    out += [
+        "LIST [options ...]",
+        "    Return information about client connections. Options:",
+        f"    * TYPE {typ}",
+        "      Return clients of specified type.",
+        "UNPAUSE",
+        "    Stop the current client pause, resuming traffic.",
+        "PAUSE <timeout> [WRITE|ALL]",
+        "    Suspend all, or just write, clients for <timeout> milliseconds.",
+        "REPLY (ON|OFF|SKIP)",
+        "    Control the replies sent to the current connection.",
+        "SETNAME <name>",
+        "    Assign the name <name> to the current connection.",
+    ]
+    if later:
+        out += [
+            "SETINFO <option> <value>",
+            "    Set client meta attr. Options are:",
+            "    * LIB-NAME: the client lib name.",
+            "    * LIB-VER: the client lib version.",
+        ]
+    out += [
+        "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+        "    Unblock the specified blocked client.",
+        "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+        "         [OPTIN] [OPTOUT] [NOLOOP]",
+        "    Control server assisted client side caching.",
+        "TRACKINGINFO",
+        "    Report tracking status for the current connection.",
+        "NO-EVICT (ON|OFF)",
+        "    Protect current client connection from eviction.",
+    ]
+    if later:
+        out += ["NO-TOUCH (ON|OFF)", "    Will not touch LRU/LFU stats when this mode is on."]
+    out += ["HELP", "    Print this help." if later else "    Prints this help."]
+    return out
+
+
+@command("CLIENT|SETINFO", arity=4, flags="noscript loading stale", group="connection", since="7.2.0")
+def client_setinfo(ctx: Client, attr: bytes, value: bytes):
+    """Sets information specific to the client or connection."""
+    a = attr.lower()
+    if a not in (b"lib-name", b"lib-ver"):
+        raise CommandError(b"ERR Unrecognized option '%s'" % attr)
+    for ch in value.split(b"\0", 1)[0]:  # (a C string: up to its first NUL)
+        if ch < 33 or ch > 126:
+            raise CommandError(b"ERR %s cannot contain spaces, newlines or special characters." % attr)
+    if a == b"lib-name":
+        ctx.lib_name = value
+    else:
+        ctx.lib_ver = value
+    return OK
+
+
+@command("CLIENT|NO-TOUCH", arity=3, flags="noscript loading stale", group="connection", since="7.2.0")
+def client_no_touch(ctx: Client, mode: bytes):
+    """Controls whether commands sent by the client affect the LRU/LFU of accessed keys."""
+    m = mode.upper()
+    if m == b"ON":
+        ctx.no_touch = True
+    elif m == b"OFF":
+        ctx.no_touch = False
+    else:
+        raise CommandError(SYNTAX)
+    return OK
 
 
 _ = (NOT_INTEGER, Push, __version__)

@@ -20,6 +20,7 @@ from ..core.client import Client
 from ..core.spec import command
 from ..errors import NO_SUCH_KEY, CommandError
 from ..keyspace.types import encoding as value_encoding
+from ..protocol.encoder import digest_double
 from ..protocol.replies import OK, Double, ErrorReply, SetReply, Simple, Verbatim
 from ..util import string2ll
 from ._server_common import help_reply
@@ -279,7 +280,7 @@ def _value_digest(db, key: bytes, v, d: bytes = _ZERO20) -> bytes:
             d = _xor(d, m)
     elif t == b"zset":
         for m, score in v.scores.items():
-            d = _xor(d, _mix(_mix(_ZERO20, m), (b"%.17g" % score)))
+            d = _xor(d, _mix(_mix(_ZERO20, m), digest_double(score)))
     elif t == b"hash":
         for f, val in v.items():
             d = _xor(d, _mix(_mix(_ZERO20, f), val))

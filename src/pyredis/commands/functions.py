@@ -146,10 +146,10 @@ def function_kill(ctx: Client):
 from ..rdb import (  # noqa: E402
     OP_FUNCTION2,
     OP_FUNCTION_PRE_GA,
-    RDB_VERSION,
     Reader,
     crc64,
     enc_string,
+    rdb_versions,
 )
 
 
@@ -161,7 +161,7 @@ def function_dump(ctx: Client):
     for lib in registry(ctx.server).libraries.values():
         out.append(OP_FUNCTION2)
         out += enc_string(lib.code, comp)
-    out += RDB_VERSION.to_bytes(2, "little")
+    out += rdb_versions(ctx.server.config)[0].to_bytes(2, "little")
     out += crc64(bytes(out)).to_bytes(8, "little")
     return bytes(out)
 
@@ -176,7 +176,7 @@ def function_restore(ctx: Client, payload: bytes, *args: bytes):
         policy = args[0].upper()
         if policy not in (b"FLUSH", b"APPEND", b"REPLACE"):
             raise CommandError("ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.")
-    if (len(payload) < 10 or int.from_bytes(payload[-10:-8], "little") > RDB_VERSION
+    if (len(payload) < 10 or int.from_bytes(payload[-10:-8], "little") > rdb_versions(ctx.server.config)[1]
             or crc64(payload[:-8]) != int.from_bytes(payload[-8:], "little")):
         raise CommandError(BAD_PAYLOAD)
     state = ctx.server
@@ -261,7 +261,10 @@ _FUNCTION_HELP = [
 @command("FUNCTION|HELP", arity=2, flags="loading stale", group="scripting", since="7.0.0")
 def function_help(ctx: Client):
     """Show helpful text about the different subcommands."""
-    return [Simple(x.encode()) for x in _FUNCTION_HELP]
+    lines = _FUNCTION_HELP
+    if ctx.server.compat.at_least("7.4", "valkey-8.0"):  # LIST no longer mentions the description
+        lines = [x for x in lines if x != "    * Library description"]
+    return [Simple(x.encode()) for x in lines]
 
 
 # --- FCALL -------------------------------------------------------------------------------

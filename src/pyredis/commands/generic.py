@@ -12,11 +12,13 @@ from __future__ import annotations
 import random
 from itertools import islice
 
-from ..core.args import Options, to_int, to_int32
+from ..core.args import Options, to_int, to_int32, to_positive_int, to_range_int
+from ..core.blocking import may_block, parse_timeout
 from ..core.client import Client
 from ..core.notify import NOTIFY_GENERIC, NOTIFY_NEW
 from ..core.replication import already_expired
 from ..core.spec import command, container
+from ..core.waitaof import waitaof_block
 from ..errors import _cstr, _error_line, INVALID_DB, INVALID_EXPIRE, NO_SUCH_KEY, SYNTAX, CommandError
 from ..keyspace.scan import parse_cursor, parse_scan_options
 from ..keyspace.types import copy_value, encoding, type_name
@@ -124,8 +126,8 @@ def keys_(ctx: Client, pattern: bytes):
 @command("SCAN", arity=-2, flags="readonly", group="generic", since="2.8.0")
 def scan(ctx: Client, cursor: bytes, *options: bytes):
     """Iterates over the key names in the database."""
-    cur = parse_cursor(cursor)
-    count, pattern, typ = parse_scan_options(options, True)
+    cur = parse_cursor(cursor, ctx.server.compat.at_least("7.4", "valkey-8.0"))
+    count, pattern, typ = parse_scan_options(options, True, ctx.server.compat.at_least("7.4", "valkey-8.0"))
     db = ctx.db
     nxt, batch = ctx.server.scan_cursors.scan(("db", db.id), db.data.keys, cur, count)
     if pattern is not None:
@@ -380,8 +382,12 @@ def _ttl(ctx: Client, key: bytes, ms: bool, absolute: bool) -> int:
     if expire is None:
         return -1
     # Redis 7.0 measures against mstime(), not the command's (or script's) frozen time: inside
-    # a long script a key can report TTL 0 and still exist
-    ttl = expire if absolute else expire - ctx.server.clock_ms()
+    # a long script a key can report TTL 0 and still exist; 7.2 (commandTimeSnapshot) uses the
+    # frozen time
+    if absolute:
+        ttl = expire
+    else:
+        ttl = expire - (ctx.now if ctx.server.compat.at_least("7.2") else ctx.server.clock_ms())
     if ttl < 0:
         ttl = 0
     return ttl if ms else (ttl + 500) // 1000
@@ -579,3 +585,24 @@ def swapdb(ctx: Client, index1: bytes, index2: bytes):
 def dbsize(ctx: Client):
     """Returns the number of keys in the database."""
     return len(ctx.db)
+
+
+# --- WAITAOF (WAIT: commands/replication.py) ------------------------------------------------
+
+@command("WAITAOF", arity=4, flags="noscript", group="generic", acl="connection", since="7.2.0",
+         changed={("7.4", "valkey-8.0"): dict(flags="blocking")})
+def waitaof(ctx: Client, numlocal: bytes, numreplicas: bytes, timeout: bytes):
+    """Blocks until all of the preceding write commands sent by the connection are written to the append-only file of the master and/or replicas."""
+    nlocal = to_range_int(numlocal, 0, 1)
+    nrepl = to_positive_int(numreplicas)
+    t = parse_timeout(timeout, seconds=False, ctx=ctx)
+    state = ctx.server
+    if nlocal and not state.config["appendonly"]:
+        raise CommandError("ERR WAITAOF cannot be used when numlocal is set but appendonly is disabled.")
+    # [the local fsync done, replicas that fsynced]: at once when it is already true (or inside
+    # MULTI / a script), else when the AOF has the client's writes (core/waitaof.py), or at the
+    # timeout; a standalone server has no replica to count.
+    acklocal = 1 if state.fsynced_reploff >= ctx.woff else 0
+    if (nrepl == 0 and acklocal >= nlocal) or not may_block(ctx):
+        return [acklocal, 0]
+    return waitaof_block(ctx, nlocal, nrepl, t)

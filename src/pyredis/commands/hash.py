@@ -251,9 +251,22 @@ def hrandfield(ctx: Client, key: bytes, *args: bytes):
 @command("HSCAN", arity=-3, flags="readonly", keys=(1, 1, 1), group="hash", since="2.8.0")
 def hscan(ctx: Client, key: bytes, cursor: bytes, *options: bytes):
     """Iterates over fields and values of a hash."""
-    cur = parse_cursor(cursor)
+    later = ctx.server.compat.at_least("7.4", "valkey-8.0")
+    cur = parse_cursor(cursor, later)
     h = lookup_as(ctx, key, RHash)
     if h is None:
         return EMPTY_SCAN
+    novalues = False
+    if later:  # 7.4's NOVALUES: the fields only (a word of its own among the option pairs)
+        opts: list[bytes] = []
+        i = 0
+        while i < len(options):
+            if options[i].lower() == b"novalues":
+                novalues = True
+                i += 1
+                continue
+            opts += options[i:i + 2]
+            i += 2
+        options = tuple(opts)
     return scan_reply(ctx, (ctx.db.id, key, id(h)), cur, options, lambda: list(h), small=not h.ht,
-                      contains=h.__contains__, value=h.__getitem__)
+                      contains=h.__contains__, value=None if novalues else h.__getitem__)

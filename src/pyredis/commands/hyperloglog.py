@@ -61,8 +61,8 @@ def pfadd(ctx: Client, key: bytes, *elements: bytes):
     return 1
 
 
-def _merge_into(raw: bytearray | None, v: bytes) -> bytearray:
-    regs = hll.registers(v)
+def _merge_into(raw: bytearray | None, v: bytes, later: bool = False) -> bytearray:
+    regs = hll.registers(v, later)  # (7.2's hllMerge stops at an overflowing run)
     if regs is None:
         raise CommandError(hll.INVALID_ERR)
     return regs if raw is None else hll.merge_max(raw, regs)
@@ -81,7 +81,7 @@ def pfcount(ctx: Client, *keys: bytes):
             v = db.lookup(k)
             if v is None:
                 continue
-            raw = _merge_into(raw, _hll_value(v))
+            raw = _merge_into(raw, _hll_value(v), ctx.server.compat.at_least("7.2"))
         if raw is None:
             return 0
         return hll.count_histogram(hll.raw_histogram(raw))
@@ -117,7 +117,7 @@ def pfmerge(ctx: Client, dest: bytes, *sources: bytes):
         _hll_value(v)
         if v[4] == hll.DENSE:
             use_dense = True
-        raw = _merge_into(raw, v)
+        raw = _merge_into(raw, v, ctx.server.compat.at_least("7.2"))
     v = db.lookup(dest)
     created = v is None
     buf = hll.new_hll() if created else bytearray(v)

@@ -17,9 +17,10 @@ import time
 from typing import Any
 
 from ..core.client import Client
-from ..core.spec import all_specs, command
+from ..core.commandtable import table_specs
+from ..core.spec import command
 from ..protocol.replies import Verbatim
-from ..version import REDIS_VERSION, __version__
+from ..version import __version__
 from ._server_common import metrics, rss_bytes
 
 # --- INFO ---------------------------------------------------------------------------------
@@ -53,23 +54,28 @@ _TITLES = {"cpu": "CPU", "commandstats": "Commandstats", "errorstats": "Errorsta
 
 def _sec_server(state) -> list[tuple[str, Any]]:
     cfg = state.config
+    compat = state.compat
     now = time.time()
     uptime = int(now - state.start_time)
     u = platform.uname()
     srv = state.server
     cron_hz = cfg["hz"]
-    return [
-        ("redis_version", REDIS_VERSION),
-        ("pyredis_version", __version__),
+    head: list[tuple[str, Any]] = [("redis_version", compat.redis_version), ("pyredis_version", __version__)]
+    if compat.valkey:  # Valkey keeps redis_version (the Redis release it forked from) for clients
+        head += [("server_name", "valkey"), ("valkey_version", compat.valkey_version)]
+    out = head + [
         ("redis_git_sha1", "00000000"),
         ("redis_git_dirty", 0),
         ("redis_build_id", "0"),
-        ("redis_mode", "standalone"),
+        ("server_mode" if compat.valkey else "redis_mode", "standalone"),
         ("os", f"{u.system} {u.release} {u.machine}"),
         ("arch_bits", 64 if sys.maxsize > 2**32 else 32),
         ("monotonic_clock", "POSIX clock_gettime"),
         ("multiplexing_api", "epoll" if sys.platform.startswith("linux") else "kqueue"),
-        ("atomicvar_api", "c11-builtin"),
+    ]
+    if not compat.valkey:
+        out.append(("atomicvar_api", "c11-builtin"))
+    out += [
         ("gcc_version", "0.0.0"),
         ("process_id", os.getpid()),
         ("process_supervised", "no"),
@@ -85,6 +91,29 @@ def _sec_server(state) -> list[tuple[str, Any]]:
         ("config_file", cfg.config_file or ""),
         ("io_threads_active", 0),
     ]
+    if compat.valkey:
+        out.append(("availability_zone", cfg["availability-zone"] if "availability-zone" in cfg.values else ""))
+    if compat.at_least("7.2"):
+        out += _listeners(state)
+    return out
+
+
+def _listeners(state) -> list[tuple[str, Any]]:
+    """Redis 7.2's listener<N> lines (getListensInfoString): N is the connection type's index
+    (tcp 0, unix 1, tls 2), then name, each bound address and the port."""
+    cfg = state.config
+    srv = state.server
+    out = []
+    port = srv.port if srv is not None else cfg["port"]
+    tls_port = getattr(srv, "tls_port", 0) if srv is not None else cfg["tls-port"]
+    binds = "".join(f",bind={b}" for b in cfg["bind"])
+    if port:
+        out.append(("listener0", f"name=tcp{binds},port={port}"))
+    if cfg["unixsocket"]:
+        out.append(("listener1", f"name=unix,bind={cfg['unixsocket']}"))
+    if tls_port:
+        out.append(("listener2", f"name=tls{binds},port={tls_port}"))
+    return out
 
 
 def _sec_clients(state) -> list[tuple[str, Any]]:
@@ -279,7 +308,13 @@ def _sec_stats(state) -> list[tuple[str, Any]]:
 
 
 def _sec_replication(state) -> list[tuple[str, Any]]:
-    return state.repl.info_fields()
+    fields = state.repl.info_fields()
+    repl = state.repl
+    if repl.backlog is None and repl.masterhost is None and state.compat.at_least("7.2"):
+        # no replication stream: 7.2 still counts its offset once the AOF is on and for
+        # WAIT/WAITAOF's GETACK (core/waitaof.py)
+        fields = [(k, state.repl_offset if k == "master_repl_offset" else v) for k, v in fields]
+    return fields
 
 
 def _sec_cpu(state) -> list[tuple[str, Any]]:
@@ -298,7 +333,7 @@ def _sec_cpu(state) -> list[tuple[str, Any]]:
 
 def _sec_commandstats(state) -> list[tuple[str, Any]]:
     out = []
-    for spec in all_specs():
+    for spec in table_specs(state.commands):  # the mode's variants hold their own counters
         if spec.calls or spec.failed_calls or spec.rejected_calls:
             per = spec.usec / spec.calls if spec.calls else 0.0
             out.append((f"cmdstat_{spec.fullname}",
@@ -316,7 +351,7 @@ def _sec_latencystats(state) -> list[tuple[str, Any]]:
         return []
     percentiles = state.config["latency-tracking-info-percentiles"]
     out = []
-    for spec in all_specs():
+    for spec in table_specs(state.commands):  # the mode's variants hold their own histograms
         hist = fold(spec)
         if hist is None or not hist.total:
             continue
@@ -347,7 +382,10 @@ def _sec_keyspace(state) -> list[tuple[str, Any]]:
                 if when > now:
                     sample.append(when - now)
             avg = int(sum(sample) / len(sample)) if sample else 0
-        out.append((f"db{db.id}", f"keys={n},expires={len(exp)},avg_ttl={avg}"))
+        line = f"keys={n},expires={len(exp)},avg_ttl={avg}"
+        if state.compat.at_least("7.4"):  # hashes with fields that expire (hash-field expiration)
+            line += f",subexpiry={len(getattr(db, 'hexpires', ()))}"
+        out.append((f"db{db.id}", line))
     return out
 
 
@@ -358,6 +396,90 @@ _SECTIONS = {
     "errorstats": _sec_errorstats, "latencystats": _sec_latencystats,
     "cluster": lambda s: [("cluster_enabled", 0)], "keyspace": _sec_keyspace,
 }
+
+
+# --- what later releases add ---------------------------------------------------------------
+# Per section: (the field the new ones follow, the modes that have them, fields(state)).
+# Kept apart from the section builders so each mode's INFO is the 7.0 one plus this table.
+def _watching(state) -> list:
+    return [c for c in state.clients.values() if c.watched and not c.dirty_cas]
+
+
+def _blocking_fields(state) -> list[tuple[str, Any]]:
+    from ..core.blocking import manager
+
+    waiters = manager(state).waiters
+    nokey = sum(1 for ws in waiters.values() if any(w.marker.deleted is not None for w in ws))
+    return [("total_blocking_keys", len(waiters)), ("total_blocking_keys_on_nokey", nokey)]
+
+
+def _eventloop_fields(state) -> list[tuple[str, Any]]:
+    # pyredis's asyncio loop has no cycle counter of its own: a cycle per read or write
+    # handled, and the commands' time as the loop's (an approximation: see README)
+    st = state.stats
+    cmd_usec = sum(s.usec for s in table_specs(state.commands))
+    cycles = st.total_reads_processed + st.total_writes_processed
+    return [("eventloop_cycles", cycles), ("eventloop_duration_sum", cmd_usec),
+            ("eventloop_duration_cmd_sum", cmd_usec),
+            ("instantaneous_eventloop_cycles_per_sec", int(metrics(state).rate("ops"))),
+            ("instantaneous_eventloop_duration_usec", 0)]
+
+
+def _acl_fields(state) -> list[tuple[str, Any]]:
+    d = state.stats.acl_denied  # indexed by core/acl.py's reason codes
+    return [("acl_access_denied_auth", d[3]), ("acl_access_denied_cmd", d[1]),
+            ("acl_access_denied_key", d[2]), ("acl_access_denied_channel", d[4])]
+
+
+_R74 = ("7.4", "valkey-8.0")
+_LATER: dict[str, list] = {
+    "clients": [
+        ("tracking_clients", _R74, lambda st: [
+            ("pubsub_clients", sum(1 for c in st.clients.values() if c.subscription_count)),
+            ("watching_clients", len(_watching(st)))]),
+        ("clients_in_timeout_table", _R74, lambda st: [
+            ("total_watched_keys", len({k for c in _watching(st) for k in c.watched}))]),
+        ("clients_in_timeout_table", ("7.2",), _blocking_fields),
+    ],
+    "memory": [
+        ("allocator_resident", _R74, lambda st: [("allocator_muzzy", 0)]),
+        ("mem_allocator", _R74, lambda st: [("mem_overhead_db_hashtable_rehashing", 0)]),
+    ],
+    "stats": [
+        ("sync_partial_err", ("7.4",), lambda st: [("expired_subkeys", getattr(st.stats, "expired_subkeys", 0))]),
+        ("evicted_clients", _R74, lambda st: [("evicted_scripts", 0)]),
+        ("io_threaded_writes_processed", ("valkey-8.0",), lambda st: [
+            ("io_threaded_freed_objects", 0), ("io_threaded_poll_processed", 0),
+            ("io_threaded_total_prefetch_batches", 0), ("io_threaded_total_prefetch_entries", 0)]),
+        ("io_threaded_writes_processed", _R74, lambda st: [
+            ("client_query_buffer_limit_disconnections", getattr(st.stats, "client_query_buffer_limit_disconnections", 0)),
+            ("client_output_buffer_limit_disconnections", getattr(st.stats, "client_output_buffer_limit_disconnections", 0))]),
+        ("reply_buffer_expands", ("7.2",), _eventloop_fields),
+        ("reply_buffer_expands", ("7.2",), _acl_fields),
+    ],
+    "replication": [
+        ("connected_slaves", ("valkey-8.0",), lambda st: [("replicas_waiting_psync", 0)]),
+    ],
+}
+
+
+def _later_fields(state, section: str, fields: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """The section's fields with those of the later releases the mode carries, each group
+    placed after its anchor (after the groups already placed there, in table order)."""
+    compat = state.compat
+    extra: dict[str, list] = {}
+    for anchor, modes, fn in _LATER[section]:
+        if compat.at_least(*modes):
+            extra.setdefault(anchor, []).extend(fn(state))
+    if not extra:
+        return fields
+    out = []
+    for k, v in fields:
+        out.append((k, v))
+        out.extend(extra.pop(k, ()))
+    for rest in extra.values():  # an anchor another builder no longer has: at the end
+        out.extend(rest)
+    return out
 
 
 def info_text(state, args: tuple[bytes, ...] | list[bytes] = ()) -> bytes:
@@ -378,6 +500,8 @@ def info_text(state, args: tuple[bytes, ...] | list[bytes] = ()) -> bytes:
         if name not in wanted:
             continue
         fields = _SECTIONS[name](state)
+        if name in _LATER:
+            fields = _later_fields(state, name, fields)
         for hook in SECTION_HOOKS.get(name, ()):
             extra = hook(state)
             if extra:

@@ -196,7 +196,10 @@ def lpos(ctx: Client, key: bytes, element: bytes, *opts: bytes):
     while o:
         opt = o.next_upper()
         if opt == b"RANK" and o.has_more():
-            rank = o.int_value()
+            if ctx.server.compat.at_least("7.2"):  # 7.2 refuses LLONG_MIN (its negation overflows)
+                rank = to_range_int(o.value(), -LONG_MAX, LONG_MAX)
+            else:
+                rank = o.int_value()
             if rank == 0:
                 raise CommandError(
                     "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... "
@@ -449,7 +452,7 @@ def _served_pop(left: bool):
 
 
 def _blocking_pop(ctx: Client, keys, left: bool, timeout_arg: bytes):
-    timeout = parse_timeout(timeout_arg)
+    timeout = parse_timeout(timeout_arg, ctx=ctx)
     for key in keys:
         lst = lookup_as(ctx, key, RList)
         if lst is None:
@@ -465,13 +468,15 @@ def _blocking_pop(ctx: Client, keys, left: bool, timeout_arg: bytes):
     return Blocked(keys, timeout, _served_pop(left), NULL_ARRAY)
 
 
-@command("BLPOP", arity=-3, flags="write noscript blocking", keys=(1, -2, 1), group="list", since="2.0.0")
+@command("BLPOP", arity=-3, flags="write noscript blocking", keys=(1, -2, 1), group="list", since="2.0.0",
+         changed={"7.2": dict(flags="write blocking")})
 def blpop(ctx: Client, *args: bytes):
     """Removes and returns the first element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped."""
     return _blocking_pop(ctx, args[:-1], True, args[-1])
 
 
-@command("BRPOP", arity=-3, flags="write noscript blocking", keys=(1, -2, 1), group="list", since="2.0.0")
+@command("BRPOP", arity=-3, flags="write noscript blocking", keys=(1, -2, 1), group="list", since="2.0.0",
+         changed={"7.2": dict(flags="write blocking")})
 def brpop(ctx: Client, *args: bytes):
     """Removes and returns the last element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped."""
     return _blocking_pop(ctx, args[:-1], False, args[-1])
@@ -500,7 +505,7 @@ def _served_move(dst: bytes, from_left: bool, to_left: bool, as_rpoplpush: bool)
 
 def _blocking_move(ctx: Client, src: bytes, dst: bytes, from_left: bool, to_left: bool,
                    timeout_arg: bytes, as_rpoplpush: bool):
-    timeout = parse_timeout(timeout_arg)
+    timeout = parse_timeout(timeout_arg, ctx=ctx)
     slist = lookup_as(ctx, src, RList)
     if slist is None:
         if not may_block(ctx):
@@ -515,7 +520,8 @@ def _blocking_move(ctx: Client, src: bytes, dst: bytes, from_left: bool, to_left
     return v
 
 
-@command("BLMOVE", arity=6, flags="write denyoom noscript blocking", keys=(1, 2, 1), group="list", since="6.2.0")
+@command("BLMOVE", arity=6, flags="write denyoom noscript blocking", keys=(1, 2, 1), group="list", since="6.2.0",
+         changed={"7.2": dict(flags="write denyoom blocking")})
 def blmove(ctx: Client, src: bytes, dst: bytes, wherefrom: bytes, whereto: bytes, timeout: bytes):
     """Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was moved."""
     f = _where(wherefrom)
@@ -523,7 +529,8 @@ def blmove(ctx: Client, src: bytes, dst: bytes, wherefrom: bytes, whereto: bytes
     return _blocking_move(ctx, src, dst, f, t, timeout, False)
 
 
-@command("BRPOPLPUSH", arity=4, flags="write denyoom noscript blocking", keys=(1, 2, 1), group="list", since="2.2.0")
+@command("BRPOPLPUSH", arity=4, flags="write denyoom noscript blocking", keys=(1, 2, 1), group="list", since="2.2.0",
+         changed={"7.2": dict(flags="write denyoom blocking")})
 def brpoplpush(ctx: Client, src: bytes, dst: bytes, timeout: bytes):
     """Pops an element from a list, pushes it to another list and returns it. Block until an element is available otherwise. Deletes the list if the last element was popped."""
     return _blocking_move(ctx, src, dst, False, True, timeout, True)
@@ -549,7 +556,7 @@ def _served_mpop(left: bool, count: int):
 def blmpop(ctx: Client, timeout_arg: bytes, *args: bytes):
     """Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped."""
     keys, left, count = _parse_mpop(args)
-    timeout = parse_timeout(timeout_arg)
+    timeout = parse_timeout(timeout_arg, ctx=ctx)
     for key in keys:
         lst = lookup_as(ctx, key, RList)
         if lst is not None:

@@ -14,7 +14,6 @@ import math
 import random
 import struct
 
-from ..version import REDIS_VERSION
 from ..core.args import to_int
 from ..core.client import Client
 from ..core.spec import command
@@ -186,7 +185,7 @@ def _clamp(v: int, hi: int) -> int:
     return 1 if v < 1 else hi if v > hi else v
 
 
-def lolwut5(args: tuple[bytes, ...]) -> bytes:
+def lolwut5(args: tuple[bytes, ...], ver: bytes) -> bytes:
     cols, per_row, per_col = 66, 8, 12
     if len(args) > 0:
         cols = to_int(args[0])
@@ -196,10 +195,10 @@ def lolwut5(args: tuple[bytes, ...]) -> bytes:
         per_col = to_int(args[2])
     canvas = _schotter(_clamp(cols, 1000), _clamp(per_row, 200), _clamp(per_col, 200))
     return (_render_braille(canvas) + b"\nGeorg Nees - schotter, plotter on paper, 1968. Redis ver. "
-            + REDIS_VERSION.encode() + b"\n")
+            + ver + b"\n")
 
 
-def lolwut6(args: tuple[bytes, ...]) -> bytes:
+def lolwut6(args: tuple[bytes, ...], ver: bytes) -> bytes:
     cols, rows = 80, 20
     if len(args) > 0:
         cols = to_int(args[0])
@@ -208,18 +207,20 @@ def lolwut6(args: tuple[bytes, ...]) -> bytes:
     canvas = Canvas(_clamp(cols, 1000), _clamp(rows, 1000), 3)
     _skyline(canvas)
     return (_render_colors(canvas) + b"\nDedicated to the 8 bit game developers of past and present.\n"
-            b"Original 8 bit image from Plaguemon by hikikomori. Redis ver. " + REDIS_VERSION.encode() + b"\n")
+            b"Original 8 bit image from Plaguemon by hikikomori. Redis ver. " + ver + b"\n")
 
 
 @command("LOLWUT", arity=-1, flags="readonly fast", group="server", acl="", since="5.0.0")
 def lolwut(ctx: Client, *args: bytes):
     """Display some computer art and the Redis version"""
-    version = REDIS_VERSION
+    # the server's own version (Valkey's, on Valkey: which still prints "Redis ver.")
+    ver = ctx.server.compat.version
+    version = ver
     if len(args) >= 2 and args[0].lower() == b"version":
         version = "%d.0.0" % (to_int(args[1]) & 0xFFFFFFFF)  # "%u" of an (unsigned int)
         args = args[2:]
     if (version[:2] == "5." and version[2] != "9") or version[:3] == "4.9":
-        return Verbatim(lolwut5(args))
+        return Verbatim(lolwut5(args, ver.encode()))
     if (version[:2] == "6." and version[2] != "9") or version[:3] == "5.9":
-        return Verbatim(lolwut6(args))
-    return Verbatim(b"Redis ver. " + REDIS_VERSION.encode() + b"\n")
+        return Verbatim(lolwut6(args, ver.encode()))
+    return Verbatim(b"Redis ver. " + ver.encode() + b"\n")

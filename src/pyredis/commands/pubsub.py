@@ -45,9 +45,16 @@ def subscribe(ctx: Client, *channels: bytes):
     return _confirmations(ctx, b"subscribe", channels, hub(ctx).subscribe, _count)
 
 
+def _nosub(ctx: Client, name: bytes) -> None:
+    """Valkey 8 refuses the unsubscribe commands of a client that is not subscribed to anything."""
+    if ctx.server.compat.valkey and not ctx.subscription_count:
+        raise CommandError(b"NOSUB '%s' command executed not in subscribed mode" % name)
+
+
 @command("UNSUBSCRIBE", arity=-1, flags="pubsub noscript loading stale", group="pubsub", since="2.0.0")
 def unsubscribe(ctx: Client, *channels: bytes):
     """Stops listening to messages posted to channels."""
+    _nosub(ctx, b"unsubscribe")
     if not channels:
         return _unsub_all(ctx, b"unsubscribe", ctx.subscriptions, hub(ctx).unsubscribe, _count)
     return _confirmations(ctx, b"unsubscribe", channels, hub(ctx).unsubscribe, _count)
@@ -63,6 +70,7 @@ def psubscribe(ctx: Client, *patterns: bytes):
 @command("PUNSUBSCRIBE", arity=-1, flags="pubsub noscript loading stale", group="pubsub", since="2.0.0")
 def punsubscribe(ctx: Client, *patterns: bytes):
     """Stops listening to messages published to channels that match one or more patterns."""
+    _nosub(ctx, b"punsubscribe")
     if not patterns:
         return _unsub_all(ctx, b"punsubscribe", ctx.psubscriptions, hub(ctx).punsubscribe, _count)
     return _confirmations(ctx, b"punsubscribe", patterns, hub(ctx).punsubscribe, _count)
@@ -78,6 +86,7 @@ def ssubscribe(ctx: Client, *channels: bytes):
 @command("SUNSUBSCRIBE", arity=-1, flags="pubsub noscript loading stale", keys=(1, -1, 1), group="pubsub", since="7.0.0")
 def sunsubscribe(ctx: Client, *channels: bytes):
     """Stops listening to messages posted to shard channels."""
+    _nosub(ctx, b"sunsubscribe")
     if not channels:
         return _unsub_all(ctx, b"sunsubscribe", ctx.ssubscriptions, hub(ctx).sunsubscribe, _scount)
     return _confirmations(ctx, b"sunsubscribe", channels, hub(ctx).sunsubscribe, _scount)

@@ -15,6 +15,7 @@ from ..core.blocking import Blocked, may_block, parse_timeout
 from ..core.client import Client
 from ..core.replication import ONLINE
 from ..core.spec import command
+from ..core.waitaof import request_acks
 from ..errors import NOT_INTEGER, SYNTAX, CommandError
 from ..protocol.replies import NO_REPLY, OK, Simple
 
@@ -165,18 +166,21 @@ WAIT_ON_REPLICA = ("ERR WAIT cannot be used with replica instances. Please also 
                    "local and are not propagated.")
 
 
-@command("WAIT", arity=3, flags="noscript", group="generic", acl="connection", since="3.0.0")
+@command("WAIT", arity=3, flags="noscript", group="generic", acl="connection", since="3.0.0",
+         changed={"7.2": dict(flags=""), ("7.4", "valkey-8.0"): dict(flags="blocking")})
 def wait(ctx: Client, numreplicas: bytes, timeout: bytes):
     """Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed."""
     repl = ctx.server.repl
     if repl.masterhost is not None:
         raise CommandError(WAIT_ON_REPLICA)
     n = to_int(numreplicas)
-    t = parse_timeout(timeout, seconds=False)
-    offset = ctx.woff
+    t = parse_timeout(timeout, seconds=False, ctx=ctx)
+    offset = ctx.repl_woff
     acks = repl.count_acks(offset)
     if acks >= n or not may_block(ctx):
         return acks
+    if not repl.replicas:
+        request_acks(ctx.server)  # 7.2+ counts the GETACK in its offset even without replicas
     repl.wait_for(ctx, offset, n)
     return Blocked((), t, _never_ready, lambda: repl.wait_timed_out(ctx, offset))
 

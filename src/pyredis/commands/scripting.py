@@ -17,6 +17,7 @@ from ..protocol.replies import OK, Simple
 from ..util import string2ll
 
 NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL."
+NOSCRIPT_VALKEY = "NOSCRIPT No matching script."
 UNKILLABLE = ("UNKILLABLE Sorry the script already executed write commands against the dataset. "
               "You can either wait the script termination or kill the server in a hard way using "
               "the SHUTDOWN NOSAVE command.")
@@ -116,12 +117,12 @@ def _evalsha(ctx: Client, sha: bytes, numkeys: bytes, rest: tuple, ro: bool):
     if ctx.server.monitors:  # before the script's own commands, as evalShaCommand
         feed_now(ctx, ctx.argv)
     if len(sha) != 40:
-        raise CommandError(NOSCRIPT)
+        raise CommandError(NOSCRIPT_VALKEY if ctx.server.compat.valkey else NOSCRIPT)
     keys_and_args(numkeys, rest)
     sha = sha.lower()
     entry = engine(ctx.server).scripts.get(sha)
     if entry is None:
-        raise CommandError(NOSCRIPT)
+        raise CommandError(NOSCRIPT_VALKEY if ctx.server.compat.valkey else NOSCRIPT)
     return _run(ctx, sha, entry, numkeys, rest, ro)
 
 
@@ -169,6 +170,15 @@ def script_exists(ctx: Client, *shas: bytes):
     """Check existence of scripts in the script cache."""
     scripts = engine(ctx.server).scripts
     return [1 if s.lower() in scripts else 0 for s in shas]
+
+
+@command("SCRIPT|SHOW", arity=3, flags="noscript", group="scripting", since="8.0.0", valkey=True)
+def script_show(ctx: Client, sha: bytes):
+    """Show server-side Lua script in the script cache."""
+    entry = engine(ctx.server).scripts.get(sha.lower())
+    if entry is None:
+        raise CommandError(NOSCRIPT_VALKEY)
+    return entry.body
 
 
 @command("SCRIPT|FLUSH", arity=-2, flags="noscript", group="scripting", since="2.6.0")
@@ -241,4 +251,9 @@ _SCRIPT_HELP = [
 @command("SCRIPT|HELP", arity=2, flags="loading stale", group="scripting", since="5.0.0")
 def script_help(ctx: Client):
     """Show helpful text about the different subcommands."""
-    return [Simple(x.encode()) for x in _SCRIPT_HELP]
+    lines = _SCRIPT_HELP
+    if ctx.server.compat.valkey:  # Valkey 8 rewraps FLUSH's text and has SCRIPT SHOW
+        lines = lines[:7] + ["    When called without the optional mode argument, the behavior is determined",
+                             "     by the lazyfree-lazy-user-flush configuration directive. Valid modes are:"] + \
+            lines[9:-2] + ["SHOW <sha1>", "    Show a script from the scripts cache."] + lines[-2:]
+    return [Simple(x.encode()) for x in lines]

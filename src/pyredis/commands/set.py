@@ -348,7 +348,7 @@ def sdiffstore(ctx: Client, destination: bytes, *keys: bytes):
 @command("SSCAN", arity=-3, flags="readonly", keys=(1, 1, 1), group="set", since="2.8.0")
 def sscan(ctx: Client, key: bytes, cursor: bytes, *options: bytes):
     """Iterates over members of a set."""
-    cur = parse_cursor(cursor)
+    cur = parse_cursor(cursor, ctx.server.compat.at_least("7.4", "valkey-8.0"))
     s = lookup_as(ctx, key, RSet)
     if s is None:
         return EMPTY_SCAN

@@ -35,6 +35,7 @@ from ..errors import (
     VALUE_OUT_OF_RANGE,
     WRONGTYPE,
     CommandError,
+    wrong_arity,
 )
 from ..keyspace.scan import EMPTY_SCAN, parse_cursor, scan_reply
 from ..keyspace.zset import (
@@ -45,7 +46,6 @@ from ..keyspace.zset import (
     parse_score,
     parse_score_range,
 )
-from ..protocol.encoder import format_double
 from ..protocol.parser import string2ll
 from ..protocol.replies import NULL_ARRAY, Double
 
@@ -307,26 +307,39 @@ def zmscore(ctx: Client, key: bytes, *members: bytes):
     return out
 
 
-def _zrank(ctx: Client, key: bytes, member: bytes, reverse: bool):
+def _zrank(ctx: Client, key: bytes, member: bytes, reverse: bool, opts: tuple[bytes, ...]):
+    """zrankGenericCommand. WITHSCORE is Redis 7.2's: the 7.0 table's arity (3) never lets it
+    through, the 7.2 one (-3) does."""
+    if len(opts) > 1:
+        raise wrong_arity("zrevrank" if reverse else "zrank")
+    withscore = False
+    if opts:
+        if opts[0].lower() != b"withscore":
+            raise CommandError(SYNTAX)
+        withscore = True
+    miss = NULL_ARRAY if withscore else None
     zs = lookup_as(ctx, key, ZSet)
     if zs is None:
-        return None
+        return miss
     r = zs.rank(member)
     if r is None:
-        return None
-    return len(zs.scores) - 1 - r if reverse else r
+        return miss
+    rank = len(zs.scores) - 1 - r if reverse else r
+    return [rank, Double(zs.scores[member])] if withscore else rank
 
 
-@command("ZRANK", arity=3, flags="readonly fast", keys=(1, 1, 1), group="sorted_set", since="2.0.0")
-def zrank(ctx: Client, key: bytes, member: bytes):
+@command("ZRANK", arity=3, flags="readonly fast", keys=(1, 1, 1), group="sorted_set", since="2.0.0",
+         changed={"7.2": dict(arity=-3)})
+def zrank(ctx: Client, key: bytes, member: bytes, *opts: bytes):
     """Returns the index of a member in a sorted set ordered by ascending scores."""
-    return _zrank(ctx, key, member, False)
+    return _zrank(ctx, key, member, False, opts)
 
 
-@command("ZREVRANK", arity=3, flags="readonly fast", keys=(1, 1, 1), group="sorted_set", since="2.0.0")
-def zrevrank(ctx: Client, key: bytes, member: bytes):
+@command("ZREVRANK", arity=3, flags="readonly fast", keys=(1, 1, 1), group="sorted_set", since="2.0.0",
+         changed={"7.2": dict(arity=-3)})
+def zrevrank(ctx: Client, key: bytes, member: bytes, *opts: bytes):
     """Returns the index of a member in a sorted set ordered by descending scores."""
-    return _zrank(ctx, key, member, True)
+    return _zrank(ctx, key, member, True, opts)
 
 
 @command("ZCOUNT", arity=4, flags="readonly fast", keys=(1, 1, 1), group="sorted_set", since="2.0.0")
@@ -710,7 +723,7 @@ def _serve_blocked(maxp: bool, count: int, nested: bool):
 
 def _blocking_zpop(ctx: Client, keys, maxp: bool, timeout_arg: bytes, count: int, nested: bool):
     """blockingGenericZpopCommand."""
-    timeout = parse_timeout(timeout_arg)
+    timeout = parse_timeout(timeout_arg, ctx=ctx)
     for k in keys:
         v = lookup_as(ctx, k, ZSet)
         if v is None or not v.scores:
@@ -727,14 +740,16 @@ def _blocking_zpop(ctx: Client, keys, maxp: bool, timeout_arg: bytes, count: int
 
 
 @command("BZPOPMIN", arity=-3, flags="write noscript blocking fast", keys=(1, -2, 1), group="sorted_set",
-         since="5.0.0")
+         since="5.0.0",
+         changed={"7.2": dict(flags="write blocking fast")})
 def bzpopmin(ctx: Client, *args: bytes):
     """Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped."""
     return _blocking_zpop(ctx, args[:-1], False, args[-1], -1, False)
 
 
 @command("BZPOPMAX", arity=-3, flags="write noscript blocking fast", keys=(1, -2, 1), group="sorted_set",
-         since="5.0.0")
+         since="5.0.0",
+         changed={"7.2": dict(flags="write blocking fast")})
 def bzpopmax(ctx: Client, *args: bytes):
     """Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member available otherwise.  Deletes the sorted set if the last element was popped."""
     return _blocking_zpop(ctx, args[:-1], True, args[-1], -1, False)
@@ -796,7 +811,7 @@ _lp_score = listpack_score
 @command("ZSCAN", arity=-3, flags="readonly", keys=(1, 1, 1), group="sorted_set", since="2.8.0")
 def zscan(ctx: Client, key: bytes, cursor: bytes, *options: bytes):
     """Iterates over members and scores of a sorted set."""
-    cur = parse_cursor(cursor)
+    cur = parse_cursor(cursor, ctx.server.compat.at_least("7.4", "valkey-8.0"))
     zs = lookup_as(ctx, key, ZSet)
     if zs is None:
         return EMPTY_SCAN
@@ -805,7 +820,12 @@ def zscan(ctx: Client, key: bytes, cursor: bytes, *options: bytes):
         return scan_reply(ctx, (ctx.db.id, key, id(zs)), cur, options, lambda: [m for _, m in zs.sl], small=True,
                           contains=scores.__contains__, value=lambda m: _lp_score(scores[m]))
     return scan_reply(ctx, (ctx.db.id, key, id(zs)), cur, options, lambda: list(scores), small=False,
-                      contains=scores.__contains__, value=lambda m: format_double(scores[m]))
+                      contains=scores.__contains__, value=lambda m: _g17(scores[m]))
+
+
+def _g17(d: float) -> bytes:
+    """ZSCAN of a skiplist zset prints its scores with %.17g in every release (7.2 included)."""
+    return b"%.17g" % d
 
 
 # --- ZUNION / ZINTER / ZDIFF (+STORE) / ZINTERCARD ----------------------------------------

@@ -19,7 +19,7 @@ from ..core.blocking import propagate as propagate_served
 from ..core.client import Client
 from ..core.notify import NOTIFY_NEW, NOTIFY_STREAM
 from ..core.spec import command, container
-from ..errors import COUNT_NOT_GT_ZERO, SYNTAX, CommandError, wrong_arity
+from ..errors import COUNT_NOT_GT_ZERO, SYNTAX, WRONGTYPE, CommandError, wrong_arity
 from ..keyspace.stream import INVALID_READ, MAX_ID, U64, Consumer, Group, Nack, Stream, fmt_id
 from ..protocol.replies import NULL_ARRAY, OK, Simple
 from ..util import string2ll
@@ -417,6 +417,17 @@ def _lookup_consumer(ctx: Client, g: Group, name: bytes, key: bytes, emit) -> Co
     return c
 
 
+def _claim_consumer(ctx: Client, g: Group, name: bytes, key: bytes, now: int) -> Consumer:
+    """XCLAIM/XAUTOCLAIM in 7.2: the consumer exists (and is seen) whether anything is claimed."""
+    c = g.consumers.get(name)
+    if c is None:
+        c = g.consumers[name] = Consumer(name, now)
+        ctx.server.dirty += 1
+        ctx.notify(NOTIFY_STREAM, b"xgroup-createconsumer", key)
+    c.seen_time = now
+    return c
+
+
 def _serve_new(ctx: Client, s: Stream, key: bytes, g: Group, consumer: Consumer, start: int, count: int,
                noack: bool, emit) -> list:
     """streamReplyWithRange with a group: deliver entries after the group's last id."""
@@ -454,6 +465,8 @@ def _serve_new(ctx: Client, s: Stream, key: bytes, g: Group, consumer: Consumer,
         emit(_setid_argv(key, gname, g))
     if ids:
         ctx.server.dirty += 1
+        if not noack:  # 7.2's XINFO CONSUMERS `inactive` (7.0 shows no such field): entries taken
+            consumer.active_time = now
     return out
 
 
@@ -547,10 +560,11 @@ def _xread(ctx: Client, group_mode: bool):
         more = n - i - 1
         o = argv[i].lower()
         if o == b"block" and more:
-            if _in_script(ctx):
+            if _in_script(ctx) and not ctx.server.compat.at_least("7.4", "valkey-8.0"):
+                # (7.4 and Valkey 8 run it from scripts without blocking)
                 raise CommandError(b"ERR %s command is not allowed with BLOCK option from scripts" % argv[0])
             i += 1
-            timeout = parse_timeout(argv[i], seconds=False)
+            timeout = parse_timeout(argv[i], seconds=False, ctx=ctx)
         elif o == b"count" and more:
             i += 1
             count = to_int(argv[i])
@@ -560,6 +574,10 @@ def _xread(ctx: Client, group_mode: bool):
             streams_arg = i + 1
             nstreams = n - streams_arg
             if nstreams % 2:
+                if ctx.server.compat.at_least("7.2"):  # the command's own name and ID
+                    raise CommandError("ERR Unbalanced '%s' list of streams: for each stream key an ID or '%s' must "
+                                       "be specified." % ("xreadgroup" if group_mode else "xread",
+                                                          ">" if group_mode else "$"))
                 # 7.0 names XREAD and '$' for both commands
                 raise CommandError("ERR Unbalanced XREAD list of streams: for each stream key an ID or "
                                    "'$' must be specified.")
@@ -585,6 +603,7 @@ def _xread(ctx: Client, group_mode: bool):
     keys = argv[streams_arg : streams_arg + nstreams]
     gts: list[int] = []
     groups: list[Group | None] = []
+    last_entry: dict = {}  # 7.4's '+': key -> the id of the entry read (that one only)
     for j in range(nstreams):
         key = keys[j]
         arg = argv[streams_arg + nstreams + j]
@@ -604,6 +623,18 @@ def _xread(ctx: Client, group_mode: bool):
                     "just return an empty result set.")
             gts.append(s.last_id if s is not None else 0)
             continue
+        if arg == b"+" and ctx.server.compat.at_least("7.4", "valkey-8.0"):  # 7.4, Valkey 8: the last entry
+            if group_mode:
+                raise CommandError(
+                    "ERR The + ID is meaningless in the context of XREADGROUP: you want to read the history of "
+                    "this consumer by specifying a proper ID, or use the > ID to get new messages. The + ID would "
+                    "just return an empty result set.")
+            if s is not None and s.ids:
+                last_entry[key] = s.ids[-1]
+                gts.append(s.ids[-1] - 1)
+            else:
+                gts.append(s.last_id if s is not None else 0)  # nothing yet: as '$'
+            continue
         if arg == b">":
             if not group_mode:
                 raise CommandError("ERR The > ID can be specified only when calling XREADGROUP using the GROUP "
@@ -615,6 +646,10 @@ def _xread(ctx: Client, group_mode: bool):
     if group_mode:
         ctx.propagate_as = props  # never propagated as itself (preventCommandPropagation)
     emit = props.append if ctx.server.propagation.active else None
+    if group_mode and ctx.server.compat.at_least("7.2"):
+        # 7.2 creates (and marks seen) the consumer in every group read, served or not
+        for j in range(nstreams):
+            _lookup_consumer(ctx, groups[j], cname, keys[j], emit)
     out = []
     for j in range(nstreams):
         key = keys[j]
@@ -636,6 +671,8 @@ def _xread(ctx: Client, group_mode: bool):
                     out.append((key, _serve_history(ctx, s, consumer, start, count)))
                 else:
                     out.append((key, _serve_new(ctx, s, key, g, consumer, start, count, noack, emit)))
+        elif key in last_entry:
+            out.append((key, _entries(s, [last_entry[key]])))
         elif s.ids and s.ids[-1] > gt:
             out.append((key, _entries(s, s.range(gt + 1, MAX_ID, count))))
     if out:
@@ -650,16 +687,28 @@ def _xread(ctx: Client, group_mode: bool):
         if gname is None:
             return Blocked(list(keys), timeout, retry, NULL_ARRAY)
         _install_deletion_hooks(ctx.server)
-        return Blocked(list(keys), timeout, retry, NULL_ARRAY, deleted=_stream_gone)
+        return Blocked(list(keys), timeout, retry, NULL_ARRAY, deleted=_stream_gone(gname))
     return NULL_ARRAY
 
 
 _GONE = "UNBLOCKED the stream key no longer exists"
 
 
-def _stream_gone(ctx: Client, key: bytes):
-    """7.0.15 unblocks XREADGROUP clients whose stream was deleted (XREAD ones keep waiting)."""
-    raise CommandError(_GONE)
+def _no_group(key: bytes, gname: bytes) -> CommandError:
+    return CommandError(b"NOGROUP No such key '%s' or consumer group '%s' in XREADGROUP with GROUP option"
+                        % (key, gname))
+
+
+def _stream_gone(gname: bytes):
+    """XREADGROUP clients whose stream was deleted are unblocked (XREAD ones keep waiting):
+    7.0.15 with its UNBLOCKED error; 7.2 runs the command again, which finds no key."""
+
+    def gone(ctx: Client, key: bytes):
+        if ctx.server.compat.at_least("7.2"):
+            raise _no_group(key, gname)
+        raise CommandError(_GONE)
+
+    return gone
 
 
 def _install_deletion_hooks(state) -> None:
@@ -700,14 +749,17 @@ def _served_read(ids: dict, count: int, gname, cname, noack: bool):
     def retry(ctx: Client, key: bytes):
         s = ctx.db.lookup(key)
         if type(s) is not Stream:
-            if gname is not None and s is not None:
-                raise CommandError(_GONE)  # overwritten by another type
+            if gname is not None and s is not None:  # overwritten by another type
+                # 7.2 runs the command again, which finds the wrong type
+                raise CommandError(WRONGTYPE if ctx.server.compat.at_least("7.2") else _GONE)
             return None
         gt = ids[key]
         g = None
         if gname is not None:
             g = s.groups.get(gname) if s.groups else None
             if g is None:
+                if ctx.server.compat.at_least("7.2"):
+                    raise _no_group(key, gname)
                 raise CommandError("NOGROUP the consumer group this client was blocked on no longer exists")
             gt = ids[key] = g.last_id
         if s.last_id <= gt:
@@ -721,6 +773,8 @@ def _served_read(ids: dict, count: int, gname, cname, noack: bool):
                 propagate_served(ctx, argv)
         else:
             data = _entries(s, s.range(start, MAX_ID, count))
+        if not data and ctx.server.compat.at_least("7.2"):
+            return None  # 7.2 runs the command again: nothing to read, it keeps waiting
         return _read_reply(ctx, [(key, data)])
 
     return retry
@@ -1028,7 +1082,7 @@ def xclaim(ctx: Client, key: bytes, gname: bytes, cname: bytes, minidle_arg: byt
             deliverytime = now
     else:
         deliverytime = now
-    consumer = None
+    consumer = _claim_consumer(ctx, g, cname, key, now) if ctx.server.compat.at_least("7.2") else None
     out = []
     pel = g.pel
     for eid in ids:
@@ -1066,6 +1120,7 @@ def xclaim(ctx: Client, key: bytes, gname: bytes, cname: bytes, minidle_arg: byt
         if nack.consumer is not consumer:
             consumer.pel[eid] = nack
             nack.consumer = consumer
+        consumer.active_time = now
         out.append(rid if justid else _entry_or_none(s, eid))
         props.append(_xclaim_argv(key, gname, g, rid, nack))
         prop_last = False
@@ -1106,7 +1161,7 @@ def xautoclaim(ctx: Client, key: bytes, gname: bytes, cname: bytes, minidle_arg:
     pel = g.pel
     cand = list(islice(pel.iter_from(start), attempts + 1))
     now = ctx.now
-    consumer = None
+    consumer = _claim_consumer(ctx, g, cname, key, now) if ctx.server.compat.at_least("7.2") else None
     out = []
     deleted = []
     i = 0
@@ -1143,6 +1198,7 @@ def xautoclaim(ctx: Client, key: bytes, gname: bytes, cname: bytes, minidle_arg:
             consumer.pel[eid] = nack
             nack.consumer = consumer
         rid = fmt_id(eid)
+        consumer.active_time = now
         out.append(rid if justid else [rid, ents[eid]])
         count -= 1
         props.append(_xclaim_argv(key, gname, g, rid, nack))
@@ -1172,6 +1228,8 @@ def xsetid(ctx: Client, key: bytes, id_arg: bytes, *opts: bytes):
         else:
             raise CommandError(SYNTAX)
     s = lookup_existing(ctx, key, Stream)
+    if eid < s.max_deleted and ctx.server.compat.at_least("7.2"):  # 7.2 checks this first
+        raise CommandError("ERR The ID specified in XSETID is smaller than current max_deleted_entry_id")
     if s.ids:
         if eid < s.ids[-1]:
             raise CommandError("ERR The ID specified in XSETID is smaller than the target stream top item")
@@ -1219,10 +1277,14 @@ def xinfo_consumers(ctx: Client, key: bytes, gname: bytes):
     if g is None:
         raise CommandError(_NOGROUP_FOR_KEY % (gname, key))
     now = ctx.now
+    later = ctx.server.compat.at_least("7.2")
     out = []
     for c in g.sorted_consumers():
         idle = now - c.seen_time
-        out.append({b"name": c.name, b"pending": len(c.pel), b"idle": idle if idle > 0 else 0})
+        item = {b"name": c.name, b"pending": len(c.pel), b"idle": idle if idle > 0 else 0}
+        if later:  # 7.2: since the consumer last got entries (-1: never)
+            item[b"inactive"] = now - c.active_time if c.active_time != -1 else -1
+        out.append(item)
     return out
 
 
@@ -1283,7 +1345,12 @@ def xinfo_stream(ctx: Client, key: bytes, *args: bytes):
             cp = []
             for eid, nack in (islice(c.pel.iter_items(), count) if count else c.pel.items()):
                 cp.append([fmt_id(eid), nack.delivery_time, nack.delivery_count])
-            cons.append({b"name": c.name, b"seen-time": c.seen_time, b"pel-count": len(c.pel), b"pending": cp})
+            ci = {b"name": c.name, b"seen-time": c.seen_time}
+            if ctx.server.compat.at_least("7.2"):
+                ci[b"active-time"] = c.active_time
+            ci[b"pel-count"] = len(c.pel)
+            ci[b"pending"] = cp
+            cons.append(ci)
         groups.append({
             b"name": g.name, b"last-delivered-id": fmt_id(g.last_id),
             b"entries-read": g.entries_read if g.entries_read != INVALID_READ else None,

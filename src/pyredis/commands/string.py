@@ -110,6 +110,15 @@ def _set_generic(ctx: Client, flags: int, key: bytes, value: bytes, expire: byte
         found = db.lookup(key) is not None
     if (flags & _NX and found) or (flags & _XX and not found):
         return old if flags & _GET else abort_reply
+    if expire is not None and when <= ctx.now and ctx.server.compat.valkey:
+        # Valkey 8 (checkAlreadyExpired): a deadline already past deletes the key instead
+        ctx.propagate_as = []
+        if found:
+            db.delete(key)
+            ctx.propagate_as = [[b"DEL", key]]
+            ctx.touched(key)
+            ctx.notify(NOTIFY_GENERIC, b"del", key)
+        return old if flags & _GET else ok_reply
     db.set(key, value, flags & _KEEPTTL)
     notify = ctx.server.notify_flags
     if notify:

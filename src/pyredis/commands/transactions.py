@@ -17,7 +17,8 @@ from ..errors import CommandError
 from ..protocol.replies import NULL_ARRAY, OK, ErrorReply
 
 
-@command("MULTI", arity=1, flags="noscript loading stale fast allow_busy", group="transactions", since="1.2.0")
+@command("MULTI", arity=1, flags="noscript loading stale fast allow_busy", group="transactions", since="1.2.0",
+         changed={"valkey-8.0": dict(flags="noscript loading stale fast no_multi allow_busy")})
 def multi(ctx: Client):
     """Starts a transaction."""
     if ctx.multi is not None:
@@ -37,7 +38,8 @@ def discard(ctx: Client):
 
 
 @command("WATCH", arity=-2, flags="noscript loading stale fast allow_busy", keys=(1, -1, 1),
-         group="transactions", since="2.2.0")
+         group="transactions", since="2.2.0",
+         changed={"valkey-8.0": dict(flags="noscript loading stale fast no_multi allow_busy")})
 def watch(ctx: Client, *keys: bytes):
     """Monitors changes to keys to determine the execution of a transaction."""
     if ctx.multi is not None:

@@ -358,10 +358,13 @@ class Selector:
             raise RuleError("EINVAL")
 
     # --- rendering (ACLDescribeSelector) ------------------------------------------------
-    def describe_commands(self) -> bytes:
+    def describe_commands(self, absent: int = 0) -> bytes:
         """ACLDescribeSelectorCommandRules: +@all or -@all, the categories that fit best (in
-        Redis's greedy order), then the single commands that still differ."""
+        Redis's greedy order), then the single commands that still differ. `absent`: the bits
+        of the commands the server's mode does not have (ACL.absent), which its server would
+        neither count nor name."""
         b = bits()
+        keep = ~absent
         additive = not (self.cmds & b.future)
         rules = [b"-@all" if additive else b"+@all"]
         fake = 0 if additive else b.all
@@ -372,8 +375,9 @@ class Selector:
             for cat in ACL_ORDER:
                 if cat in applied:
                     continue
-                on = (temp & b.members[cat]).bit_count()
-                off = b.count[cat] - on
+                members = b.members[cat] & keep
+                on = (temp & members).bit_count()
+                off = (members.bit_count() if absent else b.count[cat]) - on
                 diff, same = (off, on) if additive else (on, off)
                 if same > diff and (mindiff is None or diff < mindiff or (diff == mindiff and same > maxsame)):
                     best, mindiff, maxsame = cat, diff, same
@@ -389,12 +393,14 @@ class Selector:
             applied.add(best)
         # single commands, then their subcommands and first args
         for spec in b.top:
-            fake = self._describe_single(spec, fake, rules)
+            fake = self._describe_single(spec, fake, rules, absent)
         return b" ".join(rules)
 
-    def _describe_single(self, spec, fake: int, rules: list) -> int:
+    def _describe_single(self, spec, fake: int, rules: list, absent: int = 0) -> int:
         b = bits()
         bit = b.bit(spec)
+        if bit & absent:
+            return fake
         mine = bool(self.cmds & bit)
         if mine != bool(fake & bit):
             rules.append((b"+" if mine else b"-") + spec.fullname.encode())
@@ -403,7 +409,7 @@ class Selector:
             else:
                 fake &= ~b.closure[id(spec)]
         for sub in spec.subcommands.values():
-            fake = self._describe_single(sub, fake, rules)
+            fake = self._describe_single(sub, fake, rules, absent)
         if not mine:
             for a in self.firstargs.get(id(spec), ()):
                 rules.append(b"+" + spec.fullname.encode() + b"|" + a)
@@ -419,10 +425,10 @@ class Selector:
             return [b"&*"]
         return [b"&" + c for c in self.channels]
 
-    def describe(self) -> bytes:
+    def describe(self, absent: int = 0) -> bytes:
         parts = self.describe_keys()
         parts += [b"&*"] if self.allchannels else [b"resetchannels"] + self.describe_channels()
-        parts.append(self.describe_commands())
+        parts.append(self.describe_commands(absent))
         return b" ".join(parts)
 
     # --- checks (ACLSelectorCheckCmd) --------------------------------------------------------
@@ -585,7 +591,7 @@ class User:
             self.root.apply(op)
         self.refresh()
 
-    def describe(self) -> bytes:
+    def describe(self, absent: int = 0) -> bytes:
         """ACLDescribeUser: flags, password hashes, the root selector, then (selectors)."""
         parts = []
         if self.enabled:
@@ -597,9 +603,9 @@ class User:
         if self.sanitize is not None:
             parts.append(self.sanitize)
         parts += [b"#" + h for h in self.passwords]
-        out = b" ".join(parts) + b" " + self.root.describe()
+        out = b" ".join(parts) + b" " + self.root.describe(absent)
         for s in self.selectors[1:]:
-            out += b" (" + s.describe() + b")"
+            out += b" (" + s.describe(absent) + b")"
         return out
 
     def flags(self) -> list[bytes]:
@@ -693,6 +699,7 @@ class LogEntry:
 class Acl:
     def __init__(self, state: ServerState) -> None:
         self.state = state
+        self._absent = None  # (the bits it was computed for, the mask): ACL.absent
         cfg = state.config
         self.users: dict[bytes, User] = {}
         self.log: list[LogEntry] = []  # newest first
@@ -861,8 +868,18 @@ class Acl:
         r = self._denied(c, spec, argv, None)
         if r == OK:
             return None
+        if self.state.compat.at_least("7.2"):
+            return "NOPERM " + self.denial_text(c.acl_user.name, r, spec)
         text = NOPERM_TEXT[r]
         return text % spec.fullname if r == DENIED_CMD else text
+
+    @staticmethod
+    def denial_text(username: bytes, r: int, spec) -> str:
+        """7.2's one wording of a denial (getAclErrorMessage), for NOPERM and scripts."""
+        if r == DENIED_CMD:
+            return "User %s has no permissions to run the '%s' command" % (
+                username.decode("utf-8", "replace"), spec.fullname)
+        return "No permissions to access a key" if r == DENIED_KEY else "No permissions to access a channel"
 
     def exec_check(self, c: Client, spec, argv) -> str | None:
         """EXEC runs a queued command only if the user may still run it."""
@@ -875,7 +892,11 @@ class Acl:
     def script_check(self, c: Client, spec, argv) -> str | None:
         """redis.call / redis.pcall: the script's caller's permissions."""
         r = self._denied(c, spec, argv, CTX_LUA)
-        return None if r == OK else "The user executing the script " + SCRIPT_REASONS[r]
+        if r == OK:
+            return None
+        if self.state.compat.at_least("7.2"):
+            return "ACL failure in script: " + self.denial_text(c.acl_user.name, r, spec)
+        return "The user executing the script " + SCRIPT_REASONS[r]
 
     @staticmethod
     def _object(r: int, spec, argv, pos: int) -> bytes:
@@ -887,6 +908,7 @@ class Acl:
         object and user within 60 s, among the last 10) or added first."""
         from .clients import client_info_line
 
+        self.state.stats.acl_denied[reason] += 1
         now = int(time.time() * 1000)
         user = username if username is not None else c.acl_user.name
         cinfo = client_info_line(c)
@@ -967,12 +989,29 @@ class Acl:
                 self.drop_user_clients(u)
         self.update_gate()
 
+    @property
+    def absent(self) -> int:
+        """The bits of the commands declared for other modes than the server's (rendering
+        leaves them out: core/commandtable.py)."""
+        b = bits()
+        hit = self._absent
+        if hit is None or hit[0] is not b:
+            from .commandtable import mode_specs
+
+            mine = {s.fullname for s in mode_specs(self.state.compat)}
+            mask = 0
+            for s in all_specs():
+                if s.fullname not in mine:
+                    mask |= b.bit(s)
+            hit = self._absent = (b, mask)
+        return hit[1]
+
     def config_lines(self) -> list[str]:
         """rewriteConfigUserOption: CONFIG REWRITE writes every user as a `user` line, none
         when the users live in an aclfile."""
         if self.state.config["aclfile"]:
             return []
-        return [(b"user " + u.name + b" " + u.describe()).decode("utf-8", "surrogateescape")
+        return [(b"user " + u.name + b" " + u.describe(self.absent)).decode("utf-8", "surrogateescape")
                 for u in self.sorted_users()]
 
     def load_file(self, path: str) -> str | None:
@@ -988,7 +1027,7 @@ class Acl:
         return self.load_lines(lines, path)
 
     def save_file(self, path: str) -> bool:
-        text = b"".join(b"user " + u.name + b" " + u.describe() + b"\n" for u in self.sorted_users())
+        text = b"".join(b"user " + u.name + b" " + u.describe(self.absent) + b"\n" for u in self.sorted_users())
         tmp = "%s.tmp-%d-%d" % (path, os.getpid(), int(time.time() * 1000))
         try:
             with open(tmp, "wb") as f:

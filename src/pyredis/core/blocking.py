@@ -24,7 +24,7 @@ How a blocking command is written (lists are the example, commands/list.py):
                    the key that was served (Redis does not signal it again); do call it for other
                    keys written (the destination of BLMOVE), which wakes clients waiting on them.
     timeout_reply  sent on timeout and on CLIENT UNBLOCK id TIMEOUT (Redis: null array); a
-                   callable is called then for the reply (WAIT: the acknowledgements so far)
+                   callable is asked for the reply then (WAITAOF's acknowledgements)
 
 Scripts must hold `state.time_frozen` raised while they run: may_block() is then False and
 ready keys are served only after the script (dispatch skips handle_ready() while frozen).
@@ -144,11 +144,14 @@ def _strtold(b: bytes) -> Fraction | float | None:
     return -q if sign == b"-" else q
 
 
-def parse_timeout(arg: bytes, seconds: bool = True) -> int:
+def parse_timeout(arg: bytes, seconds: bool = True, ctx=None) -> int:
     """getTimeoutFromObjectOrReply: the timeout in ms relative to now, 0 = block forever.
 
     Seconds are a long double rounded up to whole ms (0.0001 waits 1 ms, -0.0001 is 0:
-    forever); ms (XREAD BLOCK) are an integer."""
+    forever); ms (XREAD BLOCK) are an integer. With the command's client (ctx) of a 7.2+
+    server, 7.2's checks: "timeout is out of range" where 7.0's overflow read as negative."""
+    if ctx is not None and ctx.server.compat.at_least("7.2"):
+        return _parse_timeout_72(arg, seconds, ctx.now)
     if seconds:
         v = _strtold(arg)
         if v is None:
@@ -162,6 +165,30 @@ def parse_timeout(arg: bytes, seconds: bool = True) -> int:
         ms = to_int(arg, TIMEOUT_NOT_INTEGER)
     if ms < 0:
         raise CommandError(TIMEOUT_NEGATIVE)
+    return ms
+
+
+_OUT_OF_RANGE = "ERR timeout is out of range"
+
+
+def _parse_timeout_72(arg: bytes, seconds: bool, now: int) -> int:
+    if seconds:
+        v = _strtold(arg)
+        if v is None:
+            raise CommandError(TIMEOUT_NOT_FLOAT)
+        if isinstance(v, float):  # +inf is out of range; -inf casts to LLONG_MIN: negative
+            raise CommandError(_OUT_OF_RANGE if v > 0 else TIMEOUT_NEGATIVE)
+        if v * 1000 > _LLONG_MAX:
+            raise CommandError(_OUT_OF_RANGE)
+        ms = math.ceil(v * 1000)
+        if ms < -_LLONG_MAX - 1:
+            raise CommandError(TIMEOUT_NEGATIVE)
+    else:
+        ms = to_int(arg, TIMEOUT_NOT_INTEGER)
+    if ms < 0:
+        raise CommandError(TIMEOUT_NEGATIVE)
+    if ms > _LLONG_MAX - now:
+        raise CommandError(_OUT_OF_RANGE)
     return ms
 
 
@@ -400,10 +427,8 @@ class BlockingManager:
 
 
 def _timeout_reply(marker: Blocked):
-    """The reply on timeout: fixed, or computed then (WAIT answers the replicas that
-    acknowledged by that time)."""
-    reply = marker.timeout_reply
-    return reply() if callable(reply) else reply
+    r = marker.timeout_reply
+    return r() if callable(r) else r
 
 
 def served_after(c: Client, marker: Blocked, usec: int) -> None:

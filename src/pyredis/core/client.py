@@ -24,10 +24,10 @@ class Client:
         "addr", "laddr", "fd", "ctime", "last_interaction", "last_cmd", "argv",
         "flags", "close_after_reply", "abort", "write_push", "kill", "multi", "watched", "dirty_cas",
         "subscriptions", "psubscriptions", "ssubscriptions", "in_exec", "blocked",
-        "reply_mode", "no_evict", "no_touch", "tracking", "parser_limits", "extra", "propagate_as", "multi_error", "after_reply",
+        "reply_mode", "no_evict", "no_touch", "woff", "tracking", "parser_limits", "extra", "propagate_as", "multi_error", "after_reply",
         "multi_denyoom",
         "unix_socket", "io",
-        "acl_user", "woff", "replica", "is_master",
+        "acl_user", "net_in", "net_out", "ncalls", "repl_woff", "replica", "is_master",
     )
 
     def __init__(self, server: ServerState, addr: str = "", laddr: str = "", fd: int = -1) -> None:
@@ -71,6 +71,14 @@ class Client:
         self.reply_mode = "on"
         self.no_evict = False
         self.no_touch = False
+        # the replication offset after this client's last propagated write (Redis's c->woff;
+        # WAITAOF waits for the AOF to fsync that far: core/waitaof.py)
+        self.woff = 0
+        # Valkey 8's CLIENT LIST tot-net-in/tot-net-out/tot-cmds: bytes read and written by the
+        # connection, commands called (each command of an EXEC included)
+        self.net_in = 0
+        self.net_out = 0
+        self.ncalls = 0
         self.tracking = None
         self.parser_limits = None
         self.extra: dict = {}
@@ -81,9 +89,10 @@ class Client:
         # client itself modified); the connection sends them right after the reply.
         self.after_reply: list | None = None
         # Replication (core/replication.py): the offset of the stream after this client's last
-        # propagated write (WAIT waits for it); the Replica record once this connection sent
-        # SYNC/PSYNC (CLIENT LIST flag S); is_master on a replica's client for its master (M).
-        self.woff = 0
+        # propagated write (WAIT waits for it; `woff` above is WAITAOF's AOF count); the Replica
+        # record once this connection sent SYNC/PSYNC (CLIENT LIST flag S); is_master on a
+        # replica's client for its master (M).
+        self.repl_woff = 0
         self.replica = None
         self.is_master = False
 
@@ -126,3 +135,20 @@ class Client:
     @property
     def subscription_count(self) -> int:
         return len(self.subscriptions) + len(self.psubscriptions) + len(self.ssubscriptions)
+
+
+def compat_client_fields(c: Client) -> tuple[list[str], list[str]]:
+    """What later releases add to the CLIENT LIST line: (the fields after multi=, the fields
+    after resp=). 7.2: lib-name, lib-ver (CLIENT SETINFO); 7.4 and Valkey 8: watch= (keys
+    WATCHed); Valkey 8: tot-net-in, tot-net-out, tot-cmds."""
+    compat = c.server.compat
+    mid: list[str] = []
+    tail: list[str] = []
+    if compat.at_least("7.4", "valkey-8.0"):
+        # a touched WATCH forgets its keys (touchWatchedKey's unwatchAllKeys): EXEC fails anyway
+        mid.append(f"watch={len(c.watched) if c.watched and not c.dirty_cas else 0}")
+    if compat.at_least("7.2"):
+        tail += [f"lib-name={c.lib_name.decode('utf-8', 'replace')}", f"lib-ver={c.lib_ver.decode('utf-8', 'replace')}"]
+    if compat.valkey:
+        tail += [f"tot-net-in={c.net_in}", f"tot-net-out={c.net_out}", f"tot-cmds={c.ncalls}"]
+    return mid, tail

@@ -66,6 +66,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from .client import compat_client_fields
+
 if TYPE_CHECKING:
     from .client import Client
     from .state import ServerState
@@ -112,6 +114,8 @@ def client_flags(c: Client) -> str:
         f += "U"
     if c.no_evict:
         f += "e"
+    if c.no_touch:  # only ever set from 7.2 on (CLIENT NO-TOUCH)
+        f += "T"
     return f or "N"
 
 
@@ -156,6 +160,7 @@ def memory(c: Client) -> tuple[int, int]:
 def client_info_line(c: Client) -> bytes:
     now = time.time()
     qbuf, qfree, amem, mmem, obl, omem, events, tot = _figures(c)
+    mid, tail = compat_client_fields(c)
     t = c.tracking
     fields = [
         b"id=%d" % c.id, b"addr=" + c.addr.encode(), b"laddr=" + c.laddr.encode(), b"fd=%d" % c.fd,
@@ -163,10 +168,12 @@ def client_info_line(c: Client) -> bytes:
         b"flags=" + client_flags(c).encode(), b"db=%d" % c.db.id,
         b"sub=%d" % len(c.subscriptions), b"psub=%d" % len(c.psubscriptions), b"ssub=%d" % len(c.ssubscriptions),
         b"multi=%d" % (len(c.multi) if c.multi is not None else -1),
+        *(x.encode() for x in mid),  # what later modes add (core/client.py compat_client_fields)
         b"qbuf=%d" % qbuf, b"qbuf-free=%d" % qfree, b"argv-mem=%d" % amem, b"multi-mem=%d" % mmem,
         b"rbs=0", b"rbp=0", b"obl=%d" % obl, b"oll=%d" % -(-omem // REPLY_BLOCK), b"omem=%d" % omem,
         b"tot-mem=%d" % tot, b"events=" + events.encode(), b"cmd=" + c.last_cmd,
         b"user=" + c.user, b"redir=%d" % (-1 if t is None else t.redirect), b"resp=%d" % c.resp,
+        *(x.encode() for x in tail),
     ]
     return b" ".join(fields)
 

@@ -85,6 +85,9 @@ _PUBSUB_ALLOWED = frozenset(
 )
 # Commands that are executed, not queued, inside MULTI.
 _MULTI_IMMEDIATE = frozenset([b"exec", b"discard", b"multi", b"watch", b"quit", b"reset"])
+# Run inside MULTI even when flagged no_multi (Valkey 8 flags MULTI and WATCH, which then get
+# the generic "not allowed inside a transaction" where Redis has their own errors)
+_NO_MULTI_EXEMPT = frozenset([b"exec", b"discard", b"quit", b"reset"])
 _CROSS_PROTOCOL = (b"post", b"host:")
 _EVALS = frozenset([b"eval", b"eval_ro", b"evalsha", b"evalsha_ro"])
 
@@ -111,7 +114,7 @@ def reject(c: Client, text: str | bytes, spec: CommandSpec | None = None) -> Err
 
 def resolve(argv: list[bytes], table: dict[bytes, CommandSpec] | None = None) -> CommandSpec | CommandError:
     """Find the spec for argv, checking arity; an error (unknown command, wrong arity) otherwise.
-    `table`: a server's renamed table (state.commands), when it has one."""
+    `table`: the server's table (state.commands); every declared command without one."""
     if table is None:
         table = TABLE
     name = argv[0]
@@ -138,12 +141,12 @@ def resolve(argv: list[bytes], table: dict[bytes, CommandSpec] | None = None) ->
 def execute(c: Client, argv: list[bytes]):
     # lookup + arity, the common case (a known top-level command) inlined: this is the hot path
     state = c.server
-    spec = state.spelling.get(argv[0])  # exact spellings of this server's table (spec.SPELLINGS)
+    spelling = state.spelling  # exact spellings of this server's table (its mode's, or its own)
+    spec = spelling.get(argv[0])
     if spec is None:
-        table = state.commands  # None unless rename-command: then this server's own table
-        spec = (TABLE if table is None else table).get(argv[0].lower())
-        if spec is not None and len(state.spelling) < 4096:
-            state.spelling[argv[0]] = spec
+        spec = state.commands.get(argv[0].lower())  # the mode's table (core/commandtable.py)
+        if spec is not None and len(spelling) < 4096:
+            spelling[argv[0]] = spec
     if spec is None or spec.subcommands:
         spec = resolve(argv, state.commands)
         if type(spec) is CommandError:
@@ -233,7 +236,7 @@ def guard(c: Client, spec: CommandSpec, multi) -> str | None:
             return err
     if not c.authenticated and not spec.no_auth and c.server.acl.auth_required():
         return NOAUTH
-    if multi is not None and spec.no_multi and spec.name_bytes not in _MULTI_IMMEDIATE:
+    if multi is not None and spec.no_multi and spec.name_bytes not in _NO_MULTI_EXEMPT:
         return NOT_IN_MULTI
     return None
 
@@ -351,6 +354,25 @@ def gates_after_pubsub(c: Client, spec: CommandSpec, gates: int, argv=None) -> s
     return None
 
 
+def _no_touch_call(c: Client, spec: CommandSpec, argv: list[bytes]):
+    """CLIENT NO-TOUCH (Redis 7.2's LOOKUP_NOTOUCH for the client's commands but TOUCH): the
+    keys the command names keep their access time (LRU/LFU); a value it replaced keeps the new
+    one, as a new object has in Redis."""
+    db = c.db
+    data, lru = db.data, db.lru
+    keys = [argv[i] for i in spec.key_positions(argv)]
+    saved = [(k, data[k], lru.get(k)) for k in keys if k in data]
+    try:
+        return spec.handler(c, *argv[spec.argskip:])
+    finally:
+        for k, v, t in saved:
+            if data.get(k) is v:
+                if t is None:
+                    lru.pop(k, None)
+                else:
+                    lru[k] = t
+
+
 # --- call ------------------------------------------------------------------------------------
 def call(c: Client, spec: CommandSpec, argv: list[bytes]):
     """Run one resolved command: the handler, then the after-call effects (stats, slowlog,
@@ -364,7 +386,10 @@ def call(c: Client, spec: CommandSpec, argv: list[bytes]):
     c.db.counting = spec.readonly
     t0 = _perf()
     try:
-        reply = spec.handler(c, *argv[spec.argskip:])
+        if c.no_touch and spec.name_bytes != b"touch":  # CLIENT NO-TOUCH (7.2)
+            reply = _no_touch_call(c, spec, argv)
+        else:
+            reply = spec.handler(c, *argv[spec.argskip:])
     except CommandError as e:
         spec.failed_calls += 1
         reply = _error_reply(c, e.text)
@@ -381,6 +406,7 @@ def call(c: Client, spec: CommandSpec, argv: list[bytes]):
     # stats
     spec.usec += dur
     spec.calls += 1
+    c.ncalls += 1
     server.stats.total_commands_processed += 1
     # latency monitor: the command / fast-command event (core/latency.py)
     if server.latency_us and dur >= server.latency_us:

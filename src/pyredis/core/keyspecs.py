@@ -2,10 +2,12 @@
 
 The declarations in core/spec.py carry the legacy key range (first, last, step) and getkeys
 functions; what they cannot say - each key's access flags (RO/RW/OW/RM, access, insert,
-delete, update) - comes from core/command_docs.json, captured from redis-server 7.0.15.
+delete, update) - comes from core/command_docs.json, captured from redis-server 7.0.15 (and,
+for the commands 7.0 does not have, from the captures of the later releases).
 
 API:
-    reference() -> dict                      # the captured docs/info/key specs (loaded once)
+    reference(mode="7.0") -> dict            # a mode's captured docs/info/key specs (loaded once):
+                                             # command_docs.json, command_docs-7.2.json, ...
     keyspec_positions(ks, argv) -> [int]     # one captured key spec evaluated over argv
     keys_and_flags(spec, argv) -> [(pos, flags)]
         every key of the command with its key-spec flags (a tuple of str), as Redis's
@@ -23,19 +25,32 @@ from __future__ import annotations
 import json
 import os
 
-_REF: dict | None = None
+_REFS: dict[str, dict] = {}
 
 
-def reference() -> dict:
-    global _REF
-    if _REF is None:
-        path = os.path.join(os.path.dirname(__file__), "command_docs.json")
+def reference(mode: str = "7.0") -> dict:
+    """What the reference server of `mode` says of its commands (COMMAND DOCS, and the tips and
+    key specs of COMMAND INFO), captured by tests/data/capture_command_docs.py."""
+    ref = _REFS.get(mode)
+    if ref is None:
+        name = "command_docs.json" if mode == "7.0" else f"command_docs-{mode}.json"
         try:
-            with open(path, encoding="utf-8") as f:
-                _REF = json.load(f)
+            with open(os.path.join(os.path.dirname(__file__), name), encoding="utf-8") as f:
+                ref = json.load(f)
         except OSError:
-            _REF = {"docs": {}, "info": {}}
-    return _REF
+            ref = {"docs": {}, "info": {}}
+        _REFS[mode] = ref
+    return ref
+
+
+def _info_ref(fullname: str) -> dict | None:
+    """A command's captured COMMAND INFO facts: 7.0's, or the first later capture's for the
+    commands 7.0 does not have (key flags of a command do not depend on the mode)."""
+    for mode in ("7.0", "7.4", "valkey-8.0"):
+        ref = reference(mode)["info"].get(fullname)
+        if ref is not None:
+            return ref
+    return None
 
 
 def keyspec_positions(ks: dict, argv) -> list[int]:
@@ -98,7 +113,7 @@ _PARSED: dict[str, tuple[list, bool]] = {}
 def _parsed(spec) -> tuple[list, bool]:
     p = _PARSED.get(spec.fullname)
     if p is None:
-        ref = reference()["info"].get(spec.fullname)
+        ref = _info_ref(spec.fullname)
         specs = [] if ref is None else [(ks, _flags(ks)) for ks in ref["key_specs"]["~"]]
         specs = [(ks, fl) for ks, fl in specs if "not_key" not in fl]
         reliable = all("variable_flags" not in fl and "incomplete" not in fl
@@ -114,7 +129,7 @@ def has_keys(spec) -> bool:
     if spec.getkeys is not None:
         return True
     specs, _ = _parsed(spec)
-    return bool(specs) or (spec.first_key > 0 and spec.fullname not in reference()["info"])
+    return bool(specs) or (spec.first_key > 0 and _info_ref(spec.fullname) is None)
 
 
 _READ = ("RO", "access")

@@ -1,26 +1,27 @@
 """rename-command: a server's own view of the command table.
 
-core/spec.py's TABLE is process-wide (two servers in one process share it), so a server whose
-configuration renames or removes commands gets a copy of it with the renames applied, held
-as `state.commands`; dispatch's lookup step, scripts' redis.call and COMMAND read that copy
-when it is set, and TABLE itself otherwise (no rename: nothing changes on the hot path).
+A server's table (`state.commands`) is its compat-version mode's, shared by the servers of
+that mode (core/commandtable.py); a server whose configuration renames or removes commands
+gets a copy of it with the renames applied, and its own spelling cache. dispatch's lookup
+step, scripts' redis.call and COMMAND read state.commands either way (nothing changes on the
+hot path).
 
 As Redis's loadServerConfig: `rename-command OLD NEW` finds OLD in the table as renamed so far
 (case-insensitive), removes it, and adds the same command under NEW unless NEW is "". The
 command keeps its own name for COMMAND INFO/DOCS/LIST and INFO commandstats.
 
 API:
-    renamed_table(config.renames) -> dict[bytes, CommandSpec]    # raises ConfigError
+    renamed_table(config.renames, table) -> dict[bytes, CommandSpec]    # raises ConfigError
 """
 
 from __future__ import annotations
 
 from ..config import ConfigError
-from .spec import TABLE, CommandSpec
+from .spec import CommandSpec
 
 
-def renamed_table(renames: list[tuple[str, str, int, str]]) -> dict[bytes, CommandSpec]:
-    table = dict(TABLE)
+def renamed_table(renames: list[tuple[str, str, int, str]], base: dict[bytes, CommandSpec]) -> dict[bytes, CommandSpec]:
+    table = dict(base)
     for old, new, lineno, line in renames:
         o = old.encode("utf-8", "surrogateescape").lower()
         spec = table.pop(o, None)

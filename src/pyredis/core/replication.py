@@ -323,7 +323,7 @@ class Replication:
             self._append(encode_command(argv))
         c = self.state.current_client
         if c is not None:
-            c.woff = self.master_repl_offset  # WAIT waits for this client's last write
+            c.repl_woff = self.master_repl_offset  # WAIT waits for this client's last write
 
     def feed_raw(self, data: bytes) -> None:
         """Bytes that are already the stream: PING, REPLCONF GETACK, or (as a replica) the

@@ -7,7 +7,8 @@ API:
     def set_(ctx, key, value, *options): ...
     @command("CONFIG|GET", arity=-3, flags="admin noscript loading stale")
     def config_get(ctx, *patterns): ...   # subcommand handlers get the arguments after the subcommand
-    TABLE: dict[bytes, CommandSpec]      # lowercase name -> spec (top level)
+    TABLE: dict[bytes, CommandSpec]      # lowercase name -> spec (top level), every mode's commands;
+                                         # a server runs its mode's table (core/commandtable.py)
     lookup(name) -> CommandSpec | None
     get_keys(spec, argv) -> list of key positions
 
@@ -53,12 +54,23 @@ class CommandSpec:
         "write", "readonly", "denyoom", "noscript", "no_auth", "loading", "stale", "fast",
         "blocking", "admin", "pubsub", "no_multi", "allow_busy", "may_replicate",
         "calls", "usec", "rejected_calls", "failed_calls", "id", "name_bytes", "argskip", "protected_by",
-        "lat", "hist", "may_block",
+        "valkey", "changed", "decl", "lat", "hist", "may_block",
     )
 
     def __init__(self, fullname: str, handler: Callable[..., Any] | None, arity: int, flags: str,
                  keys: tuple[int, int, int], acl: str | None, group: str, summary: str,
-                 getkeys: Callable[[list[bytes]], list[int]] | None, since: str, complexity: str) -> None:
+                 getkeys: Callable[[list[bytes]], list[int]] | None, since: str, complexity: str,
+                 valkey: bool = False, changed: dict[Any, dict[str, Any]] | None = None) -> None:
+        # what the declaration said, for the variants of other modes (variant())
+        self.decl = dict(fullname=fullname, handler=handler, arity=arity, flags=flags, keys=keys, acl=acl,
+                         group=group, summary=summary, getkeys=getkeys, since=since, complexity=complexity,
+                         valkey=valkey)
+        # Redis (or, valkey=True, Valkey) release that introduced the command: a server in an
+        # older mode does not have it (core/commandtable.py)
+        self.valkey = valkey
+        # what later releases changed in the declaration: {"7.2": {"arity": -3}, ...}, keyed by
+        # the compat-version mode(s) that carry the change (a str or a tuple of them; version.Compat.at_least)
+        self.changed = changed or {}
         self.fullname = fullname.lower()  # "config|get"
         self.name = self.fullname.split("|")[-1]
         self.name_bytes = self.fullname.encode()
@@ -118,6 +130,14 @@ class CommandSpec:
     def __repr__(self) -> str:
         return f"<CommandSpec {self.fullname}>"
 
+    def variant(self, **changes: Any) -> CommandSpec:
+        """The same command declared with some fields changed (arity, flags, acl, handler...)
+        as a later release has it: a new spec with the same subcommands and parent."""
+        v = CommandSpec(**{**self.decl, **changes})
+        v.subcommands = dict(self.subcommands)
+        v.parent = self.parent
+        return v
+
     def key_positions(self, argv: list[bytes]) -> list[int]:
         """Positions of the keys in argv (argv[0] is the command name)."""
         if self.getkeys is not None:
@@ -136,13 +156,19 @@ TABLE: dict[bytes, CommandSpec] = {}
 def command(name: str, arity: int, flags: str = "", keys: tuple[int, int, int] = (0, 0, 0),
             group: str = "generic", acl: str | None = None, summary: str = "",
             getkeys: Callable[[list[bytes]], list[int]] | None = None, since: str = "1.0.0",
-            complexity: str = "") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Declare a command (or `PARENT|SUB` subcommand) and register its handler."""
+            complexity: str = "", valkey: bool = False,
+            changed: dict[Any, dict[str, Any]] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare a command (or `PARENT|SUB` subcommand) and register its handler.
+
+    The declaration is the command as Redis 7.0 has it; `since` (a Redis release, or with
+    valkey=True a Valkey one) says which modes have it at all, and `changed` what later modes
+    declare differently: changed={"7.2": dict(arity=-3)} (ZRANK's WITHSCORE). Each server's
+    table applies them once at start-up (core/commandtable.py)."""
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         doc = (fn.__doc__ or "").strip().splitlines()
         spec = CommandSpec(name, fn, arity, flags, keys, acl, group, summary or (doc[0] if doc else ""),
-                           getkeys, since, complexity)
+                           getkeys, since, complexity, valkey, changed)
         declare(spec)
         return fn
 
@@ -150,10 +176,10 @@ def command(name: str, arity: int, flags: str = "", keys: tuple[int, int, int] =
 
 
 def container(name: str, group: str = "generic", summary: str = "", since: str = "1.0.0",
-              acl: str | None = None) -> CommandSpec:
+              acl: str | None = None, valkey: bool = False) -> CommandSpec:
     """Declare a command that only has subcommands (CONFIG, CLIENT, OBJECT...)."""
     spec = CommandSpec(name, None, -2, "", (0, 0, 0), acl if acl is not None else "", group,
-                       summary, None, since, "")
+                       summary, None, since, "", valkey)
     return declare(spec)
 
 
@@ -170,10 +196,6 @@ def declare(spec: CommandSpec) -> CommandSpec:
 
 # Commands without Redis's "blocking" flag whose handler may still return a Blocked marker.
 MAY_BLOCK = frozenset({"wait", "waitaof", "eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"})
-
-# Exact-spelling cache in front of TABLE, filled by core/dispatch.py (clients send "SET",
-# "set", "Set"...): bounded, since only spellings of existing commands are added.
-SPELLINGS: dict[bytes, CommandSpec] = {}
 
 
 def lookup(name: bytes) -> CommandSpec | None:

@@ -20,6 +20,7 @@ from ..clock import Clock
 from ..config import Config
 from ..keyspace.database import Database
 from ..keyspace.scan import ScanCursors
+from ..version import compat_for
 
 if TYPE_CHECKING:
     from .client import Client
@@ -30,6 +31,9 @@ class Stats:
 
     def __init__(self) -> None:
         self.reset()
+        # 7.2's acl_access_denied_auth/cmd/key/channel: ACL denials by reason (core/acl.py's
+        # reason codes, counted where the ACL LOG gets its entry); CONFIG RESETSTAT keeps them
+        self.acl_denied = [0, 0, 0, 0, 0]
 
     def reset(self) -> None:
         self.total_connections_received = 0
@@ -88,6 +92,12 @@ class ServerState:
             self._set_db_flag(attr, self.config[name])
             self.config.on_change(name, lambda v, attr=attr: self._set_db_flag(attr, v))
         self.dirty = 0  # changes since the last save
+        # WAITAOF (core/waitaof.py): Redis's master_repl_offset (commands fed to the AOF), the
+        # offset the AOF has fsynced (-1: no AOF), and the clients waiting for it
+        self.repl_offset = 0
+        self.fsynced_reploff = 0 if self.config["appendonly"] else -1
+        self.aof_waiters: dict = {}
+        self.ack_requested = False  # a GETACK is due before the loop sleeps (waitaof.request_acks)
         self.lastsave = int(time.time())
         self.start_time = time.time()
         self.pid = os.getpid()
@@ -184,23 +194,21 @@ class ServerState:
         self.config.on_change("latency-monitor-threshold", lambda v: setattr(self, "latency_us", v * 1000))
         self.latency_tracking = self.config["latency-tracking"]
         self.config.on_change("latency-tracking", lambda v: setattr(self, "latency_tracking", v))
-        from .spec import all_specs
+        from .commandtable import table_specs
 
-        self.hz_cron_handlers.append(lambda: fold_all(all_specs()))
+        # (the specs of this server's table: a mode's variants keep their own histograms)
+        self.hz_cron_handlers.append(lambda: fold_all(table_specs(self.commands)))
         self.migrate_cron = None
-        # This server's command table when rename-command is configured (core/rename.py);
-        # None: the process-wide core/spec.py TABLE, and dispatch's lookup stays as it is.
-        self.commands = None
-        # dispatch's cache of exact spellings ("GET", "get", "Get") -> spec: the process-wide
-        # one for the shared TABLE, this server's own under rename-command
-        from .spec import SPELLINGS
+        # Which release this server answers as (compat-version, version.py): decided once here.
+        self.compat = compat_for(self.config["compat-version"])
+        # This server's command table: its mode's (core/commandtable.py, shared by the servers
+        # of the mode), or its own copy under rename-command (core/rename.py).
+        from .commandtable import server_table, spelling_cache
 
-        self.spelling: dict = SPELLINGS
-        if self.config.renames:
-            from .rename import renamed_table
-
-            self.commands = renamed_table(self.config.renames)
-            self.spelling = {}
+        self.commands = server_table(self.compat, self.config.renames)
+        # dispatch's cache of exact spellings ("GET", "get", "Get") -> spec: the mode's shared
+        # one, this server's own under rename-command
+        self.spelling: dict = {} if self.config.renames else spelling_cache(self.compat)
         # maxmemory (core/evict.py): used_memory, eviction, the oom step; the LRU/LFU clocks.
         # pre_command_oom: the oom step's verdict for the running command (scripts ask it).
         from .evict import Evictor

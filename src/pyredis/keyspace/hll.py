@@ -364,10 +364,41 @@ def add(buf: bytearray, elements, max_bytes: int) -> tuple[int, bytearray, bool]
 
 
 # --- counting -------------------------------------------------------------------------------
-def registers(buf) -> bytearray | None:
+def registers(buf, stop_at_overflow: bool = False) -> bytearray | None:
+    """The raw registers as hllMerge reads them (None: corrupted). stop_at_overflow: Redis
+    7.2's hllMerge, which stops at a VAL run going past the last register and accepts what
+    it read when that covers exactly the 16384 registers."""
     if buf[4] == DENSE:
         return dense_registers(buf)
-    return sparse_registers(buf)
+    raw = sparse_registers(buf)
+    if raw is None and stop_at_overflow:
+        raw = _sparse_registers_72(bytes(buf[HDR:]))
+    return raw
+
+
+def _sparse_registers_72(data: bytes) -> bytearray | None:
+    regs = bytearray(HLL_REGISTERS)
+    i = p = 0
+    n = len(data)
+    while p < n:
+        b = data[p]
+        if b & 0xC0 == 0:  # ZERO
+            i += (b & 0x3F) + 1
+            p += 1
+        elif b & 0xC0 == 0x40:  # XZERO
+            i += (((b & 0x3F) << 8) | (data[p + 1] if p + 1 < n else 0)) + 1
+            p += 2
+        else:  # VAL
+            run = (b & 3) + 1
+            if i + run > HLL_REGISTERS:
+                break  # overflow: hllMerge stops here
+            val = ((b >> 2) & 0x1F) + 1
+            for j in range(i, i + run):
+                if val > regs[j]:
+                    regs[j] = val
+            i += run
+            p += 1
+    return regs if i == HLL_REGISTERS else None
 
 
 def raw_histogram(raw) -> list[int]:

@@ -1,14 +1,17 @@
 """The list value: a deque of bytes (O(1) pushes and pops at both ends).
 
-Redis 7.0 stores every list as a quicklist (the listpack encoding for small lists arrived
-in 7.2), so OBJECT ENCODING always answers `quicklist`; list-max-listpack-size only shapes
-the nodes inside it.
+Redis 7.0 stores every list as a quicklist, so OBJECT ENCODING answers `quicklist` in the 7.0
+mode; list-max-listpack-size only shapes the nodes inside it. From 7.2 on a list that fits one
+node is a listpack (OBJECT ENCODING `listpack`): _encoding tells it from the list's size (Redis's
+hysteresis, a quicklist going back only below half the limit, is not kept).
 """
 
 from __future__ import annotations
 
 from collections import deque
 
+from ..protocol.parser import string2ll
+from ..util import lp_backlen_size
 from .types import register_copier, register_type
 
 
@@ -16,8 +19,48 @@ class RList(deque):
     __slots__ = ()
 
 
+_LIMITS = {-1: 4096, -2: 8192, -3: 16384, -4: 32768, -5: 65536}
+
+
+def _lp_entry_size(e: bytes) -> int:
+    """The bytes of e as a listpack entry (lpEncodeGetType + back-length)."""
+    v = string2ll(e) if len(e) <= 20 else None
+    if v is not None:
+        if 0 <= v <= 127:
+            return 2
+        if -4096 <= v <= 4095:
+            return 3
+        if -32768 <= v <= 32767:
+            return 4
+        if -8388608 <= v <= 8388607:
+            return 5
+        if -2147483648 <= v <= 2147483647:
+            return 6
+        return 10
+    n = len(e)
+    enc = (1 if n < 64 else 2 if n < 4096 else 5) + n
+    return enc + lp_backlen_size(enc)
+
+
 def _encoding(value: RList, config) -> bytes:
-    return b"quicklist"
+    try:
+        if config["compat-version"] == "7.0":
+            return b"quicklist"
+        fill = config["list-max-listpack-size"]
+    except (KeyError, TypeError):
+        return b"quicklist"
+    if fill >= 0:
+        if len(value) > fill:
+            return b"quicklist"
+        limit = 8192
+    else:
+        limit = _LIMITS.get(fill, 8192)
+    size = 7  # header + terminator (quicklistNodeExceedsLimit on lpBytes)
+    for e in value:
+        size += _lp_entry_size(e)
+        if size > limit:
+            return b"quicklist"
+    return b"listpack"
 
 
 register_type(RList, b"list", _encoding)

@@ -95,9 +95,13 @@ class ScanCursors:
         return len(self._snaps)
 
 
-def parse_cursor(arg: bytes) -> int:
+def parse_cursor(arg: bytes, ull: bool = False) -> int:
     """strtoul(arg, &end, 10) with Redis's checks: no leading space, nothing after the
-    digits, no overflow. '' is cursor 0 and '-N' wraps around, as in Redis."""
+    digits, no overflow. '' is cursor 0 and '-N' wraps around, as in Redis. ull=True: Redis
+    7.4's (and Valkey 8's) string2ull instead: a strict integer must not be negative,
+    anything else goes to strtoull (leading spaces, '+', '-N' wrapping, '' refused)."""
+    if ull:
+        return _string2ull(arg)
     if not arg:
         return 0
     if arg[0] in _SPACE:
@@ -112,9 +116,27 @@ def parse_cursor(arg: bytes) -> int:
     return (_ULONG - v) % _ULONG if neg else v
 
 
-def parse_scan_options(args, allow_type: bool) -> tuple[int, bytes | None, bytes | None]:
+def _string2ull(arg: bytes) -> int:
+    ll = string2ll(arg)
+    if ll is not None:
+        if ll < 0:
+            raise CommandError(INVALID_CURSOR)
+        return ll
+    body = arg.lstrip(_SPACE)
+    neg = body[:1] == b"-"
+    digits = body[1:] if body[:1] in (b"+", b"-") else body
+    if not arg or not digits or not digits.isdigit():
+        raise CommandError(INVALID_CURSOR)
+    v = int(digits)
+    if v >= _ULONG:
+        raise CommandError(INVALID_CURSOR)
+    return (_ULONG - v) % _ULONG if neg else v
+
+
+def parse_scan_options(args, allow_type: bool, novalues_known: bool = False) -> tuple[int, bytes | None, bytes | None]:
     """MATCH / COUNT (/ TYPE for SCAN) as scanGenericCommand parses them: (count, pattern or
-    None for no filtering, type name or None)."""
+    None for no filtering, type name or None). novalues_known: a 7.4+ server, which knows
+    HSCAN's NOVALUES and says so to the other SCANs."""
     count = 10
     pattern = typ = None
     i, n = 0, len(args)
@@ -134,6 +156,8 @@ def parse_scan_options(args, allow_type: bool) -> tuple[int, bytes | None, bytes
                 pattern = None
         elif opt == b"type" and allow_type and more:
             typ = args[i + 1]
+        elif opt == b"novalues" and novalues_known:
+            raise CommandError("ERR NOVALUES option can only be used in HSCAN")
         else:
             raise CommandError(SYNTAX)
         i += 2
@@ -143,7 +167,7 @@ def parse_scan_options(args, allow_type: bool) -> tuple[int, bytes | None, bytes
 def scan_reply(ctx, owner: object, cursor: int, options, members: Callable[[], Iterable[bytes]], *,
                small: bool, contains: Callable[[bytes], bool],
                value: Callable[[bytes], bytes] | None = None) -> list:
-    count, pattern, _ = parse_scan_options(options, False)
+    count, pattern, _ = parse_scan_options(options, False, ctx.server.compat.at_least("7.4", "valkey-8.0"))
     if small:
         batch = list(members())
         nxt = 0

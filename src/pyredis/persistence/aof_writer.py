@@ -2,7 +2,8 @@
 is on: the commands Redis would propagate are buffered (with a SELECT when the database
 changes), written before the replies that acknowledge them leave, and fsynced per appendfsync
 (always: before those replies; everysec: once a second in a helper thread; no: by the OS).
-It also owns the file set being appended to: the manifest, the incr file, and the switch of
+It keeps WAITAOF's offsets (core/waitaof.py): every command fed advances the replication
+offset, every fsync the offset known to be on disk. It also owns the file set being appended to: the manifest, the incr file, and the switch of
 files around a rewrite (aof.py is the file format, paths.py the names).
 
 A failing write keeps the buffer for the next try and reports through on_status(), so the
@@ -34,6 +35,7 @@ import time
 from typing import Callable
 
 from ..core.state import ServerState
+from ..core.waitaof import fsynced
 from . import paths
 from .aof import AofInfo, Manifest, encode_command
 from .rewrite import write_base
@@ -62,16 +64,21 @@ class AofWriter:
         self.unsynced = False
         self._fsync_pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="aof-fsync")
         self._fsync_future: concurrent.futures.Future | None = None
+        self._fsync_offset = -1  # the replication offset the running background fsync covers
 
     # --- the sink ------------------------------------------------------------------------
     def set_on(self, on: bool) -> None:
         """The AOF is a propagation sink only while it is on: with appendonly no, writes pay
         nothing for propagation (dispatch skips it when there is no sink)."""
         self.on = on
+        st = self.state
         if on:
-            self.state.propagation.add_sink(self)
+            st.propagation.add_sink(self)
+            if st.fsynced_reploff == -1:  # startAppendOnly + the rewrite it starts
+                st.fsynced_reploff = 0
         else:
-            self.state.propagation.remove_sink(self)
+            st.propagation.remove_sink(self)
+            st.fsynced_reploff = -1
 
     def feed(self, dbid: int, argv: list[bytes]) -> None:
         """The propagation sink: commands as Redis propagates them, SELECT when the db changes."""
@@ -81,6 +88,13 @@ class AofWriter:
             self.buf.append(encode_command([b"SELECT", b"%d" % dbid]))
             self.selected_db = dbid
         self.buf.append(encode_command(argv))
+        # Redis's master_repl_offset, counted per propagated command while nothing else feeds
+        # it (no replicas), and the writing client's c->woff: what WAITAOF waits for
+        st = self.state
+        st.repl_offset += 1
+        c = st.current_client
+        if c is not None:
+            c.woff = st.repl_offset
 
     # --- write and fsync -------------------------------------------------------------------
     def flush(self, force_fsync: bool = False) -> bool:
@@ -128,6 +142,7 @@ class AofWriter:
                 return False
             self.unsynced = False
             self.last_fsync = time.monotonic()
+            fsynced(self.state, self.state.repl_offset)
         return self.last_write_ok
 
     def _write_latency(self, ms: int) -> None:
@@ -183,6 +198,10 @@ class AofWriter:
         return self.on and self.cfg["appendfsync"] == "always" and self.fd >= 0
 
     def everysec(self) -> None:
+        fut = self._fsync_future
+        if fut is not None and self._fsync_offset >= 0 and fut.done():
+            fsynced(self.state, self._fsync_offset)  # the last background fsync is done
+            self._fsync_offset = -1
         if not self.unsynced or self.fd < 0 or self.cfg["appendfsync"] != "everysec":
             return
         now = time.monotonic()
@@ -192,6 +211,7 @@ class AofWriter:
             return  # the previous fsync is still running: don't pile up
         self.unsynced = False
         self.last_fsync = now
+        self._fsync_offset = self.state.repl_offset  # everything fed is written (flushed first)
         self._fsync_future = self._fsync_pool.submit(_fsync_quiet, self.fd)
 
     def fsync_pending(self) -> bool:

@@ -1,12 +1,16 @@
 """encode(value, resp) -> bytes. The only place that knows RESP2 from RESP3.
 
-Scores and doubles are formatted as Redis does (%.17g, `inf`/`-inf`, integers without `.0`
-in RESP2 bulk form via format_double).
+Scores and doubles are formatted as Redis does (format_double: `inf`/`-inf`, integers without
+`.0`): Redis 7.0 with %.17g; from 7.2 on (d2string with fpconv_dtoa) integral values within
++-2^62 as integers and the others as the shortest text that reads back as the same double.
+The server running a 7.2+ mode selects the second for its thread (use_short_doubles): replies,
+ZSCAN's listpack scores, the AOF rewrite and the Lua conversions all go through format_double.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 
 from .replies import (
     NULL_ARRAY,
@@ -33,15 +37,83 @@ _ARR_CACHE = [b"*%d\r\n" % i for i in range(0, 1025)]
 CHUNK = 1024
 
 
+_TLS = threading.local()
+
+
+def use_short_doubles(on: bool) -> None:
+    """Format doubles as Redis 7.2+ does in this thread (the server's event-loop thread)."""
+    _TLS.short = on
+
+
 def format_double(d: float) -> bytes:
-    """Redis's humanfriendly-free double formatting for replies (%.17g; inf/-inf/nan)."""
+    """Redis's humanfriendly-free double formatting for replies (inf/-inf/nan; %.17g, or 7.2's
+    d2string where the thread's server runs a later mode)."""
     if math.isinf(d):
         return b"inf" if d > 0 else b"-inf"
     if d != d:
         return b"nan"
-    # Redis uses %.17g, which prints integers without a decimal point.
-    s = b"%.17g" % d
-    return s
+    if getattr(_TLS, "short", False):
+        return d2string_short(d)
+    # Redis 7.0 uses %.17g, which prints integers without a decimal point.
+    return b"%.17g" % d
+
+
+def digest_double(d: float) -> bytes:
+    """A score as DEBUG DIGEST hashes it: %.17g in 7.0, fpconv_dtoa from 7.2 on."""
+    if getattr(_TLS, "short", False):
+        return fpconv_dtoa(d)
+    return b"%.17g" % d
+
+
+def d2string_short(d: float) -> bytes:
+    """Redis 7.2's d2string for a finite double: 0/-0, an integer when the value is integral
+    and within +-LLONG_MAX/2 (double2ll), else fpconv_dtoa."""
+    if d == 0:
+        return b"-0" if math.copysign(1.0, d) < 0 else b"0"
+    if -4611686018427387903.0 <= d <= 4611686018427387903.0:
+        i = int(d)  # (an int from Lua is within the range: itself)
+        if i == d:
+            return b"%d" % i
+    return fpconv_dtoa(d)
+
+
+def fpconv_dtoa(d: float) -> bytes:
+    """The shortest digits that read back as d (Python's repr finds them), laid out as
+    fpconv_dtoa does: plain digits padded with zeros while the exponent stays under the digit
+    count + 7, a plain decimal for negative exponents above -7 (or when fewer than 4 places
+    from the point), otherwise d.ddde[+-]x without padding."""
+    if d == 0:
+        return b"-0" if math.copysign(1.0, d) < 0 else b"0"
+    if math.isinf(d):
+        return b"inf" if d > 0 else b"-inf"
+    r = repr(float(d))
+    neg = r[0] == "-"
+    if neg:
+        r = r[1:]
+    mant, _, e = r.partition("e")
+    k = int(e) if e else 0
+    ip, _, fp = mant.partition(".")
+    if fp == "0":
+        fp = ""
+    digits = (ip + fp).lstrip("0")
+    k -= len(fp)
+    stripped = digits.rstrip("0")
+    k += len(digits) - len(stripped)
+    digits = stripped
+    nd = len(digits)
+    exp = abs(k + nd - 1)
+    if k >= 0 and exp < nd + 7:
+        out = digits + "0" * k
+    elif k < 0 and (k > -7 or exp < 4):
+        offset = nd + k
+        if offset <= 0:
+            out = "0." + "0" * -offset + digits
+        else:
+            out = digits[:offset] + "." + digits[offset:]
+    else:
+        nd = min(nd, 18 - neg)
+        out = digits[0] + ("." + digits[1:nd] if nd > 1 else "") + ("e-" if k + len(digits) - 1 < 0 else "e+") + str(exp)
+    return ("-" + out if neg else out).encode()
 
 
 def encode(v, resp: int) -> bytes:

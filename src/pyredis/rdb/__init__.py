@@ -1,5 +1,5 @@
-"""RDB: Redis's snapshot format, written at version 10 (Redis 7.0) and read up to version 11
-(Redis 7.2, Valkey 7.2/8). One format serves RDB files, the RDB preamble of AOF base files,
+"""RDB: Redis's snapshot format, written and read at the version of the server's compat-version
+mode (10 for Redis 7.0, 11 for 7.2 and Valkey 8.0, 12 for 7.4: base.rdb_versions). One format serves RDB files, the RDB preamble of AOF base files,
 DUMP/RESTORE and FUNCTION DUMP/RESTORE payloads and DEBUG's serialized lengths.
 
 Layering: this package depends on keyspace (the value types) and the leaves only, so commands
@@ -22,13 +22,13 @@ API (re-exported here):
 
 from __future__ import annotations
 
-from .base import (MAX_READ_VERSION, OP_FUNCTION2, OP_FUNCTION_PRE_GA, RDB_VERSION, RdbError, Reader, crc64,
-                   enc_len, enc_string)
+from .base import (OP_FUNCTION2, OP_FUNCTION_PRE_GA, RdbError, Reader, crc64, enc_len, enc_string,
+                   rdb_versions)
 from .file import RdbInfo, fsync_dir, load, load_bytes, rdb_bytes, rdb_chunks, save, temp_path, write_rdb_file
 from .objects import dump_payload, encode_object, read_object, restore_payload
 
 __all__ = [
-    "MAX_READ_VERSION", "OP_FUNCTION2", "OP_FUNCTION_PRE_GA", "RDB_VERSION", "RdbError", "RdbInfo", "Reader",
+    "OP_FUNCTION2", "OP_FUNCTION_PRE_GA", "RdbError", "RdbInfo", "Reader",
     "crc64", "dump_payload", "enc_len", "enc_string", "encode_object", "fsync_dir", "load", "load_bytes",
-    "rdb_bytes", "rdb_chunks", "read_object", "restore_payload", "save", "temp_path", "write_rdb_file",
+    "rdb_bytes", "rdb_chunks", "rdb_versions", "read_object", "restore_payload", "save", "temp_path", "write_rdb_file",
 ]

@@ -18,8 +18,18 @@ import lzf
 
 from ..util import string2ll
 
-RDB_VERSION = 10
-MAX_READ_VERSION = 11
+# The version written and the newest one read depend on the server's compat-version mode
+# (version.Compat.rdb_version / rdb_accepts: 10 for Redis 7.0, 11 for 7.2 and Valkey 8.0, 12 for
+# Redis 7.4): rdb_versions(cfg) gives both.
+
+
+def rdb_versions(cfg) -> tuple[int, int]:
+    """(the RDB version written, the newest one read) by a server with config `cfg`."""
+    from ..version import DEFAULT_MODE, compat_for
+
+    # (a plain dict of directives, as tools and tests pass, may leave the mode out: the default)
+    c = compat_for(cfg.get("compat-version", DEFAULT_MODE) if isinstance(cfg, dict) else cfg["compat-version"])
+    return c.rdb_version, c.rdb_accepts
 
 # object types
 T_STRING, T_LIST, T_SET, T_ZSET, T_HASH, T_ZSET_2 = 0, 1, 2, 3, 4, 5

@@ -23,20 +23,22 @@ import os
 import struct
 import time
 
-from .base import (MAX_READ_VERSION, OP_AUX, OP_EOF, OP_EXPIRETIME, OP_EXPIRETIME_MS, OP_FREQ, OP_FUNCTION2,
-                   OP_FUNCTION_PRE_GA, OP_IDLE, OP_MODULE_AUX, OP_RESIZEDB, OP_SELECTDB, RDB_VERSION, RdbError,
-                   Reader, crc64, enc_len, enc_string)
+from .base import (OP_AUX, OP_EOF, OP_EXPIRETIME, OP_EXPIRETIME_MS, OP_FREQ, OP_FUNCTION2,
+                   OP_FUNCTION_PRE_GA, OP_IDLE, OP_MODULE_AUX, OP_RESIZEDB, OP_SELECTDB, RdbError,
+                   Reader, crc64, enc_len, enc_string, rdb_versions)
 from .objects import encode_object, read_object
 
 def rdb_chunks(state, functions: list[bytes] | None = None, aux_extra: dict[bytes, bytes] | None = None):
     """Yield an RDB file as chunks (for streaming to disk)."""
-    from ..version import REDIS_VERSION, __version__
+    from ..version import __version__
 
     cfg = state.config
     comp = cfg["rdbcompression"]
-    head = [b"REDIS%04d" % RDB_VERSION]
+    compat = state.compat
+    head = [b"REDIS%04d" % compat.rdb_version]
     aux = {
-        b"redis-ver": REDIS_VERSION.encode(),
+        # Valkey names its own version (its loader reads either)
+        b"valkey-ver" if compat.valkey else b"redis-ver": compat.version.encode(),
         b"redis-bits": b"64",
         b"ctime": str(int(time.time())).encode(),
         b"used-mem": b"%d" % _rss(),
@@ -162,7 +164,7 @@ def load_bytes(data: bytes, state, source: str = "RDB", skip_expired: bool = Tru
         info.version = int(data[5:9])
     except ValueError:
         raise RdbError(f"{source}: bad RDB version") from None
-    if info.version < 1 or info.version > MAX_READ_VERSION:
+    if info.version < 1 or info.version > rdb_versions(state.config)[1]:
         raise RdbError(f"{source}: can't handle RDB format version {info.version}")
     cfg = state.config
     if empty_first:

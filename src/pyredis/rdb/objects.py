@@ -26,11 +26,11 @@ from ..keyspace.list import RList
 from ..keyspace.set import make_set
 from ..keyspace.types import type_name
 from ..keyspace.zset import listpack_score, make_zset
-from .base import (MAX_READ_VERSION, RDB_VERSION, T_HASH, T_HASH_LISTPACK, T_HASH_ZIPLIST, T_HASH_ZIPMAP, T_LIST,
+from .base import (T_HASH, T_HASH_LISTPACK, T_HASH_ZIPLIST, T_HASH_ZIPMAP, T_LIST,
                    T_LIST_QUICKLIST, T_LIST_QUICKLIST_2, T_LIST_ZIPLIST, T_MODULE_2, T_MODULE_PRE_GA, T_SET,
                    T_SET_INTSET, T_SET_LISTPACK, T_STREAM_LISTPACKS, T_STREAM_LISTPACKS_2, T_STREAM_LISTPACKS_3,
                    T_STRING, T_ZSET, T_ZSET_2, T_ZSET_LISTPACK, T_ZSET_ZIPLIST, RdbError, Reader, crc64, enc_len,
-                   enc_string)
+                   enc_string, rdb_versions)
 from .encodings import intset_build, intset_read, lp_build, lp_encode_entry, lp_read, zipmap_read, zl_read
 from .stream import read_stream, write_stream
 
@@ -136,7 +136,7 @@ def encode_object(value, cfg) -> tuple[int, bytes]:
 
 def dump_payload(value, cfg) -> bytes:
     t, body = encode_object(value, cfg)
-    data = bytes([t]) + body + struct.pack("<H", RDB_VERSION)
+    data = bytes([t]) + body + struct.pack("<H", rdb_versions(cfg)[0])
     return data + struct.pack("<Q", crc64(data))
 
 
@@ -217,7 +217,7 @@ def restore_payload(payload: bytes, cfg):
     body, footer = payload[:-10], payload[-10:]
     ver = struct.unpack("<H", footer[:2])[0]
     crc = struct.unpack("<Q", footer[2:])[0]
-    if ver > MAX_READ_VERSION or crc64(payload[:-8]) != crc:
+    if ver > rdb_versions(cfg)[1] or crc64(payload[:-8]) != crc:
         raise RdbError("DUMP payload version or checksum are wrong")
     r = Reader(body)
     t = r.byte()

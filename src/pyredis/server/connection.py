@@ -148,6 +148,7 @@ class Connection(asyncio.Protocol):
         self.client.last_interaction = _now()  # readQueryFromClient: c->lastinteraction
         stats = self.state.stats
         stats.total_net_input_bytes += len(data)
+        self.client.net_in += len(data)
         stats.total_reads_processed += 1
         cmds, error = self.parser.feed(data)
         if self.closed:
@@ -329,20 +330,30 @@ class Connection(asyncio.Protocol):
 
     def _send(self, data: bytes | list[bytes]) -> None:
         if self.transport is not None and not self.closed:
-            self.client.last_interaction = _now()  # _writeToClient: c->lastinteraction
+            c = self.client
+            c.last_interaction = _now()  # _writeToClient: c->lastinteraction
             stats = self.state.stats
             stats.total_writes_processed += 1
             if type(data) is list:
-                stats.total_net_output_bytes += sum(map(len, data))
+                n = sum(map(len, data))
                 self.transport.writelines(data)
             else:
-                stats.total_net_output_bytes += len(data)
+                n = len(data)
                 self.transport.write(data)
+            stats.total_net_output_bytes += n
+            c.net_out += n  # Valkey's CLIENT LIST tot-net-out
 
     def write_push(self, reply) -> None:
         """Send an out-of-band message (pub/sub message, invalidation) to this client."""
         if self.out is not None:
-            encode_into(reply, self.client.resp, self.out)
+            c = self.client
+            if self.state.compat.at_least("7.2") and self.state.current_client is c:
+                # 7.2 sends what a command pushes to its own client after the command's reply
+                if c.after_reply is None:
+                    c.after_reply = []
+                c.after_reply.append(reply)
+                return
+            encode_into(reply, c.resp, self.out)
             return
         out: list[bytes] = []
         encode_into(reply, self.client.resp, out)

@@ -28,7 +28,7 @@ import signal
 import time
 
 from ..util import sdscatrepr
-from ..version import REDIS_VERSION, __version__
+from ..version import __version__
 
 _FATAL = (signal.SIGSEGV, signal.SIGBUS, signal.SIGFPE, signal.SIGILL, signal.SIGABRT)
 _HANDLER = ctypes.CFUNCTYPE(None, ctypes.c_int)
@@ -71,7 +71,7 @@ def report(server, sig: int) -> bytes:
     lines = [
         "",
         "=== PYREDIS BUG REPORT START: Cut & paste starting from here ===",
-        f"{pid}:M {stamp} # pyredis {__version__} (Redis {REDIS_VERSION} compatible) crashed by signal: {sig} ({name})",
+        f"{pid}:M {stamp} # pyredis {__version__} ({state.compat.server_name.capitalize()} {state.compat.version} compatible) crashed by signal: {sig} ({name})",
         "The Python stack of every thread is written just above this report (\"Fatal Python error\").",
         "",
         "------ CURRENT CLIENT INFO ------",

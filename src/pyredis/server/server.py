@@ -26,9 +26,10 @@ import time
 from ..config import Config
 from ..core.state import ServerState
 from ..keyspace.expiry import ActiveExpiry
-from ..version import REDIS_VERSION, __version__
+from ..version import __version__
 from . import tls
 from .connection import Connection, tls_reason
+from ..protocol.encoder import use_short_doubles
 from .group_commit import GroupCommit
 from .scheduler import LoopScheduler
 
@@ -92,6 +93,8 @@ class RedisServer:
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         self.state.scheduler = LoopScheduler(loop)
+        # 7.2's double formatting for everything this loop's thread formats (protocol/encoder.py)
+        use_short_doubles(self.state.compat.at_least("7.2"))
         self._stop = asyncio.Event()
         cfg = self.config
         from ..errors import PersistenceError
@@ -148,7 +151,9 @@ class RedisServer:
             cfg.on_change(name, lambda _v, name=name: self._warn_not_implemented(only=name))
         self._warn_not_implemented()
         self._schedule_cron()
-        self.log("notice", f"pyredis {__version__} (Redis {REDIS_VERSION} compatible) started, "
+        compat = self.state.compat
+        self.log("notice", f"pyredis {__version__} ({compat.server_name.capitalize()} {compat.version} compatible: "
+                 f"compat-version {compat.mode}) started, "
                  f"port={self.port or self.tls_port}, pid={os.getpid()}")
         self.log("notice", "Ready to accept connections")
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from lupa.lua51 import lua_type
 
 from ...errors import OOM, CommandError
+from ...protocol.encoder import format_double
 from ...util import sdssplitargs
 from ...protocol.replies import ErrorReply
 from ..dispatch import GATE_READONLY, GATE_STALE
@@ -132,6 +133,16 @@ _REPL_GATES = GATE_READONLY | GATE_STALE
 _MAY_REPLICATE = frozenset([b"publish", b"spublish", b"pfcount"])
 
 
+# Valkey 8's own wording of these (the others: `redis.` read `server.`)
+_VALKEY_TEXTS = {
+    b"Unknown Redis command called from script": b"Unknown command called from script",
+    b"Lua redis lib command arguments must be strings or integers": b"Command arguments must be strings or integers",
+    b"Wrong number of args calling Redis command from script": b"Wrong number of args calling command from script",
+    b"Please specify at least one argument for this redis lib call":
+        b"Please specify at least one argument for this call",
+}
+
+
 class RedisLib:
     """The callables of one engine (self.e): redis.* and the coroutine plumbing."""
 
@@ -173,6 +184,8 @@ class RedisLib:
     def _err(self, text: str | bytes) -> bytes:
         if isinstance(text, str):
             text = text.encode()
+        if self.e.state.compat.valkey:  # Valkey names its scripting API `server`
+            text = _VALKEY_TEXTS.get(text) or text.replace(b"redis.", b"server.")
         return push_error_text(text)
 
     def _raise(self, text: str | bytes) -> LuaRaise:
@@ -284,7 +297,7 @@ class RedisLib:
             if ta is bytes:
                 args.append(a)
             elif ta is int or ta is float:  # lupa gives integral numbers as int: format the double
-                args.append(b"%.17g" % a)
+                args.append(format_double(a))  # %.17g; 7.2: d2string
             else:
                 return False, self._err("Lua redis lib command arguments must be strings or integers")
         spec = _resolve(args, self.e.state.commands)
@@ -317,7 +330,8 @@ class RedisLib:
         if spec.write:
             run.dirty = True
         c = run.client
-        if spec.name_bytes == b"xread" or spec.name_bytes == b"xreadgroup":
+        if (spec.name_bytes == b"xread" or spec.name_bytes == b"xreadgroup") and not state.compat.at_least("7.4", "valkey-8.0"):
+            # (7.4 and Valkey 8 run it without blocking instead)
             for x in args[1:]:
                 if x.lower() == b"block":
                     return False, self._err(b"%s command is not allowed with BLOCK option from scripts"
@@ -370,7 +384,8 @@ class RedisLib:
                 raise self._raise("First argument must be a number (log level).")
         level = int(level)
         if level < 0 or level > 3:
-            raise self._raise("Invalid debug level.")
+            raise self._raise("Invalid log level." if self.e.state.compat.at_least("7.4", "valkey-8.0")
+                              else "Invalid debug level.")
         parts = []
         for a in args[1:]:
             if isinstance(a, bytes):
@@ -397,7 +412,8 @@ class RedisLib:
 
     def _set_repl(self, *args):
         if len(args) != 1:
-            raise self._raise("redis.set_repl() requires two arguments.")
+            raise self._raise("redis.set_repl() requires one argument." if self.e.state.compat.at_least("7.2")
+                              else "redis.set_repl() requires two arguments.")
         v = _lua_number(args[0])
         n = int(v) if v is not None else 0
         if n & ~3:

@@ -1,11 +1,16 @@
 -- The sandbox every script and function library runs in, and the coroutine machinery of
 -- busy scripts: see core/lua/__init__.py. Executed once per engine with (py, KIND):
 -- py holds the Python side (api.RedisLib's callables, the libraries), KIND is 'eval'
--- or 'function'. Returns the table of helpers the engine calls.
-local py, KIND = ...
+-- or 'function', LATER is true in the 7.2+ modes (their sandbox differs: below), OS in 7.4 and
+-- Valkey 8 (an `os` table with clock only). Returns the
+-- table of helpers the engine calls.
+local py, KIND, LATER, OS = ...
 local _rawget, _rawset, _setmetatable, _getmetatable, _type, _error, _select, _tostring, _next, _pcall, _unpack, _setfenv, _loadstring, _load, _ipairs =
       rawget, rawset, setmetatable, getmetatable, type, error, select, tostring, next, pcall, unpack, setfenv, loadstring, load, ipairs
 local dbg = debug
+-- string functions called as functions, never as methods: a 7.2 script may clear the strings'
+-- __index for good (7.2.6 hands out their real metatable)
+local s_sub, s_byte, s_find, s_match = string.sub, string.byte, string.find, string.match
 local co_create, co_resume, co_status, co_running, co_yield = coroutine.create, coroutine.resume, coroutine.status, coroutine.running, coroutine.yield
 local READONLY = "Attempt to modify a readonly table"
 local BOOT_SRC = dbg.getinfo(1, 'S').source
@@ -52,18 +57,18 @@ S.setmetatable = py.setmetatable
 local G  -- the protected globals every script sees
 -- Redis's Lua cannot load precompiled chunks: their first byte is a syntax error there.
 local function chunkid(source)  -- luaO_chunkid (LUA_IDSIZE 60) of a chunk name
-  local c = source:sub(1, 1)
-  if c == '=' or c == '@' then return source:sub(2, 60) end
-  local text = source:match('^[^%z]*')
+  local c = s_sub(source, 1, 1)
+  if c == '=' or c == '@' then return s_sub(source, 2, 60) end
+  local text = s_match(source, '^[^%z]*')
   local len = #text
   if len > 43 then len = 43 end
-  local nl = text:find('\n', 1, true)
+  local nl = s_find(text, '\n', 1, true)
   if nl and nl - 1 < len then len = nl - 1 end
-  if len < #text then return '[string "' .. text:sub(1, len) .. '..."]' end
+  if len < #text then return '[string "' .. s_sub(text, 1, len) .. '..."]' end
   return '[string "' .. text .. '"]'
 end
 local function sandbox_loadstring(s, name)
-  if _type(s) == 'string' and s:byte(1) == 27 then
+  if _type(s) == 'string' and s_byte(s, 1) == 27 then
     return nil, chunkid(_type(name) == 'string' and name or s) .. ":1: unexpected symbol near 'char(27)'"
   end
   local f, e = _loadstring(s, name)
@@ -232,6 +237,9 @@ string_mt.__index = S.string
 local string_mt_view = protect(string_mt)
 local metatable_of  -- below, once the Python functions are known
 S.getmetatable = py.getmetatable  -- checks its argument in Python (a C function for Lua), then metatable_of
+if LATER then  -- 7.2's globals keep these three of the base library
+  S.getfenv = getfenv; S.setfenv = setfenv; S.newproxy = newproxy
+end
 local mth = copy(math)
 if not mth.mod then mth.mod = math.fmod end
 mth.random = py.random
@@ -239,6 +247,7 @@ mth.randomseed = py.randomseed
 S.math = protect(mth)
 local tbl = copy(table)
 S.table = protect(tbl)
+if OS then S.os = protect({clock = os.clock}) end
 for name, lib in _next, py.libs do S[name] = protect(lib) end
 
 -- the redis table: Python callables (C functions for Lua: a call keeps the caller's frame)
@@ -250,7 +259,11 @@ end
 R.LOG_DEBUG = 0; R.LOG_VERBOSE = 1; R.LOG_NOTICE = 2; R.LOG_WARNING = 3
 R.REPL_NONE = 0; R.REPL_AOF = 1; R.REPL_SLAVE = 2; R.REPL_REPLICA = 2; R.REPL_ALL = 3
 R.REDIS_VERSION = py.version; R.REDIS_VERSION_NUM = py.version_num
+if py.valkey_version then  -- Valkey: its own version, and `server` naming the same table
+  R.SERVER_NAME = 'valkey'; R.VALKEY_VERSION = py.valkey_version; R.VALKEY_VERSION_NUM = py.valkey_version_num
+end
 S.redis = protect(R)
+if py.valkey_version then S.server = S.redis end
 
 if KIND == 'eval' then
   S.__redis__err__handler = function(err)
@@ -270,7 +283,7 @@ local pyfunc_addr = _setmetatable({}, {__mode = 'k'})
 metatable_of = function(v)
   if _type(v) == 'userdata' then return nil end
   local mt = _getmetatable(v)
-  if mt == string_mt then return string_mt_view end
+  if mt == string_mt and not LATER then return string_mt_view end  -- 7.2.6 hands out the real one
   return mt
 end
 local cjnull = py.libs.cjson.null
@@ -289,7 +302,7 @@ S.tostring = function(...)
   if pyfuncs[v] then  -- an address as Lua prints a C function's: that of a table kept for it
     local t = pyfunc_addr[v]
     if not t then t = {} pyfunc_addr[v] = t end
-    return 'function: ' .. _tostring(t):sub(8)
+    return 'function: ' .. s_sub(_tostring(t), 8)  -- (not a method: 7.2 scripts may clear string's __index)
   end
   return _tostring(v)
 end
@@ -306,6 +319,7 @@ local LR = {log = R.log, LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WAR
 LR.register_function = py.register
 _setmetatable(LR, {__index = nonexistent})
 local LS = {redis = protect(LR)}
+if py.valkey_version then LS.server = LS.redis end
 _setmetatable(LS, {__index = nonexistent})
 R.register_function = nil
 
@@ -399,7 +413,13 @@ local function is_proxy(t) return real_of[t] ~= nil end
 local function get_real(t) return real_of[t] end
 local function raw_set(t, k, v) return _rawset(t, k, v) end
 local function set_mt(t, m) return _setmetatable(t, m) end
-return {start = start, compile = compile, set_keys = set_keys, set_loading = set_loading,
+-- SCRIPT FLUSH gives Redis a new Lua state: in 7.2, where scripts may change the strings'
+-- real metatable, it is put back as the new state would have it
+local function reset_strings()
+  for k in _next, string_mt do string_mt[k] = nil end
+  string_mt.__index = S.string
+end
+return {reset_strings = reset_strings, start = start, compile = compile, set_keys = set_keys, set_loading = set_loading,
         classify = classify, pairs_of = pairs_of, G = G, is_proxy = is_proxy, raw_set = raw_set,
         set_mt = set_mt, get_real = get_real, slice = slice, co_create = user_co_create,
         metatable_of = metatable_of, sandbox_load = sandbox_load, sandbox_loadstring = sandbox_loadstring,

@@ -39,7 +39,6 @@ from ...protocol.replies import (
     Verbatim,
     VerbatimFormatted,
 )
-from ...version import REDIS_VERSION, REDIS_VERSION_NUM
 from . import hook
 from .api import KILL_MSG, RedisLib
 from .bridge import LuaRaise, c_llong, lua_callable, lua_tostring, push_error_text, sanitize
@@ -61,6 +60,11 @@ _DEEP_SLOTS = 200  # past this, the reply is handed to the encoder as Deep (no r
 
 
 # --- a running script ------------------------------------------------------------------------
+def _version_num(v: str) -> int:
+    a, b, c = (int(x) for x in v.split("."))
+    return (a << 16) | (b << 8) | c
+
+
 class ScriptRun:
     __slots__ = (
         "engine", "client", "name", "is_eval", "read_only", "t0", "threshold", "killed", "dirty",
@@ -120,13 +124,16 @@ class LuaEngine:
         self.api = RedisLib(self)
         pyt = rt.table_from({
             **{k: lua_callable(f, self._log_bug) for k, f in self.api.callables().items()},
-            b"version": REDIS_VERSION.encode(), b"version_num": REDIS_VERSION_NUM,
+            b"version": state.compat.redis_version.encode(), b"version_num": state.compat.redis_version_num,
             b"libs": rt.table_from(lib_tables),
+            **({b"valkey_version": state.compat.valkey_version.encode(),
+                b"valkey_version_num": _version_num(state.compat.valkey_version)} if state.compat.valkey else {}),
         })
         # anchor(v): the same Lua value, held by a wrapper bound to the main lua_State (which
         # lives as long as the runtime) instead of the coroutine it was received in.
         self.anchor = rt.eval("function(v) return v end")
-        boot = rt.execute(_BOOT, pyt, kind.encode())
+        boot = self.boot = rt.execute(_BOOT, pyt, kind.encode(), self.state.compat.at_least("7.2"),
+                                         self.state.compat.at_least("7.4", "valkey-8.0"))
         self.lua_start, self.lua_compile, self.lua_set_keys = boot[b"start"], boot[b"compile"], boot[b"set_keys"]
         self.lua_set_loading, self.lua_classify, self.lua_pairs = boot[b"set_loading"], boot[b"classify"], boot[b"pairs_of"]
         self.G, self.lua_is_proxy, self.lua_rawset = boot[b"G"], boot[b"is_proxy"], boot[b"raw_set"]
@@ -154,6 +161,8 @@ class LuaEngine:
     def flush(self) -> None:
         """SCRIPT FLUSH: forget the cached scripts (globals are read-only, nothing else to reset)."""
         self.scripts.clear()
+        if self.state.compat.at_least("7.2"):
+            self.boot[b"reset_strings"]()
         self.rt.execute("collectgarbage()")
 
     def compile(self, body: bytes, chunkname: bytes):
@@ -308,6 +317,8 @@ class LuaEngine:
             msg = b"ERR " + lua_tostring(err)
         if src is not None and line is not None:
             msg = msg + b" script: " + name + b", on " + src + b":" + b"%d" % line + b"."
+        if self.state.compat.at_least("7.2"):  # 7.2 sends the error as the script raised it
+            return msg
         return sanitize(msg)
 
     # --- Lua value -> reply -----------------------------------------------------------
