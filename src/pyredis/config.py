@@ -62,6 +62,7 @@ class Directive:
     protected: bool = False  # CONFIG SET needs enable-protected-configs
     percent: bool = False  # memory value that also accepts "N%" (stored as -N)
     pyredis: bool = False  # pyredis's own (compat-version): hidden from patterns, still rewritten
+    validate: Callable[[Any], None] | None = None  # Redis's isValid*: raise ValueError(msg)
 
 
 def parse_memory(text: str) -> int:
@@ -139,11 +140,12 @@ def _strtoll_whole(t: str) -> int | None:
     return int(t[i:k])
 
 
-def _parse_save(text: str) -> list[tuple[int, int]]:
-    """CONFIG SET save: words split on single spaces, pairs of (seconds >= 1, changes >= 0)."""
-    if text == "" or text == '""':
+def _parse_save(words: list[str]) -> list[tuple[int, int]]:
+    """setConfigSaveOption: pairs of (seconds >= 1, changes >= 0); a single "" is no save
+    point at all. Words as Redis gives them: CONFIG SET splits on single spaces, a config
+    line gives its words."""
+    if len(words) == 1 and words[0] == "":
         return []
-    words = text.split(" ")
     if len(words) % 2:
         raise ValueError("Invalid save parameters")
     out = []
@@ -155,8 +157,25 @@ def _parse_save(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def _parse_words(text: str) -> list[str]:
-    return text.split()
+def _parse_bind(words: list[str]) -> list[str]:
+    """setConfigBindOption: at most 16 addresses; a single "" is none (no TCP listener)."""
+    if len(words) > 16:
+        raise ValueError("Too many bind addresses specified.")
+    if len(words) == 1 and words[0] == "":
+        return []
+    return list(words)
+
+
+def _parse_replicaof(words: list[str]) -> str:
+    """setConfigReplicaOfOption: `<host> <port>` or `no one`."""
+    if len(words) != 2:
+        raise ValueError("wrong number of arguments")
+    if words[0].lower() == "no" and words[1].lower() == "one":
+        return ""
+    port = _strtoll_whole(words[1])  # strtol over the whole word ("" reads as 0)
+    if port is None or port < 0 or port > 65535:
+        raise ValueError("Invalid master port")
+    return f"{words[0]} {port}"
 
 
 def _strtod_whole(t: str) -> float | None:
@@ -176,11 +195,11 @@ def _strtod_whole(t: str) -> float | None:
         return None
 
 
-def _parse_percentiles(text: str) -> list[float]:
+def _parse_percentiles(words: list[str]) -> list[float]:
     out = []
-    if text == "":
+    if len(words) == 1 and words[0] == "":
         return out
-    for w in text.split(" "):
+    for w in words:
         v = _strtod_whole(w)
         if v is None:
             raise ValueError("Invalid latency-tracking-info-percentiles parameters")
@@ -194,20 +213,27 @@ def _render_percentiles(v: list[float]) -> str:
     return " ".join("%g" % x if x != int(x) else str(int(x)) for x in v)
 
 
-def _parse_oom_values(text: str) -> list[int]:
-    words = text.split()
+def _parse_oom_values(words: list[str]) -> list[int]:
+    """setConfigOOMScoreAdjValuesOption: three strtoll values in [-2000, 2000]."""
     if len(words) != 3:
         raise ValueError("wrong number of arguments")
     out = []
     for w in words:
-        try:
-            v = int(w)
-        except ValueError:
-            raise ValueError("Invalid oom-score-adj-values, elements must be between -2000 and 2000.") from None
-        if v < -2000 or v > 2000:
+        v = _strtoll_whole(w)
+        if v is None or v < -2000 or v > 2000:
             raise ValueError("Invalid oom-score-adj-values, elements must be between -2000 and 2000.")
         out.append(v)
     return out
+
+
+def _not_a_path(what: str, noun: str = "filename", empty_ok: bool = True) -> Callable[[str], None]:
+    """isValidDBfilename / isValidAOFfilename / isValidAOFdirname (pathIsBaseName)."""
+    def check(v: str) -> None:
+        if not empty_ok and v == "":
+            raise ValueError(f"{what} can't be empty")
+        if "/" in v or "\\" in v:
+            raise ValueError(f"{what} can't be a path, just a {noun}")
+    return check
 
 
 # Keyspace notification classes (notify-keyspace-events): the parsed value is the set of
@@ -238,6 +264,8 @@ def _render_notify(v: str) -> str:
 
 
 def _parse_hostname(text: str) -> str:
+    if len(text.encode("utf-8", "surrogateescape")) >= 256:  # NET_HOST_STR_LEN
+        raise ValueError("Hostnames must be less than 256 characters")
     for ch in text:
         if not (ch.isascii() and (ch.isalnum() or ch in "-.")):
             raise ValueError("Hostnames may only contain alphanumeric characters, hyphens or dots")
@@ -277,8 +305,16 @@ def _parse_octal_perm(text: str) -> int:
         raise ValueError("argument couldn't be parsed as an octal number")
     v = int(t, 8) if digits else 0
     if v < 0 or v > 0o777:
-        raise ValueError("argument must be between 0 and 511 inclusive")
+        raise ValueError("argument must be between 0 and 777 inclusive")  # (OCTAL_CONFIG: bounds in octal)
     return v
+
+
+def _no_defrag(on: bool) -> None:
+    """isValidActiveDefrag of a build without HAVE_DEFRAG (as the reference redis-server 7.0.15
+    is): pyredis has no allocator to defragment."""
+    if on:
+        raise ValueError("Active defragmentation cannot be enabled: it requires a Redis server compiled with a "
+                         "modified Jemalloc like the one shipped by default with the Redis source distribution")
 
 
 def _clamp_hz(v: int) -> int:
@@ -294,7 +330,7 @@ _I = dict(lo=0, hi=INT_MAX)  # "int" configs bounded to [0, INT_MAX]
 # `CONFIG GET *` leaves it out so that the list is the one of the server it imitates.
 _d("compat-version", "enum", DEFAULT_MODE, mutable=False, enum=MODES, hidden=True, pyredis=True)
 # Network
-_d("bind", "special", ["127.0.0.1", "-::1"], parse=_parse_words, render=" ".join, multi_arg=True)
+_d("bind", "special", ["127.0.0.1", "-::1"], parse=_parse_bind, render=" ".join, multi_arg=True)
 _d("bind-source-addr", "string", "")
 _d("port", "int", 6379, lo=0, hi=65535)
 _d("tls-port", "int", 0, lo=0, hi=65535)
@@ -337,6 +373,8 @@ _d("syslog-facility", "enum", "local0", mutable=False,
    enum=("user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"))
 _d("crash-log-enabled", "bool", True)
 _d("crash-memcheck-enabled", "bool", True)
+_d("use-exit-on-panic", "bool", False, hidden=True)  # DEBUG PANIC / a panic exits(1) instead of crashing
+_d("watchdog-period", "int", 0, hidden=True, **_I)
 _d("databases", "int", 16, mutable=False, lo=1, hi=INT_MAX)
 _d("always-show-logo", "bool", False, mutable=False)
 _d("set-proc-title", "bool", True, mutable=False)
@@ -355,13 +393,14 @@ _d("stop-writes-on-bgsave-error", "bool", True)
 _d("rdbcompression", "bool", True)
 _d("rdbchecksum", "bool", True, mutable=False)
 _d("sanitize-dump-payload", "enum", "no", enum=("no", "yes", "clients"))
-_d("dbfilename", "string", "dump.rdb", protected=True)
+_d("dbfilename", "string", "dump.rdb", protected=True, validate=_not_a_path("dbfilename"))
 _d("rdb-del-sync-files", "bool", False)
 _d("dir", "special", "", protected=True, parse=lambda t: t, render=lambda v: v or os.getcwd())
 _d("rdb-key-save-delay", "int", 0, lo=INT_MIN, hi=INT_MAX, hidden=True)
 _d("key-load-delay", "int", 0, lo=INT_MIN, hi=INT_MAX, hidden=True)
+_d("loading-process-events-interval-bytes", "int", 2 * 1024 * 1024, lo=1024, hi=INT_MAX, hidden=True)
 # Replication (server/replication.py, core/replication.py)
-_d("replicaof", "special", "", parse=lambda t: " ".join(t.split()), render=lambda v: v, multi_arg=True,
+_d("replicaof", "special", "", parse=_parse_replicaof, render=lambda v: v, multi_arg=True,
    mutable=False, aliases=("slaveof",))
 _d("masterauth", "string", "")
 _d("masteruser", "string", "")
@@ -411,14 +450,17 @@ _d("lazyfree-lazy-user-del", "bool", False)
 _d("lazyfree-lazy-user-flush", "bool", False)
 _d("io-threads", "int", 1, mutable=False, lo=1, hi=128)
 _d("io-threads-do-reads", "bool", False, mutable=False)
-_d("oom-score-adj", "enum", "no", enum=("no", "yes", "relative", "absolute"))
+_d("oom-score-adj", "enum", "no", enum=("no", "yes", "relative", "absolute"),
+   normalize=lambda v: "yes" if v == "relative" else v)  # one value, shown by its first name
 _d("oom-score-adj-values", "special", [0, 200, 800], parse=_parse_oom_values,
    render=lambda v: " ".join(map(str, v)), multi_arg=True)
 _d("disable-thp", "bool", True, mutable=False)
 # Append only mode
 _d("appendonly", "bool", False)
-_d("appendfilename", "string", "appendonly.aof", mutable=False)
-_d("appenddirname", "string", "appendonlydir", mutable=False)
+_d("appendfilename", "string", "appendonly.aof", mutable=False,
+   validate=_not_a_path("appendfilename", empty_ok=False))
+_d("appenddirname", "string", "appendonlydir", mutable=False,
+   validate=_not_a_path("appenddirname", "dirname", empty_ok=False))
 _d("appendfsync", "enum", "everysec", enum=("everysec", "always", "no"))
 _d("no-appendfsync-on-rewrite", "bool", False)
 _d("auto-aof-rewrite-percentage", "int", 100, **_I)
@@ -435,6 +477,9 @@ _d("shutdown-on-sigint", "flags", ["default"], enum=_SHUTDOWN_FLAGS, multi_arg=T
 _d("shutdown-on-sigterm", "flags", ["default"], enum=_SHUTDOWN_FLAGS, multi_arg=True)
 # Scripting
 _d("busy-reply-threshold", "int", 5000, aliases=("lua-time-limit",))
+# The reference redis-server 7.0.15 (Debian's, with its Lua security fixes) has this hidden one:
+# getfenv, setfenv and newproxy in scripts
+_d("lua-enable-deprecated-api", "bool", False, mutable=False, hidden=True)
 # Cluster (accepted; pyredis is not a cluster)
 _d("cluster-enabled", "bool", False, mutable=False)
 _d("cluster-config-file", "string", "nodes.conf", mutable=False)
@@ -484,7 +529,7 @@ _d("hz", "int", 10, normalize=_clamp_hz, **_I)
 _d("dynamic-hz", "bool", True)
 _d("lfu-log-factor", "int", 10, **_I)
 _d("lfu-decay-time", "int", 1, **_I)
-_d("activedefrag", "bool", False)
+_d("activedefrag", "bool", False, validate=_no_defrag)
 _d("active-defrag-ignore-bytes", "memory", 100 * 1024 * 1024, lo=1)
 _d("active-defrag-threshold-lower", "int", 10, lo=0, hi=1000)
 _d("active-defrag-threshold-upper", "int", 100, lo=0, hi=1000)
@@ -497,8 +542,7 @@ _d("ignore-warnings", "string", "")
 _CLASSES = {"normal": "normal", "replica": "replica", "slave": "replica", "pubsub": "pubsub"}
 
 
-def _parse_cobl(text: str, current: dict) -> dict:
-    words = text.split()
+def _parse_cobl(words: list[str], current: dict) -> dict:
     if len(words) % 4:
         raise ValueError("Wrong number of arguments in buffer limit configuration.")
     new = dict(current)
@@ -567,6 +611,88 @@ def _quote(word: str) -> str:
     return "".join(out)
 
 
+class _LineError(Exception):
+    """An error of one config line (load_text adds where it is)."""
+
+
+# Directives redis-server 7.0 accepts in a config file and ignores (deprecated_configs[]).
+_DEPRECATED = ("list-max-ziplist-entries", "list-max-ziplist-value", "lua-replicate-commands")
+
+
+class ConfigFileOpenError(ConfigError):
+    """The config file (or an included one) cannot be read: Redis logs this and exits."""
+
+
+def _read_config_file(path: str) -> str:
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "surrogateescape")
+    except OSError as e:
+        raise ConfigFileOpenError(f"Fatal error, can't open config file '{path}': {e.strerror}") from None
+
+
+def _include_paths(pattern: str) -> list[str]:
+    """include: a path, or a glob pattern whose matches are read in order (none: nothing)."""
+    if any(c in pattern for c in "*?["):
+        import glob
+
+        return sorted(glob.glob(pattern))
+    return [pattern]
+
+
+def _options_text(args: list[str], j: int) -> str:
+    """main()'s loop of redis-server over argv[j:]: `--name` starts a line, the words after
+    it are added quoted (sdscatrepr); `--save` with nothing after it is `save ""`."""
+    options = ""
+    handled_last = True
+    n = len(args)
+    while j < n:
+        a = args[j]
+        if handled_last and a.startswith("--"):
+            if options:
+                options += "\n"
+            options += a[2:] + " "
+            words = split_args(a)
+            if words is not None and len(words) == 1:
+                # only the name, as `--port` or "--port ": its value follows
+                handled_last = False
+                if j != n - 1 and args[j + 1].startswith("--") and a.lower() == "--save":
+                    options += '""'
+                    handled_last = True
+                elif j == n - 1 and a.lower() == "--save":
+                    options += '""'
+                elif j != n - 1 and args[j + 1].startswith("--") and a.lower() == "--sentinel":
+                    handled_last = True
+            else:
+                handled_last = True  # name and value in one argument: "--port 6380"
+        else:
+            options += sdscatrepr(a.encode("utf-8", "surrogateescape")) + " "
+            handled_last = True
+        j += 1
+    return options
+
+
+def options_from_argv(args: list[str]) -> tuple[str | None, bool, str | None]:
+    """redis-server's command line after the program name: (config file or None, read stdin
+    too, the options as config lines or None when there are no arguments at all)."""
+    if not args:
+        return None, False, None
+    config_file = None
+    j = 0
+    if not args[0].startswith("-"):
+        config_file = args[0]
+        j = 1
+    from_stdin = False
+    rest = []
+    n = len(args)
+    for k in range(j, n):
+        if args[k] == "-" and (k == 0 or k == n - 1):
+            from_stdin = True
+        else:
+            rest.append(args[k])
+    return config_file, from_stdin, _options_text(rest, 0)
+
+
 class Config:
     def __init__(self) -> None:
         self.values: dict[str, Any] = {}
@@ -587,6 +713,11 @@ class Config:
         # rename-command lines, in order: (old, new, line number, line) -- applied to the
         # command table by core/state.py, which knows the commands.
         self.renames: list[tuple[str, str, int, str]] = []
+        # loadmodule lines (path, arguments) and module configs (`name.sub value`), in order
+        self.modules: list[tuple[str, list[str]]] = []
+        self.module_configs: dict[str, str] = {}
+        self.chdir = False  # `dir` moves the process (pyredis-server) or is only remembered
+        self._reading = False
         self._lineno = 0
         # `user <name> <rules...>` lines (core/acl.py loads them at start-up), words as bytes
         self.user_lines: list[list[bytes]] = []
@@ -616,10 +747,17 @@ class Config:
 
     # --- values ------------------------------------------------------------------------
     def parse_value(self, d: Directive, text: str) -> Any:
-        """Text -> value for directive d; ValueError(message as Redis words it)."""
+        """Text -> value for directive d, as CONFIG SET gives it (a multi-argument directive's
+        text is split on single spaces, as performInterfaceSet); ValueError(message as Redis
+        words it)."""
+        if d.multi_arg:
+            return self.parse_words(d, text.split(" ") if text else [])
         kind = d.kind
         if kind == "bool":
-            return _parse_bool(text)
+            v = _parse_bool(text)
+            if d.validate is not None:
+                d.validate(v)
+            return v
         if kind == "int" or kind == "memory":
             if kind == "memory":
                 if d.percent and text.endswith("%"):
@@ -647,20 +785,28 @@ class Config:
             t = text.lower()
             if t not in d.enum:
                 raise ValueError("argument(s) must be one of the following: " + ", ".join(d.enum))
-            return t
-        if kind == "flags":
-            words = text.lower().split()
-            if not words or any(w not in d.enum for w in words):
+            return d.normalize(t) if d.normalize is not None else t
+        if d.parse is not None:
+            return d.parse(text)
+        if d.validate is not None:
+            d.validate(text)
+        return text
+
+    def parse_words(self, d: Directive, words: list[str]) -> Any:
+        """A multi-argument directive (MULTI_ARG_CONFIG) from its words: a config line's
+        words after the name, or CONFIG SET's value split on spaces."""
+        if d.kind == "flags":  # configEnumGetValue with bitflags, then isValidShutdownOnSigFlags
+            lower = [w.lower() for w in words]
+            if not lower or any(w not in d.enum for w in lower):
                 raise ValueError("argument(s) must be one of the following: " + ", ".join(d.enum))
-            flags = [e for e in d.enum if e in words and e != "default"]  # "default" is no flag
+            flags = [e for e in d.enum if e in lower and e != "default"]  # "default" is no flag
             if "save" in flags and "nosave" in flags:
                 raise ValueError("shutdown options SAVE and NOSAVE can't be used simultaneously")
             return flags or ["default"]
         if d.name == "client-output-buffer-limit":
-            return _parse_cobl(text, self.values[d.name])
-        if d.parse is not None:
-            return d.parse(text)
-        return text
+            return _parse_cobl(words, self.values[d.name])
+        assert d.parse is not None
+        return d.parse(words)
 
     def render_value(self, d: Directive, v: Any) -> str:
         kind = d.kind
@@ -783,79 +929,125 @@ class Config:
         return out
 
     # --- files and command line ----------------------------------------------------------
+    def load_startup(self, config_file: str | None, stdin_text: str | None, options: str | None) -> None:
+        """redis-server's loadServerConfig: the file's text, then stdin's, then the command
+        line's options (options_from_argv), read as one text (line numbers count through it)."""
+        text = ""
+        if config_file is not None:
+            self.config_file = os.path.abspath(config_file)
+            text = _read_config_file(config_file)
+        if stdin_text is not None:
+            text += stdin_text
+        if options is not None:
+            text += "\n" + options
+        self.load_text(text)
+
     def load_args(self, args: list[str]) -> None:
-        """`--name value [value ...]` pairs, as redis-server accepts after the config file."""
-        lines: list[list[str]] = []
-        for a in args:
-            if a.startswith("--") and len(a) > 2:
-                lines.append([a[2:]])
-            elif lines:
-                lines[-1].append(a)
-            else:
-                raise ConfigError(f"Invalid argument '{a}'")
-        for i, words in enumerate(lines, 1):
-            if len(words) == 1:
-                words.append("")  # `--save ""` arrives as `--save` with an empty word
-            self._lineno = i
-            self._apply_words(words, " ".join(words))
+        """`--name value [value ...]` arguments, as redis-server reads them after the config
+        file (options_from_argv)."""
+        self.load_text("\n" + _options_text(args, 0))
 
     def load_file(self, path: str) -> None:
         if self.config_file is None:
             self.config_file = os.path.abspath(path)
-        with open(path, encoding="utf-8", errors="surrogateescape") as f:
-            self.load_text(f.read())
+        self.load_text(_read_config_file(path))
 
     def load_text(self, text: str) -> None:
-        for lineno, line in enumerate(text.splitlines(), 1):
-            s = line.strip()
+        """loadServerConfigFromString: line by line; the first bad line raises ConfigError
+        with Redis's three lines (where, the line, why)."""
+        self._reading = True
+        for lineno, line in enumerate(text.split("\n"), 1):
+            s = line.strip(" \t\r\n")
             if not s or s.startswith("#"):
                 continue
             words = split_args(s)
-            if words is None:
-                raise ConfigError(f"Reading the configuration file, at line {lineno}\n>>> '{s}'\nUnbalanced quotes in configuration line")
-            if not words:
-                continue
             try:
+                if words is None:
+                    raise _LineError("Unbalanced quotes in configuration line")
+                if not words:
+                    continue
                 self._lineno = lineno
                 self._apply_words(words, s)
-            except ConfigError as e:
+            except _LineError as e:
                 raise ConfigError(f"Reading the configuration file, at line {lineno}\n>>> '{s}'\n{e}") from None
+        self._reading = False  # (also after an included file: Redis's reading_config_file)
+        logfile = self.values["logfile"]
+        if logfile:
+            try:  # as Redis: the server could not report a log file it cannot open later
+                open(logfile, "a").close()
+            except OSError as e:
+                raise ConfigError(f"Can't open the log file: {e.strerror}") from None
+        if self.values["cluster-enabled"] and self.values["replicaof"]:
+            raise ConfigError("replicaof directive not allowed in cluster mode")
 
     def _apply_words(self, words: list[str], line: str) -> None:
         name = words[0].lower()
-        if name == "include":
-            for p in words[1:]:
-                self.load_file(p)
+        argc = len(words)
+        d = TABLE.get(name)
+        if d is not None:
+            if not d.multi_arg and argc != 2:
+                raise _LineError("wrong number of arguments")
+            if d.multi_arg and argc == 2 and words[1]:
+                # one argument holding several (`--save "60 10"`): split as a config line
+                args = split_args(words[1]) or []
+            else:
+                args = words[1:]
+            try:
+                if d.multi_arg:
+                    v = self.parse_words(d, args)
+                elif d.name == "dir":
+                    v = self._load_dir(args[0])
+                else:
+                    v = self.parse_value(d, args[0])
+            except ValueError as e:
+                raise _LineError(str(e)) from None
+            if d.name == "save":  # setConfigSaveOption while reading_config_file
+                if args == [""] or not self._reading:
+                    self.values["save"] = []
+                if self._reading and not self._save_seen:
+                    self._save_seen = True
+                    self.values["save"] = []
+                self.values["save"] = self.values["save"] + v
+            else:
+                self.values[d.name] = v
             return
-        if name == "rename-command" and len(words) == 3:
+        if name in _DEPRECATED and argc == 2:
+            return  # directives Redis 7 still accepts and ignores
+        if name == "include" and argc == 2:
+            for path in _include_paths(words[1]):
+                self.load_text(_read_config_file(path))
+        elif name == "rename-command" and argc == 3:
             self.renames.append((words[1], words[2], self._lineno, line))
-            return
-        if name == "user" and len(words) >= 2:
+        elif name == "user" and argc >= 2:  # ACL users: core/acl.py loads them at start-up
             bwords = [w.encode("utf-8", "surrogateescape") for w in words]
             if any(u[1] == bwords[1] for u in self.user_lines):
-                raise ConfigError("Error in user declaration '%s': Duplicate user found. A user can only be "
-                                  "defined once in config files" % words[1])
+                raise _LineError("Error in user declaration '%s': Duplicate user found. A user can only be "
+                                 "defined once in config files" % words[1])
             self.user_lines.append(bwords)
-            self.user_line_pos.append((self._lineno, line))
-            return
-        if name in ("loadmodule", "sentinel"):
-            return  # accepted; modules and sentinel are not supported
-        d = TABLE.get(name)
-        if d is None:
-            raise ConfigError("Bad directive or wrong number of arguments")
-        if len(words) != 2 and not d.multi_arg:
-            raise ConfigError("wrong number of arguments")
-        try:
-            v = self.parse_value(d, " ".join(words[1:]))
-        except ValueError as e:
-            raise ConfigError(str(e)) from None
-        if d.name == "save":
-            if not self._save_seen:
-                self._save_seen = True
-                self.values["save"] = []
-            self.values["save"] = v if not v else self.values["save"] + v
+            self.user_line_pos.append((self._lineno, line))  # (__main__ checks the rules with their line)
+        elif name == "loadmodule" and argc >= 2:
+            self.modules.append((words[1], words[2:]))
+        elif "." in name:
+            if argc < 2:
+                raise _LineError("Module config specified without value")
+            self.module_configs[name] = " ".join(words[1:])
+        elif name == "sentinel":
+            if argc != 1:
+                raise _LineError("sentinel directive while not in sentinel mode")
         else:
-            self.values[d.name] = v
+            raise _LineError("Bad directive or wrong number of arguments")
+
+    def _load_dir(self, path: str) -> str:
+        """setConfigDirOption: chdir at once (later relative paths start there). A server
+        embedded in another program's thread must not move the process: there the folder is
+        only remembered."""
+        if self.chdir:
+            try:
+                os.chdir(path)
+            except OSError as e:
+                raise ValueError(e.strerror) from None
+            return os.getcwd()
+        return path
 
     # --- CONFIG REWRITE ------------------------------------------------------------------
     def _lines_for(self, d: Directive) -> list[str]:
@@ -864,7 +1056,7 @@ class Config:
         client-output-buffer-limit only for the classes that differ from the default."""
         v = self.values[d.name]
         if d.name == "replicaof" and not v:
-            return []  # a master: no replicaof line (rewriteConfigReplicaOfOption)
+            return []  # rewriteConfigReplicaOfOption: no master, no line
         if d.name == "save":
             if not v:
                 return ['save ""']

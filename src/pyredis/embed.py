@@ -118,6 +118,8 @@ class Server:
         if not self.port:
             self.port = free_port(self.host)
         cmd = [sys.executable, "-m", "pyredis"]
+        if self.config.get("dir"):  # as the thread mode: the folder is made (redis-server would refuse it)
+            os.makedirs(str(self.config["dir"]), exist_ok=True)
         if self.config_file:
             cmd.append(self.config_file)
         cmd += _directive_args({**self.config, "port": self.port})

@@ -1,16 +1,18 @@
 """Small pure helpers shared by every layer: Redis's glob matching, number parsing and
 sdssplitargs word splitting (the bytes splitter lives in protocol/parser.py, below this layer,
-because the inline protocol needs it)."""
+because the inline protocol needs it), and setcpuaffinity's CPU lists (*_cpulist directives)."""
 
 from __future__ import annotations
 
 import math
+import os
 import re
 from functools import lru_cache
 
 from .protocol.parser import sdssplitargs, string2ll
 
-__all__ = ["glob_match", "string2ll", "parse_double", "compile_glob", "sdscatrepr", "sdssplitargs", "sdssplitargs_str", "lp_backlen_size"]
+__all__ = ["parse_cpulist", "set_affinity", "glob_match", "string2ll", "parse_double", "compile_glob", "sdscatrepr",
+           "sdssplitargs", "sdssplitargs_str", "lp_backlen_size"]
 
 
 def _lower(c: int) -> int:
@@ -195,6 +197,45 @@ def sdssplitargs_str(line: str) -> list[str] | None:
     if words is None:
         return None
     return [w.decode("utf-8", "surrogateescape") for w in words]
+
+
+def parse_cpulist(text: str) -> set[int] | None:
+    """setcpuaffinity's list: `0,2,4-7,8-15:2`; anything it cannot read is ignored (None), as
+    Redis ignores it."""
+    if not text:
+        return None
+    cpus: set[int] = set()
+    for part in text.split(","):
+        rng, _, step_text = part.partition(":")
+        lo_text, dash, hi_text = rng.partition("-")
+        if not _digits(lo_text) or (dash and not _digits(hi_text)) or (step_text and not dash):
+            return None
+        a = int(lo_text)
+        b = int(hi_text) if dash else a
+        s = 1
+        if step_text or part.endswith(":"):
+            if not _digits(step_text) or int(step_text) == 0:
+                return None
+            s = int(step_text)
+        if a > b:
+            return None
+        cpus.update(range(a, b + 1, s))
+    return cpus
+
+
+def _digits(t: str) -> bool:
+    return bool(t) and t.isascii() and t.isdigit()
+
+
+def set_affinity(text: str, tid: int = 0) -> None:
+    """redisSetCpuAffinity for the calling thread (tid 0) or the thread `tid`."""
+    cpus = parse_cpulist(text)
+    if cpus is None or not hasattr(os, "sched_setaffinity"):
+        return
+    try:
+        os.sched_setaffinity(tid, cpus)
+    except OSError:
+        pass
 
 
 def lp_backlen_size(n: int) -> int:

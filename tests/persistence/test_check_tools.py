@@ -47,14 +47,20 @@ def test_check_aof_reports_and_fixes_truncation(tmp_path):
     assert os.path.getsize(incr) == size
 
 
-def test_check_aof_refuses_to_fix_corruption_in_the_middle(tmp_path):
+def test_check_aof_fix_cuts_at_corruption_in_the_middle_as_redis(tmp_path):
+    """redis-check-aof --fix truncates at the first unreadable command wherever it is (after
+    saying how much it drops and asking): the commands before it stay."""
     d = _make_aof(tmp_path)
     incr = os.path.join(d, "appendonly.aof.1.incr.aof")
     data = bytearray(open(incr, "rb").read())
-    data[data.index(b"k2") - 6] = ord("?")
+    at = data.rindex(b"*", 0, data.index(b"k2"))  # the command that sets k2
+    assert data[data.index(b"k2") - 4:data.index(b"k2")] == b"$2\r\n"
+    data[data.index(b"k2") - 4] = ord("?")
     open(incr, "wb").write(bytes(data))
     res = _run("pyredis-check-aof", "--fix", os.path.join(d, "appendonly.aof.manifest"), input="y\n")
-    assert res.returncode == 1 and "offset" in res.stdout
+    assert res.returncode == 0, res.stdout
+    assert "Expected prefix '$', got: '?'" in res.stdout and f"to {at} bytes" in res.stdout
+    assert os.path.getsize(incr) == at
 
 
 def test_check_rdb_on_redis_and_pyredis_files(tmp_path):

@@ -72,7 +72,8 @@ def test_unixsocketperm_values_at_startup(tmp_path):
         cfg.load_args(["--unixsocketperm", text])
         assert cfg["unixsocketperm"] == want
         assert cfg.render("unixsocketperm") == ("%o" % want)
-    for text, err in (("8", "couldn't be parsed as an octal number"), ("1000", "between 0 and 511")):
+    # (redis-server 7.0.15 words the range in octal: tests/test_directives.py compares the texts)
+    for text, err in (("8", "couldn't be parsed as an octal number"), ("1000", "between 0 and 777 inclusive")):
         cfg = Config()
         try:
             cfg.load_args(["--unixsocketperm", text])

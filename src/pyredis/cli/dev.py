@@ -446,15 +446,17 @@ def start_env(project_dir, port, password, data_dir, bind, start_timeout, tls, r
         pass
     cmd = [sys.executable, "-m", "pyredis"]
     stdin_conf = None
+    from_stdin = False
     if s.conf is not None:
         cmd.append(str(s.conf))
     secret_lines = _secret_conf_lines(s) + follow
     if secret_lines:
-        # The password and the ACL users go through stdin, not the process list.
+        # The password and the ACL users go through stdin, not the process list (as
+        # redis-server, "-" means stdin only first or last on the command line).
         if s.conf is None:
             cmd.append("/dev/stdin")
         else:
-            cmd.append("-")
+            from_stdin = True
         stdin_conf = "".join(secret_lines).encode()
     certs = None
     if s.tls:
@@ -474,6 +476,8 @@ def start_env(project_dir, port, password, data_dir, bind, start_timeout, tls, r
         cmd += ["--aclfile", str(s.aclfile)]
     if s.compat_version is not None:
         cmd += ["--compat-version", s.compat_version]
+    if from_stdin:
+        cmd.append("-")
     log_offset = s.logfile.stat().st_size if s.logfile.exists() else 0
     with open(s.logfile, "ab") as log:
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if stdin_conf else subprocess.DEVNULL,

@@ -18,7 +18,7 @@ from typing import Any, Callable
 from ..core.args import to_int, to_positive_int
 from ..core.client import Client
 from ..core.spec import command
-from ..errors import NO_SUCH_KEY, CommandError
+from ..errors import NO_SUCH_KEY, CommandError, PersistenceError
 from ..keyspace.types import encoding as value_encoding
 from ..protocol.encoder import digest_double
 from ..protocol.replies import OK, Double, ErrorReply, SetReply, Simple, Verbatim
@@ -282,8 +282,12 @@ def _value_digest(db, key: bytes, v, d: bytes = _ZERO20) -> bytes:
         for m, score in v.scores.items():
             d = _xor(d, _mix(_mix(_ZERO20, m), digest_double(score)))
     elif t == b"hash":
+        ttls = v.ttls
         for f, val in v.items():
-            d = _xor(d, _mix(_mix(_ZERO20, f), val))
+            el = _mix(_mix(_ZERO20, f), val)
+            if ttls and f in ttls:  # a field with a deadline (Redis 7.4)
+                el = _xor(el, b"!!hexpire!!")
+            d = _xor(d, el)
     elif t == b"stream":
         from ..keyspace.stream import digest_parts
 
@@ -360,9 +364,144 @@ def _debug_change_repl_id(ctx: Client):
     return OK
 
 
-def _debug_accept(ctx: Client, value: bytes):
-    """Tuning knobs with nothing to tune in pyredis: accepted, ignored."""
+def _debug_reload(ctx: Client, *opts: bytes):
+    """DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE] (persistence's debug_reload)."""
+    save = flush = True
+    merge = False
+    for o in opts:
+        u = o.upper()
+        if u == b"MERGE":
+            merge = True
+        elif u == b"NOFLUSH":
+            flush = False
+        elif u == b"NOSAVE":
+            save = False
+        else:
+            raise CommandError("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")
+    p = ctx.server.persistence
+    if p is None:
+        raise CommandError("ERR Error trying to load the RDB dump")
+    try:
+        p.debug_reload(save, flush, merge)
+    except PersistenceError as e:
+        raise CommandError(str(e)) from None
     return OK
+
+
+def _debug_loadaof(ctx: Client, *_ignored: bytes):  # (extra arguments ignored, as Redis)
+    """DEBUG LOADAOF: the AOF flushed, then loaded back in place of the dataset."""
+    p = ctx.server.persistence
+    if p is None:
+        raise CommandError("ERR DEBUG LOADAOF failed")
+    try:
+        p.debug_loadaof()
+    except PersistenceError as e:
+        raise CommandError(str(e)) from None
+    return OK
+
+
+def _debug_replybuffer(ctx: Client, what: bytes, value: bytes):
+    """DEBUG REPLYBUFFER PEAK-RESET-TIME <NEVER|RESET|ms> | RESIZING <0|1>: the reply
+    buffers' resizing (CLIENT LIST rbs/rbp, core/client.py resize_reply_buffer)."""
+    state = ctx.server
+    w = what.lower()
+    if w == b"peak-reset-time":
+        v = value.lower()
+        if v == b"never":
+            state.reply_buffer_peak_reset_time = -1
+        elif v == b"reset":
+            state.reply_buffer_peak_reset_time = 5000
+        else:
+            state.reply_buffer_peak_reset_time = to_int(value)
+    elif w == b"resizing":
+        state.reply_buffer_resizing = _atoi(value) != 0
+    else:
+        raise _SubcommandSyntax()
+    return OK
+
+
+class _SubcommandSyntax(Exception):
+    """addReplySubcommandSyntaxError: the subcommand's usage error, named as it was typed."""
+
+
+def _debug_pause_cron(ctx: Client, flag: bytes):
+    ctx.server.pause_cron = _atoi(flag) != 0
+    return OK
+
+
+def _debug_aof_flush_sleep(ctx: Client, usec: bytes):
+    ctx.server.aof_flush_sleep = max(0, _atoi(usec))
+    return OK
+
+
+def _debug_skip_checksum(ctx: Client, flag: bytes):
+    ctx.server.skip_checksum_validation = _atoi(flag) != 0
+    return OK
+
+
+def _debug_disable_deny_scripts(ctx: Client, flag: bytes):
+    ctx.server.script_disable_deny_script = _atoi(flag) != 0
+    return OK
+
+
+def _debug_quicklist_packed_threshold(ctx: Client, size: bytes):
+    """Lists larger elements live in plain nodes in Redis; pyredis has no such nodes, so only
+    the value is checked as Redis checks it (memtoull, below 4 GB - 1 MB)."""
+    from ..config import parse_memory
+
+    try:
+        sz = parse_memory(size.decode("ascii"))
+    except (ValueError, UnicodeDecodeError):
+        sz = None
+    if sz is None or sz > (1 << 32) - (1 << 20):
+        raise CommandError("ERR argument must be a memory value bigger than 1 and smaller than 4gb")
+    return OK
+
+
+def _debug_config_rewrite_force_all(ctx: Client):
+    from ..config import ConfigError
+
+    cfg = ctx.server.config
+    if not cfg.config_file:  # rewriteConfig(NULL, 1): open() of a NULL path
+        raise CommandError("ERR CONFIG-REWRITE-FORCE-ALL failed: Bad address")
+    try:
+        cfg.rewrite(force_all=True)
+    except ConfigError as e:
+        raise CommandError(f"ERR CONFIG-REWRITE-FORCE-ALL failed: {str(e).split(': ')[-1]}") from None
+    return OK
+
+
+def _debug_ok(ctx: Client, *args: bytes):
+    """LEAK <string> (nothing to leak), REPLICATE <args> (no replica to send them to)."""
+    return OK
+
+
+def _debug_drop_cluster_packet_filter(ctx: Client, packet_type: bytes):
+    to_int(packet_type)  # getLongFromObjectOrReply; there is no cluster bus to filter
+    return OK
+
+
+def _debug_clusterlink(ctx: Client, *args: bytes):
+    if len(args) == 3 and args[0].upper() == b"KILL":
+        raise CommandError("ERR Debug option only available for cluster mode enabled setup!")
+    raise CommandError("ERR unknown subcommand or wrong number of arguments for 'CLUSTERLINK'. Try DEBUG HELP.")
+
+
+def _debug_assert(ctx: Client, *_ignored: bytes):
+    _panic(ctx, "=== ASSERTION FAILED ===: '1 == 2' is not true (DEBUG ASSERT)")
+
+
+def _debug_oom(ctx: Client, *_ignored: bytes):
+    """zmalloc's out-of-memory handler: a line on stderr, then abort()."""
+    import sys
+
+    sys.stderr.write("zmalloc: Out of memory trying to allocate 9223372036854775807 bytes\n")
+    sys.stderr.flush()
+    srv = ctx.server.server
+    if srv is not None and not srv.process:
+        srv.fatal("DEBUG OOM (an embedded server stops instead of ending its host process)")
+        return OK
+    os.abort()
 
 
 def _debug_digest(ctx: Client):
@@ -377,24 +516,23 @@ def _debug_digest_value(ctx: Client, *keys: bytes):
     return out
 
 
-def _debug_segfault(ctx: Client):
+def _debug_segfault(ctx: Client, *_ignored: bytes):
     import ctypes
 
     ctypes.string_at(0)  # a read of address 0: SIGSEGV, and the crash report in the log
 
 
-def _debug_panic(ctx: Client):
+def _debug_panic(ctx: Client, *_ignored: bytes):
     _panic(ctx, "DEBUG PANIC called at Unix time %d" % int(time.time()))
 
 
 def _panic(ctx: Client, msg: str) -> None:
-    """serverPanic: the Guru Meditation line, then abort() (SIGABRT: the crash report follows)."""
+    """serverPanic (the server's panic(): its report, then abort(), or exit(1) with
+    use-exit-on-panic)."""
     srv = ctx.server.server
-    if srv is not None:
-        srv.log("warning", "------------------------------------------------")
-        srv.log("warning", "!!! Software Failure. Press left mouse button to continue")
-        srv.log("warning", "Guru Meditation: %s" % msg)
-    os.abort()
+    if srv is None:
+        os.abort()
+    srv.panic(msg)
 
 
 def _debug_stringmatch_test(ctx: Client):
@@ -409,6 +547,21 @@ def _debug_sdslen(ctx: Client, key: bytes):
         raise CommandError("ERR Not an sds encoded string.")
     return Simple(("key_sds_len:%d, key_sds_avail:0, key_zmalloc: %d, val_sds_len:%d, val_sds_avail:0, "
                    "val_zmalloc: %d" % (len(key), len(key) + 9, len(v), len(v) + 9)).encode())
+
+
+def _debug_mallctl(ctx: Client, key: bytes, *values: bytes):
+    """DEBUG MALLCTL <key> [value]: jemalloc's mallctl; pyredis has no jemalloc, so every key
+    is unknown (mallctl's ENOENT), after the value is read as an integer."""
+    from ..util import string2ll
+
+    if values and string2ll(values[0]) is None:
+        raise CommandError("ERR value is not an integer or out of range")
+    raise CommandError("ERR No such file or directory")
+
+
+def _debug_mallctl_str(ctx: Client, *_args: bytes):
+    """DEBUG MALLCTL-STR <key> [value]: as MALLCTL, with a string value."""
+    raise CommandError("ERR No such file or directory")
 
 
 # --- DEBUG CLOCK: time control for tests (pyredis's own; redis-server has no such subcommand) ---
@@ -483,16 +636,26 @@ _SUBCOMMANDS: dict[bytes, tuple[int, int | None, Callable[..., Any]]] = {
     b"LOG": (1, 1, _debug_log),
     b"PROTOCOL": (1, 1, _debug_protocol),
     b"CHANGE-REPL-ID": (0, 0, _debug_change_repl_id),
-    b"QUICKLIST-PACKED-THRESHOLD": (1, 1, _debug_accept),
-    b"SET-SKIP-CHECKSUM-VALIDATION": (1, 1, _debug_accept),
-    b"PAUSE-CRON": (1, 1, _debug_accept),
-    b"AOF-FLUSH-SLEEP": (1, 1, _debug_accept),
-    b"SET-DISABLE-DENY-SCRIPTS": (1, 1, _debug_accept),
+    b"QUICKLIST-PACKED-THRESHOLD": (1, 1, _debug_quicklist_packed_threshold),
+    b"SET-SKIP-CHECKSUM-VALIDATION": (1, 1, _debug_skip_checksum),
+    b"PAUSE-CRON": (1, 1, _debug_pause_cron),
+    b"AOF-FLUSH-SLEEP": (1, 1, _debug_aof_flush_sleep),
+    b"SET-DISABLE-DENY-SCRIPTS": (1, 1, _debug_disable_deny_scripts),
+    b"RELOAD": (0, None, _debug_reload),
+    b"LOADAOF": (0, None, _debug_loadaof),
+    b"REPLYBUFFER": (2, 2, _debug_replybuffer),
+    b"CONFIG-REWRITE-FORCE-ALL": (0, 0, _debug_config_rewrite_force_all),
+    b"LEAK": (1, 1, _debug_ok),
+    b"REPLICATE": (1, None, _debug_ok),
+    b"DROP-CLUSTER-PACKET-FILTER": (1, 1, _debug_drop_cluster_packet_filter),
+    b"CLUSTERLINK": (3, 3, _debug_clusterlink),
+    b"ASSERT": (0, None, _debug_assert),
+    b"OOM": (0, None, _debug_oom),
     b"DIGEST": (0, 0, _debug_digest),
     b"DIGEST-VALUE": (1, None, _debug_digest_value),
     b"POPULATE": (1, 3, _debug_populate),
-    b"SEGFAULT": (0, 0, _debug_segfault),
-    b"PANIC": (0, 0, _debug_panic),
+    b"SEGFAULT": (0, None, _debug_segfault),
+    b"PANIC": (0, None, _debug_panic),
     b"STRINGMATCH-TEST": (0, 0, _debug_stringmatch_test),
     b"SDSLEN": (1, 1, _debug_sdslen),
     b"HTSTATS": (1, 1, debug_htstats),
@@ -501,6 +664,8 @@ _SUBCOMMANDS: dict[bytes, tuple[int, int | None, Callable[..., Any]]] = {
     b"QUICKLIST": (1, 2, debug_quicklist),
     b"STRUCTSIZE": (0, 0, debug_structsize),
     b"CLIENT-EVICTION": (0, 0, debug_client_eviction),
+    b"MALLCTL": (1, None, _debug_mallctl),
+    b"MALLCTL-STR": (1, None, _debug_mallctl_str),
     b"CLOCK": (0, None, debug_clock),  # pyredis's own: checks its arguments itself; not in DEBUG HELP
     b"LAZYFREE": (0, 0, lambda ctx: debug_lazyfree(ctx)),  # pyredis's own; not in DEBUG HELP
 }
@@ -527,6 +692,9 @@ def debug(ctx: Client, sub: bytes, *args: bytes):
     if entry is not None:
         fewest, most, handler = entry
         if fewest <= len(args) and (most is None or len(args) <= most):
-            return handler(ctx, *args)
+            try:
+                return handler(ctx, *args)
+            except _SubcommandSyntax:
+                pass
     raise CommandError("ERR unknown subcommand or wrong number of arguments for '%s'. Try DEBUG HELP."
                        % sub.decode("utf-8", "replace")[:128])

@@ -51,7 +51,7 @@ def restore(ctx: Client, key: bytes, ttl_arg: bytes, payload: bytes, *options: b
     if not replace and db.lookup(key) is not None:
         raise CommandError("BUSYKEY Target key name already exists.")
     try:
-        value = restore_payload(payload, ctx.server.config)
+        value = restore_payload(payload, ctx.server.config, ctx.server.skip_checksum_validation)
     except RdbError as e:
         text = str(e)
         if "version or checksum" in text:

@@ -60,6 +60,7 @@ def _sec_server(state) -> list[tuple[str, Any]]:
     u = platform.uname()
     srv = state.server
     cron_hz = cfg["hz"]
+    hz = srv.hz if srv is not None else cron_hz  # dynamic-hz: the rate the cron runs at now
     head: list[tuple[str, Any]] = [("redis_version", compat.redis_version), ("pyredis_version", __version__)]
     if compat.valkey:  # Valkey keeps redis_version (the Redis release it forked from) for clients
         head += [("server_name", "valkey"), ("valkey_version", compat.valkey_version)]
@@ -84,7 +85,7 @@ def _sec_server(state) -> list[tuple[str, Any]]:
         ("server_time_usec", int(now * 1_000_000)),
         ("uptime_in_seconds", uptime),
         ("uptime_in_days", uptime // 86400),
-        ("hz", cron_hz),
+        ("hz", hz),
         ("configured_hz", cron_hz),
         ("lru_clock", state.dbs[0].lru_now),  # server.lruclock (the cron's, as OBJECT IDLETIME reads it)
         ("executable", os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else sys.executable),
@@ -302,8 +303,8 @@ def _sec_stats(state) -> list[tuple[str, Any]]:
         ("total_writes_processed", st.total_writes_processed),
         ("io_threaded_reads_processed", 0),
         ("io_threaded_writes_processed", 0),
-        ("reply_buffer_shrinks", 0),
-        ("reply_buffer_expands", 0),
+        ("reply_buffer_shrinks", state.stats.reply_buffer_shrinks),
+        ("reply_buffer_expands", state.stats.reply_buffer_expands),
     ]
 
 

@@ -33,23 +33,21 @@ def _text(b: bytes) -> str:
     return b.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
 
 
-def _load(ctx: Client, path: bytes) -> None:
-    """moduleLoad's checks; always ends in the load error (nothing is loaded)."""
-    name = _text(path)
+def load_failure(name: str) -> str:
+    """moduleLoad's checks, in order: the line Redis logs for why `name` does not load
+    (nothing ever does: pyredis runs no native module). Also used for `loadmodule` at start-up."""
     try:
         st = os.stat(name)
     except (OSError, ValueError):
         st = None
     if st is not None and not st.st_mode & 0o111:
-        _log(ctx, "warning", f"Module {name} failed to load: It does not have execute permissions.")
-        raise CommandError(LOAD_FAILED)
+        return f"Module {name} failed to load: It does not have execute permissions."
     import _ctypes
 
     try:
         handle = _ctypes.dlopen(name, os.RTLD_NOW | os.RTLD_LOCAL)
     except OSError as e:
-        _log(ctx, "warning", f"Module {name} failed to load: {e}")
-        raise CommandError(LOAD_FAILED) from None
+        return f"Module {name} failed to load: {e}"
     try:
         exported = True
         try:
@@ -59,10 +57,13 @@ def _load(ctx: Client, path: bytes) -> None:
     finally:
         _ctypes.dlclose(handle)
     if not exported:
-        _log(ctx, "warning", f"Module {name} does not export RedisModule_OnLoad() symbol. Module not loaded.")
-    else:
-        _log(ctx, "warning", f"Module {name} initialization failed. Module not loaded "
-                             "(pyredis cannot run native Redis modules)")
+        return f"Module {name} does not export RedisModule_OnLoad() symbol. Module not loaded."
+    return f"Module {name} initialization failed. Module not loaded (pyredis cannot run native Redis modules)"
+
+
+def _load(ctx: Client, path: bytes) -> None:
+    """MODULE LOAD: always ends in the load error, after Redis's log line."""
+    _log(ctx, "warning", load_failure(_text(path)))
     raise CommandError(LOAD_FAILED)
 
 

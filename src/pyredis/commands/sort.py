@@ -25,6 +25,7 @@ from ..keyspace.hash import RHash
 from ..keyspace.list import RList
 from ..keyspace.set import RSet, ordered
 from ..keyspace.zset import ZSet, strtod_c
+from .hash import get_field, propagate_self
 
 CONVERT_ERR = "ERR One or more scores can't be converted into double"
 
@@ -53,8 +54,9 @@ def _sort_ro_getkeys(argv: list[bytes]) -> list[int]:
     return [1]
 
 
-def _lookup_by_pattern(db, pattern: bytes, subst: bytes):
-    """lookupKeyByPattern: the string value (or hash field) named by the pattern, or None."""
+def _lookup_by_pattern(ctx: Client, pattern: bytes, subst: bytes):
+    """lookupKeyByPattern: the string value (or hash field) named by the pattern, or None. An
+    expired hash field is deleted on the way (Redis 7.4's HFE_LAZY_EXPIRE)."""
     if pattern[:1] == b"#" and (len(pattern) == 1 or pattern[1] == 0):
         return subst
     z = pattern.find(b"\0")
@@ -69,12 +71,14 @@ def _lookup_by_pattern(db, pattern: bytes, subst: bytes):
     else:
         field = None
         keyname = pattern[:p] + subst + pattern[p + 1:]
-    o = db.lookup(keyname)
+    o = ctx.db.lookup(keyname)
     if o is None:
         return None
     if field is not None:
         if type(o) is not RHash:
             return None
+        if o.ttls:
+            return get_field(ctx, keyname, o, field)[0]
         return o.get(field)
     if type(o) is not bytes:
         return bytes(o) if type(o) is bytearray else None
@@ -165,7 +169,7 @@ def _sort(ctx: Client, key: bytes, args: tuple, readonly: bool):
             if sortby is not None:
                 keys = []
                 for e in vector:
-                    v = _lookup_by_pattern(db, sortby, e)
+                    v = _lookup_by_pattern(ctx, sortby, e)
                     keys.append((0, b"") if v is None else (1, v if store else _cstr(v)))
             elif store:
                 keys = vector
@@ -176,7 +180,7 @@ def _sort(ctx: Client, key: bytes, args: tuple, readonly: bool):
             bad = False
             for e in vector:
                 if sortby is not None:
-                    v = _lookup_by_pattern(db, sortby, e)
+                    v = _lookup_by_pattern(ctx, sortby, e)
                     if v is None:
                         keys.append((0.0, e))
                         continue
@@ -199,17 +203,18 @@ def _sort(ctx: Client, key: bytes, args: tuple, readonly: bool):
         reply = []
         for e in out:
             for pat in getops:
-                reply.append(_lookup_by_pattern(db, pat, e))
+                reply.append(_lookup_by_pattern(ctx, pat, e))
         return reply
     if getops:
         result = RList()
         for e in out:
             for pat in getops:
-                v = _lookup_by_pattern(db, pat, e)
+                v = _lookup_by_pattern(ctx, pat, e)
                 result.append(b"" if v is None else v)
     else:
         result = RList(out)
     outputlen = len(result)
+    dirty = ctx.server.dirty
     if outputlen:
         new = db.lookup(storekey) is None
         db.set(storekey, result)
@@ -221,6 +226,8 @@ def _sort(ctx: Client, key: bytes, args: tuple, readonly: bool):
     elif db.delete(storekey):
         ctx.touched(storekey)
         ctx.notify(NOTIFY_GENERIC, b"del", storekey)
+    if ctx.server.dirty != dirty:
+        propagate_self(ctx, list(ctx.argv))  # after the HDELs of expired fields, if any
     return outputlen
 
 

@@ -18,6 +18,40 @@ if TYPE_CHECKING:
     from .state import ServerState
 
 
+REPLY_CHUNK_BYTES = 16 * 1024  # PROTO_REPLY_CHUNK_BYTES: a new client's reply buffer
+REPLY_MIN_BYTES = 1024  # PROTO_REPLY_MIN_BYTES
+REPLY_PEAK_RESET_MS = 5000  # REPLY_BUFFER_DEFAULT_PEAK_RESET_TIME
+
+
+def note_reply(c: Client, n: int) -> None:
+    """n bytes of replies written at once: the buffer held what fits of them (_addReplyToBuffer)."""
+    held = n if n < c.rbs else c.rbs
+    if held > c.rbp:
+        c.rbp = held
+
+
+def resize_reply_buffer(c: Client, state, now_ms: int) -> None:
+    """clientsCronResizeOutputBuffer: halve a buffer whose peak stayed under half of it,
+    double (up to 16 KB) one that filled up; then the peak restarts every
+    reply_buffer_peak_reset_time ms (DEBUG REPLYBUFFER; -1: never). Not while DEBUG
+    REPLYBUFFER RESIZING 0."""
+    if not state.reply_buffer_resizing:
+        return
+    new = 0
+    if c.rbs // 2 >= REPLY_MIN_BYTES and c.rbp < c.rbs // 2:
+        new = max(REPLY_MIN_BYTES, c.rbp + 1)
+        state.stats.reply_buffer_shrinks += 1
+    elif c.rbs * 2 < REPLY_CHUNK_BYTES * 2 and c.rbp == c.rbs:
+        new = min(REPLY_CHUNK_BYTES, c.rbs * 2)
+        state.stats.reply_buffer_expands += 1
+    reset = state.reply_buffer_peak_reset_time
+    if reset >= 0 and now_ms - c.rbp_reset >= reset:
+        c.rbp = 0
+        c.rbp_reset = now_ms
+    if new:
+        c.rbs = new
+
+
 class Client:
     __slots__ = (
         "id", "server", "db", "resp", "name", "lib_name", "lib_ver", "authenticated", "user",
@@ -27,7 +61,7 @@ class Client:
         "reply_mode", "no_evict", "no_touch", "woff", "tracking", "parser_limits", "extra", "propagate_as", "multi_error", "after_reply",
         "multi_denyoom",
         "unix_socket", "io",
-        "acl_user", "net_in", "net_out", "ncalls", "repl_woff", "replica", "is_master",
+        "acl_user", "net_in", "net_out", "ncalls", "rbs", "rbp", "rbp_reset", "repl_woff", "replica", "is_master",
     )
 
     def __init__(self, server: ServerState, addr: str = "", laddr: str = "", fd: int = -1) -> None:
@@ -44,6 +78,11 @@ class Client:
         self.laddr = laddr
         self.fd = fd
         self.unix_socket = False  # connected through `unixsocket` (CLIENT LIST flag U; local)
+        # Redis's reply buffer (CLIENT LIST rbs / rbp): its size and the most it held since
+        # the last peak reset; resized once a second by resize_reply_buffer().
+        self.rbs = REPLY_CHUNK_BYTES
+        self.rbp = REPLY_CHUNK_BYTES
+        self.rbp_reset = int(time.time() * 1000)
         self.ctime = time.time()
         self.last_interaction = self.ctime
         self.last_cmd = b"NULL"

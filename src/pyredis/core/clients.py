@@ -19,8 +19,11 @@ The memory figures, field by field, as pyredis means them (Redis's meaning in br
                (0 otherwise) [argv_len_sum]
     multi-mem  the queued commands of a MULTI: argument lengths plus 8 bytes per argument, as
                Redis counts them [mstate.argv_len_sums]
-    rbs, rbp   0: pyredis has no fixed per-client reply buffer (the replies of one read are
-               joined and handed to the transport) [buf_usable_size, buf_peak]
+    rbs, rbp   the reply buffer Redis would have: its size (16 KB for a new client, halved
+               or doubled by the clients cron, DEBUG REPLYBUFFER) and the most of it a write
+               used since the last peak reset (core/client.py's note_reply); pyredis joins the
+               replies of one read and hands them to the transport, so neither is memory it
+               holds, and tot-mem leaves them out [buf_usable_size, buf_peak]
     obl        bytes of replies produced by the read being executed, or held back until the
                AOF has the writes they acknowledge, not yet given to the transport [bufpos]
     oll        omem in 16 KB blocks, Redis's reply block size [listLength(reply)]
@@ -170,7 +173,7 @@ def client_info_line(c: Client) -> bytes:
         b"multi=%d" % (len(c.multi) if c.multi is not None else -1),
         *(x.encode() for x in mid),  # what later modes add (core/client.py compat_client_fields)
         b"qbuf=%d" % qbuf, b"qbuf-free=%d" % qfree, b"argv-mem=%d" % amem, b"multi-mem=%d" % mmem,
-        b"rbs=0", b"rbp=0", b"obl=%d" % obl, b"oll=%d" % -(-omem // REPLY_BLOCK), b"omem=%d" % omem,
+        b"rbs=%d" % c.rbs, b"rbp=%d" % c.rbp, b"obl=%d" % obl, b"oll=%d" % -(-omem // REPLY_BLOCK), b"omem=%d" % omem,
         b"tot-mem=%d" % tot, b"events=" + events.encode(), b"cmd=" + c.last_cmd,
         b"user=" + c.user, b"redir=%d" % (-1 if t is None else t.redirect), b"resp=%d" % c.resp,
         *(x.encode() for x in tail),

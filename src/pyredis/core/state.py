@@ -40,6 +40,7 @@ class Stats:
         self.total_commands_processed = 0
         self.rejected_connections = 0
         self.expired_keys = 0
+        self.expired_subkeys = 0  # hash fields deleted by their deadline (Redis 7.4)
         self.expired_stale_perc = 0.0
         self.expired_time_cap_reached_count = 0
         self.evicted_keys = 0
@@ -51,6 +52,8 @@ class Stats:
         self.unexpected_error_replies = 0
         self.total_reads_processed = 0
         self.total_writes_processed = 0
+        self.reply_buffer_shrinks = 0
+        self.reply_buffer_expands = 0
         self.errorstats: dict[str, int] = {}
 
     def count_error(self, text: bytes) -> None:
@@ -86,6 +89,7 @@ class ServerState:
         for db in self.dbs:
             db.stats = self.stats
             db.on_miss = self._on_miss
+            db.on_fields_expired = self._on_fields_expired
             db.in_use = self.dbs_in_use
             db.free_async = self.lazyfree.free
         for name, attr in (("lazyfree-lazy-expire", "lazy_expire"), ("lazyfree-lazy-server-del", "lazy_server_del")):
@@ -124,6 +128,17 @@ class ServerState:
 
         self.repl = Replication(self)
         self.hz_cron_handlers: list = []
+        # Called first thing in a forked BGSAVE / BGREWRITEAOF child with its kind ("rdb" |
+        # "aof"): the server sets the child's OOM score and CPUs there (redisFork).
+        self.fork_child_hooks: list = []
+        # DEBUG REPLYBUFFER: the reply buffers' peak reset period (ms; -1 never) and resizing
+        self.reply_buffer_peak_reset_time = 5000
+        self.reply_buffer_resizing = True
+        # DEBUG PAUSE-CRON, AOF-FLUSH-SLEEP (µs), SET-SKIP-CHECKSUM-VALIDATION, SET-DISABLE-DENY-SCRIPTS
+        self.pause_cron = False
+        self.aof_flush_sleep = 0
+        self.skip_checksum_validation = False
+        self.script_disable_deny_script = False
         # Called with the Database about to be emptied by FLUSHDB/FLUSHALL (WATCH, tracking).
         self.flush_hooks: list = []
         # Called with (db1, db2) after SWAPDB exchanged their contents (WATCH, blocked clients).
@@ -321,6 +336,25 @@ class ServerState:
             notify(self, NOTIFY_EXPIRED, b"expired", key, db.id)
         for hook in self.expire_hooks:
             hook(db, key)
+
+    def _on_fields_expired(self, db: Database, key: bytes, fields: list[bytes], deleted: bool) -> None:
+        """Hash fields the active expiry deleted (hashTypeExpire): each propagated as its own
+        HDEL, one `hexpired` event for the hash (and `del` when it was emptied), the key
+        signalled as modified."""
+        self.stats.expired_subkeys += len(fields)
+        prop = self.propagation
+        if prop.active:
+            for f in fields:
+                prop.emit(db.id, [b"HDEL", key, f])
+        if self.notify_flags:
+            from .notify import NOTIFY_GENERIC, NOTIFY_HASH, notify
+
+            notify(self, NOTIFY_HASH, b"hexpired", key, db.id)
+            if deleted:
+                notify(self, NOTIFY_GENERIC, b"del", key, db.id)
+        db.resized(key)  # used_memory: the hash lost fields
+        if self.key_change_hooks:
+            self.signal_modified(db, key)
 
     def _propagate_expired(self, db: Database, key: bytes) -> None:
         """An expired key is replicated / written to the AOF as an explicit DEL (UNLINK

@@ -33,11 +33,24 @@ API:
     db.expire_if_needed(key) -> bool        # True: the key is expired (deleted unless keep_expired)
     db.keep_expired                         # a replica, paused clients: expired keys stay
     db.flush(lazy=False) -> int / db.swap_with(other)
+    db.hfe_register(key, h, when) / db.hfe_unregister(key, h)
+                                            # the index of hashes with expiring fields
+
+Hash-field expiration (Redis 7.4): `hexpires` maps the key of each hash registered for the
+active expiry of its fields to the deadline it is registered under (Redis's db->hexpires,
+mirrored in the hash's `hmin`, keyspace/hash.py); `hheap` orders them, entries that no longer
+match `hexpires` being skipped when they come up. A key deleted, overwritten or expired
+leaves the index with it (`_remove`); a hash stored with a registration (RENAME, MOVE, COPY,
+RESTORE) joins it under its key. Both stay empty, and cost one test, while no hash has
+expiring fields.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable
+
+from .hash import RHash
 
 from .lru import LRU_CLOCK_MAX, estimate_idle_ms
 from .memsize import ENTRY, free_effort, key_size, string_size, value_size
@@ -49,7 +62,7 @@ class Database:
     __slots__ = ("id", "data", "expires", "clock_ms", "on_expire", "avg_ttl", "expired_keys", "stats",
                  "counting", "on_miss", "lru", "lru_now", "lfu", "used", "sizes", "free_async",
                  "lazy_expire", "lazy_server_del", "in_use", "slots", "eslots", "expand_allowed", "stale", "keep_expired",
-                 "on_set_expire")
+                 "hexpires", "hheap", "on_fields_expired", "on_set_expire")
 
     def __init__(self, dbid: int, clock_ms: Callable[[], int], on_expire: Callable[[Database, bytes], None]) -> None:
         self.id = dbid
@@ -84,6 +97,11 @@ class Database:
         self.slots = 0
         self.eslots = 0
         self.expand_allowed: Callable[[int, float], bool] | None = None
+        self.hexpires: dict[bytes, int] = {}
+        self.hheap: list[tuple[int, bytes]] = []
+        # (db, key, fields, hash_deleted): fields the active expiry removed (ServerState
+        # counts, notifies and propagates them)
+        self.on_fields_expired = None
 
     def __len__(self) -> int:
         return len(self.data)
@@ -163,6 +181,8 @@ class Database:
         self._set_slow(key, value, old)
         if not keepttl and self.expires:
             self.expires.pop(key, None)
+        if self.hexpires and key in self.hexpires:
+            self._hfe_replaced(key, value)
 
     def replace_int(self, key: bytes, old: bytes, new: bytes) -> None:
         """INCR and the like: a canonical integer over the integer `old` the caller just looked
@@ -218,6 +238,8 @@ class Database:
             self.slots = self._grown(n, self.slots)
             if n == 1:
                 self._join()
+        if value.__class__ is RHash and value.hmin is not None:
+            self.hfe_register(key, value, value.hmin)
 
     def _grown(self, n: int, slots: int) -> int:
         """_dictExpandIfNeeded for a dict that now holds n entries in `slots` buckets."""
@@ -261,6 +283,8 @@ class Database:
         v = self.data.pop(key)
         self.used -= key_size(key) + (string_size(v) if type(v) is bytes else self.sizes.pop(key, 0))
         self.lru.pop(key, None)
+        if self.hexpires:
+            self.hexpires.pop(key, None)
         if lazy:
             self._free(v)
         return v
@@ -307,6 +331,28 @@ class Database:
             return True
         return False
 
+    # --- the index of hashes with expiring fields ----------------------------------------
+    def hfe_register(self, key: bytes, h: RHash, when: int) -> None:
+        """(Re-)register the hash stored at key under `when` (hashTypeAddToExpires)."""
+        h.hmin = when
+        self.hexpires[key] = when
+        heap = self.hheap
+        heapq.heappush(heap, (when, key))
+        if len(heap) > 64 and len(heap) > 2 * len(self.hexpires):
+            # drop the stale entries once they outnumber the live ones
+            self.hheap = [(w, k) for k, w in self.hexpires.items()]
+            heapq.heapify(self.hheap)
+
+    def hfe_unregister(self, key: bytes, h: RHash) -> None:
+        h.hmin = None
+        self.hexpires.pop(key, None)
+
+    def _hfe_replaced(self, key: bytes, value) -> None:
+        """set() stored `value` over a registered hash."""
+        del self.hexpires[key]
+        if value.__class__ is RHash and value.hmin is not None:
+            self.hfe_register(key, value, value.hmin)
+
     def set_expire(self, key: bytes, when_ms: int) -> None:
         expires = self.expires
         expires[key] = when_ms
@@ -329,6 +375,8 @@ class Database:
         nbytes = self.used + ENTRY * (n + len(self.expires))
         self.data = {}
         self.expires = {}
+        self.hexpires = {}
+        self.hheap = []
         self.lru = {}
         self.sizes = {}
         self.stale = set()
@@ -339,7 +387,7 @@ class Database:
         return n
 
     def swap_with(self, other: Database) -> None:
-        for name in ("data", "expires", "lru", "sizes", "stale", "used", "slots", "eslots"):
+        for name in ("data", "expires", "lru", "sizes", "stale", "used", "slots", "eslots", "hexpires", "hheap"):
             a, b = getattr(self, name), getattr(other, name)
             setattr(self, name, b)
             setattr(other, name, a)

@@ -10,6 +10,13 @@ tick resumes where it left off) and `time_cap_reached` counts it.
 Expired keys go through Database.expire_if_needed, hence the same path as lazy expiry:
 ServerState counts them in stats.expired_keys and its expire_hooks propagate a DEL.
 
+Hash fields with a deadline (HEXPIRE, Redis 7.4) are reclaimed first in each database, as
+Redis's activeExpireHashFieldCycle: the hashes registered in `db.hexpires` under a deadline
+that has come are visited in deadline order, their due fields deleted (at most
+FIELDS_PER_SEC / hz per database and cycle), and each hash registered again under its next
+deadline, or dropped from the index when it has none left; a hash left empty is deleted.
+`db.on_fields_expired` (ServerState) counts, notifies and propagates what was removed.
+
 The cycle also keeps `db.avg_ttl` (INFO keyspace) the way Redis does: a running average of
 the remaining TTL of the live keys it samples.
 
@@ -21,6 +28,7 @@ the replay in it.
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +38,7 @@ from .database import Database
 KEYS_PER_LOOP = 20
 ACCEPTABLE_STALE = 10  # percent
 SLOW_TIME_PERC = 25
+FIELDS_PER_SEC = 10000  # HFE_DB_BASE_ACTIVE_EXPIRE_FIELDS_PER_SEC
 
 
 class ActiveExpiry:
@@ -47,7 +56,10 @@ class ActiveExpiry:
         expired_total = sampled_total = 0
         snapshots = self._snapshots
         timed_out = False
+        field_quota = FIELDS_PER_SEC // max(hz, 1)
         for db in dbs:
+            if db.hheap and db.hheap[0][0] <= now_ms:
+                expire_hash_fields(db, now_ms, field_quota)
             if not db.expires:
                 db.avg_ttl = 0
                 snapshots.pop(db.id, None)
@@ -97,6 +109,33 @@ class ActiveExpiry:
             cur = expired_total / sampled_total
             self.stale_perc = cur * 0.05 + self.stale_perc * 0.95
         return expired_total
+
+
+def expire_hash_fields(db: Database, now_ms: int, quota: int) -> int:
+    """Delete the due fields of the hashes registered under a deadline <= now_ms, at most
+    `quota` fields (hashTypeDbActiveExpire). Returns how many were deleted."""
+    from .hash import expire_due
+
+    heap = db.hheap
+    registered = db.hexpires
+    done = 0
+    while heap and heap[0][0] <= now_ms and done < quota:
+        when, key = heapq.heappop(heap)
+        if registered.get(key) != when:
+            continue  # stale: the hash left the index or was registered again since
+        h = db.data[key]
+        fields, deleted = expire_due(db, key, h, now_ms, quota - done)
+        done += len(fields)
+        if not deleted:
+            nxt = h.min_ttl()
+            if nxt is None:
+                db.hfe_unregister(key, h)
+            else:
+                db.hfe_register(key, h, nxt)
+        if fields and db.on_fields_expired is not None:
+            db.on_fields_expired(db, key, fields, deleted)
+        heap = db.hheap  # hfe_register may have compacted it
+    return done
 
 
 _BEFORE_ANY_DEADLINE = -(1 << 63)

@@ -10,7 +10,7 @@ Manifest lines, as Redis writes them: `file <name> seq <n> type <b|h|i>` (b base
 i incremental). Loading replays the base, then every incr file in order.
 
 API:
-    m = Manifest.load(path) / Manifest.empty(); m.write(path) (atomic); m.base, m.incrs
+    m = Manifest.load(path) / Manifest.empty(); m.write(path) (atomic; ManifestWriteError: Redis's line); m.base, m.incrs
     encode_command(argv) -> bytes
     scan_commands(data, start) -> iterator of (argv, end_offset); raises AofFormatError(offset)
 """
@@ -18,10 +18,9 @@ API:
 from __future__ import annotations
 
 import os
-import re
 
 from ..rdb import fsync_dir
-from ..util import sdssplitargs_str
+from ..util import sdscatrepr, sdssplitargs_str
 
 
 class AofFormatError(ValueError):
@@ -44,13 +43,35 @@ class AofInfo:
 
 
 def _quote(name: str) -> str:
-    if re.fullmatch(r"[A-Za-z0-9._\-]+", name):
+    """aofInfoFormat: the name as it is, or sdscatrepr'd when sdsneedsrepr says so."""
+    raw = name.encode("utf-8", "surrogateescape")
+    if all(32 < c < 127 and c not in b'\\"' for c in raw):
         return name
-    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return sdscatrepr(raw)
 
 
 class ManifestError(ValueError):
-    pass
+    """aofLoadManifestFromFile's error: its text, and the line it is about (or None)."""
+
+    def __init__(self, msg: str, lineno: int = 0, line: str | None = None) -> None:
+        super().__init__(msg)
+        self.msg = msg
+        self.lineno = lineno
+        self.line = line
+
+    def log_lines(self) -> list[str]:
+        """What Redis logs before exit(1)."""
+        out = ["\n*** FATAL AOF MANIFEST FILE ERROR ***\n"]
+        if self.line is not None:
+            out += [f"Reading the manifest file, at line {self.lineno}\n", f">>> '{self.line}'\n"]
+        return out + [f"{self.msg}\n"]
+
+
+class ManifestWriteError(OSError):
+    """The manifest could not be written: str() is the line Redis logs (writeAofManifestFile)."""
+
+    def __str__(self) -> str:
+        return self.strerror
 
 
 class Manifest:
@@ -60,44 +81,64 @@ class Manifest:
         self.history: list[AofInfo] = []
         self.curr_base_seq = 0
         self.curr_incr_seq = 0
+        self.dirty = False  # changed since read or written (persistAofManifest writes only then)
 
     @classmethod
     def load(cls, path: str) -> Manifest:
+        """aofLoadManifestFromFile, line by line (fgets of 1024 bytes); OSError when the file
+        cannot be read, ManifestError(text, line number, line) when it is not a manifest."""
         m = cls()
-        with open(path, encoding="utf-8", errors="replace") as f:
-            text = f.read()
-        if not text.strip():
-            raise ManifestError(f"Found an empty AOF manifest {path}")
-        for lineno, line in enumerate(text.splitlines(), 1):
-            s = line.strip()
-            if not s or s.startswith("#"):
+        with open(path, "rb") as f:
+            data = f.read()
+        if not data:
+            raise ManifestError("Found an empty AOF manifest")
+        maxseq = 0
+        pos = 0
+        lineno = 0
+        while pos < len(data):
+            nl = data.find(b"\n", pos, pos + 1024)
+            raw = data[pos:pos + 1024] if nl < 0 else data[pos:nl + 1]
+            pos += len(raw)
+            lineno += 1
+            if raw[:1] == b"#":
                 continue
-            words = sdssplitargs_str(s)  # aofLoadManifestFromFile splits with sdssplitargs
-            if words is None or len(words) % 2:
-                raise ManifestError(f"Invalid AOF manifest file format in {path} at line {lineno}")
-            kv = dict(zip(words[0::2], words[1::2]))
-            try:
-                info = AofInfo(kv["file"], int(kv["seq"]), kv["type"])
-            except (KeyError, ValueError):
-                raise ManifestError(f"Invalid AOF manifest file format in {path} at line {lineno}") from None
-            if "/" in info.name:
-                raise ManifestError(f"File can't be a path, just a filename: {info.name}")
-            if info.type == "b":
+            if nl < 0:
+                raise ManifestError("The AOF manifest file contains too long line")
+            line = raw.strip(b" \t\r\n").decode("utf-8", "surrogateescape")
+            bad = ManifestError("Invalid AOF manifest file format", lineno, line)
+            if not line:
+                raise bad
+            words = sdssplitargs_str(line)
+            if words is None or len(words) < 6 or len(words) % 2:
+                raise bad
+            name, seq, type_ = None, 0, ""
+            for k, v in zip(words[0::2], words[1::2]):
+                k = k.lower()
+                if k == "file":
+                    name = v
+                    if "/" in v or "\\" in v:
+                        raise ManifestError("File can't be a path, just a filename", lineno, line)
+                elif k == "seq":
+                    seq = _atoll(v)
+                elif k == "type":
+                    type_ = v[:1]
+            if name is None or not seq or not type_:
+                raise bad
+            info = AofInfo(name, seq, type_)
+            if type_ == "b":
                 if m.base is not None:
-                    raise ManifestError(f"Found duplicate base file information in {path}")
+                    raise ManifestError("Found duplicate base file information", lineno, line)
                 m.base = info
-                m.curr_base_seq = info.seq
-            elif info.type == "i":
-                if info.seq <= m.curr_incr_seq:
-                    raise ManifestError(f"Found a non-monotonic sequence number in {path}")
-                m.incrs.append(info)
-                m.curr_incr_seq = info.seq
-            elif info.type == "h":
+                m.curr_base_seq = seq
+            elif type_ == "h":
                 m.history.append(info)
+            elif type_ == "i":
+                if seq <= maxseq:
+                    raise ManifestError("Found a non-monotonic sequence number", lineno, line)
+                m.incrs.append(info)
+                m.curr_incr_seq = maxseq = seq
             else:
-                raise ManifestError(f"Unknown AOF file type '{info.type}' in {path}")
-        if m.base is None and not m.incrs:
-            raise ManifestError(f"Found an empty AOF manifest {path}")
+                raise ManifestError("Unknown AOF file type", lineno, line)
         return m
 
     def text(self) -> str:
@@ -109,13 +150,33 @@ class Manifest:
         return "".join(lines)
 
     def write(self, path: str) -> None:
-        tmp = path + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(self.text())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        fsync_dir(os.path.dirname(os.path.abspath(path)))
+        """writeAofManifestFile: temp-<name> in the same folder, fsync, rename over the
+        manifest. ManifestWriteError (an OSError) carries the line Redis logs."""
+        folder, name = os.path.split(path)
+        tmp_name = f"temp-{name}"
+        tmp = os.path.join(folder, tmp_name)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_TRUNC | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise ManifestWriteError(e.errno, f"Can't open the AOF manifest file {tmp_name}: {e.strerror}") from None
+        try:
+            try:
+                os.write(fd, self.text().encode("utf-8", "surrogateescape"))
+            except OSError as e:
+                raise ManifestWriteError(
+                    e.errno, f"Error trying to write the temporary AOF manifest file {tmp_name}: {e.strerror}") from None
+            try:
+                os.fsync(fd)
+            except OSError as e:
+                raise ManifestWriteError(e.errno, f"Fail to fsync the temp AOF file {tmp_name}: {e.strerror}.") from None
+        finally:
+            os.close(fd)
+        try:
+            os.rename(tmp, path)
+        except OSError as e:
+            raise ManifestWriteError(e.errno, f"Error trying to rename the temporary AOF manifest file {tmp_name} "
+                                              f"into {name}: {e.strerror}") from None
+        fsync_dir(os.path.abspath(folder))
 
     def copy(self) -> Manifest:
         m = Manifest()
@@ -124,7 +185,21 @@ class Manifest:
         m.history = list(self.history)
         m.curr_base_seq = self.curr_base_seq
         m.curr_incr_seq = self.curr_incr_seq
+        m.dirty = self.dirty
         return m
+
+
+def _atoll(t: str) -> int:
+    """atoll: leading spaces, a sign, the digits that follow (0 when none)."""
+    t = t.lstrip(" \t\n\v\f\r")
+    sign = -1 if t[:1] == "-" else 1
+    t = t[1:] if t[:1] in "+-" else t
+    n = 0
+    for c in t:
+        if not "0" <= c <= "9":
+            break
+        n = n * 10 + ord(c) - 48
+    return sign * n
 
 
 def encode_command(argv: list[bytes]) -> bytes:

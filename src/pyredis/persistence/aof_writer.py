@@ -16,11 +16,12 @@ API:
     w.flush(force_fsync=False) -> ok   # write the buffer; fsync under `always` or when forced
     w.fsync_before_reply() -> bool     # appendfsync always with an open file (group commit)
     w.everysec()                       # cron: background fsync under `everysec`
-    w.adopt(manifest)                  # after loading: the file set found on disk
-    w.create()                         # no AOF yet: a base of the dataset and an empty incr file
-    w.open_incr_for_append()
-    new_incr, base_seq = w.begin_rewrite(starting)   # writes go to a new incr file from now on
-    w.finish_rewrite(tmp, base_seq, new_incr, starting)   # the child's base replaces the history
+    w.load_manifest()                  # start-up: the manifest on disk (AOF on or off)
+    w.adopt()                          # after loading: sizes of the file set found on disk
+    w.open_on_start()                  # a base when there is no AOF; open (or create) the last incr file
+    w.begin_rewrite()                  # writes go to a new incr file from now on (OSError: refused)
+    w.finish_rewrite(tmp)              # the child's base: older files become history
+    w.abort_rewrite() / w.delete_history()
     w.stop()                           # appendonly no: fsync, close, stop feeding
     w.close()                          # shutdown: close the file, wait for the fsync thread
     w.on, w.last_write_ok, w.last_write_error, w.current_size, w.base_size, w.buf, w.fsync_pending()
@@ -36,6 +37,7 @@ from typing import Callable
 
 from ..core.state import ServerState
 from ..core.waitaof import fsynced
+from ..util import set_affinity
 from . import paths
 from .aof import AofInfo, Manifest, encode_command
 from .rewrite import write_base
@@ -50,7 +52,12 @@ class AofWriter:
         self.on_status = on_status  # called when the write status changes (ok <-> failing)
         self.fatal = fatal  # the server cannot go on: appendfsync always and the AOF failed
         self._last_error_log = 0.0
-        self.on = False
+        self.on = False  # appendonly: on, or waiting for its first rewrite (waiting)
+        self.waiting = False  # Redis's AOF_WAIT_REWRITE: CONFIG SET appendonly yes, first rewrite running
+        self.child_active: Callable[[], bool] = lambda: False  # a BGSAVE/BGREWRITEAOF child runs
+        self.rewrite_child: Callable[[], bool] = lambda: False  # that child is a BGREWRITEAOF
+        self.cur_ts = 0  # the last #TS annotation written (aof-timestamp-enabled)
+        self.incr_size = 0  # bytes written to the incr file being appended to
         self.fd = -1
         self.buf: list[bytes] = []
         state.aof_buf = self.buf
@@ -62,7 +69,9 @@ class AofWriter:
         self.last_write_error = ""
         self.last_fsync = time.monotonic()
         self.unsynced = False
-        self._fsync_pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="aof-fsync")
+        # Redis's bio thread for the AOF's fsyncs (bio_cpulist: its CPUs)
+        self._fsync_pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="aof-fsync", initializer=lambda: set_affinity(self.cfg["bio_cpulist"]))
         self._fsync_future: concurrent.futures.Future | None = None
         self._fsync_offset = -1  # the replication offset the running background fsync covers
 
@@ -81,9 +90,16 @@ class AofWriter:
             st.fsynced_reploff = -1
 
     def feed(self, dbid: int, argv: list[bytes]) -> None:
-        """The propagation sink: commands as Redis propagates them, SELECT when the db changes."""
-        if not self.on:
+        """The propagation sink (feedAppendOnlyFile): commands as Redis propagates them, SELECT
+        when the db changes, a `#TS:<unix time>` line first when the second changed
+        (aof-timestamp-enabled). Waiting for the first rewrite, only while its child runs."""
+        if not self.on or (self.waiting and not self.rewrite_child()):
             return
+        if self.cfg["aof-timestamp-enabled"]:
+            now = int(time.time())
+            if self.cur_ts < now:
+                self.cur_ts = now
+                self.buf.append(b"#TS:%d\r\n" % now)
         if dbid != self.selected_db:
             self.buf.append(encode_command([b"SELECT", b"%d" % dbid]))
             self.selected_db = dbid
@@ -102,6 +118,8 @@ class AofWriter:
         False while the AOF cannot be written: the buffer is kept for the next try."""
         buf = self.buf
         if buf and self.fd >= 0:
+            if self.state.aof_flush_sleep:  # DEBUG AOF-FLUSH-SLEEP <microseconds>
+                time.sleep(self.state.aof_flush_sleep / 1_000_000)
             data = b"".join(buf)
             buf.clear()
             written = 0
@@ -114,6 +132,7 @@ class AofWriter:
                 if written < len(data):
                     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
                 self.current_size += len(data)
+                self.incr_size += len(data)
                 self.unsynced = True
                 if not self.last_write_ok:
                     self.log("warning", "AOF write error looks solved, Redis can write again.")
@@ -124,8 +143,8 @@ class AofWriter:
                 return False
         elif buf and not self.on:
             buf.clear()
-        # (AOF on but no file yet: CONFIG SET appendonly yes is writing the first base; the
-        # writes since its fork stay buffered and go to the incr file once it exists.)
+        if self.cfg["no-appendfsync-on-rewrite"] and self.child_active():
+            return self.last_write_ok  # no fsync while a child writes to the disk (the next one catches up)
         if self.unsynced and (force_fsync or self.cfg["appendfsync"] == "always"):
             try:
                 t0 = time.perf_counter()
@@ -194,8 +213,10 @@ class AofWriter:
             self.on_status()
 
     def fsync_before_reply(self) -> bool:
-        """appendfsync always with an open AOF: replies wait for the fsync (server/group_commit.py)."""
-        return self.on and self.cfg["appendfsync"] == "always" and self.fd >= 0
+        """appendfsync always with an open AOF: replies wait for the fsync (server/group_commit.py),
+        unless no-appendfsync-on-rewrite holds it back while a child runs."""
+        return (self.on and self.cfg["appendfsync"] == "always" and self.fd >= 0
+                and not (self.cfg["no-appendfsync-on-rewrite"] and self.child_active()))
 
     def everysec(self) -> None:
         fut = self._fsync_future
@@ -203,6 +224,8 @@ class AofWriter:
             fsynced(self.state, self._fsync_offset)  # the last background fsync is done
             self._fsync_offset = -1
         if not self.unsynced or self.fd < 0 or self.cfg["appendfsync"] != "everysec":
+            return
+        if self.cfg["no-appendfsync-on-rewrite"] and self.child_active():
             return
         now = time.monotonic()
         if now - self.last_fsync < 1.0:
@@ -218,43 +241,173 @@ class AofWriter:
         return self._fsync_future is not None and not self._fsync_future.done()
 
     # --- the file set ----------------------------------------------------------------------
-    def adopt(self, m: Manifest) -> None:
-        """The AOF loaded at startup: append to its file set from now on."""
+    # As Redis's aof.c: the manifest is read from disk at start-up whether or not the AOF is on
+    # (load_manifest); a rewrite opens the next incr file at once (or, while CONFIG SET
+    # appendonly yes waits for its first rewrite, a temporary one), and when it succeeds the
+    # old base and the incr files it covers become history, which is deleted unless
+    # aof-disable-auto-gc is yes.
+    def load_manifest(self) -> None:
+        """aofLoadManifestFromDisk: the manifest on disk, or an empty one."""
+        path = paths.manifest_path(self.cfg)
+        self.manifest = Manifest.load(path) if os.path.isfile(path) else Manifest()
+
+    def adopt(self) -> None:
+        """The AOF loaded at startup: its sizes (the base's is the rewrite base)."""
+        m = self.manifest
+        assert m is not None
         cfg = self.cfg
-        self.manifest = m
         self.base_size = os.path.getsize(paths.aof_file(cfg, m.base)) if m.base else 0
         files = ([m.base] if m.base else []) + m.incrs
         self.current_size = sum(os.path.getsize(paths.aof_file(cfg, i)) for i in files)
 
-    def create(self) -> None:
-        """No AOF yet: write a base of the current dataset and an empty incr file."""
-        cfg = self.cfg
-        aof_dir = paths.aof_dir(cfg)
-        os.makedirs(aof_dir, exist_ok=True)
-        m = Manifest()
-        m.curr_base_seq = 1
-        base_name = paths.base_name(cfg, 1)
-        write_base(self.state, os.path.join(aof_dir, base_name))
-        m.base = AofInfo(base_name, 1, "b")
-        m.curr_incr_seq = 1
-        m.incrs = [AofInfo(paths.incr_name(cfg, 1), 1, "i")]
-        open(os.path.join(aof_dir, m.incrs[0].name), "ab").close()
-        m.write(paths.manifest_path(cfg))
-        self.manifest = m
-        self.base_size = os.path.getsize(os.path.join(aof_dir, base_name))
-        self.current_size = self.base_size
-        self.open_incr_for_append()
-
-    def open_incr_for_append(self) -> None:
+    def open_on_start(self) -> None:
+        """aofOpenIfNeededOnServerStart: with no AOF at all a base of the (empty) dataset is
+        written first; then the last incr file is opened for appending (a new one when there
+        is none), and the manifest saved if that changed it."""
         m = self.manifest
         assert m is not None
         cfg = self.cfg
+        os.makedirs(paths.aof_dir(cfg), exist_ok=True)
+        had_incr = bool(m.incrs)
+        if m.base is None and not m.incrs:
+            name = self._new_base_name(m)
+            write_base(self.state, paths.aof_file(cfg, m.base))
+            if cfg["aof-timestamp-enabled"] and not cfg["aof-use-rdb-preamble"]:
+                # written in this process (not a child): its #TS is the current one, as Redis's
+                # genAofTimestampAnnotationIfNeeded(1) in rewriteAppendOnlyFileRio
+                self.cur_ts = int(time.time())
+            self.log("notice", f"Creating AOF base file {name} on server start")
         if not m.incrs:
-            m.curr_incr_seq += 1
-            m.incrs.append(AofInfo(paths.incr_name(cfg, m.curr_incr_seq), m.curr_incr_seq, "i"))
-            m.write(paths.manifest_path(cfg))
+            self._new_incr_name(m)
+        name = m.incrs[-1].name
         self._set_fd(os.open(paths.aof_file(cfg, m.incrs[-1]), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644))
         self.selected_db = -1
+        if m.dirty:
+            m.write(paths.manifest_path(cfg))
+        self.adopt()
+        verb = "Opening" if had_incr else "Creating"
+        self.log("notice", f"{verb} AOF incr file {name} on server start")
+
+    def _new_base_name(self, m: Manifest) -> str:
+        """getNewBaseFileNameAndMarkPreAsHistory."""
+        if m.base is not None:
+            m.history.insert(0, AofInfo(m.base.name, m.base.seq, "h"))
+        m.curr_base_seq += 1
+        m.base = AofInfo(paths.base_name(self.cfg, m.curr_base_seq), m.curr_base_seq, "b")
+        m.dirty = True
+        return m.base.name
+
+    def _new_incr_name(self, m: Manifest) -> str:
+        """getNewIncrAofName."""
+        m.curr_incr_seq += 1
+        m.incrs.append(AofInfo(paths.incr_name(self.cfg, m.curr_incr_seq), m.curr_incr_seq, "i"))
+        m.dirty = True
+        return m.incrs[-1].name
+
+    def temp_incr_path(self) -> str:
+        return os.path.join(paths.aof_dir(self.cfg), f"temp-{self.cfg['appendfilename']}.incr")
+
+    def begin_rewrite(self) -> None:
+        """rewriteAppendOnlyFileBackground before the fork: the buffer is written out, and
+        writes go to a new incr file from now on (openNewIncrAofForAppend), listed in the
+        manifest at once so that a crash during the rewrite still loads everything. Raises
+        OSError when the file or the manifest cannot be written."""
+        cfg = self.cfg
+        try:
+            os.makedirs(paths.aof_dir(cfg), exist_ok=True)
+        except OSError as e:
+            self.log("warning", f"Can't open or create append-only dir {cfg['appenddirname']}: {e.strerror}")
+            raise
+        if self.manifest is None:
+            self.manifest = Manifest()
+        self.selected_db = -1
+        if self.fd >= 0:
+            self.flush(force_fsync=True)
+        if not self.on:
+            return
+        if self.waiting:
+            name = os.path.basename(self.temp_incr_path())
+            fd = os.open(self.temp_incr_path(), os.O_WRONLY | os.O_TRUNC | os.O_CREAT, 0o644)
+        else:
+            m = self.manifest.copy()
+            name = self._new_incr_name(m)
+            try:
+                fd = os.open(paths.aof_file(cfg, m.incrs[-1]), os.O_WRONLY | os.O_TRUNC | os.O_CREAT, 0o644)
+            except OSError as e:
+                self.log("warning", f"Can't open the append-only file {name}: {e.strerror}")
+                raise
+            try:
+                m.write(paths.manifest_path(cfg))
+            except OSError as e:
+                self.log("warning", str(e))
+                os.close(fd)
+                raise
+            self.manifest = m
+        self.log("notice", f"Creating AOF incr file {name} on background rewrite")
+        self._set_fd(fd)
+        self.incr_size = 0
+
+    def finish_rewrite(self, tmp: str) -> None:
+        """backgroundRewriteDoneHandler, the child having written `tmp`: it becomes the next
+        base; while waiting for the first rewrite the temporary incr file becomes the next incr
+        file; the incr files the base covers become history (all of them with the AOF off,
+        all but the one being written with it on); history is deleted unless
+        aof-disable-auto-gc. Raises OSError (the rewrite failed, nothing changed)."""
+        cfg = self.cfg
+        m = self.manifest.copy() if self.manifest is not None else Manifest()
+        base = self._new_base_name(m)
+        try:
+            os.rename(tmp, paths.aof_file(cfg, m.base))
+        except OSError as e:
+            self.log("warning", f"Error trying to rename the temporary AOF base file {tmp} into "
+                                f"{paths.aof_file(cfg, m.base)}: {e.strerror}")
+            raise
+        self.log("notice", f"Successfully renamed the temporary AOF base file {tmp} into {base}")
+        if self.waiting:
+            incr = self._new_incr_name(m)
+            os.rename(self.temp_incr_path(), paths.aof_file(cfg, m.incrs[-1]))
+            self.log("notice", f"Successfully renamed the temporary AOF incr file "
+                               f"{os.path.basename(self.temp_incr_path())} into {incr}")
+        keep = m.incrs[-1:] if self.fd >= 0 else []  # markRewrittenIncrAofAsHistory
+        for info in reversed(m.incrs[:len(m.incrs) - len(keep)]):
+            m.history.insert(0, AofInfo(info.name, info.seq, "h"))
+        m.incrs = list(keep)
+        m.write(paths.manifest_path(cfg))
+        m.dirty = False
+        self.manifest = m
+        if self.on:
+            self.base_size = os.path.getsize(paths.aof_file(cfg, m.base))
+            self.current_size = self.base_size + self.incr_size
+        self.delete_history()
+        self.waiting = False
+
+    def abort_rewrite(self) -> None:
+        """The rewrite failed while waiting for the first one: what was written since is
+        dropped with the temporary incr file (the next rewrite starts over)."""
+        if self.waiting:
+            self.buf.clear()
+            try:
+                os.unlink(self.temp_incr_path())
+            except OSError:
+                pass
+
+    def delete_history(self) -> None:
+        """aofDelHistoryFiles: the history files go (unless aof-disable-auto-gc) and the
+        manifest forgets them."""
+        m = self.manifest
+        if m is None or self.cfg["aof-disable-auto-gc"] or not m.history:
+            return
+        for info in m.history:
+            self.log("notice", f"Removing the history file {info.name} in the background")
+            try:
+                os.unlink(paths.aof_file(self.cfg, info))
+            except OSError:
+                pass
+        m.history = []
+        try:
+            m.write(paths.manifest_path(self.cfg))
+        except OSError as e:
+            self.log("warning", str(e))  # (writeAofManifestFile's line)
 
     def _set_fd(self, fd: int) -> None:
         old = self.fd
@@ -263,69 +416,17 @@ class AofWriter:
             _fsync_quiet(old)
             os.close(old)
 
-    def begin_rewrite(self, starting: bool) -> tuple[AofInfo, int]:
-        """A rewrite starts: returns the incr file that follows its base, and the base's seq.
-        Writes from now on go to that new incr file, listed in the manifest at once so a crash
-        during the rewrite still loads everything. `starting`: CONFIG SET appendonly yes, the
-        base is the whole AOF and the incr file is created when it is installed."""
-        cfg = self.cfg
-        os.makedirs(paths.aof_dir(cfg), exist_ok=True)
-        if self.manifest is None:
-            self.manifest = Manifest()
-        m = self.manifest
-        if self.on and not starting:
-            self.flush(force_fsync=True)
-        m.curr_incr_seq += 1
-        new_incr = AofInfo(paths.incr_name(cfg, m.curr_incr_seq), m.curr_incr_seq, "i")
-        if self.on and not starting:
-            m.incrs.append(new_incr)
-            m.write(paths.manifest_path(cfg))
-            self._set_fd(os.open(paths.aof_file(cfg, new_incr), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644))
-            self.selected_db = -1
-        return new_incr, m.curr_base_seq + 1
-
-    def finish_rewrite(self, tmp: str, base_seq: int, new_incr: AofInfo, starting: bool) -> None:
-        """The rewrite child wrote `tmp`: it becomes the base, and the base and incr files it
-        covers are deleted (recorded as history in the manifest first)."""
-        m = self.manifest
-        assert m is not None
-        cfg = self.cfg
-        base_name = paths.base_name(cfg, base_seq)
-        os.replace(tmp, os.path.join(paths.aof_dir(cfg), base_name))
-        history = ([m.base] if m.base else []) + [i for i in m.incrs if i.seq < new_incr.seq]
-        m.base = AofInfo(base_name, base_seq, "b")
-        m.curr_base_seq = base_seq
-        if starting:
-            # AOF turned on at runtime: the incr file starts now, empty.
-            m.incrs = [new_incr]
-            open(paths.aof_file(cfg, new_incr), "ab").close()
-        else:
-            m.incrs = [i for i in m.incrs if i.seq >= new_incr.seq]
-        m.history = history
-        manifest_path = paths.manifest_path(cfg)
-        m.write(manifest_path)
-        for h in history:
-            try:
-                os.unlink(paths.aof_file(cfg, h))
-            except OSError:
-                pass
-        m.history = []
-        m.write(manifest_path)
-        if starting and self.on:
-            # Writes since the fork were buffered (flush keeps them while there is no file):
-            # they start the new incr file, after the fork-time base.
-            self.open_incr_for_append()
-            self.flush(force_fsync=True)
-        self.base_size = os.path.getsize(paths.aof_file(cfg, m.base))
-        self.current_size = self.base_size + sum(
-            os.path.getsize(paths.aof_file(cfg, i)) for i in m.incrs if os.path.exists(paths.aof_file(cfg, i))
-        )
-
     # --- stop --------------------------------------------------------------------------------
     def stop(self) -> None:
-        """appendonly no: what was written is fsynced, the file closed, nothing more is fed."""
+        """appendonly no (stopAppendOnly): what was written is fsynced, the file closed,
+        nothing more is fed."""
         self.flush(force_fsync=True)
+        if self.fd >= 0:
+            _fsync_quiet(self.fd)
         self.set_on(False)
+        self.waiting = False
+        self.buf.clear()
+        self.selected_db = -1
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1

@@ -13,7 +13,8 @@ API:
     bg.save()                          # SAVE; PersistenceError on failure
     bg.bgsave(schedule) -> status      # BGSAVE [SCHEDULE]; PersistenceError when refused
     bg.start_bgsave()                  # save points, scheduled BGSAVE
-    bg.rewrite_aof(starting=False) -> status   # BGREWRITEAOF (starting: CONFIG SET appendonly yes)
+    bg.rewrite_aof() -> status         # BGREWRITEAOF
+    bg.start_rewrite() -> ok           # the rewrite itself (also CONFIG SET appendonly yes, the cron)
     bg.reap()                          # cron: a child that ended
     bg.kill_child()                    # FLUSHALL, appendonly no, shutdown
     bg.child_pid, bg.child_type ("rdb" | "aof"), bg.child_start, bg.bgsave_scheduled,
@@ -35,7 +36,6 @@ from ..core.functions import library_sources
 from ..core.state import ServerState
 from ..errors import PersistenceError
 from . import paths
-from .aof import AofInfo
 from .aof_writer import AofWriter
 from .rewrite import write_base
 
@@ -69,9 +69,6 @@ class Background:
         self.aof_last_rewrite_ok = True
         self.aof_last_rewrite_time_sec = -1
         self.aof_rewrites_consecutive_failures = 0
-        self._new_incr: AofInfo | None = None
-        self._rewrite_starting = False
-        self._rewrite_base_seq = 0
 
     # --- RDB -------------------------------------------------------------------------------
     def save(self) -> None:
@@ -121,10 +118,11 @@ class Background:
         self.child_tmp = ""  # temp-<child pid>.rdb, known once forked
 
         def work() -> None:
-            rdb.write_rdb_file(path, rdb.rdb_chunks(state, funcs, aux), state.config["rdbchecksum"])
+            rdb.write_rdb_file(path, rdb.rdb_chunks(state, funcs, aux), state.config["rdbchecksum"],
+                               state.config["rdb-save-incremental-fsync"])
 
         try:
-            pid = self._fork(work, lambda: rdb.temp_path(path, os.getpid()))
+            pid = self._fork(work, lambda: rdb.temp_path(path, os.getpid()), kind="rdb")
         except OSError as e:
             self.last_bgsave_ok = False
             self.log("warning", f"Can't save in background: fork: {e.strerror}")
@@ -210,54 +208,87 @@ class Background:
             hook(ok, target)
 
     # --- AOF rewrite -------------------------------------------------------------------------
-    def rewrite_aof(self, starting: bool = False) -> str:
+    def rewrite_aof(self) -> str:
+        """BGREWRITEAOF (bgrewriteaofCommand)."""
         if self.child_pid:
             if self.child_type == "aof":
                 raise PersistenceError("ERR Background append only file rewriting already in progress")
             self.aof_rewrite_scheduled = True
             return "Background append only file rewriting scheduled"
-        self._new_incr, self._rewrite_base_seq = self.aof.begin_rewrite(starting)
-        self._rewrite_starting = starting
-        tmp = os.path.join(paths.aof_dir(self.cfg), f"temp-rewriteaof-bg-{os.getpid()}.aof")
-        self.child_tmp = tmp
+        if not self.start_rewrite():
+            raise PersistenceError("ERR Can't execute an AOF background rewriting. "
+                                   "Please check the server logs for more information.")
+        return "Background append only file rewriting started"
+
+    def start_rewrite(self) -> bool:
+        """rewriteAppendOnlyFileBackground: writes go to the next incr file, and a child writes
+        the new base to temp-rewriteaof-bg-<its pid>.aof in the data folder."""
+        try:
+            self.aof.begin_rewrite()
+        except OSError:  # (begin_rewrite logged why, as Redis)
+            self.aof_last_rewrite_ok = False
+            return False
+        data_dir = paths.data_dir(self.cfg)
         self.child_start = time.time()
         state = self.state
 
+        def tmp_of(pid: int) -> str:
+            return os.path.join(data_dir, f"temp-rewriteaof-bg-{pid}.aof")
+
         def work() -> None:
-            write_base(state, tmp)
+            write_base(state, tmp_of(os.getpid()))
 
         try:
-            pid = self._fork(work)
+            pid = self._fork(work, lambda: tmp_of(os.getpid()), kind="aof")
         except OSError as e:
             self.aof_last_rewrite_ok = False
-            raise PersistenceError(f"ERR Can't rewrite append only file in background: fork: {e.strerror}") from None
-        self.log("notice", f"Background append only file rewriting started by pid {pid}")
+            self.log("warning", f"Can't rewrite append only file in background: fork: {e.strerror}")
+            return False
+        self.aof_rewrite_scheduled = False
+        self.child_tmp = tmp_of(pid or os.getpid())
+        self.log("notice", f"Background append only file rewriting started by pid {pid or os.getpid()}")
         if pid:
             self.child_pid = pid
             self.child_type = "aof"
         else:
             self._aof_rewrite_done(True)
-        return "Background append only file rewriting started"
+        return True
 
     def _aof_rewrite_done(self, ok: bool) -> None:
+        """backgroundRewriteDoneHandler."""
         self.aof_last_rewrite_time_sec = int(time.time() - self.child_start)
-        if not ok or not os.path.exists(self.child_tmp):
+        aof = self.aof
+        if ok and os.path.exists(self.child_tmp):
+            self.log("notice", "Background AOF rewrite terminated with success")
+            try:
+                aof.finish_rewrite(self.child_tmp)
+            except OSError:
+                ok = False
+            else:
+                self.aof_rewrites += 1
+                self.aof_last_rewrite_ok = True
+                self.aof_rewrites_consecutive_failures = 0
+                self.log("notice", "Background AOF rewrite finished successfully")
+        else:
+            self.log("warning", "Background AOF rewrite terminated with error")
+            ok = False
+        if not ok:
             self.aof_last_rewrite_ok = False
             self.aof_rewrites_consecutive_failures += 1
-            self.log("warning", "Background AOF rewrite terminated with error")
-            return
-        assert self._new_incr is not None
-        self.aof.finish_rewrite(self.child_tmp, self._rewrite_base_seq, self._new_incr, self._rewrite_starting)
-        self.aof_rewrites += 1
-        self.aof_last_rewrite_ok = True
-        self.aof_rewrites_consecutive_failures = 0
-        self.log("notice", "Background AOF rewrite finished successfully")
+            try:
+                os.unlink(self.child_tmp)
+            except OSError:
+                pass
+            if aof.waiting:  # the first rewrite of CONFIG SET appendonly yes: try again
+                aof.abort_rewrite()
+                self.aof_rewrite_scheduled = True
 
     # --- children ----------------------------------------------------------------------------
     def _fork_latency(self, seconds: float) -> None:
         self.state.latency.forked(seconds)
 
-    def _fork(self, work: Callable[[], None], tmp_in_child: Callable[[], str] | None = None) -> int:
+    def _fork(self, work: Callable[[], None], tmp_in_child: Callable[[], str] | None = None,
+              kind: str = "rdb") -> int:
         """Run work() in a forked child; returns the child pid (0 when done in the foreground).
         Everything the child needs must already be imported (another thread may hold the
         import lock at fork time in embedded servers): this module imports it all at the top."""
@@ -275,6 +306,8 @@ class Background:
                 _close_inherited_sockets()
                 _exit_with_parent(parent, tmp_in_child() if tmp_in_child is not None else self.child_tmp)
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
+                for hook in self.state.fork_child_hooks:
+                    hook(kind)
                 work()
             except BaseException:
                 code = 1

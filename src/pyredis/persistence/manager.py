@@ -20,8 +20,9 @@ API:
                                         # fatal(message): the server cannot go on (exits)
     p.load_on_startup()               # AOF if appendonly yes, else the RDB file
     p.save() / p.bgsave(schedule)     # SAVE / BGSAVE; PersistenceError (errors.py) when refused
-    p.rewrite_aof_background()        # BGREWRITEAOF
+    p.rewrite_aof_background()        # BGREWRITEAOF (PersistenceError when refused)
     p.reset_after_flushall() -> bool  # FLUSHALL: kill an RDB child, save the empty dataset
+    p.debug_reload(save, flush, merge) / p.debug_loadaof()   # DEBUG RELOAD / LOADAOF
     p.cron()                          # reap children, save points, auto rewrite, everysec fsync
     p.flush_aof() -> ok               # write (and under `always` fsync) before replies leave
     p.fsync_before_reply() -> bool    # appendfsync always: replies wait for the fsync
@@ -36,9 +37,9 @@ import time
 from typing import Callable
 
 from .. import rdb
-from ..core.functions import library_sources
+from ..core.functions import create_library, library_sources, registry
 from ..core.state import ServerState
-from ..errors import PersistenceError
+from ..errors import CommandError, PersistenceError
 from . import paths
 from .aof_writer import AofWriter
 from .background import Background
@@ -60,10 +61,15 @@ class Persistence:
         self.log = log
         self.cfg = state.config
         state.persistence = self
+        self.fatal = fatal
         self.aof = AofWriter(state, log, self._refresh_disk_error, fatal)
         self.bg = Background(state, log, self.aof, self._refresh_disk_error)
         self.loader = Loader(state, log, self.aof)
-        self.cfg.on_change("appendonly", self._appendonly_changed)
+        self.aof.child_active = lambda: bool(self.bg.child_pid)
+        self.aof.rewrite_child = lambda: bool(self.bg.child_pid) and self.bg.child_type == "aof"
+        self.cfg.on_apply(["appendonly"], self._appendonly_changed)
+        # updateAofAutoGCEnabled: turning the GC back on deletes the history files at once
+        self.cfg.on_apply(["aof-disable-auto-gc"], self.aof.delete_history)
 
     # --- what the server and the commands call ---------------------------------------------
     def load_on_startup(self) -> None:
@@ -102,6 +108,97 @@ class Persistence:
         bg.rdb_saves = saves
         return True
 
+    # --- DEBUG RELOAD / DEBUG LOADAOF ----------------------------------------------------------
+    def _empty_data(self) -> None:
+        """emptyData(-1, EMPTYDB_NO_FLAGS): every database, and the function libraries."""
+        from ..core.functions import Functions
+
+        for db in self.state.dbs:
+            db.flush()
+        self.state.lua_function_libs = Functions()
+
+    def debug_reload(self, save: bool, flush: bool, merge: bool) -> None:
+        """DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save the RDB (unless NOSAVE), empty the
+        dataset (unless NOFLUSH), load the RDB back. The file's function libraries come first:
+        one that exists already fails the load unless MERGE; a key that exists already
+        replaces it with MERGE and is Redis's panic without. PersistenceError(reply text)."""
+        from types import SimpleNamespace
+
+        from ..keyspace.database import Database
+
+        state, cfg = self.state, self.cfg
+        path = paths.rdb_path(cfg)
+        if save:
+            try:
+                rdb.save(state, path, library_sources(state))
+            except OSError as e:
+                self.log("warning", f"Failed opening the temp RDB file {path} for saving: {e.strerror}")
+                raise PersistenceError("ERR") from None
+            self.log("notice", "DB saved on disk")
+            state.dirty = 0
+            state.lastsave = int(time.time())
+        if flush:
+            self._empty_data()
+        failed = PersistenceError("ERR Error trying to load the RDB dump")
+        holder = SimpleNamespace(config=cfg, clock=state.clock, skip_checksum_validation=state.skip_checksum_validation,
+                                 dbs=[Database(i, state.clock_ms, lambda db, key: None) for i in range(len(state.dbs))])
+        for src, db in zip(holder.dbs, state.dbs):  # the file's IDLE / FREQ read as the server's clocks
+            src.lru_now, src.lfu = db.lru_now, db.lfu
+        try:
+            info = rdb.load(path, holder)
+        except (OSError, rdb.RdbError):
+            raise failed from None
+        fns = registry(state)
+        for code in info.functions:
+            try:
+                create_library(state, code, merge, fns)
+            except CommandError:
+                raise failed from None
+        for src in holder.dbs:
+            db = state.dbs[src.id]
+            for key, value in src.data.items():
+                if key in db.data:
+                    if not merge:
+                        self.log("warning", f"RDB has duplicated key '{key.decode('utf-8', 'replace')}' in DB {db.id}")
+                        state.server.panic("Duplicated key found in RDB file")
+                        raise failed
+                    db.delete(key)
+                db.add(key, value, src.lru.get(key))  # (with the access field the file gave it)
+                when = src.expires.get(key)
+                if when is not None:
+                    db.set_expire(key, when)
+        self.loader.keys_loaded = info.keys
+        self.loader.keys_expired = info.expired_skipped
+        self.log("warning", "DB reloaded by DEBUG RELOAD")
+
+    def debug_loadaof(self) -> None:
+        """DEBUG LOADAOF: the AOF buffer written out, the dataset emptied, the manifest read
+        again, history deleted, the AOF loaded back (without feeding itself). A missing or
+        broken AOF ends the server, as Redis's exit(1)."""
+        from .loader import LoadFailed
+
+        aof = self.aof
+        if aof.on:
+            aof.flush(force_fsync=True)
+        self._empty_data()
+        was_on = aof.on
+        if was_on:
+            self.state.propagation.remove_sink(aof)
+        try:
+            self.loader._load_manifest()
+            aof.delete_history()
+            if not self.loader.load_aof(allow_empty=True):
+                raise LoadFailed("no AOF to load")
+        except (LoadFailed, PersistenceError, OSError, ValueError) as e:
+            if self.fatal is not None:
+                self.fatal(f"DEBUG LOADAOF failed: {e}")
+            raise PersistenceError("ERR DEBUG LOADAOF failed") from None
+        finally:
+            if was_on:
+                self.state.propagation.add_sink(aof)
+        self.state.dirty = 0
+        self.log("warning", "Append Only File loaded by DEBUG LOADAOF")
+
     # --- MISCONF -----------------------------------------------------------------------------
     def _refresh_disk_error(self) -> None:
         """Set state.disk_error only while persistence is failing, so healthy servers pay
@@ -119,16 +216,35 @@ class Persistence:
         return None
 
     # --- CONFIG SET appendonly ---------------------------------------------------------------
-    def _appendonly_changed(self, on: bool) -> None:
+    def _appendonly_changed(self) -> None:
+        """updateAppendonly: startAppendOnly / stopAppendOnly."""
+        on = self.cfg["appendonly"]
         aof, bg = self.aof, self.bg
         if on and not aof.on:
             aof.set_on(True)
-            if bg.child_pid and bg.child_type == "rdb":
+            aof.waiting = True
+            if bg.child_pid and bg.child_type != "aof":
                 bg.aof_rewrite_scheduled = True
+                self.log("warning", "AOF was enabled but there is already another background operation. An AOF "
+                                    "background was scheduled to start when possible.")
             else:
-                bg.rewrite_aof(starting=True)
+                if bg.child_pid:
+                    self.log("warning", "AOF was enabled but there is already an AOF rewriting in background. "
+                                        "Stopping background AOF and starting a rewrite now.")
+                    bg.kill_child()
+                if not bg.start_rewrite():
+                    aof.set_on(False)
+                    aof.waiting = False
+                    self.log("warning", "Redis needs to enable the AOF but can't trigger a background AOF rewrite "
+                                        "operation. Check the above logs for more info about the error.")
+                    raise ValueError("Unable to turn on AOF. Check server logs.")
+            if not aof.last_write_ok:
+                self.log("warning", "AOF reopen, just ignore the last error.")
+                aof.last_write_ok = True
+                self._refresh_disk_error()
         elif not on and aof.on:
             aof.stop()
+            bg.aof_rewrite_scheduled = False
             if bg.child_pid and bg.child_type == "aof":
                 bg.kill_child()
 
@@ -142,8 +258,7 @@ class Persistence:
         if bg.child_pid:
             return
         if bg.aof_rewrite_scheduled:
-            bg.aof_rewrite_scheduled = False
-            bg.rewrite_aof()
+            bg.start_rewrite()
             return
         if bg.bgsave_scheduled:
             bg.bgsave_scheduled = False
@@ -167,10 +282,7 @@ class Persistence:
             growth = (aof.current_size - base) * 100 // base
             if growth >= perc:
                 self.log("notice", f"Starting automatic rewriting of AOF on {growth}% growth")
-                try:
-                    bg.rewrite_aof()
-                except PersistenceError:
-                    pass
+                bg.start_rewrite()
 
     def prepare_shutdown(self, save: bool | None, force: bool = False) -> None:
         """Before exiting: stop children, fsync the AOF, save an RDB when asked or configured."""

@@ -2,7 +2,9 @@
 created. With aof-use-rdb-preamble yes the base is an RDB file (rdb/); otherwise it is the
 dataset as commands (also the reference for what a rewrite must reproduce): function libraries
 as FUNCTION LOAD, then per database SELECT and the commands rebuilding each key, expiries as
-PEXPIREAT with absolute times.
+PEXPIREAT with absolute times. A hash with field deadlines is written as Redis 7.4's
+rewriteHashObject does: HMSET field by field, each followed by HPEXPIREAT ... FIELDS 1 field
+when the field has a deadline (expired or not: a load keeps it, the expiry deletes it later).
 
 Streams come out as Redis's rewriteStreamObject writes them: XADDs (or the `XADD key MAXLEN 0
 0-1 x y` trick for an empty stream), XSETID with ENTRIESADDED/MAXDELETEDID, XGROUP CREATE
@@ -17,6 +19,7 @@ API:
 from __future__ import annotations
 
 import os
+import time
 
 from .. import rdb
 from ..core.functions import library_sources
@@ -40,6 +43,14 @@ def _value_commands(key: bytes, v):
         items = list(v)
         for i in range(0, len(items), BATCH):
             yield [b"SADD", key, *items[i : i + BATCH]]
+    elif t == b"hash" and v.hmin is not None:
+        # registered for field expiry: field by field, each deadline as HPEXPIREAT (Redis 7.4)
+        ttls = v.ttls
+        for f, x in v.items():
+            yield [b"HMSET", key, f, x]
+            when = ttls.get(f)
+            if when is not None:
+                yield [b"HPEXPIREAT", key, b"%d" % when, b"FIELDS", b"1", f]
     elif t == b"hash":
         items = list(v.items())
         for i in range(0, len(items), BATCH):
@@ -77,13 +88,19 @@ def _stream_commands(key: bytes, s: Stream):
 
 
 def aof_command_chunks(state, functions=()):
+    cfg = state.config
+    if cfg["aof-timestamp-enabled"]:  # rewriteAppendOnlyFileRio: the time of the rewrite first
+        yield b"#TS:%d\r\n" % int(time.time())
     for code in functions:
         yield encode_command([b"FUNCTION", b"LOAD", code])
+    delay = cfg["rdb-key-save-delay"]
     for db in state.dbs:
         if not db.data:
             continue
         out = [encode_command([b"SELECT", b"%d" % db.id])]
         for key, v in db.data.items():
+            if delay:
+                rdb.debug_delay(delay)
             for argv in _value_commands(key, v):
                 out.append(encode_command(argv))
             when = db.expires.get(key)
@@ -100,12 +117,20 @@ def write_base(state, path: str) -> None:
     cfg = state.config
     funcs = library_sources(state)
     if cfg["aof-use-rdb-preamble"]:
-        rdb.write_rdb_file(path, rdb.rdb_chunks(state, funcs, {b"aof-base": b"1"}), cfg["rdbchecksum"])
+        rdb.write_rdb_file(path, rdb.rdb_chunks(state, funcs, {b"aof-base": b"1"}), cfg["rdbchecksum"],
+                           cfg["aof-rewrite-incremental-fsync"])
         return
     tmp = path + ".tmp"
+    autosync = cfg["aof-rewrite-incremental-fsync"]
     with open(tmp, "wb") as f:
+        written = synced = 0
         for chunk in aof_command_chunks(state, funcs):
             f.write(chunk)
+            written += len(chunk)
+            if autosync and written - synced >= rdb.AUTOSYNC_BYTES:  # rioSetAutoSync
+                f.flush()
+                os.fsync(f.fileno())
+                synced = written
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)

@@ -16,7 +16,8 @@ Modules:
 API (re-exported here):
     dump_payload(value, config) -> bytes / restore_payload(payload, config) -> value
     encode_object(value, config) -> (type, payload) / read_object(reader, type, config) -> value
-    rdb_chunks(state, functions, aux_extra) / write_rdb_file(path, chunks, checksum) / save(state, path, functions)
+    rdb_chunks(state, functions, aux_extra) / write_rdb_file(path, chunks, checksum, autosync) / save(state, path, functions)
+    debug_delay(usec)        # rdb-key-save-delay / key-load-delay, per key
     load(path, state) / load_bytes(data, state, ...) -> RdbInfo
 """
 
@@ -24,11 +25,12 @@ from __future__ import annotations
 
 from .base import (OP_FUNCTION2, OP_FUNCTION_PRE_GA, RdbError, Reader, crc64, enc_len, enc_string,
                    rdb_versions)
-from .file import RdbInfo, fsync_dir, load, load_bytes, rdb_bytes, rdb_chunks, save, temp_path, write_rdb_file
+from .file import (AUTOSYNC_BYTES, RdbInfo, debug_delay, fsync_dir, load, load_bytes, rdb_bytes, rdb_chunks, save,
+                   temp_path, write_rdb_file)
 from .objects import dump_payload, encode_object, read_object, restore_payload
 
 __all__ = [
-    "OP_FUNCTION2", "OP_FUNCTION_PRE_GA", "RdbError", "RdbInfo", "Reader",
+    "AUTOSYNC_BYTES", "debug_delay", "OP_FUNCTION2", "OP_FUNCTION_PRE_GA", "RdbError", "RdbInfo", "Reader",
     "crc64", "dump_payload", "enc_len", "enc_string", "encode_object", "fsync_dir", "load", "load_bytes",
     "rdb_bytes", "rdb_chunks", "rdb_versions", "read_object", "restore_payload", "save", "temp_path", "write_rdb_file",
 ]

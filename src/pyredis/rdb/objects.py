@@ -12,7 +12,11 @@ What pyredis writes: strings (integer / LZF / raw encodings as Redis chooses), l
 QUICKLIST_2 of listpacks, hashes and sorted sets as listpacks while their encoding is listpack
 and as plain HASH / ZSET_2 otherwise, sets as intsets or plain SET, streams as
 STREAM_LISTPACKS_2 (stream.py) - the types Redis 7.0 itself writes, so real Redis loads them
-and DUMP of a small value is byte-identical. What it reads: everything Redis 7.0/7.2 writes,
+and DUMP of a small value is byte-identical. A hash with field deadlines (Redis 7.4) is written
+as Redis 7.4 writes it: a listpackex as HASH_LISTPACK_EX (its registered minimum deadline, as
+Redis keeps it, then a listpack of field, value, deadline-or-0 triplets in deadline order), a
+hashtable with deadlines as HASH_METADATA (the earliest deadline, then each field's deadline
+relative to it, +1, or 0 for none). What it reads: everything Redis 7.0/7.2 writes,
 including the legacy ziplist, zipmap and quicklist encodings, except module types.
 """
 
@@ -21,12 +25,13 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 
-from ..keyspace.hash import make_hash
+from ..keyspace.hash import EXPIRE_TIME_MAX, make_hash, make_hash_ex
 from ..keyspace.list import RList
 from ..keyspace.set import make_set
 from ..keyspace.types import type_name
 from ..keyspace.zset import listpack_score, make_zset
-from .base import (T_HASH, T_HASH_LISTPACK, T_HASH_ZIPLIST, T_HASH_ZIPMAP, T_LIST,
+from .base import (T_HASH, T_HASH_LISTPACK, T_HASH_LISTPACK_EX, T_HASH_LISTPACK_EX_PRE_GA, T_HASH_METADATA,
+                   T_HASH_METADATA_PRE_GA, T_HASH_ZIPLIST, T_HASH_ZIPMAP, T_LIST,
                    T_LIST_QUICKLIST, T_LIST_QUICKLIST_2, T_LIST_ZIPLIST, T_MODULE_2, T_MODULE_PRE_GA, T_SET,
                    T_SET_INTSET, T_SET_LISTPACK, T_STREAM_LISTPACKS, T_STREAM_LISTPACKS_2, T_STREAM_LISTPACKS_3,
                    T_STRING, T_ZSET, T_ZSET_2, T_ZSET_LISTPACK, T_ZSET_ZIPLIST, RdbError, Reader, crc64, enc_len,
@@ -92,12 +97,29 @@ def _obj_set(v, cfg) -> tuple[int, bytes]:
 
 def _obj_hash(v, cfg) -> tuple[int, bytes]:
     comp = cfg["rdbcompression"]
-    if not getattr(v, "ht", True):
+    ttls = v.ttls
+    if not v.ht:
         flat = []
+        if ttls is None:
+            for k, x in v.items():
+                flat.append(k)
+                flat.append(x)
+            return T_HASH_LISTPACK, enc_string(lp_build(flat), comp)
         for k, x in v.items():
             flat.append(k)
             flat.append(x)
-        return T_HASH_LISTPACK, enc_string(lp_build(flat), comp)
+            flat.append(b"%d" % ttls.get(k, 0))
+        head = struct.pack("<q", v.hmin or 0)  # the registered minimum, 0 when not registered
+        return T_HASH_LISTPACK_EX, head + enc_string(lp_build(flat), comp)
+    if ttls:
+        low = min(ttls.values())
+        out = [struct.pack("<q", low), enc_len(len(v))]
+        for k, x in v.items():
+            t = ttls.get(k)
+            out.append(enc_len(0 if t is None else t - low + 1))
+            out.append(enc_string(k, comp))
+            out.append(enc_string(x, comp))
+        return T_HASH_METADATA, b"".join(out)
     out = [enc_len(len(v))]
     for k, x in v.items():
         out.append(enc_string(k, comp))
@@ -138,6 +160,32 @@ def dump_payload(value, cfg) -> bytes:
     t, body = encode_object(value, cfg)
     data = bytes([t]) + body + struct.pack("<H", rdb_versions(cfg)[0])
     return data + struct.pack("<Q", crc64(data))
+
+
+def _triplets(flat: list[bytes]) -> list[tuple[bytes, bytes, int]]:
+    if len(flat) % 3:
+        raise RdbError("Hash listpack integrity check failed.")
+    out = []
+    for i in range(0, len(flat), 3):
+        t = int(flat[i + 2])
+        if t < 0 or t > EXPIRE_TIME_MAX:
+            raise RdbError("Hash listpack integrity check failed.")
+        out.append((flat[i], flat[i + 1], t))
+    return out
+
+
+def _read_hash_metadata(r: Reader, t: int, cfg):
+    """RDB_TYPE_HASH_METADATA(_PRE_GA): [minimum deadline] count, then per field its deadline
+    (relative to the minimum, +1; absolute before GA; 0 for none), the field and the value."""
+    low = struct.unpack("<q", r.take(8))[0] if t == T_HASH_METADATA else 0
+    triplets = []
+    for _ in range(r.plain_length()):
+        ttl = r.plain_length()
+        when = (ttl + low - 1 if ttl else 0) if t == T_HASH_METADATA else ttl
+        if when < 0 or when > EXPIRE_TIME_MAX:
+            raise RdbError(f"invalid expireAt time: {when}")
+        triplets.append((r.string(), r.string(), when))
+    return make_hash_ex(triplets, cfg, keep_order=False)
 
 
 def _pairs(flat: list[bytes]) -> list[tuple[bytes, bytes]]:
@@ -200,6 +248,12 @@ def read_object(r: Reader, t: int, cfg):
             else:
                 raise RdbError(f"bad quicklist container {container}")
         return items
+    if t in (T_HASH_LISTPACK_EX, T_HASH_LISTPACK_EX_PRE_GA):
+        if t == T_HASH_LISTPACK_EX:
+            r.take(8)  # the minimum deadline: Redis reads it and recomputes its own
+        return make_hash_ex(_triplets(lp_read(r.string())), cfg, keep_order=True)
+    if t in (T_HASH_METADATA, T_HASH_METADATA_PRE_GA):
+        return _read_hash_metadata(r, t, cfg)
     if t in _STREAM_TYPES:
         return read_stream(r, t, cfg)
     if t in (T_MODULE_PRE_GA, T_MODULE_2):
@@ -210,14 +264,15 @@ def read_object(r: Reader, t: int, cfg):
 _STREAM_TYPES = frozenset((T_STREAM_LISTPACKS, T_STREAM_LISTPACKS_2, T_STREAM_LISTPACKS_3))
 
 
-def restore_payload(payload: bytes, cfg):
-    """Check DUMP payload footer (version, CRC) and decode the value; RdbError if invalid."""
+def restore_payload(payload: bytes, cfg, skip_checksum: bool = False):
+    """Check DUMP payload footer (version, CRC unless skip_checksum: DEBUG
+    SET-SKIP-CHECKSUM-VALIDATION) and decode the value; RdbError if invalid."""
     if len(payload) < 10:
         raise RdbError("DUMP payload version or checksum are wrong")
     body, footer = payload[:-10], payload[-10:]
     ver = struct.unpack("<H", footer[:2])[0]
     crc = struct.unpack("<Q", footer[2:])[0]
-    if ver > rdb_versions(cfg)[1] or crc64(payload[:-8]) != crc:
+    if ver > rdb_versions(cfg)[1] or (not skip_checksum and crc64(payload[:-8]) != crc):
         raise RdbError("DUMP payload version or checksum are wrong")
     r = Reader(body)
     t = r.byte()

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from ..core.blocking import Blocked
 from ..core.blocking import manager as blocking_manager
-from ..core.client import Client
+from ..core.client import Client, note_reply
 from ..core.clients import client_info_line
 from ..core.dispatch import execute
 from ..core.pause import Rerun
@@ -318,6 +318,8 @@ class Connection(asyncio.Protocol):
         self._drain_pending()
 
     def _write(self, data: bytes | list[bytes]) -> None:
+        if self.client is not None:  # the reply buffer's peak (CLIENT LIST rbp, DEBUG REPLYBUFFER)
+            note_reply(self.client, len(data) if type(data) is bytes else sum(map(len, data)))
         if self.state.aof_buf or self.deferred is not None:
             if type(data) is list:
                 data = b"".join(data)

@@ -13,10 +13,13 @@ lupa, or DEBUG SEGFAULT / DEBUG PANIC) two handlers run, in this order:
 
 Then the signal's default action ends the process (a core dump where enabled), as Redis does.
 Installed once per process by pyredis-server (__main__), never by an embedded server in a test
-thread: a crash handler belongs to the process, not to a library.
+thread: a crash handler belongs to the process, not to a library. With crash-log-enabled no
+(Redis's setupSigSegvAction) nothing is installed and a fatal signal just ends the process;
+CONFIG SET crash-log-enabled installs or removes the handlers.
 
 API:
     install(server)   # after the RedisServer exists; the report goes to its logfile, or stdout
+    remove()          # the signals' default actions again (before a panic's abort())
 """
 
 from __future__ import annotations
@@ -36,6 +39,25 @@ _keep: list = []  # the ctypes callback and the open log descriptor live as long
 
 
 def install(server) -> None:
+    server.config.on_change("crash-log-enabled", lambda on: _install(server) if on else remove())
+    if server.config["crash-log-enabled"]:
+        _install(server)
+
+
+def remove() -> None:
+    if not _keep:
+        return
+    faulthandler.disable()
+    libc = ctypes.CDLL(None)
+    libc.signal.restype = ctypes.c_void_p
+    libc.signal.argtypes = [ctypes.c_int, ctypes.c_void_p]
+    for sig in _FATAL:
+        libc.signal(sig, 0)  # SIG_DFL
+    os.close(_keep[1])
+    _keep.clear()
+
+
+def _install(server) -> None:
     if _keep:
         return
     logfile = server.config["logfile"]

@@ -24,6 +24,7 @@ import threading
 import time
 
 from ..config import Config
+from ..core.client import resize_reply_buffer
 from ..core.state import ServerState
 from ..keyspace.expiry import ActiveExpiry
 from ..version import __version__
@@ -31,6 +32,7 @@ from . import tls
 from .connection import Connection, tls_reason
 from ..protocol.encoder import use_short_doubles
 from .group_commit import GroupCommit
+from .process import OomScore, Syslog, disable_thp, set_affinity
 from .scheduler import LoopScheduler
 
 LEVELS = {"debug": 0, "verbose": 1, "notice": 2, "warning": 3, "nothing": 4}
@@ -39,17 +41,100 @@ MARKS = {"debug": ".", "verbose": "-", "notice": "*", "warning": "#"}
 
 # Directives pyredis accepts and shows but does not honour: a value other than the default
 # warns at start-up and on CONFIG SET (no silent no-ops). tls.not_implemented adds the tls-* ones.
-NOT_IMPLEMENTED: dict[str, str] = {}
+# The README lists them (tests/test_directives.py checks that it does).
+_NO_REPLICATION = "pyredis's replication does not implement it"
+_NO_CLUSTER = "pyredis is not a cluster node"
+_NO_DEFRAG = "pyredis has no active defragmentation (Python manages its memory)"
+NOT_IMPLEMENTED: dict[str, str] = {
+    **dict.fromkeys((
+        "propagation-error-behavior", "replica-ignore-disk-write-errors", "replica-lazy-flush",
+        "replica-ignore-maxmemory", "rdb-del-sync-files"),
+        _NO_REPLICATION),
+    **dict.fromkeys((
+        "cluster-enabled", "cluster-config-file", "cluster-node-timeout", "cluster-port",
+        "cluster-replica-validity-factor", "cluster-migration-barrier", "cluster-allow-replica-migration",
+        "cluster-require-full-coverage", "cluster-replica-no-failover", "cluster-allow-reads-when-down",
+        "cluster-allow-pubsubshard-when-down", "cluster-link-sendbuf-limit", "cluster-announce-ip",
+        "cluster-announce-hostname", "cluster-announce-port", "cluster-announce-bus-port",
+        "cluster-announce-tls-port", "cluster-preferred-endpoint-type"), _NO_CLUSTER),
+    **dict.fromkeys(("active-defrag-ignore-bytes", "active-defrag-threshold-lower",
+                     "active-defrag-threshold-upper", "active-defrag-cycle-min", "active-defrag-cycle-max",
+                     "active-defrag-max-scan-fields"), _NO_DEFRAG),
+    "jemalloc-bg-thread": "pyredis does not use jemalloc",
+    "io-threads": "pyredis serves every client from one event loop thread",
+    "io-threads-do-reads": "pyredis serves every client from one event loop thread",
+    "activerehashing": "Python dicts resize at once: there is no incremental rehashing to do",
+    "list-compress-depth": "pyredis does not compress list nodes",
+    "crash-memcheck-enabled": "pyredis runs no memory test after a crash",
+    "always-show-logo": "pyredis prints no ASCII logo",
+    "proc-title-template": "pyredis does not set its process title",
+    "loading-process-events-interval-bytes": "pyredis serves no client while it loads its data",
+    "ignore-warnings": "pyredis emits none of the warnings it silences",
+    "bind-source-addr": "pyredis does not bind its outgoing connections (the replication link)",
+}
 
-# Errors that make an optional bind address ("-::1") skip silently, as Redis's listenToPort.
-_OPTIONAL_BIND_ERRNOS = {errno.ENOPROTOOPT, errno.EPROTONOSUPPORT, errno.ESOCKTNOSUPPORT, errno.EAFNOSUPPORT,
-                         errno.EADDRNOTAVAIL}
+# listenToPort: errors that skip a bind address (any address: this machine lacks the family)
+_SKIP_ERRNOS = {errno.ENOPROTOOPT, errno.EPROTONOSUPPORT, errno.ESOCKTNOSUPPORT, errno.EPFNOSUPPORT,
+                errno.EAFNOSUPPORT}
+
+
+class _GaiError(OSError):
+    """getaddrinfo failed: anet reports gai_strerror's text, and errno is not the reason."""
+
+
+def _tcp_server(host: str | None, port: int, v6: bool, backlog: int) -> socket.socket:
+    """anetTcpServer / anetTcp6Server: resolve (AI_PASSIVE), then the first address gets a
+    socket, SO_REUSEADDR, bind and listen. OSError carries what anet's error says."""
+    family = socket.AF_INET6 if v6 else socket.AF_INET
+    try:
+        infos = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM, 0, socket.AI_PASSIVE)
+    except socket.gaierror as e:
+        err = _GaiError(None, e.strerror)
+        err.errno = None
+        raise err from None
+    last: OSError | None = None
+    for fam, stype, proto, _, sa in infos:
+        try:
+            sock = socket.socket(fam, stype, proto)
+        except OSError as e:
+            last = e
+            continue
+        try:
+            if v6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind(sa)
+            except OSError as e:
+                raise OSError(e.errno, f"bind: {e.strerror}") from None
+            try:
+                sock.listen(backlog)
+            except OSError as e:
+                raise OSError(e.errno, f"listen: {e.strerror}") from None
+            sock.setblocking(False)
+            return sock
+        except OSError:
+            sock.close()
+            raise
+    en = last.errno if last is not None else 0
+    raise OSError(en, f"unable to bind socket, errno: {en}")
+
+
+def _neterr(e: OSError) -> str:
+    return e.strerror or str(e)
 
 
 class RedisServer:
     def __init__(self, config: Config | None = None, state: ServerState | None = None,
-                 free_port: bool = False) -> None:
+                 free_port: bool = False, process: bool = False) -> None:
         self.config = config or Config()
+        # process: this server is the process (pyredis-server), so what the configuration does
+        # to a process (OOM score, CPU affinity, THP, syslog) applies; never to a program that
+        # embeds a server in one of its threads.
+        self.process = process
+        self.oom = OomScore() if process else None
+        self.supervision = None  # pyredis-server's Supervision (supervised), set by __main__
+        self._syslog = None
         self.state = state or ServerState(self.config)
         self.state.server = self  # back-reference for commands that act on the process
         # Listening servers by kind: "tcp", "tls", "unix" (Redis's ipfd, tlsfd, sofd).
@@ -64,9 +149,13 @@ class RedisServer:
         self._stop: asyncio.Event | None = None
         self._cron_handle: asyncio.TimerHandle | None = None
         self._shutdown_signal = False  # SIGTERM/SIGINT received: shut down from the cron
+        self._last_signal = signal.SIGTERM
         self.active_expiry = ActiveExpiry()
         self.group_commit = GroupCommit(self.state)
         self.cronloops = 0
+        self._clients_cron_at = time.monotonic()
+        self._watchdog_installed = False
+        self.hz = self.config["hz"]  # serverCron's rate now (dynamic-hz), INFO's hz
         self._logfile = None
         self.disconnect_hooks: list = [self.state.pubsub.drop_client, self.state.tracking.client_gone,
                                        self.state.client_limits.forget]
@@ -80,6 +169,8 @@ class RedisServer:
         stamp = time.strftime("%d %b %Y %H:%M:%S", time.localtime(now)) + ".%03d" % (int(now * 1000) % 1000)
         role = "S" if self.state.repl.masterhost is not None else "M"  # Redis's role character
         line = f"{os.getpid()}:{role} {stamp} {MARKS.get(level, '*')} {msg}\n"
+        if self._syslog is not None:
+            self._syslog.write(level, msg)
         logfile = self.config["logfile"]
         if logfile:
             if self._logfile is None:
@@ -88,6 +179,46 @@ class RedisServer:
         else:
             sys.stdout.write(line)
             sys.stdout.flush()
+
+    def log_raw(self, text: str) -> None:
+        """Text as it is, where the log goes (what a signal handler writes, serverLogFromHandler)."""
+        logfile = self.config["logfile"]
+        if logfile:
+            if self._logfile is None:
+                self._logfile = open(logfile, "a", buffering=1)
+            self._logfile.write(text)
+            self._logfile.flush()
+        else:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+
+    # --- the software watchdog (watchdog-period) ----------------------------------------
+    def _apply_watchdog(self, arm: bool = True) -> None:
+        """applyWatchdogPeriod: a period under two cron ticks is raised to that; pyredis-server
+        arms SIGALRM for it (an embedded server, in a thread, has no signals to use). At
+        start-up the cron arms it first (arm False)."""
+        cfg = self.config
+        period = cfg["watchdog-period"]
+        if period:
+            least = (1000 // max(1, self.hz)) * 2
+            if period < least:
+                cfg.values["watchdog-period"] = period = least
+        if not self.process:
+            return
+        if period and not self._watchdog_installed:
+            signal.signal(signal.SIGALRM, self._watchdog_expired)
+            self._watchdog_installed = True
+        if self._watchdog_installed and (arm or not period):
+            signal.setitimer(signal.ITIMER_REAL, period / 1000)  # watchdogScheduleSignal (0: off)
+
+    def _watchdog_expired(self, _sig, frame) -> None:
+        """watchdogSignalHandler: the event loop has been busy for watchdog-period: where it is."""
+        import traceback
+
+        head = f"{os.getpid()}:signal-handler ({int(time.time())}) "
+        stack = "".join(traceback.format_stack(frame)) if frame is not None else ""
+        self.log_raw(f"{head}\n--- WATCHDOG TIMER EXPIRED ---\n\n------ STACK TRACE ------\n{stack}\n"
+                     f"{head}--------\n\n")
 
     # --- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
@@ -98,47 +229,60 @@ class RedisServer:
         self._stop = asyncio.Event()
         cfg = self.config
         from ..errors import PersistenceError
+        from ..persistence.loader import LoadFailed
         from ..persistence.manager import Persistence
 
         from ..core.acl import StartupRefused
 
-        try:  # ACL users of the configuration or the aclfile (Redis's ACLLoadUsersAtStartup)
-            self.state.acl.load_at_startup()
-        except StartupRefused as e:
-            self.log("warning", str(e))
-            raise StartupError(str(e)) from None
         self.persistence = Persistence(self.state, self.log, self.fatal)
         self.state.hz_cron_handlers.append(self.persistence.cron)
-        # As Redis's initServer: TLS is configured before the data is loaded and the ports opened.
+        if self.process and cfg["syslog-enabled"]:
+            self._syslog = Syslog(cfg)
+        # In Redis's order (initServer, then main): TLS, the listeners, modules, then the data;
+        # the first of them that fails stops the start.
         if tls.tls_enabled(cfg):
             try:
                 self.tls_context = tls.build_context(cfg, self.log)
             except tls.TLSError:
                 self.log("warning", "Failed to configure TLS. Check logs for more info.")
                 raise StartupError("Failed to configure TLS") from None
-        try:
-            self.persistence.load_on_startup()
-        except (PersistenceError, OSError, ValueError) as e:
-            self.log("warning", f"Fatal error loading the DB: {e}. Exiting.")
-            raise StartupError(str(e)) from None
         if cfg["port"] or self.free_port:
-            self.port = self._listen("tcp", cfg["port"])
-            if not self.port:
+            port = self._listen("tcp", cfg["port"])
+            if port is None:
                 self.log("warning", f"Failed listening on port {cfg['port']} (TCP), aborting.")
                 raise StartupError("Failed listening on port (TCP)")
-            cfg.values["port"] = self.port
+            self.port = port
+            if port:
+                cfg.values["port"] = port
         if cfg["tls-port"]:
-            self.tls_port = self._listen("tls", cfg["tls-port"])
-            if not self.tls_port:
+            port = self._listen("tls", cfg["tls-port"])
+            if port is None:
                 self.log("warning", f"Failed listening on port {cfg['tls-port']} (TLS), aborting.")
                 raise StartupError("Failed listening on port (TLS)")
+            self.tls_port = port
         if cfg["unixsocket"]:
             self._listen_unix(cfg["unixsocket"], cfg["unixsocketperm"])
         if not any(self.listeners.values()):
             self.log("warning", "Configured to not listen anywhere, exiting.")
             raise StartupError("Configured to not listen anywhere")
         self.state.tcp_port = self.port or self.tls_port
-        # Replication: the driver of state.repl (server/replication.py); `replicaof` connects now.
+        if self.process:
+            disable_thp(cfg)
+        self._load_modules()
+        try:  # ACL users of the configuration or the aclfile (Redis's ACLLoadUsersAtStartup)
+            self.state.acl.load_at_startup()
+        except StartupRefused as e:
+            self.log("warning", str(e))
+            raise StartupError(str(e)) from None
+        try:
+            self.persistence.load_on_startup()
+        except (PersistenceError, OSError, ValueError) as e:
+            if not isinstance(e, LoadFailed):  # (LoadFailed: Redis's own lines are logged)
+                self.log("warning", f"Fatal error loading the DB: {e}. Exiting.")
+            raise StartupError(str(e)) from None
+        # Replication: the driver of state.repl (server/replication.py), after the data is
+        # loaded (a restarted master or replica reads its replication info from it); `replicaof`
+        # connects now.
         from .replication import ReplicationIO
 
         self.replication = ReplicationIO(self)
@@ -147,6 +291,10 @@ class RedisServer:
         cfg.on_apply(["tls-port"], lambda: self._change_port("tls"))
         cfg.on_apply(["bind"], self._change_bind)
         cfg.on_apply(tls.TLS_DIRECTIVES, self._apply_tls, volatile=tls.TLS_FILES)
+        cfg.on_apply(["oom-score-adj", "oom-score-adj-values"], self._apply_oom)
+        cfg.on_change("hz", lambda v: setattr(self, "hz", v))  # updateHZ
+        cfg.on_apply(["watchdog-period"], self._apply_watchdog)
+        self._apply_watchdog(arm=False)
         for name in (*NOT_IMPLEMENTED, *tls.TLS_DIRECTIVES):
             cfg.on_change(name, lambda _v, name=name: self._warn_not_implemented(only=name))
         self._warn_not_implemented()
@@ -156,46 +304,84 @@ class RedisServer:
                  f"compat-version {compat.mode}) started, "
                  f"port={self.port or self.tls_port}, pid={os.getpid()}")
         self.log("notice", "Ready to accept connections")
+        sup = self.supervision
+        if sup is not None and sup.mode == "systemd":
+            sup.notify("STATUS=Ready to accept connections\n")
+            sup.notify("READY=1\n")
+        if self.process:  # the end of Redis's main(), before its event loop
+            set_affinity(cfg["server_cpulist"])
+            err = self.oom.apply(cfg)
+            if err:
+                self.log("warning", err)
+        self.state.fork_child_hooks.append(self._in_fork_child)
+
+    def _load_modules(self) -> None:
+        """moduleLoadFromQueue: every `loadmodule` must load (none does: pyredis runs no native
+        module), and module configs need their module."""
+        from ..commands.module import load_failure
+
+        for path, _args in self.config.modules:
+            self.log("warning", load_failure(path))
+            self.log("warning", f"Can't load module from {path}: server aborting")
+            raise StartupError("Can't load module")
+        if self.config.module_configs:
+            self.log("warning", "Module Configuration detected without loadmodule directive or no ApplyConfig call: "
+                                "aborting")
+            raise StartupError("Module Configuration detected without loadmodule directive")
+
+    def _apply_oom(self) -> None:
+        """CONFIG SET oom-score-adj / oom-score-adj-values (updateOOMScoreAdj)."""
+        if self.oom is None:
+            return
+        err = self.oom.apply(self.config)
+        if err:
+            self.log("warning", err)
+            raise ValueError("Failed to set current oom_score_adj. Check server logs.")
+
+    def _in_fork_child(self, kind: str) -> None:
+        """First things in a BGSAVE / BGREWRITEAOF child (redisFork): its OOM score, its CPUs."""
+        if not self.process:
+            return
+        err = self.oom.apply(self.config, "bgchild")
+        if err:
+            self.log("warning", err)
+        set_affinity(self.config["bgsave_cpulist" if kind == "rdb" else "aof_rewrite_cpulist"])
 
     # --- listeners -------------------------------------------------------------------
-    def _listen(self, kind: str, port: int) -> int:
-        """Redis's listenToPort: a listening socket per bind address ("-addr": skipped when
-        the address does not exist here), served by the loop. Returns the port (0: failed,
-        logged; nothing is left open)."""
+    def _listen(self, kind: str, port: int) -> int | None:
+        """Redis's listenToPort: a listening socket per bind address, served by the loop.
+        Every failure is logged; an optional address ("-addr") that does not exist here, or
+        an address family this machine lacks, is skipped; any other failure closes what was
+        opened and returns None. No bind address at all (`bind ""`) opens nothing. Returns the
+        port (port 0 on an embedded server: the free port picked)."""
         socks: list[socket.socket] = []
-        for addr in self.config["bind"] or ["127.0.0.1", "-::1"]:
+        for addr in self.config["bind"]:
             optional = addr.startswith("-")
             host = addr[1:] if optional else addr
-            host = {"*": "0.0.0.0", "::*": "::"}.get(host, host)
-            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            v6 = ":" in host
+            bind_host = None if host == "*" or (v6 and host == "::*") else host
             try:
-                sock = socket.socket(family, socket.SOCK_STREAM)
+                sock = _tcp_server(bind_host, port, v6, self.config["tcp-backlog"])
             except OSError as e:
-                if optional and e.errno in _OPTIONAL_BIND_ERRNOS:
-                    continue
-                raise
-            try:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                if family == socket.AF_INET6:
-                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-                sock.bind((host, port))
-                sock.listen(self.config["tcp-backlog"])
-                sock.setblocking(False)
-            except OSError as e:
-                sock.close()
-                if optional and e.errno in _OPTIONAL_BIND_ERRNOS:
-                    continue
+                en = e.errno
                 self.log("warning", f"Warning: Could not create server TCP listening socket {host}:{port}: "
-                         f"{e.strerror}")
+                                    f"{_neterr(e)}")
+                if (en == errno.EADDRNOTAVAIL and optional) or en in _SKIP_ERRNOS:
+                    continue
                 for s in socks:
                     s.close()
-                return 0
+                return None
+            mark = self.config["socket-mark-id"]
+            if mark:
+                try:  # anetSetSockMarkId: best effort (needs CAP_NET_ADMIN)
+                    sock.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_MARK", 36), mark)
+                except OSError:
+                    pass
             socks.append(sock)
             if not port:
                 port = sock.getsockname()[1]  # a free port (embedded servers): the others follow
-        if not socks:
-            return 0
-        self._serve(kind, socks)
+        if socks:
+            self._serve(kind, socks)
         return port
 
     def _serve(self, kind: str, socks: list[socket.socket]) -> None:
@@ -273,7 +459,7 @@ class RedisServer:
             self._apply_tls(force=True)
         self._close_listeners(kind)
         got = self._listen(kind, port) if port else 0
-        if port and not got:
+        if got is None:
             raise ValueError("Unable to listen on this port. Check server logs.")
         if kind == "tcp":
             self.port = got
@@ -291,9 +477,9 @@ class RedisServer:
         # addresses to the new port (Redis sets every value before it applies any)
         port, tls_port = self.config["port"], self.config["tls-port"]
         if port:
-            ok = self._listen("tcp", port) != 0
+            ok = self._listen("tcp", port) is not None
         if ok and tls_port:
-            ok = self._listen("tls", tls_port) != 0
+            ok = self._listen("tls", tls_port) is not None
         if not ok:
             self.log("warning", "Failed to bind")
             self._close_listeners("tcp")
@@ -320,14 +506,35 @@ class RedisServer:
                 self.log("warning", f"{name} is set but not implemented by pyredis ({why}): it has no effect.")
 
     def _schedule_cron(self) -> None:
-        hz = max(1, min(500, self.config["hz"] or 10))
+        """serverCron runs `hz` times a second; with dynamic-hz the rate doubles (up to 500)
+        while there are more than 200 clients per run (MAX_CLIENTS_PER_CLOCK_TICK)."""
+        hz = max(1, min(500, self.config["hz"]))
+        if self.config["dynamic-hz"]:
+            clients = len(self.state.clients)
+            while clients // hz > 200:
+                hz *= 2
+                if hz > 500:
+                    hz = 500
+                    break
+        self.hz = hz
         loop = asyncio.get_running_loop()
         self._cron_handle = loop.call_later(1.0 / hz, self._cron)
 
     def _cron(self) -> None:
         """serverCron: active expiry, cron handlers (AOF fsync, save points, timeouts)."""
         state = self.state
+        if self._watchdog_installed and self.config["watchdog-period"]:  # the watchdog, re-armed
+            signal.setitimer(signal.ITIMER_REAL, self.config["watchdog-period"] / 1000)
+        if state.pause_cron:  # DEBUG PAUSE-CRON 1: the cron skips all of its work
+            self._schedule_cron()
+            return
         self.cronloops += 1
+        now = time.monotonic()
+        if now - self._clients_cron_at >= 1.0:  # clientsCron visits each client about once a second
+            self._clients_cron_at = now
+            now_ms = int(time.time() * 1000)
+            for c in list(state.clients.values()):
+                resize_reply_buffer(c, state, now_ms)
         if not state.time_frozen:
             state.now_cache = state.clock_ms()
         # While a script runs past busy-reply-threshold, Redis's serverCron does not run (only
@@ -341,7 +548,7 @@ class RedisServer:
                 if state.active_expire_enabled and not state.time_frozen and state.repl.masterhost is None \
                         and not state.pause.paused():
                     t0 = time.perf_counter()
-                    self.active_expiry.cycle(state.dbs, state.now_ms, self.config["hz"] or 10,
+                    self.active_expiry.cycle(state.dbs, state.now_ms, self.hz,
                                              self.config["active-expire-effort"])
                     if state.latency_us:
                         state.latency.add_if_needed("expire-cycle", int((time.perf_counter() - t0) * 1000))
@@ -353,10 +560,32 @@ class RedisServer:
                     handler()
         except Exception as e:  # pragma: no cover - the cron must survive a bug in a handler
             self.log("warning", f"cron error: {e!r}")
-        if state.shutdown_requested is not None or (self._shutdown_signal and not busy):
+        if state.shutdown_requested is not None:
             self.request_shutdown()
+        elif self._shutdown_signal and not busy:
+            self._shutdown_on_signal()
         if self._stop is not None and not self._stop.is_set():
             self._schedule_cron()
+
+    def _shutdown_on_signal(self) -> None:
+        """serverCron after SIGINT / SIGTERM: prepareForShutdown with the signal's
+        shutdown-on-sigint / shutdown-on-sigterm flags (save, nosave, now, force). A final
+        save that fails without `force` keeps the server running, as Redis."""
+        from ..errors import PersistenceError
+
+        self._shutdown_signal = False
+        name = "shutdown-on-sigint" if self._last_signal == signal.SIGINT else "shutdown-on-sigterm"
+        flags = self.config[name]
+        save = True if "save" in flags else False if "nosave" in flags else None
+        p = getattr(self, "persistence", None)
+        if p is not None:
+            try:
+                p.prepare_shutdown(save, force="force" in flags)
+            except PersistenceError:
+                self.log("warning", "Errors trying to shut down the server. Check the logs for more information.")
+                return
+            self.state.shutdown_prepared = True
+        self.request_shutdown()
 
     def request_shutdown(self) -> None:
         if self._stop is not None:
@@ -375,6 +604,32 @@ class RedisServer:
                 conn.transport.abort()
         self.request_shutdown()
 
+    def panic(self, msg: str) -> None:
+        """serverPanic: the Guru Meditation lines, the crash report (crash-log-enabled), then
+        exit(1) with use-exit-on-panic, else abort() (SIGABRT, the handlers removed so the
+        report is not written twice). An embedded server stops instead, as fatal() does."""
+        self.log("warning", "------------------------------------------------")
+        self.log("warning", "!!! Software Failure. Press left mouse button to continue")
+        self.log("warning", f"Guru Meditation: {msg}")
+        if not self.process:
+            self.fatal("(an embedded server stops instead of ending its host process)")
+            return
+        from . import crash
+
+        if self.config["crash-log-enabled"]:
+            import faulthandler
+
+            fd = self._logfile.fileno() if self._logfile is not None else 1
+            if self._logfile is not None:
+                self._logfile.flush()
+            faulthandler.dump_traceback(file=fd, all_threads=True)
+            os.write(fd, crash.report(self, signal.SIGABRT))
+        crash.remove()
+        if self.config["use-exit-on-panic"]:
+            sys.stdout.flush()
+            os._exit(1)
+        os.abort()
+
     def on_signal(self, sig: int) -> None:
         """SIGTERM / SIGINT (Redis's sigShutdownHandler): shut down from the cron, once no
         script is running; a second SIGINT exits at once."""
@@ -385,6 +640,7 @@ class RedisServer:
         self.log("warning", f"Received {name} scheduling shutdown..." if name
                  else "Received shutdown signal, scheduling shutdown...")
         self._shutdown_signal = True
+        self._last_signal = sig
 
     async def serve(self) -> None:
         assert self._stop is not None
@@ -393,6 +649,10 @@ class RedisServer:
 
     async def shutdown(self) -> None:
         self.log("warning", "User requested shutdown...")
+        if self._watchdog_installed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        if self.supervision is not None and self.supervision.mode == "systemd":
+            self.supervision.notify("STOPPING=1\n")
         if self._cron_handle is not None:
             self._cron_handle.cancel()
         await self._wait_for_replicas()

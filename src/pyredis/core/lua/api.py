@@ -305,7 +305,7 @@ class RedisLib:
             if spec.text.startswith(b"ERR wrong number"):
                 return False, self._err("Wrong number of args calling Redis command from script")
             return False, self._err("Unknown Redis command called from script")
-        if spec.noscript:
+        if spec.noscript and not self.e.state.script_disable_deny_script:
             return False, self._err("This Redis command is not allowed from script")
         c = run.client
         if not c.acl_user.full:  # the script runs with its caller's ACL user

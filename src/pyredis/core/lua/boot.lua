@@ -34,6 +34,9 @@ S.assert = assert; S.collectgarbage = collectgarbage; S.error = error; S.gcinfo 
 S.rawequal = rawequal; S.select = select; S.tonumber = tonumber; S.tostring = tostring; S.type = type
 S.unpack = unpack; S.xpcall = xpcall; S._VERSION = _VERSION
 S.getmetatable = getmetatable
+if py.deprecated_api then  -- lua-enable-deprecated-api yes (the reference redis-server's hidden directive)
+  S.getfenv = getfenv; S.setfenv = setfenv; S.newproxy = newproxy
+end
 S.next = function(t, k)
   local r = real_of[t]
   if r then return _next(r, k) end

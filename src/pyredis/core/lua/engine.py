@@ -125,6 +125,7 @@ class LuaEngine:
         pyt = rt.table_from({
             **{k: lua_callable(f, self._log_bug) for k, f in self.api.callables().items()},
             b"version": state.compat.redis_version.encode(), b"version_num": state.compat.redis_version_num,
+            b"deprecated_api": bool(state.config["lua-enable-deprecated-api"]),
             b"libs": rt.table_from(lib_tables),
             **({b"valkey_version": state.compat.valkey_version.encode(),
                 b"valkey_version_num": _version_num(state.compat.valkey_version)} if state.compat.valkey else {}),
