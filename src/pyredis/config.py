@@ -399,7 +399,7 @@ _d("dir", "special", "", protected=True, parse=lambda t: t, render=lambda v: v o
 _d("rdb-key-save-delay", "int", 0, lo=INT_MIN, hi=INT_MAX, hidden=True)
 _d("key-load-delay", "int", 0, lo=INT_MIN, hi=INT_MAX, hidden=True)
 _d("loading-process-events-interval-bytes", "int", 2 * 1024 * 1024, lo=1024, hi=INT_MAX, hidden=True)
-# Replication (accepted; pyredis has no replication)
+# Replication (server/replication.py, core/replication.py)
 _d("replicaof", "special", "", parse=_parse_replicaof, render=lambda v: v, multi_arg=True,
    mutable=False, aliases=("slaveof",))
 _d("masterauth", "string", "")

@@ -340,6 +340,67 @@ def test_aclfile_in_pyproject_and_auth_off(tmp_path):
         _kill_leftover(pid)
 
 
+def test_start_env_replicaof_follows_a_redis_server(project):
+    """--replicaof redis://user:pass@host:port: the service follows a password-protected
+    redis-server 7.0.15 (masteruser/masterauth given on stdin, not on the command line) and is
+    a read-only copy that keeps up."""
+    from conftest import RealRedis
+
+    real = RealRedis("--user", "repl", "on", ">s3cret", "~*", "&*", "+@all", "--requirepass", "adminpw")
+    try:
+        r = redis.Redis(port=real.port, password="adminpw")
+        r.mset({"a": "1", "b": "2"})
+        out = cli(project.root, "start-env", "--replicaof", f"redis://repl:s3cret@127.0.0.1:{real.port}")
+        assert out.returncode == 0, out.stderr
+        pid = project.pid()
+        assert "s3cret" not in Path(f"/proc/{pid}/cmdline").read_text()
+        c = project.client()
+        deadline = time.time() + 30
+        while c.info("replication")["master_link_status"] != "up" and time.time() < deadline:
+            time.sleep(0.05)
+        assert c.info("replication")["master_link_status"] == "up"
+        r.set("c", "3")
+        deadline = time.time() + 30
+        while c.get("c") != "3" and time.time() < deadline:
+            time.sleep(0.05)
+        assert (c.get("a"), c.get("b"), c.get("c")) == ("1", "2", "3")
+        with pytest.raises(redis.ReadOnlyError):
+            c.set("x", 1)
+        bad = cli(project.root, "start-env", "--port", str(free_port()), "--replicaof", "rediss://h:1")
+        assert bad.returncode != 0 and "not supported" in bad.stderr
+    finally:
+        real.stop()
+
+
+def test_pull_by_replication_into_an_empty_service(project):
+    """An empty service pulls a password-protected redis-server's whole dataset (every
+    database) by replication, then is a master again with the data; --method replication
+    refuses a partial copy."""
+    from conftest import RealRedis
+
+    real = RealRedis("--requirepass", "pw")
+    try:
+        r = redis.Redis(port=real.port, password="pw")
+        r.mset({f"k{i}": i for i in range(1000)})
+        r.set("ttl", 1, ex=1000)
+        redis.Redis(port=real.port, password="pw", db=3).set("in3", "three")
+        assert cli(project.root, "start-env").returncode == 0
+        url = f"redis://:pw@127.0.0.1:{real.port}"
+        bad = cli(project.root, "pull", url, "--match", "k*", "--method", "replication")
+        assert bad.returncode != 0 and "copies every database" in bad.stderr
+        out = cli(project.root, "pull", url)
+        assert out.returncode == 0, out.stderr
+        assert "pulled 1002 keys by replication" in out.stdout
+        c = redis.Redis(port=project.port)
+        assert c.dbsize() == 1001 and c.get("k999") == b"999" and 990 < c.ttl("ttl") <= 1000
+        assert redis.Redis(port=project.port, db=3).get("in3") == b"three"
+        info = c.info("replication")
+        assert info["role"] == "master" and c.config_get("masterauth") == {"masterauth": ""}
+        c.set("writable", 1)
+    finally:
+        real.stop()
+
+
 def test_compat_version_in_pyproject(tmp_path):
     proj = _acl_project(tmp_path, 'compat-version = "7.2"\n')
     try:

@@ -407,14 +407,20 @@ def dev() -> None:
               help="Seconds to wait for PONG (default 60; loading a large AOF takes time).")
 @click.option("--tls", "tls", is_flag=True, default=None,
               help="Serve TLS (rediss://) with a local CA made under the data folder (once, then reused).")
-def start_env(project_dir, port, password, data_dir, bind, start_timeout, tls) -> None:
+@click.option("--replicaof", "replicaof", default=None, metavar="redis://[USER:PASS@]HOST:PORT",
+              help="Follow a remote Redis (Redis replication): a read-only copy of its data, kept up to date.")
+def start_env(project_dir, port, password, data_dir, bind, start_timeout, tls, replicaof) -> None:
     """Start the service in the background and wait until it answers PING."""
     s = _settings(project_dir, port, password, data_dir=data_dir, bind=bind, start_timeout=start_timeout, tls=tls)
+    follow = _replicaof_lines(replicaof) if replicaof else []
     pid = read_pid(s)
     if pid is not None:
         _follow_running(s, pid)
         state = ping(s)
         click.echo(f"pyredis is already running (PID {pid}) on {s.url} — {state}")
+        if replicaof:
+            click.echo("  --replicaof applies at start: stop it first (cli dev stop-env), or run "
+                       "`cli dev redis-cli REPLICAOF HOST PORT` (with CONFIG SET masterauth)", err=True)
         return
     if port_in_use(s.host, s.port):
         holders = port_holders(s.port)
@@ -443,7 +449,7 @@ def start_env(project_dir, port, password, data_dir, bind, start_timeout, tls) -
     from_stdin = False
     if s.conf is not None:
         cmd.append(str(s.conf))
-    secret_lines = _secret_conf_lines(s)
+    secret_lines = _secret_conf_lines(s) + follow
     if secret_lines:
         # The password and the ACL users go through stdin, not the process list (as
         # redis-server, "-" means stdin only first or last on the command line).
@@ -514,6 +520,32 @@ def start_env(project_dir, port, password, data_dir, bind, start_timeout, tls) -
         click.echo(f"  Check: pyredis-cli --tls --cacert {certs.ca} -p {s.port} ping   # PONG")
     else:
         click.echo(f"  Check: pyredis-cli -p {s.port} ping   # PONG")
+
+
+def _replicaof_lines(url: str) -> list[str]:
+    """`replicaof`, `masteruser` and `masterauth` lines for redis://[user:pass@]host:port (the
+    password stays off the process list: these go to the server on stdin)."""
+    from urllib.parse import unquote, urlsplit
+
+    u = urlsplit(url)
+    if u.scheme != "redis":
+        raise click.ClickException(f"--replicaof wants redis://[user:pass@]host:port (got {url!r}); "
+                                   "replication over TLS (rediss://) is not supported")
+    try:
+        port = u.port or 6379
+    except ValueError:
+        raise click.ClickException(f"--replicaof: bad port in {url!r}") from None
+    if not u.hostname:
+        raise click.ClickException(f"--replicaof: no host in {url!r}")
+    lines = [f"replicaof {u.hostname} {port}\n"]
+    if u.password:
+        if u.username and u.username != "default":
+            lines.append(f"masteruser {_quote(unquote(u.username))}\n")
+        lines.append(f"masterauth {_quote(unquote(u.password))}\n")
+    elif u.username:
+        raise click.ClickException("--replicaof: a user without a password; the form is "
+                                   "redis://[USER]:PASS@HOST:PORT")
+    return lines
 
 
 def _secret_conf_lines(s: Settings) -> list[str]:
@@ -819,9 +851,38 @@ def _transfer_options(f):
 @dev.command("pull")
 @_common
 @_transfer_options
-def pull(project_dir, port, password, url, db, match, replace) -> None:
-    """Copy the keys of another Redis (URL) into the local service (SCAN + DUMP/RESTORE)."""
-    _transfer(_settings(project_dir, port, password), url, db, match, replace, pull=True)
+@click.option("--method", type=click.Choice(["auto", "replication", "scan"]), default="auto",
+              help="auto: by replication when the whole dataset goes into an empty service and the remote "
+                   "allows it, else SCAN + DUMP/RESTORE.")
+def pull(project_dir, port, password, url, db, match, replace, method) -> None:
+    """Copy the keys of another Redis (URL) into the local service: by replication (every
+    database, into an empty service), or SCAN + DUMP/RESTORE (managed services refuse SYNC)."""
+    import redis
+
+    s = _settings(project_dir, port, password)
+    _follow_running(s, read_pid(s))
+    whole = db is None and match is None and not url.startswith("rediss:") and \
+        _remote_client(url, None).connection_pool.connection_kwargs.get("db", 0) == 0
+    if method == "replication" and not whole:
+        raise click.ClickException("--method replication copies every database of a redis:// URL: "
+                                   "no --db, --match or /DB")
+    if method != "scan" and whole and ping(s) == "PONG":
+        try:
+            svc = _service_client(s, 0)
+            empty = not any(k.startswith("db") for k in svc.info("keyspace"))
+        except redis.RedisError as e:
+            raise click.ClickException(str(e)) from None
+        if not empty and method == "replication":
+            raise click.ClickException("--method replication needs an empty service (it replaces the dataset)")
+        if empty:
+            t0 = time.monotonic()
+            n = _pull_by_replication(s, url)
+            if n is not None:
+                click.echo(f"pulled {n} keys by replication from {url} in {time.monotonic() - t0:.1f} s")
+                return
+            if method == "replication":
+                raise click.ClickException("the remote Redis refused to sync (see `cli dev logs`)")
+    _transfer(s, url, db, match, replace, pull=True)
 
 
 @dev.command("push")
@@ -848,6 +909,72 @@ def reset(project_dir, port, password, yes) -> None:
     else:
         click.echo(f"nothing to remove ({s.data_dir} does not exist)")
     click.echo("Start afresh with: uv run cli dev start-env")
+
+
+# --- pull / push: a one-shot copy between the service and a remote Redis ---------------------
+def _service_client(s: Settings, db: int):
+    import redis
+
+    tls = {"ssl": True, "ssl_ca_certs": str(s.ca_file)} if s.tls else {}
+    return redis.Redis(host=s.host, port=s.port, username=s.username, password=s.password, db=db,
+                       socket_timeout=60, socket_connect_timeout=5, **tls)
+
+
+def _remote_client(url: str, db: int | None):
+    import redis
+
+    kw = {"socket_timeout": 60, "socket_connect_timeout": 5}
+    if db is not None:
+        kw["db"] = db
+    try:
+        return redis.Redis.from_url(url, **kw)
+    except ValueError as e:
+        raise click.ClickException(f"bad URL {url!r}: {e}") from None
+
+
+def _pull_by_replication(s: Settings, url: str) -> int | None:
+    """The whole remote dataset into an empty service by Redis replication (REPLICAOF, wait
+    until the service has the remote's offset, REPLICAOF NO ONE). None when the remote
+    refuses to sync (managed services usually do): the caller copies with SCAN instead."""
+    from urllib.parse import unquote, urlsplit
+
+    import redis
+
+    u = urlsplit(url)
+    svc = _service_client(s, 0)
+    remote = _remote_client(url, None)
+    old = svc.config_get("master*")
+    if u.password:
+        svc.config_set("masterauth", unquote(u.password))
+        if u.username and u.username != "default":
+            svc.config_set("masteruser", unquote(u.username))
+    try:
+        svc.replicaof(u.hostname, u.port or 6379)
+        deadline = time.monotonic() + 15  # the link must come up (or a transfer run) by then
+        click.echo("syncing", nl=False, err=True)
+        while True:
+            i = svc.info("replication")
+            if i.get("master_link_status") == "up":
+                if i["slave_repl_offset"] >= remote.info("replication")["master_repl_offset"]:
+                    break
+            elif i.get("master_sync_in_progress"):
+                deadline = time.monotonic() + 15  # a transfer under way (repl-timeout ends a stuck one)
+            elif time.monotonic() > deadline:
+                click.echo(" refused", err=True)
+                return None
+            click.echo(".", nl=False, err=True)
+            time.sleep(0.2)
+        click.echo(" done", err=True)
+        return sum(v.get("keys", 0) for k, v in svc.info("keyspace").items() if k.startswith("db"))
+    except redis.RedisError as e:
+        raise click.ClickException(str(e)) from None
+    finally:
+        try:
+            svc.replicaof("no", "one")
+            svc.config_set("masterauth", old.get(b"masterauth", b"") or "")
+            svc.config_set("masteruser", old.get(b"masteruser", b"") or "")
+        except redis.RedisError:
+            pass
 
 
 @dev.command("redis-cli", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

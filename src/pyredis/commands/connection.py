@@ -73,7 +73,7 @@ def _hello_map(ctx: Client) -> dict:
         b"proto": ctx.resp,
         b"id": ctx.id,
         b"mode": b"standalone",
-        b"role": b"master",
+        b"role": b"replica" if ctx.server.repl.masterhost is not None else b"master",
         b"modules": [],
     }
 
@@ -203,9 +203,8 @@ def _type_filter(arg: bytes):
     t = arg.lower()
     if t not in (b"normal", b"master", b"replica", b"slave", b"pubsub"):
         raise CommandError("ERR Unknown client type '%s'" % arg.decode("utf-8", "replace"))
-    if t == b"pubsub" or t == b"normal":
-        return lambda c: client_type(c) == t.decode()
-    return lambda c: False  # no replicas, no master
+    want = "replica" if t == b"slave" else t.decode()
+    return lambda c: client_type(c) == want
 
 
 @command("CLIENT|KILL", arity=-3, flags="admin noscript loading stale", group="connection", since="2.4.0")

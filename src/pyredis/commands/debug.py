@@ -358,7 +358,9 @@ def _debug_log(ctx: Client, message: bytes):
 
 
 def _debug_change_repl_id(ctx: Client):
-    ctx.server._replid = os.urandom(20).hex()
+    repl = ctx.server.repl  # changeReplicationId(); clearReplicationId2()
+    repl.change_replid()
+    repl.clear_replid2()
     return OK
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..core.args import Options, to_int
 from ..core.client import Client
+from ..core.replication import already_expired
 from ..core.spec import command
 from ..errors import BAD_PAYLOAD, SYNTAX, CommandError
 from ..rdb import RdbError, dump_payload, restore_payload
@@ -60,7 +61,7 @@ def restore(ctx: Client, key: bytes, ttl_arg: bytes, payload: bytes, *options: b
     if ttl:
         when = ttl if absttl else ctx.now + ttl
     existed = db.lookup(key) is not None
-    if when is not None and when <= ctx.now:
+    if when is not None and already_expired(ctx.server, when):
         # Already expired: the key is not created (an existing one is deleted under REPLACE).
         if existed:
             db.delete(key)

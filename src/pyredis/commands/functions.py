@@ -12,6 +12,8 @@ from __future__ import annotations
 import time
 
 from ..core.client import Client
+from ..core.dispatch import GATE_READONLY, GATE_STALE
+from ..core.replication import script_noreplicas, script_refusal
 from ..core.functions import Functions, Library, create_library, registry
 from ..core.lua import current_run, function_engine
 from ..core.monitor import feed_now
@@ -274,8 +276,17 @@ def _fcall(ctx: Client, name: bytes, numkeys: bytes, rest: tuple, ro: bool):
         raise CommandError("ERR Function not found")
     keys, args = keys_and_args(numkeys, rest, "ERR Bad number of keys provided")
     no_writes = "no-writes" in fi.flags
+    state = ctx.server
+    if state.gates & (GATE_READONLY | GATE_STALE):  # scriptPrepareForRun: a replica, min-replicas
+        err = script_refusal(state, ctx, no_writes, "allow-stale" in fi.flags)
+        if err is not None:
+            raise CommandError(err)
     if ro and not no_writes:
         raise CommandError(SCRIPT_WRITE_IN_RO)
+    if state.gates & (GATE_READONLY | GATE_STALE):
+        err = script_noreplicas(state, no_writes)
+        if err is not None:
+            raise CommandError(err)
     allow_oom = "allow-oom" in fi.flags
     check_script_oom(ctx, no_writes or allow_oom)
     return function_engine(ctx.server).run(ctx, fi.fn, keys, args, fi.name, False, ro or no_writes,

@@ -1,7 +1,7 @@
 """Keyspace commands (Redis's "generic" group, plus the keyspace-wide server commands):
 DEL UNLINK EXISTS TYPE TOUCH KEYS SCAN RANDOMKEY RENAME RENAMENX MOVE COPY, the EXPIRE
-family with TTL/PTTL/EXPIRETIME/PEXPIRETIME/PERSIST, OBJECT, FLUSHDB FLUSHALL SWAPDB DBSIZE,
-and WAIT.
+family with TTL/PTTL/EXPIRETIME/PEXPIRETIME/PERSIST, OBJECT, FLUSHDB FLUSHALL SWAPDB DBSIZE
+(WAIT is in replication.py).
 
 Each handler follows the corresponding function of Redis 7.0 (db.c, expire.c, object.c):
 the order of checks decides which error a client sees, so it is kept as in Redis.
@@ -13,11 +13,12 @@ import random
 from itertools import islice
 
 from ..core.args import Options, to_int, to_int32, to_positive_int, to_range_int
-from ..core.blocking import Blocked, may_block, parse_timeout
+from ..core.blocking import may_block, parse_timeout
 from ..core.client import Client
 from ..core.notify import NOTIFY_GENERIC, NOTIFY_NEW
+from ..core.replication import already_expired
 from ..core.spec import command, container
-from ..core.waitaof import request_acks, waitaof_block
+from ..core.waitaof import waitaof_block
 from ..errors import _cstr, _error_line, INVALID_DB, INVALID_EXPIRE, NO_SUCH_KEY, SYNTAX, CommandError
 from ..keyspace.scan import parse_cursor, parse_scan_options
 from ..keyspace.types import copy_value, encoding, type_name
@@ -335,7 +336,7 @@ def _expire_generic(ctx: Client, key: bytes, param: bytes, options: tuple[bytes,
             return 0
         if flags & _LT and current is not None and when >= current:
             return 0
-    if when <= now and not server.loading:
+    if already_expired(server, when):
         db.delete(key, db.lazy_expire)
         ctx.touched(key)
         ctx.notify(NOTIFY_GENERIC, b"del", key)
@@ -586,26 +587,7 @@ def dbsize(ctx: Client):
     return len(ctx.db)
 
 
-# --- WAIT ----------------------------------------------------------------------------------
-
-@command("WAIT", arity=3, flags="noscript", group="generic", acl="connection", since="3.0.0",
-         changed={"7.2": dict(flags=""), ("7.4", "valkey-8.0"): dict(flags="blocking")})
-def wait(ctx: Client, numreplicas: bytes, timeout: bytes):
-    """Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed."""
-    n = to_int(numreplicas)
-    t = parse_timeout(timeout, seconds=False, ctx=ctx)
-    # A standalone server has no replica to acknowledge anything: 0 at once when nothing
-    # is asked for (or inside MULTI), otherwise block until the timeout (forever for 0),
-    # like a primary whose replicas never answer; CLIENT UNBLOCK ends the wait too.
-    if n <= 0 or not may_block(ctx):
-        return 0
-    request_acks(ctx.server)
-    return Blocked((), t, _never_ready, 0)
-
-
-def _never_ready(ctx: Client, key: bytes):
-    return None
-
+# --- WAITAOF (WAIT: commands/replication.py) ------------------------------------------------
 
 @command("WAITAOF", arity=4, flags="noscript", group="generic", acl="connection", since="7.2.0",
          changed={("7.4", "valkey-8.0"): dict(flags="blocking")})

@@ -123,7 +123,7 @@ def _sec_clients(state) -> list[tuple[str, Any]]:
     timed = sum(1 for c in clients if c.blocked is not None and c.blocked.deadline)
     tracking = sum(1 for c in clients if c.tracking)
     return [
-        ("connected_clients", len(state.clients)),
+        ("connected_clients", len(state.clients) - len(state.repl.replicas)),
         ("cluster_connections", 0),
         ("maxclients", state.config["maxclients"]),
         # the largest client buffers of the last 8 seconds (core/clients.py, clientsCron)
@@ -192,7 +192,7 @@ def _sec_memory(state) -> list[tuple[str, Any]]:
         ("mem_fragmentation_ratio", rss_ratio),
         ("mem_fragmentation_bytes", rss - used),
         ("mem_not_counted_for_evict", 0),
-        ("mem_replication_backlog", 0),
+        ("mem_replication_backlog", state.repl.backlog.histlen if state.repl.backlog is not None else 0),
         ("mem_total_replication_buffers", 0),
         ("mem_clients_slaves", 0),
         ("mem_clients_normal", oh["clients_normal"]),
@@ -260,16 +260,16 @@ def _sec_stats(state) -> list[tuple[str, Any]]:
         ("instantaneous_ops_per_sec", int(m.rate("ops"))),
         ("total_net_input_bytes", st.total_net_input_bytes),
         ("total_net_output_bytes", st.total_net_output_bytes),
-        ("total_net_repl_input_bytes", 0),
-        ("total_net_repl_output_bytes", 0),
+        ("total_net_repl_input_bytes", state.repl.net_input),
+        ("total_net_repl_output_bytes", state.repl.net_output),
         ("instantaneous_input_kbps", "%.2f" % (m.rate("in") / 1024)),
         ("instantaneous_output_kbps", "%.2f" % (m.rate("out") / 1024)),
         ("instantaneous_input_repl_kbps", "0.00"),
         ("instantaneous_output_repl_kbps", "0.00"),
         ("rejected_connections", st.rejected_connections),
-        ("sync_full", 0),
-        ("sync_partial_ok", 0),
-        ("sync_partial_err", 0),
+        ("sync_full", state.repl.sync_full),
+        ("sync_partial_ok", state.repl.sync_partial_ok),
+        ("sync_partial_err", state.repl.sync_partial_err),
         ("expired_keys", st.expired_keys),
         ("expired_stale_perc", "%.2f" % (st.expired_stale_perc * 100)),
         ("expired_time_cap_reached_count", st.expired_time_cap_reached_count),
@@ -308,28 +308,14 @@ def _sec_stats(state) -> list[tuple[str, Any]]:
     ]
 
 
-def _replid(state) -> str:
-    r = getattr(state, "_replid", None)
-    if r is None:
-        r = state._replid = os.urandom(20).hex()
-    return r
-
-
 def _sec_replication(state) -> list[tuple[str, Any]]:
-    return [
-        ("role", "master"),
-        ("connected_slaves", 0),
-        ("master_failover_state", "no-failover"),
-        ("master_replid", _replid(state)),
-        ("master_replid2", "0" * 40),
-        # 7.2 counts it with no replica once the AOF is on (for WAITAOF: core/waitaof.py)
-        ("master_repl_offset", state.repl_offset if state.compat.at_least("7.2") else 0),
-        ("second_repl_offset", -1),
-        ("repl_backlog_active", 0),
-        ("repl_backlog_size", state.config["repl-backlog-size"]),
-        ("repl_backlog_first_byte_offset", 0),
-        ("repl_backlog_histlen", 0),
-    ]
+    fields = state.repl.info_fields()
+    repl = state.repl
+    if repl.backlog is None and repl.masterhost is None and state.compat.at_least("7.2"):
+        # no replication stream: 7.2 still counts its offset once the AOF is on and for
+        # WAIT/WAITAOF's GETACK (core/waitaof.py)
+        fields = [(k, state.repl_offset if k == "master_repl_offset" else v) for k, v in fields]
+    return fields
 
 
 def _sec_cpu(state) -> list[tuple[str, Any]]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from ..core.args import to_int
 from ..core.client import Client
+from ..core.dispatch import GATE_READONLY, GATE_STALE
+from ..core.replication import script_noreplicas, script_refusal
 from ..core.monitor import feed_now
 from ..core.lua import FLAG_ALLOW_OOM, FLAG_NO_WRITES, current_run, engine, parse_shebang, sha1hex
 from ..errors import OOM_SCRIPT
@@ -21,6 +23,8 @@ UNKILLABLE = ("UNKILLABLE Sorry the script already executed write commands again
               "the SHUTDOWN NOSAVE command.")
 NOTBUSY = "NOTBUSY No scripts in execution right now."
 
+FLAG_ALLOW_STALE = 4  # SCRIPT_FLAGS["allow-stale"]
+_REPL_GATES = GATE_READONLY | GATE_STALE
 
 
 class ScriptEntry:
@@ -73,9 +77,19 @@ def _run(ctx: Client, sha: bytes, entry: ScriptEntry, numkeys: bytes, rest: tupl
     read_only = ro
     allow_oom = False
     if not entry.compat:
-        if not entry.flags & FLAG_NO_WRITES:
+        no_writes = bool(entry.flags & FLAG_NO_WRITES)
+        state = ctx.server
+        if state.gates & _REPL_GATES:  # scriptPrepareForRun: a replica, min-replicas-to-write
+            err = script_refusal(state, ctx, no_writes, bool(entry.flags & FLAG_ALLOW_STALE))
+            if err is not None:
+                raise CommandError(err)
+        if not no_writes:
             if ro:
                 raise CommandError(SCRIPT_WRITE_IN_RO)
+            if state.gates & _REPL_GATES:
+                err = script_noreplicas(state, no_writes)
+                if err is not None:
+                    raise CommandError(err)
         else:
             read_only = True
         check_script_oom(ctx, entry.flags & (FLAG_ALLOW_OOM | FLAG_NO_WRITES))

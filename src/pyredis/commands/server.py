@@ -1,23 +1,22 @@
-"""Server commands with no module of their own: TIME, LASTSAVE, ROLE, REPLICAOF/SLAVEOF and
-SHUTDOWN.
+"""Server commands with no module of their own: TIME, LASTSAVE and SHUTDOWN.
 
 Where it sits: core/dispatch.py runs them like any command. SHUTDOWN does not stop anything
 itself: it has persistence prepare (the final save) and sets state.shutdown_requested, which
 the connection and the server loop (server/) act on. The other commands Redis groups as
 "server" live next door: command.py (COMMAND), config_cmd.py (CONFIG), info.py (INFO),
 debug.py (DEBUG), memory.py (MEMORY), slowlog.py (SLOWLOG, LATENCY, MONITOR), persistence.py
-(SAVE, BGSAVE, BGREWRITEAOF), generic.py (FLUSHDB, FLUSHALL, SWAPDB, DBSIZE).
+(SAVE, BGSAVE, BGREWRITEAOF), generic.py (FLUSHDB, FLUSHALL, SWAPDB, DBSIZE), replication.py
+(ROLE, REPLICAOF, SYNC, PSYNC, REPLCONF, WAIT, FAILOVER).
 """
 
 from __future__ import annotations
 
-from ..core.args import to_range_int
 from ..core.client import Client
 from ..core.spec import command
 from ..errors import BUSY_EVAL, BUSY_FUNCTION, SYNTAX, CommandError
-from ..protocol.replies import NO_REPLY, OK
+from ..protocol.replies import NO_REPLY
 
-# --- TIME, LASTSAVE, ROLE, REPLICAOF ------------------------------------------------------
+# --- TIME, LASTSAVE ------------------------------------------------------
 @command("TIME", arity=1, flags="loading stale fast", group="server", acl="", since="2.6.0", complexity="O(1)")
 def time_(ctx: Client):
     """Returns the server time."""
@@ -30,34 +29,6 @@ def time_(ctx: Client):
 def lastsave(ctx: Client):
     """Returns the Unix timestamp of the last successful save to disk."""
     return int(ctx.server.lastsave)
-
-
-@command("ROLE", arity=1, flags="noscript loading stale fast", group="server", acl="admin dangerous",
-         since="2.8.12", complexity="O(1)")
-def role(ctx: Client):
-    """Returns the replication role."""
-    return [b"master", 0, []]
-
-
-def _replicaof(ctx: Client, host: bytes, port: bytes):
-    if host.lower() == b"no" and port.lower() == b"one":
-        return OK
-    to_range_int(port, 0, 65535, "ERR Invalid master port")
-    raise CommandError("ERR pyredis does not support replication: only REPLICAOF NO ONE is accepted")
-
-
-@command("REPLICAOF", arity=3, flags="admin noscript stale no_async_loading", group="server", since="5.0.0",
-         complexity="O(1)")
-def replicaof(ctx: Client, host: bytes, port: bytes):
-    """Configures a server as replica of another, or promotes it to a master."""
-    return _replicaof(ctx, host, port)
-
-
-@command("SLAVEOF", arity=3, flags="admin noscript stale no_async_loading", group="server", since="1.0.0",
-         complexity="O(1)")
-def slaveof(ctx: Client, host: bytes, port: bytes):
-    """Sets a Redis server as a replica of another, or promotes it to being a master."""
-    return _replicaof(ctx, host, port)
 
 
 # --- SHUTDOWN -----------------------------------------------------------------------------

@@ -218,7 +218,7 @@ def _parse_add_trim(ctx: Client, argv: list[bytes], xadd: bool) -> tuple[int, _T
         raise CommandError("ERR syntax error, LIMIT cannot be used without specifying a trimming strategy")
     if not xadd and not strategy:
         raise CommandError("ERR syntax error, XTRIM must be called with a trimming strategy")
-    if ctx.server.loading:  # mustObeyClient: the trim point was rewritten when propagated
+    if ctx.server.loading or ctx.is_master:  # mustObeyClient: the trim point was rewritten when propagated
         t.limit = 0
     elif limit_given:
         if not t.approx:

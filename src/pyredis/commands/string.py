@@ -11,6 +11,7 @@ from __future__ import annotations
 from ..core.args import Options, clamp_ends, frozen, lookup_as, to_int, to_long_double
 from ..core.client import Client
 from ..core.notify import NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_STRING
+from ..core.replication import already_expired
 from ..core.spec import command
 from ..core.longdouble import format_ld_human, ld_add
 from ..errors import (
@@ -289,7 +290,7 @@ def getex(ctx: Client, key: bytes, *options: bytes):
     if expire is not None:
         when = _expire_ms(ctx, expire, flags, "getex")
     db = ctx.db
-    if flags & (_EXAT | _PXAT) and when <= ctx.now:
+    if flags & (_EXAT | _PXAT) and already_expired(ctx.server, when):
         db.delete(key)
         ctx.propagate_as = [[b"DEL", key]]
         ctx.touched(key)

@@ -61,7 +61,7 @@ class Client:
         "reply_mode", "no_evict", "no_touch", "woff", "tracking", "parser_limits", "extra", "propagate_as", "multi_error", "after_reply",
         "multi_denyoom",
         "unix_socket", "io",
-        "acl_user", "net_in", "net_out", "ncalls", "rbs", "rbp", "rbp_reset",
+        "acl_user", "net_in", "net_out", "ncalls", "rbs", "rbp", "rbp_reset", "repl_woff", "replica", "is_master",
     )
 
     def __init__(self, server: ServerState, addr: str = "", laddr: str = "", fd: int = -1) -> None:
@@ -127,6 +127,13 @@ class Client:
         # Pushes that must follow this command's reply (tracking invalidations of keys the
         # client itself modified); the connection sends them right after the reply.
         self.after_reply: list | None = None
+        # Replication (core/replication.py): the offset of the stream after this client's last
+        # propagated write (WAIT waits for it; `woff` above is WAITAOF's AOF count); the Replica
+        # record once this connection sent SYNC/PSYNC (CLIENT LIST flag S); is_master on a
+        # replica's client for its master (M).
+        self.repl_woff = 0
+        self.replica = None
+        self.is_master = False
 
     # --- what handlers use ------------------------------------------------------------
     @property

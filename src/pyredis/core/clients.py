@@ -39,8 +39,9 @@ and soft limits: Redis compares its reply list, which is what it could not write
 pyredis builds the replies of a read before writing them, so those count too (they are the
 memory a pipelined client makes the server hold).
 
-The `replica` class of client-output-buffer-limit is parsed, shown and rewritten, and
-applies to no client: pyredis has no replicas.
+The `replica` class of client-output-buffer-limit applies to the connections of replicas
+(server/replication.py also checks it as it writes the stream); our master's client has the
+normal class, as Redis's getClientOutputBufferLimitClass.
 
 Client eviction (maxmemory-clients, Redis's evictClients): while the tot-mem of the normal and
 pub/sub clients (not NO-EVICT ones) adds up to the limit or more, the largest are closed,
@@ -50,7 +51,7 @@ writes, and for every client once a second (clientsCron).
 
 API:
     client_info_line(c) -> bytes                 one CLIENT LIST line, without the newline
-    client_type(c) -> "normal" | "pubsub"        getClientType (pyredis has no replicas/master)
+    client_type(c) -> "normal" | "pubsub" | "replica" | "master"    getClientType
     memory(c) -> (total, output)                 tot-mem and omem+obl
     state.client_limits -> ClientLimits          the limits and the client memory totals:
         .obuf_on / .obuf_normal                  any output buffer limit for normal/pubsub
@@ -91,6 +92,10 @@ def client_flags(c: Client) -> str:
     f = ""
     if c in c.server.monitors:
         f += "O"
+    elif c.replica is not None:
+        f += "S"
+    if c.is_master:
+        f += "M"
     if c.subscriptions or c.psubscriptions or c.ssubscriptions:
         f += "P"
     if c.multi is not None:
@@ -118,8 +123,12 @@ def client_flags(c: Client) -> str:
 
 
 def client_type(c: Client) -> str:
-    """getClientType: pyredis has no replicas and no master, and a MONITOR client is a normal
-    one (Redis's CLIENT_MONITOR clients are typed normal too)."""
+    """getClientType: our master's client, a replica's connection, pubsub, normal (a MONITOR
+    client is a normal one, as Redis's CLIENT_MONITOR clients are)."""
+    if c.is_master:
+        return "master"
+    if c.replica is not None:
+        return "replica"
     return "pubsub" if (c.subscriptions or c.psubscriptions or c.ssubscriptions) else "normal"
 
 
@@ -230,7 +239,8 @@ class ClientLimits:
     def obuf_exceeded(self, c: Client, size: int) -> bool:
         """checkClientOutputBufferLimits for `size` bytes of pending output: the hard limit at
         once, the soft one when it has been exceeded continuously for more than soft-seconds."""
-        hard, soft, secs = self.obuf[client_type(c)]
+        t = client_type(c)
+        hard, soft, secs = self.obuf["normal" if t == "master" else t]
         if hard and size >= hard:
             return True
         if soft and size >= soft:
@@ -252,8 +262,8 @@ class ClientLimits:
         old = self.mem.pop(cid, None)
         if old is not None:
             self.total -= old
-        if c.no_evict or c.io is None or cid not in self.state.clients:
-            self.seq.pop(cid, None)
+        if c.no_evict or c.io is None or cid not in self.state.clients or c.replica is not None or c.is_master:
+            self.seq.pop(cid, None)  # (clientEvictionAllowed: normal and pubsub clients only)
             return mem
         self.mem[cid] = mem
         self.total += mem
@@ -338,7 +348,8 @@ class ClientLimits:
         """clientsCronHandleTimeout: `timeout` seconds without a read or a write closes a client,
         unless it is subscribed (pub/sub) or blocked (a blocked client's own timeout applies)."""
         if (c.blocked is not None or c.subscriptions or c.psubscriptions or c.ssubscriptions
-                or c in c.server.monitors):  # (a MONITOR client is a CLIENT_SLAVE in Redis)
+                or c in c.server.monitors  # (a MONITOR client is a CLIENT_SLAVE in Redis)
+                or c.replica is not None or c.is_master):  # replicas, our master: never
             return False
         if int(now) - int(c.last_interaction) <= timeout:
             return False

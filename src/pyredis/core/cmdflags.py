@@ -5,6 +5,7 @@ of the commands it queued (mstate.cmd_flags).
 API:
     script_flags(state, name, argv) -> set[str] | None   the shebang / function flags, None in
                                                          eval compatibility mode or when unknown
+    compat_script(state, name, argv) -> bool              EVAL/EVALSHA of a shebang-less script
     may_replicate(c, spec, argv) -> bool                 CMD_WRITE | CMD_MAY_REPLICATE (what a
                                                          CLIENT PAUSE WRITE holds)
 """
@@ -54,6 +55,22 @@ def script_flags(state, name: bytes, argv: list[bytes]) -> set[str] | None:
                 return None
             return None if compat else flag_names(flags)
     return None if entry.compat else flag_names(entry.flags)
+
+
+def compat_script(state, name: bytes, argv: list[bytes]) -> bool:
+    """EVAL/EVALSHA of a script without a shebang (eval compatibility mode); an EVALSHA of an
+    unknown script is not one."""
+    if len(argv) < 2:
+        return False
+    body = argv[1]
+    if not name.startswith(b"evalsha"):
+        return not body.startswith(b"#!")
+    if len(body) != 40:
+        return False
+    from .lua import engine
+
+    entry = engine(state).scripts.get(body.lower())
+    return entry is not None and entry.compat
 
 
 def _spec_may_replicate(state, spec: CommandSpec, argv: list[bytes]) -> bool:

@@ -11,12 +11,16 @@ The steps, in Redis 7.0's order (each one a function below, named after what it 
     acl         NOPERM                                  (GATE_ACL: core/acl.py, while some user is restricted)
     oom         -OOM ... maxmemory: evict, refuse denyoom (GATE_OOM: maxmemory set; core/evict.py)
     misconf     -MISCONF: a failed save or AOF write     (GATE_DISK: state.disk_error)
-    readonly    -READONLY on a read-only replica         (GATE_READONLY: replication)
+    readonly    -NOREPLICAS (min-replicas-to-write), then -READONLY on a read-only replica
+                                                         (GATE_READONLY: core/replication.py)
   ---
     pubsub      a RESP2 client in subscriber mode runs only (P|S)(UN)SUBSCRIBE / PING / QUIT / RESET
   --- rare again ---
+    stale       -MASTERDOWN: a replica whose link is down with replica-serve-stale-data no
+                                                         (GATE_STALE: core/replication.py)
     loading     -LOADING while the dataset loads         (GATE_LOADING)
     busy        -BUSY while a script runs too long        (GATE_BUSY: state.busy_script)
+    replica     a replica's connection may not touch the keyspace  (GATE_REPLICAS: while one is attached)
     pause       CLIENT PAUSE holds the client             (GATE_PAUSE: state.pause, core/pause.py)
   ---
     queue       inside MULTI: +QUEUED
@@ -54,6 +58,7 @@ from ..errors import (
 from ..protocol.replies import QUEUED, ErrorReply
 from .blocking import Blocked
 from .client import Client
+from .cmdflags import compat_script, script_flags
 from .evict import SCRIPT_COMMANDS, denyoom
 from .spec import TABLE, CommandSpec
 from .transactions import exec_abort_reply
@@ -68,8 +73,10 @@ GATE_READONLY = 8
 GATE_LOADING = 16
 GATE_BUSY = 32
 GATE_PAUSE = 64
+GATE_STALE = 128
+GATE_REPLICAS = 256
 _BEFORE_PUBSUB = GATE_ACL | GATE_OOM | GATE_DISK | GATE_READONLY
-_AFTER_PUBSUB = GATE_LOADING | GATE_BUSY | GATE_PAUSE
+_AFTER_PUBSUB = GATE_STALE | GATE_LOADING | GATE_BUSY | GATE_REPLICAS | GATE_PAUSE
 
 # Commands a RESP2 client in subscriber mode may still run.
 _PUBSUB_ALLOWED = frozenset(
@@ -82,6 +89,7 @@ _MULTI_IMMEDIATE = frozenset([b"exec", b"discard", b"multi", b"watch", b"quit", 
 # the generic "not allowed inside a transaction" where Redis has their own errors)
 _NO_MULTI_EXEMPT = frozenset([b"exec", b"discard", b"quit", b"reset"])
 _CROSS_PROTOCOL = (b"post", b"host:")
+_EVALS = frozenset([b"eval", b"eval_ro", b"evalsha", b"evalsha_ro"])
 
 
 
@@ -273,7 +281,7 @@ def gated(c: Client, spec: CommandSpec, argv: list[bytes], gates: int) -> str | 
         if err is not None:
             return err
     if gates & _AFTER_PUBSUB:
-        return gates_after_pubsub(c, spec, gates)
+        return gates_after_pubsub(c, spec, gates, argv)
     return None
 
 
@@ -291,17 +299,58 @@ def gates_before_pubsub(c: Client, spec: CommandSpec, gates: int, argv: list[byt
         err = state.disk_error()
         if err is not None:
             return err
+    if gates & GATE_READONLY and is_write(c, spec, argv):  # noreplicas, readonly
+        err = state.repl.write_refused(c)
+        if err is not None:
+            return err
     return None
 
 
-def gates_after_pubsub(c: Client, spec: CommandSpec, gates: int) -> str | None:
+def _flags_of(c: Client, spec: CommandSpec, argv) -> tuple[bool, bool]:
+    """(write, stale) of one command as getCommandFlags: a script or function that declares
+    flags is a write unless no-writes, stale only with allow-stale (core/cmdflags). Redis
+    7.0.15 refuses a shebang-less script on a stale replica (MASTERDOWN) although EVAL has the
+    `stale` flag: such a script counts as not stale."""
+    name = spec.name_bytes
+    if argv is not None and name in SCRIPT_COMMANDS:
+        flags = script_flags(c.server, name, argv)
+        if flags is not None:
+            return "no-writes" not in flags, "allow-stale" in flags
+        if name in _EVALS and compat_script(c.server, name, argv):
+            return spec.write, False
+    return spec.write, spec.stale
+
+
+def is_write(c: Client, spec: CommandSpec, argv=None) -> bool:
+    """Redis's is_write_command: a write command, or EXEC of a transaction that queued one."""
+    if spec.write:
+        return True
+    if spec.name_bytes == b"exec":
+        return c.multi is not None and any(_flags_of(c, s, a)[0] for s, a in c.multi)
+    return spec.name_bytes in SCRIPT_COMMANDS and _flags_of(c, spec, argv)[0]
+
+
+def _denies_stale(c: Client, spec: CommandSpec, argv=None) -> bool:
+    """is_denystale_command: no `stale` flag, or EXEC of a transaction with such a command."""
+    if spec.name_bytes == b"exec":
+        return c.multi is not None and any(not _flags_of(c, s, a)[1] for s, a in c.multi)
+    return not _flags_of(c, spec, argv)[1]
+
+
+def gates_after_pubsub(c: Client, spec: CommandSpec, gates: int, argv=None) -> str | None:
     state = c.server
+    if gates & GATE_STALE and _denies_stale(c, spec, argv):  # stale
+        from .replication import MASTERDOWN
+
+        return MASTERDOWN
     if gates & GATE_LOADING and state.loading and not spec.loading:  # loading
         return LOADING
     if gates & GATE_BUSY and not spec.allow_busy:  # busy
         run = state.busy_script
         if run is not None:
             return BUSY_EVAL if run.is_eval else BUSY_FUNCTION
+    if gates & GATE_REPLICAS and c.replica is not None and (spec.write or spec.readonly or spec.may_replicate):
+        return "ERR Replica can't interact with the keyspace"  # a replica's own connection
     return None
 
 

@@ -21,6 +21,7 @@ API:
     pause.pause(end_ms, kind)     kind PAUSE_WRITE | PAUSE_ALL; a pause in progress keeps the
                                   later end and the more restrictive kind
     pause.unpause()
+    pause.failover(on)            FAILOVER's own write pause (until it completes or aborts)
     pause.paused() -> bool        any pause in progress (ends a pause whose time is over)
     pause.holds(c, spec, argv) -> bool; pause.hold(c, argv) -> Blocked   (the dispatch step)
 """
@@ -52,8 +53,11 @@ class Rerun:
 class ClientPause:
     def __init__(self, state: ServerState) -> None:
         self.state = state
-        self.kind = PAUSE_OFF
+        self.kind = PAUSE_OFF  # the CLIENT PAUSE purpose
         self.end = 0
+        # the FAILOVER purpose (PAUSE_DURING_FAILOVER): writes held, no end, until the
+        # failover completes or is aborted
+        self.failover_on = False
         self.timer = None
         self.held: dict[int, Client] = {}  # client id -> client, in the order they were held
 
@@ -67,11 +71,25 @@ class ClientPause:
         self._update()
 
     def unpause(self) -> None:
-        old = self.kind
+        old = self.level
         self.kind, self.end = PAUSE_OFF, 0
         self._changed(old)
 
+    def failover(self, on: bool) -> None:
+        """pauseClients / unpauseClients(PAUSE_DURING_FAILOVER): FAILOVER holds writes while it
+        waits for its target (core/replication.py); CLIENT UNPAUSE does not end that."""
+        old = self.level
+        self.failover_on = on
+        self._changed(old)
+
+    @property
+    def level(self) -> int:
+        """The most restrictive of the purposes in force."""
+        return max(self.kind, PAUSE_WRITE) if self.failover_on else self.kind
+
     def paused(self) -> bool:
+        if self.failover_on:
+            return True
         if self.kind == PAUSE_OFF:
             return False
         if self.end < self.state.clock_ms():
@@ -80,8 +98,8 @@ class ClientPause:
 
     def _update(self) -> None:
         """updateClientPauseTypeAndEndTime: a pause whose end has passed is over."""
-        old = self.kind
-        if old != PAUSE_OFF and self.end < self.state.clock_ms():
+        old = self.level
+        if self.kind != PAUSE_OFF and self.end < self.state.clock_ms():
             self.kind, self.end = PAUSE_OFF, 0
         self._changed(old)
 
@@ -89,16 +107,17 @@ class ClientPause:
         from .dispatch import GATE_PAUSE
 
         st = self.state
-        on = self.kind != PAUSE_OFF
+        on = self.level != PAUSE_OFF
         st.set_gate(GATE_PAUSE, on)
+        keep = on or st.repl.masterhost is not None  # a replica keeps them for its master's DEL
         for db in st.dbs:
-            db.keep_expired = on
+            db.keep_expired = keep
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
-        if on and st.scheduler is not None:
+        if self.kind != PAUSE_OFF and st.scheduler is not None:
             self.timer = st.scheduler.call_later((self.end - st.clock_ms() + 1) / 1000.0, self._update)
-        if self.kind < old:
+        if self.level < old:
             self._release()
 
     # --- holding clients ------------------------------------------------------------------
@@ -106,7 +125,7 @@ class ClientPause:
         """The dispatch step's question: must this command wait for the pause to end?"""
         if not self.paused():
             return False
-        return self.kind == PAUSE_ALL or may_replicate(c, spec, argv)
+        return self.level == PAUSE_ALL or may_replicate(c, spec, argv)
 
     def hold(self, c: Client, argv: list[bytes]) -> Blocked:
         """blockClient(c, BLOCKED_POSTPONE): the connection registers the marker with the

@@ -123,6 +123,10 @@ class ServerState:
         from .propagate import Propagation
 
         self.propagation = Propagation()
+        # Replication IDs, offsets, backlog, replicas, our master (core/replication.py).
+        from .replication import Replication
+
+        self.repl = Replication(self)
         self.hz_cron_handlers: list = []
         # Called first thing in a forked BGSAVE / BGREWRITEAOF child with its kind ("rdb" |
         # "aof"): the server sets the child's OOM score and CPUs there (redisFork).

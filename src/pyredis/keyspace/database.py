@@ -30,7 +30,8 @@ API:
     db.delete(key, lazy=None) -> bool          # lazy: None = lazyfree-lazy-server-del
     db.resized(key) / db.refresh()          # a collection changed in place / re-estimate the changed
     db.set_expire(key, when_ms) / db.get_expire(key) -> ms | None / db.persist(key)
-    db.expire_if_needed(key) -> bool
+    db.expire_if_needed(key) -> bool        # True: the key is expired (deleted unless keep_expired)
+    db.keep_expired                         # a replica, paused clients: expired keys stay
     db.flush(lazy=False) -> int / db.swap_with(other)
     db.hfe_register(key, h, when) / db.hfe_unregister(key, h)
                                             # the index of hashes with expiring fields
@@ -61,7 +62,7 @@ class Database:
     __slots__ = ("id", "data", "expires", "clock_ms", "on_expire", "avg_ttl", "expired_keys", "stats",
                  "counting", "on_miss", "lru", "lru_now", "lfu", "used", "sizes", "free_async",
                  "lazy_expire", "lazy_server_del", "in_use", "slots", "eslots", "expand_allowed", "stale", "keep_expired",
-                 "hexpires", "hheap", "on_fields_expired")
+                 "hexpires", "hheap", "on_fields_expired", "on_set_expire")
 
     def __init__(self, dbid: int, clock_ms: Callable[[], int], on_expire: Callable[[Database, bytes], None]) -> None:
         self.id = dbid
@@ -74,9 +75,10 @@ class Database:
         self.counting = False
         self.on_miss = None  # keyspace "keymiss" events (class m), installed by ServerState
         self.avg_ttl = 0
-        # While clients are paused (CLIENT PAUSE) an expired key reads as missing but is not
-        # deleted: the dataset stays as it is (Redis's expireIfNeeded).
+        # On a replica (until its master's DEL arrives) and while clients are paused (CLIENT
+        # PAUSE) an expired key reads as missing but is not deleted (Redis's expireIfNeeded).
         self.keep_expired = False
+        self.on_set_expire: Callable[[Database, bytes], None] | None = None
         self.lru: dict[bytes, int] = {}
         self.lru_now = 0
         self.lfu = None
@@ -154,8 +156,8 @@ class Database:
             return True
         return False
 
-    def _expire(self, key: bytes) -> None:
-        if self.keep_expired:
+    def _expire(self, key: bytes, force: bool = False) -> None:
+        if self.keep_expired and not force:
             return
         self._remove(key, self.lazy_expire)
         del self.expires[key]
@@ -354,6 +356,8 @@ class Database:
     def set_expire(self, key: bytes, when_ms: int) -> None:
         expires = self.expires
         expires[key] = when_ms
+        if self.on_set_expire is not None:  # a writable replica remembers its own keys' TTLs
+            self.on_set_expire(self, key)
         n = len(expires)
         if n > self.eslots:
             self.eslots = self._grown(n, self.eslots)

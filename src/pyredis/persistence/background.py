@@ -27,6 +27,7 @@ import ctypes
 import os
 import signal
 import stat
+import struct
 import time
 from typing import Callable
 
@@ -59,6 +60,9 @@ class Background:
         self.last_bgsave_try = 0.0
         self.bgsave_scheduled = False
         self.rdb_saves = 0
+        self.rdb_target = ""  # "disk" | "socket" (diskless replication) while an RDB child runs
+        # Called with (ok, target) when an RDB child ends or is killed (replication waits on it).
+        self.rdb_done_hooks: list[Callable[[bool, str], None]] = []
         # --- AOF rewrite -------------------------------------------------------------------
         self.aof_rewrites = 0
         self.aof_rewrite_scheduled = False
@@ -73,7 +77,7 @@ class Background:
             raise PersistenceError("ERR Background save already in progress")
         path = paths.rdb_path(self.cfg)
         try:
-            rdb.save(self.state, path, library_sources(self.state))
+            rdb.save(self.state, path, library_sources(self.state), self.state.repl.rdb_aux())
         except OSError as e:
             self.last_bgsave_ok = False
             self.on_status()
@@ -101,17 +105,20 @@ class Background:
         self.start_bgsave()
         return "Background saving started"
 
-    def start_bgsave(self) -> None:
+    def start_bgsave(self, aux: dict[bytes, bytes] | None = None) -> None:
+        """A BGSAVE child writing the RDB file; `aux`: extra aux fields (replication's)."""
         path = paths.rdb_path(self.cfg)
         state = self.state
         funcs = library_sources(state)
+        if aux is None:
+            aux = state.repl.rdb_aux()
         self.last_bgsave_try = time.time()
         self.dirty_at_fork = state.dirty
         self.child_start = time.time()
         self.child_tmp = ""  # temp-<child pid>.rdb, known once forked
 
         def work() -> None:
-            rdb.write_rdb_file(path, rdb.rdb_chunks(state, funcs), state.config["rdbchecksum"],
+            rdb.write_rdb_file(path, rdb.rdb_chunks(state, funcs, aux), state.config["rdbchecksum"],
                                state.config["rdb-save-incremental-fsync"])
 
         try:
@@ -121,6 +128,7 @@ class Background:
             self.log("warning", f"Can't save in background: fork: {e.strerror}")
             raise PersistenceError(f"ERR Can't save in background: fork: {e.strerror}") from None
         self.log("notice", f"Background saving started by pid {pid}")
+        self.rdb_target = "disk"
         if pid:
             self.child_pid = pid
             self.child_type = "rdb"
@@ -128,7 +136,57 @@ class Background:
         else:
             self._rdb_done(True)
 
+    def start_rdb_to_pipe(self, fd: int, preamble: bytes, trailer: bytes, aux: dict[bytes, bytes],
+                          rdb_only_functions: bool = False) -> int:
+        """Diskless replication (rdbSaveToSlavesSockets): a child writes `preamble`, the RDB and
+        `trailer` to the pipe `fd` (the parent relays it to the replicas' sockets). Returns the
+        child's pid (0: written in the foreground where fork is unavailable). The caller owns
+        `fd`'s other end; this closes `fd` in the parent."""
+        state = self.state
+        funcs = library_sources(state)
+        self.dirty_at_fork = state.dirty
+        self.child_start = time.time()
+        self.child_tmp = ""
+
+        def work() -> None:
+            crc = 0
+            checksum = state.config["rdbchecksum"]
+            _write_all(fd, preamble)
+            if rdb_only_functions:
+                chunks = rdb.rdb_chunks(_FunctionsOnly(state), funcs, aux)
+            else:
+                chunks = rdb.rdb_chunks(state, funcs, aux)
+            for chunk in chunks:
+                if checksum:
+                    crc = rdb.crc64(chunk, crc)
+                _write_all(fd, chunk)
+            _write_all(fd, struct.pack("<Q", crc if checksum else 0) + trailer)
+
+        try:
+            pid = self._fork(work)
+        except OSError as e:
+            os.close(fd)
+            self.log("warning", f"Can't save in background: fork: {e.strerror}")
+            raise PersistenceError(f"ERR Can't save in background: fork: {e.strerror}") from None
+        os.close(fd)
+        self.rdb_target = "socket"
+        if pid:
+            self.log("notice", f"Background RDB transfer started by pid {pid}")
+            self.child_pid = pid
+            self.child_type = "rdb"
+        return pid
+
     def _rdb_done(self, ok: bool) -> None:
+        target, self.rdb_target = self.rdb_target or "disk", ""
+        if target == "socket":  # backgroundSaveDoneHandlerSocket: the save status is untouched
+            if ok:
+                self.log("notice", "Background RDB transfer terminated with success")
+            else:
+                self.log("warning", "Background transfer error")
+            self.dirty_at_fork = 0
+            for hook in list(self.rdb_done_hooks):
+                hook(ok, target)
+            return
         self.last_bgsave_time_sec = int(time.time() - self.child_start)
         if ok:
             self.log("notice", "Background saving terminated with success")
@@ -146,6 +204,8 @@ class Background:
                     pass
         self.on_status()
         self.dirty_at_fork = 0
+        for hook in list(self.rdb_done_hooks):
+            hook(ok, target)
 
     # --- AOF rewrite -------------------------------------------------------------------------
     def rewrite_aof(self) -> str:
@@ -266,8 +326,13 @@ class Background:
                     os.unlink(self.child_tmp)
                 except OSError:
                     pass
+            kind, target = self.child_type, self.rdb_target
             self.child_pid = 0
             self.child_type = ""
+            self.rdb_target = ""
+            if kind == "rdb":  # replicas waiting for this RDB are told it failed
+                for hook in list(self.rdb_done_hooks):
+                    hook(False, target or "disk")
 
     def reap(self) -> None:
         if not self.child_pid:
@@ -286,6 +351,21 @@ class Background:
             self._rdb_done(ok)
         else:
             self._aof_rewrite_done(ok)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+class _FunctionsOnly:
+    """REPLCONF rdb-filter-only functions: an RDB with the libraries and no keys."""
+
+    def __init__(self, state) -> None:
+        self.config = state.config
+        self.dbs = []
 
 
 def _close_inherited_sockets() -> None:

@@ -48,6 +48,7 @@ class Loader:
         self.aof = aof
         self.keys_loaded = 0
         self.keys_expired = 0
+        self.aux: dict[bytes, bytes] = {}  # aux fields of the RDB loaded at startup (replication info)
 
     def load_on_startup(self) -> None:
         """main(): aofLoadManifestFromDisk, loadDataFromDisk, aofOpenIfNeededOnServerStart,
@@ -98,6 +99,7 @@ class Loader:
         return ""
 
     def _loaded_rdb(self, info: rdb.RdbInfo, replace: bool = False) -> None:
+        self.aux = info.aux
         self.keys_loaded = info.keys
         self.keys_expired = info.expired_skipped
         if info.functions:

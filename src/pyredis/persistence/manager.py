@@ -293,7 +293,7 @@ class Persistence:
         if save is True or (save is None and self.cfg["save"]):
             self.log("notice", "Saving the final RDB snapshot before exiting.")
             try:
-                rdb.save(self.state, paths.rdb_path(self.cfg), library_sources(self.state))
+                rdb.save(self.state, paths.rdb_path(self.cfg), library_sources(self.state), self.state.repl.rdb_aux())
                 self.log("notice", "DB saved on disk")
             except OSError as e:
                 self.log("warning", f"Error trying to save the DB, can't exit: {e}")

@@ -7,7 +7,7 @@ API:
     rdb_chunks(state, functions, aux_extra) -> iterator of bytes   # the file, streamed
     rdb_bytes(state, functions) -> bytes                           # a whole RDB file in memory
     write_rdb_file(path, chunks, checksum) -> size   # atomically: temp file, fsync, rename, fsync dir
-    save(state, path, functions) -> size
+    save(state, path, functions, aux) -> size
     load(path, state) / load_bytes(data, state, source=..., skip_expired=..., empty_first=...) -> RdbInfo
         fills state.dbs; the function libraries found are returned in RdbInfo.functions
         (loading them is the caller's business: core/functions.py)
@@ -132,9 +132,10 @@ def write_rdb_file(path: str, chunks, checksum: bool = True, autosync: bool = Fa
     return n + 8
 
 
-def save(state, path: str, functions: list[bytes] | None = None) -> int:
+def save(state, path: str, functions: list[bytes] | None = None, aux: dict[bytes, bytes] | None = None) -> int:
     cfg = state.config
-    return write_rdb_file(path, rdb_chunks(state, functions), cfg["rdbchecksum"], cfg["rdb-save-incremental-fsync"])
+    return write_rdb_file(path, rdb_chunks(state, functions, aux), cfg["rdbchecksum"],
+                          cfg["rdb-save-incremental-fsync"])
 
 
 def debug_delay(usec: int) -> None:

@@ -44,7 +44,7 @@ BUDGET_EVERY = 16
 class Connection(asyncio.Protocol):
     __slots__ = ("srv", "state", "transport", "client", "parser", "pending", "paused", "closed",
                  "out", "deferred", "queued_bytes", "kind", "peer", "local", "fd", "batch", "reading_paused",
-                 "limits", "drain_scheduled")
+                 "limits", "drain_scheduled", "on_drain")
 
     def __init__(self, srv: RedisServer, kind: str = "tcp") -> None:
         self.srv = srv
@@ -62,6 +62,9 @@ class Connection(asyncio.Protocol):
         # produced meanwhile (a PUBLISH to ourselves, SUBSCRIBE confirmations) join this batch
         # so they keep their order relative to the replies.
         self.out: list[bytes] | None = None
+        # A replica's connection: called when its socket drained (server/replication.py
+        # sends the RDB as fast as the replica reads it).
+        self.on_drain = None
         # The requests being executed: the bytes of this read, or the requests drained after a
         # blocked command (CLIENT LIST qbuf: Redis's query buffer while it executes)
         self.batch: bytes | list | None = None
@@ -249,6 +252,12 @@ class Connection(asyncio.Protocol):
             if mode == "on":
                 if type(reply) is not NoReply:
                     encode_into(reply, c.resp, out)
+            elif mode == "replica":
+                # a replica's connection gets the stream, never replies (REPLCONF ACK has none):
+                # one that makes the server reply is dropped, as Redis
+                if type(reply) is not NoReply:
+                    self._replica_replied(c)
+                    return
             else:
                 # Pub/sub confirmations (MultiReply) and tracking invalidations are pushes:
                 # CLIENT REPLY OFF/SKIP does not silence them (Redis's CLIENT_PUSHING).
@@ -295,6 +304,14 @@ class Connection(asyncio.Protocol):
         if yielded and not self.closed and not self.drain_scheduled:
             self.drain_scheduled = True
             asyncio.get_running_loop().call_soon(self._drain_next)
+
+    def _replica_replied(self, c: Client) -> None:
+        from ..core.clients import client_info_line
+
+        self.srv.log("warning", "Replica generated a reply to command '%s', disconnecting it: %s" % (
+            c.last_cmd.decode("utf-8", "replace"), client_info_line(c).decode("utf-8", "replace")))
+        self.out = None
+        self.close()
 
     def _drain_next(self) -> None:
         self.drain_scheduled = False
@@ -387,6 +404,8 @@ class Connection(asyncio.Protocol):
             self.batch = None
 
     def pause_writing(self) -> None:
+        if self.on_drain is not None:  # a replica: its ACKs are still read
+            return
         if self.transport is not None:
             try:
                 self.transport.pause_reading()
@@ -395,6 +414,9 @@ class Connection(asyncio.Protocol):
                 pass
 
     def resume_writing(self) -> None:
+        if self.on_drain is not None:
+            self.on_drain()
+            return
         if self.transport is not None and not self.closed:
             try:
                 self.transport.resume_reading()

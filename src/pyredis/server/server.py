@@ -42,19 +42,14 @@ MARKS = {"debug": ".", "verbose": "-", "notice": "*", "warning": "#"}
 # Directives pyredis accepts and shows but does not honour: a value other than the default
 # warns at start-up and on CONFIG SET (no silent no-ops). tls.not_implemented adds the tls-* ones.
 # The README lists them (tests/test_directives.py checks that it does).
-_NO_REPLICATION = "pyredis has no replication"
+_NO_REPLICATION = "pyredis's replication does not implement it"
 _NO_CLUSTER = "pyredis is not a cluster node"
 _NO_DEFRAG = "pyredis has no active defragmentation (Python manages its memory)"
 NOT_IMPLEMENTED: dict[str, str] = {
     **dict.fromkeys((
-        "replicaof", "masterauth", "masteruser", "replica-serve-stale-data", "replica-read-only",
-        "repl-diskless-sync", "repl-diskless-sync-delay", "repl-diskless-sync-max-replicas", "repl-diskless-load",
-        "repl-ping-replica-period", "repl-timeout", "repl-disable-tcp-nodelay", "repl-backlog-size",
-        "repl-backlog-ttl", "replica-priority", "propagation-error-behavior", "replica-ignore-disk-write-errors",
-        "replica-announced", "min-replicas-to-write", "min-replicas-max-lag", "replica-announce-ip",
-        "replica-announce-port", "replica-lazy-flush", "replica-ignore-maxmemory", "rdb-del-sync-files"),
+        "propagation-error-behavior", "replica-ignore-disk-write-errors", "replica-lazy-flush",
+        "replica-ignore-maxmemory", "rdb-del-sync-files"),
         _NO_REPLICATION),
-    "shutdown-timeout": "pyredis has no replicas to wait for at shutdown",
     **dict.fromkeys((
         "cluster-enabled", "cluster-config-file", "cluster-node-timeout", "cluster-port",
         "cluster-replica-validity-factor", "cluster-migration-barrier", "cluster-allow-replica-migration",
@@ -75,7 +70,7 @@ NOT_IMPLEMENTED: dict[str, str] = {
     "proc-title-template": "pyredis does not set its process title",
     "loading-process-events-interval-bytes": "pyredis serves no client while it loads its data",
     "ignore-warnings": "pyredis emits none of the warnings it silences",
-    "bind-source-addr": "pyredis makes none of the outgoing connections it binds: replication, cluster bus",
+    "bind-source-addr": "pyredis does not bind its outgoing connections (the replication link)",
 }
 
 # listenToPort: errors that skip a bind address (any address: this machine lacks the family)
@@ -172,7 +167,8 @@ class RedisServer:
             return
         now = time.time()
         stamp = time.strftime("%d %b %Y %H:%M:%S", time.localtime(now)) + ".%03d" % (int(now * 1000) % 1000)
-        line = f"{os.getpid()}:M {stamp} {MARKS.get(level, '*')} {msg}\n"
+        role = "S" if self.state.repl.masterhost is not None else "M"  # Redis's role character
+        line = f"{os.getpid()}:{role} {stamp} {MARKS.get(level, '*')} {msg}\n"
         if self._syslog is not None:
             self._syslog.write(level, msg)
         logfile = self.config["logfile"]
@@ -284,6 +280,13 @@ class RedisServer:
             if not isinstance(e, LoadFailed):  # (LoadFailed: Redis's own lines are logged)
                 self.log("warning", f"Fatal error loading the DB: {e}. Exiting.")
             raise StartupError(str(e)) from None
+        # Replication: the driver of state.repl (server/replication.py), after the data is
+        # loaded (a restarted master or replica reads its replication info from it); `replicaof`
+        # connects now.
+        from .replication import ReplicationIO
+
+        self.replication = ReplicationIO(self)
+        self.replication.start()
         cfg.on_apply(["port"], lambda: self._change_port("tcp"))
         cfg.on_apply(["tls-port"], lambda: self._change_port("tls"))
         cfg.on_apply(["bind"], self._change_bind)
@@ -540,13 +543,17 @@ class RedisServer:
         busy = state.busy_script is not None
         try:
             if not busy:
-                # (not while clients are paused: the dataset stays as it is, core/pause.py)
-                if state.active_expire_enabled and not state.time_frozen and not state.pause.paused():
+                # a replica expires nothing itself: its master's DELs do (Redis's databasesCron);
+                # nor while clients are paused: the dataset stays as it is (core/pause.py)
+                if state.active_expire_enabled and not state.time_frozen and state.repl.masterhost is None \
+                        and not state.pause.paused():
                     t0 = time.perf_counter()
                     self.active_expiry.cycle(state.dbs, state.now_ms, self.hz,
                                              self.config["active-expire-effort"])
                     if state.latency_us:
                         state.latency.add_if_needed("expire-cycle", int((time.perf_counter() - t0) * 1000))
+                elif state.repl.masterhost is not None and getattr(self, "replication", None) is not None:
+                    self.replication.expire_replica_keys()  # a writable replica's own TTLs
                 state.stats.expired_stale_perc = self.active_expiry.stale_perc
                 state.stats.expired_time_cap_reached_count = self.active_expiry.time_cap_reached
                 for handler in state.hz_cron_handlers:
@@ -648,6 +655,7 @@ class RedisServer:
             self.supervision.notify("STOPPING=1\n")
         if self._cron_handle is not None:
             self._cron_handle.cancel()
+        await self._wait_for_replicas()
         p = getattr(self, "persistence", None)
         if p is not None and not self.state.shutdown_prepared:
             req = self.state.shutdown_requested
@@ -688,6 +696,37 @@ class RedisServer:
         """CONFIG SET client-output-buffer-limit: every connection's backpressure mark."""
         for conn in list(self.connections.values()):
             conn.set_buffer_limits()
+
+    async def _wait_for_replicas(self) -> None:
+        """Redis 7.0's shutdown-timeout: with replicas that have not acknowledged the whole
+        stream, writes are held and the shutdown waits (up to shutdown-timeout seconds, not
+        with SHUTDOWN NOW) for their ACKs, so they keep every write the master answered."""
+        repl = self.state.repl
+        req = self.state.shutdown_requested
+        timeout = self.config["shutdown-timeout"]
+        if not repl.replicas or not timeout or (req is not None and req[1]):
+            return
+
+        def ready() -> bool:
+            return all(r.ack_off == repl.master_repl_offset for r in repl.replicas)
+        if ready():
+            return
+        self.log("notice", "Waiting for replicas before shutting down.")
+        pause = self.state.pause
+        pause.failover(True)  # writes held as during a failover (PAUSE_DURING_SHUTDOWN)
+        try:
+            deadline = time.monotonic() + timeout
+            while not ready() and time.monotonic() < deadline and repl.replicas:
+                repl.flush()
+                await asyncio.sleep(0.01)
+        finally:
+            pause.failover(False)
+        lagging = [r for r in repl.replicas if r.ack_off != repl.master_repl_offset]
+        for r in lagging:
+            self.log("warning", f"Lagging replica {r.name()} reported offset {r.ack_off} behind master, lag="
+                     f"{int(time.time() - r.ack_time)}, state={r.state}.")
+        n = len(repl.replicas)
+        self.log("notice", f"{n - len(lagging)} of {n} replicas are in sync when shutting down.")
 
     def client_gone(self, client) -> None:
         self.state.clients.pop(client.id, None)

@@ -16,6 +16,7 @@ API:
     ctx = build_context(config, log)     # ssl.SSLContext, or raises TLSError (already logged)
     set_client_auth(ctx, config)         # tls-auth-clients -> verify_mode, for the next accept
     tls_enabled(config)                  # tls-port, tls-replication or tls-cluster
+    replication_context(config, log)     # the replica's side of a tls-replication link
     not_implemented(config) -> [(directive, why)]   # set, accepted, without effect in pyredis
 """
 
@@ -92,11 +93,14 @@ def _parse_protocols(text: str, log) -> set[ssl.TLSVersion] | None:
     return out
 
 
-def _base_context(cfg, protocols: set[ssl.TLSVersion], client: bool, log) -> ssl.SSLContext:
-    """Redis's createSSLContext: certificate and key, CA, protocols, ciphers."""
-    cert = cfg["tls-client-cert-file" if client else "tls-cert-file"]
-    key = cfg["tls-client-key-file" if client else "tls-key-file"]
-    pw = cfg["tls-client-key-file-pass" if client else "tls-key-file-pass"]
+def _base_context(cfg, protocols: set[ssl.TLSVersion], client: bool, log,
+                  client_pair: bool | None = None) -> ssl.SSLContext:
+    """Redis's createSSLContext: certificate and key, CA, protocols, ciphers. `client`: the
+    context connects out; `client_pair`: with the tls-client-* pair (default: as `client`)."""
+    pair = client if client_pair is None else client_pair
+    cert = cfg["tls-client-cert-file" if pair else "tls-cert-file"]
+    key = cfg["tls-client-key-file" if pair else "tls-key-file"]
+    pw = cfg["tls-client-key-file-pass" if pair else "tls-key-file-pass"]
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT if client else ssl.PROTOCOL_TLS_SERVER)
     with warnings.catch_warnings():  # TLSv1/TLSv1.1 and the OP_NO_* switches are deprecated
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -191,23 +195,31 @@ def build_context(cfg, log) -> ssl.SSLContext:
                 log("warning", f"Failed to load {dh}: {e.strerror}")
             raise TLSError from None
     if cfg["tls-client-cert-file"] and cfg["tls-client-key-file"]:
-        # the client side context of replication and cluster links: checked as Redis does,
-        # unused (pyredis makes no outgoing connections)
+        # the client side context of the replication link: checked as Redis does
         _base_context(cfg, protocols, True, log)
     set_client_auth(ctx, cfg)
+    return ctx
+
+
+def replication_context(cfg, log) -> ssl.SSLContext:
+    """The replica's side of a tls-replication link: the tls-client-cert-file / -key-file
+    pair when both are set, else the server's own; the master's certificate is verified
+    against the CA, without a host name check (as Redis's outgoing TLS connections)."""
+    protocols = _parse_protocols(cfg["tls-protocols"], log)
+    if protocols is None:
+        raise TLSError
+    own = bool(cfg["tls-client-cert-file"] and cfg["tls-client-key-file"])
+    ctx = _base_context(cfg, protocols, True, log, client_pair=own)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_REQUIRED
     return ctx
 
 
 def not_implemented(cfg) -> list[tuple[str, str]]:
     """The tls-* directives set to something pyredis accepts but cannot honour."""
     out = []
-    if cfg["tls-replication"]:
-        out.append(("tls-replication", "pyredis has no replication"))
     if cfg["tls-cluster"]:
         out.append(("tls-cluster", "pyredis has no cluster bus"))
-    for name in ("tls-client-cert-file", "tls-client-key-file", "tls-client-key-file-pass"):
-        if cfg[name]:
-            out.append((name, "pyredis makes no outgoing TLS connections (no replication or cluster)"))
     if not native_available():
         why = "this Python's ssl module does not expose OpenSSL's SSL_CTX"
         if cfg["tls-ciphersuites"]:

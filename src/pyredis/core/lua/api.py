@@ -23,6 +23,7 @@ from ...errors import OOM, CommandError
 from ...protocol.encoder import format_double
 from ...util import sdssplitargs
 from ...protocol.replies import ErrorReply
+from ..dispatch import GATE_READONLY, GATE_STALE
 from ..dispatch import call as _dcall
 from ..dispatch import resolve as _resolve
 from . import hook
@@ -128,6 +129,7 @@ def _lua_typename_nv(args, i: int) -> str:
     return typename(args[i]) if i < len(args) else "no value"
 
 
+_REPL_GATES = GATE_READONLY | GATE_STALE
 _MAY_REPLICATE = frozenset([b"publish", b"spublish", b"pfcount"])
 
 
@@ -312,6 +314,12 @@ class RedisLib:
                 return False, self._err(denied)
         if run.read_only and (spec.write or spec.may_replicate or spec.name_bytes in _MAY_REPLICATE):
             return False, self._err("Write commands are not allowed from read-only scripts.")
+        if c.server.gates & _REPL_GATES:  # a replica, or min-replicas-to-write
+            from ..replication import call_refusal
+
+            denied = call_refusal(c.server, c, spec, run.dirty)
+            if denied is not None:
+                return False, self._err(denied)
         state = self.e.state
         # scriptVerifyOOM: over maxmemory when the script began, its first write may not be a
         # denyoom command (after a write it cannot stop half way)
