@@ -216,9 +216,11 @@ class Persistence:
         return None
 
     # --- CONFIG SET appendonly ---------------------------------------------------------------
-    def _appendonly_changed(self) -> None:
-        """updateAppendonly: startAppendOnly / stopAppendOnly."""
-        on = self.cfg["appendonly"]
+    def _appendonly_changed(self, on: bool | None = None) -> None:
+        """updateAppendonly: startAppendOnly / stopAppendOnly (`on`: as the replica's full sync
+        asks, else the appendonly directive)."""
+        if on is None:
+            on = self.cfg["appendonly"]
         aof, bg = self.aof, self.bg
         if on and not aof.on:
             aof.set_on(True)
