@@ -12,7 +12,7 @@ from functools import lru_cache
 from .protocol.parser import sdssplitargs, string2ll
 
 __all__ = ["parse_cpulist", "set_affinity", "glob_match", "string2ll", "parse_double", "compile_glob", "sdscatrepr",
-           "sdssplitargs", "sdssplitargs_str", "lp_backlen_size"]
+           "sdssplitargs", "sdssplitargs_str", "lp_backlen_size", "lp_int_size", "lp_str_size"]
 
 
 def _lower(c: int) -> int:
@@ -249,3 +249,33 @@ def lp_backlen_size(n: int) -> int:
     if n < 268435455:
         return 4
     return 5
+
+
+# --- listpack element sizes (encoding + data + backlen), as listpack.c --------------------
+def lp_int_size(v: int) -> int:
+    if 0 <= v <= 127:
+        return 2
+    if -4096 <= v <= 4095:
+        return 3
+    if -32768 <= v <= 32767:
+        return 4
+    if -8388608 <= v <= 8388607:
+        return 5
+    if -2147483648 <= v <= 2147483647:
+        return 6
+    return 10
+
+
+def lp_str_size(s: bytes) -> int:
+    n = len(s)
+    if n <= 20:
+        v = string2ll(s)
+        if v is not None:
+            return lp_int_size(v)
+    if n < 64:
+        b = 1 + n
+    elif n < 4096:
+        b = 2 + n
+    else:
+        b = 5 + n
+    return b + lp_backlen_size(b)

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from ..protocol.parser import string2ll
-from ..util import lp_backlen_size
+from ..util import lp_str_size as _lp_entry_size
 from .types import register_copier, register_type
 
 
@@ -20,26 +19,6 @@ class RList(deque):
 
 
 _LIMITS = {-1: 4096, -2: 8192, -3: 16384, -4: 32768, -5: 65536}
-
-
-def _lp_entry_size(e: bytes) -> int:
-    """The bytes of e as a listpack entry (lpEncodeGetType + back-length)."""
-    v = string2ll(e) if len(e) <= 20 else None
-    if v is not None:
-        if 0 <= v <= 127:
-            return 2
-        if -4096 <= v <= 4095:
-            return 3
-        if -32768 <= v <= 32767:
-            return 4
-        if -8388608 <= v <= 8388607:
-            return 5
-        if -2147483648 <= v <= 2147483647:
-            return 6
-        return 10
-    n = len(e)
-    enc = (1 if n < 64 else 2 if n < 4096 else 5) + n
-    return enc + lp_backlen_size(enc)
 
 
 def _encoding(value: RList, config) -> bytes:

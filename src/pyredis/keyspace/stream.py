@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
 
-from ..util import lp_backlen_size, string2ll
+from ..util import lp_int_size, lp_str_size
 from .types import register_copier, register_type
 
 U64 = (1 << 64) - 1
@@ -42,36 +42,6 @@ def signed64(v: int) -> int:
     """The int64_t a uint64 difference becomes in C (lpAppendInteger of ms/seq deltas)."""
     v &= U64
     return v - (1 << 64) if v >> 63 else v
-
-
-# --- listpack element sizes (encoding + data + backlen), as listpack.c --------------------
-def lp_int_size(v: int) -> int:
-    if 0 <= v <= 127:
-        return 2
-    if -4096 <= v <= 4095:
-        return 3
-    if -32768 <= v <= 32767:
-        return 4
-    if -8388608 <= v <= 8388607:
-        return 5
-    if -2147483648 <= v <= 2147483647:
-        return 6
-    return 10
-
-
-def lp_str_size(s: bytes) -> int:
-    n = len(s)
-    if n <= 20:
-        v = string2ll(s)
-        if v is not None:
-            return lp_int_size(v)
-    if n < 64:
-        b = 1 + n
-    elif n < 4096:
-        b = 2 + n
-    else:
-        b = 5 + n
-    return b + lp_backlen_size(b)
 
 
 class Node:
