@@ -9,7 +9,7 @@ bitops.c, because it decides which error wins.
 
 from __future__ import annotations
 
-from ..core.args import clamp_ends, lookup_as, to_int, to_range_int
+from ..core.args import clamp_ends, lookup_as, unshare_string, to_int, to_range_int
 from ..core.client import Client
 from ..core.notify import NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_STRING
 from ..core.spec import command
@@ -20,24 +20,6 @@ BIT_OFFSET_ERR = "ERR bit offset is not an integer or out of range"
 BITFIELD_TYPE_ERR = ("ERR Invalid bitfield type. Use something like i16 u8. "
                      "Note that u64 is not supported but i64 is.")
 _M64 = (1 << 64) - 1
-
-
-def _unshared(ctx: Client, key: bytes, old, size: int) -> bytearray:
-    """lookupStringForBitCommand: the string as a bytearray changed in place from now on
-    (dbUnshareStringValue: Redis makes it raw even when nothing changes), created zero-filled
-    with `size` bytes when the key is missing, grown to `size` when it is shorter."""
-    db = ctx.db
-    if old is None:
-        buf = bytearray(size)
-        db.add(key, buf)
-        return buf
-    if type(old) is bytearray:
-        return old
-    buf = bytearray(old)
-    if len(buf) < size:
-        buf.extend(bytes(size - len(buf)))
-    db.set(key, buf, True)
-    return buf
 
 
 def _s64(x: int) -> int:
@@ -67,11 +49,10 @@ def setbit(ctx: Client, key: bytes, offset: bytes, value: bytes):
     old = lookup_as(ctx, key, bytes)
     byte = bitoffset >> 3
     bit = 7 - (bitoffset & 7)
-    buf = _unshared(ctx, key, old, byte + 1)
-    if old is None or byte >= len(old):
+    grown = old is None or byte >= len(old)
+    buf = unshare_string(ctx, key, old, byte + 1)
+    if grown:
         bitval = 0  # created or grown: always a change
-        if type(old) is bytearray:
-            buf.extend(bytes(byte + 1 - len(buf)))  # grown in place
     else:
         bitval = buf[byte] & (1 << bit)
         if (bitval != 0) == bool(on):
@@ -407,9 +388,7 @@ def _bitfield(ctx: Client, key: bytes, args: tuple, ro: bool):
     # lookupStringForBitCommand's dirty: the key is created or grows; otherwise a write
     # counts (dirty, propagation) only where it changes the stored value.
     grown = old is None or len(old) < size
-    buf = _unshared(ctx, key, old, size)
-    if type(old) is bytearray and len(buf) < size:
-        buf.extend(bytes(size - len(buf)))  # grown in place
+    buf = unshare_string(ctx, key, old, size)
     if old is None and ctx.server.notify_flags:
         ctx.notify(NOTIFY_NEW, b"new", key)
     out = []

@@ -9,9 +9,8 @@ from ..core.args import LONG_MAX, to_int, to_int32, to_range_int
 from ..core.client import Client
 from ..core.clients import client_info_line, client_type
 from ..core.spec import command, container
-from ..errors import INVALID_DB, NOPASS, NOT_INTEGER, SYNTAX, WRONGPASS, CommandError
-from ..protocol.replies import OK, PONG, Push, Simple
-from ..version import __version__
+from ..errors import INVALID_DB, NOPASS, SYNTAX, WRONGPASS, CommandError
+from ..protocol.replies import OK, PONG, Simple
 
 
 @command("PING", arity=-1, flags="fast", group="connection", since="1.0.0")
@@ -276,14 +275,18 @@ def _kill(ctx: Client, c: Client) -> None:
 @command("CLIENT|NO-EVICT", arity=3, flags="admin noscript loading stale", group="connection", since="7.0.0")
 def client_no_evict(ctx: Client, mode: bytes):
     """Sets the client eviction mode of the connection."""
+    ctx.no_evict = _on_off(mode)
+    return OK
+
+
+def _on_off(mode: bytes) -> bool:
+    """ON / OFF (any case) of the CLIENT switches; a syntax error otherwise."""
     m = mode.upper()
     if m == b"ON":
-        ctx.no_evict = True
-    elif m == b"OFF":
-        ctx.no_evict = False
-    else:
-        raise CommandError(SYNTAX)
-    return OK
+        return True
+    if m == b"OFF":
+        return False
+    raise CommandError(SYNTAX)
 
 
 @command("CLIENT|REPLY", arity=3, flags="noscript loading stale", group="connection", since="3.2.0")
@@ -447,17 +450,9 @@ def client_setinfo(ctx: Client, attr: bytes, value: bytes):
 @command("CLIENT|NO-TOUCH", arity=3, flags="noscript loading stale", group="connection", since="7.2.0")
 def client_no_touch(ctx: Client, mode: bytes):
     """Controls whether commands sent by the client affect the LRU/LFU of accessed keys."""
-    m = mode.upper()
-    if m == b"ON":
-        ctx.no_touch = True
-    elif m == b"OFF":
-        ctx.no_touch = False
-    else:
-        raise CommandError(SYNTAX)
+    ctx.no_touch = _on_off(mode)
     return OK
 
-
-_ = (NOT_INTEGER, Push, __version__)
 
 
 # --- client-side caching ---------------------------------------------------------------

@@ -8,7 +8,7 @@ decides which error wins when several apply.
 
 from __future__ import annotations
 
-from ..core.args import Options, clamp_ends, frozen, lookup_as, to_int, to_long_double
+from ..core.args import Options, clamp_ends, frozen, lookup_as, to_int, to_long_double, unshare_string
 from ..core.client import Client
 from ..core.notify import NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_STRING
 from ..core.replication import already_expired
@@ -477,36 +477,19 @@ def setrange(ctx: Client, key: bytes, offset: bytes, value: bytes):
     off = to_int(offset)
     if off < 0:
         raise CommandError(OFFSET_RANGE)
-    db = ctx.db
     old = lookup_as(ctx, key, bytes)
     vlen = len(value)
-    if old is None:
-        if vlen == 0:
-            return 0
-        if off + vlen > ctx.server.config["proto-max-bulk-len"]:
-            raise CommandError(STRING_TOO_LONG)
-        buf = bytearray(off + vlen)  # a raw string, zero-filled up to the offset
-        buf[off:] = value
-        db.set(key, buf)
-    else:
-        olen = len(old)
-        if vlen == 0:
-            return olen
-        if off + vlen > ctx.server.config["proto-max-bulk-len"]:
-            raise CommandError(STRING_TOO_LONG)
-        if type(old) is bytearray:
-            buf = old  # changed in place (ctx.touched re-prices it)
-        else:
-            buf = bytearray(old)  # dbUnshareStringValue: raw from now on
-        if off > olen:
-            buf.extend(bytes(off - olen))
-        buf[off:off + vlen] = value
-        if buf is not old:
-            old = b""  # (not None: the key existed) the bytes are released by the set
-            db.set(key, buf, True)
+    if vlen == 0:
+        return 0 if old is None else len(old)
+    if off + vlen > ctx.server.config["proto-max-bulk-len"]:
+        raise CommandError(STRING_TOO_LONG)
+    created = old is None
+    buf = unshare_string(ctx, key, old, off + vlen)  # raw, zero-filled past the old end
+    old = None  # (the old bytes are released by the store)
+    buf[off:off + vlen] = value
     ctx.touched(key)
     if ctx.server.notify_flags:
-        _notify(ctx, key, old is None, NOTIFY_STRING, b"setrange")
+        _notify(ctx, key, created, NOTIFY_STRING, b"setrange")
     return len(buf)
 
 

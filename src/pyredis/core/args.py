@@ -145,6 +145,25 @@ def frozen(v):
     return bytes(v) if type(v) is bytearray else v
 
 
+def unshare_string(ctx: Client, key: bytes, old, size: int) -> bytearray:
+    """dbUnshareStringValue + the growth of SETRANGE/SETBIT/BITFIELD: the string at key as a
+    bytearray changed in place from now on (Redis makes it raw even when nothing changes),
+    created zero-filled with `size` bytes when the key is missing (`old` None), zero-extended
+    to `size` when shorter. A bytearray grown in place is re-priced by the caller's
+    ctx.touched / ctx.resized."""
+    db = ctx.db
+    if old is None:
+        buf = bytearray(size)
+        db.add(key, buf)
+        return buf
+    buf = old if type(old) is bytearray else bytearray(old)
+    if len(buf) < size:
+        buf.extend(bytes(size - len(buf)))
+    if buf is not old:
+        db.set(key, buf, True)
+    return buf
+
+
 def lookup_as(ctx: Client, key: bytes, cls: type):
     """lookupKeyRead/lookupKeyWrite + checkType: the value, None when the key is missing,
     WRONGTYPE when it holds another type."""
