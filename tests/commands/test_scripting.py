@@ -404,6 +404,11 @@ LIBS = [
     (E, "return {cmsgpack.unpack_one(cmsgpack.pack(1,2))}", "0"),
     (E, "return {cmsgpack.unpack_limit(cmsgpack.pack(1,2,3), 2)}", "0"),
     (E, "return cmsgpack.unpack(string.char(0xcd))", "0"),
+    # uint64 past a C long: a double in Lua (as a value, as a map key, and printed)
+    (E, "return {tostring(cmsgpack.unpack(string.char(0xcf, 255, 255, 255, 255, 255, 255, 255, 255)))}", "0"),
+    (E, "local t = cmsgpack.unpack(string.char(0x81, 0xcf, 255, 0, 0, 0, 0, 0, 0, 1, 0xcf, 128, 0, 0, 0, 0, 0, 0, 0)) "
+        "local r = {} for k, v in pairs(t) do r[#r+1] = tostring(k) r[#r+1] = tostring(v) end return r", "0"),
+    (E, "return cmsgpack.unpack(string.char(0xcf, 128, 0, 0, 0, 0, 0, 0, 0))", "0"),
     (E, "return bit.band(0xff, 0x0f)", "0"),
     (E, "return {bit.bor(1,2),bit.bxor(3,1),bit.bnot(0),bit.lshift(1,31),bit.rshift(-1,28),bit.arshift(-256,4),bit.tobit(0xffffffff+2),bit.tohex(255),bit.tohex(-1,-4),bit.tohex(255,2),bit.rol(1,33),bit.ror(1,1),bit.bswap(0x12345678)}", "0"),
     (E, "return bit.band()", "0"),
@@ -789,6 +794,22 @@ def test_cjson_cmsgpack_random_documents(diff, v):
     diff.check(E, "return cmsgpack.pack(cjson.decode(ARGV[1]))", "0", doc)
     diff.check(E, "return cjson.encode({cmsgpack.unpack(cmsgpack.pack(cjson.decode(ARGV[1])))})", "0", doc)
     diff.check(E, "local ok, e = pcall(cjson.decode, ARGV[1]) return {ok, e}", "0", doc[:-1] + "x")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=40) | st.lists(st.sampled_from([0x81, 0x91, 0xcf, 0xd3, 0xcb, 0xff, 0x00, 0x80, 0xc0,
+                                                                0xa1, 0x41]), max_size=40).map(bytes))
+def test_cmsgpack_unpack_of_any_bytes(diff, data):
+    """Random input to the decoder (the scripting soak found a uint64 map key it could not store)."""
+    diff.check(E, _SHOW + "local r = {pcall(cmsgpack.unpack, ARGV[1])} for i = 2, #r do r[i] = show(r[i], 0) end "
+                  "return {r[1] and 1 or 0, unpack(r, 2)}", "0", data)
+
+
+# A Lua value as text, tables by their sorted contents (not their addresses)
+_SHOW = ("local function show(v, d) if type(v) ~= 'table' then return type(v) .. ':' .. tostring(v) end "
+         "if d > 6 then return 'deep' end local ks = {} for k, x in pairs(v) do "
+         "ks[#ks + 1] = show(k, d + 1) .. '=' .. show(x, d + 1) end table.sort(ks) "
+         "return '{' .. table.concat(ks, ',') .. '}' end ")
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

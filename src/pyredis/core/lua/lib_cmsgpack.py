@@ -122,7 +122,7 @@ class _MpError(Exception):
 _LUA_MAXCSTACK = 8000  # lua_checkstack's limit: lua-cmsgpack's stack checks meet it
 _MP_FIXED = {0xCC: ">B", 0xCD: ">H", 0xCE: ">I", 0xCF: ">Q", 0xD0: ">b", 0xD1: ">h", 0xD2: ">i",
              0xD3: ">q", 0xCA: ">f", 0xCB: ">d"}
-_MP_STR = {0xD9: 1, 0xDA: 2, 0xDB: 4, 0xC4: 1, 0xC5: 2, 0xC6: 4}
+_MP_STR = {0xD9: 1, 0xDA: 2, 0xDB: 4}  # (no bin 8/16/32: lua-cmsgpack finds them a bad format)
 _NO_KEY = object()
 
 
@@ -178,6 +178,8 @@ def _mp_decode(s: bytes, i: int, tf, slots: int):
                 raise _MpError("Missing bytes in input.")
             value = _st.unpack_from(fmt, s, i)[0]
             i += k
+            if value > 0x7FFFFFFFFFFFFFFF:  # uint64 past a C long: lua_pushunsigned is
+                value -= 1 << 64            # lua_pushinteger on 64 bits, a signed lua_Integer
         elif c in _MP_STR:
             k = _MP_STR[c]
             if i + k > n:
