@@ -4,7 +4,11 @@
         r = redis.Redis.from_url(server.url)
 """
 
-from .version import REDIS_VERSION, __version__  # first: modules .embed imports may read them from here
+from . import compiled as _compiled
+
+_compiled.install()  # before any compiled module is imported: PYREDIS_PURE and stale builds
+
+from .version import REDIS_VERSION, __version__  # noqa: E402  (before .embed: modules it imports may read them from here)
 from .embed import Server  # noqa: E402
 
 __all__ = ["Server", "__version__", "REDIS_VERSION"]

@@ -48,12 +48,14 @@ def test_info_sections_and_field_names_match_redis(diff):
     a, b = _sections(ours), _sections(theirs)
     assert list(a) == list(b)
     for name in ("Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU", "Modules", "Cluster"):
-        our_fields = [k for k, _ in a[name] if k != "pyredis_version"]
+        our_fields = [k for k, _ in a[name] if k not in ("pyredis_version", "pyredis_compiled")]
         assert our_fields == [k for k, _ in b[name]], name
     server = dict(a["Server"])
     assert server["redis_version"] == COMPAT[diff.mode].redis_version
     assert server["pyredis_version"] == pyredis.__version__
-    assert [k for k, _ in a["Server"]][:2] == ["redis_version", "pyredis_version"]
+    assert [k for k, _ in a["Server"]][:3] == ["redis_version", "pyredis_version", "pyredis_compiled"]
+    # The CI runs the suite compiled and with PYREDIS_PURE=1 (tests/test_compiled.py)
+    assert server["pyredis_compiled"] == ("0" if pyredis.compiled.PURE else "1")
 
 
 @pytest.mark.parametrize("args", [(), ("default",), ("all",), ("everything",), ("server", "clients"),

@@ -20,6 +20,7 @@ from ..core.client import Client
 from ..core.commandtable import table_specs
 from ..core.spec import command
 from ..protocol.replies import Verbatim
+from .. import compiled
 from ..version import __version__
 from ._server_common import metrics, rss_bytes
 
@@ -61,7 +62,8 @@ def _sec_server(state) -> list[tuple[str, Any]]:
     srv = state.server
     cron_hz = cfg["hz"]
     hz = srv.hz if srv is not None else cron_hz  # dynamic-hz: the rate the cron runs at now
-    head: list[tuple[str, Any]] = [("redis_version", compat.redis_version), ("pyredis_version", __version__)]
+    head: list[tuple[str, Any]] = [("redis_version", compat.redis_version), ("pyredis_version", __version__),
+                                   ("pyredis_compiled", int(compiled.is_compiled()))]
     if compat.valkey:  # Valkey keeps redis_version (the Redis release it forked from) for clients
         head += [("server_name", "valkey"), ("valkey_version", compat.valkey_version)]
     out = head + [

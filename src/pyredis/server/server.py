@@ -27,6 +27,7 @@ from ..config import Config
 from ..core.client import resize_reply_buffer
 from ..core.state import ServerState
 from ..keyspace.expiry import ActiveExpiry
+from .. import compiled
 from ..version import __version__
 from . import tls
 from .connection import Connection, tls_reason
@@ -303,6 +304,9 @@ class RedisServer:
         self.log("notice", f"pyredis {__version__} ({compat.server_name.capitalize()} {compat.version} compatible: "
                  f"compat-version {compat.mode}) started, "
                  f"port={self.port or self.tls_port}, pid={os.getpid()}")
+        interpreted = compiled.report()
+        if interpreted:
+            self.log("notice", interpreted)
         self.log("notice", "Ready to accept connections")
         sup = self.supervision
         if sup is not None and sup.mode == "systemd":
