@@ -29,7 +29,7 @@ def ping(port: int) -> bool:
 class ServerProc:
     """One server process on a free loopback port, optionally pinned to a CPU with taskset."""
 
-    def __init__(self, name: str, argv: list[str], cpu: int | None) -> None:
+    def __init__(self, name: str, argv: list[str], cpu: int | None, env: dict[str, str] | None = None) -> None:
         self.name = name
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix=f"bench-{name}-")
@@ -38,7 +38,8 @@ class ServerProc:
         if cpu is not None and shutil.which("taskset"):
             full = ["taskset", "-c", str(cpu), *full]
         self.cmdline = full
-        self.proc = subprocess.Popen(full, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(full, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     env={**os.environ, **env} if env else None)
         deadline = time.time() + 30
         while not ping(self.port):
             if self.proc.poll() is not None or time.time() > deadline:

@@ -29,6 +29,8 @@ import sys
 # was not faster is not listed.
 MODULES: tuple[str, ...] = (
     "pyredis.protocol.encoder",
+    "pyredis.protocol.parser",
+    "pyredis.keyspace.zset",
 )
 
 PURE = os.environ.get("PYREDIS_PURE", "").strip().lower() in ("1", "yes", "true", "on")

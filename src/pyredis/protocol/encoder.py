@@ -35,6 +35,10 @@ _SIMPLE_CACHE = {b"OK": b"+OK\r\n", b"PONG": b"+PONG\r\n", b"QUEUED": b"+QUEUED\
 _ARR_CACHE = [b"*%d\r\n" % i for i in range(0, 1025)]
 # Aggregates longer than this are encoded in joined chunks of this many elements (_enc_chunked).
 CHUNK = 1024
+# Aggregates longer than this (and up to CHUNK) are joined into one piece of the output: a
+# pipeline of LRANGE replies leaves the connection as a few pieces, not three per element (the
+# connection joins at most 2,048 pieces and writes more as they are, see server/connection.py).
+JOIN_OVER = 16
 
 
 _TLS = threading.local()
@@ -48,14 +52,29 @@ def use_short_doubles(on: bool) -> None:
 def format_double(d: float) -> bytes:
     """Redis's humanfriendly-free double formatting for replies (inf/-inf/nan; %.17g, or 7.2's
     d2string where the thread's server runs a later mode)."""
-    if math.isinf(d):
-        return b"inf" if d > 0 else b"-inf"
+    return _short_double(d) if getattr(_TLS, "short", False) else b"%.17g" % d
+
+
+def _short_double(d: float) -> bytes:
     if d != d:
         return b"nan"
-    if getattr(_TLS, "short", False):
-        return d2string_short(d)
-    # Redis 7.0 uses %.17g, which prints integers without a decimal point.
+    if d == _INF or d == _NINF:
+        return b"inf" if d > 0 else b"-inf"
+    return d2string_short(d)
+
+
+def _double_formatter():
+    """format_double's choice for this thread, looked up once per aggregate. (%.17g prints
+    inf, -inf and nan as Redis does.)"""
+    return _short_double if getattr(_TLS, "short", False) else _percent_17g
+
+
+def _percent_17g(d: float) -> bytes:
     return b"%.17g" % d
+
+
+_INF = float("inf")
+_NINF = float("-inf")
 
 
 def digest_double(d: float) -> bytes:
@@ -153,16 +172,12 @@ def _enc(v, resp: int, out: list[bytes]) -> None:
         out.append(_ARR_CACHE[n] if n <= 1024 else b"*%d\r\n" % n)
         if n > CHUNK:
             _enc_chunked(v, resp, out)
-            return
-        for x in v:
-            tx = type(x)
-            if tx is bytes:
-                m = len(x)
-                out.append(_LEN_CACHE[m] if m <= 1024 else b"$%d\r\n" % m)
-                out.append(x)
-                out.append(b"\r\n")
-            else:
-                _enc(x, resp, out)
+        elif n > JOIN_OVER:
+            part: list[bytes] = []
+            _enc_items(v, resp, part)
+            out.append(b"".join(part))
+        else:
+            _enc_items(v, resp, out)
     elif v is None:
         out.append(b"$-1\r\n" if resp == 2 else b"_\r\n")
     elif t is Simple:
@@ -175,15 +190,26 @@ def _enc(v, resp: int, out: list[bytes]) -> None:
         else:
             out.append(b"%%%d\r\n" % len(v))
         for k, x in v.items():
-            _enc(k, resp, out)
-            _enc(x, resp, out)
+            if type(k) is bytes and type(x) is bytes:  # HGETALL and CONFIG GET's fields
+                out.append(_LEN_CACHE[len(k)] if len(k) <= 1024 else b"$%d\r\n" % len(k))
+                out.append(k)
+                out.append(b"\r\n")
+                out.append(_LEN_CACHE[len(x)] if len(x) <= 1024 else b"$%d\r\n" % len(x))
+                out.append(x)
+                out.append(b"\r\n")
+            else:
+                _enc(k, resp, out)
+                _enc(x, resp, out)
     elif t is set or t is frozenset or t is SetReply:
         out.append((b"*%d\r\n" if resp == 2 else b"~%d\r\n") % len(v))
         if len(v) > CHUNK:
             _enc_chunked(v, resp, out)
-            return
-        for x in v:
-            _enc(x, resp, out)
+        elif len(v) > JOIN_OVER:
+            part = []
+            _enc_items(v, resp, part)
+            out.append(b"".join(part))
+        else:
+            _enc_items(v, resp, out)
     elif t is Double:
         if resp == 2:
             _enc(format_double(v), resp, out)
@@ -197,12 +223,10 @@ def _enc(v, resp: int, out: list[bytes]) -> None:
         else:
             out.append(b"#t\r\n" if v else b"#f\r\n")
     elif t is MultiReply:
-        for x in v:
-            _enc(x, resp, out)
+        _enc_items(v, resp, out)
     elif t is Push:
         out.append((b"*%d\r\n" if resp == 2 else b">%d\r\n") % len(v))
-        for x in v:
-            _enc(x, resp, out)
+        _enc_items(v, resp, out)
     elif t is Verbatim:
         if resp == 2:
             _enc(bytes(v), resp, out)
@@ -222,8 +246,7 @@ def _enc(v, resp: int, out: list[bytes]) -> None:
             out.append(b"(" + v + b"\r\n")
     elif t is MapPairs:
         out.append((b"*%d\r\n" if resp == 2 else b"%%%d\r\n") % (len(v) if resp == 2 else len(v) // 2))
-        for x in v:
-            _enc(x, resp, out)
+        _enc_items(v, resp, out)
     elif t is VerbatimFormatted:
         if resp == 2:
             _enc(v[4:], resp, out)
@@ -245,6 +268,33 @@ def _enc(v, resp: int, out: list[bytes]) -> None:
         _enc(list(v), resp, out)
     else:
         raise TypeError(f"cannot encode reply of type {t.__name__}: {v!r}")
+
+
+def _enc_items(v, resp: int, out: list[bytes]) -> None:
+    """The elements of an aggregate: bulk strings, scores (WITHSCORES: member, score, ...) and
+    small integers without a call each, anything else through _enc."""
+    fmt = None
+    for x in v:
+        tx = type(x)
+        if tx is bytes:
+            m = len(x)
+            out.append(_LEN_CACHE[m] if m <= 1024 else b"$%d\r\n" % m)
+            out.append(x)
+            out.append(b"\r\n")
+        elif tx is Double:
+            if fmt is None:
+                fmt = _double_formatter()
+            d = fmt(x)
+            if resp == 2:
+                out.append(_LEN_CACHE[len(d)])
+                out.append(d)
+                out.append(b"\r\n")
+            else:
+                out.append(b"," + d + b"\r\n")
+        elif tx is int and -1 <= x <= 10000:
+            out.append(_INT_CACHE[x + 1])
+        else:
+            _enc(x, resp, out)
 
 
 def _enc_chunked(v, resp: int, out: list[bytes]) -> None:
