@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         redis.stop()
         ours.stop()
-    print(f"| server | SETs | wall s (median) | server CPU s (median) | CPU µs/SET |")
+    print("| server | SETs | wall s (median) | server CPU s (median) | CPU µs/SET |")
     print("|---|---:|---:|---:|---:|")
     for name in ("redis", "pyredis"):
         wall = statistics.median(x[0] for x in res[name])
