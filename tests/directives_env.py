@@ -11,6 +11,7 @@ and the other tests of what directives do at start-up.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -61,6 +62,24 @@ class Launched:
                 p.wait()
 
 
+def _ours(s: socket.socket, answer: bytes, proc: subprocess.Popen) -> bool:
+    """Whether the server that answered is `proc`, not another test run's server that took the
+    port in between (machines running several suites at once): INFO's process_id where the
+    server answers it, else `proc` still running."""
+    if answer != b"+PONG":
+        time.sleep(0.1)
+        return proc.poll() is None
+    s.sendall(b"INFO server\r\n")
+    data = b""
+    while b"process_id:" not in data or not data.endswith(b"\r\n\r\n"):
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    m = re.search(rb"process_id:(\d+)", data)
+    return m is not None and int(m.group(1)) == proc.pid
+
+
 def launch(cmd: list[str], port: int, cwd: str, timeout: float = 20, tag: str = "out",
            detaches: bool = False, env: dict[str, str] | None = None) -> Launched:
     """Run a server; started when its port answers PING (PONG, NOAUTH or LOADING) before it
@@ -78,7 +97,8 @@ def launch(cmd: list[str], port: int, cwd: str, timeout: float = 20, tag: str = 
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
                     s.sendall(b"PING\r\n")
-                    if s.recv(64)[:5] in (b"+PONG", b"-NOAU", b"-LOAD"):
+                    answer = s.recv(64)[:5]
+                    if answer in (b"+PONG", b"-NOAU", b"-LOAD") and (detaches or _ours(s, answer, proc)):
                         return Launched(proc, logpath, True)
             except OSError:
                 pass

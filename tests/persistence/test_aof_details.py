@@ -217,7 +217,7 @@ def _break_and_restart(pair, tag: str, breaker) -> tuple[str, str]:
         s.stop()
         breaker(s.aofdir())
         srv = s.start()
-        assert not srv.started
+        assert not srv.started, (s.cmd, srv.output()[-300:])  # (it answered PING before exiting)
         srv.proc.wait(20)
         lines.append((srv.proc.returncode, _last_line(srv.output())))
     return lines[0], lines[1]

@@ -223,6 +223,17 @@ class RedisServer:
 
     # --- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
+        try:
+            await self._start()
+        except BaseException:
+            # A start that fails (bad data files, modules, ACL) serves nobody: the listeners
+            # opened first close before the loop's next iteration could accept on them (Redis
+            # exits before its event loop runs).
+            for kind in self.listeners:
+                self._close_listeners(kind)
+            raise
+
+    async def _start(self) -> None:
         loop = asyncio.get_running_loop()
         self.state.scheduler = LoopScheduler(loop)
         # 7.2's double formatting for everything this loop's thread formats (protocol/encoder.py)
