@@ -80,7 +80,11 @@ def test_scan_errors_and_small(diff):
     for bad in (["abc"], [" 1"], ["1 "], ["+"], ["-"], ["18446744073709551616"], ["0x10"],
                 ["0", "COUNT", "0"], ["0", "COUNT", "-1"], ["0", "COUNT", "x"], ["0", "COUNT"],
                 ["0", "MATCH"], ["0", "TYPE"], ["0", "FOO", "bar"], ["0", "COUNT", "1", "x"]):
-        diff.check("SCAN", *bad)
+        ours, theirs = diff.both("SCAN", *bad)
+        if isinstance(theirs, list):  # a cursor 7.4 reads (strtoull: " 1", "+"...): a step of a scan
+            assert isinstance(ours, list) and set(ours[1]) <= {b"k%d" % i for i in range(5)}, (bad, ours, theirs)
+        else:
+            assert ours == theirs, (bad, ours, theirs)
     diff.check("SCAN")
 
 

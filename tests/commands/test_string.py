@@ -737,7 +737,9 @@ def test_overwriting_an_expired_key_counts_it(diff, cmd):
     diff.check("SET", "k", "v", "PXAT", "1")
     diff.check(*cmd)
     diff.check("GET", "k")
-    assert _expired_keys(diff.ours) == _expired_keys(diff.theirs) == b"expired_keys:1"
+    # Redis counts the expired key it finds (1); Valkey 8.0 deletes a key set with a past
+    # deadline at once, so there is none to count (0): the count is the reference server's
+    assert _expired_keys(diff.ours) == _expired_keys(diff.theirs)
 
 
 def test_string_errors_inside_exec(diff):
