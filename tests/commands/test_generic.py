@@ -16,6 +16,10 @@ from hypothesis import strategies as st
 import pyredis.commands  # noqa: F401  (registers every command)
 from events import keyspace_events
 from resp import RawClient
+from oracles import ALL_MODES
+
+# Every mode, each against its release's server (the data-type suites cover each mode's replies).
+pytestmark = pytest.mark.modes(*ALL_MODES)
 
 
 FAR = 4102444800  # 2100-01-01, an EXPIREAT value both servers agree on exactly

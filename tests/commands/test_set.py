@@ -20,6 +20,10 @@ import pyredis.commands  # noqa: F401  (registers every command)
 from events import keyspace_events
 from effects import Effects
 from resp import RawClient, RSet
+from oracles import ALL_MODES
+
+# Every mode, each against its release's server (the data-type suites cover each mode's replies).
+pytestmark = pytest.mark.modes(*ALL_MODES)
 
 SET = ["sadd", "srem", "smembers", "sismember", "smismember", "scard", "spop", "srandmember", "smove",
        "sinter", "sintercard", "sinterstore", "sunion", "sunionstore", "sdiff", "sdiffstore", "sscan"]

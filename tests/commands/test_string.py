@@ -14,6 +14,10 @@ from effects import Effects
 import pyredis.commands  # noqa: F401  (fills the command table TABLE)
 from pyredis.core.longdouble import format_ld_human, ld_add, parse_ld
 from pyredis.core.spec import TABLE
+from oracles import ALL_MODES
+
+# Every mode, each against its release's server (the data-type suites cover each mode's replies).
+pytestmark = pytest.mark.modes(*ALL_MODES)
 
 LLONG_MAX = 2**63 - 1
 LLONG_MIN = -(2**63)
