@@ -199,6 +199,17 @@ class Differential:
         assert type(a) is type(b) and normalize(a) == normalize(b), (args, a, b)
         return a
 
+    def same_sorted_as_theirs(self, *args):
+        """Both servers reply the same members; where the reference server's reply is in
+        ascending integer order (computed into an intset: a release that computes it into a
+        hashtable - Valkey 8.0's SDIFF of a listpack - replies in hash order), pyredis's reply
+        has exactly that order too. Returns pyredis's reply."""
+        a, theirs = self.both(*args)
+        assert type(a) is type(theirs) and normalize(a) == normalize(theirs), (args, a, theirs)
+        if len(theirs) > 1 and all(x.lstrip(b"-").isdigit() for x in theirs) and theirs == sorted(theirs, key=int):
+            assert a == theirs, (args, a, theirs)
+        return a
+
     def config(self, name: str, value: str):
         """CONFIG SET name value on both servers for the block, then back to redis-server's value."""
         return config_both(self, name, value)

@@ -487,6 +487,8 @@ _MUTABLE = [d for d in DIRECTIVES if d.mutable and not d.protected and not d.hid
 
 @pytest.mark.parametrize("d", _MUTABLE, ids=[d.name for d in _MUTABLE])
 def test_every_directive_round_trips(diff, d):
+    if d.since is not None and not diff.check("CONFIG", "GET", d.name):
+        return  # a later release's directive, unknown to both here (the check compared that)
     before = diff.both("CONFIG", "GET", d.name)
     value = _alternate(d)
     try:

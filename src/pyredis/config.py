@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .util import glob_match, sdscatrepr
-from .version import DEFAULT_MODE, MODES
+from .version import DEFAULT_MODE, MODES, compat_for
 from .util import sdssplitargs_str as split_args  # Redis splits config lines with sdssplitargs
 
 MEMORY_UNITS = {"b": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2, "g": 1000**3, "gb": 1024**3}
@@ -63,6 +63,13 @@ class Directive:
     percent: bool = False  # memory value that also accepts "N%" (stored as -N)
     pyredis: bool = False  # pyredis's own (compat-version): hidden from patterns, still rewritten
     validate: Callable[[Any], None] | None = None  # Redis's isValid*: raise ValueError(msg)
+    # the compat-version modes that have it (a version.Compat.at_least key: "7.2" for a
+    # directive Redis 7.2 added); None: every mode. In the others it is unknown (CONFIG
+    # GET/SET, a config line), as in the release that lacks it.
+    since: str | None = None
+    # defaults that differ by mode: {Compat.at_least key: default} ("valkey-8.0": Valkey 8.0
+    # turned the lazyfree-* directives on), the first key the mode carries wins
+    mode_defaults: dict[str, Any] | None = None
 
 
 def parse_memory(text: str) -> int:
@@ -423,7 +430,8 @@ _d("min-replicas-to-write", "int", 0, aliases=("min-slaves-to-write",), **_I)
 _d("min-replicas-max-lag", "int", 10, aliases=("min-slaves-max-lag",), **_I)
 _d("replica-announce-ip", "string", "", aliases=("slave-announce-ip",))
 _d("replica-announce-port", "int", 0, lo=0, hi=65535, aliases=("slave-announce-port",))
-_d("replica-lazy-flush", "bool", False, aliases=("slave-lazy-flush",))
+_VALKEY_YES = {"valkey-8.0": True}  # defaults Valkey 8.0 turned on
+_d("replica-lazy-flush", "bool", False, aliases=("slave-lazy-flush",), mode_defaults=_VALKEY_YES)
 _d("replica-ignore-maxmemory", "bool", True, aliases=("slave-ignore-maxmemory",))
 # Keys tracking
 _d("tracking-table-max-keys", "int", 1000000)
@@ -443,11 +451,11 @@ _d("maxmemory-samples", "int", 5, lo=1, hi=INT_MAX)
 _d("maxmemory-eviction-tenacity", "int", 10, lo=0, hi=100)
 _d("maxmemory-clients", "memory", 0, percent=True)
 _d("active-expire-effort", "int", 1, lo=1, hi=10)
-_d("lazyfree-lazy-eviction", "bool", False)
-_d("lazyfree-lazy-expire", "bool", False)
-_d("lazyfree-lazy-server-del", "bool", False)
-_d("lazyfree-lazy-user-del", "bool", False)
-_d("lazyfree-lazy-user-flush", "bool", False)
+_d("lazyfree-lazy-eviction", "bool", False, mode_defaults=_VALKEY_YES)
+_d("lazyfree-lazy-expire", "bool", False, mode_defaults=_VALKEY_YES)
+_d("lazyfree-lazy-server-del", "bool", False, mode_defaults=_VALKEY_YES)
+_d("lazyfree-lazy-user-del", "bool", False, mode_defaults=_VALKEY_YES)
+_d("lazyfree-lazy-user-flush", "bool", False, mode_defaults=_VALKEY_YES)
 _d("io-threads", "int", 1, mutable=False, lo=1, hi=128)
 _d("io-threads-do-reads", "bool", False, mutable=False)
 _d("oom-score-adj", "enum", "no", enum=("no", "yes", "relative", "absolute"),
@@ -514,6 +522,9 @@ _d("hash-max-listpack-value", "memory", 64, aliases=("hash-max-ziplist-value",))
 _d("list-max-listpack-size", "int", -2, lo=INT_MIN, hi=INT_MAX, aliases=("list-max-ziplist-size",))
 _d("list-compress-depth", "int", 0, **_I)
 _d("set-max-intset-entries", "int", 512)
+# Redis 7.2's listpack-encoded small sets (t_set.c); both are INTEGER_CONFIG (no memory units)
+_d("set-max-listpack-entries", "int", 128, since="7.2")
+_d("set-max-listpack-value", "int", 64, since="7.2")
 _d("zset-max-listpack-entries", "int", 128, aliases=("zset-max-ziplist-entries",))
 _d("zset-max-listpack-value", "memory", 64, aliases=("zset-max-ziplist-value",))
 _d("hll-sparse-max-bytes", "memory", 3000)
@@ -704,6 +715,8 @@ class Config:
         env = os.environ.get("PYREDIS_COMPAT_VERSION")
         if env in MODES:
             self.values["compat-version"] = self.env_defaults["compat-version"] = env
+        self._explicit: set[str] = set()  # directives a line or CONFIG SET gave a value
+        self._mode_defaults()
         self.hooks: dict[str, list[Callable[[Any], None]]] = {}
         self.config_file: str | None = None  # absolute path of the file given at startup
         self._save_seen = False
@@ -717,6 +730,10 @@ class Config:
         self.modules: list[tuple[str, list[str]]] = []
         self.module_configs: dict[str, str] = {}
         self.chdir = False  # `dir` moves the process (pyredis-server) or is only remembered
+        # config lines of directives only some modes have (Directive.since), with the error
+        # text Redis gives for a directive it lacks: check_modes() refuses them once the mode
+        # is known (compat-version may come later in the file or from the command line)
+        self._mode_lines: list[tuple[Directive, str]] = []
         self._reading = False
         self._lineno = 0
         # `user <name> <rules...>` lines (core/acl.py loads them at start-up), words as bytes
@@ -735,6 +752,37 @@ class Config:
             return self.values[TABLE[name.replace("_", "-")].name]
         except KeyError:
             raise AttributeError(name) from None
+
+    def default(self, d: Directive) -> Any:
+        """d's default in this configuration's mode (Directive.mode_defaults)."""
+        if d.mode_defaults:
+            compat = compat_for(self.values["compat-version"])
+            for key, v in d.mode_defaults.items():
+                if compat.at_least(key):
+                    return v
+        return self.env_defaults.get(d.name, d.default)
+
+    def _mode_defaults(self) -> None:
+        """The mode's defaults for the directives nothing has set (the mode is chosen)."""
+        for d in DIRECTIVES:
+            if d.mode_defaults and d.name not in self._explicit:
+                self.values[d.name] = _copy(self.default(d))
+
+    def has(self, d: Directive) -> bool:
+        """Directive d exists in this configuration's compat-version mode (Directive.since)."""
+        return d.since is None or compat_for(self.values["compat-version"]).at_least(d.since)
+
+    def _known(self, name: str) -> Directive | None:
+        """The directive `name` (any case, an alias) as this mode knows it, or None."""
+        d = TABLE.get(name.lower())
+        return d if d is not None and (d.since is None or self.has(d)) else None
+
+    def check_modes(self) -> None:
+        """Refuse a config line of a directive the mode lacks, as that release refuses it
+        (Bad directive), once every line and option is read: ConfigError."""
+        for d, text in self._mode_lines:
+            if not self.has(d):
+                raise ConfigError(text)
 
     def on_change(self, name: str, hook: Callable[[Any], None]) -> None:
         self.hooks.setdefault(TABLE[name].name, []).append(hook)
@@ -827,12 +875,15 @@ class Config:
         return self.render_value(d, self.values[d.name])
 
     def _store(self, d: Directive, v: Any) -> None:
+        self._explicit.add(d.name)
         self.values[d.name] = v
+        if d.name == "compat-version":
+            self._mode_defaults()
         for hook in self.hooks.get(d.name, ()):
             hook(v)
 
     def set(self, name: str, text: str, startup: bool = False) -> None:
-        d = TABLE.get(name.lower())
+        d = self._known(name)
         if d is None:
             raise ConfigError("Unknown option")
         if not d.mutable and not startup:
@@ -852,7 +903,7 @@ class Config:
         seen: set[str] = set()
         for name, _ in pairs:
             lname = name.lower()
-            d = TABLE.get(lname)
+            d = self._known(lname)
             if d is None:
                 if err_name is None:
                     raise ConfigError(f"Unknown option or number of arguments for CONFIG SET - '{name}'")
@@ -916,13 +967,13 @@ class Config:
         """CONFIG GET <pattern>: an exact name answers under the name as given."""
         out: dict[str, str] = {}
         if not any(c in pattern for c in "*?["):
-            d = TABLE.get(pattern.lower())
+            d = self._known(pattern)
             if d is not None:
                 out[pattern] = self.render_value(d, self.values[d.name])
             return out
         pat = pattern.encode()
         for name, d in TABLE.items():
-            if d.hidden:
+            if d.hidden or (d.since is not None and not self.has(d)):
                 continue
             if glob_match(pat, name.encode(), nocase=True):
                 out[name] = self.render_value(d, self.values[d.name])
@@ -941,6 +992,7 @@ class Config:
         if options is not None:
             text += "\n" + options
         self.load_text(text)
+        self.check_modes()
 
     def load_args(self, args: list[str]) -> None:
         """`--name value [value ...]` arguments, as redis-server reads them after the config
@@ -984,6 +1036,10 @@ class Config:
         name = words[0].lower()
         argc = len(words)
         d = TABLE.get(name)
+        if d is not None and d.since is not None:
+            # the mode may be chosen by a later line or option: check_modes() decides
+            self._mode_lines.append((d, f"Reading the configuration file, at line {self._lineno}\n>>> '{line}'\n"
+                                        "Bad directive or wrong number of arguments"))
         if d is not None:
             if not d.multi_arg and argc != 2:
                 raise _LineError("wrong number of arguments")
@@ -1010,6 +1066,9 @@ class Config:
                 self.values["save"] = self.values["save"] + v
             else:
                 self.values[d.name] = v
+                self._explicit.add(d.name)
+                if d.name == "compat-version":
+                    self._mode_defaults()
             return
         if name in _DEPRECATED and argc == 2:
             return  # directives Redis 7 still accepts and ignores
@@ -1114,9 +1173,9 @@ class Config:
             out.extend(self._lines_for(d))
         extra: list[str] = []
         for d in DIRECTIVES:
-            if d.name in done or (d.hidden and not d.pyredis):
+            if d.name in done or (d.hidden and not d.pyredis) or not self.has(d):
                 continue
-            if force_all or self.values[d.name] != self.env_defaults.get(d.name, d.default):
+            if force_all or self.values[d.name] != self.default(d):
                 extra.extend(self._lines_for(d))
         extra.extend(users or [])
         if extra:

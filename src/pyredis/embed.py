@@ -80,6 +80,7 @@ class Server:
         if self.config_file:
             cfg.load_file(self.config_file)
         cfg.load_args(_directive_args({**self.config, "port": self.port or 0}))
+        cfg.check_modes()  # a directive the mode lacks, once the mode is known
         # A thread cannot chdir for itself: persistence resolves files against an absolute dir.
         cfg.values["dir"] = os.path.abspath(cfg["dir"] or ".")
         os.makedirs(cfg["dir"], exist_ok=True)

@@ -5,6 +5,10 @@ from __future__ import annotations
 import random
 
 import pytest
+from oracles import ALL_MODES
+
+# Every mode, each against its release's server (the data-type suites cover each mode's replies).
+pytestmark = pytest.mark.modes(*ALL_MODES)
 
 
 def test_setbit_getbit(diff):

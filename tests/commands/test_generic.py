@@ -16,6 +16,10 @@ from hypothesis import strategies as st
 import pyredis.commands  # noqa: F401  (registers every command)
 from events import keyspace_events
 from resp import RawClient
+from oracles import ALL_MODES
+
+# Every mode, each against its release's server (the data-type suites cover each mode's replies).
+pytestmark = pytest.mark.modes(*ALL_MODES)
 
 
 FAR = 4102444800  # 2100-01-01, an EXPIREAT value both servers agree on exactly
@@ -80,7 +84,11 @@ def test_scan_errors_and_small(diff):
     for bad in (["abc"], [" 1"], ["1 "], ["+"], ["-"], ["18446744073709551616"], ["0x10"],
                 ["0", "COUNT", "0"], ["0", "COUNT", "-1"], ["0", "COUNT", "x"], ["0", "COUNT"],
                 ["0", "MATCH"], ["0", "TYPE"], ["0", "FOO", "bar"], ["0", "COUNT", "1", "x"]):
-        diff.check("SCAN", *bad)
+        ours, theirs = diff.both("SCAN", *bad)
+        if isinstance(theirs, list):  # a cursor 7.4 reads (strtoull: " 1", "+"...): a step of a scan
+            assert isinstance(ours, list) and set(ours[1]) <= {b"k%d" % i for i in range(5)}, (bad, ours, theirs)
+        else:
+            assert ours == theirs, (bad, ours, theirs)
     diff.check("SCAN")
 
 

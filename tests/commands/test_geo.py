@@ -10,6 +10,10 @@ import pytest
 from pyredis.keyspace import geohash as gh
 from effects import Effects
 from resp import RawClient
+from oracles import ALL_MODES
+
+# Every mode, each against its release's server (the data-type suites cover each mode's replies).
+pytestmark = pytest.mark.modes(*ALL_MODES)
 
 PLACES = [
     (13.361389, 38.115556, "Palermo"), (15.087269, 37.502669, "Catania"),

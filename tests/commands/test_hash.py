@@ -11,6 +11,10 @@ import pyredis.commands  # noqa: F401  (registers every command)
 from effects import Effects
 from events import keyspace_events
 from resp import Map
+from oracles import ALL_MODES
+
+# Every mode, each against its release's server (the data-type suites cover each mode's replies).
+pytestmark = pytest.mark.modes(*ALL_MODES)
 
 LONG = "x" * 65
 WRONGTYPE = b"WRONGTYPE Operation against a key holding the wrong kind of value"

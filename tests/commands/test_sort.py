@@ -9,6 +9,10 @@ import functools
 import pytest
 
 import pyredis.commands  # noqa: F401
+from oracles import ALL_MODES
+
+# Every mode, each against its release's server (the data-type suites cover each mode's replies).
+pytestmark = pytest.mark.modes(*ALL_MODES)
 
 
 @pytest.mark.parametrize("argv", [

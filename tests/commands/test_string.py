@@ -14,6 +14,10 @@ from effects import Effects
 import pyredis.commands  # noqa: F401  (fills the command table TABLE)
 from pyredis.core.longdouble import format_ld_human, ld_add, parse_ld
 from pyredis.core.spec import TABLE
+from oracles import ALL_MODES
+
+# Every mode, each against its release's server (the data-type suites cover each mode's replies).
+pytestmark = pytest.mark.modes(*ALL_MODES)
 
 LLONG_MAX = 2**63 - 1
 LLONG_MIN = -(2**63)
@@ -737,7 +741,9 @@ def test_overwriting_an_expired_key_counts_it(diff, cmd):
     diff.check("SET", "k", "v", "PXAT", "1")
     diff.check(*cmd)
     diff.check("GET", "k")
-    assert _expired_keys(diff.ours) == _expired_keys(diff.theirs) == b"expired_keys:1"
+    # Redis counts the expired key it finds (1); Valkey 8.0 deletes a key set with a past
+    # deadline at once, so there is none to count (0): the count is the reference server's
+    assert _expired_keys(diff.ours) == _expired_keys(diff.theirs)
 
 
 def test_string_errors_inside_exec(diff):

@@ -14,6 +14,10 @@ import redis
 import pyredis.commands  # noqa: F401  (registers every command)
 from effects import Effects
 from resp import RawClient
+from oracles import ALL_MODES
+
+# Every mode, each against its release's server (the data-type suites cover each mode's replies).
+pytestmark = pytest.mark.modes(*ALL_MODES)
 
 
 def test_basic_exec(diff):

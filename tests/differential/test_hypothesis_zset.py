@@ -18,6 +18,10 @@ from hypothesis import strategies as st
 
 from resp import Err
 
+# 7.0 only (the unmarked default) for now: in Valkey 8.0 a negative LIMIT offset of ZRANGEBYSCORE
+# over a skiplist counts from the end of the range (zslNthInRange), which pyredis does not model yet;
+# 7.2/7.4 pass (run them with --compat-modes 7.2,7.4).
+
 KEYS = ["a", "b", "c"]
 MEMBERS = ["m", "n", "o", "p", "q", "mm", "mn", "", "M", "x" * 70]
 SCORES = ["0", "1", "-1", "1.5", "2", "3", "inf", "-inf", "+inf", "-0", "0.1", "1e308", "-1e308", "2.5", "0x10"]

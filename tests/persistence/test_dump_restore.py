@@ -6,6 +6,10 @@ from __future__ import annotations
 import pytest
 
 from resp import RawClient
+from oracles import ALL_MODES
+
+# Every mode, each against its release's server (the data-type suites cover each mode's replies).
+pytestmark = pytest.mark.modes(*ALL_MODES)
 
 SETUPS = [
     [("SET", "k", "hello")],

@@ -127,7 +127,9 @@ def keys_(ctx: Client, pattern: bytes):
 def scan(ctx: Client, cursor: bytes, *options: bytes):
     """Iterates over the key names in the database."""
     cur = parse_cursor(cursor, ctx.server.compat.at_least("7.4", "valkey-8.0"))
-    count, pattern, typ = parse_scan_options(options, True, ctx.server.compat.at_least("7.4", "valkey-8.0"))
+    compat = ctx.server.compat
+    count, pattern, typ = parse_scan_options(options, True, compat.at_least("7.4", "valkey-8.0"),
+                                             compat.at_least("valkey-8.0"))
     db = ctx.db
     nxt, batch = ctx.server.scan_cursors.scan(("db", db.id), db.data.keys, cur, count)
     if pattern is not None:

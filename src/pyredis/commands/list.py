@@ -247,7 +247,11 @@ def lpos(ctx: Client, key: bytes, element: bytes, *opts: bytes):
 def lset(ctx: Client, key: bytes, index: bytes, element: bytes):
     """Sets the value of an element in a list by its index."""
     lst = lookup_existing(ctx, key, RList)
-    i = clamp_index(to_int(index), len(lst))
+    n = to_int(index)
+    if ctx.server.compat.at_least("7.2"):
+        # 7.2's listTypeReplaceAtIndex takes the index as a C int: a long is truncated to 32 bits
+        n = ((n + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
+    i = clamp_index(n, len(lst))
     if i is None:
         raise CommandError(OUT_OF_RANGE)
     lst[i] = element

@@ -13,7 +13,7 @@ from ..core.args import Options
 from ..core.client import Client
 from ..core.spec import command, container
 from ..errors import SYNTAX, CommandError
-from ..keyspace.stream import je_size
+from ..keyspace.stream import je_size, je_size8
 from ..keyspace.types import encoding as value_encoding
 from ..protocol.replies import OK, Double, Verbatim
 from ._server_common import help_reply, rss_bytes
@@ -57,9 +57,9 @@ def _d2string(x: float) -> bytes:
     return b"%.17g" % x
 
 
-def _collection_size(v, enc: bytes, samples: int) -> int | None:
+def _collection_size(v, enc: bytes, samples: int, je_size=je_size) -> int | None:
     """objectComputeSize for the compact encodings (listpack, intset, a one-node quicklist);
-    None for the hash-table ones, which are estimated."""
+    None for the hash-table ones, which are estimated. je_size: the server's size classes."""
     robj = 16
     if enc == b"intset":
         width = 2
@@ -99,9 +99,16 @@ def _collection_size(v, enc: bytes, samples: int) -> int | None:
     return None
 
 
+def size_classes(config):
+    """The allocator size classes of the mode's server: the packaged 7.0.15 links the system's
+    jemalloc (16-byte quantum), the later releases their bundled one (8-byte quantum)."""
+    return je_size if config is None or config["compat-version"] == "7.0" else je_size8
+
+
 def approx_size(v, samples: int = 5, config=None) -> int:
     """An estimate in the spirit of objectComputeSize: per-element overhead plus payload,
     extrapolated from up to `samples` elements (0 = all)."""
+    je_size = size_classes(config)
     if type(v) is bytes:
         enc = value_encoding(v, None)
         if enc == b"int":
@@ -118,7 +125,7 @@ def approx_size(v, samples: int = 5, config=None) -> int:
 
         later = config is not None and config["compat-version"] != "7.0"
         return memory_usage(v, samples, 32 if later else 24)
-    exact = _collection_size(v, value_encoding(v, config), samples) if config is not None else None
+    exact = _collection_size(v, value_encoding(v, config), samples, je_size) if config is not None else None
     if exact is not None:
         return exact
     try:
@@ -164,7 +171,13 @@ def memory_usage(ctx: Client, key: bytes, *args: bytes):
     if v is None:
         return None
     # objectComputeSize + the key's sds + the dictEntry (24 bytes), as MEMORY USAGE adds them.
-    return approx_size(v, samples, ctx.server.config) + je_size(_sds_header(len(key)) + len(key) + 1) + 24
+    # Valkey 8.0's entry embeds the key: one allocation of the entry's 17 bytes and the key's
+    # sds as the command's argument had it (an embstr's sdshdr8 for a short key).
+    config = ctx.server.config
+    size = approx_size(v, samples, config)
+    if ctx.server.compat.at_least("valkey-8.0"):
+        return size + je_size8(17 + max(3, _sds_header(len(key))) + len(key) + 1)
+    return size + size_classes(config)(_sds_header(len(key)) + len(key) + 1) + 24
 
 
 @command("MEMORY|STATS", arity=2, flags="", group="server", since="4.0.0", complexity="O(1)")

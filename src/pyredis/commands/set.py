@@ -1,4 +1,8 @@
-"""Set commands (Redis 7.0 semantics, t_set.c)."""
+"""Set commands (t_set.c): Redis 7.0's semantics, and in the 7.2+ modes 7.2's listpack-encoded
+small sets (keyspace/set.py) with what they change: the encodings of created and computed sets
+(SADD's size hint, SMOVE, SINTERSTORE/SUNIONSTORE/SDIFFSTORE, SPOP's rebuilt set), replies in
+listpack order, SPOP's propagation in SREM batches of 1024 members (UNLINK under
+lazyfree-lazy-server-del when it empties the set)."""
 
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ from ..core.notify import NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_SET
 from ..core.spec import command
 from ..errors import LIMIT_NEGATIVE, NUMKEYS_NOT_POSITIVE, SYNTAX, TOO_MANY_KEYS, VALUE_OUT_OF_RANGE, CommandError
 from ..keyspace.scan import EMPTY_SCAN, parse_cursor, scan_reply
-from ..keyspace.set import RSet, intset_of, new_set, ordered
+from ..keyspace.set import RSet, intset_of, listpack_of, lp_limits, maybe_to_intset, new_set, ordered
 from ..protocol.parser import string2ll
 from ..protocol.replies import SetReply
 
@@ -36,13 +40,29 @@ def _rand_member(s: RSet) -> bytes:
     return next(islice(s, random.randrange(n), None))
 
 
+def _members(s: RSet):
+    """The members in Redis's iteration order where it has one (intset, listpack), else the set."""
+    return s if not s.intset and s.lp is None else ordered(s)
+
+
+def _sample_in_order(s: RSet, count: int) -> list:
+    """`count` distinct random members of a listpack set in listpack order (lpNextRandom's
+    single pass), a random sample otherwise."""
+    if s.lp is not None:
+        items = list(s.lp)
+        return [items[i] for i in sorted(random.sample(range(len(items)), count))]
+    return random.sample(tuple(s), count)
+
+
 
 @command("SADD", arity=-3, flags="write denyoom fast", keys=(1, 1, 1), group="set", since="1.0.0")
 def sadd(ctx: Client, key: bytes, *members: bytes):
     """Adds one or more members to a set. Creates the key if it doesn't exist."""
-    s = lookup_or_create(ctx, key, RSet, lambda: new_set(members[0]))
-    if s.intset:
-        added = s.add_members(members, ctx.server.config)
+    config = ctx.server.config
+    s = lookup_or_create(ctx, key, RSet, lambda: new_set(members[0], config, len(members)))
+    if s.intset or s.lp is not None:
+        s.maybe_convert(len(members), config)
+        added = s.add_members(members, config)
     else:
         n = len(s)
         if len(members) == 1:
@@ -65,12 +85,7 @@ def srem(ctx: Client, key: bytes, *members: bytes):
     s = lookup_as(ctx, key, RSet)
     if s is None:
         return 0
-    n = len(s)
-    if len(members) == 1:
-        s.discard(members[0])
-    else:
-        s.difference_update(members)
-    removed = n - len(s)
+    removed = s.remove_members(members)
     if removed:
         ctx.server.dirty += removed - 1
         ctx.touched(key)
@@ -124,29 +139,48 @@ def spop(ctx: Client, key: bytes, *args: bytes):
         if s is None or count == 0:
             return SetReply()
         size = len(s)
+        config = ctx.server.config
+        later = lp_limits(config) is not None
         ctx.notify(NOTIFY_SET, b"spop", key)
         if count >= size:
-            popped = ordered(s)
+            popped = ordered(_union([s], config, _valkey_ht(ctx, [s])))  # the reply is SUNION's of the one set
             ctx.db.delete(key)
             ctx.server.dirty += size - 1
             ctx.touched(key)
             ctx.notify(NOTIFY_GENERIC, b"del", key)
-            ctx.propagate_as = [[b"DEL", key]]  # DEL even with lazyfree-lazy-server-del (7.0.15's AOF shows)
+            # 7.0 propagates DEL even with lazyfree-lazy-server-del (7.0.15's AOF shows); 7.2
+            # UNLINK then
+            ctx.propagate_as = [[b"UNLINK" if later and config["lazyfree-lazy-server-del"] else b"DEL", key]]
             return SetReply(popped)
-        popped = random.sample(list(s), count)
-        s.difference_update(popped)
+        remaining = size - count
+        if remaining * 5 > count:  # SPOP_MOVE_STRATEGY_MUL: pop `count` random members
+            popped = _sample_in_order(s, count)
+            s.remove_members(popped)
+        else:  # keep `remaining` random members in a new set, reply with the others
+            keep = _sample_in_order(s, remaining)
+            if s.intset:
+                new = intset_of(keep, config)
+            elif later:  # 7.2 rebuilds a listpack (or a hashtable's survivors) as a listpack
+                new = listpack_of(keep, config)
+            else:  # 7.0: setTypeCreate of the first one kept (an intset for an integer)
+                new = new_set(keep[0], config)
+                new.add_members(keep, config)
+            popped = [m for m in ordered(s) if m not in new]
+            s.clear()
+            s.update(new)
+            s.intset, s.lp = new.intset, new.lp
         ctx.server.dirty += count - 1
         ctx.touched(key)
-        # Redis 7.0 propagates one SREM per popped member, wrapped in MULTI/EXEC (EXEC and
-        # scripts wrap what they run themselves).
-        srems = [[b"SREM", key, m] for m in popped]
-        ctx.propagate_as = srems  # dispatch wraps several effects in MULTI/EXEC
+        # Redis 7.0 propagates one SREM per popped member, 7.2 one per 1024 of them; wrapped
+        # in MULTI/EXEC (EXEC and scripts wrap what they run themselves).
+        step = 1024 if later else 1
+        ctx.propagate_as = [[b"SREM", key, *popped[i:i + step]] for i in range(0, count, step)]
         return SetReply(popped)
     s = lookup_as(ctx, key, RSet)
     if s is None:
         return None
     m = _rand_member(s)
-    s.discard(m)
+    s.remove_members((m,))
     ctx.touched(key)
     ctx.notify(NOTIFY_SET, b"spop", key)
     if not s:
@@ -176,7 +210,7 @@ def srandmember(ctx: Client, key: bytes, *args: bytes):
         return random.choices(tuple(s), k=-count)
     if count >= len(s):
         return ordered(s)
-    return random.sample(tuple(s), count)
+    return _sample_in_order(s, count)
 
 
 @command("SMOVE", arity=4, flags="write fast", keys=(1, 2, 1), group="set", since="1.0.0")
@@ -193,13 +227,13 @@ def smove(ctx: Client, source: bytes, destination: bytes, member: bytes):
         return 1 if member in src else 0
     if member not in src:
         return 0
-    src.discard(member)
+    src.remove_members((member,))
     ctx.notify(NOTIFY_SET, b"srem", source)
     if not src:
         db.delete(source)
         ctx.notify(NOTIFY_GENERIC, b"del", source)
     if dst is None:
-        dst = new_set(member)
+        dst = new_set(member, ctx.server.config, 1)
         add_new(ctx, destination, dst)
     ctx.touched(source)
     if dst.add_members((member,), ctx.server.config):
@@ -220,7 +254,7 @@ def _inter(sets: list, limit: int = 0) -> list | None:
         return None
     sets = sorted(sets, key=len)
     first, rest = sets[0], sets[1:]
-    out = []
+    out: list = []
     for m in ordered(first):
         for other in rest:
             if other is not first and m not in other:
@@ -281,19 +315,44 @@ def sintercard(ctx: Client, numkeys: bytes, *args: bytes):
 @command("SINTERSTORE", arity=-3, flags="write denyoom", keys=(1, -1, 1), group="set", since="1.0.0")
 def sinterstore(ctx: Client, destination: bytes, *keys: bytes):
     """Stores the intersect of multiple sets in a key."""
-    res = _inter(_lookup_sets(ctx, keys))
-    return _store(ctx, destination, intset_of(res or (), ctx.server.config), b"sinterstore")
+    config = ctx.server.config
+    sets = _lookup_sets(ctx, keys)
+    res = _inter(sets)
+    if not res or lp_limits(config) is None:  # 7.0: an intset, setTypeAdd of each member
+        return _store(ctx, destination, intset_of(res or (), config), b"sinterstore")
+    # 7.2: an intset when the smallest set is one, else a listpack (converted as it grows);
+    # a result of integers only ends as an intset when it fits one
+    first = min(sets, key=len)
+    dst = intset_of(res, config) if first.intset else listpack_of(res, config)
+    if not dst.intset and all(string2ll(m) is not None for m in res):
+        maybe_to_intset(dst, config)
+    return _store(ctx, destination, dst, b"sinterstore")
 
 
-def _union(sets: list, config) -> RSet:
-    out = intset_of((), config)
+def _valkey_ht(ctx: Client, sets: list) -> bool:
+    """Valkey 8.0's SUNION/SDIFF (and SPOP of a whole set) without a destination compute into
+    a hashtable, not an intset, when a set is a listpack or a hashtable (its reply order is then
+    the hashtable's)."""
+    return ctx.server.compat.at_least("valkey-8.0") and any(s is not None and not s.intset for s in sets)
+
+
+def _start(config, ht: bool) -> RSet:
+    if ht:
+        out = RSet()
+        out.intset, out.lp = False, None
+        return out
+    return intset_of((), config)
+
+
+def _union(sets: list, config, ht: bool = False) -> RSet:
+    out = _start(config, ht)
     for s in sets:
         if s is not None:
-            out.add_members(s, config)
+            out.add_members(_members(s), config)
     return out
 
 
-def _diff(sets: list, config) -> RSet:
+def _diff(sets: list, config, ht: bool = False) -> RSet:
     first = sets[0]
     if first is None:
         return intset_of((), config)
@@ -304,18 +363,22 @@ def _diff(sets: list, config) -> RSet:
             algo_two += len(s)
     algo_one //= 2
     if algo_one <= algo_two:
-        res = set(first)
+        # Algorithm 1: each member of the first set no other set has, in the first set's order
+        rest = []
         for s in sets[1:]:
             if s is first:
                 return intset_of((), config)
             if s is not None:
-                res.difference_update(s)
-        return intset_of(res, config)
+                rest.append(s)
+        out = _start(config, ht)
+        out.add_members([m for m in _members(first) if not any(m in s for s in rest)], config)
+        return out
     # Algorithm 2 adds the whole first set, then removes: the encoding follows the first set.
-    out = intset_of(first, config)
+    out = _start(config, ht)
+    out.add_members(_members(first), config)
     for s in sets[1:]:
         if s is not None:
-            out.difference_update(s)
+            out.remove_members(list(s))
             if not out:
                 break
     return out
@@ -324,7 +387,8 @@ def _diff(sets: list, config) -> RSet:
 @command("SUNION", arity=-2, flags="readonly", keys=(1, -1, 1), group="set", since="1.0.0")
 def sunion(ctx: Client, *keys: bytes):
     """Returns the union of multiple sets."""
-    return SetReply(ordered(_union(_lookup_sets(ctx, keys), ctx.server.config)))
+    sets = _lookup_sets(ctx, keys)
+    return SetReply(ordered(_union(sets, ctx.server.config, _valkey_ht(ctx, sets))))
 
 
 @command("SUNIONSTORE", arity=-3, flags="write denyoom", keys=(1, -1, 1), group="set", since="1.0.0")
@@ -336,7 +400,8 @@ def sunionstore(ctx: Client, destination: bytes, *keys: bytes):
 @command("SDIFF", arity=-2, flags="readonly", keys=(1, -1, 1), group="set", since="1.0.0")
 def sdiff(ctx: Client, *keys: bytes):
     """Returns the difference of multiple sets."""
-    return SetReply(ordered(_diff(_lookup_sets(ctx, keys), ctx.server.config)))
+    sets = _lookup_sets(ctx, keys)
+    return SetReply(ordered(_diff(sets, ctx.server.config, _valkey_ht(ctx, sets))))
 
 
 @command("SDIFFSTORE", arity=-3, flags="write denyoom", keys=(1, -1, 1), group="set", since="1.0.0")
@@ -352,5 +417,5 @@ def sscan(ctx: Client, key: bytes, cursor: bytes, *options: bytes):
     s = lookup_as(ctx, key, RSet)
     if s is None:
         return EMPTY_SCAN
-    return scan_reply(ctx, (ctx.db.id, key, id(s)), cur, options, lambda: ordered(s), small=s.intset,
+    return scan_reply(ctx, (ctx.db.id, key, id(s)), cur, options, lambda: ordered(s), small=s.intset or s.lp is not None,
                       contains=s.__contains__)

@@ -183,12 +183,16 @@ def _zadd_generic(ctx: Client, key: bytes, args: tuple, incr: bool):
         pairs.append((s, args[j + 1]))
     zs = lookup_as(ctx, key, ZSet)
     cfg = ctx.server.config.values
+    entries = cfg["zset-max-listpack-entries"]
+    hinted = ctx.server.compat.at_least("7.2")  # 7.2's zsetTypeCreate/MaybeConvert: the pair count
     if zs is None:
         if xx:
             return None if incr else 0
-        entries = cfg["zset-max-listpack-entries"]
-        zs = ZSet(entries != 0 and len(pairs[0][1]) <= cfg["zset-max-listpack-value"])
+        fits = len(pairs) <= entries if hinted else entries != 0
+        zs = ZSet(fits and len(pairs[0][1]) <= cfg["zset-max-listpack-value"])
         add_new(ctx, key, zs)
+    elif hinted and zs.lp and len(pairs) > entries:
+        zs.lp = False
     scores = zs.scores
     added = updated = processed = 0
     score = 0.0
@@ -236,6 +240,8 @@ def _zadd_one(ctx: Client, key: bytes, s: float, m: bytes) -> int:
     if zs is None:
         zs = ZSet(cfg["zset-max-listpack-entries"] != 0 and len(m) <= cfg["zset-max-listpack-value"])
         add_new(ctx, key, zs)
+    elif zs.lp and cfg["zset-max-listpack-entries"] == 0 and ctx.server.compat.at_least("7.2"):
+        zs.lp = False  # zsetTypeMaybeConvert: one pair is over a limit of 0
     cur = zs.scores.get(m)
     if cur is None:
         zs.add_checked(m, s, cfg)

@@ -12,7 +12,8 @@ of Redis's encodings is modelled and rounded to jemalloc's size classes:
     hash / zset         listpack: robj + the listpack; hashtable / skiplist: robj + dict +
                         bucket array + per element dictEntry, sds (and skiplist node)
     list                quicklist: robj + quicklist + nodes of listpacks (8 KB each)
-    set                 intset: robj + the int array; hashtable: as a hash without values
+    set                 intset: robj + the int array; listpack (7.2+ modes): robj + the
+                        listpack; hashtable: as a hash without values
     stream              robj + stream + radix tree + the nodes' listpacks (their real
                         allocation, kept by keyspace/stream.py) + groups and PELs
 
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 from itertools import islice
 
+from ..util import lp_str_size
 from .hash import RHash
 from .list import RList
 from .set import RSet
@@ -114,6 +116,8 @@ def _set_size(s: RSet) -> int:
             return ROBJ + je_size(8)
         w = max(map(len, s))
         return ROBJ + je_size(8 + n * (2 if w <= 4 else 4 if w <= 9 else 8))
+    if s.lp is not None:
+        return ROBJ + _lp(sum(map(lp_str_size, s)))
     return ROBJ + DICT + BUCKET * dict_buckets(n) + int(n * (ENTRY + _sds_avg(islice(s, SAMPLES))))
 
 
@@ -208,7 +212,7 @@ def free_effort(v) -> int:
     if t is RList:
         return _list_nodes(v)[1]
     if t is RSet:
-        return 1 if v.intset else len(v)
+        return 1 if v.intset or v.lp is not None else len(v)
     if t is RHash:
         return len(v) if v.ht else 1
     if t is ZSet:

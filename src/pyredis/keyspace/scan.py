@@ -133,10 +133,15 @@ def _string2ull(arg: bytes) -> int:
     return (_ULONG - v) % _ULONG if neg else v
 
 
-def parse_scan_options(args, allow_type: bool, novalues_known: bool = False) -> tuple[int, bytes | None, bytes | None]:
+_TYPE_NAMES = frozenset((b"string", b"list", b"set", b"zset", b"hash", b"stream"))
+
+
+def parse_scan_options(args, allow_type: bool, novalues_known: bool = False,
+                       type_checked: bool = False) -> tuple[int, bytes | None, bytes | None]:
     """MATCH / COUNT (/ TYPE for SCAN) as scanGenericCommand parses them: (count, pattern or
     None for no filtering, type name or None). novalues_known: a 7.4+ server, which knows
-    HSCAN's NOVALUES and says so to the other SCANs."""
+    HSCAN's NOVALUES and says so to the other SCANs. type_checked: Valkey 8.0 refuses a TYPE
+    it does not know (Redis 7.4 has the check commented out until 8.0)."""
     count = 10
     pattern = typ = None
     i, n = 0, len(args)
@@ -156,6 +161,8 @@ def parse_scan_options(args, allow_type: bool, novalues_known: bool = False) -> 
                 pattern = None
         elif opt == b"type" and allow_type and more:
             typ = args[i + 1]
+            if type_checked and typ.lower() not in _TYPE_NAMES:
+                raise CommandError(b"ERR unknown type name '" + typ + b"'")
         elif opt == b"novalues" and novalues_known:
             raise CommandError("ERR NOVALUES option can only be used in HSCAN")
         else:

@@ -81,7 +81,8 @@ class Node:
 
 
 def je_size(n: int) -> int:
-    """The jemalloc size class of an n-byte allocation (what zmalloc_size reports)."""
+    """The jemalloc size class of an n-byte allocation (what zmalloc_size reports), as the
+    system's jemalloc of the packaged redis-server 7.0.15 has them (16-byte quantum)."""
     if n <= 8:
         return 8
     if n <= 128:
@@ -91,6 +92,15 @@ def je_size(n: int) -> int:
         return n
     step = 1 << (k - 2)
     return (n + step - 1) & ~(step - 1)
+
+
+def je_size8(n: int) -> int:
+    """The same for the jemalloc Redis bundles (deps/jemalloc, built --with-lg-quantum=3), which
+    the later releases' servers use: 8-byte spaced classes up to 64 (24, 40, 56 exist), the
+    same classes as je_size above that."""
+    if n <= 64:
+        return 8 if n <= 8 else (n + 7) & ~7
+    return je_size(n)
 
 
 class Pel:

@@ -23,6 +23,7 @@ import time
 
 from .. import rdb
 from ..core.functions import library_sources
+from ..keyspace.set import ordered
 from ..keyspace.stream import Stream, fmt_id
 from ..keyspace.types import type_name
 from ..protocol.encoder import format_double
@@ -40,7 +41,7 @@ def _value_commands(key: bytes, v):
         for i in range(0, len(items), BATCH):
             yield [b"RPUSH", key, *items[i : i + BATCH]]
     elif t == b"set":
-        items = list(v)
+        items = ordered(v)  # the set's iteration order (intset ascending, listpack in order)
         for i in range(0, len(items), BATCH):
             yield [b"SADD", key, *items[i : i + BATCH]]
     elif t == b"hash" and v.hmin is not None:

@@ -12,7 +12,9 @@ What pyredis writes: strings (integer / LZF / raw encodings as Redis chooses), l
 QUICKLIST_2 of listpacks, hashes and sorted sets as listpacks while their encoding is listpack
 and as plain HASH / ZSET_2 otherwise, sets as intsets or plain SET, streams as
 STREAM_LISTPACKS_2 (stream.py) - the types Redis 7.0 itself writes, so real Redis loads them
-and DUMP of a small value is byte-identical. A hash with field deadlines (Redis 7.4) is written
+and DUMP of a small value is byte-identical. The 7.2+ modes write what 7.2 writes: a listpack
+set as SET_LISTPACK (its entries in order), streams as STREAM_LISTPACKS_3. Each mode reads
+the object types its release's loader knows (rdbIsObjectType), no newer. A hash with field deadlines (Redis 7.4) is written
 as Redis 7.4 writes it: a listpackex as HASH_LISTPACK_EX (its registered minimum deadline, as
 Redis keeps it, then a listpack of field, value, deadline-or-0 triplets in deadline order), a
 hashtable with deadlines as HASH_METADATA (the earliest deadline, then each field's deadline
@@ -27,7 +29,7 @@ from collections.abc import Callable
 
 from ..keyspace.hash import EXPIRE_TIME_MAX, make_hash, make_hash_ex
 from ..keyspace.list import RList
-from ..keyspace.set import make_set
+from ..keyspace.set import load_intset, load_listpack_set, load_plain_set
 from ..keyspace.types import type_name
 from ..keyspace.zset import listpack_score, make_zset
 from .base import (T_HASH, T_HASH_LISTPACK, T_HASH_LISTPACK_EX, T_HASH_LISTPACK_EX_PRE_GA, T_HASH_METADATA,
@@ -90,8 +92,10 @@ def _obj_list(v, cfg) -> tuple[int, bytes]:
 
 def _obj_set(v, cfg) -> tuple[int, bytes]:
     comp = cfg["rdbcompression"]
-    if getattr(v, "intset", False):
+    if v.intset:
         return T_SET_INTSET, enc_string(intset_build([int(m) for m in v]), comp)
+    if v.lp is not None:  # Redis 7.2+ (a listpack set exists in those modes only)
+        return T_SET_LISTPACK, enc_string(lp_build(v.lp), comp)
     return T_SET, enc_len(len(v)) + b"".join(enc_string(m, comp) for m in v)
 
 
@@ -200,8 +204,10 @@ def read_object(r: Reader, t: int, cfg):
         return r.string()
     if t == T_LIST:
         return RList(r.string() for _ in range(r.plain_length()))
+    if t > T_STREAM_LISTPACKS_2 and t > _MAX_TYPE[rdb_versions(cfg)[1]]:
+        raise RdbError(f"unknown object type {t} at offset {r.pos - 1}")
     if t == T_SET:
-        return make_set([r.string() for _ in range(r.plain_length())], cfg)
+        return load_plain_set([r.string() for _ in range(r.plain_length())], cfg)
     if t in (T_ZSET, T_ZSET_2):
         n = r.plain_length()
         pairs = []
@@ -218,9 +224,9 @@ def read_object(r: Reader, t: int, cfg):
     if t == T_LIST_ZIPLIST:
         return RList(zl_read(r.string()))
     if t == T_SET_INTSET:
-        return make_set(intset_read(r.string()), cfg)
+        return load_intset(intset_read(r.string()), cfg)
     if t == T_SET_LISTPACK:
-        return make_set(lp_read(r.string()), cfg)
+        return load_listpack_set(lp_read(r.string()), cfg)
     if t == T_ZSET_ZIPLIST:
         return make_zset([(m, float(s)) for m, s in _pairs(zl_read(r.string()))], cfg)
     if t == T_ZSET_LISTPACK:
@@ -262,6 +268,10 @@ def read_object(r: Reader, t: int, cfg):
 
 
 _STREAM_TYPES = frozenset((T_STREAM_LISTPACKS, T_STREAM_LISTPACKS_2, T_STREAM_LISTPACKS_3))
+_EMPTY_IS_BAD = frozenset((b"list", b"set", b"hash", b"zset"))
+# rdbIsObjectType: the newest object type a loader of each RDB version knows (7.0 stops at
+# STREAM_LISTPACKS_2, 7.2 and Valkey 8.0 at STREAM_LISTPACKS_3, 7.4 at HASH_LISTPACK_EX)
+_MAX_TYPE = {10: T_STREAM_LISTPACKS_2, 11: T_STREAM_LISTPACKS_3, 12: T_HASH_LISTPACK_EX}
 
 
 def restore_payload(payload: bytes, cfg, skip_checksum: bool = False):
@@ -276,7 +286,14 @@ def restore_payload(payload: bytes, cfg, skip_checksum: bool = False):
         raise RdbError("DUMP payload version or checksum are wrong")
     r = Reader(body)
     t = r.byte()
-    value = read_object(r, t, cfg)
+    try:
+        value = read_object(r, t, cfg)
+    except RdbError:
+        raise
+    except (ValueError, struct.error, IndexError):
+        raise RdbError("Bad data format") from None
+    if type_name(value) in _EMPTY_IS_BAD and not len(value):
+        raise RdbError("Bad data format")  # rdbLoadObject's empty key: RESTORE refuses it
     if r.pos != len(body):
         raise RdbError("Bad data format")
     return value
