@@ -48,7 +48,8 @@ def build_extensions(modules: list[str], out_dir: Path) -> list[tuple[Path, str]
         exts = [Extension(m, [str(SRC / (m.replace(".", "/") + ".py"))], extra_compile_args=["-O2", "-g0"])
                 for m in modules]  # (-g0: no debug info, a tenth of the size)
         exts = cythonize(exts, build_dir=str(work / "c"), quiet=True, language_level=3,
-                         compiler_directives={"binding": True, "embedsignature": False})
+                         # annotations stay documentation: typed (cfg: dict) would refuse a Config
+                         compiler_directives={"binding": True, "embedsignature": False, "annotation_typing": False})
         dist = Distribution({"name": "pyredis-hot-path", "ext_modules": exts})
         cmd = dist.get_command_obj("build_ext")
         cmd.build_lib = str(work / "lib")
