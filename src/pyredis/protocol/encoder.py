@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import threading
+from itertools import islice
 
 from .replies import (
     NULL_ARRAY,
@@ -142,6 +143,8 @@ def encode(v, resp: int) -> bytes:
 
 
 def encode_into(v, resp: int, out: list[bytes]) -> None:
+    # The common replies inline, as in _enc and _enc_items: on the hot path a function call per
+    # reply or per element is what these repeated few lines save.
     t = type(v)
     if t is bytes:
         n = len(v)
@@ -301,24 +304,14 @@ def _enc_chunked(v, resp: int, out: list[bytes]) -> None:
     """The elements of a large aggregate, CHUNK at a time, each chunk joined into one bytes
     object: a reply of millions of elements holds one object per chunk, not three per element
     (SRANDMEMBER s -10000000 peaks at a few times its size, not forty)."""
+    it = iter(v)
     part: list[bytes] = []
-    append = part.append
-    k = 0
-    for x in v:
-        if type(x) is bytes:
-            m = len(x)
-            append(_LEN_CACHE[m] if m <= 1024 else b"$%d\r\n" % m)
-            append(x)
-            append(b"\r\n")
-        else:
-            _enc(x, resp, part)
-        k += 1
-        if k == CHUNK:
-            out.append(b"".join(part))
-            part.clear()
-            k = 0
-    if part:
+    while True:
+        _enc_items(islice(it, CHUNK), resp, part)
+        if not part:  # (every element adds at least one piece)
+            return
         out.append(b"".join(part))
+        part.clear()
 
 
 def _enc_deep(v, resp: int, out: list[bytes]) -> None:
