@@ -87,3 +87,15 @@ def test_the_server_says_how_it_runs(pure, monkeypatch):
         assert len(lines) == (1 if pure else 0), lines
         if pure:
             assert "PYREDIS_PURE is set" in lines[0]
+
+
+def test_uv_rebuilds_when_a_compiled_source_changes():
+    """pyproject's [tool.uv] cache-keys name every compiled module's file (else an edit runs
+    interpreted until something else triggers a build)."""
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    keys = {k["file"] for k in tomllib.loads((root / "pyproject.toml").read_text())["tool"]["uv"]["cache-keys"]}
+    for name in compiled.MODULES:
+        assert "src/" + name.replace(".", "/") + ".py" in keys, name
