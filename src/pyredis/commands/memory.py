@@ -199,11 +199,23 @@ def memory_stats(ctx: Client):
         b"lua.caches": 0,
         b"functions.caches": 0,
     }
-    for dbid, main, expires in oh["dbs"]:
-        out[b"db.%d" % dbid] = {b"overhead.hashtable.main": main, b"overhead.hashtable.expires": expires,
-                                b"overhead.hashtable.slot-to-keys": 0}
+    # 7.4 and Valkey 8.0 (kvstore): no slot-to-keys, the tables' bucket arrays and rehashing
+    # figures of every db summed after them
+    kvstore = ctx.server.compat.at_least("7.4", "valkey-8.0")
+    lut = 0
+    for dbid, main, expires, buckets in oh["dbs"]:
+        db = {b"overhead.hashtable.main": main, b"overhead.hashtable.expires": expires}
+        if not kvstore:
+            db[b"overhead.hashtable.slot-to-keys"] = 0
+        out[b"db.%d" % dbid] = db
+        lut += buckets
+    if kvstore:  # (pyredis never has a table half rehashed: its resize is immediate)
+        out[b"overhead.db.hashtable.lut"] = lut
+        out[b"overhead.db.hashtable.rehashing"] = 0
+    out[b"overhead.total"] = oh["overhead_total"]
+    if kvstore:
+        out[b"db.dict.rehashing.count"] = 0
     out.update({
-        b"overhead.total": oh["overhead_total"],
         b"keys.count": oh["keys"],
         b"keys.bytes-per-key": oh["bytes_per_key"],
         b"dataset.bytes": oh["dataset"],
@@ -213,6 +225,7 @@ def memory_stats(ctx: Client):
         b"allocator.allocated": used,
         b"allocator.active": used,
         b"allocator.resident": used,
+        **({b"allocator.muzzy": 0} if kvstore else {}),
         b"allocator-fragmentation.ratio": Double(1.0),
         b"allocator-fragmentation.bytes": 0,
         b"allocator-rss.ratio": Double(1.0),

@@ -195,7 +195,8 @@ class Evictor:
             e = len(db.expires)
             main = n * 24 + db.slots * 8 + n * 16
             expires = e * 24 + db.eslots * 8
-            dbs.append((db.id, main, expires))
+            # (the last figure: the buckets' pointer arrays, 7.4's overhead.db.hashtable.lut)
+            dbs.append((db.id, main, expires, (db.slots + db.eslots) * 8))
             total += main + expires
             keys += n
         net = used - self.startup if used > self.startup else 1
