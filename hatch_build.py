@@ -45,8 +45,8 @@ def build_extensions(modules: list[str], out_dir: Path) -> list[tuple[Path, str]
 
     work = Path(tempfile.mkdtemp(prefix="pyredis-cython-"))
     try:
-        exts = [Extension(m, [str(SRC / (m.replace(".", "/") + ".py"))], extra_compile_args=["-O2", "-g0"])
-                for m in modules]  # (-g0: no debug info, a tenth of the size)
+        exts = [Extension(m, [str(SRC / (m.replace(".", "/") + ".py"))], extra_compile_args=["-g0"])
+                for m in modules]  # (-g0: no debug info, a sixth of the size; Python's own -O3 stays)
         exts = cythonize(exts, build_dir=str(work / "c"), quiet=True, language_level=3,
                          # annotations stay documentation: typed (cfg: dict) would refuse a Config
                          compiler_directives={"binding": True, "embedsignature": False, "annotation_typing": False})
