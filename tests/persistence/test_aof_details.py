@@ -252,3 +252,38 @@ def test_error_texts_on_broken_aof_files(pair, tag):
     ours, theirs = _break_and_restart(pair, tag, BREAKS[tag])
     assert ours == theirs
     assert ours[0] == 1
+
+
+def _command_counts(s) -> dict[str, str]:
+    """INFO commandstats as {command: calls}, and total_commands_processed."""
+    out = {}
+    for line in s.call("INFO", "commandstats").decode().splitlines():
+        if line.startswith("cmdstat_"):
+            name, _, rest = line.partition(":")
+            out[name] = rest.split(",")[0]
+    stats = s.call("INFO", "stats").decode()
+    out["total_commands_processed"] = re.search(r"total_commands_processed:(\d+)", stats).group(1)
+    return out
+
+
+def test_loaded_commands_are_not_counted(pair):
+    """Loading the AOF runs each command as cmd->proc(fakeClient): no command statistics, except
+    what EXEC's call() counts of a transaction's commands."""
+    ours, theirs = pair(tag="stats")
+    seen = []
+    for s in (ours, theirs):
+        assert s.start().started
+        s.call("SET", "a", "1")
+        s.call("INCR", "n")
+        s.call("MULTI")
+        s.call("SET", "b", "2")
+        s.call("LPUSH", "l", "x")
+        s.call("EXEC")
+        s.call("SELECT", "2")
+        s.call("SET", "c", "3")
+        s.stop()
+        assert s.start().started
+        seen.append(_command_counts(s))
+        assert s.call("GET", "a") == b"1"
+        s.stop()
+    assert seen[0] == seen[1]

@@ -195,9 +195,9 @@ def execute(c: Client, argv: list[bytes]):
 
 
 def replay(c: Client, argv: list[bytes]):
-    """A command read back from the AOF (Redis's loadSingleAppendOnlyFile): no gate applies
-    (the command was accepted when it was written; the server is loading), MULTI queues as
-    for a client so that EXEC replays the transaction."""
+    """A command of the master's stream (a replica's link): no gate applies (the master
+    accepted it), MULTI queues as for a client so that EXEC runs the transaction; call()
+    counts it as Redis's processCommand does."""
     spec = resolve(argv, c.server.commands)
     if type(spec) is CommandError:
         return ErrorReply(spec.text)
@@ -205,6 +205,44 @@ def replay(c: Client, argv: list[bytes]):
         c.multi.append((spec, argv))
         return QUEUED
     return call(c, spec, argv)
+
+
+def load_command(c: Client, argv: list[bytes]):
+    """A command read back from the AOF (Redis's loadSingleAppendOnlyFile): no gate applies
+    (the command was accepted when it was written; the server is loading), MULTI queues, and
+    the command runs as `cmd->proc(fakeClient)`, not through call(): no command statistics,
+    latency, slowlog or propagation (INFO commandstats after a restart shows only what clients
+    sent since). EXEC's queued commands do go through call(), as Redis's execCommand."""
+    spec = resolve(argv, c.server.commands)
+    if type(spec) is CommandError:
+        return ErrorReply(spec.text)
+    if c.multi is not None and spec.name_bytes not in _MULTI_IMMEDIATE:
+        c.multi.append((spec, argv))
+        return QUEUED
+    server = c.server
+    if not server.time_frozen:
+        server.now_cache = 0
+    c.argv = argv
+    server.current_client = c
+    c.db.counting = spec.readonly
+    try:
+        return spec.handler(c, *argv[spec.argskip:])
+    except CommandError as e:
+        return _error_reply(c, e.text)
+    except Exception as e:
+        return _internal_error(c, spec, e)
+    finally:
+        c.propagate_as = None
+
+
+def _internal_error(c: Client, spec: CommandSpec, e: Exception) -> ErrorReply:
+    log = getattr(c.server.server, "log", None)
+    if log is not None:
+        import traceback
+
+        log("warning", f"Internal error executing '{spec.fullname}': {e!r}\n{traceback.format_exc()}")
+    return _error_reply(c, b"ERR internal error while executing '%s': %s" % (
+        spec.fullname.encode(), type(e).__name__.encode()))
 
 
 # --- the steps ----------------------------------------------------------------------------------
@@ -395,13 +433,7 @@ def call(c: Client, spec: CommandSpec, argv: list[bytes]):
         reply = _error_reply(c, e.text)
     except Exception as e:  # a bug must cost one reply, not the connection or the server
         spec.failed_calls += 1
-        log = getattr(server.server, "log", None)
-        if log is not None:
-            import traceback
-
-            log("warning", f"Internal error executing '{spec.fullname}': {e!r}\n{traceback.format_exc()}")
-        reply = _error_reply(c, b"ERR internal error while executing '%s': %s" % (
-            spec.fullname.encode(), type(e).__name__.encode()))
+        reply = _internal_error(c, spec, e)
     dur = (_perf() - t0) // 1000
     # stats
     spec.usec += dur

@@ -25,7 +25,7 @@ from typing import Callable
 
 from .. import rdb
 from ..core.client import Client
-from ..core.dispatch import replay
+from ..core.dispatch import load_command
 from ..core.functions import create_library, registry
 from ..core.state import ServerState
 from ..errors import CommandError, PersistenceError
@@ -210,7 +210,7 @@ class Loader:
             for argv, end in iter_commands(data, start):
                 if argv[0].lower() == b"multi":
                     before_multi = good
-                reply = replay(client, argv)
+                reply = load_command(client, argv)
                 if type(reply) is ErrorReply and reply.startswith(b"ERR unknown command"):
                     raise self._fail(f"Unknown command '{argv[0].decode(errors='replace')}' reading the append only "
                                      f"file {name}")
