@@ -31,6 +31,7 @@ MODULES: tuple[str, ...] = (
     "pyredis.protocol.encoder",
     "pyredis.protocol.parser",
     "pyredis.keyspace.zset",
+    "pyredis.persistence.aof",
 )
 
 PURE = os.environ.get("PYREDIS_PURE", "").strip().lower() in ("1", "yes", "true", "on")
