@@ -209,6 +209,33 @@ def test_score_ranges(diff, r):
     c("ZRANGE", "z", "0", "-1", "WITHSCORES")
 
 
+@pytest.mark.parametrize("entries", ["0", "128"], ids=["skiplist", "listpack"])
+def test_negative_limit_offset(diff, entries):
+    """Over a skiplist Redis 7.4 and Valkey 8.0 count a negative offset from the end of the
+    range (zslNthInRange, zslNthInLexRange); a listpack, and 7.0/7.2, answer nothing."""
+    c = diff.check
+    with diff.config("zset-max-listpack-entries", entries):
+        c("ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e", "6", "f", "6", "g")
+        c("ZADD", "l", *[x for m in ("a", "b", "bb", "c", "d", "e", "f") for x in ("0", m)])
+        c("OBJECT", "ENCODING", "z")
+        for off, cnt in (("-1", "2"), ("-2", "10"), ("-1", "-1"), ("-3", "1"), ("-7", "-1"), ("-8", "3"),
+                         ("-1", "0"), ("-100", "1")):
+            for r in (("-inf", "+inf"), ("2", "5"), ("(2", "(6"), ("3", "3"), ("(3", "4"), ("7", "9"),
+                      ("5", "2")):
+                c("ZRANGEBYSCORE", "z", *r, "LIMIT", off, cnt, "WITHSCORES")
+                c("ZREVRANGEBYSCORE", "z", r[1], r[0], "LIMIT", off, cnt)
+                c("ZRANGE", "z", *r, "BYSCORE", "LIMIT", off, cnt)
+                c("ZRANGE", "z", r[1], r[0], "BYSCORE", "REV", "LIMIT", off, cnt, "WITHSCORES")
+            for r in (("-", "+"), ("[b", "(e"), ("(a", "[c"), ("[x", "+"), ("[c", "[c")):
+                c("ZRANGEBYLEX", "l", *r, "LIMIT", off, cnt)
+                c("ZREVRANGEBYLEX", "l", r[1], r[0], "LIMIT", off, cnt)
+                c("ZRANGE", "l", r[1], r[0], "BYLEX", "REV", "LIMIT", off, cnt)
+            c("ZRANGESTORE", "dst", "z", "2", "5", "BYSCORE", "LIMIT", off, cnt)
+            c("ZRANGE", "dst", "0", "-1", "WITHSCORES")
+            c("ZRANGESTORE", "dst", "l", "-", "+", "BYLEX", "LIMIT", off, cnt)
+            c("ZRANGE", "dst", "0", "-1", "WITHSCORES")
+
+
 LEX_RANGES = [("-", "+"), ("[a", "[c"), ("(a", "(c"), ("[b", "(bb"), ("[b", "[bb"), ("(b", "+"), ("-", "(c"),
               ("+", "-"), ("-", "-"), ("+", "+"), ("[c", "[a"), ("[a", "[a"), ("(a", "[a"), ("[", "+"),
               ("a", "[b"), ("[a", "b"), ("", "+"), ("-x", "+"), ("-", "+x"), ("[\x00", "[\xff"), ("(", "(")]

@@ -393,6 +393,27 @@ def _slice(zs: ZSet, lo: int, hi: int, offset: int, limit: int, rev: bool) -> li
     return list(zs.sl.islice(lo + offset, lo + offset + cnt))
 
 
+def _nth_from_the_end(zs: ZSet, lo: int, hi: int, offset: int, limit: int, rev: bool) -> list:
+    """A negative LIMIT offset over a skiplist in Redis 7.4 and Valkey 8.0 (zslNthInRange /
+    zslNthInLexRange with a negative n): the range's `-offset`-th element counted from the
+    end the traversal does not start at, then the walk goes on in the traversal's direction
+    while in range. Forward: from index hi + offset (none before lo), towards hi. Reverse:
+    from index lo - offset - 1 (none from hi on), down towards lo. (A listpack, and 7.0/7.2,
+    skip elements one by one for ever: nothing.)"""
+    sl = zs.sl
+    if rev:
+        i = lo - offset - 1
+        if i >= hi:
+            return []
+        end = lo if limit < 0 else max(lo, i + 1 - limit)
+        return list(sl.islice(end, i + 1, reverse=True))
+    i = hi + offset
+    if i < lo:
+        return []
+    end = hi if limit < 0 else min(hi, i + limit)
+    return list(sl.islice(i, end))
+
+
 def _lex_walk(zs: ZSet, rng, lo: int, hi: int, offset: int, limit: int, rev: bool) -> list:
     """Mixed scores: Redis skips `offset` elements from the first one in range without
     checking them, then emits while in range (only the far end is checked)."""
@@ -478,10 +499,15 @@ def _zrange_generic(ctx: Client, args: tuple, ks: int, dst: bytes | None, rtype:
                 items = list(zs.sl.islice(start, end + 1))
     elif rtype == _SCORE:
         lo, hi = zs.score_bounds(*rng)
-        items = _slice(zs, lo, hi, offset, limit, rev)
+        if offset < 0 and not zs.lp and ctx.server.compat.at_least("7.4", "valkey-8.0"):
+            items = _nth_from_the_end(zs, lo, hi, offset, limit, rev)
+        else:
+            items = _slice(zs, lo, hi, offset, limit, rev)
     else:
         lo, hi = zs.lex_bounds(rng, rev)
-        if offset > 0 and hi > lo and zs.sl[0][0] != zs.sl[-1][0]:
+        if offset < 0 and not zs.lp and ctx.server.compat.at_least("7.4", "valkey-8.0"):
+            items = _nth_from_the_end(zs, lo, hi, offset, limit, rev)
+        elif offset > 0 and hi > lo and zs.sl[0][0] != zs.sl[-1][0]:
             items = _lex_walk(zs, rng, lo, hi, offset, limit, rev)
         else:
             items = _slice(zs, lo, hi, offset, limit, rev)
