@@ -209,6 +209,25 @@ def test_score_ranges(diff, r):
     c("ZRANGE", "z", "0", "-1", "WITHSCORES")
 
 
+def test_zadd_encoding_hint_keeps_negative_zero(diff):
+    """Valkey 8.0 makes the skiplist before inserting when any member of the ZADD is too long
+    for a listpack (7.2/7.4 hint the first member of a new key only): a -0 score stays -0."""
+    c = diff.check
+    long = "x" * 70
+    c("ZADD", "c", "-0", "m", "0", long)
+    c("ZADD", "d", "-0", long, "0", "m")
+    c("ZADD", "f", "1", "a")
+    c("ZADD", "f", "-0", long)
+    c("ZADD", "g", "1", "a")
+    c("ZADD", "g", "NX", "-0", "b", "-0", long)
+    c("ZADD", "h", "1", "a")
+    c("ZADD", "h", "XX", "-0", long)  # converted even though nothing is added
+    c("ZINCRBY", "i", "-0", long)
+    for k in "cdfghi":
+        c("OBJECT", "ENCODING", k)
+        c("ZRANGE", k, "0", "-1", "WITHSCORES")
+
+
 @pytest.mark.parametrize("entries", ["0", "128"], ids=["skiplist", "listpack"])
 def test_negative_limit_offset(diff, entries):
     """Over a skiplist Redis 7.4 and Valkey 8.0 count a negative offset from the end of the

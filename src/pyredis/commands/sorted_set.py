@@ -185,13 +185,17 @@ def _zadd_generic(ctx: Client, key: bytes, args: tuple, incr: bool):
     cfg = ctx.server.config.values
     entries = cfg["zset-max-listpack-entries"]
     hinted = ctx.server.compat.at_least("7.2")  # 7.2's zsetTypeCreate/MaybeConvert: the pair count
+    # Valkey 8.0 also hints the longest member (7.2/7.4: the first one, when the key is new), so
+    # a skiplist made before the first insert keeps a -0 score a listpack would store as 0
+    valkey = ctx.server.compat.at_least("valkey-8.0")
+    longest = max(len(m) for _, m in pairs) if valkey else len(pairs[0][1])
     if zs is None:
         if xx:
             return None if incr else 0
         fits = len(pairs) <= entries if hinted else entries != 0
-        zs = ZSet(fits and len(pairs[0][1]) <= cfg["zset-max-listpack-value"])
+        zs = ZSet(fits and longest <= cfg["zset-max-listpack-value"])
         add_new(ctx, key, zs)
-    elif hinted and zs.lp and len(pairs) > entries:
+    elif hinted and zs.lp and (len(pairs) > entries or (valkey and longest > cfg["zset-max-listpack-value"])):
         zs.lp = False
     scores = zs.scores
     added = updated = processed = 0
@@ -240,8 +244,10 @@ def _zadd_one(ctx: Client, key: bytes, s: float, m: bytes) -> int:
     if zs is None:
         zs = ZSet(cfg["zset-max-listpack-entries"] != 0 and len(m) <= cfg["zset-max-listpack-value"])
         add_new(ctx, key, zs)
-    elif zs.lp and cfg["zset-max-listpack-entries"] == 0 and ctx.server.compat.at_least("7.2"):
-        zs.lp = False  # zsetTypeMaybeConvert: one pair is over a limit of 0
+    elif zs.lp and ctx.server.compat.at_least("7.2") and (
+            cfg["zset-max-listpack-entries"] == 0
+            or (len(m) > cfg["zset-max-listpack-value"] and ctx.server.compat.at_least("valkey-8.0"))):
+        zs.lp = False  # zsetTypeMaybeConvert: one pair is over a limit of 0 (Valkey: or its member)
     cur = zs.scores.get(m)
     if cur is None:
         zs.add_checked(m, s, cfg)
