@@ -1,4 +1,5 @@
-"""CONFIG GET/SET/RESETSTAT/REWRITE and the directive table, against redis-server 7.0.15."""
+"""CONFIG GET/SET/RESETSTAT/REWRITE and the directive table, in every compat-version mode against
+its server (redis-server 7.0.15, 7.2.6, 7.4.1, valkey-server 8.0.1)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ import pytest
 import redis
 
 import pyredis
-from conftest import RealRedis
+from conftest import ALL_MODES, RealRedis, oracle_binary
 from pyredis.config import TABLE as CONFIG_TABLE
 from pyredis.config import Config, ConfigError
 from resp import RawClient
+
+pytestmark = pytest.mark.modes(*ALL_MODES)
 
 # Directives whose value legitimately differs between two freshly started servers.
 EXCEPTIONS = {
@@ -23,13 +26,14 @@ EXCEPTIONS = {
 
 
 @pytest.fixture(scope="module")
-def fresh_pair(tmp_path_factory):
-    """A pyredis and a redis-server started with the same options, untouched by other tests."""
+def fresh_pair(tmp_path_factory, compat_mode):
+    """A pyredis and the mode's server started with the same options, untouched by other tests."""
     d = tmp_path_factory.mktemp("cfg")
     (d / "ours").mkdir()
-    ours = pyredis.Server(port=0, enable_debug_command="yes", appendonly="no", dir=str(d / "ours"))
+    ours = pyredis.Server(port=0, enable_debug_command="yes", appendonly="no", dir=str(d / "ours"),
+                          compat_version=compat_mode)
     ours.start()
-    theirs = RealRedis(dir=str(d))
+    theirs = RealRedis(dir=str(d), mode=compat_mode)
     yield ours, theirs
     ours.stop()
     theirs.stop()
@@ -55,7 +59,11 @@ def test_config_get_all_defaults_match_redis(fresh_pair):
 
 def test_hidden_directives_answer_by_exact_name(diff):
     for name in ("key-load-delay", "rdb-key-save-delay", "HZ", "Maxmemory", "nosuchdirective",
-                 "lua-time-limit", "slaveof", "hash-max-ziplist-entries"):
+                 "lua-time-limit", "slaveof", "hash-max-ziplist-entries",
+                 # the later releases' own, and the names they gave old directives
+                 "aof-disable-auto-gc", "cluster-ping-interval", "locale-collate", "enable-debug-assert",
+                 "debug-context", "server_cpulist", "Server-Cpulist", "bgsave-cpulist", "masterauth",
+                 "primaryauth", "primaryuser", "set-max-listpack-entries", "hide-user-data-from-log"):
         diff.check("CONFIG", "GET", name)
 
 
@@ -65,6 +73,7 @@ def test_config_get_patterns(diff):
     diff.check("CONFIG", "GET", "slave*", "*ziplist*", unordered=True)
     diff.check("CONFIG", "GET", "*max*entries*", unordered=True)
     diff.check("CONFIG", "GET", "[lm]axmemory", unordered=True)
+    diff.check("CONFIG", "GET", "*cpulist*", "primary*", "master*", "*auto-gc*", unordered=True)
     diff.check("CONFIG", "GET")
     diff.check("CONFIG")
     diff.check("CONFIG", "NOSUCH")
@@ -123,7 +132,56 @@ SET_ERRORS = [
     ("active-defrag-cycle-max", "100"),
     ("io-threads", "2"),
     ("repl-backlog-size", "0"),
+    ("loglevel", "everything"),
+    ("aof_rewrite_cpulist", "0"),
+    ("aof-rewrite-cpulist", "0"),
 ]
+
+# CONFIG SET that one release accepts and another refuses, or words differently: each mode
+# answers as its server (then the old value is restored on both)
+MODE_SETS = [
+    ("loglevel", "nothing"),
+    ("maxmemory-samples", "64"),
+    ("maxmemory-samples", "65"),
+    ("activedefrag", "yes"),
+    ("locale-collate", "C"),
+    ("locale-collate", "xx_YY"),
+    ("cluster-announce-human-nodename", "a!b"),
+    ("cluster-announce-human-nodename", "node-1.a b"),
+    ("cluster-announce-client-ipv4", "1.2.3"),
+    ("cluster-announce-client-ipv4", "10.0.0.1"),
+    ("cluster-announce-client-ipv6", "::g"),
+    ("cluster-announce-client-ipv6", "::1"),
+    ("cluster-blacklist-ttl", "-5"),
+    ("prefetch-batch-max-size", "129"),
+    ("events-per-io-thread", "0"),
+    ("max-new-connections-per-cycle", "0"),
+    ("max-new-tls-connections-per-cycle", "1000"),
+    ("hide-user-data-from-log", "no"),
+    ("availability-zone", "zone-a"),
+    ("primaryauth", "secret"),
+    ("masterauth", "secret"),
+    ("primaryuser", "someone"),
+    ("aof-disable-auto-gc", "yes"),
+    ("cluster-ping-interval", "100"),
+    ("debug-context", "ctx"),
+    ("unixsocketgroup", "wheel"),
+    ("server-cpulist", "0"),
+]
+
+
+@pytest.mark.parametrize("name,value", MODE_SETS, ids=[" ".join(a) for a in MODE_SETS])
+def test_config_set_by_mode(diff, name, value):
+    before = diff.both("CONFIG", "GET", name)
+    try:
+        diff.check("CONFIG", "SET", name, value)
+        diff.check("CONFIG", "GET", name)
+    finally:
+        for client, old in zip((diff.ours, diff.theirs), before):
+            flat = list(old.items())[0] if isinstance(old, dict) and old else old
+            if flat:
+                client.call("CONFIG", "SET", name, flat[1])
+    diff.check("CONFIG", "GET", name)
 
 
 @pytest.mark.parametrize("args", SET_ERRORS, ids=[" ".join(a) for a in SET_ERRORS])
@@ -236,14 +294,42 @@ def test_load_file_and_args(tmp_path):
         Config().load_text("appendonly perhaps\n")
 
 
+def test_hide_user_data_from_log_keeps_arguments_out_of_the_crash_report():
+    """hide-user-data-from-log (7.4, Valkey 8.0): clientArgsToLog shows the command name only."""
+    from types import SimpleNamespace
+
+    from pyredis.server.crash import _client_lines
+
+    c = SimpleNamespace(id=1, argv=[b"SET", b"secret-key", b"secret-value"])
+    assert "secret-value" in "\n".join(_client_lines(c, hide=False))
+    hidden = "\n".join(_client_lines(c, hide=True))
+    assert "argv[0]: '\"SET\"'" in hidden and "secret" not in hidden
+
+
+def test_mode_chosen_before_the_lines_are_read(tmp_path):
+    """A directive whose values depend on the mode reads in the mode the whole text chooses,
+    wherever compat-version is (a later line, the command line)."""
+    p = tmp_path / "m.conf"
+    p.write_text("loglevel nothing\nmaxmemory-samples 64\ncompat-version 7.2\n")
+    cfg = Config()
+    cfg.load_startup(str(p), None, None)
+    assert (cfg["loglevel"], cfg["compat-version"]) == ("nothing", "7.2")
+    p.write_text("loglevel nothing\n")
+    with pytest.raises(ConfigError, match="must be one of the following: debug, verbose, notice, warning$"):
+        Config().load_startup(str(p), None, 'compat-version "7.0" ')
+    cfg = Config()
+    cfg.load_embedded(str(p), ["--compat-version", "valkey-8.0"])
+    assert cfg["loglevel"] == "nothing" and cfg["repl-backlog-size"] == 10 * 1024 * 1024
+
+
 REWRITE_BASE = "# my settings\nmaxmemory 1mb\nhz 15\nsave 900 1\nsave 300 10\nbind 127.0.0.1\n\n# tail comment\n"
 REWRITE_SETS = [("maxmemory", "2mb"), ("slowlog-max-len", "77"), ("notify-keyspace-events", "KEA"),
                 ("client-output-buffer-limit", "pubsub 1mb 2mb 3"), ("save", ""), ("maxmemory-policy", "allkeys-lru"),
                 ("replica-announce-ip", 'we"ird\\name'), ("activerehashing", "no"), ("hash-max-ziplist-entries", "100"),
-                ("requirepass", "pa ss")]
+                ("masterauth", "m pass"), ("requirepass", "pa ss")]
 # Lines that differ for reasons outside CONFIG REWRITE: ports and directories of the two servers,
 # the ACL user line redis-server adds, and a 7.0 quirk that always writes the percentiles.
-REWRITE_IGNORED = ("port ", "dir ", "user ", "latency-tracking-info-percentiles ", "enable-debug-command ",
+REWRITE_IGNORED = ("port ", "dir ", "user ", "compat-version ", "latency-tracking-info-percentiles ", "enable-debug-command ",
                    "appendonly ", "loglevel ")
 
 
@@ -258,16 +344,15 @@ def _rewrite_on(port: int, path, auth: bool) -> list[str]:
 
 
 class _RealWithConfigFile:
-    """redis-server started with a config file (it must come first on its command line)."""
+    """The mode's server started with a config file (it must come first on its command line)."""
 
-    def __init__(self, conf: str, workdir: str) -> None:
+    def __init__(self, conf: str, workdir: str, mode: str) -> None:
         import subprocess
 
-        from conftest import REDIS_SERVER, free_port, require_binary
+        from conftest import free_port
 
-        require_binary(REDIS_SERVER, "redis-server")
         self.port = free_port()
-        self.proc = subprocess.Popen([REDIS_SERVER, conf, "--port", str(self.port), "--bind", "127.0.0.1",
+        self.proc = subprocess.Popen([oracle_binary(mode), conf, "--port", str(self.port), "--bind", "127.0.0.1",
                                       "--dir", workdir, "--daemonize", "no", "--save", "", "--loglevel", "warning"],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + 20
@@ -288,16 +373,16 @@ class _RealWithConfigFile:
             self.proc.wait(10)
 
 
-def test_config_rewrite_matches_redis(tmp_path):
+def test_config_rewrite_matches_redis(tmp_path, compat_mode):
     ours_dir, theirs_dir = tmp_path / "ours", tmp_path / "theirs"
     ours_dir.mkdir()
     theirs_dir.mkdir()
     ours_conf, theirs_conf = ours_dir / "redis.conf", theirs_dir / "redis.conf"
     ours_conf.write_text(REWRITE_BASE)
     theirs_conf.write_text(REWRITE_BASE)
-    theirs = _RealWithConfigFile(str(theirs_conf), str(theirs_dir))
+    theirs = _RealWithConfigFile(str(theirs_conf), str(theirs_dir), compat_mode)
     try:
-        with pyredis.Server(port=0, config_file=str(ours_conf), dir=str(ours_dir)) as ours:
+        with pyredis.Server(port=0, config_file=str(ours_conf), dir=str(ours_dir), compat_version=compat_mode) as ours:
             a = _rewrite_on(ours.port, ours_conf, True)
         b = _rewrite_on(theirs.port, theirs_conf, True)
     finally:
@@ -307,7 +392,8 @@ def test_config_rewrite_matches_redis(tmp_path):
     assert sorted(a[a.index(marker):]) == sorted(b[b.index(marker):])
     # The rewritten file loads back to the same configuration.
     cfg = Config()
-    cfg.load_file(str(ours_conf))
+    cfg.load_embedded(str(ours_conf), ["--compat-version", compat_mode])
+    assert cfg["masterauth"] == "m pass"
     assert cfg["maxmemory"] == 2 * 1024 * 1024 and cfg["slowlog-max-len"] == 77
     assert cfg["requirepass"] == "pa ss" and cfg["hz"] == 15 and cfg["save"] == []
     assert cfg["replica-announce-ip"] == 'we"ird\\name'
@@ -315,11 +401,11 @@ def test_config_rewrite_matches_redis(tmp_path):
 
 # --- configuration values the server acts on ---------------------------------------------------
 @pytest.fixture
-def own_pair(tmp_path):
+def own_pair(tmp_path, compat_mode):
     (tmp_path / "ours").mkdir()
-    ours = pyredis.Server(port=0, dir=str(tmp_path / "ours"))
+    ours = pyredis.Server(port=0, dir=str(tmp_path / "ours"), compat_version=compat_mode)
     ours.start()
-    theirs = RealRedis(dir=str(tmp_path))
+    theirs = RealRedis(dir=str(tmp_path), mode=compat_mode)
     yield ours, theirs
     ours.stop()
     theirs.stop()
@@ -414,10 +500,11 @@ def test_dir_is_reported_as_an_absolute_path(r, pyredis_srv):
     assert os.path.isabs(d) and d == pyredis_srv.state.config["dir"]
 
 
-def test_protected_configs_when_enabled(tmp_path):
-    theirs = RealRedis("--enable-protected-configs", "yes", dir=str(tmp_path))
+def test_protected_configs_when_enabled(tmp_path, compat_mode):
+    theirs = RealRedis("--enable-protected-configs", "yes", dir=str(tmp_path), mode=compat_mode)
     try:
-        with pyredis.Server(port=0, enable_protected_configs="yes", dir=str(tmp_path)) as ours:
+        with pyredis.Server(port=0, enable_protected_configs="yes", dir=str(tmp_path),
+                            compat_version=compat_mode) as ours:
             replies = []
             for port in (ours.port, theirs.port):
                 c = RawClient("127.0.0.1", port)
@@ -425,7 +512,10 @@ def test_protected_configs_when_enabled(tmp_path):
                                 c.call("CONFIG", "SET", "dbfilename", "other.rdb"),
                                 c.call("CONFIG", "GET", "dbfilename"),
                                 c.call("CONFIG", "SET", "hz", "12", "dir", "/nonexistent/dir"),
-                                c.call("CONFIG", "GET", "hz")])
+                                c.call("CONFIG", "GET", "hz"),
+                                c.call("CONFIG", "SET", "dbfilename", ""),  # Valkey 8.0: can't be empty
+                                c.call("CONFIG", "SET", "dir", ""),
+                                c.call("CONFIG", "SET", "dbfilename", "a/b.rdb")])
                 c.close()
             assert replies[0] == replies[1]
             assert replies[0][0] == b"ERR CONFIG SET failed (possibly related to argument 'dir') - No such file or directory"
@@ -535,24 +625,30 @@ def test_failed_tls_multi_set_matches_redis(diff):
 
 BAD_LINES = ["foo bar", "appendonly maybe", "hz abc", "maxmemory 1x", "daemonize", "save 1 2 3",
              'requirepass "unbalanced', "loglevel loud", "hz 1 2", "databases 0", "maxmemory-clients 200%",
-             "client-output-buffer-limit normal 1 2", "notify-keyspace-events Z", "port 70000"]
+             "client-output-buffer-limit normal 1 2", "notify-keyspace-events Z", "port 70000",
+             # lines one release accepts and another refuses (or words differently)
+             "loglevel nothing", "maxmemory-samples 65", "activedefrag yes", "locale-collate xx_YY",
+             "locale-collate C", "cluster-announce-human-nodename a!b", 'dbfilename ""', "dbfilename a/b",
+             'dir ""', 'cluster-config-file ""', "replicaof localhost x", "prefetch-batch-max-size 129",
+             "server-cpulist 0", "primaryauth secret", "masterauth secret", "unixsocketgroup nogroup",
+             "cluster-announce-client-ipv4 1.2.3", "set-max-listpack-entries 5", "max-new-connections-per-cycle 0"]
 
 
 @pytest.mark.parametrize("line", BAD_LINES)
-def test_config_file_errors_match_redis(tmp_path, line):
+def test_config_file_errors_match_redis(tmp_path, line, compat_mode):
+    """The first line the mode's server refuses, and its words (a line after the one tested
+    is refused by every release: a server that accepts the line stops there)."""
     import subprocess
 
-    from conftest import REDIS_SERVER, require_binary
-
-    require_binary(REDIS_SERVER, "redis-server")
     conf = tmp_path / "bad.conf"
-    conf.write_text(f"# first line\n{line}\n")
-    proc = subprocess.run([REDIS_SERVER, str(conf), "--port", "0", "--daemonize", "no"], capture_output=True,
-                          text=True, timeout=10)
+    conf.write_text(f"# first line\n{line}\nno-such-directive 1\n")
+    proc = subprocess.run([oracle_binary(compat_mode), str(conf), "--port", "0", "--daemonize", "no"],
+                          capture_output=True, text=True, timeout=10)
     assert proc.returncode != 0
     theirs = [ln for ln in (proc.stdout + proc.stderr).splitlines() if ln.strip()][-3:]
+    cfg = Config()
     with pytest.raises(ConfigError) as e:
-        Config().load_file(str(conf))
+        cfg.load_startup(str(conf), None, f'compat-version "{compat_mode}" ')
     assert str(e.value).splitlines() == theirs
 
 

@@ -414,7 +414,25 @@ def test_options_from_argv_builds_redis_lines():
 
 # --- directives pyredis does not honour: a warning, never a failed start -----------------------
 _NONDEFAULT = {"cluster-enabled": "yes", "watchdog-period": "1000", "replicaof": "127.0.0.1 1",
-               "supervised": "systemd", "loading-process-events-interval-bytes": "4096", "cluster-port": "12345"}
+               "supervised": "systemd", "loading-process-events-interval-bytes": "4096", "cluster-port": "12345",
+               "activedefrag": "yes", "cluster-announce-client-ipv4": "10.0.0.3",
+               "cluster-announce-client-ipv6": "::1", "locale-collate": "C"}
+
+
+def _first_mode(name: str, value: str) -> str:
+    """The first mode that has the directive and accepts the value (a later release's own:
+    Directive.since; `activedefrag yes`: the releases built with jemalloc)."""
+    from pyredis.version import MODES
+
+    for mode in MODES:
+        cfg = Config()
+        cfg.set("compat-version", mode, startup=True)
+        try:
+            cfg.set(name, value, startup=True)
+        except ConfigError:
+            continue
+        return mode
+    raise AssertionError(f"no mode accepts {name} {value}")
 
 
 def _not_implemented():
@@ -432,27 +450,33 @@ def test_not_implemented_directives_warn_at_startup_and_on_config_set(tmp_path):
 
     todo = _not_implemented()
     values = {n: _NONDEFAULT.get(n) or valid_value(TABLE[n]) for n in todo}
-    # (replicaof and cluster-enabled may not go together: Redis refuses that, and so does pyredis;
-    # replicaof itself is implemented now and warns of nothing)
-    groups = [[n for n in todo if n != "replicaof"]] + ([["replicaof"]] if "replicaof" in todo else [])
-    for group in groups:
-        log = tmp_path / f"start-{len(group)}.log"
-        conf = tmp_path / f"all-{len(group)}.conf"
-        conf.write_text("".join(conf_line(TABLE[n], values[n]) + "\n" for n in group))
-        with pyredis.Server(port=0, config_file=str(conf), logfile=str(log), dir=str(tmp_path)) as s:
-            text = log.read_text()
-            for n in group:
-                assert _warning(n, todo[n]) in text, n
-            assert RawClient("127.0.0.1", s.port).call("PING") == b"PONG"
-    log2 = tmp_path / "set.log"
-    with pyredis.Server(port=0, logfile=str(log2), dir=str(tmp_path)) as s:
-        assert "is set but not implemented" not in log2.read_text()  # defaults: nothing to say
-        c = RawClient("127.0.0.1", s.port)
-        for n, why in todo.items():
-            if TABLE[n].mutable:
-                assert c.call("CONFIG", "SET", n, values[n]) == b"OK", n
-                assert _warning(n, why) in log2.read_text(), n
-        c.close()
+    # each in the first mode that has it (the later releases' own: Directive.since)
+    by_mode: dict[str, list[str]] = {}
+    for n in todo:
+        by_mode.setdefault(_first_mode(n, values[n]), []).append(n)
+    for mode, names in by_mode.items():
+        # (replicaof and cluster-enabled may not go together: Redis refuses that, and so does
+        # pyredis; replicaof itself is implemented now and warns of nothing)
+        groups = [[n for n in names if n != "replicaof"]] + ([["replicaof"]] if "replicaof" in names else [])
+        for group in groups:
+            log = tmp_path / f"start-{mode}-{len(group)}.log"
+            conf = tmp_path / f"all-{mode}-{len(group)}.conf"
+            conf.write_text("".join(conf_line(TABLE[n], values[n]) + "\n" for n in group))
+            with pyredis.Server(port=0, config_file=str(conf), logfile=str(log), dir=str(tmp_path),
+                                compat_version=mode) as s:
+                text = log.read_text()
+                for n in group:
+                    assert _warning(n, todo[n]) in text, n
+                assert RawClient("127.0.0.1", s.port).call("PING") == b"PONG"
+        log2 = tmp_path / f"set-{mode}.log"
+        with pyredis.Server(port=0, logfile=str(log2), dir=str(tmp_path), compat_version=mode) as s:
+            assert "is set but not implemented" not in log2.read_text()  # defaults: nothing to say
+            c = RawClient("127.0.0.1", s.port)
+            for n in names:
+                if TABLE[n].mutable:
+                    assert c.call("CONFIG", "SET", n, values[n]) == b"OK", n
+                    assert _warning(n, todo[n]) in log2.read_text(), n
+            c.close()
 
 
 def test_readme_lists_every_directive_that_warns():

@@ -5,9 +5,12 @@ default, whether CONFIG SET may change it (immutable / protected), and its limit
 kept as Python values in `Config.values`; CONFIG GET renders them as Redis does (memory values
 in bytes, bools yes/no, `save` as "secs changes ...").
 
-The table lists every directive redis-server 7.0.15 accepts (tests/test_config.py compares
-it with the real server's `CONFIG GET *`), including the ones pyredis only stores (TLS,
-replication, cluster): they are accepted and shown, and have no effect.
+The table lists every directive redis-server 7.0.15 accepts, and those the later releases
+added (Directive.since), each as the compat-version mode's release has it (mode_attrs,
+mode_defaults, alias_since, mode_names); tests/test_config.py compares it in every mode with
+that release's `CONFIG GET *`. It includes the ones pyredis only stores (TLS, replication,
+cluster): they are accepted and shown, and warn that they have no effect (server/server.py
+NOT_IMPLEMENTED).
 
 API:
     cfg = Config()
@@ -23,9 +26,11 @@ API:
 
 from __future__ import annotations
 
+import errno
 import os
+import socket
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .util import glob_match, sdscatrepr
@@ -64,12 +69,21 @@ class Directive:
     pyredis: bool = False  # pyredis's own (compat-version): hidden from patterns, still rewritten
     validate: Callable[[Any], None] | None = None  # Redis's isValid*: raise ValueError(msg)
     # the compat-version modes that have it (a version.Compat.at_least key: "7.2" for a
-    # directive Redis 7.2 added); None: every mode. In the others it is unknown (CONFIG
-    # GET/SET, a config line), as in the release that lacks it.
-    since: str | None = None
+    # directive Redis 7.2 added, or a tuple of keys: ("7.4", "valkey-8.0") for one both
+    # added); None: every mode. In the others it is unknown (CONFIG GET/SET, a config line),
+    # as in the release that lacks it.
+    since: str | tuple[str, ...] | None = None
     # defaults that differ by mode: {Compat.at_least key: default} ("valkey-8.0": Valkey 8.0
     # turned the lazyfree-* directives on), the first key the mode carries wins
     mode_defaults: dict[str, Any] | None = None
+    # other attributes that differ by mode: {Compat.at_least key: {attribute: value}}
+    # (maxmemory-samples: {"7.4": {"hi": 64}}), the first key the mode carries wins
+    mode_attrs: dict[str, dict[str, Any]] | None = None
+    # aliases only some modes know: {alias: since} (Redis 7.4's server-cpulist)
+    alias_since: dict[str, str | tuple[str, ...]] = field(default_factory=dict)
+    # the name the directive has in some modes (CONFIG REWRITE writes it): {key: name}
+    # (Valkey 8.0's primaryauth, whose alias masterauth is)
+    mode_names: dict[str, str] | None = None
 
 
 def parse_memory(text: str) -> int:
@@ -173,16 +187,20 @@ def _parse_bind(words: list[str]) -> list[str]:
     return list(words)
 
 
-def _parse_replicaof(words: list[str]) -> str:
-    """setConfigReplicaOfOption: `<host> <port>` or `no one`."""
+def _parse_replicaof(words: list[str], side: str = "master") -> str:
+    """setConfigReplicaOfOption: `<host> <port>` or `no one` (Valkey says "primary")."""
     if len(words) != 2:
         raise ValueError("wrong number of arguments")
     if words[0].lower() == "no" and words[1].lower() == "one":
         return ""
     port = _strtoll_whole(words[1])  # strtol over the whole word ("" reads as 0)
     if port is None or port < 0 or port > 65535:
-        raise ValueError("Invalid master port")
+        raise ValueError(f"Invalid {side} port")
     return f"{words[0]} {port}"
+
+
+def _parse_replicaof_valkey(words: list[str]) -> str:
+    return _parse_replicaof(words, "primary")
 
 
 def _strtod_whole(t: str) -> float | None:
@@ -324,6 +342,53 @@ def _no_defrag(on: bool) -> None:
                          "modified Jemalloc like the one shipped by default with the Redis source distribution")
 
 
+def _aux_string(v: str) -> None:
+    """isValidAnnouncedNodename (isValidAuxString): no byte of "!#$%&()*+:;<>?@[]^{|}~" or NUL."""
+    if any(c in "!#$%&()*+:;<>?@[]^{|}~\0" for c in v):
+        raise ValueError("Announced human node name contained invalid character")
+
+
+def check_locale(v: str) -> None:
+    """locale-collate's setlocale(LC_COLLATE, v) must succeed: at start-up (initServer) and on
+    CONFIG SET (updateLocaleCollate, an apply function: a config line is not checked). pyredis
+    only checks the name (the process's locale is restored: an embedded server must not change
+    its host's)."""
+    import locale
+
+    old = locale.setlocale(locale.LC_COLLATE)
+    try:
+        locale.setlocale(locale.LC_COLLATE, v)
+    except locale.Error:
+        raise ValueError("Invalid locale name") from None
+    finally:
+        locale.setlocale(locale.LC_COLLATE, old)
+
+
+def _valid_ip(family: int, what: str) -> Callable[[str], None]:
+    """isValidIpV4 / isValidIpV6: empty, or what inet_pton reads."""
+    def check(v: str) -> None:
+        if v:
+            try:
+                socket.inet_pton(family, v)
+            except (OSError, ValueError):
+                raise ValueError(f"Invalid {what} address") from None
+    return check
+
+
+def _not_empty(what: str) -> Callable[[str], None]:
+    def check(v: str) -> None:
+        if v == "":
+            raise ValueError(f"{what} can't be empty")
+    return check
+
+
+def _valkey_dir(t: str) -> str:
+    """Valkey's setConfigDirOption refuses an empty folder before its chdir."""
+    if t == "":
+        raise ValueError("dir can't be empty")
+    return t
+
+
 def _clamp_hz(v: int) -> int:
     return max(1, min(500, v))
 
@@ -332,6 +397,10 @@ _SHUTDOWN_FLAGS = ("default", "save", "nosave", "now", "force")
 
 # --- the directives, as redis-server 7.0.15 reports them ---------------------------------
 _I = dict(lo=0, hi=INT_MAX)  # "int" configs bounded to [0, INT_MAX]
+# Which modes have a directive (Directive.since) or a changed one (mode_attrs, mode_defaults):
+_72 = "7.2"  # Redis 7.2 and what came after it (7.4, Valkey 8.0)
+_74V = ("7.4", "valkey-8.0")  # both Redis 7.4 and Valkey 8.0 (each on its own)
+_V = "valkey-8.0"
 # pyredis's own: which release pyredis answers as (version.py). Set at start-up only (CONFIG SET
 # refuses it as Redis refuses an immutable config); CONFIG GET answers it by its exact name, and
 # `CONFIG GET *` leaves it out so that the list is the one of the server it imitates.
@@ -343,6 +412,7 @@ _d("port", "int", 6379, lo=0, hi=65535)
 _d("tls-port", "int", 0, lo=0, hi=65535)
 _d("unixsocket", "string", "", mutable=False)
 _d("unixsocketperm", "special", 0, mutable=False, parse=_parse_octal_perm, render=lambda v: "%o" % v)
+_d("unixsocketgroup", "string", "", mutable=False, since=_V)
 _d("protected-mode", "bool", True)
 _d("tcp-backlog", "int", 511, mutable=False, **_I)
 _d("tcp-keepalive", "int", 300, **_I)
@@ -372,16 +442,21 @@ _d("tls-session-cache-timeout", "int", 300, **_I)
 _d("daemonize", "bool", False, mutable=False)
 _d("supervised", "enum", "no", mutable=False, enum=("upstart", "systemd", "auto", "no"))
 _d("pidfile", "string", "", mutable=False)
-_d("loglevel", "enum", "notice", enum=("debug", "verbose", "notice", "warning"))
+_d("loglevel", "enum", "notice", enum=("debug", "verbose", "notice", "warning"),
+   mode_attrs={_72: {"enum": ("debug", "verbose", "notice", "warning", "nothing")}})
 _d("logfile", "string", "", mutable=False)
 _d("syslog-enabled", "bool", False, mutable=False)
-_d("syslog-ident", "string", "redis", mutable=False)
+_d("syslog-ident", "string", "redis", mutable=False, mode_defaults={_V: "valkey"})
 _d("syslog-facility", "enum", "local0", mutable=False,
    enum=("user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"))
 _d("crash-log-enabled", "bool", True)
 _d("crash-memcheck-enabled", "bool", True)
+# 7.4: a crash report (and the replication stream dump) shows no command arguments but the first
+_d("hide-user-data-from-log", "bool", False, since=_74V, mode_defaults={_V: True})
 _d("use-exit-on-panic", "bool", False, hidden=True)  # DEBUG PANIC / a panic exits(1) instead of crashing
 _d("watchdog-period", "int", 0, hidden=True, **_I)
+_d("enable-debug-assert", "bool", False, mutable=False, hidden=True, since=_V)
+_d("debug-context", "string", "", hidden=True, since=_V)
 _d("databases", "int", 16, mutable=False, lo=1, hi=INT_MAX)
 _d("always-show-logo", "bool", False, mutable=False)
 _d("set-proc-title", "bool", True, mutable=False)
@@ -390,27 +465,36 @@ _d("proc-title-template", "special", "{title} {listen-addr} {server-mode}", pars
 _d("enable-protected-configs", "enum", "no", mutable=False, enum=("no", "yes", "local"))
 _d("enable-debug-command", "enum", "no", mutable=False, enum=("no", "yes", "local"))
 _d("enable-module-command", "enum", "no", mutable=False, enum=("no", "yes", "local"))
-_d("server_cpulist", "string", "", mutable=False)
-_d("bio_cpulist", "string", "", mutable=False)
-_d("aof_rewrite_cpulist", "string", "", mutable=False)
-_d("bgsave_cpulist", "string", "", mutable=False)
+# 7.4 named them with hyphens (the old names are aliases)
+for _n in ("server_cpulist", "bio_cpulist", "aof_rewrite_cpulist", "bgsave_cpulist"):
+    _h = _n.replace("_", "-")
+    _d(_n, "string", "", mutable=False, aliases=(_h,), alias_since={_h: _74V}, mode_names={k: _h for k in _74V})
+_d("locale-collate", "string", "", since=_72)  # (checked by the server: check_locale)
+_d("availability-zone", "string", "", since=_V)  # INFO's availability_zone
+_d("extended-redis-compatibility", "bool", False, since=_V)
 # Snapshotting
 _d("save", "special", [(3600, 1), (300, 100), (60, 10000)], parse=_parse_save, render=_render_save, multi_arg=True)
 _d("stop-writes-on-bgsave-error", "bool", True)
 _d("rdbcompression", "bool", True)
 _d("rdbchecksum", "bool", True, mutable=False)
 _d("sanitize-dump-payload", "enum", "no", enum=("no", "yes", "clients"))
-_d("dbfilename", "string", "dump.rdb", protected=True, validate=_not_a_path("dbfilename"))
+_d("dbfilename", "string", "dump.rdb", protected=True, validate=_not_a_path("dbfilename"),
+   mode_attrs={_V: {"validate": _not_a_path("dbfilename", empty_ok=False)}})
 _d("rdb-del-sync-files", "bool", False)
-_d("dir", "special", "", protected=True, parse=lambda t: t, render=lambda v: v or os.getcwd())
+_d("dir", "special", "", protected=True, parse=lambda t: t, render=lambda v: v or os.getcwd(),
+   mode_attrs={_V: {"parse": _valkey_dir}})
 _d("rdb-key-save-delay", "int", 0, lo=INT_MIN, hi=INT_MAX, hidden=True)
 _d("key-load-delay", "int", 0, lo=INT_MIN, hi=INT_MAX, hidden=True)
 _d("loading-process-events-interval-bytes", "int", 2 * 1024 * 1024, lo=1024, hi=INT_MAX, hidden=True)
 # Replication (server/replication.py, core/replication.py)
 _d("replicaof", "special", "", parse=_parse_replicaof, render=lambda v: v, multi_arg=True,
-   mutable=False, aliases=("slaveof",))
-_d("masterauth", "string", "")
-_d("masteruser", "string", "")
+   mutable=False, aliases=("slaveof",), mode_attrs={_V: {"parse": _parse_replicaof_valkey}})
+# Valkey 8.0 named them primaryauth and primaryuser (the old names are aliases)
+_d("masterauth", "string", "", aliases=("primaryauth",), alias_since={"primaryauth": _V},
+   mode_names={_V: "primaryauth"})
+_d("masteruser", "string", "", aliases=("primaryuser",), alias_since={"primaryuser": _V},
+   mode_names={_V: "primaryuser"})
+_d("dual-channel-replication-enabled", "bool", False, since=_V)
 _d("replica-serve-stale-data", "bool", True, aliases=("slave-serve-stale-data",))
 _d("replica-read-only", "bool", True, aliases=("slave-read-only",))
 _d("repl-diskless-sync", "bool", True)
@@ -420,7 +504,8 @@ _d("repl-diskless-load", "enum", "disabled", enum=("disabled", "on-empty-db", "s
 _d("repl-ping-replica-period", "int", 10, lo=1, hi=INT_MAX, aliases=("repl-ping-slave-period",))
 _d("repl-timeout", "int", 60, lo=1, hi=INT_MAX)
 _d("repl-disable-tcp-nodelay", "bool", False)
-_d("repl-backlog-size", "memory", 1024 * 1024, lo=1, normalize=lambda v: max(v, 16 * 1024))
+_d("repl-backlog-size", "memory", 1024 * 1024, lo=1, normalize=lambda v: max(v, 16 * 1024),
+   mode_defaults={_V: 10 * 1024 * 1024})
 _d("repl-backlog-ttl", "int", 3600)
 _d("replica-priority", "int", 100, aliases=("slave-priority",), **_I)
 _d("propagation-error-behavior", "enum", "ignore", enum=("ignore", "panic", "panic-on-replicas"))
@@ -442,12 +527,14 @@ _d("requirepass", "string", "")
 _d("acl-pubsub-default", "enum", "resetchannels", enum=("allchannels", "resetchannels"))
 # Clients
 _d("maxclients", "int", 10000, lo=1, hi=UINT_MAX)
+_d("max-new-connections-per-cycle", "int", 10, lo=1, hi=1000, since=_74V)
+_d("max-new-tls-connections-per-cycle", "int", 1, lo=1, hi=1000, since=_74V)
 # Memory management
 _d("maxmemory", "memory", 0)
 _d("maxmemory-policy", "enum", "noeviction", enum=(
     "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru",
     "allkeys-lfu", "allkeys-random", "noeviction"))
-_d("maxmemory-samples", "int", 5, lo=1, hi=INT_MAX)
+_d("maxmemory-samples", "int", 5, lo=1, hi=INT_MAX, mode_attrs={k: {"hi": 64} for k in _74V})
 _d("maxmemory-eviction-tenacity", "int", 10, lo=0, hi=100)
 _d("maxmemory-clients", "memory", 0, percent=True)
 _d("active-expire-effort", "int", 1, lo=1, hi=10)
@@ -457,7 +544,9 @@ _d("lazyfree-lazy-server-del", "bool", False, mode_defaults=_VALKEY_YES)
 _d("lazyfree-lazy-user-del", "bool", False, mode_defaults=_VALKEY_YES)
 _d("lazyfree-lazy-user-flush", "bool", False, mode_defaults=_VALKEY_YES)
 _d("io-threads", "int", 1, mutable=False, lo=1, hi=128)
-_d("io-threads-do-reads", "bool", False, mutable=False)
+_d("io-threads-do-reads", "bool", False, mutable=False, mode_defaults={_V: True})
+_d("events-per-io-thread", "int", 2, since=_V, **_I)
+_d("prefetch-batch-max-size", "int", 16, lo=0, hi=128, since=_V)
 _d("oom-score-adj", "enum", "no", enum=("no", "yes", "relative", "absolute"),
    normalize=lambda v: "yes" if v == "relative" else v)  # one value, shown by its first name
 _d("oom-score-adj-values", "special", [0, 200, 800], parse=_parse_oom_values,
@@ -478,7 +567,7 @@ _d("aof-use-rdb-preamble", "bool", True)
 _d("aof-timestamp-enabled", "bool", False)
 _d("aof-rewrite-incremental-fsync", "bool", True)
 _d("rdb-save-incremental-fsync", "bool", True)
-_d("aof-disable-auto-gc", "bool", False)
+_d("aof-disable-auto-gc", "bool", False, mode_attrs={_72: {"hidden": True}})
 # Shutdown
 _d("shutdown-timeout", "int", 10, **_I)
 _d("shutdown-on-sigint", "flags", ["default"], enum=_SHUTDOWN_FLAGS, multi_arg=True)
@@ -490,7 +579,8 @@ _d("busy-reply-threshold", "int", 5000, aliases=("lua-time-limit",))
 _d("lua-enable-deprecated-api", "bool", False, mutable=False, hidden=True)
 # Cluster (accepted; pyredis is not a cluster)
 _d("cluster-enabled", "bool", False, mutable=False)
-_d("cluster-config-file", "string", "nodes.conf", mutable=False)
+_d("cluster-config-file", "string", "nodes.conf", mutable=False,
+   mode_attrs={_V: {"validate": _not_empty("cluster-config-file")}})
 _d("cluster-node-timeout", "int", 15000)
 _d("cluster-port", "int", 0, mutable=False, lo=0, hi=65535)
 _d("cluster-replica-validity-factor", "int", 10, aliases=("cluster-slave-validity-factor",), **_I)
@@ -507,6 +597,13 @@ _d("cluster-announce-port", "int", 0, lo=0, hi=65535)
 _d("cluster-announce-bus-port", "int", 0, lo=0, hi=65535)
 _d("cluster-announce-tls-port", "int", 0, lo=0, hi=65535)
 _d("cluster-preferred-endpoint-type", "enum", "ip", enum=("ip", "hostname", "unknown-endpoint"))
+_d("cluster-announce-human-nodename", "string", "", since=_72, validate=_aux_string)
+_d("cluster-ping-interval", "int", 0, since=_72, hidden=True)
+_d("cluster-announce-client-ipv4", "string", "", since=_V, validate=_valid_ip(socket.AF_INET, "IPv4"))
+_d("cluster-announce-client-ipv6", "string", "", since=_V, validate=_valid_ip(socket.AF_INET6, "IPv6"))
+# (an unsigned long bounded by ULONG_MAX: every long long passes, and is shown as one)
+_d("cluster-blacklist-ttl", "int", 60, since=_V, lo=-(2**63))
+_d("cluster-slot-stats-enabled", "bool", False, since=_V)
 # Slow log, latency monitor
 _d("slowlog-log-slower-than", "int", 10000, lo=-1)
 _d("slowlog-max-len", "int", 128)
@@ -540,7 +637,9 @@ _d("hz", "int", 10, normalize=_clamp_hz, **_I)
 _d("dynamic-hz", "bool", True)
 _d("lfu-log-factor", "int", 10, **_I)
 _d("lfu-decay-time", "int", 1, **_I)
-_d("activedefrag", "bool", False, validate=_no_defrag)
+# (the 7.2, 7.4 and Valkey 8.0 servers pyredis is compared with are built with jemalloc: they
+# accept it, and pyredis warns that it has no effect)
+_d("activedefrag", "bool", False, validate=_no_defrag, mode_attrs={_72: {"validate": None}})
 _d("active-defrag-ignore-bytes", "memory", 100 * 1024 * 1024, lo=1)
 _d("active-defrag-threshold-lower", "int", 10, lo=0, hi=1000)
 _d("active-defrag-threshold-upper", "int", 100, lo=0, hi=1000)
@@ -716,6 +815,7 @@ class Config:
         if env in MODES:
             self.values["compat-version"] = self.env_defaults["compat-version"] = env
         self._explicit: set[str] = set()  # directives a line or CONFIG SET gave a value
+        self._eff_cache: dict[str, Directive] = {}  # eff(): directives as this mode has them
         self._mode_defaults()
         self.hooks: dict[str, list[Callable[[Any], None]]] = {}
         self.config_file: str | None = None  # absolute path of the file given at startup
@@ -733,7 +833,7 @@ class Config:
         # config lines of directives only some modes have (Directive.since), with the error
         # text Redis gives for a directive it lacks: check_modes() refuses them once the mode
         # is known (compat-version may come later in the file or from the command line)
-        self._mode_lines: list[tuple[Directive, str]] = []
+        self._mode_lines: list[tuple[str, Directive, str]] = []
         self._reading = False
         self._lineno = 0
         # `user <name> <rules...>` lines (core/acl.py loads them at start-up), words as bytes
@@ -764,24 +864,60 @@ class Config:
 
     def _mode_defaults(self) -> None:
         """The mode's defaults for the directives nothing has set (the mode is chosen)."""
+        self._eff_cache.clear()
         for d in DIRECTIVES:
             if d.mode_defaults and d.name not in self._explicit:
                 self.values[d.name] = _copy(self.default(d))
 
+    def _in_mode(self, since: str | tuple[str, ...] | None) -> bool:
+        if since is None:
+            return True
+        keys = (since,) if isinstance(since, str) else since
+        return compat_for(self.values["compat-version"]).at_least(*keys)
+
     def has(self, d: Directive) -> bool:
         """Directive d exists in this configuration's compat-version mode (Directive.since)."""
-        return d.since is None or compat_for(self.values["compat-version"]).at_least(d.since)
+        return self._in_mode(d.since)
+
+    def has_name(self, name: str, d: Directive) -> bool:
+        """`name` (lowercase: d's name or one of its aliases) names d in this mode."""
+        return self._in_mode(d.since) and self._in_mode(d.alias_since.get(name))
 
     def _known(self, name: str) -> Directive | None:
         """The directive `name` (any case, an alias) as this mode knows it, or None."""
-        d = TABLE.get(name.lower())
-        return d if d is not None and (d.since is None or self.has(d)) else None
+        lname = name.lower()
+        d = TABLE.get(lname)
+        return d if d is not None and self.has_name(lname, d) else None
+
+    def eff(self, d: Directive) -> Directive:
+        """d as this mode has it (Directive.mode_attrs: its limits, values, texts)."""
+        if not d.mode_attrs:
+            return d
+        e = self._eff_cache.get(d.name)
+        if e is None:
+            e = d
+            compat = compat_for(self.values["compat-version"])
+            for key, attrs in d.mode_attrs.items():
+                if compat.at_least(key):
+                    e = replace(d, **attrs)
+                    break
+            self._eff_cache[d.name] = e
+        return e
+
+    def name_of(self, d: Directive) -> str:
+        """d's own name in this mode (Directive.mode_names), as CONFIG REWRITE writes it."""
+        if d.mode_names:
+            compat = compat_for(self.values["compat-version"])
+            for key, name in d.mode_names.items():
+                if compat.at_least(key):
+                    return name
+        return d.name
 
     def check_modes(self) -> None:
         """Refuse a config line of a directive the mode lacks, as that release refuses it
         (Bad directive), once every line and option is read: ConfigError."""
-        for d, text in self._mode_lines:
-            if not self.has(d):
+        for name, d, text in self._mode_lines:
+            if not self.has_name(name, d):
                 raise ConfigError(text)
 
     def on_change(self, name: str, hook: Callable[[Any], None]) -> None:
@@ -798,6 +934,7 @@ class Config:
         """Text -> value for directive d, as CONFIG SET gives it (a multi-argument directive's
         text is split on single spaces, as performInterfaceSet); ValueError(message as Redis
         words it)."""
+        d = self.eff(d)
         if d.multi_arg:
             return self.parse_words(d, text.split(" ") if text else [])
         kind = d.kind
@@ -843,6 +980,7 @@ class Config:
     def parse_words(self, d: Directive, words: list[str]) -> Any:
         """A multi-argument directive (MULTI_ARG_CONFIG) from its words: a config line's
         words after the name, or CONFIG SET's value split on spaces."""
+        d = self.eff(d)
         if d.kind == "flags":  # configEnumGetValue with bitflags, then isValidShutdownOnSigFlags
             lower = [w.lower() for w in words]
             if not lower or any(w not in d.enum for w in lower):
@@ -973,7 +1111,7 @@ class Config:
             return out
         pat = pattern.encode()
         for name, d in TABLE.items():
-            if d.hidden or (d.since is not None and not self.has(d)):
+            if self.eff(d).hidden or not self.has_name(name, d):
                 continue
             if glob_match(pat, name.encode(), nocase=True):
                 out[name] = self.render_value(d, self.values[d.name])
@@ -991,8 +1129,35 @@ class Config:
             text += stdin_text
         if options is not None:
             text += "\n" + options
+        self._choose_mode(text)
         self.load_text(text)
         self.check_modes()
+
+    def _choose_mode(self, text: str) -> None:
+        """The mode the text chooses (its last valid `compat-version` line), set before any
+        line is read: what a directive accepts may depend on it (loglevel's `nothing`), and a
+        file may name the mode after such a line, or the command line name it."""
+        mode = None
+        for line in text.split("\n"):
+            s = line.strip(" \t\r\n")
+            if s[:14].lower() != "compat-version":
+                continue
+            words = split_args(s)
+            if words and len(words) == 2 and words[0].lower() == "compat-version" and words[1].lower() in MODES:
+                mode = words[1].lower()
+        if mode is not None and mode != self.values["compat-version"]:
+            self.values["compat-version"] = mode
+            self._mode_defaults()
+
+    def load_embedded(self, config_file: str | None, args: list[str]) -> None:
+        """An embedded server's start-up (pyredis.Server): its config file, then its keyword
+        directives as `--name value` arguments, in the mode they choose together."""
+        text = _read_config_file(config_file) if config_file else ""
+        self._choose_mode(text + "\n" + _options_text(args, 0))
+        if config_file:
+            self.load_file(config_file)
+        self.load_args(args)
+        self.check_modes()  # a directive the mode lacks, once the mode is known
 
     def load_args(self, args: list[str]) -> None:
         """`--name value [value ...]` arguments, as redis-server reads them after the config
@@ -1021,6 +1186,7 @@ class Config:
                 self._lineno = lineno
                 self._apply_words(words, s)
             except _LineError as e:
+                self.check_modes()  # a line before this one the mode lacks is the first error
                 raise ConfigError(f"Reading the configuration file, at line {lineno}\n>>> '{s}'\n{e}") from None
         self._reading = False  # (also after an included file: Redis's reading_config_file)
         logfile = self.values["logfile"]
@@ -1036,9 +1202,9 @@ class Config:
         name = words[0].lower()
         argc = len(words)
         d = TABLE.get(name)
-        if d is not None and d.since is not None:
+        if d is not None and (d.since is not None or name in d.alias_since):
             # the mode may be chosen by a later line or option: check_modes() decides
-            self._mode_lines.append((d, f"Reading the configuration file, at line {self._lineno}\n>>> '{line}'\n"
+            self._mode_lines.append((name, d, f"Reading the configuration file, at line {self._lineno}\n>>> '{line}'\n"
                                         "Bad directive or wrong number of arguments"))
         if d is not None:
             if not d.multi_arg and argc != 2:
@@ -1052,7 +1218,7 @@ class Config:
                 if d.multi_arg:
                     v = self.parse_words(d, args)
                 elif d.name == "dir":
-                    v = self._load_dir(args[0])
+                    v = self._load_dir(self.parse_value(d, args[0]))
                 else:
                     v = self.parse_value(d, args[0])
             except ValueError as e:
@@ -1100,6 +1266,8 @@ class Config:
         """setConfigDirOption: chdir at once (later relative paths start there). A server
         embedded in another program's thread must not move the process: there the folder is
         only remembered."""
+        if path == "":  # chdir("") fails whoever calls it
+            raise ValueError(os.strerror(errno.ENOENT))
         if self.chdir:
             try:
                 os.chdir(path)
@@ -1114,6 +1282,7 @@ class Config:
         values with units, string values always quoted, one `save` line per point, and
         client-output-buffer-limit only for the classes that differ from the default."""
         v = self.values[d.name]
+        name = self.name_of(d)
         if d.name == "replicaof" and not v:
             return []  # rewriteConfigReplicaOfOption: no master, no line
         if d.name == "save":
@@ -1124,13 +1293,13 @@ class Config:
             return [f"client-output-buffer-limit {k} {_mem_units(v[k][0])} {_mem_units(v[k][1])} {v[k][2]}"
                     for k in ("normal", "replica", "pubsub") if v[k] != d.default[k]]
         if d.kind == "memory" and v >= 0:
-            return [f"{d.name} {_mem_units(v)}"]
+            return [f"{name} {_mem_units(v)}"]
         text = self.render_value(d, v)
         if d.kind == "string" or d.name in ("dir", "notify-keyspace-events", "cluster-announce-hostname"):
-            return [f"{d.name} {_repr(text)}"]
+            return [f"{name} {_repr(text)}"]
         if d.multi_arg and text:
-            return [f"{d.name} {text}"]
-        return [f"{d.name} {_quote(text)}"]
+            return [f"{name} {text}"]
+        return [f"{name} {_quote(text)}"]
 
     def rewrite(self, force_all: bool = False) -> None:
         """Rewrite the config file: lines of known directives get the current values, the

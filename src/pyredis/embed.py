@@ -77,10 +77,7 @@ class Server:
         from .server.server import RedisServer, run_until_stopped
 
         cfg = Config()
-        if self.config_file:
-            cfg.load_file(self.config_file)
-        cfg.load_args(_directive_args({**self.config, "port": self.port or 0}))
-        cfg.check_modes()  # a directive the mode lacks, once the mode is known
+        cfg.load_embedded(self.config_file, _directive_args({**self.config, "port": self.port or 0}))
         # A thread cannot chdir for itself: persistence resolves files against an absolute dir.
         cfg.values["dir"] = os.path.abspath(cfg["dir"] or ".")
         os.makedirs(cfg["dir"], exist_ok=True)

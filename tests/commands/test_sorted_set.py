@@ -209,6 +209,52 @@ def test_score_ranges(diff, r):
     c("ZRANGE", "z", "0", "-1", "WITHSCORES")
 
 
+def test_zadd_encoding_hint_keeps_negative_zero(diff):
+    """Valkey 8.0 makes the skiplist before inserting when any member of the ZADD is too long
+    for a listpack (7.2/7.4 hint the first member of a new key only): a -0 score stays -0."""
+    c = diff.check
+    long = "x" * 70
+    c("ZADD", "c", "-0", "m", "0", long)
+    c("ZADD", "d", "-0", long, "0", "m")
+    c("ZADD", "f", "1", "a")
+    c("ZADD", "f", "-0", long)
+    c("ZADD", "g", "1", "a")
+    c("ZADD", "g", "NX", "-0", "b", "-0", long)
+    c("ZADD", "h", "1", "a")
+    c("ZADD", "h", "XX", "-0", long)  # converted even though nothing is added
+    c("ZINCRBY", "i", "-0", long)
+    for k in "cdfghi":
+        c("OBJECT", "ENCODING", k)
+        c("ZRANGE", k, "0", "-1", "WITHSCORES")
+
+
+@pytest.mark.parametrize("entries", ["0", "128"], ids=["skiplist", "listpack"])
+def test_negative_limit_offset(diff, entries):
+    """Over a skiplist Redis 7.4 and Valkey 8.0 count a negative offset from the end of the
+    range (zslNthInRange, zslNthInLexRange); a listpack, and 7.0/7.2, answer nothing."""
+    c = diff.check
+    with diff.config("zset-max-listpack-entries", entries):
+        c("ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e", "6", "f", "6", "g")
+        c("ZADD", "l", *[x for m in ("a", "b", "bb", "c", "d", "e", "f") for x in ("0", m)])
+        c("OBJECT", "ENCODING", "z")
+        for off, cnt in (("-1", "2"), ("-2", "10"), ("-1", "-1"), ("-3", "1"), ("-7", "-1"), ("-8", "3"),
+                         ("-1", "0"), ("-100", "1")):
+            for r in (("-inf", "+inf"), ("2", "5"), ("(2", "(6"), ("3", "3"), ("(3", "4"), ("7", "9"),
+                      ("5", "2")):
+                c("ZRANGEBYSCORE", "z", *r, "LIMIT", off, cnt, "WITHSCORES")
+                c("ZREVRANGEBYSCORE", "z", r[1], r[0], "LIMIT", off, cnt)
+                c("ZRANGE", "z", *r, "BYSCORE", "LIMIT", off, cnt)
+                c("ZRANGE", "z", r[1], r[0], "BYSCORE", "REV", "LIMIT", off, cnt, "WITHSCORES")
+            for r in (("-", "+"), ("[b", "(e"), ("(a", "[c"), ("[x", "+"), ("[c", "[c")):
+                c("ZRANGEBYLEX", "l", *r, "LIMIT", off, cnt)
+                c("ZREVRANGEBYLEX", "l", r[1], r[0], "LIMIT", off, cnt)
+                c("ZRANGE", "l", r[1], r[0], "BYLEX", "REV", "LIMIT", off, cnt)
+            c("ZRANGESTORE", "dst", "z", "2", "5", "BYSCORE", "LIMIT", off, cnt)
+            c("ZRANGE", "dst", "0", "-1", "WITHSCORES")
+            c("ZRANGESTORE", "dst", "l", "-", "+", "BYLEX", "LIMIT", off, cnt)
+            c("ZRANGE", "dst", "0", "-1", "WITHSCORES")
+
+
 LEX_RANGES = [("-", "+"), ("[a", "[c"), ("(a", "(c"), ("[b", "(bb"), ("[b", "[bb"), ("(b", "+"), ("-", "(c"),
               ("+", "-"), ("-", "-"), ("+", "+"), ("[c", "[a"), ("[a", "[a"), ("(a", "[a"), ("[", "+"),
               ("a", "[b"), ("[a", "b"), ("", "+"), ("-x", "+"), ("-", "+x"), ("[\x00", "[\xff"), ("(", "(")]

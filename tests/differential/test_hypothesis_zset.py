@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from oracles import ALL_MODES
 from resp import Err
 
-# 7.0 only (the unmarked default) for now: in Valkey 8.0 a negative LIMIT offset of ZRANGEBYSCORE
-# over a skiplist counts from the end of the range (zslNthInRange), which pyredis does not model yet;
-# 7.2/7.4 pass (run them with --compat-modes 7.2,7.4).
+# Every mode against its server (Redis 7.4 and Valkey 8.0 count a negative LIMIT offset over a
+# skiplist from the end of the range: zslNthInRange)
+pytestmark = pytest.mark.modes(*ALL_MODES)
 
 KEYS = ["a", "b", "c"]
 MEMBERS = ["m", "n", "o", "p", "q", "mm", "mn", "", "M", "x" * 70]
@@ -40,7 +42,7 @@ sbound = st.sampled_from(SCORE_BOUNDS)
 lbound = st.sampled_from(LEX_BOUNDS)
 idx = st.sampled_from(SMALL_INT)
 zadd_opts = st.lists(st.sampled_from(["NX", "XX", "GT", "LT", "CH", "INCR"]), max_size=3, unique=True)
-limit = st.one_of(st.just([]), st.tuples(st.sampled_from(["0", "1", "2", "-1", "x"]),
+limit = st.one_of(st.just([]), st.tuples(st.sampled_from(["0", "1", "2", "-1", "-2", "-4", "x"]),
                                          st.sampled_from(["0", "1", "3", "-1"])).map(lambda t: ["LIMIT", *t]))
 flag = st.booleans()
 src = st.sampled_from(KEYS + ["s", "str", "none"])

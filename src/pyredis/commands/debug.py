@@ -330,7 +330,15 @@ def _debug_populate(ctx: Client, count: bytes, prefix: bytes = b"key", size: byt
 
 
 # --- the other subcommands (each listed in _SUBCOMMANDS below) ----------------------------
+# what 7.2 changed in the text (the `full` argument of HTSTATS and HTSTATS-KEY, addReplyHelp's
+# "Print"); Valkey's and 7.4's other lines and subcommands are not modelled
+_DEBUG_HELP_72 = {"HTSTATS <dbid>": "HTSTATS <dbid> [full]", "HTSTATS-KEY <key>": "HTSTATS-KEY <key> [full]",
+                  "    Prints this help.": "    Print this help."}
+
+
 def _debug_help(ctx: Client):
+    if ctx.server.compat.at_least("7.2"):
+        return help_reply([_DEBUG_HELP_72.get(line, line) for line in _DEBUG_HELP])
     return help_reply(_DEBUG_HELP)
 
 
@@ -658,8 +666,8 @@ _SUBCOMMANDS: dict[bytes, tuple[int, int | None, Callable[..., Any]]] = {
     b"PANIC": (0, None, _debug_panic),
     b"STRINGMATCH-TEST": (0, 0, _debug_stringmatch_test),
     b"SDSLEN": (1, 1, _debug_sdslen),
-    b"HTSTATS": (1, 1, debug_htstats),
-    b"HTSTATS-KEY": (1, 1, debug_htstats_key),
+    b"HTSTATS": (1, None, debug_htstats),  # (7.0: one argument; 7.2: [full] and any after it)
+    b"HTSTATS-KEY": (1, None, debug_htstats_key),
     b"LISTPACK": (1, 1, debug_listpack),
     b"QUICKLIST": (1, 2, debug_quicklist),
     b"STRUCTSIZE": (0, 0, debug_structsize),

@@ -6,7 +6,10 @@ would have for the same data: its size is the one used_memory models (the databa
 count, kept as Redis's dict grows and shrinks; a collection's dict sized as Redis's grows),
 and its chains come from hashing each key into that many slots (Python's seeded SipHash
 stands for Redis's seeded SipHash: the distribution is the same kind, the exact chains of any
-one process are random in both servers). The texts are dict.c's dictGetStats and debug.c's."""
+one process are random in both servers). The texts are dict.c's dictGetStats and debug.c's:
+from 7.2 on only the size and the count, unless `full` follows (HTSTATS <dbid> [full],
+HTSTATS-KEY <key> [full]); from 7.4 (and in Valkey 8.0) a database's table that was never made
+(kvstore's dicts are made on demand; FLUSHALL ASYNC starts new ones) prints nothing."""
 
 from __future__ import annotations
 
@@ -23,11 +26,14 @@ from ..protocol.replies import Simple, Verbatim
 STATS_VECTLEN = 50  # DICT_STATS_VECTLEN
 
 
-def dict_stats(keys, size: int) -> str:
-    """_dictGetStatsHt for the main table (pyredis never shows a rehashing target)."""
+def dict_stats(keys, size: int, full: bool = True) -> str:
+    """_dictGetStatsHt for the main table (pyredis never shows a rehashing target); without
+    `full` (7.2+), only its size and count."""
     n = len(keys)
     if n == 0:
         return "Hash table 0 stats (main hash table):\nNo stats available for empty dictionaries\n"
+    if not full:
+        return f"Hash table 0 stats (main hash table):\n table size: {size}\n number of elements: {n}\n"
     chains: dict[int, int] = {}
     mask = size - 1
     for k in keys:
@@ -54,15 +60,31 @@ def dict_stats(keys, size: int) -> str:
     return "".join(out)
 
 
-def debug_htstats(ctx: Client, dbid: bytes):
+def _full(ctx: Client, rest: tuple) -> bool:
+    """7.0 prints the chains always and takes no more arguments; 7.2 only with `full` as the
+    argument after the first (the others are ignored)."""
+    if not ctx.server.compat.at_least("7.2"):
+        if rest:
+            from .debug import _SubcommandSyntax
+
+            raise _SubcommandSyntax()
+        return True
+    return bool(rest) and rest[0].lower() == b"full"
+
+
+def debug_htstats(ctx: Client, dbid: bytes, *rest: bytes):
+    full = _full(ctx, rest)  # (7.0: the arity comes first)
     n = to_int(dbid)
     state = ctx.server
     if n < 0 or n >= len(state.dbs):
         raise CommandError("ERR Out of range database")
     db = state.dbs[n]
-    text = ("[Dictionary HT]\n" + dict_stats(db.data.keys(), db.slots or dict_buckets(len(db.data)))
-            + "[Expires HT]\n" + dict_stats(db.expires.keys(), db.eslots or dict_buckets(len(db.expires))))
-    return Verbatim(text.encode())
+    kvstore = state.compat.at_least("7.4", "valkey-8.0")  # a table never made prints nothing
+    main = ("" if kvstore and not db.made else
+            dict_stats(db.data.keys(), db.slots or dict_buckets(len(db.data)), full))
+    expires = ("" if kvstore and not db.emade else
+               dict_stats(db.expires.keys(), db.eslots or dict_buckets(len(db.expires)), full))
+    return Verbatim(("[Dictionary HT]\n" + main + "[Expires HT]\n" + expires).encode())
 
 
 def _lookup(ctx: Client, key: bytes):
@@ -73,7 +95,8 @@ def _lookup(ctx: Client, key: bytes):
     return v
 
 
-def debug_htstats_key(ctx: Client, key: bytes):
+def debug_htstats_key(ctx: Client, key: bytes, *rest: bytes):
+    full = _full(ctx, rest)
     v = _lookup(ctx, key)
     enc = value_encoding(v, ctx.server.config)
     members = None
@@ -83,7 +106,7 @@ def debug_htstats_key(ctx: Client, key: bytes):
         members = v.scores.keys()
     if members is None:
         raise CommandError("ERR The value stored at the specified key is not represented using an hash table")
-    return Verbatim(dict_stats(members, dict_buckets(len(members))).encode())
+    return Verbatim(dict_stats(members, dict_buckets(len(members)), full).encode())
 
 
 def debug_listpack(ctx: Client, key: bytes):

@@ -539,6 +539,10 @@ def _flush(ctx: Client, db, lazy: bool) -> None:
     for hook in ctx.server.flush_hooks:
         hook(db)
     db.flush(lazy and len(db) > 0)
+    # emptyDbAsync makes new tables (made on demand) even for an empty database; 7.4 runs a
+    # SYNC flush that way too, the client blocked until it is done, where it may block
+    if lazy or (ctx.server.compat.at_least("7.4") and may_block(ctx)):
+        db.made = db.emade = False
 
 
 @command("FLUSHDB", arity=-1, flags="write", group="server", acl="keyspace dangerous")

@@ -185,13 +185,17 @@ def _zadd_generic(ctx: Client, key: bytes, args: tuple, incr: bool):
     cfg = ctx.server.config.values
     entries = cfg["zset-max-listpack-entries"]
     hinted = ctx.server.compat.at_least("7.2")  # 7.2's zsetTypeCreate/MaybeConvert: the pair count
+    # Valkey 8.0 also hints the longest member (7.2/7.4: the first one, when the key is new), so
+    # a skiplist made before the first insert keeps a -0 score a listpack would store as 0
+    valkey = ctx.server.compat.at_least("valkey-8.0")
+    longest = max(len(m) for _, m in pairs) if valkey else len(pairs[0][1])
     if zs is None:
         if xx:
             return None if incr else 0
         fits = len(pairs) <= entries if hinted else entries != 0
-        zs = ZSet(fits and len(pairs[0][1]) <= cfg["zset-max-listpack-value"])
+        zs = ZSet(fits and longest <= cfg["zset-max-listpack-value"])
         add_new(ctx, key, zs)
-    elif hinted and zs.lp and len(pairs) > entries:
+    elif hinted and zs.lp and (len(pairs) > entries or (valkey and longest > cfg["zset-max-listpack-value"])):
         zs.lp = False
     scores = zs.scores
     added = updated = processed = 0
@@ -240,8 +244,10 @@ def _zadd_one(ctx: Client, key: bytes, s: float, m: bytes) -> int:
     if zs is None:
         zs = ZSet(cfg["zset-max-listpack-entries"] != 0 and len(m) <= cfg["zset-max-listpack-value"])
         add_new(ctx, key, zs)
-    elif zs.lp and cfg["zset-max-listpack-entries"] == 0 and ctx.server.compat.at_least("7.2"):
-        zs.lp = False  # zsetTypeMaybeConvert: one pair is over a limit of 0
+    elif zs.lp and ctx.server.compat.at_least("7.2") and (
+            cfg["zset-max-listpack-entries"] == 0
+            or (len(m) > cfg["zset-max-listpack-value"] and ctx.server.compat.at_least("valkey-8.0"))):
+        zs.lp = False  # zsetTypeMaybeConvert: one pair is over a limit of 0 (Valkey: or its member)
     cur = zs.scores.get(m)
     if cur is None:
         zs.add_checked(m, s, cfg)
@@ -393,6 +399,27 @@ def _slice(zs: ZSet, lo: int, hi: int, offset: int, limit: int, rev: bool) -> li
     return list(zs.sl.islice(lo + offset, lo + offset + cnt))
 
 
+def _nth_from_the_end(zs: ZSet, lo: int, hi: int, offset: int, limit: int, rev: bool) -> list:
+    """A negative LIMIT offset over a skiplist in Redis 7.4 and Valkey 8.0 (zslNthInRange /
+    zslNthInLexRange with a negative n): the range's `-offset`-th element counted from the
+    end the traversal does not start at, then the walk goes on in the traversal's direction
+    while in range. Forward: from index hi + offset (none before lo), towards hi. Reverse:
+    from index lo - offset - 1 (none from hi on), down towards lo. (A listpack, and 7.0/7.2,
+    skip elements one by one for ever: nothing.)"""
+    sl = zs.sl
+    if rev:
+        i = lo - offset - 1
+        if i >= hi:
+            return []
+        end = lo if limit < 0 else max(lo, i + 1 - limit)
+        return list(sl.islice(end, i + 1, reverse=True))
+    i = hi + offset
+    if i < lo:
+        return []
+    end = hi if limit < 0 else min(hi, i + limit)
+    return list(sl.islice(i, end))
+
+
 def _lex_walk(zs: ZSet, rng, lo: int, hi: int, offset: int, limit: int, rev: bool) -> list:
     """Mixed scores: Redis skips `offset` elements from the first one in range without
     checking them, then emits while in range (only the far end is checked)."""
@@ -478,10 +505,15 @@ def _zrange_generic(ctx: Client, args: tuple, ks: int, dst: bytes | None, rtype:
                 items = list(zs.sl.islice(start, end + 1))
     elif rtype == _SCORE:
         lo, hi = zs.score_bounds(*rng)
-        items = _slice(zs, lo, hi, offset, limit, rev)
+        if offset < 0 and not zs.lp and ctx.server.compat.at_least("7.4", "valkey-8.0"):
+            items = _nth_from_the_end(zs, lo, hi, offset, limit, rev)
+        else:
+            items = _slice(zs, lo, hi, offset, limit, rev)
     else:
         lo, hi = zs.lex_bounds(rng, rev)
-        if offset > 0 and hi > lo and zs.sl[0][0] != zs.sl[-1][0]:
+        if offset < 0 and not zs.lp and ctx.server.compat.at_least("7.4", "valkey-8.0"):
+            items = _nth_from_the_end(zs, lo, hi, offset, limit, rev)
+        elif offset > 0 and hi > lo and zs.sl[0][0] != zs.sl[-1][0]:
             items = _lex_walk(zs, rng, lo, hi, offset, limit, rev)
         else:
             items = _slice(zs, lo, hi, offset, limit, rev)

@@ -62,7 +62,7 @@ class Database:
     __slots__ = ("id", "data", "expires", "clock_ms", "on_expire", "avg_ttl", "expired_keys", "stats",
                  "counting", "on_miss", "lru", "lru_now", "lfu", "used", "sizes", "free_async",
                  "lazy_expire", "lazy_server_del", "in_use", "slots", "eslots", "expand_allowed", "stale", "keep_expired",
-                 "hexpires", "hheap", "on_fields_expired", "on_set_expire")
+                 "hexpires", "hheap", "on_fields_expired", "on_set_expire", "made", "emade")
 
     def __init__(self, dbid: int, clock_ms: Callable[[], int], on_expire: Callable[[Database, bytes], None]) -> None:
         self.id = dbid
@@ -96,6 +96,10 @@ class Database:
         # cron (resize_tables).
         self.slots = 0
         self.eslots = 0
+        # the tables were made (a first key, a first expire) since the database began or an
+        # async flush replaced them: Redis 7.4's kvstore makes its dicts on demand (DEBUG HTSTATS)
+        self.made = False
+        self.emade = False
         self.expand_allowed: Callable[[int, float], bool] | None = None
         self.hexpires: dict[bytes, int] = {}
         self.hheap: list[tuple[int, bytes]] = []
@@ -203,6 +207,7 @@ class Database:
             if n > self.slots:
                 self.slots = self._grown(n, self.slots)
                 if n == 1:
+                    self.made = True
                     self._join()
             return
         if type(old) is bytes:
@@ -237,6 +242,7 @@ class Database:
         if n > self.slots:
             self.slots = self._grown(n, self.slots)
             if n == 1:
+                self.made = True
                 self._join()
         if value.__class__ is RHash and value.hmin is not None:
             self.hfe_register(key, value, value.hmin)
@@ -361,6 +367,7 @@ class Database:
         n = len(expires)
         if n > self.eslots:
             self.eslots = self._grown(n, self.eslots)
+            self.emade = True
 
     def get_expire(self, key: bytes) -> int | None:
         return self.expires.get(key)
@@ -382,12 +389,15 @@ class Database:
         self.stale = set()
         self.used = 0
         self.slots = self.eslots = 0
+        if lazy:  # emptyDbAsync: new tables, made on demand
+            self.made = self.emade = False
         if lazy and self.free_async is not None:
             self.free_async(old, n, nbytes, True)
         return n
 
     def swap_with(self, other: Database) -> None:
-        for name in ("data", "expires", "lru", "sizes", "stale", "used", "slots", "eslots", "hexpires", "hheap"):
+        for name in ("data", "expires", "lru", "sizes", "stale", "used", "slots", "eslots", "hexpires", "hheap",
+                     "made", "emade"):
             a, b = getattr(self, name), getattr(other, name)
             setattr(self, name, b)
             setattr(other, name, a)

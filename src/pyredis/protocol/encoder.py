@@ -10,6 +10,7 @@ ZSCAN's listpack scores, the AOF rewrite and the Lua conversions all go through 
 from __future__ import annotations
 
 import math
+import struct
 import threading
 from itertools import islice
 
@@ -98,28 +99,19 @@ def d2string_short(d: float) -> bytes:
 
 
 def fpconv_dtoa(d: float) -> bytes:
-    """The shortest digits that read back as d (Python's repr finds them), laid out as
-    fpconv_dtoa does: plain digits padded with zeros while the exponent stays under the digit
-    count + 7, a plain decimal for negative exponents above -7 (or when fewer than 4 places
-    from the point), otherwise d.ddde[+-]x without padding."""
+    """Redis 7.2's fpconv_dtoa: Grisu2's digits (_grisu2: not always the shortest that read
+    back as d - 2.9063010735361132 keeps its 17 digits, where Python's repr finds 16), laid
+    out as fpconv does: plain digits padded with zeros while the exponent stays under the
+    digit count + 7, a plain decimal for negative exponents above -7 (or when fewer than 4
+    places from the point), otherwise d.ddde[+-]x (at most 18 digits, 17 when negative)."""
     if d == 0:
         return b"-0" if math.copysign(1.0, d) < 0 else b"0"
     if math.isinf(d):
         return b"inf" if d > 0 else b"-inf"
-    r = repr(float(d))
-    neg = r[0] == "-"
-    if neg:
-        r = r[1:]
-    mant, _, e = r.partition("e")
-    k = int(e) if e else 0
-    ip, _, fp = mant.partition(".")
-    if fp == "0":
-        fp = ""
-    digits = (ip + fp).lstrip("0")
-    k -= len(fp)
-    stripped = digits.rstrip("0")
-    k += len(digits) - len(stripped)
-    digits = stripped
+    if d != d:
+        return b"nan"
+    neg = d < 0
+    digits, k = _grisu2(d)
     nd = len(digits)
     exp = abs(k + nd - 1)
     if k >= 0 and exp < nd + 7:
@@ -132,8 +124,131 @@ def fpconv_dtoa(d: float) -> bytes:
             out = digits[:offset] + "." + digits[offset:]
     else:
         nd = min(nd, 18 - neg)
-        out = digits[0] + ("." + digits[1:nd] if nd > 1 else "") + ("e-" if k + len(digits) - 1 < 0 else "e+") + str(exp)
+        out = digits[0] + ("." + digits[1:nd] if nd > 1 else "") + ("e-" if k + nd - 1 < 0 else "e+") + str(exp)
     return ("-" + out if neg else out).encode()
+
+
+# --- Grisu2 (Loitsch, "Printing floating-point numbers quickly and accurately", 2010), with
+# the choices of the fpconv library Redis 7.2 bundles: cached powers 10^-348 .. 10^340 in steps
+# of 8, the product's exponent kept within [-60, -32], the boundaries narrowed by one unit, and
+# the last digit moved towards the value while it stays within them.
+_M64 = (1 << 64) - 1
+_HIDDEN = 1 << 52
+
+
+def _cached_powers() -> list:
+    """(64-bit significand with its top bit set, binary exponent) of 10^k, rounded to nearest."""
+    out = []
+    for k in range(-348, 341, 8):
+        if k >= 0:
+            n = 10 ** k
+            e = n.bit_length() - 64
+            f = (n + (1 << (e - 1))) >> e if e > 0 else n << -e
+        else:
+            den = 10 ** -k
+            s = den.bit_length() + 63
+            f = ((1 << s) + den // 2) // den
+            e = -s
+            if f.bit_length() > 64:
+                f >>= 1
+                e += 1
+        out.append((f, e))
+    return out
+
+
+_POWERS = _cached_powers()
+
+
+def _mul(af: int, ae: int, bf: int, be: int) -> tuple:
+    """The upper 64 bits of the 128-bit product, rounded as fpconv's 32-bit halves do."""
+    lo = 0xFFFFFFFF
+    ah, al, bh, bl = af >> 32, af & lo, bf >> 32, bf & lo
+    ah_bl = ah * bl
+    al_bh = al * bh
+    mid = (ah_bl & lo) + (al_bh & lo) + ((al * bl) >> 32) + (1 << 31)
+    return (ah * bh + (ah_bl >> 32) + (al_bh >> 32) + (mid >> 32)) & _M64, ae + be + 64
+
+
+def _grisu2(d: float) -> tuple:
+    """The decimal digits (text) and the power of ten K of the last one."""
+    bits = struct.unpack("<Q", struct.pack("<d", d))[0]
+    frac = bits & (_HIDDEN - 1)
+    bexp = (bits >> 52) & 0x7FF
+    if bexp:
+        frac += _HIDDEN
+        exp = bexp - 1075
+    else:
+        exp = -1074
+    # the upper and lower boundaries (halfway to the neighbours), on the upper one's exponent
+    uf, ue = (frac << 1) + 1, exp - 1
+    while not uf & (_HIDDEN << 1):
+        uf <<= 1
+        ue -= 1
+    uf <<= 10
+    ue -= 10
+    ls = 2 if frac == _HIDDEN else 1
+    lf = ((frac << ls) - 1) << (exp - ls - ue)
+    wf, we = frac, exp
+    while not wf & _HIDDEN:  # (normalized: the top bit of 64 set)
+        wf <<= 1
+        we -= 1
+    wf <<= 11
+    we -= 11
+    idx = int((int(-(ue + 87) * 0.30102999566398114) + 348) / 8)
+    while True:
+        cur = ue + _POWERS[idx][1] + 64
+        if cur < -60:
+            idx += 1
+        elif cur > -32:
+            idx -= 1
+        else:
+            break
+    cf, ce = _POWERS[idx]
+    wf = _mul(wf, we, cf, ce)[0]
+    lf = _mul(lf, ue, cf, ce)[0]  # (the lower boundary is on the upper one's exponent)
+    uf, ue = _mul(uf, ue, cf, ce)
+    lf += 1
+    uf -= 1
+    k = 348 - idx * 8  # the cached power was 10^-k
+    wdist = uf - wf
+    delta = uf - lf
+    shift = -ue
+    one = 1 << shift
+    part1 = uf >> shift
+    part2 = uf & (one - 1)
+    digits: list = []
+    kappa = 10
+    div = 1000000000
+    while kappa > 0:
+        digit = part1 // div
+        if digit or digits:
+            digits.append(digit)
+        part1 -= digit * div
+        kappa -= 1
+        rest = (part1 << shift) + part2
+        if rest <= delta:
+            _round_digit(digits, delta, rest, div << shift, wdist)
+            return "".join([chr(48 + x) for x in digits]), k + kappa
+        div //= 10
+    unit = 10
+    while True:
+        part2 = (part2 * 10) & _M64
+        delta = (delta * 10) & _M64
+        kappa -= 1
+        digit = part2 >> shift
+        if digit or digits:
+            digits.append(digit)
+        part2 &= one - 1
+        if part2 < delta:
+            _round_digit(digits, delta, part2, one, (wdist * unit) & _M64)
+            return "".join([chr(48 + x) for x in digits]), k + kappa
+        unit *= 10
+
+
+def _round_digit(digits: list, delta: int, rem: int, kappa: int, frac: int) -> None:
+    while rem < frac and delta - rem >= kappa and (rem + kappa < frac or frac - rem > rem + kappa - frac):
+        digits[-1] -= 1
+        rem += kappa
 
 
 def encode(v, resp: int) -> bytes:

@@ -30,6 +30,7 @@ import os
 import signal
 import time
 
+from ..config import TABLE
 from ..util import sdscatrepr
 from ..version import __version__
 
@@ -98,7 +99,10 @@ def report(server, sig: int) -> bytes:
         "",
         "------ CURRENT CLIENT INFO ------",
     ]
-    lines += _client_lines(state.current_client)
+    cfg = server.config
+    # hide-user-data-from-log (7.4, Valkey 8.0): clientArgsToLog logs the command name only
+    hide = cfg.has(TABLE["hide-user-data-from-log"]) and cfg["hide-user-data-from-log"]
+    lines += _client_lines(state.current_client, hide)
     lines += [
         "",
         "------ INFO OUTPUT (summary) ------",
@@ -114,7 +118,7 @@ def report(server, sig: int) -> bytes:
     return "\n".join(lines).encode("utf-8", "replace")
 
 
-def _client_lines(c) -> list[str]:
+def _client_lines(c, hide: bool = False) -> list[str]:
     if c is None:
         return ["(no client: the fault was outside a command)"]
     out = []
@@ -125,6 +129,8 @@ def _client_lines(c) -> list[str]:
     except Exception as e:  # the report must not fail for want of one field
         out.append(f"id={getattr(c, 'id', '?')} (client info unavailable: {type(e).__name__})")
     argv = getattr(c, "argv", None) or []
+    if hide:
+        argv = argv[:1]
     for i, a in enumerate(argv[:16]):
         text = sdscatrepr(a[:128])
         more = f"... ({len(a)} bytes)" if len(a) > 128 else ""

@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 
-from ..config import Config
+from ..config import TABLE, Config, check_locale
 from ..core.client import resize_reply_buffer
 from ..core.state import ServerState
 from ..keyspace.expiry import ActiveExpiry
@@ -72,6 +72,21 @@ NOT_IMPLEMENTED: dict[str, str] = {
     "loading-process-events-interval-bytes": "pyredis serves no client while it loads its data",
     "ignore-warnings": "pyredis emits none of the warnings it silences",
     "bind-source-addr": "pyredis does not bind its outgoing connections (the replication link)",
+    # the later modes' own (Directive.since): they warn only in a mode that has them
+    **dict.fromkeys(("cluster-announce-human-nodename", "cluster-ping-interval", "cluster-announce-client-ipv4",
+                     "cluster-announce-client-ipv6", "cluster-blacklist-ttl", "cluster-slot-stats-enabled"),
+                    _NO_CLUSTER),
+    "activedefrag": _NO_DEFRAG,  # (7.0 mode refuses `yes`, as a Redis built without jemalloc)
+    "locale-collate": "pyredis compares strings (SORT ... ALPHA) as the C locale does",
+    "max-new-connections-per-cycle": "pyredis accepts every pending connection at once",
+    "max-new-tls-connections-per-cycle": "pyredis accepts every pending connection at once",
+    "unixsocketgroup": "pyredis does not change the unix socket's group",
+    "events-per-io-thread": "pyredis serves every client from one event loop thread",
+    "prefetch-batch-max-size": "pyredis serves every client from one event loop thread",
+    "dual-channel-replication-enabled": _NO_REPLICATION,
+    "extended-redis-compatibility": "pyredis keeps Valkey's names in its replies (HELLO, INFO, error texts)",
+    "enable-debug-assert": "pyredis has no debug assertions to enable",
+    "debug-context": "pyredis has no crash-report context to add",
 }
 
 # listenToPort: errors that skip a bind address (any address: this machine lacks the family)
@@ -250,8 +265,14 @@ class RedisServer:
         self.state.hz_cron_handlers.append(self.persistence.cron)
         if self.process and cfg["syslog-enabled"]:
             self._syslog = Syslog(cfg)
-        # In Redis's order (initServer, then main): TLS, the listeners, modules, then the data;
-        # the first of them that fails stops the start.
+        # In Redis's order (initServer, then main): the locale, TLS, the listeners, modules,
+        # then the data; the first of them that fails stops the start.
+        if cfg.has(TABLE["locale-collate"]):
+            try:
+                check_locale(cfg["locale-collate"])
+            except ValueError:
+                self.log("warning", "Failed to configure LOCALE for invalid locale name.")
+                raise StartupError("Failed to configure LOCALE") from None
         if tls.tls_enabled(cfg):
             try:
                 self.tls_context = tls.build_context(cfg, self.log)
@@ -300,6 +321,7 @@ class RedisServer:
         self.replication = ReplicationIO(self)
         self.replication.start()
         cfg.on_apply(["port"], lambda: self._change_port("tcp"))
+        cfg.on_apply(["locale-collate"], lambda: check_locale(cfg["locale-collate"]))  # updateLocaleCollate
         cfg.on_apply(["tls-port"], lambda: self._change_port("tls"))
         cfg.on_apply(["bind"], self._change_bind)
         cfg.on_apply(tls.TLS_DIRECTIVES, self._apply_tls, volatile=tls.TLS_FILES)
@@ -512,9 +534,8 @@ class RedisServer:
 
     def _warn_not_implemented(self, only: str | None = None) -> None:
         cfg = self.config
-        from ..config import TABLE
-
-        items = [(n, why) for n, why in NOT_IMPLEMENTED.items() if cfg[n] != TABLE[n].default]
+        items = [(n, why) for n, why in NOT_IMPLEMENTED.items()
+                 if cfg.has(TABLE[n]) and cfg[n] != cfg.default(TABLE[n])]
         items += tls.not_implemented(cfg)
         for name, why in items:
             if only is None or name == only:
