@@ -856,11 +856,18 @@ class Config:
     def default(self, d: Directive) -> Any:
         """d's default in this configuration's mode (Directive.mode_defaults)."""
         if d.mode_defaults:
-            compat = compat_for(self.values["compat-version"])
-            for key, v in d.mode_defaults.items():
-                if compat.at_least(key):
-                    return v
+            found = self._for_mode(d.mode_defaults)
+            if found:
+                return found[0]
         return self.env_defaults.get(d.name, d.default)
+
+    def _for_mode(self, per_mode: dict) -> tuple | None:
+        """(the value of the first key of per_mode this mode carries,), or None."""
+        compat = compat_for(self.values["compat-version"])
+        for key, v in per_mode.items():
+            if compat.at_least(key):
+                return (v,)
+        return None
 
     def _mode_defaults(self) -> None:
         """The mode's defaults for the directives nothing has set (the mode is chosen)."""
@@ -895,23 +902,15 @@ class Config:
             return d
         e = self._eff_cache.get(d.name)
         if e is None:
-            e = d
-            compat = compat_for(self.values["compat-version"])
-            for key, attrs in d.mode_attrs.items():
-                if compat.at_least(key):
-                    e = replace(d, **attrs)
-                    break
+            found = self._for_mode(d.mode_attrs)
+            e = replace(d, **found[0]) if found else d
             self._eff_cache[d.name] = e
         return e
 
     def name_of(self, d: Directive) -> str:
         """d's own name in this mode (Directive.mode_names), as CONFIG REWRITE writes it."""
-        if d.mode_names:
-            compat = compat_for(self.values["compat-version"])
-            for key, name in d.mode_names.items():
-                if compat.at_least(key):
-                    return name
-        return d.name
+        found = self._for_mode(d.mode_names) if d.mode_names else None
+        return found[0] if found else d.name
 
     def check_modes(self) -> None:
         """Refuse a config line of a directive the mode lacks, as that release refuses it

@@ -198,13 +198,22 @@ def replay(c: Client, argv: list[bytes]):
     """A command of the master's stream (a replica's link): no gate applies (the master
     accepted it), MULTI queues as for a client so that EXEC runs the transaction; call()
     counts it as Redis's processCommand does."""
+    spec = _resolve_or_queue(c, argv)
+    if type(spec) is not CommandSpec:
+        return spec
+    return call(c, spec, argv)
+
+
+def _resolve_or_queue(c: Client, argv: list[bytes]):
+    """The command's spec, or the answer without running it: unknown (an error), or queued
+    inside MULTI."""
     spec = resolve(argv, c.server.commands)
     if type(spec) is CommandError:
         return ErrorReply(spec.text)
     if c.multi is not None and spec.name_bytes not in _MULTI_IMMEDIATE:
         c.multi.append((spec, argv))
         return QUEUED
-    return call(c, spec, argv)
+    return spec
 
 
 def load_command(c: Client, argv: list[bytes]):
@@ -213,12 +222,9 @@ def load_command(c: Client, argv: list[bytes]):
     the command runs as `cmd->proc(fakeClient)`, not through call(): no command statistics,
     latency, slowlog or propagation (INFO commandstats after a restart shows only what clients
     sent since). EXEC's queued commands do go through call(), as Redis's execCommand."""
-    spec = resolve(argv, c.server.commands)
-    if type(spec) is CommandError:
-        return ErrorReply(spec.text)
-    if c.multi is not None and spec.name_bytes not in _MULTI_IMMEDIATE:
-        c.multi.append((spec, argv))
-        return QUEUED
+    spec = _resolve_or_queue(c, argv)
+    if type(spec) is not CommandSpec:
+        return spec
     server = c.server
     if not server.time_frozen:
         server.now_cache = 0
