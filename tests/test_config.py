@@ -346,7 +346,7 @@ def _rewrite_on(port: int, path, auth: bool) -> list[str]:
 class _RealWithConfigFile:
     """The mode's server started with a config file (it must come first on its command line)."""
 
-    def __init__(self, conf: str, workdir: str, mode: str) -> None:
+    def __init__(self, conf: str, workdir: str, mode: str = "7.0") -> None:
         import subprocess
 
         from conftest import free_port
