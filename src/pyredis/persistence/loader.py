@@ -32,7 +32,7 @@ from ..errors import CommandError, PersistenceError
 from ..keyspace.expiry import no_lazy_expiry
 from ..protocol.replies import ErrorReply
 from . import paths
-from .aof import AofFormatError, AofInfo, Manifest, ManifestError, ManifestWriteError, iter_commands
+from .aof import AofFormatError, AofInfo, Manifest, ManifestError, ManifestWriteError, iter_batches
 from .aof_writer import AofWriter
 
 
@@ -207,17 +207,17 @@ class Loader:
         delay = self.cfg["key-load-delay"]
         truncated_at = None
         try:
-            for argv, end in iter_commands(data, start):
-                if argv[0].lower() == b"multi":
-                    before_multi = good
-                reply = load_command(client, argv)
-                if type(reply) is ErrorReply and reply.startswith(b"ERR unknown command"):
-                    raise self._fail(f"Unknown command '{argv[0].decode(errors='replace')}' reading the append only "
-                                     f"file {name}")
-                if end >= 0:
+            for cmds, ends in iter_batches(data, start):
+                for argv, end in zip(cmds, ends):
+                    if len(argv[0]) == 5 and argv[0].lower() == b"multi":
+                        before_multi = good
+                    reply = load_command(client, argv)
+                    if type(reply) is ErrorReply and reply.startswith(b"ERR unknown command"):
+                        raise self._fail(f"Unknown command '{argv[0].decode(errors='replace')}' reading the append "
+                                         f"only file {name}")
                     good = end
-                if delay:
-                    rdb.debug_delay(delay)
+                    if delay:
+                        rdb.debug_delay(delay)
         except AofFormatError as e:
             if not e.truncated:
                 self.log("warning", f"{e} {name}: the command at offset {e.offset} is damaged")
