@@ -156,7 +156,11 @@ def set_(ctx: Client, key: bytes, value: bytes, *options: bytes):
         if db.expires:  # lookupKeyWrite: an expired key is first expired (stats, DEL propagated)
             db.expire_if_needed(key)
         db.set(key, value)
-        ctx.touched(key)
+        # ctx.touched(key) inlined: a string stored leaves no collection estimate to refresh
+        server = ctx.server
+        server.dirty += 1
+        if server.key_change_hooks:
+            server.signal_modified(db, key)
         return OK
     flags, expire = _parse_ext(options, True)
     return _set_generic(ctx, flags, key, value, expire, "set")
@@ -221,13 +225,20 @@ def mset(ctx: Client, *args: bytes):
                 _notify(ctx, k, new, NOTIFY_STRING, b"set")
             touched(k)
         return OK
-    expire_if_needed = db.expire_if_needed if db.expires else None
+    if db.expires or ctx.server.key_change_hooks:
+        expire_if_needed = db.expire_if_needed if db.expires else None
+        for i in range(0, n, 2):
+            k = args[i]
+            if expire_if_needed is not None:
+                expire_if_needed(k)
+            dbset(k, args[i + 1])
+            touched(k)
+        return OK
+    # the common case: no TTL to check, nobody watching; a string stored leaves no collection
+    # estimate to refresh (Database.set), so ctx.touched comes down to the dirty count
     for i in range(0, n, 2):
-        k = args[i]
-        if expire_if_needed is not None:
-            expire_if_needed(k)
-        dbset(k, args[i + 1])
-        touched(k)
+        dbset(args[i], args[i + 1])
+    ctx.server.dirty += n >> 1
     return OK
 
 

@@ -222,10 +222,18 @@ def load_command(c: Client, argv: list[bytes]):
     the command runs as `cmd->proc(fakeClient)`, not through call(): no command statistics,
     latency, slowlog or propagation (INFO commandstats after a restart shows only what clients
     sent since). EXEC's queued commands do go through call(), as Redis's execCommand."""
-    spec = _resolve_or_queue(c, argv)
-    if type(spec) is not CommandSpec:
-        return spec
     server = c.server
+    # lookup + arity of a known top-level command outside MULTI inlined, as in execute: an AOF
+    # is millions of these
+    spec = server.spelling.get(argv[0])
+    if spec is None or spec.subcommands or c.multi is not None or (
+            (spec.arity > 0 and len(argv) != spec.arity) or len(argv) < -spec.arity):
+        spec = _resolve_or_queue(c, argv)
+        if type(spec) is not CommandSpec:
+            return spec
+        spelling = server.spelling
+        if len(spelling) < 4096 and server.commands.get(argv[0].lower()) is spec:
+            spelling[argv[0]] = spec
     if not server.time_frozen:
         server.now_cache = 0
     c.argv = argv

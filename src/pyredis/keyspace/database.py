@@ -182,6 +182,19 @@ class Database:
             if not keepttl and self.expires:
                 self.expires.pop(key, None)
             return
+        if old is None and value.__class__ is _bytes:
+            # a new string key (SET, MSET, the AOF's load): no hash-field index can name it
+            if not keepttl and self.expires:
+                self.expires.pop(key, None)
+            self.used += key_size(key) + _price(value)
+            self.lru[key] = self.lru_now if self.lfu is None else self.lfu.initial()
+            n = _len(data)
+            if n > self.slots:
+                self.slots = self._grown(n, self.slots)
+                if n == 1:
+                    self.made = True
+                    self._join()
+            return
         self._set_slow(key, value, old)
         if not keepttl and self.expires:
             self.expires.pop(key, None)
