@@ -1,6 +1,7 @@
 """Persistence benchmarks, pyredis next to redis-server on the same machine and files.
 
-    uv run python benchmarks/persistence.py [--keys 1000000] [--requests 100000] [--markdown]
+    uv run python benchmarks/persistence.py [--keys 1000000] [--requests 100000] [--repeats 1]
+                                            [--parts load,fsync,stall] [--markdown]
 
 Reports:
   1. AOF load time for N keys: redis-server writes an AOF (appendonly yes, N SETs), then both
@@ -85,26 +86,29 @@ def fill(port: int, keys: int) -> None:
     r.close()
 
 
-def aof_load(keys: int) -> dict[str, float]:
+def aof_load(keys: int, repeats: int = 1) -> dict[str, float]:
     src = tempfile.mkdtemp(prefix="bench-aof-src-")
     p, port, _ = start("redis", src, "--appendonly", "yes", "--aof-use-rdb-preamble", "no")
     fill(port, keys)
     stop(p)
-    out = {}
-    for kind in ("redis", "pyredis"):
-        d = tempfile.mkdtemp(prefix=f"bench-aof-{kind}-")
-        shutil.copytree(src, d, dirs_exist_ok=True)
-        p, port, elapsed = start(kind, d, "--appendonly", "yes")
-        import redis
+    times: dict[str, list[float]] = {"redis": [], "pyredis": []}
+    for _ in range(repeats):  # alternating, the median of each
+        for kind in ("redis", "pyredis"):
+            d = tempfile.mkdtemp(prefix=f"bench-aof-{kind}-")
+            shutil.copytree(src, d, dirs_exist_ok=True)
+            p, port, elapsed = start(kind, d, "--appendonly", "yes")
+            import redis
 
-        n = redis.Redis(port=port).dbsize()
-        stop(p)
-        shutil.rmtree(d, ignore_errors=True)
-        if n != keys:
-            raise RuntimeError(f"{kind} loaded {n} keys, expected {keys}")
-        out[kind] = elapsed
+            n = redis.Redis(port=port).dbsize()
+            stop(p)
+            shutil.rmtree(d, ignore_errors=True)
+            if n != keys:
+                raise RuntimeError(f"{kind} loaded {n} keys, expected {keys}")
+            times[kind].append(elapsed)
     shutil.rmtree(src, ignore_errors=True)
-    return out
+    import statistics
+
+    return {k: statistics.median(v) for k, v in times.items()}
 
 
 def set_rps(requests: int, fsync: str, pipeline: int) -> dict[str, float]:
@@ -153,17 +157,23 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--keys", type=int, default=1_000_000)
     ap.add_argument("--requests", type=int, default=100_000)
+    ap.add_argument("--repeats", type=int, default=1, help="AOF loads per server (median)")
+    ap.add_argument("--parts", default="load,fsync,stall", help="which measurements (comma-separated)")
     ap.add_argument("--markdown", action="store_true")
     a = ap.parse_args()
+    parts = set(a.parts.split(","))
     rows = []
-    t = aof_load(a.keys)
-    rows.append((f"AOF load, {a.keys} keys (s)", t["redis"], t["pyredis"]))
-    for fsync in ("everysec", "always"):
-        for pl in (1, 16):
-            t = set_rps(a.requests, fsync, pl)
-            rows.append((f"SET rps, appendfsync {fsync}, -P {pl}", t["redis"], t["pyredis"]))
-    t = rewrite_stall(a.keys)
-    rows.append((f"longest PING stall during BGREWRITEAOF, {a.keys} keys (ms)", t["redis"], t["pyredis"]))
+    if "load" in parts:
+        t = aof_load(a.keys, a.repeats)
+        rows.append((f"AOF load, {a.keys} keys (s)", t["redis"], t["pyredis"]))
+    if "fsync" in parts:
+        for fsync in ("everysec", "always"):
+            for pl in (1, 16):
+                t = set_rps(a.requests, fsync, pl)
+                rows.append((f"SET rps, appendfsync {fsync}, -P {pl}", t["redis"], t["pyredis"]))
+    if "stall" in parts:
+        t = rewrite_stall(a.keys)
+        rows.append((f"longest PING stall during BGREWRITEAOF, {a.keys} keys (ms)", t["redis"], t["pyredis"]))
     if a.markdown:
         print("| measurement | redis-server | pyredis | pyredis/redis |\n|---|---:|---:|---:|")
         for name, rv, pv in rows:
