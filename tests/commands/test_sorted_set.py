@@ -338,6 +338,28 @@ def test_range_errors_and_order(diff):
     c("ZREMRANGEBYSCORE", "nokey", "-inf", "+inf")
 
 
+def test_zrangestore_negative_zero_while_a_listpack(diff):
+    """ZRANGESTORE adds the members one by one to a new listpack: a -0 added before the set
+    converts (a member over zset-max-listpack-value, or past zset-max-listpack-entries) is
+    stored as 0, one added after keeps its sign (found by the zset hypothesis machine)."""
+    c = diff.check
+    long = "x" * 70
+    c("ZADD", "src", "0", long, "-0", "m", "-0", "a")
+    for args in (("-inf", "+inf", "BYSCORE"), ("+inf", "-inf", "BYSCORE", "REV"), ("0", "-1"), ("0", "-1", "REV"),
+                 ("-", "+", "BYLEX")):
+        c("ZRANGESTORE", "dst", "src", *args)
+        c("ZRANGE", "dst", "0", "-1", "WITHSCORES")
+        c("OBJECT", "ENCODING", "dst")
+    c("CONFIG", "SET", "zset-max-listpack-entries", "1")
+    try:
+        c("ZADD", "small", "-0", "a", "-0", "b", "-0", "c")
+        for args in (("-inf", "+inf", "BYSCORE"), ("0", "-1"), ("0", "0")):
+            c("ZRANGESTORE", "dst", "small", *args)
+            c("ZRANGE", "dst", "0", "-1", "WITHSCORES")
+    finally:
+        diff.both("CONFIG", "SET", "zset-max-listpack-entries", "128")
+
+
 def test_zrangestore_overwrites_and_deletes(diff):
     c = diff.check
     _fill(diff)

@@ -522,12 +522,33 @@ def _zrange_generic(ctx: Client, args: tuple, ks: int, dst: bytes | None, rtype:
     if not items:
         _store_empty(ctx, dst)
         return 0
+    cfg = ctx.server.config.values
+    # zrangeResultBeginStore makes a listpack (a rank range of more than
+    # zset-max-listpack-entries members: a skiplist) and zsetAdd adds the members one by one in
+    # the reply's order: a -0 added while it is still a listpack is stored as 0 (zzlInsertAt's
+    # double2ll), one added after its conversion keeps its sign.
+    if rtype != _RANK or len(items) <= cfg["zset-max-listpack-entries"]:
+        items = _listpack_prefix_zeros(items, cfg)
     z = ZSet(False)
     z.scores = {m: s for s, m in items}
     z.sl = SortedList(items)
-    fresh_encoding(z, ctx.server.config.values)
+    fresh_encoding(z, cfg)
     _store(ctx, dst, z, b"zrangestore")
     return len(items)
+
+
+def _listpack_prefix_zeros(items: list, cfg) -> list:
+    """(score, member) pairs in the order zsetAdd receives them, the -0 scores of those added
+    while the set would still be a listpack made 0."""
+    entries = cfg["zset-max-listpack-entries"]
+    vmax = cfg["zset-max-listpack-value"]
+    out = list(items)
+    for i, (sc, m) in enumerate(items):
+        if i >= entries or len(m) > vmax:
+            break  # zsetAdd converts it to a skiplist here
+        if sc == 0.0:
+            out[i] = (0.0, m)
+    return out
 
 
 @command("ZRANGE", arity=-4, flags="readonly", keys=(1, 1, 1), group="sorted_set", since="1.2.0")
