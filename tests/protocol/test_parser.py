@@ -440,3 +440,54 @@ def test_back_to_fast_after_a_straddling_request(reqs, junk, cuts):
     if fast[1] is None:
         assert fast[2].pending == ref[2].pending
         assert fast[0][: len(reqs)] == reqs
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(argv_st.map(lambda a: enc(*a)), piece_st), max_size=30),
+       st.lists(st.integers(min_value=0), max_size=6), st.booleans())
+def test_both_fast_readers_agree_with_the_reference(pieces, cuts, compiled):
+    """The fast path reads canonical requests with scan_requests in the compiled build and with
+    hiredis interpreted: each of the two, in either build, answers as the reference parser."""
+    import pyredis.protocol.parser as parser_mod
+
+    data = b"".join(pieces)
+    chunks = _chunks(data, cuts)
+    saved = parser_mod._COMPILED
+    parser_mod._COMPILED = compiled
+    try:
+        fast = run(chunks, True)
+    finally:
+        parser_mod._COMPILED = saved
+    ref = run([data], False)
+    assert fast[:2] == ref[:2]
+    if fast[1] is None:
+        assert fast[2].pending == ref[2].pending
+
+
+def test_scan_requests_stops_before_what_is_not_canonical():
+    from pyredis.protocol.parser import scan_requests
+
+    good = enc(b"SET", b"k", b"v")
+    for bad in (b"*01\r\n$1\r\nx\r\n", b"*1\r\n$01\r\nx\r\n", b"*0\r\n", b"*1\r\n$-1\r\n", b"*1\r\n$1\r\n",
+                b"+OK\r\n", b"PING\r\n", b"*1\r\n$5\r\nx\r\n"):
+        assert scan_requests(good + good + bad, 512 * 1024 * 1024) == ([[b"SET", b"k", b"v"]] * 2, 2 * len(good))
+    assert scan_requests(enc(b"GET", b"k" * 10), 9) == ([], 0)  # over proto-max-bulk-len
+    assert scan_requests(b"*1\r\n$4\r\nPINGxy", 100) == ([[b"PING"]], 14)  # the two bytes after a bulk: unchecked
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_a_read_inside_a_bulk_is_not_read_as_requests(compiled):
+    """The first read ends just after a bulk's header (the reference parser has consumed it: its
+    buffer is empty, the request is not finished); the next read is the payload, which happens to
+    be a complete request. It is the SET's value, not a PING (with either fast reader)."""
+    import pyredis.protocol.parser as parser_mod
+
+    value = enc(b"PING")
+    chunks = [b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$%d\r\n" % len(value), value, b"\r\n"]
+    saved = parser_mod._COMPILED
+    parser_mod._COMPILED = compiled
+    try:
+        out, err, p = run(chunks, True)
+    finally:
+        parser_mod._COMPILED = saved
+    assert (out, err, p.pending) == ([[b"SET", b"k", value]], None, 0)

@@ -9,8 +9,12 @@ Two paths, one behaviour:
   * The pure-Python parser below is the reference: a port of the rules of Redis's
     processInlineBuffer/processMultibulkBuffer (string2ll strictness, 64 KB header limits,
     `expected '$'`, unauthenticated limits, inline quoting via sdssplitargs).
-  * The fast path hands a read that holds only well-formed multibulk requests to hiredis'
-    C reader. Its output is checked (every request a non-empty list of bytes, nothing left
+  * The compiled build first reads the canonical requests at the start of a read with
+    scan_requests (a byte loop typed by parser.pxd): canonical form is a subset of what the
+    reference accepts, and whatever follows the last complete canonical request goes to the
+    reference parser.
+  * The fast path (interpreted: the only one) hands a read that holds only well-formed
+    multibulk requests to hiredis' C reader. Its output is checked (every request a non-empty list of bytes, nothing left
     over); anything else - a reply type, an error - re-parses that same read with the
     reference parser, so hiredis can only ever make things faster, never different.
     "Nothing left over" needs two checks: has_data() sees unconsumed bytes (a partial bulk),
@@ -21,6 +25,10 @@ Two paths, one behaviour:
     size says where the tail starts) and only the tail goes to the reference parser, which
     buffers it. The next read of 4 KB or more finishes that request with the reference parser
     and hands the rest of the read back to hiredis (streamed pipelines, mass insertion).
+
+Neither fast reader runs while a request is in progress (a read that ended just after a bulk's
+header leaves the reference parser's buffer empty and the request unfinished: the next read
+starts with that bulk's payload, which may itself look like requests).
 
 Redis searches header lines with strchr(), so a NUL byte before the '\n' of an inline request
 or before the '\r' of a `*`/`$` header hides the line end: the request waits for more data
@@ -223,16 +231,26 @@ class RequestParser:
         lim = self.limits
         if (
             not self._buf
+            and self._mb_left == 0  # not inside a request whose buffered part was consumed
             and data[:1] == b"*"
             and self._reader is not None
             and not lim.auth_required
             and len(data) <= lim.proto_max_bulk_len
-            and _NOT_FOR_HIREDIS.search(data) is None
-            and _BIG_COUNT.search(data) is None
         ):
-            res = self._fast(data)
-            if res is not None:
-                return res
+            if _COMPILED and type(data) is bytes:
+                out, consumed = scan_requests(data, lim.proto_max_bulk_len)
+                if consumed == len(data):
+                    return out, None
+                if out:  # the rest (a request cut off, another form) to the reference parser
+                    self._buf += memoryview(data)[consumed:]
+                    more, error = self._slow()
+                    if more:
+                        out += more
+                    return out, error
+            if _NOT_FOR_HIREDIS.search(data) is None and _BIG_COUNT.search(data) is None:
+                res = self._fast(data)
+                if res is not None:
+                    return res
         elif self._buf and len(data) >= _RESUME_FAST and self._reader is not None and not lim.auth_required:
             # A stream of requests that straddle reads (mass insertion): finish the straddling
             # request with the reference parser, then give the rest of the read to the fast path.
@@ -393,6 +411,76 @@ class RequestParser:
         out.append(self._argv)
         self._argv = []
         return True
+
+
+def scan_requests(data: bytes, max_bulk: int):
+    """The complete requests at the start of `data` that are in canonical multibulk form
+    (`*<n>\\r\\n`, then n times `$<len>\\r\\n<bytes>` and two bytes skipped unchecked, as
+    Redis and hiredis do; counts and lengths decimal without sign or leading zeros, n >= 1, len
+    <= max_bulk). Returns (requests, bytes consumed); it stops before anything else - a request
+    cut off by the end of the read, any other form - which the reference parser then takes.
+
+    Every request it accepts is one the reference parser reads the same way (canonical form is
+    a subset of what Redis accepts), so it can only make things faster. A byte loop for the
+    compiled build, where parser.pxd types its locals (a char pointer, C integers); the
+    interpreted build uses hiredis instead (RequestParser.feed)."""
+    buf = data
+    n = len(data)
+    out = []
+    pos = 0
+    while pos < n:
+        if buf[pos] != 42:  # '*'
+            break
+        p = pos + 1
+        count = 0
+        digits = 0
+        while p < n:
+            c = buf[p]
+            if c < 48 or c > 57:
+                break
+            count = count * 10 + (c - 48)
+            digits += 1
+            p += 1
+        if digits == 0 or digits > 9 or (digits > 1 and buf[pos + 1] == 48) or count == 0 or count > INT_MAX:
+            break
+        if p + 1 >= n or buf[p] != 13 or buf[p + 1] != 10:
+            break
+        p += 2
+        argv = []
+        i = 0
+        while i < count:
+            if p >= n or buf[p] != 36:  # '$'
+                break
+            q = p + 1
+            ln = 0
+            digits = 0
+            while q < n:
+                c = buf[q]
+                if c < 48 or c > 57:
+                    break
+                ln = ln * 10 + (c - 48)
+                digits += 1
+                q += 1
+            if digits == 0 or digits > 10 or (digits > 1 and buf[p + 1] == 48) or ln > max_bulk:
+                break
+            if q + 1 >= n or buf[q] != 13 or buf[q + 1] != 10:
+                break
+            q += 2
+            if q + ln + 2 > n:
+                break
+            argv.append(data[q:q + ln])
+            p = q + ln + 2
+            i += 1
+        if i < count:
+            break
+        out.append(argv)
+        pos = p
+    return out, pos
+
+
+# The compiled build parses canonical requests with scan_requests; interpreted, hiredis's C
+# reader is faster.
+_COMPILED = not __file__.endswith(".py")
 
 
 def _wire_size(reqs: list[list[bytes]]) -> int:
