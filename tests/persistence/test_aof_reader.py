@@ -1,6 +1,6 @@
 """The AOF's fast readers against the strict one (persistence/aof.py).
 
-iter_batches reads canonical commands fast (scan_canonical, a byte loop for the compiled build;
+iter_batches reads canonical commands fast (the parser's scan_multibulk, a byte loop for the compiled build;
 hiredis plus a canonical check interpreted) and hands anything else to scan_commands. Whatever
 the bytes, the commands, their end offsets and the error (its offset and kind) must be exactly
 the strict reader's. Both fast readers are checked in both builds (the CI runs the suite
@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pyredis.persistence import aof
-from pyredis.persistence.aof import AofFormatError, encode_command, iter_batches, scan_canonical, scan_commands
+from pyredis.persistence.aof import AofFormatError, encode_command, iter_batches, scan_commands
+from pyredis.protocol.parser import NO_LIMIT, scan_multibulk
 
 
 def _strict(data: bytes):
@@ -63,11 +64,11 @@ def test_fast_readers_agree_with_the_strict_reader(parts, cut, batch):
             aof._COMPILED = saved
 
 
-def test_scan_canonical_stops_before_what_it_cannot_vouch_for():
+def test_scan_multibulk_with_the_aof_rules_stops_before_what_it_cannot_vouch_for():
     good = encode_command([b"SET", b"k", b"v"])
     for bad in (b"*01\r\n$1\r\nx\r\n", b"*1\r\n$01\r\nx\r\n", b"*1\r\n$1\r\nxy\r\n", b"*1\r\n$1\r\n", b"+OK\r\n"):
-        cmds, ends, pos = scan_canonical(good + b"#TS:1\r\n" + good + bad + good, 0, 100)
+        cmds, ends, pos = scan_multibulk(good + b"#TS:1\r\n" + good + bad + good, 0, 100, NO_LIMIT, True)
         assert cmds == [[b"SET", b"k", b"v"]] * 2
         assert pos == ends[-1] == 2 * len(good) + len(b"#TS:1\r\n")
-    cmds, ends, pos = scan_canonical(good * 5, len(good), 3)  # the limit
+    cmds, ends, pos = scan_multibulk(good * 5, len(good), 3, NO_LIMIT, True)  # the limit
     assert (len(cmds), pos) == (3, 4 * len(good))

@@ -446,7 +446,7 @@ def test_back_to_fast_after_a_straddling_request(reqs, junk, cuts):
 @given(st.lists(st.one_of(argv_st.map(lambda a: enc(*a)), piece_st), max_size=30),
        st.lists(st.integers(min_value=0), max_size=6), st.booleans())
 def test_both_fast_readers_agree_with_the_reference(pieces, cuts, compiled):
-    """The fast path reads canonical requests with scan_requests in the compiled build and with
+    """The fast path reads canonical requests with scan_multibulk in the compiled build and with
     hiredis interpreted: each of the two, in either build, answers as the reference parser."""
     import pyredis.protocol.parser as parser_mod
 
@@ -464,15 +464,18 @@ def test_both_fast_readers_agree_with_the_reference(pieces, cuts, compiled):
         assert fast[2].pending == ref[2].pending
 
 
-def test_scan_requests_stops_before_what_is_not_canonical():
-    from pyredis.protocol.parser import scan_requests
+def test_scan_multibulk_stops_before_what_is_not_canonical():
+    from pyredis.protocol.parser import NO_LIMIT, scan_multibulk
 
     good = enc(b"SET", b"k", b"v")
     for bad in (b"*01\r\n$1\r\nx\r\n", b"*1\r\n$01\r\nx\r\n", b"*0\r\n", b"*1\r\n$-1\r\n", b"*1\r\n$1\r\n",
-                b"+OK\r\n", b"PING\r\n", b"*1\r\n$5\r\nx\r\n"):
-        assert scan_requests(good + good + bad, 512 * 1024 * 1024) == ([[b"SET", b"k", b"v"]] * 2, 2 * len(good))
-    assert scan_requests(enc(b"GET", b"k" * 10), 9) == ([], 0)  # over proto-max-bulk-len
-    assert scan_requests(b"*1\r\n$4\r\nPINGxy", 100) == ([[b"PING"]], 14)  # the two bytes after a bulk: unchecked
+                b"+OK\r\n", b"PING\r\n", b"*1\r\n$5\r\nx\r\n", b"#TS:1\r\n" + good):
+        assert scan_multibulk(good + good + bad, 0, NO_LIMIT, 512 * 1024 * 1024, False) == (
+            [[b"SET", b"k", b"v"]] * 2, None, 2 * len(good))
+    assert scan_multibulk(enc(b"GET", b"k" * 10), 0, NO_LIMIT, 9, False) == ([], None, 0)  # over proto-max-bulk-len
+    # the two bytes after a bulk: unchecked for a client (as Redis), checked in an AOF
+    assert scan_multibulk(b"*1\r\n$4\r\nPINGxy", 0, NO_LIMIT, 100, False) == ([[b"PING"]], None, 14)
+    assert scan_multibulk(b"*1\r\n$4\r\nPINGxy", 0, NO_LIMIT, 100, True) == ([], [], 0)
 
 
 @pytest.mark.parametrize("compiled", [True, False])

@@ -14,13 +14,14 @@ API:
     encode_command(argv) -> bytes
     scan_commands(data, start) -> iterator of (argv, end_offset); raises AofFormatError(offset)
     iter_batches(data, start) -> iterator of (argvs, end offsets): the same commands, read fast
-    scan_canonical(data, pos, limit) -> (argvs, end offsets, pos): canonical commands only
 """
 
 from __future__ import annotations
 
 import os
 
+from ..protocol.parser import _COMPILED as _PARSER_COMPILED
+from ..protocol.parser import NO_LIMIT, scan_multibulk
 from ..rdb import fsync_dir
 from ..util import sdscatrepr, sdssplitargs_str
 
@@ -275,89 +276,15 @@ def scan_commands(data: bytes, start: int = 0):
         yield argv, pos
 
 
-def scan_canonical(data: bytes, pos: int, limit: int):
-    """Up to `limit` commands from `pos`, each exactly its canonical encoding (what Redis and
-    pyredis write: `*<argc>\\r\\n` then `$<len>\\r\\n<bytes>\\r\\n`, decimal without sign or
-    leading zeros, argc >= 1), `#...` annotation lines skipped. Stops before the first thing it
-    cannot vouch for (anything else, a truncated tail), which the strict reader then reports or
-    recovers with exact offsets. Returns (commands, end offset of each, offset reached).
-
-    Written as a byte loop for the compiled build (aof.pxd types its locals: C integers and a
-    char pointer, an order of magnitude faster than hiredis plus the canonical check); the
-    interpreted build reads through hiredis instead (iter_batches)."""
-    buf = data
-    n = len(data)
-    cmds = []
-    ends = []
-    count = 0
-    while pos < n and count < limit:
-        c = buf[pos]
-        if c == 35:  # '#': an annotation line (aof-timestamp-enabled)
-            p = pos + 1
-            while p < n and buf[p] != 10:
-                p += 1
-            if p >= n:
-                break
-            pos = p + 1
-            continue
-        if c != 42:  # '*'
-            break
-        p = pos + 1
-        argc = 0
-        digits = 0
-        while p < n:
-            c = buf[p]
-            if c < 48 or c > 57:
-                break
-            argc = argc * 10 + (c - 48)
-            digits += 1
-            p += 1
-        if digits == 0 or digits > 9 or (digits > 1 and buf[pos + 1] == 48) or argc == 0:
-            break
-        if p + 1 >= n or buf[p] != 13 or buf[p + 1] != 10:
-            break
-        p += 2
-        argv = []
-        i = 0
-        while i < argc:
-            if p >= n or buf[p] != 36:  # '$'
-                break
-            q = p + 1
-            ln = 0
-            digits = 0
-            while q < n:
-                c = buf[q]
-                if c < 48 or c > 57:
-                    break
-                ln = ln * 10 + (c - 48)
-                digits += 1
-                q += 1
-            if digits == 0 or digits > 12 or (digits > 1 and buf[p + 1] == 48):
-                break
-            if q + 1 >= n or buf[q] != 13 or buf[q + 1] != 10:
-                break
-            q += 2
-            if q + ln + 2 > n or buf[q + ln] != 13 or buf[q + ln + 1] != 10:
-                break
-            argv.append(data[q:q + ln])
-            p = q + ln + 2
-            i += 1
-        if i < argc:
-            break
-        cmds.append(argv)
-        ends.append(p)
-        pos = p
-        count += 1
-    return cmds, ends, pos
-
-
-# The compiled build scans with scan_canonical; interpreted, hiredis's C reader is faster.
-_COMPILED = not __file__.endswith(".py")
+# The compiled build scans with the request parser's byte loop (scan_multibulk, AOF rules);
+# interpreted, hiredis's C reader is faster.
+_COMPILED = _PARSER_COMPILED
 
 
 def iter_batches(data: bytes, start: int = 0, batch: int = 1024):
     """The commands of an AOF from `start`, in batches: yields (commands, end offset of each).
-    Canonical commands are read fast (scan_canonical compiled, hiredis interpreted); at the
+    Canonical commands are read fast (protocol/parser.py's scan_multibulk compiled, hiredis
+    interpreted); at the
     first command the fast reader cannot vouch for, the strict reader (scan_commands) takes
     over from that offset, to report damage (AofFormatError) or skip an annotation with exact
     offsets, and the fast reader resumes after it."""
@@ -365,7 +292,7 @@ def iter_batches(data: bytes, start: int = 0, batch: int = 1024):
     pos = start
     while pos < n:
         if _COMPILED:
-            cmds, ends, pos = scan_canonical(data, pos, batch)
+            cmds, ends, pos = scan_multibulk(data, pos, batch, NO_LIMIT, True)
             if cmds:
                 yield cmds, ends
                 continue
@@ -383,7 +310,7 @@ def iter_batches(data: bytes, start: int = 0, batch: int = 1024):
 
 
 def _hiredis_batches(data: bytes, pos: int, batch: int):
-    """scan_canonical's contract through hiredis's C reader: yields batches of (commands, end
+    """scan_multibulk's contract (AOF rules) through hiredis's C reader: yields batches of (commands, end
     offsets) and returns the offset it stopped at. Each command is checked to be exactly its
     canonical encoding at the expected offset (hiredis skips the CRLF after a bulk unchecked)."""
     import hiredis

@@ -10,7 +10,7 @@ Two paths, one behaviour:
     processInlineBuffer/processMultibulkBuffer (string2ll strictness, 64 KB header limits,
     `expected '$'`, unauthenticated limits, inline quoting via sdssplitargs).
   * The compiled build first reads the canonical requests at the start of a read with
-    scan_requests (a byte loop typed by parser.pxd): canonical form is a subset of what the
+    scan_multibulk (a byte loop typed by parser.pxd): canonical form is a subset of what the
     reference accepts, and whatever follows the last complete canonical request goes to the
     reference parser.
   * The fast path (interpreted: the only one) hands a read that holds only well-formed
@@ -238,7 +238,7 @@ class RequestParser:
             and len(data) <= lim.proto_max_bulk_len
         ):
             if _COMPILED and type(data) is bytes:
-                out, consumed = scan_requests(data, lim.proto_max_bulk_len)
+                out, _, consumed = scan_multibulk(data, 0, NO_LIMIT, lim.proto_max_bulk_len, False)
                 if consumed == len(data):
                     return out, None
                 if out:  # the rest (a request cut off, another form) to the reference parser
@@ -413,23 +413,38 @@ class RequestParser:
         return True
 
 
-def scan_requests(data: bytes, max_bulk: int):
-    """The complete requests at the start of `data` that are in canonical multibulk form
-    (`*<n>\\r\\n`, then n times `$<len>\\r\\n<bytes>` and two bytes skipped unchecked, as
-    Redis and hiredis do; counts and lengths decimal without sign or leading zeros, n >= 1, len
-    <= max_bulk). Returns (requests, bytes consumed); it stops before anything else - a request
-    cut off by the end of the read, any other form - which the reference parser then takes.
+def scan_multibulk(data: bytes, pos: int, limit: int, max_bulk: int, aof: bool):
+    """Up to `limit` complete commands from `pos` in canonical multibulk form (`*<n>\\r\\n`, then
+    n times `$<len>\\r\\n<bytes>` and two bytes; counts and lengths decimal without sign or
+    leading zeros, n >= 1, len <= max_bulk). It stops before anything else - a command cut off by
+    the end of the data, any other form - which the caller's reference reader then takes. Returns
+    (commands, end offsets, offset reached).
 
-    Every request it accepts is one the reference parser reads the same way (canonical form is
-    a subset of what Redis accepts), so it can only make things faster. A byte loop for the
-    compiled build, where parser.pxd types its locals (a char pointer, C integers); the
-    interpreted build uses hiredis instead (RequestParser.feed)."""
+    A client's requests (aof False): the two bytes after a bulk are skipped unchecked, as Redis
+    and hiredis do; no end offsets (None). Every request accepted is one the reference parser
+    reads the same way (canonical form is a subset of what Redis accepts).
+    An AOF (aof True, persistence/aof.py): the CRLF after each bulk must be there (the strict
+    reader reports a file where it is not), `#` annotation lines are skipped, and each command's
+    end offset is listed.
+
+    A byte loop for the compiled build, where parser.pxd types its locals (a char pointer, C
+    integers); the interpreted build uses hiredis instead (RequestParser.feed, aof.iter_batches)."""
     buf = data
     n = len(data)
     out = []
-    pos = 0
-    while pos < n:
-        if buf[pos] != 42:  # '*'
+    ends = [] if aof else None
+    count_out = 0
+    while pos < n and count_out < limit:
+        c = buf[pos]
+        if c == 35 and aof:  # '#': an annotation line (aof-timestamp-enabled)
+            p = pos + 1
+            while p < n and buf[p] != 10:
+                p += 1
+            if p >= n:
+                break
+            pos = p + 1
+            continue
+        if c != 42:  # '*'
             break
         p = pos + 1
         count = 0
@@ -461,12 +476,12 @@ def scan_requests(data: bytes, max_bulk: int):
                 ln = ln * 10 + (c - 48)
                 digits += 1
                 q += 1
-            if digits == 0 or digits > 10 or (digits > 1 and buf[p + 1] == 48) or ln > max_bulk:
+            if digits == 0 or digits > 18 or (digits > 1 and buf[p + 1] == 48) or ln > max_bulk:
                 break
             if q + 1 >= n or buf[q] != 13 or buf[q + 1] != 10:
                 break
             q += 2
-            if q + ln + 2 > n:
+            if q + ln + 2 > n or (aof and (buf[q + ln] != 13 or buf[q + ln + 1] != 10)):
                 break
             argv.append(data[q:q + ln])
             p = q + ln + 2
@@ -474,11 +489,17 @@ def scan_requests(data: bytes, max_bulk: int):
         if i < count:
             break
         out.append(argv)
+        if aof:
+            ends.append(p)
         pos = p
-    return out, pos
+        count_out += 1
+    return out, ends, pos
 
 
-# The compiled build parses canonical requests with scan_requests; interpreted, hiredis's C
+# No limit on the number of commands / the size of a bulk (scan_multibulk's limit, max_bulk).
+NO_LIMIT = 1 << 62
+
+# The compiled build parses canonical requests with scan_multibulk; interpreted, hiredis's C
 # reader is faster.
 _COMPILED = not __file__.endswith(".py")
 
