@@ -406,14 +406,24 @@ piece_st = st.one_of(
 )
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(piece_st, max_size=40), st.lists(st.integers(min_value=0), max_size=6), st.booleans())
-def test_fast_and_reference_agree_on_anything(pieces, cuts, auth):
+@settings(max_examples=700, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(piece_st, argv_st.map(lambda a: enc(*a))), max_size=40),
+       st.lists(st.integers(min_value=0), max_size=6), st.booleans(), st.booleans())
+def test_fast_and_reference_agree_on_anything(pieces, cuts, auth, compiled):
+    """Either fast reader (scan_multibulk, the compiled build's; hiredis, the interpreted one's),
+    forced in either build, answers as the reference parser."""
+    import pyredis.protocol.parser as parser_mod
+
     data = b"".join(pieces)
     chunks = _chunks(data, cuts)
     lim_a, lim_b = Limits(), Limits()
     lim_a.auth_required = lim_b.auth_required = auth
-    fast = run(chunks, True, lim_a)
+    saved = parser_mod._COMPILED
+    parser_mod._COMPILED = compiled
+    try:
+        fast = run(chunks, True, lim_a)
+    finally:
+        parser_mod._COMPILED = saved
     ref = run([data], False, lim_b)
     assert fast[:2] == ref[:2]
     if fast[1] is None:
@@ -440,28 +450,6 @@ def test_back_to_fast_after_a_straddling_request(reqs, junk, cuts):
     if fast[1] is None:
         assert fast[2].pending == ref[2].pending
         assert fast[0][: len(reqs)] == reqs
-
-
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.one_of(argv_st.map(lambda a: enc(*a)), piece_st), max_size=30),
-       st.lists(st.integers(min_value=0), max_size=6), st.booleans())
-def test_both_fast_readers_agree_with_the_reference(pieces, cuts, compiled):
-    """The fast path reads canonical requests with scan_multibulk in the compiled build and with
-    hiredis interpreted: each of the two, in either build, answers as the reference parser."""
-    import pyredis.protocol.parser as parser_mod
-
-    data = b"".join(pieces)
-    chunks = _chunks(data, cuts)
-    saved = parser_mod._COMPILED
-    parser_mod._COMPILED = compiled
-    try:
-        fast = run(chunks, True)
-    finally:
-        parser_mod._COMPILED = saved
-    ref = run([data], False)
-    assert fast[:2] == ref[:2]
-    if fast[1] is None:
-        assert fast[2].pending == ref[2].pending
 
 
 def test_scan_multibulk_stops_before_what_is_not_canonical():

@@ -190,10 +190,7 @@ class Database:
             self.lru[key] = self.lru_now if self.lfu is None else self.lfu.initial()
             n = _len(data)
             if n > self.slots:
-                self.slots = self._grown(n, self.slots)
-                if n == 1:
-                    self.made = True
-                    self._join()
+                self._expand(n)
             return
         self._set_slow(key, value, old)
         if not keepttl and self.expires:
@@ -218,10 +215,7 @@ class Database:
             self.lru[key] = self.lru_now if self.lfu is None else self.lfu.initial()
             n = len(self.data)
             if n > self.slots:
-                self.slots = self._grown(n, self.slots)
-                if n == 1:
-                    self.made = True
-                    self._join()
+                self._expand(n)
             return
         if type(old) is bytes:
             size -= string_size(old)
@@ -253,12 +247,16 @@ class Database:
         self.lru[key] = lru
         n = len(self.data)
         if n > self.slots:
-            self.slots = self._grown(n, self.slots)
-            if n == 1:
-                self.made = True
-                self._join()
+            self._expand(n)
         if value.__class__ is RHash and value.hmin is not None:
             self.hfe_register(key, value, value.hmin)
+
+    def _expand(self, n: int) -> None:
+        """The keys dict now holds n > slots entries: it grows (the first key makes it)."""
+        self.slots = self._grown(n, self.slots)
+        if n == 1:
+            self.made = True
+            self._join()
 
     def _grown(self, n: int, slots: int) -> int:
         """_dictExpandIfNeeded for a dict that now holds n entries in `slots` buckets."""
