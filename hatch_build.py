@@ -91,7 +91,7 @@ class CompileHotPath(BuildHookInterface):
         modules = compiled_modules()
         if version == "editable":
             precompile_bytecode()
-        if version == "editable":  # forget earlier builds first: a failed build runs interpreted
+            # forget earlier builds first: a failed build runs interpreted
             for m in modules:
                 for old in (SRC / m.replace(".", "/")).parent.glob(m.rpartition(".")[2] + ".*.so"):
                     old.unlink()

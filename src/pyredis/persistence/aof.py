@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import os
 
-from ..protocol.parser import _COMPILED as _PARSER_COMPILED
-from ..protocol.parser import NO_LIMIT, scan_multibulk
+from ..protocol.parser import _COMPILED, NO_LIMIT, scan_multibulk
 from ..rdb import fsync_dir
 from ..util import sdscatrepr, sdssplitargs_str
 
@@ -276,18 +275,13 @@ def scan_commands(data: bytes, start: int = 0):
         yield argv, pos
 
 
-# The compiled build scans with the request parser's byte loop (scan_multibulk, AOF rules);
-# interpreted, hiredis's C reader is faster.
-_COMPILED = _PARSER_COMPILED
-
-
 def iter_batches(data: bytes, start: int = 0, batch: int = 1024):
     """The commands of an AOF from `start`, in batches: yields (commands, end offset of each).
-    Canonical commands are read fast (protocol/parser.py's scan_multibulk compiled, hiredis
-    interpreted); at the
-    first command the fast reader cannot vouch for, the strict reader (scan_commands) takes
-    over from that offset, to report damage (AofFormatError) or skip an annotation with exact
-    offsets, and the fast reader resumes after it."""
+    Canonical commands are read fast (the request parser's byte loop, scan_multibulk with the
+    AOF's rules, in the compiled build; hiredis interpreted, where it is faster); at the first
+    command the fast reader cannot vouch for, the strict reader (scan_commands) takes over from
+    that offset, to report damage (AofFormatError) or skip an annotation with exact offsets, and
+    the fast reader resumes after it."""
     n = len(data)
     pos = start
     while pos < n:
@@ -310,8 +304,8 @@ def iter_batches(data: bytes, start: int = 0, batch: int = 1024):
 
 
 def _hiredis_batches(data: bytes, pos: int, batch: int):
-    """scan_multibulk's contract (AOF rules) through hiredis's C reader: yields batches of (commands, end
-    offsets) and returns the offset it stopped at. Each command is checked to be exactly its
+    """scan_multibulk's contract (AOF rules) through hiredis's C reader: yields batches of
+    (commands, end offsets) and returns the offset it stopped at. Each command is checked to be exactly its
     canonical encoding at the expected offset (hiredis skips the CRLF after a bulk unchecked)."""
     import hiredis
 

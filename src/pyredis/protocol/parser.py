@@ -14,9 +14,10 @@ Two paths, one behaviour:
     reference accepts, and whatever follows the last complete canonical request goes to the
     reference parser.
   * The fast path (interpreted: the only one) hands a read that holds only well-formed
-    multibulk requests to hiredis' C reader. Its output is checked (every request a non-empty list of bytes, nothing left
-    over); anything else - a reply type, an error - re-parses that same read with the
-    reference parser, so hiredis can only ever make things faster, never different.
+    multibulk requests to hiredis' C reader. Its output is checked (every request a non-empty
+    list of bytes, nothing left over); anything else - a reply type, an error - re-parses that
+    same read with the reference parser, so hiredis can only ever make things faster, never
+    different.
     "Nothing left over" needs two checks: has_data() sees unconsumed bytes (a partial bulk),
     but a read that ends between the elements of an array leaves hiredis holding a partial
     array with an empty buffer. So after draining, the sentinel `*0\r\n` is fed: a reader in
