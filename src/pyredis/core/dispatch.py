@@ -138,15 +138,23 @@ def resolve(argv: list[bytes], table: dict[bytes, CommandSpec] | None = None) ->
     return spec
 
 
+def _spelled(state, name: bytes) -> CommandSpec | None:
+    """The top-level spec of a command name as a client spelled it, from the server's table
+    (its mode's, core/commandtable.py), remembered in state.spelling (the exact spellings seen,
+    at most 4096): execute and load_command read state.spelling inline and call this on a miss."""
+    spec = state.commands.get(name.lower())
+    spelling = state.spelling
+    if spec is not None and len(spelling) < 4096:
+        spelling[name] = spec
+    return spec
+
+
 def execute(c: Client, argv: list[bytes]):
     # lookup + arity, the common case (a known top-level command) inlined: this is the hot path
     state = c.server
-    spelling = state.spelling  # exact spellings of this server's table (its mode's, or its own)
-    spec = spelling.get(argv[0])
+    spec = state.spelling.get(argv[0])
     if spec is None:
-        spec = state.commands.get(argv[0].lower())  # the mode's table (core/commandtable.py)
-        if spec is not None and len(spelling) < 4096:
-            spelling[argv[0]] = spec
+        spec = _spelled(state, argv[0])
     if spec is None or spec.subcommands:
         spec = resolve(argv, state.commands)
         if type(spec) is CommandError:
@@ -226,14 +234,13 @@ def load_command(c: Client, argv: list[bytes]):
     # lookup + arity of a known top-level command outside MULTI inlined, as in execute: an AOF
     # is millions of these
     spec = server.spelling.get(argv[0])
+    if spec is None:
+        spec = _spelled(server, argv[0])
     if spec is None or spec.subcommands or c.multi is not None or (
             (spec.arity > 0 and len(argv) != spec.arity) or len(argv) < -spec.arity):
         spec = _resolve_or_queue(c, argv)
         if type(spec) is not CommandSpec:
             return spec
-        spelling = server.spelling
-        if len(spelling) < 4096 and server.commands.get(argv[0].lower()) is spec:
-            spelling[argv[0]] = spec
     if not server.time_frozen:
         server.now_cache = 0
     c.argv = argv
