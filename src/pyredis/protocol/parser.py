@@ -447,41 +447,17 @@ def scan_multibulk(data: bytes, pos: int, limit: int, max_bulk: int, aof: bool):
             continue
         if c != 42:  # '*'
             break
-        p = pos + 1
-        count = 0
-        digits = 0
-        while p < n:
-            c = buf[p]
-            if c < 48 or c > 57:
-                break
-            count = count * 10 + (c - 48)
-            digits += 1
-            p += 1
-        if digits == 0 or digits > 9 or (digits > 1 and buf[pos + 1] == 48) or count == 0 or count > INT_MAX:
+        count, p = _decimal(buf, pos + 1, n)
+        if p < 0 or count == 0 or count > INT_MAX:
             break
-        if p + 1 >= n or buf[p] != 13 or buf[p + 1] != 10:
-            break
-        p += 2
         argv = []
         i = 0
         while i < count:
             if p >= n or buf[p] != 36:  # '$'
                 break
-            q = p + 1
-            ln = 0
-            digits = 0
-            while q < n:
-                c = buf[q]
-                if c < 48 or c > 57:
-                    break
-                ln = ln * 10 + (c - 48)
-                digits += 1
-                q += 1
-            if digits == 0 or digits > 18 or (digits > 1 and buf[p + 1] == 48) or ln > max_bulk:
+            ln, q = _decimal(buf, p + 1, n)
+            if q < 0 or ln > max_bulk:
                 break
-            if q + 1 >= n or buf[q] != 13 or buf[q + 1] != 10:
-                break
-            q += 2
             if q + ln + 2 > n or (aof and (buf[q + ln] != 13 or buf[q + ln + 1] != 10)):
                 break
             argv.append(data[q:q + ln])
@@ -495,6 +471,23 @@ def scan_multibulk(data: bytes, pos: int, limit: int, max_bulk: int, aof: bool):
         pos = p
         count_out += 1
     return out, ends, pos
+
+
+def _decimal(buf, p: int, n: int):
+    """The header number at p in canonical form - 1 to 18 digits, no leading zero - and the
+    CRLF after it: (its value, the offset after the CRLF), or (0, -1)."""
+    start = p
+    v = 0
+    while p < n and p - start < 19:
+        c = buf[p]
+        if c < 48 or c > 57:
+            break
+        v = v * 10 + (c - 48)
+        p += 1
+    d = p - start
+    if d == 0 or d > 18 or (d > 1 and buf[start] == 48) or p + 1 >= n or buf[p] != 13 or buf[p + 1] != 10:
+        return 0, -1
+    return v, p + 2
 
 
 # No limit on the number of commands / the size of a bulk (scan_multibulk's limit, max_bulk).
