@@ -90,14 +90,21 @@ def _start_both(ours_dir: str, theirs_dir: str, lines: list[str], subprocess_our
     config file (only the port and the folder differ)."""
     results = []
     for cmd, d in ((PYREDIS, ours_dir), (REDIS, theirs_dir)):
-        port = low_port()
-        conf = os.path.join(d, "server.conf")
-        with open(conf, "w") as f:
-            f.write(_conf(port, [f"dir {d}", *lines]))
-        if cmd is PYREDIS and not subprocess_ours:
-            results.append((_Embedded(conf, port), port))
-        else:
-            results.append((launch([*cmd, conf], port, d), port))
+        for attempt in range(3):
+            port = low_port()
+            conf = os.path.join(d, "server.conf")
+            with open(conf, "w") as f:
+                f.write(_conf(port, [f"dir {d}", *lines]))
+            if cmd is PYREDIS and not subprocess_ours:
+                started = _Embedded(conf, port)
+            else:
+                started = launch([*cmd, conf], port, d)
+            # The free port chosen can be taken before the server binds it (the six threads'
+            # clients and servers, other suites on the machine): a new port then, not a verdict.
+            # A directive that stops the listening for real fails on every port.
+            if started.started or "Failed listening on port" not in started.output() or attempt == 2:
+                break
+        results.append((started, port))
     return results
 
 
