@@ -88,26 +88,38 @@ class RealRedis:
     def __init__(self, *extra: str, dir: str | None = None, mode: str = "7.0") -> None:
         binary = oracle_binary(mode)
         self.mode = mode
-        self.port = free_port()
         self.dir = dir or tempfile.mkdtemp(prefix="real-redis-")
-        args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "no", "--dir", self.dir, "--daemonize", "no", "--loglevel", "warning",
-                "--enable-debug-command", "yes", *extra]
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
-                    s.sendall(b"PING\r\n")
-                    if s.recv(16):
-                        break
-            except OSError:
-                time.sleep(0.05)
+        # The free port can be taken before redis-server binds it (another test's client or
+        # server): it then exits at once, and is started again on a new port.
+        for _attempt in range(3):
+            self.port = free_port()
+            args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                    "--appendonly", "no", "--dir", self.dir, "--daemonize", "no", "--loglevel", "warning",
+                    "--enable-debug-command", "yes", *extra]
+            self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if self._answers(time.time() + 20):
+                break
+            stop_process(self.proc, 10)
         else:
             self.stop()
             raise RuntimeError("redis-server did not start")
         self.host = "127.0.0.1"
         self.url = f"redis://127.0.0.1:{self.port}"
+
+    def _answers(self, deadline: float) -> bool:
+        """Whether this process answers PING on its port before the deadline (False at once
+        when it exits)."""
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                return False
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+                    s.sendall(b"PING\r\n")
+                    if s.recv(16):
+                        return self.proc.poll() is None
+            except OSError:
+                time.sleep(0.05)
+        return False
 
     def stop(self) -> None:
         stop_process(self.proc, 10)
