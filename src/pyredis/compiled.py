@@ -32,6 +32,7 @@ MODULES: tuple[str, ...] = (
     "pyredis.protocol.parser",
     "pyredis.keyspace.zset",
     "pyredis.persistence.aof",
+    "pyredis.keyspace.memsize",
 )
 
 PURE = os.environ.get("PYREDIS_PURE", "").strip().lower() in ("1", "yes", "true", "on")
