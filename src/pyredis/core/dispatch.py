@@ -256,6 +256,44 @@ def load_command(c: Client, argv: list[bytes]):
         c.propagate_as = None
 
 
+def load_sets(c: Client, cmds: list[list[bytes]], i: int) -> tuple[int, bool]:
+    """A run of at least eight plain SETs (`SET key value`, three arguments) at cmds[i:],
+    loaded as load_command would load each, in one Database.set_strings: when nothing else
+    sees a SET of a string key (no keyspace events, key watchers or LFU counter; no TTL in the
+    database that a SET would first expire; outside MULTI), each one is the store and a dirty
+    count. Returns the index after the run of plain SETs at i (i: none there) and whether it
+    was loaded (False: shorter than eight, or the conditions do not hold; load_command then
+    loads them one by one)."""
+    server = c.server
+    spelling = server.spelling
+    argv = cmds[i]
+    spec = spelling.get(argv[0])
+    if spec is None:
+        spec = _spelled(server, argv[0])
+    if spec is None or spec.name_bytes != b"set" or len(argv) != 3:
+        return i, False
+    j = i + 1
+    n = len(cmds)
+    while j < n:
+        argv = cmds[j]
+        if len(argv) != 3 or spelling.get(argv[0]) is not spec:
+            break
+        j += 1
+    db = c.db
+    if (j - i < 8 or c.multi is not None or server.notify_flags or server.key_change_hooks or db.lfu is not None
+            or db.expires):
+        return j, False
+    run = cmds[i:j]
+    if not server.time_frozen:
+        server.now_cache = 0
+    c.argv = run[-1]
+    server.current_client = c
+    db.counting = False
+    db.set_strings([a[1] for a in run], [a[2] for a in run])
+    server.dirty += j - i
+    return j, True
+
+
 def _internal_error(c: Client, spec: CommandSpec, e: Exception) -> ErrorReply:
     log = getattr(c.server.server, "log", None)
     if log is not None:

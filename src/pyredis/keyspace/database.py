@@ -53,9 +53,10 @@ from collections.abc import Callable
 from .hash import RHash
 
 from .lru import LRU_CLOCK_MAX, estimate_idle_ms
-from .memsize import ENTRY, free_effort, key_size, string_size, value_size
+from .memsize import ENTRY, free_effort, key_size, string_key_size, string_size, value_size
 
 LAZYFREE_THRESHOLD = 64
+_BYTES = {bytes}
 
 
 class Database:
@@ -197,6 +198,46 @@ class Database:
             self.expires.pop(key, None)
         if self.hexpires and key in self.hexpires:
             self._hfe_replaced(key, value)
+
+    def set_strings(self, keys, values) -> None:
+        """set(key, value) for each pair in order, TTLs cleared: MSET, and a run of SETs read
+        back from an AOF (a million keys pay a few calls, not a million). Strings over strings
+        or over nothing, under the LRU clock and no memory limit on the table's growth, are
+        stored by the dict's own bulk operations; anything else pair by pair."""
+        data = self.data
+        if len(keys) < 8:  # (the bulk operations' set-up would cost more than they save)
+            self._set_strings_one_by_one(keys, values)
+            return
+        present = data.keys() & keys
+        if (self.lfu is not None or self.expand_allowed is not None or set(map(type, values)) != _BYTES
+                or (present and set(type(data[k]) for k in present) != _BYTES)):
+            self._set_strings_one_by_one(keys, values)
+            return
+        olds = [data[k] for k in present]
+        n0 = len(data)
+        data.update(zip(keys, values))
+        n = len(data)
+        if n - n0 + len(present) == len(keys):  # no key twice: each pair priced as it is
+            self.used += (sum(map(string_key_size, keys, values)) - sum(map(key_size, present))
+                          - sum(map(string_size, olds)))
+        else:  # the last value of a key repeated is the one stored
+            distinct = dict.fromkeys(keys)
+            self.used += (sum(string_key_size(k, data[k]) for k in distinct) - sum(map(key_size, present))
+                          - sum(map(string_size, olds)))
+        expires = self.expires
+        if expires and not expires.keys().isdisjoint(keys):
+            for k in keys:
+                expires.pop(k, None)
+        self.lru.update(dict.fromkeys(keys, self.lru_now))
+        if n > self.slots:
+            if n0 == 0:
+                self._expand(1)  # the first key makes the table
+            if n > self.slots:
+                self._expand(n)
+
+    def _set_strings_one_by_one(self, keys, values) -> None:
+        for key, value in zip(keys, values):
+            self.set(key, value)
 
     def replace_int(self, key: bytes, old: bytes, new: bytes) -> None:
         """INCR and the like: a canonical integer over the integer `old` the caller just looked

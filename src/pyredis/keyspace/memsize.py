@@ -81,6 +81,15 @@ def key_size(key: bytes) -> int:
     return _KEY[n] if n < 64 else sds_alloc(n)
 
 
+def string_key_size(key: bytes, value: bytes) -> int:
+    """key_size(key) + string_size(value) in one call, the short lengths looked up inline: a
+    new string key (Database.set_strings stores a million of them from an AOF)."""
+    k, n = len(key), len(value)
+    if k < 64 and n <= 44:
+        return _KEY[k] + (ROBJ if n < 20 and value.isdigit() else _EMBSTR[n])
+    return key_size(key) + string_size(value)
+
+
 def dict_buckets(n: int) -> int:
     """Slots of a Redis dict holding n entries (it grows to the next power of two >= n)."""
     return 0 if n == 0 else max(4, 1 << (n - 1).bit_length())

@@ -25,7 +25,7 @@ from typing import Callable
 
 from .. import rdb
 from ..core.client import Client
-from ..core.dispatch import load_command
+from ..core.dispatch import load_command, load_sets
 from ..core.functions import create_library, registry
 from ..core.state import ServerState
 from ..errors import CommandError, PersistenceError
@@ -208,14 +208,28 @@ class Loader:
         truncated_at = None
         try:
             for cmds, ends in iter_batches(data, start):
-                for argv, end in zip(cmds, ends):
+                i, n = 0, len(cmds)
+                one_by_one = 0  # commands before this index are loaded one by one
+                while i < n:
+                    argv = cmds[i]
+                    # a run of SETs, eight at least: this one and the eighth look like SETs
+                    # (key-load-delay sleeps after each command)
+                    if (i >= one_by_one and len(argv) == 3 and len(argv[0]) == 3 and i + 8 <= n
+                            and len(cmds[i + 7]) == 3 and not delay):
+                        j, loaded = load_sets(client, cmds, i)
+                        if loaded:
+                            good = ends[j - 1]
+                            i = j
+                            continue
+                        one_by_one = j
                     if len(argv[0]) == 5 and argv[0].lower() == b"multi":
                         before_multi = good
                     reply = load_command(client, argv)
                     if type(reply) is ErrorReply and reply.startswith(b"ERR unknown command"):
                         raise self._fail(f"Unknown command '{argv[0].decode(errors='replace')}' reading the append "
                                          f"only file {name}")
-                    good = end
+                    good = ends[i]
+                    i += 1
                     if delay:
                         rdb.debug_delay(delay)
         except AofFormatError as e:
