@@ -43,6 +43,27 @@ def test_double_replies(diff):
     c("ZPOPMIN", "z", "3")
 
 
+def test_random_double_replies(diff):
+    """Two thousand doubles of every magnitude (random bit patterns, and random fractions of
+    random powers of ten): ZRANGE WITHSCORES prints each as the mode's server does (%.17g in
+    7.0, d2string with fpconv_dtoa's Grisu2 from 7.2 on)."""
+    import random
+    import struct
+
+    rnd = random.Random(72)
+    scores = []
+    while len(scores) < 1000:
+        d = struct.unpack("<d", struct.pack("<Q", rnd.getrandbits(64)))[0]
+        if d == d and abs(d) != float("inf"):
+            scores.append(repr(d))
+    scores += [repr(rnd.random() * 10.0 ** rnd.randint(-25, 25)) for _ in range(1000)]
+    for chunk in range(0, len(scores), 500):
+        args = [x for i, sc in enumerate(scores[chunk:chunk + 500], chunk) for x in (sc, f"m{i}")]
+        diff.check("ZADD", "rz", *args)
+    diff.check("ZRANGE", "rz", "0", "-1", "WITHSCORES")
+    diff.check("ZSCORE", "rz", "m1500")
+
+
 @pytest.mark.parametrize("num", ["0.1", "1e16", "3", "-2.5e-8", "123456789.125", "1e300", "2^62", "1/3"])
 def test_lua_number_arguments(diff, num):
     diff.check("EVAL", f"redis.call('set', 'k', {num}) return redis.call('get', 'k')", "0")

@@ -106,7 +106,7 @@ def fpconv_dtoa(d: float) -> bytes:
     places from the point), otherwise d.ddde[+-]x (at most 18 digits, 17 when negative)."""
     if d == 0:
         return b"-0" if math.copysign(1.0, d) < 0 else b"0"
-    if math.isinf(d):
+    if d == _INF or d == _NINF:
         return b"inf" if d > 0 else b"-inf"
     if d != d:
         return b"nan"
@@ -115,17 +115,17 @@ def fpconv_dtoa(d: float) -> bytes:
     nd = len(digits)
     exp = abs(k + nd - 1)
     if k >= 0 and exp < nd + 7:
-        out = digits + "0" * k
+        out = digits + b"0" * k
     elif k < 0 and (k > -7 or exp < 4):
         offset = nd + k
         if offset <= 0:
-            out = "0." + "0" * -offset + digits
+            out = b"0." + b"0" * -offset + digits
         else:
-            out = digits[:offset] + "." + digits[offset:]
+            out = digits[:offset] + b"." + digits[offset:]
     else:
         nd = min(nd, 18 - neg)
-        out = digits[0] + ("." + digits[1:nd] if nd > 1 else "") + ("e-" if k + nd - 1 < 0 else "e+") + str(exp)
-    return ("-" + out if neg else out).encode()
+        out = digits[:1] + (b"." + digits[1:nd] if nd > 1 else b"") + (b"e-" if k + nd - 1 < 0 else b"e+") + b"%d" % exp
+    return b"-" + out if neg else out
 
 
 # --- Grisu2 (Loitsch, "Printing floating-point numbers quickly and accurately", 2010), with
@@ -134,6 +134,7 @@ def fpconv_dtoa(d: float) -> bytes:
 # the last digit moved towards the value while it stays within them.
 _M64 = (1 << 64) - 1
 _HIDDEN = 1 << 52
+_B31 = 1 << 31
 
 
 def _cached_powers() -> list:
@@ -165,12 +166,12 @@ def _mul(af: int, ae: int, bf: int, be: int) -> tuple:
     ah, al, bh, bl = af >> 32, af & lo, bf >> 32, bf & lo
     ah_bl = ah * bl
     al_bh = al * bh
-    mid = (ah_bl & lo) + (al_bh & lo) + ((al * bl) >> 32) + (1 << 31)
+    mid = (ah_bl & lo) + (al_bh & lo) + ((al * bl) >> 32) + _B31
     return (ah * bh + (ah_bl >> 32) + (al_bh >> 32) + (mid >> 32)) & _M64, ae + be + 64
 
 
 def _grisu2(d: float) -> tuple:
-    """The decimal digits (text) and the power of ten K of the last one."""
+    """The decimal digits (ASCII bytes) and the power of ten K of the last one."""
     bits = struct.unpack("<Q", struct.pack("<d", d))[0]
     frac = bits & (_HIDDEN - 1)
     bexp = (bits >> 52) & 0x7FF
@@ -213,22 +214,23 @@ def _grisu2(d: float) -> tuple:
     wdist = uf - wf
     delta = uf - lf
     shift = -ue
-    one = 1 << shift
+    one = 1
+    one <<= shift  # (a 64-bit shift in the compiled build: `one` is typed, a literal 1 is a C int)
     part1 = uf >> shift
     part2 = uf & (one - 1)
-    digits: list = []
+    digits = bytearray()  # ASCII digits, as fpconv's char buffer
     kappa = 10
     div = 1000000000
     while kappa > 0:
         digit = part1 // div
         if digit or digits:
-            digits.append(digit)
+            digits.append(48 + digit)
         part1 -= digit * div
         kappa -= 1
         rest = (part1 << shift) + part2
         if rest <= delta:
             _round_digit(digits, delta, rest, div << shift, wdist)
-            return "".join([chr(48 + x) for x in digits]), k + kappa
+            return bytes(digits), k + kappa
         div //= 10
     unit = 10
     while True:
@@ -237,16 +239,18 @@ def _grisu2(d: float) -> tuple:
         kappa -= 1
         digit = part2 >> shift
         if digit or digits:
-            digits.append(digit)
+            digits.append(48 + digit)
         part2 &= one - 1
         if part2 < delta:
             _round_digit(digits, delta, part2, one, (wdist * unit) & _M64)
-            return "".join([chr(48 + x) for x in digits]), k + kappa
+            return bytes(digits), k + kappa
         unit *= 10
 
 
-def _round_digit(digits: list, delta: int, rem: int, kappa: int, frac: int) -> None:
-    while rem < frac and delta - rem >= kappa and (rem + kappa < frac or frac - rem > rem + kappa - frac):
+def _round_digit(digits: bytearray, delta: int, rem: int, kappa: int, frac: int) -> None:
+    # (fpconv's unsigned 64-bit arithmetic: rem + kappa wraps as in C, in both builds)
+    while rem < frac and delta - rem >= kappa and (
+            (rem + kappa) & _M64 < frac or frac - rem > ((rem + kappa) & _M64) - frac):
         digits[-1] -= 1
         rem += kappa
 
