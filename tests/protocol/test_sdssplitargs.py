@@ -15,6 +15,7 @@ import socket
 import subprocess
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from conftest import REDIS_SERVER, require_binary
 from pyredis.protocol.parser import sdssplitargs
@@ -119,3 +120,14 @@ def test_aof_manifest_split_as_redis(tmp_path):
     m = Manifest.load(str(path))
     assert m.base.name == "appendonly.aof.1.base.rdb"
     assert [i.name for i in m.incrs] == ["appendonly.aof.1.incr.aof"]
+
+
+@settings(max_examples=2000)
+@given(st.lists(st.sampled_from([b"a", b"Z", b"9", b" ", b"\t", b"\r", b"\n", b"\x0b", b"\x0c", b"\x00", b'"', b"'",
+                                 b"\\", b"x", b"\x1f", b"\xa0", b"\xff"]), max_size=24).map(b"".join))
+def test_the_split_of_lines_without_quotes_is_the_loop(line):
+    """A line without quotes, NUL, \\v or \\f is split by bytes.split(); any line gives what
+    sdssplitargs's byte-by-byte loop gives."""
+    from pyredis.protocol.parser import _split_quoted
+
+    assert sdssplitargs(line) == _split_quoted(line)

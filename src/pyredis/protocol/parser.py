@@ -120,6 +120,15 @@ def sdssplitargs(line: bytes) -> list[bytes] | None:
     None for unbalanced quotes or a closing quote followed by something else. The line is a C
     string: it ends at its first NUL byte.
     """
+    if 34 not in line and 39 not in line and 0 not in line and 11 not in line and 12 not in line:
+        # no quote, NUL, \v or \f (bytes 34, 39, 0, 11, 12): words separated by runs of
+        # " \t\n\r", which is what bytes.split() finds
+        return line.split()
+    return _split_quoted(line)
+
+
+def _split_quoted(line: bytes) -> list[bytes] | None:
+    """sdssplitargs's loop, byte by byte (any line; the one with quotes needs it)."""
     z = line.find(0)
     if z >= 0:
         line = line[:z]
