@@ -69,14 +69,14 @@ class RHash(dict):
     def check_value_len(self, config, args) -> None:
         """hashTypeTryConversion: any field/value longer than hash-max-listpack-value converts."""
         if not self.ht:
-            limit = config["hash-max-listpack-value"]
+            limit = config.values["hash-max-listpack-value"]
             for a in args:
                 if len(a) > limit:
                     self.ht = True
                     return
 
     def check_entries(self, config) -> None:
-        if not self.ht and len(self) > config["hash-max-listpack-entries"]:
+        if not self.ht and len(self) > config.values["hash-max-listpack-entries"]:
             self.ht = True
 
     def encoding_name(self) -> bytes:

@@ -60,15 +60,17 @@ def is_int(m: bytes) -> bool:
 
 def lp_limits(config) -> tuple[int, int] | None:
     """(set-max-listpack-entries, set-max-listpack-value) in the modes that have listpack
-    sets (7.2+), None in 7.0 mode."""
-    if config["compat-version"] == "7.0":
+    sets (7.2+), None in 7.0 mode. (The values by their canonical names, without
+    Config.__getitem__'s alias lookup: SADD asks twice per call.)"""
+    values = config.values
+    if values["compat-version"] == "7.0":
         return None
-    return config["set-max-listpack-entries"], config["set-max-listpack-value"]
+    return values["set-max-listpack-entries"], values["set-max-listpack-value"]
 
 
 def _intset_max(config) -> int:
     """intsetMaxEntries: set-max-intset-entries, at most 1G (7.2's limit of intset internals)."""
-    return min(config["set-max-intset-entries"], 1 << 30)
+    return min(config.values["set-max-intset-entries"], 1 << 30)
 
 
 class RSet(set):
@@ -90,7 +92,7 @@ class RSet(set):
         lim = lp_limits(config)
         if lim is None:
             return
-        if (self.lp is not None and hint > lim[0]) or (self.intset and hint > config["set-max-intset-entries"]):
+        if (self.lp is not None and hint > lim[0]) or (self.intset and hint > config.values["set-max-intset-entries"]):
             self.to_hashtable()
 
     def add_members(self, members, config) -> int:
