@@ -24,7 +24,7 @@ cdef u64 _M64, _HIDDEN, _B31
 @cython.locals(lo=u64, ah=u64, al=u64, bh=u64, bl=u64, ah_bl=u64, al_bh=u64, mid=u64)
 cdef (u64, int) _mul(u64 af, int ae, u64 bf, int be)
 
-@cython.locals(bits=u64, frac=u64, bexp=int, exp=int, uf=u64, ue=int, ls=int, lf=u64, wf=u64, we=int,
+@cython.locals(m=double, e=int, frac=u64, exp=int, uf=u64, ue=int, ls=int, lf=u64, wf=u64, we=int,
                idx=int, cur=int, cf=u64, ce=int, k=int, wdist=u64, delta=u64, shift=int, one=u64,
                part1=u64, part2=u64, kappa=int, div=u64, digit=u64, rest=u64, unit=u64, digits=bytearray)
 cpdef tuple _grisu2(double d)

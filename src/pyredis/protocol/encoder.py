@@ -10,7 +10,6 @@ ZSCAN's listpack scores, the AOF rewrite and the Lua conversions all go through 
 from __future__ import annotations
 
 import math
-import struct
 import threading
 from itertools import islice
 
@@ -172,13 +171,15 @@ def _mul(af: int, ae: int, bf: int, be: int) -> tuple:
 
 def _grisu2(d: float) -> tuple:
     """The decimal digits (ASCII bytes) and the power of ten K of the last one."""
-    bits = struct.unpack("<Q", struct.pack("<d", d))[0]
-    frac = bits & (_HIDDEN - 1)
-    bexp = (bits >> 52) & 0x7FF
-    if bexp:
-        frac += _HIDDEN
-        exp = bexp - 1075
+    # the significand and exponent of the IEEE fields, from frexp (|d| = m * 2^e, m in
+    # [0.5, 1): exact): a normal double is m * 2^53 (the hidden bit included) * 2^(e - 53), a
+    # subnormal its 52-bit field * 2^-1074
+    m, e = math.frexp(abs(d))
+    if e > -1022:
+        frac = int(m * 9007199254740992.0)
+        exp = e - 53
     else:
+        frac = int(math.ldexp(m, e + 1074))
         exp = -1074
     # the upper and lower boundaries (halfway to the neighbours), on the upper one's exponent
     uf, ue = (frac << 1) + 1, exp - 1
