@@ -205,15 +205,15 @@ class Database:
         or over nothing, under the LRU clock and no memory limit on the table's growth, are
         stored by the dict's own bulk operations; anything else pair by pair."""
         data = self.data
-        if len(keys) < 8:  # (the bulk operations' set-up would cost more than they save)
+        # (fewer than eight: the bulk operations' set-up would cost more than they save)
+        if len(keys) < 8 or self.lfu is not None or self.expand_allowed is not None or set(map(type, values)) != _BYTES:
             self._set_strings_one_by_one(keys, values)
             return
         present = data.keys() & keys
-        if (self.lfu is not None or self.expand_allowed is not None or set(map(type, values)) != _BYTES
-                or (present and set(type(data[k]) for k in present) != _BYTES)):
+        olds = [data[k] for k in present]
+        if set(map(type, olds)) - _BYTES:
             self._set_strings_one_by_one(keys, values)
             return
-        olds = [data[k] for k in present]
         n0 = len(data)
         data.update(zip(keys, values))
         n = len(data)
