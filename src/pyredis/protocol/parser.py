@@ -252,11 +252,7 @@ class RequestParser:
                 if consumed == len(data):
                     return out, None
                 if out:  # the rest (a request cut off, another form) to the reference parser
-                    self._buf += memoryview(data)[consumed:]
-                    more, error = self._slow()
-                    if more:
-                        out += more
-                    return out, error
+                    return self._rest_to_reference(out, data, consumed)
             if _NOT_FOR_HIREDIS.search(data) is None and _BIG_COUNT.search(data) is None:
                 res = self._fast(data)
                 if res is not None:
@@ -313,6 +309,11 @@ class RequestParser:
         consumed = _wire_size(out)
         if consumed >= len(data):
             return None
+        return self._rest_to_reference(out, data, consumed)
+
+    def _rest_to_reference(self, out: list[list[bytes]], data: bytes, consumed: int):
+        """A fast reader read `out` from the first `consumed` bytes of `data`: the rest goes to
+        the reference parser, whose requests (and error) follow."""
         self._buf += memoryview(data)[consumed:]
         more, error = self._slow()
         if more:
