@@ -470,7 +470,7 @@ def scan_multibulk(data: bytes, pos: int, limit: int, max_bulk: int, aof: bool):
                 break
             if q + ln + 2 > n or (aof and (buf[q + ln] != 13 or buf[q + ln + 1] != 10)):
                 break
-            argv.append(data[q:q + ln])
+            argv.append(buf[q:q + ln])  # compiled: bytes straight from the char pointer
             p = q + ln + 2
             i += 1
         if i < count:
