@@ -99,3 +99,5 @@ def test_uv_rebuilds_when_a_compiled_source_changes():
     keys = {k["file"] for k in tomllib.loads((root / "pyproject.toml").read_text())["tool"]["uv"]["cache-keys"]}
     for name in compiled.MODULES:
         assert "src/" + name.replace(".", "/") + ".py" in keys, name
+        pxd = "src/" + name.replace(".", "/") + ".pxd"
+        assert not (root / pxd).exists() or pxd in keys, pxd  # its C types are part of the build

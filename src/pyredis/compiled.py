@@ -33,6 +33,7 @@ MODULES: tuple[str, ...] = (
     "pyredis.keyspace.zset",
     "pyredis.persistence.aof",
     "pyredis.keyspace.memsize",
+    "pyredis.keyspace.pairs",
 )
 
 PURE = os.environ.get("PYREDIS_PURE", "").strip().lower() in ("1", "yes", "true", "on")

@@ -1,7 +1,8 @@
 """Database.set_strings (a run of SETs read back from an AOF, stored by the dict's own bulk
-operations) leaves the database exactly as the same pairs stored one by one with set() do: the
-values, the access clocks, the TTLs cleared, the used_memory estimate, the table sizes. And an
-AOF of SET runs mixed with every other kind of command loads into what redis-server loads."""
+operations) and keyspace.pairs.set_pairs (MSET's pairs, one compiled loop) leave the database
+exactly as the same pairs stored one by one with set() do: the values, the access clocks, the
+TTLs cleared, the used_memory estimate, the table sizes. And an AOF of SET runs mixed with every
+other kind of command loads into what redis-server loads."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from conftest import RealRedis, require_binary, REDIS_SERVER
 from pyredis.keyspace.database import Database
 from pyredis.keyspace.lru import LFU
 from pyredis.keyspace.memsize import walk_used
+from pyredis.keyspace.pairs import set_pairs
 from pyredis.keyspace.hash import new_hash
 from resp import RawClient, encode_command
 
@@ -58,6 +60,32 @@ def test_set_strings_is_set_pair_by_pair(before, ttls, pairs, lfu, limit):
     assert _state(bulk) == _state(single)
     bulk.refresh()
     assert bulk.used == walk_used(bulk)
+
+
+@settings(max_examples=400, deadline=None)
+@given(before=st.lists(st.tuples(KEYS, st.one_of(VALUES, st.just("hash"))), max_size=20),
+       ttls=st.lists(KEYS, max_size=4),
+       pairs=st.lists(st.tuples(KEYS, st.one_of(VALUES, VALUES.map(bytearray))), min_size=1, max_size=30),
+       lfu=st.booleans(), limit=st.booleans(), grown=st.booleans())
+def test_set_pairs_is_set_pair_by_pair(before, ttls, pairs, lfu, limit, grown):
+    """Any mix: new keys (the table growing, under a growth limit or not), strings over strings
+    of every length and int-ness, hashes overwritten, bytearray values, keys repeated, TTLs and
+    LFU (which go pair by pair)."""
+    loop, single = _db(lfu, limit), _db(lfu, limit)
+    for db in (loop, single):
+        if grown:  # a database whose table has grown before
+            db.set(b"other", b"1")
+        for k, v in before:
+            db.set(k, _a_hash() if v == "hash" else v)
+        for k in ttls:
+            if k in db.data:
+                db.set_expire(k, 5_000_000)
+    set_pairs(loop, tuple(x for pair in pairs for x in pair))
+    for k, v in pairs:
+        single.set(k, v)
+    assert _state(loop) == _state(single)
+    loop.refresh()
+    assert loop.used == walk_used(loop)
 
 
 def test_set_strings_first_keys_make_the_table():

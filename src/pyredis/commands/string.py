@@ -14,6 +14,7 @@ from ..core.notify import NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_STRING
 from ..core.replication import already_expired
 from ..core.spec import command
 from ..core.longdouble import format_ld_human, ld_add
+from ..keyspace.pairs import set_pairs
 from ..errors import (
     INCR_FLOAT_NAN,
     INVALID_EXPIRE,
@@ -236,8 +237,7 @@ def mset(ctx: Client, *args: bytes):
         return OK
     # the common case: no TTL to check, nobody watching; a string stored leaves no collection
     # estimate to refresh (Database.set), so ctx.touched comes down to the dirty count
-    for i in range(0, n, 2):
-        dbset(args[i], args[i + 1])
+    set_pairs(db, args)
     ctx.server.dirty += n >> 1
     return OK
 
