@@ -226,3 +226,23 @@ def test_push_replies_match_redis(raw_pair):
     a, b = (c.recv() for c in raw_pair)
     assert a == b
     same(raw_pair, "UNSUBSCRIBE", "c1", "c2", replies=2)  # (no-arg UNSUBSCRIBE order is a dict order)
+
+
+@settings(max_examples=1500)
+@given(st.lists(st.one_of(st.binary(max_size=300), st.binary(min_size=250, max_size=260), st.integers(-5, 20),
+                          st.none()), max_size=200),
+       st.sampled_from([list, tuple, set]))
+def test_an_aggregate_of_strings_is_the_reference(items, kind):
+    """The compiled build writes an aggregate of short strings in one pass (_fill_bulks): its
+    result is the pieces joined, or None for any other element; and every aggregate encodes as
+    the reference module (interpreted, which appends and joins) encodes it."""
+    from pyredis.protocol import encoder
+
+    v = kind(x for x in items if kind is not set or x is not None)
+    fill = encoder._fill_bulks(v)
+    if all(type(x) is bytes and len(x) <= 256 for x in v):
+        assert fill == b"".join(b"$%d\r\n%s\r\n" % (len(x), x) for x in v)
+    else:
+        assert fill is None
+    for resp in (2, 3):
+        assert encoder.encode(v, resp) == _REF.encode(v, resp)
