@@ -214,9 +214,17 @@ def mset(ctx: Client, *args: bytes):
     if n & 1:
         raise wrong_arity("mset")
     db = ctx.db
+    server = ctx.server
+    notify = server.notify_flags
+    if not notify and db.lfu is None and not db.expires and not server.key_change_hooks:
+        # the common case: no TTL to check, nobody watching; a string stored leaves no
+        # collection estimate to refresh (Database.set), so ctx.touched comes down to the
+        # dirty count
+        set_pairs(db, args)
+        server.dirty += n >> 1
+        return OK
     dbset = db.set
     touched = ctx.touched
-    notify = ctx.server.notify_flags
     if notify or db.lfu is not None:  # events; LFU: setKey's lookupKeyWrite touches the key
         for i in range(0, n, 2):
             k = args[i]
@@ -226,19 +234,14 @@ def mset(ctx: Client, *args: bytes):
                 _notify(ctx, k, new, NOTIFY_STRING, b"set")
             touched(k)
         return OK
-    if db.expires or ctx.server.key_change_hooks:
-        expire_if_needed = db.expire_if_needed if db.expires else None
-        for i in range(0, n, 2):
-            k = args[i]
-            if expire_if_needed is not None:
-                expire_if_needed(k)
-            dbset(k, args[i + 1])
-            touched(k)
-        return OK
-    # the common case: no TTL to check, nobody watching; a string stored leaves no collection
-    # estimate to refresh (Database.set), so ctx.touched comes down to the dirty count
-    set_pairs(db, args)
-    ctx.server.dirty += n >> 1
+    # a TTL in the database (each key expired first if due) or key watchers
+    expire_if_needed = db.expire_if_needed if db.expires else None
+    for i in range(0, n, 2):
+        k = args[i]
+        if expire_if_needed is not None:
+            expire_if_needed(k)
+        dbset(k, args[i + 1])
+        touched(k)
     return OK
 
 
