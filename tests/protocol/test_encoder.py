@@ -246,3 +246,18 @@ def test_an_aggregate_of_strings_is_the_reference(items, kind):
         assert fill is None
     for resp in (2, 3):
         assert encoder.encode(v, resp) == _REF.encode(v, resp)
+
+
+@pytest.mark.parametrize("kind", [list, tuple, set])
+def test_a_large_aggregate_is_the_reference(kind):
+    """Over CHUNK elements the encoder joins chunk by chunk (_enc_chunked; the compiled build
+    fills each chunk of short strings in one pass): the reference's bytes, whichever elements
+    break the chunks' one-pass form."""
+    from pyredis.protocol import encoder
+
+    for items in ([b"m%d" % i for i in range(5000)],
+                  [b"m%d" % i if i % 1500 else b"x" * (300 + i % 7) for i in range(5000)],
+                  [b"m%d" % i if i % 2222 else i for i in range(5000)]):
+        v = kind(items)
+        for resp in (2, 3):
+            assert encoder.encode(v, resp) == _REF.encode(v, resp)

@@ -484,6 +484,12 @@ def _enc_chunked(v, resp: int, out: list[bytes]) -> None:
     object: a reply of millions of elements holds one object per chunk, not three per element
     (SRANDMEMBER s -10000000 peaks at a few times its size, not forty)."""
     it = iter(v)
+    if _COMPILED:  # each chunk through _fill_bulks's one pass where it can
+        while True:
+            chunk = list(islice(it, CHUNK))
+            if not chunk:
+                return
+            out.append(_joined_items(chunk, resp))
     part: list[bytes] = []
     while True:
         _enc_items(islice(it, CHUNK), resp, part)
