@@ -446,9 +446,10 @@ def _joined_items(v, resp: int) -> bytes:
 def _fill_bulks(v) -> bytes | None:
     """The bulk strings of v's elements as one bytes object when every element is a bytes of at
     most 256 bytes (None otherwise): the size summed first, then each header and string copied
-    by byte loops into the one buffer (longer strings: b"".join's memcpy is faster). Written for the compiled build (encoder.pxd makes the
-    buffers char pointers and the loops C loops: no piece per element to append and join);
-    interpreted, _joined_items appends and joins instead (its .py runs only in the tests)."""
+    by byte loops into the one buffer (for longer strings b"".join's memcpy is faster). Written
+    for the compiled build (encoder.pxd makes the buffers char pointers and the loops C loops:
+    no piece per element to append and join); interpreted, _joined_items appends and joins
+    instead (this .py form runs only in the tests)."""
     total = 0
     for x in v:
         if type(x) is not bytes:
