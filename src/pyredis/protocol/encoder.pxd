@@ -8,6 +8,8 @@ cdef list _LEN_CACHE, _NEXT_CACHE, _INT_CACHE, _ARR_CACHE
 @cython.locals(m=Py_ssize_t, tx=object, crlf=bint)
 cpdef _enc_items(object v, int resp, list out)
 
+cdef void _enc_elements(object v, Py_ssize_t n, int resp, list out) except *
+
 @cython.locals(total=Py_ssize_t, m=Py_ssize_t, k=Py_ssize_t, p=Py_ssize_t, j=Py_ssize_t, h=bytes, buf=bytearray,
                dst="unsigned char *", src="const unsigned char *", hs="const unsigned char *")
 cpdef object _fill_bulks(object v)

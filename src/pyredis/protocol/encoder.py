@@ -299,12 +299,7 @@ def _enc(v, resp: int, out: list[bytes]) -> None:
     elif t is list or t is tuple:
         n = len(v)
         out.append(_ARR_CACHE[n] if n <= 1024 else b"*%d\r\n" % n)
-        if n > CHUNK:
-            _enc_chunked(v, resp, out)
-        elif n > JOIN_OVER:
-            out.append(_joined_items(v, resp))
-        else:
-            _enc_items(v, resp, out)
+        _enc_elements(v, n, resp, out)
     elif v is None:
         out.append(b"$-1\r\n" if resp == 2 else b"_\r\n")
     elif t is Simple:
@@ -329,12 +324,7 @@ def _enc(v, resp: int, out: list[bytes]) -> None:
                 _enc(x, resp, out)
     elif t is set or t is frozenset or t is SetReply:
         out.append((b"*%d\r\n" if resp == 2 else b"~%d\r\n") % len(v))
-        if len(v) > CHUNK:
-            _enc_chunked(v, resp, out)
-        elif len(v) > JOIN_OVER:
-            out.append(_joined_items(v, resp))
-        else:
-            _enc_items(v, resp, out)
+        _enc_elements(v, len(v), resp, out)
     elif t is Double:
         if resp == 2:
             _enc(format_double(v), resp, out)
@@ -430,6 +420,17 @@ def _enc_items(v, resp: int, out: list[bytes]) -> None:
             _enc(x, resp, out)
     if crlf:
         out.append(b"\r\n")
+
+
+def _enc_elements(v, n: int, resp: int, out: list[bytes]) -> None:
+    """The n elements of an array or set after its header: piece by piece when few, joined into
+    one piece up to CHUNK, chunk by chunk beyond."""
+    if n > CHUNK:
+        _enc_chunked(v, resp, out)
+    elif n > JOIN_OVER:
+        out.append(_joined_items(v, resp))
+    else:
+        _enc_items(v, resp, out)
 
 
 def _joined_items(v, resp: int) -> bytes:
